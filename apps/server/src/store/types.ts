@@ -1,0 +1,24 @@
+import type { HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
+
+export interface HistoryQuery {
+  readonly from: number;
+  readonly to: number;
+  readonly maxPoints: number;
+}
+
+/**
+ * Per-series ring buffers (typed arrays) plus the catalog. Fed from Engine.onBatch, so every
+ * instance holds the same data whichever engine runs.
+ */
+export interface SeriesStore {
+  /** Appends points (in accepted order). A series seen for the first time enters the catalog. */
+  append(points: readonly Point[]): void;
+  /** Declares or updates unit/kind/description/thresholds. */
+  describe(meta: readonly SeriesMeta[]): void;
+  has(series: string): boolean;
+  /** Number of distinct series held (for the cardinality cap). */
+  size(): number;
+  catalog(): SeriesInfo[];
+  /** Points in [from, to] downsampled to at most maxPoints buckets, each with mean, min and max. */
+  history(series: string, query: HistoryQuery): HistoryPoint[];
+}

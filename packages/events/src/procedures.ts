@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { IdentifiedEventSchema, EventIdSchema } from "./live";
+import { IncomingPointSchema } from "./point";
+import { SeriesMetaSchema, SeriesNameSchema, SeriesPatternSchema } from "./series";
+
+/** Hard ceilings of the schemas; the server enforces its own (tunable, lower) limits on top. */
+export const WIRE_LIMITS = {
+  patternsPerSubscription: 1000,
+  seriesPerHistoryQuery: 1000,
+  maxHistoryPoints: 10_000,
+  maxPollWaitMs: 60_000,
+  pointsPerIngest: 100_000,
+} as const;
+
+const patterns = z
+  .array(SeriesPatternSchema)
+  .min(1, "series must name at least one series or pattern")
+  .max(WIRE_LIMITS.patternsPerSubscription, `series must have at most ${WIRE_LIMITS.patternsPerSubscription} patterns`);
+
+export const LiveInputSchema = z.object({
+  series: patterns,
+  /** Set by tRPC's links on reconnect (tracked() convention) or by the caller to resume. */
+  lastEventId: EventIdSchema.nullish(),
+});
+export type LiveInput = z.infer<typeof LiveInputSchema>;
+
+export const PollInputSchema = z.object({
+  series: patterns,
+  /** The `cursor` returned by the previous poll; absent on the first one (returns only new events). */
+  cursor: EventIdSchema.nullish(),
+  /** How long to hold the request open when nothing is new. 0 makes it a short poll. */
+  waitMs: z
+    .number()
+    .int("waitMs must be an integer")
+    .min(0, "waitMs must not be negative")
+    .max(WIRE_LIMITS.maxPollWaitMs, `waitMs must be at most ${WIRE_LIMITS.maxPollWaitMs}`)
+    .default(25_000),
+});
+export type PollInput = z.input<typeof PollInputSchema>;
+
+export const PollResultSchema = z.object({ events: z.array(IdentifiedEventSchema), cursor: EventIdSchema.nullable() });
+export type PollResult = z.infer<typeof PollResultSchema>;
+
+export const HistoryInputSchema = z
+  .object({
+    series: z
+      .array(SeriesNameSchema)
+      .min(1, "series must name at least one series")
+      .max(WIRE_LIMITS.seriesPerHistoryQuery, `series must have at most ${WIRE_LIMITS.seriesPerHistoryQuery} names`),
+    from: z.number().finite("from must be epoch milliseconds").nonnegative("from must not be negative").optional(),
+    to: z.number().finite("to must be epoch milliseconds").nonnegative("to must not be negative").optional(),
+    maxPoints: z
+      .number()
+      .int("maxPoints must be an integer")
+      .min(1, "maxPoints must be at least 1")
+      .max(WIRE_LIMITS.maxHistoryPoints, `maxPoints must be at most ${WIRE_LIMITS.maxHistoryPoints}`)
+      .default(600),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: "from must not be after to",
+    path: ["from"],
+  });
+export type HistoryInput = z.input<typeof HistoryInputSchema>;
+
+/** One downsampled bucket: `value` is the mean, `min`/`max` keep the peaks. */
+export const HistoryPointSchema = z.object({ ts: z.number(), value: z.number(), min: z.number(), max: z.number() });
+export type HistoryPoint = z.infer<typeof HistoryPointSchema>;
+
+export const HistorySeriesSchema = z.object({ series: SeriesNameSchema, points: z.array(HistoryPointSchema) });
+export type HistorySeries = z.infer<typeof HistorySeriesSchema>;
+
+export const IngestInputSchema = z.object({
+  points: z
+    .array(IncomingPointSchema)
+    .max(WIRE_LIMITS.pointsPerIngest, `points must have at most ${WIRE_LIMITS.pointsPerIngest} entries`),
+  /** Optional metadata for the series being pushed. */
+  meta: z.array(SeriesMetaSchema).max(1000, "meta must have at most 1000 entries").optional(),
+});
+export type IngestInput = z.input<typeof IngestInputSchema>;
+
+export const IngestResultSchema = z.object({ accepted: z.number().int(), id: EventIdSchema.nullable() });
+export type IngestResult = z.infer<typeof IngestResultSchema>;
+
+export const DescribeInputSchema = z.object({
+  series: z.array(SeriesMetaSchema).min(1).max(1000, "series must have at most 1000 entries"),
+});
+export type DescribeInput = z.infer<typeof DescribeInputSchema>;
+
+/** Answer of `system.info`: lets a dashboard show which instance it talks to. */
+export const ServerInfoSchema = z.object({
+  instanceId: z.string(),
+  engine: z.enum(["memory", "redis"]),
+  version: z.string(),
+  startedAt: z.number(),
+  tickMs: z.number(),
+  retentionMs: z.number(),
+});
+export type ServerInfo = z.infer<typeof ServerInfoSchema>;
