@@ -1,0 +1,2 @@
+export { createSeriesStore, type SeriesStoreOptions } from "./series-store";
+export type { HistoryQuery, SeriesStore } from "./types";

@@ -1,0 +1,146 @@
+import { z } from "zod";
+import type { HistoryPoint, Point, SeriesInfo, SeriesKind, SeriesMeta, SeriesUnit, Thresholds } from "@livedash/events";
+import { downsample } from "./downsample";
+import { TimeRing } from "./ring-buffer";
+import type { HistoryQuery, SeriesStore } from "./types";
+
+export interface SeriesStoreOptions {
+  /**
+   * How far back history reaches at the nominal resolution; with `resolutionMs` it sizes each ring.
+   * @default 3_600_000 (1 hour)
+   */
+  retentionMs?: number;
+  /**
+   * Expected spacing of points (the collector tick).
+   * @default 1000
+   */
+  resolutionMs?: number;
+  /**
+   * Points kept per series; overrides retentionMs / resolutionMs. A series written faster than
+   * resolutionMs keeps a shorter time window, never more memory.
+   * @default ceil(retentionMs / resolutionMs) = 3600
+   */
+  capacityPerSeries?: number;
+  /**
+   * Slots first allocated for a series; doubles on demand up to capacityPerSeries, so thousands
+   * of sparse pushed series do not each reserve a full hour up front.
+   * @default 64
+   */
+  initialCapacity?: number;
+}
+
+const MAX_CAPACITY_PER_SERIES = 10_000_000;
+
+const OptionsSchema = z
+  .object({
+    retentionMs: z.number().int("retentionMs must be an integer").positive("retentionMs must be positive").default(3_600_000),
+    resolutionMs: z.number().int("resolutionMs must be an integer").positive("resolutionMs must be positive").default(1000),
+    capacityPerSeries: z
+      .number()
+      .int("capacityPerSeries must be an integer")
+      .min(1, "capacityPerSeries must be at least 1")
+      .max(MAX_CAPACITY_PER_SERIES, `capacityPerSeries must be at most ${MAX_CAPACITY_PER_SERIES}`)
+      .optional(),
+    initialCapacity: z.number().int("initialCapacity must be an integer").min(1, "initialCapacity must be at least 1").default(64),
+  })
+  .strict()
+  .refine((o) => o.capacityPerSeries !== undefined || Math.ceil(o.retentionMs / o.resolutionMs) <= MAX_CAPACITY_PER_SERIES, {
+    message: `retentionMs / resolutionMs must be at most ${MAX_CAPACITY_PER_SERIES} points per series`,
+    path: ["retentionMs"],
+  });
+
+const HistoryQuerySchema = z
+  .object({
+    from: z.number().finite("from must be a finite epoch-ms number"),
+    to: z.number().finite("to must be a finite epoch-ms number"),
+    maxPoints: z.number().int("maxPoints must be an integer").min(1, "maxPoints must be at least 1"),
+  })
+  .refine((q) => q.from <= q.to, { message: "from must not be after to", path: ["from"] });
+
+/** Defaults for a series nobody described. */
+const DEFAULT_UNIT: SeriesUnit = "none";
+const DEFAULT_KIND: SeriesKind = "gauge";
+
+interface Entry {
+  unit: SeriesUnit;
+  kind: SeriesKind;
+  description: string;
+  thresholds: Thresholds | undefined;
+  /** Allocated on the first point: a series may be described before it has data. */
+  ring: TimeRing | null;
+}
+
+export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore {
+  const opts = OptionsSchema.parse(options);
+  const capacity = opts.capacityPerSeries ?? Math.ceil(opts.retentionMs / opts.resolutionMs);
+  const initialCapacity = Math.min(capacity, opts.initialCapacity);
+  const entries = new Map<string, Entry>();
+
+  const entryOf = (series: string): Entry => {
+    let entry = entries.get(series);
+    if (entry === undefined) {
+      entry = { unit: DEFAULT_UNIT, kind: DEFAULT_KIND, description: "", thresholds: undefined, ring: null };
+      entries.set(series, entry);
+    }
+    return entry;
+  };
+
+  return {
+    append(points: readonly Point[]): void {
+      for (const point of points) {
+        // Points are validated upstream (PointSchema); this guard only protects the sort invariant
+        // of the ring, which a NaN timestamp would silently break.
+        if (!Number.isFinite(point.ts) || !Number.isFinite(point.value)) continue;
+        const entry = entryOf(point.series);
+        entry.ring ??= new TimeRing(capacity, initialCapacity);
+        entry.ring.push(point.ts, point.value);
+      }
+    },
+
+    describe(meta: readonly SeriesMeta[]): void {
+      // Field-level merge: only fields present in the update change. `thresholds`, when present,
+      // replaces the previous object as a whole so a producer can drop a level it no longer wants.
+      for (const m of meta) {
+        const entry = entryOf(m.series);
+        if (m.unit !== undefined) entry.unit = m.unit;
+        if (m.kind !== undefined) entry.kind = m.kind;
+        if (m.description !== undefined) entry.description = m.description;
+        if (m.thresholds !== undefined) entry.thresholds = m.thresholds;
+      }
+    },
+
+    has(series: string): boolean {
+      return entries.has(series);
+    },
+
+    size(): number {
+      return entries.size;
+    },
+
+    catalog(): SeriesInfo[] {
+      const names = [...entries.keys()].sort();
+      return names.map((name) => {
+        const entry = entries.get(name) as Entry;
+        const ring = entry.ring;
+        // `last` is the newest point by ts (the ring's tail), which is the current value even when
+        // a late point was accepted after it.
+        const last =
+          ring !== null && ring.length > 0
+            ? { ts: ring.tsAt(ring.length - 1), value: ring.valueAt(ring.length - 1) }
+            : null;
+        const info: SeriesInfo = { name, unit: entry.unit, kind: entry.kind, description: entry.description, last };
+        if (entry.thresholds !== undefined) info.thresholds = { ...entry.thresholds };
+        return info;
+      });
+    },
+
+    history(series: string, query: HistoryQuery): HistoryPoint[] {
+      const { from, to, maxPoints } = HistoryQuerySchema.parse(query);
+      const ring = entries.get(series)?.ring;
+      if (ring === null || ring === undefined) return [];
+      const start = ring.lowerBound(from);
+      const end = ring.upperBound(to);
+      return downsample(ring, start, end, from, to, maxPoints);
+    },
+  };
+}
