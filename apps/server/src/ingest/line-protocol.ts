@@ -1,0 +1,308 @@
+import type { Point } from "@livedash/events";
+import { ErrorList, quoteForError, type IngestParseResult, type LineError } from "./result";
+import { checkSeriesNameLength, lineSeriesName } from "./series-name";
+import { timestampToMs, type Precision } from "./timestamp";
+
+export interface LineProtocolOptions {
+  /** Unit of the timestamps in the body; InfluxDB and Telegraf default to ns. */
+  readonly precision: Precision;
+  /** Time of the request, epoch ms: the ts of lines without a timestamp, and the base of maxFutureMs. */
+  readonly nowMs: number;
+  /** Data lines (comments and blank lines do not count) allowed in one body. */
+  readonly maxLines: number;
+  /** How far ahead of nowMs a timestamp may be. */
+  readonly maxFutureMs: number;
+  /**
+   * Points allowed in one body; every numeric field of a line is one point.
+   * @default Infinity (bounded by maxLines × fields per line, and by the body byte limit)
+   */
+  readonly maxPoints?: number;
+}
+
+/**
+ * Parses an InfluxDB line-protocol body as Telegraf's `outputs.http` (data_format = "influx") and
+ * `outputs.influxdb` send it:
+ *
+ *   measurement[,tag=value...] field=value[,field=value...] [timestamp]
+ *
+ * - fields: floats (`1.5`, `-2e3`), integers (`12i`), unsigned (`12u`), booleans (t/T/true/True/TRUE,
+ *   f/F/false/False/FALSE → 1/0); string fields (`"..."`) carry no number and are skipped silently.
+ * - escapes: `\,` `\ ` `\=` `\\` in the measurement, tag keys/values and field keys; `\"` `\\` in strings.
+ *   A quoted string may span lines, as InfluxDB allows.
+ * - `#` comment lines, blank lines, CRLF and leading whitespace are accepted.
+ * - series name: `<measurement>[.<tag value>...].<field>` (tags in sorted key order), see series-name.ts.
+ *
+ * Atomic: if any line is bad no point is returned and `errors` lists the bad lines (at most 20).
+ * Never throws, whatever the body.
+ */
+export function parseLineProtocol(body: string, opts: LineProtocolOptions): IngestParseResult<LineError> {
+  return new LineProtocolParser(body, opts).parse();
+}
+
+/** A problem with the current line; caught per line so one bad line does not hide the next ones. */
+class LineSyntaxError {
+  constructor(readonly message: string) {}
+}
+
+const BOOLEANS: ReadonlyMap<string, number> = new Map([
+  ["t", 1], ["T", 1], ["true", 1], ["True", 1], ["TRUE", 1],
+  ["f", 0], ["F", 0], ["false", 0], ["False", 0], ["FALSE", 0],
+]);
+// Digits are capped so a megabyte of digits cannot make BigInt work hard; 21 digits exceed 64 bits anyway.
+const INT_RE = /^-?\d{1,21}$/;
+const UINT_RE = /^\d{1,21}$/;
+const FLOAT_RE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+const KEY_ESCAPABLE = new Set([",", " ", "=", "\\"]);
+
+class LineProtocolParser {
+  private pos = 0;
+  private line = 1;
+  private readonly points: Point[] = [];
+  private readonly errors = new ErrorList<LineError>();
+  private readonly maxPoints: number;
+
+  constructor(
+    private readonly s: string,
+    private readonly opts: LineProtocolOptions,
+  ) {
+    this.maxPoints = opts.maxPoints ?? Number.POSITIVE_INFINITY;
+  }
+
+  parse(): IngestParseResult<LineError> {
+    let dataLines = 0;
+    while (this.pos < this.s.length) {
+      this.skipBlanks();
+      if (this.pos >= this.s.length) break;
+      if (this.atLineEnd()) {
+        this.consumeLineEnd();
+        continue;
+      }
+      if (this.s[this.pos] === "#") {
+        this.skipRestOfLine();
+        continue;
+      }
+      dataLines += 1;
+      const startLine = this.line;
+      if (dataLines > this.opts.maxLines) {
+        this.fail(startLine, `body has more than ${this.opts.maxLines} lines (limit ${this.opts.maxLines})`);
+        break;
+      }
+      try {
+        const linePoints = this.parseLine();
+        // Once the batch is known bad, keep checking lines for errors but stop collecting points.
+        if (this.errors.empty) this.points.push(...linePoints);
+        if (this.points.length > this.maxPoints) {
+          this.fail(startLine, `body has more than ${this.maxPoints} points (limit ${this.maxPoints}; each numeric field is one point)`);
+          break;
+        }
+      } catch (error) {
+        if (!(error instanceof LineSyntaxError)) throw error;
+        this.fail(startLine, error.message);
+        this.skipRestOfLine();
+      }
+    }
+    if (this.errors.empty) return { ok: true, points: this.points };
+    return { ok: false, errors: this.errors.items, truncated: this.errors.truncated };
+  }
+
+  private fail(line: number, message: string): void {
+    this.errors.push({ line, message: `line ${line}: ${message}` });
+  }
+
+  private parseLine(): Point[] {
+    const measurement = this.readKey(false);
+    if (measurement === "") throw new LineSyntaxError("missing measurement name");
+    const tags: [string, string][] = [];
+    while (this.s[this.pos] === ",") {
+      this.pos += 1;
+      const key = this.readKey(true);
+      if (key === "") throw new LineSyntaxError(`empty tag key after measurement ${quoteForError(measurement)}`);
+      if (this.s[this.pos] !== "=") throw new LineSyntaxError(`tag ${quoteForError(key)} has no value (expected key=value)`);
+      this.pos += 1;
+      const value = this.readKey(false);
+      if (value === "") throw new LineSyntaxError(`tag ${quoteForError(key)} has an empty value`);
+      tags.push([key, value]);
+    }
+    if (this.s[this.pos] !== " ") throw new LineSyntaxError("missing fields (expected '<measurement>[,<tags>] <field>=<value>')");
+    this.skipSpaces();
+    const fields = this.readFields();
+    this.skipSpaces();
+    let ts = this.opts.nowMs;
+    if (!this.atLineEnd()) {
+      const text = this.readUntilWhitespace();
+      const result = timestampToMs(text, this.opts.precision, this.opts);
+      if (!result.ok) throw new LineSyntaxError(result.message);
+      ts = result.ms;
+      this.skipBlanks();
+      if (!this.atLineEnd()) {
+        throw new LineSyntaxError(`unexpected text ${quoteForError(this.readUntilWhitespace())} after the timestamp`);
+      }
+    }
+    this.consumeLineEnd();
+
+    tags.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const tagValues = tags.map(([, value]) => value);
+    const points: Point[] = [];
+    for (const [field, value] of fields) {
+      const series = lineSeriesName(measurement, tagValues, field);
+      const tooLong = checkSeriesNameLength(series);
+      if (tooLong) throw new LineSyntaxError(tooLong);
+      points.push({ series, ts, value });
+    }
+    return points;
+  }
+
+  /** The field set; string fields are validated but left out (they carry no number). */
+  private readFields(): [string, number][] {
+    const fields: [string, number][] = [];
+    for (;;) {
+      const key = this.readKey(true);
+      if (key === "") {
+        throw new LineSyntaxError(this.atLineEnd() ? "missing fields (expected <field>=<value>)" : "empty field key");
+      }
+      if (this.s[this.pos] !== "=") throw new LineSyntaxError(`field ${quoteForError(key)} has no value (expected key=value)`);
+      this.pos += 1;
+      if (this.s[this.pos] === '"') {
+        this.skipString(key);
+        const next = this.s[this.pos];
+        if (next !== "," && next !== " " && !this.atLineEnd()) {
+          throw new LineSyntaxError(`unexpected ${quoteForError(next ?? "")} after the string value of field ${quoteForError(key)}`);
+        }
+      } else {
+        fields.push([key, parseFieldValue(key, this.readRawValue())]);
+      }
+      if (this.s[this.pos] !== ",") return fields;
+      this.pos += 1;
+    }
+  }
+
+  /**
+   * Reads a measurement, tag key/value or field key up to an unescaped separator, unescaping
+   * `\,` `\ ` `\=` `\\`; any other backslash is literal, as in InfluxDB.
+   */
+  private readKey(stopAtEquals: boolean): string {
+    const s = this.s;
+    let out = "";
+    let segmentStart = this.pos;
+    while (this.pos < s.length) {
+      const c = s[this.pos] as string;
+      if (c === "\\") {
+        const next = s[this.pos + 1];
+        if (next !== undefined && KEY_ESCAPABLE.has(next)) {
+          out += s.slice(segmentStart, this.pos) + next;
+          this.pos += 2;
+          segmentStart = this.pos;
+          continue;
+        }
+      }
+      if (c === "," || c === " " || (stopAtEquals && c === "=") || this.atLineEnd()) break;
+      this.pos += 1;
+    }
+    return out + s.slice(segmentStart, this.pos);
+  }
+
+  private readRawValue(): string {
+    const start = this.pos;
+    while (this.pos < this.s.length) {
+      const c = this.s[this.pos];
+      if (c === "," || c === " " || this.atLineEnd()) break;
+      this.pos += 1;
+    }
+    return this.s.slice(start, this.pos);
+  }
+
+  /** Skips a quoted string field value (it may contain escaped quotes and newlines). */
+  private skipString(field: string): void {
+    const openPos = this.pos;
+    const openLine = this.line;
+    this.pos += 1;
+    while (this.pos < this.s.length) {
+      const c = this.s[this.pos];
+      if (c === "\\" && (this.s[this.pos + 1] === '"' || this.s[this.pos + 1] === "\\")) {
+        this.pos += 2;
+        continue;
+      }
+      if (c === '"') {
+        this.pos += 1;
+        return;
+      }
+      if (c === "\n") this.line += 1;
+      this.pos += 1;
+    }
+    // Resume right after the opening quote so the lines it swallowed are still checked on their own.
+    this.pos = openPos + 1;
+    this.line = openLine;
+    throw new LineSyntaxError(`string value of field ${quoteForError(field)} has no closing quote`);
+  }
+
+  private readUntilWhitespace(): string {
+    const start = this.pos;
+    while (this.pos < this.s.length && this.s[this.pos] !== " " && this.s[this.pos] !== "\t" && !this.atLineEnd()) this.pos += 1;
+    return this.s.slice(start, this.pos);
+  }
+
+  /** At `\n`, at a `\r` that ends the line (CRLF or last char), or at the end of the body. */
+  private atLineEnd(): boolean {
+    const c = this.s[this.pos];
+    if (c === undefined || c === "\n") return true;
+    return c === "\r" && (this.pos + 1 === this.s.length || this.s[this.pos + 1] === "\n");
+  }
+
+  private consumeLineEnd(): void {
+    if (this.s[this.pos] === "\r") this.pos += 1;
+    if (this.s[this.pos] === "\n") {
+      this.pos += 1;
+      this.line += 1;
+    }
+  }
+
+  private skipRestOfLine(): void {
+    const newline = this.s.indexOf("\n", this.pos);
+    if (newline === -1) {
+      this.pos = this.s.length;
+      return;
+    }
+    this.pos = newline + 1;
+    this.line += 1;
+  }
+
+  private skipSpaces(): void {
+    while (this.s[this.pos] === " ") this.pos += 1;
+  }
+
+  private skipBlanks(): void {
+    while (this.s[this.pos] === " " || this.s[this.pos] === "\t") this.pos += 1;
+  }
+}
+
+function parseFieldValue(field: string, raw: string): number {
+  if (raw === "") throw new LineSyntaxError(`field ${quoteForError(field)} has no value`);
+  const last = raw[raw.length - 1];
+  if (last === "i" || last === "u") {
+    const digits = raw.slice(0, -1);
+    const signed = last === "i";
+    if ((signed ? INT_RE : UINT_RE).test(digits)) {
+      const value = BigInt(digits);
+      const inRange = signed ? value >= INT64_MIN && value <= INT64_MAX : value <= UINT64_MAX;
+      if (!inRange) {
+        throw new LineSyntaxError(
+          `field ${quoteForError(field)} value ${quoteForError(raw)} is out of the ${signed ? "signed" : "unsigned"} 64-bit integer range`,
+        );
+      }
+      return Number(value);
+    }
+  }
+  const boolean = BOOLEANS.get(raw);
+  if (boolean !== undefined) return boolean;
+  if (FLOAT_RE.test(raw)) {
+    const value = Number(raw);
+    if (Number.isFinite(value)) return value;
+    throw new LineSyntaxError(`field ${quoteForError(field)} value ${quoteForError(raw)} is out of the 64-bit float range`);
+  }
+  throw new LineSyntaxError(
+    `field ${quoteForError(field)} value ${quoteForError(raw)} is not a number (expected 1.5, 12i, 12u, true/false or "text")`,
+  );
+}

@@ -1,0 +1,115 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { parseLineProtocol } from "../src/ingest/line-protocol";
+import type { Precision } from "../src/ingest/timestamp";
+
+const NOW_MS = 1_700_000_000_000;
+
+// Test-side oracle of the mapping rule, written from the spec rather than shared with the parser.
+const oracleName = (part: string) => part.replace(/[^a-zA-Z0-9_.:-]/gu, "_");
+const escapeKey = (text: string) => text.replace(/[\\, =]/g, (c) => `\\${c}`);
+const escapeString = (text: string) => text.replace(/[\\"]/g, (c) => `\\${c}`);
+
+// Keys: anything but newlines (which line protocol cannot carry in keys) and not starting with `#`.
+const keyArb = fc.string({ minLength: 1, maxLength: 12, unit: "grapheme" }).filter((k) => !/[\r\n\t]/.test(k) && !k.startsWith("#"));
+const tagsArb = fc.uniqueArray(fc.tuple(keyArb, keyArb), { maxLength: 3, selector: ([k]) => k });
+
+type FieldValue = { kind: "float"; v: number } | { kind: "int"; v: bigint } | { kind: "uint"; v: bigint } | { kind: "bool"; v: boolean; text: string } | { kind: "string"; v: string };
+const fieldValueArb: fc.Arbitrary<FieldValue> = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => ({ kind: "float" as const, v })),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((v) => ({ kind: "int" as const, v })),
+  fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((v) => ({ kind: "uint" as const, v })),
+  fc.constantFrom("t", "T", "true", "True", "TRUE", "f", "F", "false", "False", "FALSE").map((text) => ({ kind: "bool" as const, v: text.toLowerCase().startsWith("t"), text })),
+  fc.string({ maxLength: 20 }).map((v) => ({ kind: "string" as const, v })),
+);
+
+const serializeValue = (f: FieldValue): string => {
+  switch (f.kind) {
+    case "float": return String(f.v);
+    case "int": return `${f.v}i`;
+    case "uint": return `${f.v}u`;
+    case "bool": return f.text;
+    case "string": return `"${escapeString(f.v)}"`;
+  }
+};
+const expectedValue = (f: FieldValue): number | null =>
+  f.kind === "string" ? null : f.kind === "bool" ? (f.v ? 1 : 0) : Number(f.v);
+
+const lineArb = fc.record({
+  measurement: keyArb,
+  tags: tagsArb,
+  fields: fc.uniqueArray(fc.tuple(keyArb, fieldValueArb), { minLength: 1, maxLength: 4, selector: ([k]) => k }),
+  tsMs: fc.option(fc.integer({ min: 0, max: NOW_MS }), { nil: undefined }),
+  subMs: fc.integer({ min: 0, max: 999_999 }),
+});
+
+const precisionArb = fc.constantFrom<Precision>("s", "ms", "us", "ns");
+
+function serializeTs(tsMs: number, subMs: number, precision: Precision): { text: string; expectedMs: number } {
+  switch (precision) {
+    case "s": return { text: String(Math.floor(tsMs / 1000)), expectedMs: Math.floor(tsMs / 1000) * 1000 };
+    case "ms": return { text: String(tsMs), expectedMs: tsMs };
+    case "us": return { text: String(BigInt(tsMs) * 1000n + BigInt(Math.floor(subMs / 1000))), expectedMs: tsMs };
+    case "ns": return { text: String(BigInt(tsMs) * 1_000_000n + BigInt(subMs)), expectedMs: tsMs };
+  }
+}
+
+describe("parseLineProtocol properties", () => {
+  it("round-trips generated lines (values, tags, escaping, precision, CRLF)", () => {
+    fc.assert(
+      fc.property(fc.array(lineArb, { maxLength: 8 }), precisionArb, fc.constantFrom("\n", "\r\n"), (lines, precision, eol) => {
+        const expected: { series: string; ts: number; value: number }[] = [];
+        const text = lines.map((line) => {
+          const sortedTags = [...line.tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+          const ts = line.tsMs === undefined ? undefined : serializeTs(line.tsMs, line.subMs, precision);
+          for (const [key, value] of line.fields) {
+            const v = expectedValue(value);
+            if (v === null) continue;
+            const series = [line.measurement, ...sortedTags.map(([, tv]) => tv), key].map(oracleName).join(".");
+            expected.push({ series, ts: ts?.expectedMs ?? NOW_MS, value: v });
+          }
+          const tagText = line.tags.map(([k, v]) => `,${escapeKey(k)}=${escapeKey(v)}`).join("");
+          const fieldText = line.fields.map(([k, v]) => `${escapeKey(k)}=${serializeValue(v)}`).join(",");
+          return `${escapeKey(line.measurement)}${tagText} ${fieldText}${ts ? ` ${ts.text}` : ""}`;
+        }).join(eol);
+        const result = parseLineProtocol(text, { precision, nowMs: NOW_MS, maxLines: 100, maxFutureMs: 0 });
+        const tooLong = expected.some((p) => p.series.length > 200);
+        if (tooLong) {
+          expect(result.ok).toBe(false);
+          return;
+        }
+        expect(result).toEqual({ ok: true, points: expected });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("never throws on arbitrary input and always answers ok or errors with line numbers", () => {
+    const noisy = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.string({ maxLength: 200, unit: fc.constantFrom(..."ab=, \\\"\n\r#it0123456789.-eu") }),
+    );
+    fc.assert(
+      fc.property(noisy, (body) => {
+        const result = parseLineProtocol(body, { precision: "ns", nowMs: NOW_MS, maxLines: 50, maxFutureMs: 60_000 });
+        if (result.ok) {
+          for (const p of result.points) {
+            expect(p.series).toMatch(/^[a-zA-Z0-9_.:-]{1,200}$/);
+            expect(Number.isFinite(p.value)).toBe(true);
+            expect(Number.isFinite(p.ts)).toBe(true);
+          }
+        } else {
+          expect(result.errors.length).toBeGreaterThan(0);
+          expect(result.errors.length).toBeLessThanOrEqual(20);
+          const lineCount = body.split("\n").length;
+          for (const e of result.errors) {
+            expect(e.line).toBeGreaterThanOrEqual(1);
+            expect(e.line).toBeLessThanOrEqual(lineCount);
+            expect(e.message.startsWith(`line ${e.line}: `)).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

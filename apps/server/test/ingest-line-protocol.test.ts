@@ -1,0 +1,210 @@
+import { describe, expect, it } from "vitest";
+import { parseLineProtocol, type LineProtocolOptions } from "../src/ingest/line-protocol";
+
+const NOW_MS = 1_700_000_000_000;
+const opts: LineProtocolOptions = { precision: "ns", nowMs: NOW_MS, maxLines: 10_000, maxFutureMs: 5 * 60_000 };
+
+function ok(body: string, overrides: Partial<LineProtocolOptions> = {}) {
+  const result = parseLineProtocol(body, { ...opts, ...overrides });
+  if (!result.ok) throw new Error(`expected ok, got ${JSON.stringify(result.errors)}`);
+  return result.points;
+}
+
+function errors(body: string, overrides: Partial<LineProtocolOptions> = {}) {
+  const result = parseLineProtocol(body, { ...opts, ...overrides });
+  if (result.ok) throw new Error(`expected errors, got ${JSON.stringify(result.points)}`);
+  return result.errors;
+}
+
+describe("parseLineProtocol: series names", () => {
+  it("maps measurement, tag values in sorted key order and field", () => {
+    expect(ok("cpu,host=web1,cpu=cpu0 usage_idle=97.5")).toEqual([
+      { series: "cpu.cpu0.web1.usage_idle", ts: NOW_MS, value: 97.5 },
+    ]);
+  });
+
+  it("gives one point per numeric field, in field order", () => {
+    expect(ok("mem,host=a used=1i,free=2u,ok=true").map((p) => [p.series, p.value])).toEqual([
+      ["mem.a.used", 1],
+      ["mem.a.free", 2],
+      ["mem.a.ok", 1],
+    ]);
+  });
+
+  it("measurement without tags", () => {
+    expect(ok("load1 value=0.5")[0]?.series).toBe("load1.value");
+  });
+
+  it("replaces characters outside [a-zA-Z0-9_.:-] with _ (one per code point)", () => {
+    expect(ok("disk,path=/var/log\\ x,dev=sda1 used%=3")[0]?.series).toBe("disk.sda1._var_log_x.used_");
+    expect(ok("t,emoji=a😀b v=1")[0]?.series).toBe("t.a_b.v");
+  });
+
+  it("keeps dots of tag values, so a hostname adds levels", () => {
+    expect(ok("cpu,host=web1.example.com idle=1")[0]?.series).toBe("cpu.web1.example.com.idle");
+  });
+
+  it("rejects a series name over 200 characters on that line", () => {
+    const errs = errors(`m,t=${"a".repeat(200)} v=1`);
+    expect(errs).toEqual([{ line: 1, message: expect.stringMatching(/^line 1: series name '.*' is 204 characters \(limit 200\)$/) }]);
+  });
+});
+
+describe("parseLineProtocol: escaping", () => {
+  it("unescapes \\, \\space \\= \\\\ in measurement, tags and field keys", () => {
+    const [point] = ok("my\\,meas\\ x,ta\\=g=v\\,a\\ l\\=ue f\\ k\\=e\\,y=1");
+    // After unescaping: measurement "my,meas x", tag value "v,a l=ue", field "f k=e,y"; unsafe chars become _.
+    expect(point?.series).toBe("my_meas_x.v_a_l_ue.f_k_e_y");
+  });
+
+  it("keeps other backslashes literal and reads \\\\ as one backslash", () => {
+    expect(ok("a\\b,t=c\\\\d v=1")[0]?.series).toBe("a_b.c_d.v");
+  });
+
+  it("skips string fields (with escaped quotes, commas, spaces, newlines) without error", () => {
+    const body = 'log,host=a msg="he said \\"hi, there\\" = \\\\",level=3i,note="multi\nline" 1700000000000000000\nx v=2';
+    const points = ok(body);
+    expect(points).toEqual([
+      { series: "log.a.level", ts: 1_700_000_000_000, value: 3 },
+      { series: "x.v", ts: NOW_MS, value: 2 },
+    ]);
+  });
+
+  it("accepts a line with only string fields and yields no point", () => {
+    expect(ok('event text="deploy"')).toEqual([]);
+  });
+
+  it("reports an unterminated string and still checks the following lines", () => {
+    const errs = errors('a s="open\nb v=abc\nc v=1');
+    expect(errs.map((e) => e.line)).toEqual([1, 2]);
+    expect(errs[0]?.message).toBe("line 1: string value of field 's' has no closing quote");
+  });
+});
+
+describe("parseLineProtocol: field values", () => {
+  it.each([
+    ["1", 1], ["-1.5", -1.5], ["1e3", 1000], ["1.5E-2", 0.015], [".5", 0.5], ["1.", 1], ["1e+21", 1e21],
+    ["12i", 12], ["-12i", -12], ["9223372036854775807i", 2 ** 63], ["-9223372036854775808i", -(2 ** 63)],
+    ["12u", 12], ["18446744073709551615u", 2 ** 64],
+    ["t", 1], ["T", 1], ["true", 1], ["True", 1], ["TRUE", 1], ["f", 0], ["F", 0], ["false", 0], ["False", 0], ["FALSE", 0],
+  ])("parses %s", (raw, expected) => {
+    expect(ok(`m v=${raw}`)[0]?.value).toBe(expected);
+  });
+
+  it.each([
+    ["abc", "line 1: field 'v' value 'abc' is not a number"],
+    ["NaN", "line 1: field 'v' value 'NaN' is not a number"],
+    ["Infinity", "line 1: field 'v' value 'Infinity' is not a number"],
+    ["tRUE", "line 1: field 'v' value 'tRUE' is not a number"],
+    ["-12u", "line 1: field 'v' value '-12u' is not a number"],
+    ["1.5i", "line 1: field 'v' value '1.5i' is not a number"],
+    ["0x10", "line 1: field 'v' value '0x10' is not a number"],
+    ["9223372036854775808i", "line 1: field 'v' value '9223372036854775808i' is out of the signed 64-bit integer range"],
+    ["18446744073709551616u", "line 1: field 'v' value '18446744073709551616u' is out of the unsigned 64-bit integer range"],
+    ["1e999", "line 1: field 'v' value '1e999' is out of the 64-bit float range"],
+  ])("rejects %s", (raw, message) => {
+    expect(errors(`m v=${raw}`)[0]?.message).toContain(message);
+  });
+});
+
+describe("parseLineProtocol: structure errors", () => {
+  it.each([
+    ["m", "missing fields"],
+    ["m ", "missing fields"],
+    [",t=1 v=1", "missing measurement name"],
+    ["m,t v=1", "tag 't' has no value"],
+    ["m,t= v=1", "tag 't' has an empty value"],
+    ["m,=x v=1", "empty tag key"],
+    ["m v", "field 'v' has no value"],
+    ["m v=", "field 'v' has no value"],
+    ["m v=1,", "missing fields"],
+    ["m v=1,,w=2", "empty field key"],
+    ["m v=1 123 extra", "unexpected text 'extra' after the timestamp"],
+    ['m s="x"y', "unexpected 'y' after the string value of field 's'"],
+    ["m v=1 12.5", "timestamp '12.5' is not an integer"],
+    ["m v=1 -5", "timestamp '-5' is before 1970"],
+  ])("%j -> %s", (body, message) => {
+    expect(errors(body)[0]?.message).toContain(message);
+  });
+
+  it("reports every bad line with its number, and accepts no point from the batch", () => {
+    const body = ["# header", "good v=1", "bad v=abc", "", "good v=2", "worse", "ok v=3"].join("\n");
+    const result = parseLineProtocol(body, opts);
+    expect(result).toEqual({
+      ok: false,
+      truncated: false,
+      errors: [
+        { line: 3, message: expect.stringContaining("line 3: field 'v' value 'abc' is not a number") },
+        { line: 6, message: expect.stringContaining("line 6: missing fields") },
+      ],
+    });
+  });
+
+  it("caps the error list at 20 and says it was truncated", () => {
+    const result = parseLineProtocol(Array.from({ length: 50 }, () => "bad").join("\n"), opts);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toHaveLength(20);
+    expect(result.errors[19]?.line).toBe(20);
+    expect(result.truncated).toBe(true);
+  });
+});
+
+describe("parseLineProtocol: layout", () => {
+  it("ignores comments, blank lines, leading whitespace; accepts CRLF and a missing final newline", () => {
+    const body = "# comment\r\n\r\n  \t a v=1 1000000000\r\n\n# x v=9\r\nb v=2\r\n";
+    expect(ok(body).map((p) => [p.series, p.value])).toEqual([["a.v", 1], ["b.v", 2]]);
+  });
+
+  it("counts lines including comments and CRLF for error numbers", () => {
+    expect(errors("# c\r\na v=1\r\n\r\nb v=x\r\n")[0]?.line).toBe(4);
+  });
+
+  it("empty body is ok with no points", () => {
+    expect(ok("")).toEqual([]);
+    expect(ok("\n\n# only comments\n")).toEqual([]);
+  });
+
+  it("enforces maxLines on data lines only", () => {
+    expect(ok("# c\na v=1\nb v=1", { maxLines: 2 })).toHaveLength(2);
+    expect(errors("a v=1\nb v=1\nc v=1", { maxLines: 2 })).toEqual([
+      { line: 3, message: "line 3: body has more than 2 lines (limit 2)" },
+    ]);
+  });
+
+  it("enforces maxPoints over all fields", () => {
+    expect(errors("a x=1,y=2\nb x=1,y=2", { maxPoints: 3 })[0]?.message).toBe(
+      "line 2: body has more than 3 points (limit 3; each numeric field is one point)",
+    );
+  });
+});
+
+describe("parseLineProtocol: timestamps", () => {
+  const ms = 1_699_999_999_123;
+  it.each([
+    ["s", "1699999999", 1_699_999_999_000],
+    ["ms", String(ms), ms],
+    ["us", `${ms}456`, ms],
+    ["ns", `${ms}456789`, ms],
+    ["ns", `${ms}999999`, ms],
+    ["ns", "0", 0],
+  ] as const)("precision %s: %s -> %d ms (sub-ms digits truncated exactly)", (precision, ts, expected) => {
+    expect(ok(`m v=1 ${ts}`, { precision })[0]?.ts).toBe(expected);
+  });
+
+  it("defaults a missing timestamp to nowMs", () => {
+    expect(ok("m v=1")[0]?.ts).toBe(NOW_MS);
+  });
+
+  it("rejects a timestamp beyond maxFutureMs and says by how much", () => {
+    const tenDaysNs = BigInt(NOW_MS + 10 * 86_400_000) * 1_000_000n;
+    expect(errors(`a v=1\nm v=1 ${tenDaysNs}`)).toEqual([
+      { line: 2, message: "line 2: timestamp is 10 days in the future (limit 5m)" },
+    ]);
+    expect(ok(`m v=1 ${NOW_MS + 5 * 60_000}`, { precision: "ms" })).toHaveLength(1);
+  });
+
+  it("rejects absurdly long timestamps without heavy work", () => {
+    expect(errors(`m v=1 ${"9".repeat(100_000)}`)[0]?.message).toMatch(/^line 1: timestamp '9{40}…' is not an integer$/);
+  });
+});
