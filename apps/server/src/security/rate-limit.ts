@@ -43,7 +43,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const maxKeys = options.maxKeys ?? 10_000;
   const now = options.now ?? (() => performance.now());
   const perMs = ratePerSec / 1000;
-  const fullAfterMs = burst / perMs;
   // Map order is recency order: a touched bucket is deleted and re-inserted at the end.
   const buckets = new Map<string, Bucket>();
 
