@@ -1,0 +1,33 @@
+import type { SeriesMeta } from "@livedash/events";
+
+/** One value of one series; the tick loop stamps every reading of a tick with the same ts. */
+export interface Reading {
+  readonly series: string;
+  readonly value: number;
+}
+
+/** What the tick loop hands each collector when it builds it. */
+export interface CollectorEnv {
+  /** Root of procfs. @default "/proc" */
+  readonly procRoot: string;
+  /** Root of sysfs. @default "/sys" */
+  readonly sysRoot: string;
+  /**
+   * Declares metadata of series the collector will produce. Called from the constructor for what is
+   * known at start (sent in the one describe() of startCollectors) and again when a new core,
+   * interface or disk appears (sent before that tick's publish).
+   */
+  readonly declare: (meta: SeriesMeta[]) => void;
+}
+
+/**
+ * One concern's sampler. Constructors read a first baseline synchronously, so the first tick can
+ * already publish rates. A missing /proc or /sys file means "skip those series", never an error.
+ */
+export interface Collector {
+  readonly name: string;
+  /** Appends this tick's readings to `out`. May reject: the tick loop reports it and goes on. */
+  sample(out: Reading[]): Promise<void> | void;
+  /** Releases observers/histograms the collector owns. */
+  stop?(): void;
+}
