@@ -1,0 +1,63 @@
+"use client";
+import type { SeriesUnit, Thresholds } from "@livedash/events";
+import { useEffect, useRef } from "react";
+import { LiveChart } from "../lib/live-chart";
+import type { Runtime } from "./runtime";
+
+export interface ChartViewProps {
+  runtime: Runtime;
+  chartId: string;
+  title: string;
+  series: readonly string[];
+  labels?: readonly string[];
+  unit: SeriesUnit;
+  thresholds?: Thresholds;
+  windowMs: number;
+  theme: string;
+  onRemove?: () => void;
+}
+
+/** A titled uPlot chart. React only mounts it; every update after that goes through the render loop. */
+export function ChartView(props: ChartViewProps) {
+  const hostRef = useRef<HTMLDivElement>(null);
+  const chartRef = useRef<LiveChart | null>(null);
+  const { runtime, series, labels, unit, thresholds, theme } = props;
+  const seriesKey = series.join("\n");
+  const labelsKey = (labels ?? []).join("\n");
+  const thresholdsKey = JSON.stringify(thresholds ?? null);
+  const windowRef = useRef(props.windowMs);
+  windowRef.current = props.windowMs;
+
+  useEffect(() => {
+    const host = hostRef.current;
+    if (host === null || series.length === 0) return;
+    const chart = new LiveChart(host, { store: runtime.store, series, labels, unit, thresholds, windowMs: windowRef.current });
+    chartRef.current = chart;
+    const remove = runtime.loop.add(chart);
+    return () => {
+      remove();
+      chart.destroy();
+      chartRef.current = null;
+    };
+    // The series/labels/thresholds keys stand for the arrays: a new array with the same names must not rebuild the chart.
+  }, [runtime, seriesKey, labelsKey, thresholdsKey, unit, theme]);
+
+  useEffect(() => {
+    chartRef.current?.setWindow(props.windowMs);
+  }, [props.windowMs]);
+
+  return (
+    <section className="chart" data-chart={props.chartId} aria-label={props.title}>
+      <h3>
+        {props.title}
+        {props.onRemove ? (
+          <button type="button" onClick={props.onRemove} aria-label={`Remove chart ${props.title}`} style={{ marginLeft: 8 }}>
+            Remove
+          </button>
+        ) : null}
+      </h3>
+      {series.length === 0 ? <div className="empty">Waiting for data…</div> : null}
+      <div className="chart-host" ref={hostRef} data-series={series.join(",")} />
+    </section>
+  );
+}

@@ -1,0 +1,168 @@
+"use client";
+import type { SeriesInfo } from "@livedash/events";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { LiveFeed } from "../lib/live-feed";
+import { openClient } from "../lib/open-client";
+import { OVERVIEW_PANELS, OVERVIEW_PATTERNS } from "../lib/panels";
+import { RenderLoop } from "../lib/render-loop";
+import { SeriesStore } from "../lib/series-store";
+import type { ViewState, WindowKey } from "../lib/view-state";
+import { MAX_CUSTOM_CHARTS, WINDOWS, resolveServerUrl, serializeViewState } from "../lib/view-state";
+import { ChartView } from "./chart-view";
+import { Explorer } from "./explorer";
+import { PanelView, thresholdsOf } from "./panel-view";
+import { TopBar } from "./top-bar";
+import type { Runtime } from "./runtime";
+
+export interface DashboardProps {
+  /** LIVEDASH_URL as read on the server at request time; null = page host, port 4000. */
+  serverUrl: string | null;
+  initialView: ViewState;
+}
+
+/** Series-list refreshes (new series, catalog) are batched to this rate; points never re-render React. */
+const SERIES_REFRESH_MS = 500;
+
+export function Dashboard({ serverUrl, initialView }: DashboardProps) {
+  const [view, setView] = useState<ViewState>(initialView);
+  const [runtime, setRuntime] = useState<Runtime | null>(null);
+  const [seriesTick, setSeriesTick] = useState(0);
+  const [explorerOpen, setExplorerOpen] = useState(false);
+  const [lastError, setLastError] = useState<string | null>(null);
+  const [theme, setTheme] = useState("dark");
+  const windowMs = WINDOWS[view.window];
+
+  useEffect(() => setTheme(document.documentElement.dataset.theme ?? "dark"), []);
+
+  // The runtime lives as long as the page and the forced transport; everything it starts, it stops.
+  useEffect(() => {
+    const store = new SeriesStore();
+    const loop = new RenderLoop();
+    const client = openClient({ url: resolveServerUrl(serverUrl), transport: initialView.transport });
+    let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+    const feed = new LiveFeed({
+      client,
+      store,
+      patterns: [...OVERVIEW_PATTERNS, ...initialView.charts],
+      windowMs: WINDOWS[initialView.window],
+      onSeriesChange: () => {
+        refreshTimer ??= setTimeout(() => {
+          refreshTimer = null;
+          setSeriesTick((n) => n + 1);
+        }, SERIES_REFRESH_MS);
+      },
+      onError: (error) => setLastError(error instanceof Error ? error.message : String(error)),
+    });
+    setRuntime({ client, store, loop, feed });
+    void feed.start();
+    return () => {
+      if (refreshTimer !== null) clearTimeout(refreshTimer);
+      feed.close();
+      client.close();
+      loop.destroy();
+      setRuntime(null);
+    };
+    // initialView is the view at mount; later changes go through the effects below, not a new runtime.
+  }, [serverUrl, initialView.transport]);
+
+  useEffect(() => {
+    window.history.replaceState(window.history.state, "", `${window.location.pathname}${serializeViewState(view)}`);
+  }, [view]);
+
+  useEffect(() => {
+    // Paused freezes the time axis where it is; buffers keep filling and resume jumps to now.
+    if (runtime === null) return;
+    if (!view.paused) runtime.loop.setFrozenAt(null);
+    else if (runtime.loop.frozenAt() === null) runtime.loop.setFrozenAt(Date.now());
+  }, [runtime, view.paused]);
+
+  useEffect(() => {
+    runtime?.feed.setWindow(windowMs);
+  }, [runtime, windowMs]);
+
+  useEffect(() => {
+    runtime?.feed.setPatterns([...OVERVIEW_PATTERNS, ...view.charts]);
+  }, [runtime, view.charts]);
+
+  const names = useMemo(() => {
+    if (runtime === null) return [];
+    const all = new Set(runtime.store.names());
+    for (const info of runtime.store.catalog()) all.add(info.name);
+    return [...all];
+    // seriesTick is the signal that the store's series set changed.
+  }, [runtime, seriesTick]);
+
+  const catalog: SeriesInfo[] = useMemo(() => {
+    if (runtime === null) return [];
+    const infos = new Map(runtime.store.catalog().map((s) => [s.name, s]));
+    // Pushed series the catalog has not caught up with yet are still explorable.
+    for (const name of names) if (!infos.has(name)) infos.set(name, { name, unit: "none", kind: "gauge", description: "", last: null });
+    return [...infos.values()];
+  }, [runtime, names]);
+
+  const setWindow = useCallback((key: WindowKey) => setView((v) => ({ ...v, window: key })), []);
+  const togglePause = useCallback(() => {
+    setView((v) => ({ ...v, paused: !v.paused }));
+  }, []);
+  const addChart = useCallback((series: string) => {
+    setView((v) => (v.charts.includes(series) || v.charts.length >= MAX_CUSTOM_CHARTS ? v : { ...v, charts: [...v.charts, series] }));
+  }, []);
+  const removeChart = useCallback((series: string) => setView((v) => ({ ...v, charts: v.charts.filter((s) => s !== series) })), []);
+  const toggleTheme = useCallback(() => {
+    const next = document.documentElement.dataset.theme === "light" ? "dark" : "light";
+    document.documentElement.dataset.theme = next;
+    try {
+      localStorage.setItem("livedash-theme", next);
+    } catch {
+      // Private mode or storage disabled: the theme still applies for this page.
+    }
+    setTheme(next);
+  }, []);
+
+  return (
+    <>
+      <TopBar
+        client={runtime?.client ?? null}
+        view={view}
+        theme={theme}
+        onWindow={setWindow}
+        onTogglePause={togglePause}
+        onToggleTheme={toggleTheme}
+        onToggleExplorer={() => setExplorerOpen((o) => !o)}
+        explorerOpen={explorerOpen}
+      />
+      <main>
+        {lastError !== null ? <p className="error" role="alert" data-testid="last-error">{lastError}</p> : null}
+        {explorerOpen ? <Explorer catalog={catalog} added={view.charts} onAdd={addChart} onClose={() => setExplorerOpen(false)} /> : null}
+        {runtime !== null && view.charts.length > 0 ? (
+          <section className="panel" aria-labelledby="panel-custom" data-panel="custom">
+            <h2 id="panel-custom">Your charts</h2>
+            <div className="charts">
+              {view.charts.map((series) => (
+                <ChartView
+                  key={series}
+                  runtime={runtime}
+                  chartId={`custom:${series}`}
+                  title={series}
+                  series={[series]}
+                  unit={runtime.store.info(series)?.unit ?? "none"}
+                  thresholds={thresholdsOf(runtime, [series])}
+                  windowMs={windowMs}
+                  theme={theme}
+                  onRemove={() => removeChart(series)}
+                />
+              ))}
+            </div>
+          </section>
+        ) : null}
+        {runtime !== null ? (
+          <div className="panels">
+            {OVERVIEW_PANELS.map((panel) => (
+              <PanelView key={panel.id} runtime={runtime} panel={panel} names={names} windowMs={windowMs} theme={theme} />
+            ))}
+          </div>
+        ) : null}
+      </main>
+    </>
+  );
+}

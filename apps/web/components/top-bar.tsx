@@ -1,0 +1,50 @@
+"use client";
+import Link from "next/link";
+import type { DashboardClient } from "../lib/client-types";
+import type { ViewState, WindowKey } from "../lib/view-state";
+import { WINDOWS } from "../lib/view-state";
+import { ConnectionBadge } from "./connection-badge";
+
+export interface TopBarProps {
+  client: DashboardClient | null;
+  view: ViewState;
+  theme: string;
+  explorerOpen: boolean;
+  onWindow(key: WindowKey): void;
+  onTogglePause(): void;
+  onToggleTheme(): void;
+  onToggleExplorer(): void;
+}
+
+export function TopBar(props: TopBarProps) {
+  const { view } = props;
+  return (
+    <header className="topbar">
+      <h1>Livedash</h1>
+      <nav aria-label="Pages">
+        <Link href="/">Overview</Link>
+        <Link href="/transports">Transports</Link>
+      </nav>
+      <div className="toolbar" role="toolbar" aria-label="View controls">
+        <div className="group" role="group" aria-label="Time window">
+          {(Object.keys(WINDOWS) as WindowKey[]).map((key) => (
+            <button key={key} type="button" aria-pressed={view.window === key} onClick={() => props.onWindow(key)} data-window={key}>
+              {key}
+            </button>
+          ))}
+        </div>
+        <button type="button" aria-pressed={view.paused} onClick={props.onTogglePause} data-testid="pause">
+          {view.paused ? "Resume" : "Pause"}
+        </button>
+        <button type="button" aria-pressed={props.explorerOpen} onClick={props.onToggleExplorer} data-testid="explorer-toggle">
+          Add chart
+        </button>
+        <button type="button" onClick={props.onToggleTheme} aria-label={`Switch to ${props.theme === "light" ? "dark" : "light"} theme`} data-testid="theme-toggle">
+          {props.theme === "light" ? "Dark" : "Light"} theme
+        </button>
+      </div>
+      <span className="spacer" />
+      <ConnectionBadge client={props.client} />
+    </header>
+  );
+}

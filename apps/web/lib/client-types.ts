@@ -1,0 +1,44 @@
+import type { HistoryInput, HistorySeries, LiveEvent, LiveInput, PollInput, PollResult, SeriesInfo, ServerInfo } from "@livedash/events";
+
+export type TransportName = "ws" | "sse" | "poll";
+export type TransportChoice = "auto" | TransportName;
+export type ConnectionStatus = "connecting" | "live" | "reconnecting" | "offline";
+
+/** What the connection badge shows; the same shape @livedash/client's `connection.get()` returns. */
+export interface ConnectionState {
+  transport: TransportName;
+  status: ConnectionStatus;
+  /** Epoch ms of the last live event, null before the first. */
+  lastEventAt: number | null;
+  reconnects: number;
+}
+
+export interface LiveHandlers {
+  onData(event: { id: string; data: LiveEvent }): void;
+  onError(error: unknown): void;
+}
+
+/**
+ * The slice of the Livedash client the dashboard uses. Everything in components/ talks to this,
+ * so swapping the implementation (lib/open-client.ts) is a one-file change.
+ */
+export interface DashboardClient {
+  catalog(): Promise<SeriesInfo[]>;
+  history(input: HistoryInput): Promise<HistorySeries[]>;
+  poll(input: PollInput): Promise<PollResult>;
+  info(): Promise<ServerInfo>;
+  /** One multiplexed subscription; the client resumes by id across reconnects and transport switches. */
+  subscribeLive(input: LiveInput, handlers: LiveHandlers): { unsubscribe(): void };
+  connection: {
+    get(): ConnectionState;
+    subscribe(listener: (state: ConnectionState) => void): () => void;
+  };
+  close(): void;
+}
+
+export interface OpenClientOptions {
+  /** Base URL of the Livedash server, e.g. http://127.0.0.1:4000. */
+  url: string;
+  transport?: TransportChoice;
+  token?: string;
+}

@@ -1,0 +1,180 @@
+import type { SeriesUnit, Thresholds } from "@livedash/events";
+import uPlot from "uplot";
+import { createFrame, decimate, type DecimatedFrame } from "./decimate";
+import type { Drawable } from "./render-loop";
+import type { SeriesStore } from "./series-store";
+import { formatValue } from "./units";
+
+export interface LiveChartOptions {
+  store: SeriesStore;
+  series: readonly string[];
+  /** Display labels, in the order of `series`; defaults to the names. */
+  labels?: readonly string[];
+  unit: SeriesUnit;
+  thresholds?: Thresholds;
+  windowMs: number;
+  /** @default 180 */
+  heightPx?: number;
+  /** Charts with the same key share the hover crosshair. @default "livedash" */
+  syncKey?: string;
+  /** Never redraw a chart more often than this, even when data arrives faster. @default 50 */
+  minRedrawMs?: number;
+}
+
+const PALETTE_VARS = ["--series-1", "--series-2", "--series-3", "--series-4", "--series-5", "--series-6", "--series-7", "--series-8"];
+
+function cssVar(name: string, fallback: string): string {
+  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return value === "" ? fallback : value;
+}
+
+/**
+ * One uPlot chart fed from the store. It redraws from the render loop only, and only when its
+ * data changed or the time axis moved by a pixel column; each redraw decimates to min/max per
+ * column into reused arrays, so its cost follows the chart width, not the point count.
+ */
+export class LiveChart implements Drawable {
+  readonly element: HTMLElement;
+  private readonly plot: uPlot;
+  private readonly frame_: DecimatedFrame;
+  private readonly versions: number[];
+  private windowMs: number;
+  private lastDrawAt = Number.NEGATIVE_INFINITY;
+  private lastDrawNow = Number.NEGATIVE_INFINITY;
+  private forceRedraw = true;
+  private fromMs = 0;
+  private toMs = 1;
+  private readonly resizeObserver: ResizeObserver;
+
+  constructor(host: HTMLElement, private readonly options: LiveChartOptions) {
+    this.element = host;
+    this.windowMs = options.windowMs;
+    this.frame_ = createFrame(options.series.length);
+    this.versions = options.series.map(() => -1);
+    const text = cssVar("--chart-text", "#888");
+    const grid = cssVar("--chart-grid", "rgba(128,128,128,0.15)");
+    const unit = options.unit;
+    const thresholds = options.thresholds;
+    const plotOptions: uPlot.Options = {
+      width: Math.max(200, host.clientWidth),
+      height: options.heightPx ?? 180,
+      ms: 1,
+      pxAlign: 0,
+      cursor: { sync: { key: options.syncKey ?? "livedash", scales: ["x", null] }, drag: { x: false, y: false }, points: { size: 6 } },
+      legend: { show: true, live: true },
+      scales: {
+        x: { time: true, range: () => [this.fromMs, this.toMs] },
+        y: {
+          range: (_u, min, max) => {
+            const lo = Math.min(0, Number.isFinite(min) ? min : 0);
+            let hi = Number.isFinite(max) ? max : 1;
+            if (unit === "percent") hi = Math.max(hi, 100);
+            if (thresholds?.crit !== undefined) hi = Math.max(hi, thresholds.crit * 1.05);
+            if (hi <= lo) hi = lo + 1;
+            return [lo, hi + (hi - lo) * 0.05];
+          },
+        },
+      },
+      axes: [
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+        {
+          stroke: text,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid, width: 1 },
+          size: 72,
+          values: (_u, splits) => splits.map((v) => formatValue(v, unit, 1)),
+        },
+      ],
+      series: [
+        { label: "time", value: (_u, v) => (v == null ? "–" : new Date(v).toLocaleTimeString()) },
+        ...options.series.map((name, i) => ({
+          label: options.labels?.[i] ?? name,
+          stroke: cssVar(PALETTE_VARS[i % PALETTE_VARS.length] as string, "#4ea1ff"),
+          width: 1.5,
+          points: { show: false },
+          value: (_u: uPlot, v: number | null) => formatValue(v, unit),
+        })),
+      ],
+      hooks: {
+        draw: [(u) => this.drawThresholds(u)],
+      },
+    };
+    this.plot = new uPlot(plotOptions, [[], ...options.series.map(() => [])] as uPlot.AlignedData, host);
+    this.resizeObserver = new ResizeObserver(() => {
+      const width = Math.max(200, host.clientWidth);
+      if (width !== this.plot.width) {
+        this.plot.setSize({ width, height: this.plot.height });
+        this.forceRedraw = true;
+      }
+    });
+    this.resizeObserver.observe(host);
+  }
+
+  setWindow(windowMs: number): void {
+    this.windowMs = windowMs;
+    this.forceRedraw = true;
+  }
+
+  invalidate(): void {
+    this.forceRedraw = true;
+  }
+
+  frame(nowMs: number): void {
+    const columns = Math.max(1, Math.round(this.plot.bbox.width / uPlot.pxRatio));
+    const colMs = this.windowMs / columns;
+    const minRedrawMs = Math.max(this.options.minRedrawMs ?? 50, colMs / 2);
+    const sinceDraw = performance.now() - this.lastDrawAt;
+    let dataChanged = false;
+    for (let i = 0; i < this.options.series.length; i++) {
+      const version = this.options.store.peek(this.options.series[i] as string)?.version ?? -1;
+      if (version !== this.versions[i]) dataChanged = true;
+    }
+    const axisMoved = Math.abs(nowMs - this.lastDrawNow) >= colMs;
+    if (!this.forceRedraw && !((dataChanged || axisMoved) && sinceDraw >= minRedrawMs)) return;
+    this.draw(nowMs, columns);
+  }
+
+  destroy(): void {
+    this.resizeObserver.disconnect();
+    this.plot.destroy();
+  }
+
+  private draw(nowMs: number, columns: number): void {
+    this.forceRedraw = false;
+    this.lastDrawAt = performance.now();
+    this.lastDrawNow = nowMs;
+    this.toMs = nowMs;
+    this.fromMs = nowMs - this.windowMs;
+    const buffers = this.options.series.map((name, i) => {
+      const buffer = this.options.store.peek(name);
+      this.versions[i] = buffer?.version ?? -1;
+      return buffer;
+    });
+    decimate(this.frame_, buffers, this.fromMs, this.toMs, columns);
+    this.plot.setData([this.frame_.xs, ...this.frame_.ys] as uPlot.AlignedData, true);
+  }
+
+  private drawThresholds(u: uPlot): void {
+    const t = this.options.thresholds;
+    if (t === undefined) return;
+    const ctx = u.ctx;
+    const levels: [number | undefined, string][] = [
+      [t.warn, cssVar("--warn", "#e0a000")],
+      [t.crit, cssVar("--crit", "#e5484d")],
+    ];
+    ctx.save();
+    ctx.setLineDash([6, 4]);
+    ctx.lineWidth = uPlot.pxRatio;
+    for (const [level, color] of levels) {
+      if (level === undefined) continue;
+      const y = Math.round(u.valToPos(level, "y", true));
+      if (y < u.bbox.top || y > u.bbox.top + u.bbox.height) continue;
+      ctx.strokeStyle = color;
+      ctx.beginPath();
+      ctx.moveTo(u.bbox.left, y);
+      ctx.lineTo(u.bbox.left + u.bbox.width, y);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+}

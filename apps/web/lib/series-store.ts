@@ -1,0 +1,84 @@
+import type { HistorySeries, Point, SeriesInfo } from "@livedash/events";
+import { SeriesBuffer } from "./series-buffer";
+
+export interface SeriesStoreOptions {
+  /** Points a new buffer is sized for before it grows. @default 1024 */
+  initialCapacity?: number;
+  /** Most points kept per series (a 1-hour window at 10 Hz is 36,000). @default 40_000 */
+  maxPointsPerSeries?: number;
+}
+
+/**
+ * Every series the page holds, by name: one SeriesBuffer each plus what the catalog says about it.
+ * Live points are appended here and nowhere else; charts read buffers in the animation frame,
+ * so a point costs two typed-array writes and no React work.
+ */
+export class SeriesStore {
+  private readonly buffers = new Map<string, SeriesBuffer>();
+  private readonly infos = new Map<string, SeriesInfo>();
+  private readonly newSeriesListeners = new Set<(name: string) => void>();
+  private readonly initialCapacity: number;
+  private readonly maxPointsPerSeries: number;
+
+  constructor(options: SeriesStoreOptions = {}) {
+    this.initialCapacity = options.initialCapacity ?? 1024;
+    this.maxPointsPerSeries = options.maxPointsPerSeries ?? 40_000;
+  }
+
+  buffer(name: string): SeriesBuffer {
+    let buffer = this.buffers.get(name);
+    if (buffer === undefined) {
+      buffer = new SeriesBuffer(this.initialCapacity, this.maxPointsPerSeries);
+      this.buffers.set(name, buffer);
+      for (const listener of this.newSeriesListeners) listener(name);
+    }
+    return buffer;
+  }
+
+  peek(name: string): SeriesBuffer | undefined {
+    return this.buffers.get(name);
+  }
+
+  names(): string[] {
+    return [...this.buffers.keys()];
+  }
+
+  appendPoints(points: readonly Point[]): void {
+    for (const p of points) this.buffer(p.series).push(p.ts, p.value);
+  }
+
+  /** Fills holes from metrics.history; `bucketMs` is the history's downsampling step. */
+  mergeHistory(history: readonly HistorySeries[], bucketMs: number): void {
+    for (const h of history) {
+      const ts = new Float64Array(h.points.length);
+      const values = new Float64Array(h.points.length);
+      h.points.forEach((p, i) => {
+        ts[i] = p.ts;
+        values[i] = p.value;
+      });
+      this.buffer(h.series).mergeHistory(ts, values, Math.max(1, bucketMs / 2));
+    }
+  }
+
+  dropBefore(t: number): void {
+    for (const buffer of this.buffers.values()) buffer.dropBefore(t);
+  }
+
+  setCatalog(infos: readonly SeriesInfo[]): void {
+    for (const info of infos) this.infos.set(info.name, info);
+  }
+
+  info(name: string): SeriesInfo | undefined {
+    return this.infos.get(name);
+  }
+
+  catalog(): SeriesInfo[] {
+    return [...this.infos.values()];
+  }
+
+  /** Called once per series the first time a point (or history) for it arrives. */
+  onNewSeries(listener: (name: string) => void): () => void {
+    this.newSeriesListeners.add(listener);
+    return () => this.newSeriesListeners.delete(listener);
+  }
+}
