@@ -1,0 +1,94 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+const HELP = `npm run bench -- [options]
+  --url <http://host:port>  measure an already running Livedash server (CPU/RSS need --server-pid)
+  --server-pid <pid>        pid of that external server, to read its CPU and RSS from /proc
+  --quick                   shorter everything (< 1 min): smoke-test the bench itself
+  --subscribers <N>         subscribers per fan-out run (default 1000; quick 200)
+  --duration <S>            measured seconds per sweep step (default 3; quick 1.5)
+  --points-per-batch <N>    points per ingest request, one per series bench.s<i> (default 10)
+  --rates <a,b,c>           offered batches/s to sweep (default 10,15,20,30,40,50,70,100)
+  --transports <list>       subset of raw-ws,trpc-ws,sse,trpc-sse (default all)
+  --skip <list>             scenarios to skip: fanout,trpc-client,10k,slow
+  --ten-k <N>               concurrent subscribers in the 10k scenario (default 10000; quick 2000)
+  --slow-pause <S>          seconds the slow consumer stops reading (default 60; quick 8)
+  --from-source             run the server with tsx from apps/server/src instead of building dist
+  --server-env KEY=VALUE    extra env for the server we start (repeatable)
+  --out <dir>               where the JSON goes (default bench/results)`;
+
+const intFlag = (name, min, max) =>
+  z.coerce.number({ error: `--${name} must be a number` }).int(`--${name} must be an integer`)
+    .min(min, `--${name} must be at least ${min}`).max(max, `--${name} must be at most ${max}`);
+
+const TRANSPORTS = ["raw-ws", "trpc-ws", "sse", "trpc-sse"];
+const SCENARIOS = ["fanout", "trpc-client", "10k", "slow"];
+const list = (name, allowed) =>
+  z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(allowed, { error: `--${name} entries must be among ${allowed.join(",")}` })));
+
+const ArgsSchema = z.object({
+  url: z.url({ error: "--url must be an absolute http(s) URL" }).optional(),
+  serverPid: intFlag("server-pid", 1, 4_194_304).optional(),
+  quick: z.boolean(),
+  subscribers: intFlag("subscribers", 1, 20_000).optional(),
+  durationS: z.coerce.number({ error: "--duration must be a number" }).min(0.5, "--duration must be at least 0.5 s").max(60, "--duration must be at most 60 s").optional(),
+  pointsPerBatch: intFlag("points-per-batch", 1, 1000),
+  rates: z.string().transform((s) => s.split(",").map(Number))
+    .pipe(z.array(z.number().positive("--rates entries must be positive").max(5000, "--rates entries must be at most 5000 batches/s")).min(1).max(20, "--rates takes at most 20 entries"))
+    .optional(),
+  transports: list("transports", TRANSPORTS),
+  skip: list("skip", SCENARIOS),
+  tenK: intFlag("ten-k", 1, 20_000).optional(),
+  slowPauseS: z.coerce.number().min(1, "--slow-pause must be at least 1 s").max(120, "--slow-pause must be at most 120 s").optional(),
+  fromSource: z.boolean(),
+  serverEnv: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*=/, "--server-env must look like KEY=VALUE")),
+  out: z.string().min(1),
+});
+
+/** Parses and validates argv; exits with a message naming the flag on bad input. */
+export function readArgs(argv = process.argv.slice(2)) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        url: { type: "string" }, "server-pid": { type: "string" }, quick: { type: "boolean", default: false },
+        subscribers: { type: "string" }, duration: { type: "string" }, "points-per-batch": { type: "string", default: "10" },
+        rates: { type: "string" }, transports: { type: "string", default: TRANSPORTS.join(",") }, skip: { type: "string", default: "" },
+        "ten-k": { type: "string" }, "slow-pause": { type: "string" }, "from-source": { type: "boolean", default: false },
+        "server-env": { type: "string", multiple: true, default: [] }, out: { type: "string", default: "bench/results" },
+        help: { type: "boolean", default: false },
+      },
+    }));
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const parsed = ArgsSchema.safeParse({
+    url: values.url, serverPid: values["server-pid"], quick: values.quick, subscribers: values.subscribers,
+    durationS: values.duration, pointsPerBatch: values["points-per-batch"], rates: values.rates, transports: values.transports,
+    skip: values.skip, tenK: values["ten-k"], slowPauseS: values["slow-pause"], fromSource: values["from-source"],
+    serverEnv: values["server-env"], out: values.out,
+  });
+  if (!parsed.success) {
+    console.error(`${parsed.error.issues.map((i) => i.message).join("\n")}\n\n${HELP}`);
+    process.exit(2);
+  }
+  const a = parsed.data;
+  const quick = a.quick;
+  return {
+    ...a,
+    subscribers: a.subscribers ?? (quick ? 200 : 1000),
+    durationMs: (a.durationS ?? (quick ? 1.5 : 3)) * 1000,
+    warmupMs: quick ? 500 : 1000,
+    rates: a.rates ?? (quick ? [10, 30, 60] : [10, 15, 20, 30, 40, 50, 70, 100]),
+    tenK: a.tenK ?? (quick ? 2000 : 10_000),
+    slowPauseMs: (a.slowPauseS ?? (quick ? 8 : 60)) * 1000,
+    serverEnv: Object.fromEntries(a.serverEnv.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
+  };
+}

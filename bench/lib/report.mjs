@@ -1,0 +1,97 @@
+/**
+ * Turns the results object into the markdown printed at the end of `npm run bench` (and pasted in
+ * docs/benchmarks.md). Ratios are against the raw-ws baseline measured in the same run.
+ */
+
+/** The issue's targets, as ratios against the raw baseline (null = no target for that cell). */
+const TARGETS = {
+  "raw-ws": { throughput: null, cpu: null, rss: null },
+  "trpc-ws": { throughput: 0.8, cpu: 1.5, rss: 1.5 },
+  sse: { throughput: 0.8, cpu: 1.5, rss: 2 },
+  "trpc-sse": { throughput: 0.5, cpu: 1.5, rss: 2 },
+};
+
+const fmt = (/** @type {number | null | undefined} */ value, digits = 0) =>
+  value === null || value === undefined || Number.isNaN(value) ? "n/a" : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ratio = (a, b) => (a === null || a === undefined || !b ? null : a / b);
+/** "0.93x ok" / "0.41x MISS (>= 0.8x)"; higher is better when `atLeast`. */
+function verdict(value, target, atLeast) {
+  if (value === null) return "n/a";
+  const text = `${fmt(value, 2)}x`;
+  if (target === null) return text;
+  const ok = atLeast ? value >= target : value <= target;
+  return `${text} ${ok ? "ok" : `MISS (${atLeast ? ">=" : "<="} ${target}x)`}`;
+}
+const table = (/** @type {string[]} */ header, /** @type {string[][]} */ rows) =>
+  [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+
+export function renderMarkdown(/** @type {any} */ results) {
+  const out = [];
+  const { machine, args } = results;
+  out.push(`# Livedash bench ${results.startedAt}`);
+  out.push(`Machine: ${machine.cpus} x ${machine.cpuModel}, ${fmt(machine.memTotalMb)} MB RAM, Node ${machine.node}, open files ${machine.openFilesLimit}. ` +
+    `Server commit ${results.serverCommit}${args.url ? ` (external ${args.url})` : ""}. ${args.subscribers} subscribers, ${args.pointsPerBatch} points/batch, ` +
+    `${args.durationMs / 1000} s per step${args.quick ? " (--quick)" : ""}.`);
+
+  const fan = results.fanout ?? [];
+  const raw = fan.find((r) => r.transport === "raw-ws");
+  if (fan.length > 0) {
+    out.push(`\n## Fan-out: best delivered rate with p99 < 250 ms`);
+    out.push(table(
+      ["transport", "points/s delivered", "vs raw", "events/s", "at batches/s", "p50 ms", "p99 ms", "server CPU us/point", "vs raw", "server CPU %", "client CPU %", "RSS/idle conn KB", "vs raw"],
+      fan.map((r) => {
+        const t = TARGETS[r.transport];
+        const b = r.best;
+        if (r.error) return [r.transport, `error: ${r.error.slice(0, 80)}`, ...Array(11).fill("")];
+        return [r.transport, fmt(b?.deliveredPointsPerS), r.transport === "raw-ws" ? "1x" : verdict(ratio(b?.deliveredPointsPerS, raw?.best?.deliveredPointsPerS), t.throughput, true),
+          fmt(b?.deliveredEventsPerS), fmt(b?.offeredBatchesPerS), fmt(b?.p50Ms), fmt(b?.p99Ms), fmt(b?.serverCpuUsPerPoint, 2),
+          r.transport === "raw-ws" ? "1x" : verdict(ratio(b?.serverCpuUsPerPoint, raw?.best?.serverCpuUsPerPoint), t.cpu, false),
+          fmt(b?.serverCpuPct), fmt(b?.clientCpuPct), fmt(r.idle?.rssPerIdleConnKb, 1),
+          r.transport === "raw-ws" ? "1x" : verdict(ratio(r.idle?.rssPerIdleConnKb, raw?.idle?.rssPerIdleConnKb), t.rss, false)];
+      }),
+    ));
+    out.push(`\nCPU per point is compared at each transport's best step; a transport that saturates earlier is compared at a lower load.`);
+    out.push(`\n### Every step`);
+    out.push(table(
+      ["transport", "offered batches/s", "achieved", "points/s delivered", "delivered/expected", "bytes/event", "p50 ms", "p99 ms", "max ms", "server CPU %", "us/point", "client CPU %", "server RSS MB"],
+      fan.flatMap((r) => r.steps.map((s) => [r.transport, fmt(s.offeredBatchesPerS), fmt(s.achievedBatchesPerS, 1), fmt(s.deliveredPointsPerS),
+        fmt(s.deliveredRatio, 2), fmt(s.bytesPerEvent), fmt(s.p50Ms), fmt(s.p99Ms), fmt(s.maxMs), fmt(s.serverCpuPct), fmt(s.serverCpuUsPerPoint, 2),
+        fmt(s.clientCpuPct), fmt(s.serverRssMb, 1)])),
+    ));
+    const moderate = args.rates[0];
+    out.push(`\n### Latency at moderate load (${moderate} batches/s = ${fmt(moderate * args.pointsPerBatch * args.subscribers)} points/s offered to ${args.subscribers} subscribers)`);
+    const rawFirst = raw?.steps?.[0];
+    out.push(table(["transport", "p50 ms", "p99 ms", "raw p50 ms", "raw p99 ms"],
+      fan.map((r) => [r.transport, fmt(r.steps[0]?.p50Ms), fmt(r.steps[0]?.p99Ms), fmt(rawFirst?.p50Ms), fmt(rawFirst?.p99Ms)])));
+  }
+
+  const check = results.trpcClient;
+  if (check) {
+    out.push(`\n## Standard @trpc/client links (sanity)`);
+    if (check.error) out.push(`error: ${check.error}`);
+    else out.push(table(["link", "clients", "receiving", "points", "p50 ms", "p99 ms", "errors"],
+      Object.entries(check.byLink).map(([link, s]) => [link, fmt(s.clients), fmt(s.receiving), fmt(s.points), fmt(s.p50Ms), fmt(s.p99Ms), s.errors.join("; ") || "-"])));
+  }
+
+  const tenK = results.tenK;
+  if (tenK) {
+    out.push(`\n## ${fmt(tenK.target)} concurrent subscribers (mixed WS and SSE)`);
+    if (tenK.error) out.push(`error: ${tenK.error}`);
+    else out.push(table(["held", "still open at end", "receiving", "by wire (opened/requested)", "open time s", "server RSS MB", "RSS/conn KB", "p99 ms at 2 batches/s"],
+      [[fmt(tenK.held), fmt(tenK.stillOpen), fmt(tenK.receiving), tenK.perWire.map((w) => `${w.wire} ${w.opened}/${w.requested}`).join(", "),
+        fmt(tenK.openMs / 1000, 1), `${fmt(tenK.rssBeforeMb)} -> ${fmt(tenK.rssHeldMb)}`, fmt(tenK.rssPerConnKb, 1), fmt(tenK.step?.p99Ms)]]));
+  }
+
+  const slow = results.slowConsumer;
+  if (slow) {
+    out.push(`\n## Slow consumer (one WS client stops reading)`);
+    if (slow.error) out.push(`error: ${slow.error}`);
+    else out.push(table(["paused s", "hot load", "server RSS growth MB", "others p99 before -> during ms", "ratio", "slow closed with", "resume"],
+      [[fmt(slow.pauseS), `${slow.hot.others} others, ${slow.hot.achievedBatchesPerS} x ${slow.hot.pointsPerBatch} points/s`,
+        `${fmt(slow.rssGrowthMb, 1)} ${slow.rssGrowthMb !== null && slow.rssGrowthMb < 50 ? "ok" : "MISS (< 50)"}`,
+        `${fmt(slow.othersBefore.p99Ms)} -> ${fmt(slow.othersDuring.p99Ms)}`, verdict(slow.othersP99Ratio, 2, false),
+        slow.slow.closeCode === null ? "not closed" : `${slow.slow.closeCode}${slow.slow.closeCode === 4008 ? " ok" : " MISS (4008)"}`,
+        slow.resumed ? `from ${slow.resumed.fromId}: ${slow.resumed.receivedAfterReconnect} events, ${slow.resumed.resetsAfterReconnect} resets` : "-"]]));
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,78 @@
+import { spawn } from "node:child_process";
+import net from "node:net";
+
+/** Asks the kernel for a free port, then releases it for the server to take (tiny race, fine on a bench box). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = /** @type {net.AddressInfo} */ (probe.address());
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls GET /healthz until 200 or timeout. */
+export async function waitHealthy(/** @type {string} */ baseUrl, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = "";
+  for (let attempt = 0; attempt < 1000 && Date.now() < deadline; attempt += 1) {
+    try {
+      const res = await fetch(new URL("/healthz", baseUrl));
+      if (res.ok) return;
+      lastError = `status ${res.status}`;
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server at ${baseUrl} not healthy within ${timeoutMs} ms: ${lastError}`);
+}
+
+/**
+ * Starts a server process (node directly, never through npm, so `pid` is the process we measure)
+ * and waits until /healthz answers.
+ * @param {{ name: string, args: string[], env: Record<string, string>, port: number, cwd: string }} spec
+ */
+export async function startServerProcess(spec) {
+  const child = spawn(process.execPath, spec.args, {
+    cwd: spec.cwd,
+    env: { ...process.env, ...spec.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  const keep = (/** @type {Buffer} */ chunk) => {
+    // Keep the tail only: a chatty server must not grow the orchestrator's memory.
+    log = (log + chunk.toString()).slice(-8000);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const url = `http://127.0.0.1:${spec.port}`;
+  try {
+    await Promise.race([
+      waitHealthy(url),
+      exited.then((status) => {
+        throw new Error(`${spec.name} exited during startup ${JSON.stringify(status)}:\n${log}`);
+      }),
+    ]);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  return {
+    name: spec.name,
+    url,
+    pid: /** @type {number} */ (child.pid),
+    log: () => log,
+    /** SIGTERM, then SIGKILL after graceMs. */
+    async stop(graceMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

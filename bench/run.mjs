@@ -1,0 +1,130 @@
+/**
+ * `npm run bench`: fan-out benchmarks of the Livedash server against a raw `ws` baseline measured in
+ * the same run on the same machine. Server, producer and subscribers are separate processes.
+ * Prints a markdown report and writes bench/results/<timestamp>.json. See bench/README.md.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { readArgs } from "./lib/args.mjs";
+import { closeSubscribers, delay } from "./lib/measure.mjs";
+import { describeMachine } from "./lib/proc-stats.mjs";
+import { renderMarkdown } from "./lib/report.mjs";
+import { buildServer, gitCommit, startLivedash, startRawWs } from "./lib/targets.mjs";
+import { spawnWorker } from "./lib/worker-ipc.mjs";
+import { runFanout } from "./scenarios/fanout.mjs";
+import { runSlowConsumer } from "./scenarios/slow-consumer.mjs";
+import { runTenK } from "./scenarios/ten-k.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, "..");
+/** Subscriber processes: 2 keeps one core for the server on a 2-core box while clients still parse in parallel. */
+const SUBSCRIBER_PROCESSES = 2;
+/** File descriptors kept free for everything that is not a subscriber socket (pipes, logs, listening socket). */
+const FD_HEADROOM = 200;
+
+const args = readArgs();
+const log = (/** @type {string} */ line) => console.error(line);
+const startedAt = new Date();
+const machine = describeMachine();
+const results = { startedAt: startedAt.toISOString(), machine, serverCommit: gitCommit(repoRoot), args, fanout: [],
+  trpcClient: null, tenK: null, slowConsumer: null, notes: /** @type {string[]} */ ([]) };
+
+// Node cannot raise its own RLIMIT_NOFILE; say what is possible instead of failing mid-run.
+const fdLimit = machine.openFilesLimit ?? 1024;
+if (args.tenK + FD_HEADROOM > fdLimit) {
+  const possible = Math.max(0, fdLimit - FD_HEADROOM);
+  const note = `ulimit -n is ${fdLimit}: the server can hold ~${possible} sockets, so the 10k scenario runs with ${possible}. Raise it with \`ulimit -n 20000\` before npm run bench.`;
+  results.notes.push(note);
+  log(note);
+  args.tenK = possible;
+}
+log(`machine: ${machine.cpus} x ${machine.cpuModel}, node ${machine.node}, ulimit -n ${fdLimit}; server commit ${results.serverCommit}`);
+
+const livedashNeeded = args.transports.some((t) => t !== "raw-ws") || !args.skip.includes("trpc-client") || !args.skip.includes("10k") || !args.skip.includes("slow");
+const serverEntry = args.url || args.fromSource || !livedashNeeded ? null : buildServer(repoRoot);
+
+/** Every server we start is tracked so Ctrl-C never leaves one behind. */
+const running = new Set();
+const tracked = (/** @type {() => Promise<any>} */ start) => async () => {
+  const server = await start();
+  running.add(server);
+  const stop = server.stop;
+  server.stop = async () => {
+    running.delete(server);
+    await stop();
+  };
+  return server;
+};
+const startOurs = tracked(() => startLivedash({ repoRoot, args, serverEntry }));
+const startRaw = tracked(() => startRawWs(repoRoot, Number(args.serverEnv.LIVEDASH_BATCH_WINDOW_MS ?? 0)));
+
+const subs = Array.from({ length: SUBSCRIBER_PROCESSES }, (_, i) => spawnWorker(path.join(here, "subscriber.mjs"), { name: `subscriber-${i}` }));
+const producer = spawnWorker(path.join(here, "producer.mjs"), { name: "producer" });
+const workers = [...subs, producer];
+async function cleanup() {
+  await Promise.all([...running].map((s) => s.stop()));
+  await Promise.all(workers.map((w) => w.stop()));
+}
+process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
+
+const ctx = { subs, producer, args, log };
+try {
+  if (!args.skip.includes("fanout")) {
+    for (const transport of args.transports) {
+      log(`fan-out ${transport} (${args.subscribers} subscribers)`);
+      const wire = transport === "raw-ws" || transport === "trpc-ws" ? "ws" : transport;
+      results.fanout.push(await runFanout(ctx, { transport, wire, start: transport === "raw-ws" ? startRaw : startOurs }));
+    }
+  }
+  if (!args.skip.includes("trpc-client")) {
+    log("standard @trpc/client links");
+    results.trpcClient = await runTrpcClientCheck();
+  }
+  if (!args.skip.includes("10k")) {
+    log(`${args.tenK} concurrent subscribers`);
+    results.tenK = await runTenK(ctx, startOurs, args.tenK);
+  }
+  if (!args.skip.includes("slow")) {
+    log(`slow consumer (${args.slowPauseMs / 1000} s pause)`);
+    results.slowConsumer = await runSlowConsumer(ctx, startOurs);
+  }
+} finally {
+  await cleanup();
+}
+
+results.durationS = Math.round((Date.now() - startedAt.getTime()) / 1000);
+const markdown = renderMarkdown(results);
+console.log(markdown);
+const outDir = path.resolve(repoRoot, args.out);
+mkdirSync(outDir, { recursive: true });
+const outFile = path.join(outDir, `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+writeFileSync(outFile, JSON.stringify(results, null, 2));
+log(`\nwrote ${path.relative(repoRoot, outFile)} (${results.durationS} s)`);
+
+/** 20 wsLink + 5 httpSubscriptionLink clients at 20 batches/s for a couple of seconds. */
+async function runTrpcClientCheck() {
+  const server = await startOurs();
+  const check = spawnWorker(path.join(here, "trpc-client-check.mjs"), { name: "trpc-client-check" });
+  try {
+    const opened = await check.call("open", { url: server.url, wsClients: 20, sseClients: 5, timeoutMs: 10_000 }, 20_000);
+    await producer.call("start", { url: server.url, ratePerS: 20, pointsPerBatch: args.pointsPerBatch, maxDurationMs: 5000 });
+    await delay(500);
+    await check.call("reset");
+    await delay(2000);
+    const byLink = await check.call("report");
+    await producer.call("stop");
+    await check.call("close");
+    log(`  ${JSON.stringify(byLink)}`);
+    return { opened, byLink };
+  } catch (error) {
+    await producer.call("stop").catch(() => {});
+    const detail = error instanceof Error ? error.message : String(error);
+    log(`  trpc-client: FAILED ${detail}`);
+    return { error: detail };
+  } finally {
+    await check.stop();
+    await closeSubscribers(subs).catch(() => {});
+    await server.stop();
+  }
+}
