@@ -1,0 +1,120 @@
+import { createTRPCClient, httpBatchLink, splitLink } from "@trpc/client";
+import type { TRPCClient } from "@trpc/client";
+import type { AppRouter } from "@livedash/server";
+import type { ConnectionListener, ConnectionState, TransportKind, TransportPreference } from "./connection-state";
+import { Ladder } from "./ladder/ladder";
+import { ladderLink } from "./ladder/ladder-link";
+import { ClientOptionsSchema, formatIssues, resolveLadderOptions } from "./options";
+import type { LadderOptions } from "./options";
+import { authHeaders } from "./transports/http";
+import { createPollSession } from "./transports/poll-session";
+import { createSseSession } from "./transports/sse-session";
+import type { EventSourceConstructorLike, FetchLike, SessionFactory, TransportContext, WebSocketConstructorLike } from "./transports/types";
+import { createWsSession } from "./transports/ws-session";
+
+export interface LivedashClientOptions {
+  /** The server's base URL, e.g. `http://127.0.0.1:4000`. */
+  url: string;
+  /**
+   * "auto" walks the ladder WebSocket -> SSE -> long-poll and probes back up; the others pin one.
+   * @default "auto"
+   */
+  transport?: TransportPreference;
+  /** Read token, only when the server has tokens configured. */
+  token?: string;
+  /** Ladder timeouts and limits; each has a documented default (see LadderOptions). */
+  ladder?: Partial<LadderOptions>;
+  /**
+   * WebSocket implementation. Default: the global one, else (Node 20) the `ws` package, loaded
+   * lazily so browser bundles never include it.
+   */
+  WebSocket?: WebSocketConstructorLike;
+  /** EventSource implementation. Default: the global one, else (Node) the `eventsource` package. */
+  EventSource?: EventSourceConstructorLike;
+  /** fetch implementation. @default globalThis.fetch */
+  fetch?: FetchLike;
+}
+
+export interface LivedashConnection {
+  get(): ConnectionState;
+  /** Calls `listener` on every change; returns the function that stops it. */
+  subscribe(listener: ConnectionListener): () => void;
+}
+
+export interface LivedashClient {
+  /** Typed from the server's AppRouter: queries and mutations over HTTP, subscriptions over the ladder. */
+  readonly trpc: TRPCClient<AppRouter>;
+  readonly connection: LivedashConnection;
+  /** Ends every subscription (they complete), closes sockets and stops timers. */
+  close(): void;
+}
+
+export function createLivedashClient(options: LivedashClientOptions): LivedashClient {
+  const parsed = ClientOptionsSchema.safeParse({ url: options.url, transport: options.transport, token: options.token });
+  if (!parsed.success) throw new TypeError(`createLivedashClient: ${formatIssues(parsed.error)}`);
+  const baseUrl = parsed.data.url.replace(/\/+$/, "");
+  const token = parsed.data.token;
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+
+  const ctx: TransportContext = {
+    baseUrl,
+    token,
+    options: resolveLadderOptions(options.ladder),
+    fetch: fetchImpl,
+    getWebSocket: once(() => resolveWebSocket(options.WebSocket)),
+    getEventSource: once(() => resolveEventSource(options.EventSource)),
+  };
+  const factories: Record<TransportKind, SessionFactory> = { ws: createWsSession, sse: createSseSession, poll: createPollSession };
+  const ladder = new Ladder(ctx, parsed.data.transport, factories);
+
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: ladderLink(ladder),
+        false: httpBatchLink({ url: `${baseUrl}/trpc`, headers: () => authHeaders(token), fetch: fetchImpl }),
+      }),
+    ],
+  });
+
+  return {
+    trpc,
+    connection: { get: () => ladder.state.get(), subscribe: (listener) => ladder.state.subscribe(listener) },
+    close: () => ladder.close(),
+  };
+}
+
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let promise: Promise<T> | undefined;
+  return () => {
+    promise ??= load().catch((error: unknown) => {
+      promise = undefined;
+      throw error;
+    });
+    return promise;
+  };
+}
+
+/**
+ * Imports a Node-only package by a name the bundler cannot see, so that Next.js (Turbopack or
+ * webpack) never puts `ws`/`eventsource` into a browser bundle; browsers have the globals anyway.
+ */
+async function importNodeOnly(name: string): Promise<Record<string, unknown>> {
+  return (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ name)) as Record<string, unknown>;
+}
+
+async function resolveWebSocket(given: WebSocketConstructorLike | undefined): Promise<WebSocketConstructorLike> {
+  if (given) return given;
+  const globalImpl = (globalThis as { WebSocket?: unknown }).WebSocket;
+  if (typeof globalImpl === "function") return globalImpl as WebSocketConstructorLike;
+  const mod = await importNodeOnly("ws");
+  return (mod["WebSocket"] ?? mod["default"]) as WebSocketConstructorLike;
+}
+
+async function resolveEventSource(given: EventSourceConstructorLike | undefined): Promise<EventSourceConstructorLike> {
+  if (given) return given;
+  const globalImpl = (globalThis as { EventSource?: unknown }).EventSource;
+  if (typeof globalImpl === "function") return globalImpl as EventSourceConstructorLike;
+  const mod = await importNodeOnly("eventsource");
+  return mod["EventSource"] as EventSourceConstructorLike;
+}

@@ -1,0 +1,60 @@
+/** Which transport currently carries the client's subscriptions. */
+export type TransportKind = "ws" | "sse" | "poll";
+
+/** The transports a client may be pinned to; "auto" walks the ladder ws -> sse -> poll. */
+export type TransportPreference = "auto" | TransportKind;
+
+export type ConnectionStatus = "connecting" | "live" | "reconnecting" | "offline";
+
+/** What `connection.get()` returns and `connection.subscribe()` reports on each change. */
+export interface ConnectionState {
+  readonly transport: TransportKind;
+  readonly status: ConnectionStatus;
+  /** Epoch ms of the last event delivered to any subscriber, null before the first. */
+  readonly lastEventAt: number | null;
+  /** How many times a live connection was lost and the client started reconnecting. */
+  readonly reconnects: number;
+}
+
+export type ConnectionListener = (state: ConnectionState) => void;
+
+/** A tiny observable value; listeners run synchronously, in subscription order, after each change. */
+export class StateStore {
+  #state: ConnectionState;
+  readonly #listeners = new Set<ConnectionListener>();
+
+  constructor(initial: ConnectionState) {
+    this.#state = initial;
+  }
+
+  get(): ConnectionState {
+    return this.#state;
+  }
+
+  update(patch: Partial<ConnectionState>): void {
+    const next = { ...this.#state, ...patch };
+    const prev = this.#state;
+    if (
+      next.transport === prev.transport &&
+      next.status === prev.status &&
+      next.lastEventAt === prev.lastEventAt &&
+      next.reconnects === prev.reconnects
+    ) {
+      return;
+    }
+    this.#state = next;
+    // Copy first: a listener may unsubscribe itself (or another) while we iterate.
+    for (const listener of [...this.#listeners]) listener(next);
+  }
+
+  subscribe(listener: ConnectionListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  clear(): void {
+    this.#listeners.clear();
+  }
+}

@@ -1,0 +1,7 @@
+export { createLivedashClient } from "./client";
+export type { LivedashClient, LivedashClientOptions, LivedashConnection } from "./client";
+export type { ConnectionListener, ConnectionState, ConnectionStatus, TransportKind, TransportPreference } from "./connection-state";
+export { LADDER_DEFAULTS } from "./options";
+export type { LadderOptions } from "./options";
+export type { EventSourceConstructorLike, WebSocketConstructorLike } from "./transports/types";
+export type { LiveEvent, Point, SeriesInfo } from "@livedash/events";

@@ -1,0 +1,28 @@
+import { TRPCClientError } from "@trpc/client";
+import type { TRPCLink } from "@trpc/client";
+import type { AnyRouter } from "@trpc/server";
+import { observable } from "@trpc/server/observable";
+import type { Ladder } from "./ladder";
+
+/**
+ * Terminating tRPC link for subscriptions: hands each one to the ladder, which keeps it alive across
+ * reconnects and transport switches. Results take the shape tRPC's own wsLink and
+ * httpSubscriptionLink produce, so `onData` receives `{ id, data }` for tracked() events.
+ */
+export function ladderLink<TRouter extends AnyRouter>(ladder: Ladder): TRPCLink<TRouter> {
+  return () =>
+    ({ op }) =>
+      observable((observer) => {
+        if (op.type !== "subscription") {
+          throw new Error(`ladderLink only carries subscriptions, got a ${op.type} for ${op.path}`);
+        }
+        const unsubscribe = ladder.subscribe(op.path, op.input, {
+          onStarted: () => observer.next({ result: { type: "started" } }),
+          onData: (id, data) =>
+            observer.next({ result: id === undefined ? { type: "data", data } : { type: "data", id, data: { id, data } } }),
+          onError: (error) => observer.error(TRPCClientError.from<TRouter>(error instanceof Error ? error : new Error(String(error)))),
+          onComplete: () => observer.complete(),
+        });
+        return unsubscribe;
+      });
+}

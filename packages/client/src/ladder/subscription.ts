@@ -1,0 +1,80 @@
+import type { SessionSubscription } from "../transports/types";
+import { SeenIds } from "./seen-ids";
+
+/** How a ladder subscription talks back to its tRPC observer. */
+export interface SubscriptionObserver {
+  onStarted(): void;
+  onData(id: string | undefined, data: unknown): void;
+  onError(error: unknown): void;
+  onComplete(): void;
+}
+
+/**
+ * One caller subscription as the ladder sees it. It outlives every session that carries it, so it
+ * is where resume state lives: the last delivered id (sent back on every resubscribe) and the ids
+ * already delivered (duplicates from replays and overlapping sessions are dropped here).
+ */
+export class LadderSubscription implements SessionSubscription {
+  #lastEventId: string | null;
+  #started = false;
+  #ended = false;
+  readonly #seen: SeenIds;
+
+  constructor(
+    readonly key: number,
+    readonly path: string,
+    private readonly input: unknown,
+    private readonly observer: SubscriptionObserver,
+    dedupeCapacity: number,
+  ) {
+    this.#seen = new SeenIds(dedupeCapacity);
+    const given = isRecord(input) && typeof input["lastEventId"] === "string" ? input["lastEventId"] : null;
+    this.#lastEventId = given;
+  }
+
+  get lastEventId(): string | null {
+    return this.#lastEventId;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  resumeInput(): unknown {
+    if (this.#lastEventId === null || !isRecord(this.input)) return this.input;
+    return { ...this.input, lastEventId: this.#lastEventId };
+  }
+
+  started(): void {
+    if (this.#started || this.#ended) return;
+    this.#started = true;
+    this.observer.onStarted();
+  }
+
+  /** Returns true when the event was new and went to the observer. */
+  deliver(id: string | undefined, data: unknown): boolean {
+    if (this.#ended) return false;
+    if (id !== undefined) {
+      if (!this.#seen.add(id)) return false;
+      this.#lastEventId = id;
+    }
+    this.observer.onData(id, data);
+    return true;
+  }
+
+  fail(error: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.observer.onError(error);
+  }
+
+  complete(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.observer.onComplete();
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

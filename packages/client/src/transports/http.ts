@@ -1,0 +1,116 @@
+import { TRPCClientError } from "@trpc/client";
+import type { TransportContext } from "./types";
+
+/** `http://host/trpc/<path>?input=<json>`: tRPC's GET encoding for queries and SSE subscriptions. */
+export function trpcGetUrl(baseUrl: string, path: string, input: unknown, extra?: Record<string, string>): string {
+  const params = new URLSearchParams();
+  if (input !== undefined) params.set("input", JSON.stringify(input));
+  for (const [k, v] of Object.entries(extra ?? {})) params.set(k, v);
+  const qs = params.toString();
+  return `${baseUrl}/trpc/${path}${qs ? `?${qs}` : ""}`;
+}
+
+export function wsUrl(baseUrl: string, withConnectionParams: boolean): string {
+  const url = `${baseUrl.replace(/^http/, "ws")}/trpc`;
+  // tRPC's ws adapter waits for a connectionParams message first only when asked to by this flag.
+  return withConnectionParams ? `${url}?connectionParams=1` : url;
+}
+
+export function authHeaders(token: string | undefined): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/** Thrown when the HTTP exchange itself failed (no answer, or an answer that is not tRPC's). */
+export class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "TransportError";
+  }
+}
+
+/** Status codes after which retrying the same request later may work. */
+const RETRYABLE_STATUSES = new Set([408, 429, 502, 503, 504]);
+
+/**
+ * Runs one tRPC call over plain HTTP (no batching: a long-poll must not hold other queries back).
+ * Resolves with `result.data`; rejects with TRPCClientError for a tRPC error answer, or with
+ * TransportError when the network or a proxy failed.
+ */
+export async function trpcHttpCall(
+  ctx: TransportContext,
+  type: "query" | "mutation",
+  path: string,
+  input: unknown,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  let res: Response;
+  try {
+    res =
+      type === "query"
+        ? await ctx.fetch(trpcGetUrl(ctx.baseUrl, path, input), { headers: authHeaders(ctx.token), signal })
+        : await ctx.fetch(`${ctx.baseUrl}/trpc/${path}`, {
+            method: "POST",
+            headers: { ...authHeaders(ctx.token), "content-type": "application/json" },
+            body: JSON.stringify(input ?? null),
+            signal,
+          });
+  } catch (cause) {
+    throw new TransportError(`${path}: the server did not answer (${describe(cause)})`, true, { cause });
+  }
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch (cause) {
+    throw new TransportError(`${path}: HTTP ${res.status} without a tRPC JSON body`, RETRYABLE_STATUSES.has(res.status) || res.status >= 500, { cause });
+  }
+  if (isObject(body) && "error" in body) {
+    const error = TRPCClientError.from(body as Parameters<typeof TRPCClientError.from>[0]);
+    if (RETRYABLE_STATUSES.has(res.status)) throw new TransportError(error.message, true, { cause: error });
+    throw error;
+  }
+  if (isObject(body) && isObject(body["result"])) return body["result"]["data"];
+  throw new TransportError(`${path}: unexpected answer (HTTP ${res.status})`, true);
+}
+
+/**
+ * Is the server up at all? Any HTTP answer counts, even 401 or 404: then the transport that just
+ * failed is blocked on the way, not the server down.
+ */
+export async function isServerReachable(ctx: TransportContext): Promise<boolean> {
+  try {
+    const res = await ctx.fetch(`${ctx.baseUrl}/trpc/system.info`, {
+      headers: authHeaders(ctx.token),
+      signal: AbortSignal.timeout(ctx.options.reachabilityTimeoutMs),
+    });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A short-lived ticket for an EventSource, which cannot send an Authorization header. */
+export async function fetchTicket(ctx: TransportContext, signal?: AbortSignal): Promise<string> {
+  const data = await trpcHttpCall(ctx, "mutation", "auth.ticket", undefined, signal);
+  if (isObject(data) && typeof data["ticket"] === "string") return data["ticket"];
+  throw new TransportError("auth.ticket: answer has no ticket", false);
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function describe(cause: unknown): string {
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code ?? (cause.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === "string" ? `${cause.message}, ${code}` : cause.message;
+  }
+  return String(cause);
+}
+
+/** Node error codes that mean nobody listens (or the host is gone): the server is down, not blocked. */
+export const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "EPIPE"]);

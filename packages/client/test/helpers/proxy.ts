@@ -1,0 +1,109 @@
+import { request as httpRequest } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer } from "node:http";
+import { connect } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+
+/**
+ * - "pass": forwards HTTP (streaming) and WebSocket upgrades untouched.
+ * - "refuse-ws": answers every `Upgrade: websocket` with 403, streams the rest (a proxy without WS support).
+ * - "buffer": holds every response body until it ends, and refuses upgrades (a buffering proxy).
+ */
+export type ProxyMode = "pass" | "refuse-ws" | "buffer";
+
+export interface TestProxy {
+  readonly url: string;
+  /** Applies to requests that start after the call; open connections keep their behaviour. */
+  setMode(mode: ProxyMode): void;
+  /** Counts requests seen, by kind, so tests can tell what the client tried. */
+  readonly stats: { upgrades: number; refusedUpgrades: number; requests: number };
+  close(): Promise<void>;
+}
+
+/** A real HTTP proxy on a loopback port in front of `targetUrl`. */
+export async function startProxy(targetUrl: string, initialMode: ProxyMode): Promise<TestProxy> {
+  const target = new URL(targetUrl);
+  const targetPort = Number(target.port);
+  let mode = initialMode;
+  const stats = { upgrades: 0, refusedUpgrades: 0, requests: 0 };
+  const sockets = new Set<Socket>();
+
+  const server: Server = createServer((req, res) => {
+    stats.requests++;
+    forward(req, res, mode === "buffer");
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    stats.upgrades++;
+    if (mode !== "pass") {
+      stats.refusedUpgrades++;
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    const upstream = connect(targetPort, target.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    sockets.add(upstream);
+    const end = () => {
+      upstream.destroy();
+      socket.destroy();
+    };
+    upstream.on("error", end);
+    upstream.on("close", end);
+    socket.on("error", end);
+    socket.on("close", end);
+  });
+
+  function forward(req: IncomingMessage, res: ServerResponse, buffer: boolean): void {
+    const upstream = httpRequest(
+      { host: target.hostname, port: targetPort, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        if (buffer) {
+          const chunks: Buffer[] = [];
+          up.on("data", (chunk: Buffer) => chunks.push(chunk));
+          up.on("end", () => {
+            const body = Buffer.concat(chunks);
+            const headers = { ...up.headers };
+            delete headers["transfer-encoding"];
+            headers["content-length"] = String(body.length);
+            res.writeHead(up.statusCode ?? 502, headers);
+            res.end(body);
+          });
+          return;
+        }
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.flushHeaders();
+        up.pipe(res);
+      },
+    );
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+      res.end("upstream error");
+    });
+    // The client went away (e.g. closed its EventSource): drop the upstream request too.
+    res.on("close", () => upstream.destroy());
+    req.pipe(upstream);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    setMode: (next) => {
+      mode = next;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
