@@ -35,6 +35,11 @@ export interface Engine {
   replayAfter(id: string): Promise<ReplayResult>;
   /** The id of the newest batch this instance has seen, or null before the first. */
   latestId(): string | null;
+  /**
+   * A cursor that sorts before every batch this engine will publish from now on (memory: `<epoch>-0`,
+   * redis: `0-0`): the id a reset carries when no batch exists yet.
+   */
+  startId(): string;
   /** <0, 0, >0 like a sort comparator; throws on ids this engine did not make. */
   compareIds(a: string, b: string): number;
   health(): EngineHealth;

@@ -1,0 +1,119 @@
+import { z } from "zod";
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
+
+const intFromEnv = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: "custom", message: `${name} must be an integer from ${min} to ${max}, got "${raw}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const optionalSecret = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === "") return undefined;
+      if (raw.length < 16) {
+        ctx.addIssue({ code: "custom", message: `${name} must be at least 16 characters` });
+        return z.NEVER;
+      }
+      return raw;
+    });
+
+/**
+ * Every environment variable the server reads, validated in one place. Nothing else reads process.env.
+ * Unknown LIVEDASH_* variables are an error too, so a typo does not silently fall back to a default.
+ */
+const EnvSchema = z.object({
+  PORT: intFromEnv("PORT", 0, 65_535, 4000),
+  HOST: z.string().min(1, "HOST must not be empty").default("127.0.0.1"),
+  REDIS_URL: z
+    .string()
+    .optional()
+    .refine((url) => url === undefined || url === "" || /^rediss?:\/\//.test(url), "REDIS_URL must start with redis:// or rediss://"),
+  LIVEDASH_READ_TOKEN: optionalSecret("LIVEDASH_READ_TOKEN"),
+  LIVEDASH_INGEST_TOKEN: optionalSecret("LIVEDASH_INGEST_TOKEN"),
+  LIVEDASH_ALLOWED_ORIGINS: z.string().optional(),
+  LIVEDASH_TICK_MS: intFromEnv("LIVEDASH_TICK_MS", 50, 60_000, 1000),
+  LIVEDASH_COLLECTORS: z.enum(["on", "off"], { message: 'LIVEDASH_COLLECTORS must be "on" or "off"' }).default("on"),
+  LIVEDASH_RETENTION_MS: intFromEnv("LIVEDASH_RETENTION_MS", 60_000, 7 * 24 * 3_600_000, 3_600_000),
+  LIVEDASH_REPLAY_BATCHES: intFromEnv("LIVEDASH_REPLAY_BATCHES", 10, 10_000_000, 100_000),
+  LIVEDASH_BATCH_WINDOW_MS: intFromEnv("LIVEDASH_BATCH_WINDOW_MS", 0, 1_000, 0),
+  LIVEDASH_MAX_BODY_BYTES: intFromEnv("LIVEDASH_MAX_BODY_BYTES", 1_024, 64 * 1_048_576, 1_048_576),
+  LIVEDASH_MAX_POINTS_PER_REQUEST: intFromEnv("LIVEDASH_MAX_POINTS_PER_REQUEST", 1, 100_000, 10_000),
+  LIVEDASH_MAX_SERIES: intFromEnv("LIVEDASH_MAX_SERIES", 1, 1_000_000, 10_000),
+  LIVEDASH_INGEST_RATE: intFromEnv("LIVEDASH_INGEST_RATE", 1, 100_000_000, 100_000),
+  LIVEDASH_MAX_CONNECTIONS_PER_IP: intFromEnv("LIVEDASH_MAX_CONNECTIONS_PER_IP", 1, 1_000_000, 20_000),
+  LIVEDASH_MAX_PATTERNS: intFromEnv("LIVEDASH_MAX_PATTERNS", 1, 1_000, 256),
+  LIVEDASH_MAX_WS_MESSAGES_PER_SEC: intFromEnv("LIVEDASH_MAX_WS_MESSAGES_PER_SEC", 1, 1_000_000, 200),
+  LIVEDASH_LOG: z.enum(["info", "silent"], { message: 'LIVEDASH_LOG must be "info" or "silent"' }).default("info"),
+});
+
+export type LivedashConfig = ReturnType<typeof parseConfig>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses an env-like object; throws ConfigError with one line per problem, each naming the variable. */
+export function parseConfig(env: Record<string, string | undefined>) {
+  const unknown = Object.keys(env).filter((key) => key.startsWith("LIVEDASH_") && !(key in EnvSchema.shape));
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown setting ${unknown.join(", ")} (known: ${Object.keys(EnvSchema.shape).filter((k) => k.startsWith("LIVEDASH_")).join(", ")})`);
+  }
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
+  }
+  const e = parsed.data;
+  const loopback = LOOPBACK_HOSTS.has(e.HOST);
+  if (!loopback && (!e.LIVEDASH_READ_TOKEN || !e.LIVEDASH_INGEST_TOKEN)) {
+    throw new ConfigError(
+      `HOST=${e.HOST} is not loopback: set LIVEDASH_READ_TOKEN and LIVEDASH_INGEST_TOKEN (16+ characters each) before listening on it`,
+    );
+  }
+  const allowedOrigins = (e.LIVEDASH_ALLOWED_ORIGINS ?? "http://127.0.0.1:3000,http://localhost:3000")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of allowedOrigins) {
+    if (origin !== "*" && !/^https?:\/\/[^/]+$/.test(origin)) {
+      throw new ConfigError(`LIVEDASH_ALLOWED_ORIGINS: "${origin}" is not an origin like http://host:port (or *)`);
+    }
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL || undefined,
+    readToken: e.LIVEDASH_READ_TOKEN,
+    ingestToken: e.LIVEDASH_INGEST_TOKEN,
+    allowedOrigins,
+    tickMs: e.LIVEDASH_TICK_MS,
+    collectors: e.LIVEDASH_COLLECTORS === "on",
+    retentionMs: e.LIVEDASH_RETENTION_MS,
+    replayBatches: e.LIVEDASH_REPLAY_BATCHES,
+    batchWindowMs: e.LIVEDASH_BATCH_WINDOW_MS,
+    limits: {
+      maxBodyBytes: e.LIVEDASH_MAX_BODY_BYTES,
+      maxPointsPerRequest: e.LIVEDASH_MAX_POINTS_PER_REQUEST,
+      maxSeries: e.LIVEDASH_MAX_SERIES,
+      ingestPointsPerSec: e.LIVEDASH_INGEST_RATE,
+      maxConnectionsPerIp: e.LIVEDASH_MAX_CONNECTIONS_PER_IP,
+      maxPatterns: e.LIVEDASH_MAX_PATTERNS,
+      maxWsMessagesPerSec: e.LIVEDASH_MAX_WS_MESSAGES_PER_SEC,
+    },
+    log: e.LIVEDASH_LOG,
+  };
+}

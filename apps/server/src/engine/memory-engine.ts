@@ -1,0 +1,113 @@
+import type { Point } from "@livedash/events";
+import type { Batch, Engine, ReplayResult } from "./types";
+
+export interface MemoryEngineOptions {
+  /**
+   * How many recent batches are kept for replay after a reconnect.
+   * @default 100_000
+   */
+  replayBatches?: number;
+  /**
+   * Upper bound on points held by the replay window, whatever the batch count.
+   * @default 2_000_000
+   */
+  replayPoints?: number;
+  /** Clock for the epoch; tests inject one. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * The embedded engine: ids are `<epoch>-<seq>` where epoch is the start time in base 36, so an id
+ * from a previous run of the process is recognisably foreign and gets a reset, never a wrong replay.
+ */
+export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
+  const replayBatches = options.replayBatches ?? 100_000;
+  const replayPoints = options.replayPoints ?? 2_000_000;
+  const epoch = (options.now ?? Date.now)().toString(36);
+  const listeners = new Set<(batch: Batch) => void>();
+  // Ring of retained batches: window[head .. head+count) in seq order; seqs are contiguous.
+  let window: (Batch | undefined)[] = new Array(Math.min(replayBatches, 1024));
+  let head = 0;
+  let count = 0;
+  let pointsHeld = 0;
+  let seq = 0;
+  let closed = false;
+
+  const slot = (i: number) => (head + i) % window.length;
+
+  function retain(batch: Batch) {
+    if (count === window.length && window.length < replayBatches) grow();
+    if (count === window.length) evictOldest();
+    window[slot(count)] = batch;
+    count++;
+    pointsHeld += batch.points.length;
+    while (pointsHeld > replayPoints && count > 1) evictOldest();
+  }
+
+  function grow() {
+    const bigger: (Batch | undefined)[] = new Array(Math.min(window.length * 2, replayBatches));
+    for (let i = 0; i < count; i++) bigger[i] = window[slot(i)];
+    window = bigger;
+    head = 0;
+  }
+
+  function evictOldest() {
+    const oldest = window[head];
+    window[head] = undefined;
+    head = (head + 1) % window.length;
+    count--;
+    pointsHeld -= oldest?.points.length ?? 0;
+  }
+
+  function parse(id: string): { epoch: string; seq: number } | null {
+    const dash = id.lastIndexOf("-");
+    if (dash <= 0) return null;
+    const seqText = id.slice(dash + 1);
+    if (!/^\d{1,15}$/.test(seqText)) return null;
+    return { epoch: id.slice(0, dash), seq: Number(seqText) };
+  }
+
+  return {
+    kind: "memory",
+    async publish(points: readonly Point[]) {
+      if (closed) throw new Error("engine is closed");
+      seq++;
+      const batch: Batch = { id: `${epoch}-${seq}`, points };
+      retain(batch);
+      for (const listener of listeners) listener(batch);
+      return batch.id;
+    },
+    onBatch(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async replayAfter(id): Promise<ReplayResult> {
+      const parsed = parse(id);
+      if (!parsed) return { ok: false, reason: "unparseable-id" };
+      if (parsed.epoch !== epoch) return { ok: false, reason: "foreign-epoch" };
+      if (parsed.seq > seq) return { ok: false, reason: "unknown-id" };
+      const oldestSeq = seq - count + 1;
+      // Replaying after `parsed.seq` needs every batch from parsed.seq + 1 on still in the window.
+      if (parsed.seq + 1 < oldestSeq) return { ok: false, reason: "too-old" };
+      const batches: Batch[] = [];
+      for (let s = parsed.seq + 1; s <= seq; s++) {
+        const batch = window[slot(s - oldestSeq)];
+        if (batch) batches.push(batch);
+      }
+      return { ok: true, batches };
+    },
+    latestId: () => (seq === 0 ? null : `${epoch}-${seq}`),
+    startId: () => `${epoch}-0`,
+    compareIds(a, b) {
+      const pa = parse(a);
+      const pb = parse(b);
+      if (!pa || !pb || pa.epoch !== epoch || pb.epoch !== epoch) throw new Error(`not an id of this engine: ${!pa || pa.epoch !== epoch ? a : b}`);
+      return pa.seq - pb.seq;
+    },
+    health: () => ({ engine: "memory", ready: !closed }),
+    async close() {
+      closed = true;
+      listeners.clear();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import type { IngestInput, IngestResult, Point, SeriesMeta } from "@livedash/events";
+import { TRPCError } from "@trpc/server";
+import type { Batcher } from "../engine/batcher";
+import { EngineUnavailableError } from "../engine/types";
+import type { SeriesStore } from "../store/types";
+
+export interface IngestLimits {
+  /** @default 10_000 */
+  maxPointsPerRequest: number;
+  /** Distinct series the server will hold. @default 10_000 */
+  maxSeries: number;
+  /** Points a timestamp may lie in the future. @default 300_000 (5 min) */
+  maxFutureMs: number;
+}
+
+export interface PointRateLimiter {
+  take(key: string, n: number): { ok: true } | { ok: false; retryAfterMs: number };
+}
+
+/**
+ * The one path every write takes (tRPC mutation, POST /api/ingest, POST /api/write): limits, the
+ * cardinality cap, the rate limit, then one batch. Checks run before anything is written, so a batch is
+ * accepted whole or not at all.
+ */
+export function createIngestService(deps: {
+  store: SeriesStore;
+  batcher: Batcher;
+  limits: IngestLimits;
+  rateLimiter: PointRateLimiter;
+  now?: () => number;
+}) {
+  const now = deps.now ?? Date.now;
+  return {
+    async accept(input: { points: IngestInput["points"]; meta?: SeriesMeta[] }, clientKey: string): Promise<IngestResult> {
+      const { limits, store } = deps;
+      if (input.points.length > limits.maxPointsPerRequest) {
+        throw new TRPCError({
+          code: "PAYLOAD_TOO_LARGE",
+          message: `points: at most ${limits.maxPointsPerRequest} points per request (got ${input.points.length}; LIVEDASH_MAX_POINTS_PER_REQUEST)`,
+        });
+      }
+      const nowMs = now();
+      const points: Point[] = new Array(input.points.length);
+      const newSeries = new Set<string>();
+      for (let i = 0; i < input.points.length; i++) {
+        const p = input.points[i]!;
+        const ts = p.ts ?? nowMs;
+        if (ts > nowMs + limits.maxFutureMs) {
+          throw new TRPCError({
+            code: "BAD_REQUEST",
+            message: `points[${i}].ts: ${Math.round((ts - nowMs) / 1000)} s in the future (limit ${limits.maxFutureMs / 1000} s)`,
+          });
+        }
+        points[i] = { series: p.series, ts, value: p.value };
+        if (!store.has(p.series)) newSeries.add(p.series);
+      }
+      // Described-only series enter the catalog too, so they count against the cap.
+      for (const meta of input.meta ?? []) if (!store.has(meta.series)) newSeries.add(meta.series);
+      if (newSeries.size > 0 && store.size() + newSeries.size > limits.maxSeries) {
+        throw new TRPCError({
+          code: "BAD_REQUEST",
+          message: `series cap reached: the server holds ${store.size()} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)`,
+        });
+      }
+      if (points.length > 0) {
+        const verdict = deps.rateLimiter.take(clientKey, points.length);
+        if (!verdict.ok) {
+          throw new TRPCError({
+            code: "TOO_MANY_REQUESTS",
+            message: `ingest rate limit exceeded; retry after ${Math.ceil(verdict.retryAfterMs / 1000)} s (LIVEDASH_INGEST_RATE)`,
+            cause: new RetryAfter(verdict.retryAfterMs),
+          });
+        }
+      }
+      if (input.meta?.length) store.describe(input.meta);
+      if (points.length === 0) return { accepted: 0, id: null };
+      try {
+        const id = await deps.batcher.enqueue(points);
+        return { accepted: points.length, id };
+      } catch (error) {
+        if (error instanceof EngineUnavailableError) {
+          throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `ingest is unavailable: ${error.message}`, cause: error });
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** Carried as a TRPCError cause so HTTP answers can set Retry-After. */
+export class RetryAfter extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`retry after ${retryAfterMs} ms`);
+    this.name = "RetryAfter";
+  }
+}
+
+export type IngestService = ReturnType<typeof createIngestService>;

@@ -1,0 +1,52 @@
+import {
+  DescribeInputSchema,
+  HistoryInputSchema,
+  IngestInputSchema,
+  LiveInputSchema,
+  PollInputSchema,
+} from "@livedash/events";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { TRPCError } from "@trpc/server";
+import { liveEvents } from "./live-generator";
+import { pollEvents } from "./poll";
+import { ingestProcedure, readProcedure } from "./trpc";
+
+export function checkPatternLimit(patterns: readonly string[], maxPatterns: number) {
+  if (patterns.length > maxPatterns) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: `series: at most ${maxPatterns} patterns per subscription (got ${patterns.length})` });
+  }
+}
+
+export const metricsRouter = {
+  catalog: readProcedure.query(({ ctx }) => ctx.services.store.catalog()),
+
+  history: readProcedure.input(HistoryInputSchema).query(({ ctx, input }) => {
+    const to = input.to ?? Date.now();
+    const from = input.from ?? to - ctx.services.config.retentionMs;
+    return input.series.map((series) => ({
+      series,
+      points: ctx.services.store.history(series, { from, to, maxPoints: input.maxPoints }),
+    }));
+  }),
+
+  /**
+   * The live stream. Over WebSocket and SSE the transport layer serves this path on its own fast path
+   * (shared frames, backpressure); this generator is the reference implementation for any other caller.
+   */
+  live: readProcedure.input(LiveInputSchema).subscription(async function* ({ ctx, input, signal }) {
+    checkPatternLimit(input.series, ctx.services.config.limits.maxPatterns);
+    yield* liveEvents(ctx.services, input, signal);
+  }),
+
+  poll: readProcedure.input(PollInputSchema).query(({ ctx, input, signal }) => {
+    checkPatternLimit(input.series, ctx.services.config.limits.maxPatterns);
+    return pollEvents(ctx.services, input, signal);
+  }),
+
+  ingest: ingestProcedure.input(IngestInputSchema).mutation(({ ctx, input }) => ctx.services.ingest.accept(input, ctx.clientKey)),
+
+  describe: ingestProcedure.input(DescribeInputSchema).mutation(({ ctx, input }) => {
+    ctx.services.store.describe(input.series);
+    return { described: input.series.length };
+  }),
+} satisfies TRPCRouterRecord;

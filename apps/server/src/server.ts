@@ -1,0 +1,133 @@
+import { randomBytes } from "node:crypto";
+import { createServer as createHttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
+import { startCollectors } from "./collectors";
+import type { LivedashConfig } from "./config";
+import { createBatcher } from "./engine/batcher";
+import { createEngine } from "./engine/create-engine";
+import { createHub } from "./hub/hub";
+import type { BackpressureOptions } from "./hub/types";
+import { createIngestService } from "./pipeline/ingest-service";
+import { createConnectionLimiter } from "./security/connection-limit";
+import { createOriginCheck } from "./security/origin";
+import { createRateLimiter } from "./security/rate-limit";
+import { createTicketIssuer } from "./security/tokens";
+import type { Services, TrafficCounters } from "./services";
+import { createSeriesStore } from "./store";
+import { createHttpApp } from "./transport/http-app";
+import { createSseStreams } from "./transport/sse-streams";
+import type { SseStreamsOptions } from "./transport/sse-streams";
+import { attachWsServer } from "./transport/ws-server";
+import type { WsServerOptions } from "./transport/ws-server";
+
+export const VERSION = "0.1.0";
+
+/** Tunables that are not environment settings: tests and benchmarks pass them directly. */
+export interface ServerOptions {
+  backpressure?: BackpressureOptions;
+  sse?: SseStreamsOptions;
+  ws?: WsServerOptions;
+}
+
+export interface LivedashServer {
+  /** Base URL, e.g. http://127.0.0.1:4000 */
+  readonly url: string;
+  readonly port: number;
+  readonly services: Services;
+  /** Stops collectors, tells WS clients to reconnect, ends SSE streams, closes sockets and the engine. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts everything; no module-level state, so tests can run several servers in one process. */
+export async function createServer(config: LivedashConfig, options: ServerOptions = {}): Promise<LivedashServer> {
+  const startedAtMs = Date.now();
+  const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, pointsIn: 0 };
+  const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000) });
+  const engine = await createEngine(config, (batch) => {
+    // Registered before any batch flows (including a redis warm-up), so every instance's ring
+    // buffers hold the same history.
+    store.append(batch.points);
+    traffic.pointsIn += batch.points.length;
+  });
+  const hub = createHub(engine, options.backpressure);
+  const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
+  const rateLimiter = createRateLimiter({ ratePerSec: config.limits.ingestPointsPerSec, burst: config.limits.ingestPointsPerSec * 2, maxKeys: 10_000 });
+  const ingest = createIngestService({
+    store,
+    batcher,
+    rateLimiter,
+    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000 },
+  });
+  const ticketIssuer = createTicketIssuer({ ttlMs: 60_000 });
+  const services: Services = {
+    config,
+    engine,
+    store,
+    hub,
+    batcher,
+    ingest,
+    traffic,
+    tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },
+    info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, tickMs: config.tickMs, retentionMs: config.retentionMs }),
+  };
+
+  const originAllowed = createOriginCheck(config.allowedOrigins);
+  const connections = createConnectionLimiter({ maxPerIp: config.limits.maxConnectionsPerIp });
+  const streams = createSseStreams(options.sse);
+  const http = createHttpServer(createHttpApp(services, streams, originAllowed, startedAtMs, connections));
+  const ws = attachWsServer(http, services, { originAllowed, acquireConnection: connections.acquire, releaseConnection: connections.release }, options.ws);
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.port, config.host, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+
+  const collectors = config.collectors
+    ? startCollectors({
+        intervalMs: config.tickMs,
+        publish: (points) => {
+          batcher.enqueue(points).catch((error: unknown) => console.error("[livedash] collector batch not published:", error instanceof Error ? error.message : error));
+        },
+        describe: (meta) => store.describe(meta),
+        traffic: () => {
+          const stats = hub.stats();
+          return {
+            connections: { ws: traffic.ws, sse: traffic.sse, trpcSse: traffic.trpcSse, poll: traffic.polls },
+            subscriptions: stats.subscriptions,
+            eventsOut: stats.eventsOut,
+            bytesOut: stats.bytesOut,
+            pointsIn: traffic.pointsIn,
+          };
+        },
+      })
+    : null;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    services,
+    close() {
+      closing ??= (async () => {
+        collectors?.stop();
+        await ws.close();
+        streams.closeAll();
+        hub.close();
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeAllConnections();
+        });
+        await batcher.drain().catch(() => undefined);
+        await engine.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import type { ServerInfo } from "@livedash/events";
+import type { LivedashConfig } from "./config";
+import type { Batcher } from "./engine/batcher";
+import type { Engine } from "./engine/types";
+import type { Hub } from "./hub/hub";
+import type { IngestService } from "./pipeline/ingest-service";
+import type { SeriesStore } from "./store/types";
+
+/** Live counters of open connections per transport; the self collector and /metrics read them. */
+export interface TrafficCounters {
+  ws: number;
+  sse: number;
+  trpcSse: number;
+  polls: number;
+  pointsIn: number;
+}
+
+/** Everything a procedure or transport handler may use, built once by createServer(). */
+export interface Services {
+  readonly config: LivedashConfig;
+  readonly engine: Engine;
+  readonly store: SeriesStore;
+  readonly hub: Hub;
+  readonly batcher: Batcher;
+  readonly ingest: IngestService;
+  readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };
+  readonly traffic: TrafficCounters;
+  info(): ServerInfo;
+}

@@ -1,0 +1,100 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { appRouter } from "../router/root";
+import type { Services } from "../services";
+import { connectionParamsFromUrl, contextFromRequest, peerAddress } from "./auth";
+import { handleCors } from "./cors";
+import { sendJson, sendJsonError } from "./http-errors";
+import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
+import { handlePlainSse } from "./plain-sse";
+import { renderPrometheus } from "./prometheus";
+import type { SseStreams } from "./sse-streams";
+import { handleTrpcSse, LIVE_PATH } from "./trpc-sse";
+
+interface Route {
+  method: "GET" | "POST";
+  handle: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+}
+
+/** Every HTTP route of the one port. Transport only: procedures live in router/, metrics in the hub and store. */
+export function createHttpApp(
+  services: Services,
+  streams: SseStreams,
+  originAllowed: (origin: string | undefined) => boolean,
+  startedAtMs: number,
+  connections: { acquire(ip: string): boolean; release(ip: string): void },
+) {
+  /** Streams count against the same per-IP connection limit as WebSockets. */
+  const limited = (handle: Route["handle"]): Route["handle"] => (req, res, url) => {
+    const ip = peerAddress(req);
+    if (!connections.acquire(ip)) return sendJsonError(res, 429, "too many connections from this address (LIVEDASH_MAX_CONNECTIONS_PER_IP)");
+    res.once("close", () => connections.release(ip));
+    return handle(req, res, url);
+  };
+
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: "/trpc/",
+    maxBodySize: services.config.limits.maxBodyBytes,
+    createContext: ({ req }) => contextFromRequest(services, req, connectionParamsFromUrl(new URL(req.url ?? "/", "http://localhost"))),
+  });
+
+  const routes: Record<string, Route> = {
+    "/healthz": {
+      method: "GET",
+      handle: (_req, res) => {
+        const health = services.engine.health();
+        const info = services.info();
+        sendJson(res, health.ready ? 200 : 503, {
+          status: health.ready ? "ok" : "degraded",
+          engine: health.engine,
+          ready: health.ready,
+          detail: health.detail,
+          instanceId: info.instanceId,
+          uptimeMs: Date.now() - startedAtMs,
+        });
+      },
+    },
+    "/metrics": {
+      method: "GET",
+      handle: (_req, res) => {
+        res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+        res.end(renderPrometheus(services, startedAtMs));
+      },
+    },
+    "/sse": { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
+    [`/trpc/${LIVE_PATH}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
+    "/api/ingest": { method: "POST", handle: (req, res) => handleIngestJson(req, res, services) },
+    "/api/write": { method: "POST", handle: (req, res, url) => handleIngestLineProtocol(req, res, url, services) },
+  };
+
+  return (req: IncomingMessage, res: ServerResponse) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://localhost");
+    } catch {
+      return sendJsonError(res, 400, "malformed request URL");
+    }
+    if (!handleCors(req, res, originAllowed)) return;
+    const route = routes[url.pathname];
+    if (route) {
+      if (req.method !== route.method) {
+        res.setHeader("allow", route.method);
+        return sendJsonError(res, 405, `${url.pathname} accepts ${route.method} only`);
+      }
+      Promise.resolve(route.handle(req, res, url)).catch((error: unknown) => {
+        console.error(`[livedash] ${req.method} ${url.pathname} failed:`, error);
+        sendJsonError(res, 500, "internal error");
+      });
+      return;
+    }
+    if (url.pathname.startsWith("/trpc/")) return trpcHandler(req, res);
+    if (url.pathname === "/") {
+      return sendJson(res, 200, {
+        name: "livedash",
+        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write"],
+      });
+    }
+    sendJsonError(res, 404, `no route ${url.pathname}`);
+  };
+}

@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { parseJsonIngest } from "../ingest/json-ingest";
+import { parseLineProtocol } from "../ingest/line-protocol";
+import { readBody } from "../ingest/read-body";
+import { summarizeErrors } from "../ingest/result";
+import { PrecisionSchema } from "../ingest/timestamp";
+import { RetryAfter } from "../pipeline/ingest-service";
+import type { Services } from "../services";
+import { contextFromRequest } from "./auth";
+import { sendJson, sendJsonError } from "./http-errors";
+
+/** Maximum time a producer's timestamp may lie ahead of the server clock. */
+const MAX_FUTURE_MS = 5 * 60_000;
+
+async function readRequestBody(req: IncomingMessage, res: ServerResponse, services: Services): Promise<string | null> {
+  try {
+    return await readBody(req, services.config.limits.maxBodyBytes);
+  } catch (error) {
+    const status = (error as { status?: number }).status ?? 400;
+    sendJsonError(res, status, error instanceof Error ? error.message : "could not read the request body");
+    return null;
+  }
+}
+
+/** Shared tail of both ingest routes: auth, then the one ingest path, then a JSON answer. */
+async function accept(req: IncomingMessage, res: ServerResponse, services: Services, parsed: Parameters<Services["ingest"]["accept"]>[0]) {
+  const ctx = contextFromRequest(services, req);
+  try {
+    const result = await services.ingest.accept(parsed, ctx.clientKey);
+    sendJson(res, 200, result);
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    const retryAfterMs = error.cause instanceof RetryAfter ? error.cause.retryAfterMs : undefined;
+    sendJsonError(res, getHTTPStatusCodeFromError(error), error.message, { code: error.code }, retryAfterMs);
+  }
+}
+
+function requireIngest(req: IncomingMessage, res: ServerResponse, services: Services): boolean {
+  if (contextFromRequest(services, req).auth.ingest) return true;
+  sendJsonError(res, 401, "a valid ingest token is required (Authorization: Bearer <LIVEDASH_INGEST_TOKEN>)");
+  return false;
+}
+
+/** `POST /api/ingest` with `{ "points": [{ "series", "value", "ts"? }], "meta"?: [...] }`. */
+export async function handleIngestJson(req: IncomingMessage, res: ServerResponse, services: Services) {
+  if (!requireIngest(req, res, services)) return;
+  const body = await readRequestBody(req, res, services);
+  if (body === null) return;
+  const parsed = parseJsonIngest(body, { nowMs: Date.now(), maxPoints: services.config.limits.maxPointsPerRequest, maxFutureMs: MAX_FUTURE_MS });
+  if (!parsed.ok) {
+    return sendJsonError(res, 400, summarizeErrors(parsed.errors, parsed.truncated, "field"), { errors: parsed.errors, truncated: parsed.truncated });
+  }
+  await accept(req, res, services, { points: parsed.points, meta: parsed.meta });
+}
+
+/** `POST /api/write?precision=s|ms|us|ns` with Influx line protocol, as Telegraf sends it. */
+export async function handleIngestLineProtocol(req: IncomingMessage, res: ServerResponse, url: URL, services: Services) {
+  if (!requireIngest(req, res, services)) return;
+  const precision = PrecisionSchema.safeParse(url.searchParams.get("precision") ?? undefined);
+  if (!precision.success) {
+    return sendJsonError(res, 400, `precision: must be one of s, ms, us, ns (got "${url.searchParams.get("precision")}")`, { field: "precision" });
+  }
+  const body = await readRequestBody(req, res, services);
+  if (body === null) return;
+  const parsed = parseLineProtocol(body, {
+    precision: precision.data,
+    nowMs: Date.now(),
+    maxLines: services.config.limits.maxPointsPerRequest,
+    maxPoints: services.config.limits.maxPointsPerRequest,
+    maxFutureMs: MAX_FUTURE_MS,
+  });
+  if (!parsed.ok) {
+    return sendJsonError(res, 400, summarizeErrors(parsed.errors, parsed.truncated, "line"), { errors: parsed.errors, truncated: parsed.truncated });
+  }
+  await accept(req, res, services, { points: parsed.points });
+}

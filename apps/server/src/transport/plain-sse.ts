@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { plainSseFrameEncoder } from "../hub/frames";
+import type { Services } from "../services";
+import { authorize } from "./auth";
+import { extractBearer } from "../security/tokens";
+import { sendJsonError } from "./http-errors";
+import { parseLiveRequest } from "./live-request";
+import type { SseStreams } from "./sse-streams";
+
+const KNOWN_PARAMS = new Set(["series", "ticket", "lastEventId"]);
+
+/**
+ * `GET /sse?series=host.cpu.*,process.*` for a bare `new EventSource()` or `curl -N`: named events
+ * (`points`, `reset`), an `id:` on each, `retry:`, Last-Event-ID resume and comment heartbeats.
+ */
+export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, url: URL, services: Services, streams: SseStreams) {
+  for (const key of url.searchParams.keys()) {
+    if (!KNOWN_PARAMS.has(key)) {
+      sendJsonError(res, 400, `unknown query parameter "${key}" (known: series, ticket, lastEventId)`, { field: key });
+      return;
+    }
+  }
+  const seriesParam = url.searchParams.get("series");
+  if (seriesParam === null) {
+    sendJsonError(res, 400, "series: required, e.g. /sse?series=host.cpu.*,process.rss_bytes", { field: "series" });
+    return;
+  }
+  const lastEventId = headerValue(req.headers["last-event-id"]) ?? url.searchParams.get("lastEventId");
+  const request = parseLiveRequest({ series: seriesParam.split(","), lastEventId: lastEventId || undefined }, services.config.limits.maxPatterns);
+  if (!request.ok) {
+    sendJsonError(res, 400, request.message, { field: request.message.split(":")[0] });
+    return;
+  }
+  const auth = authorize(services, { token: extractBearer(req.headers.authorization), ticket: url.searchParams.get("ticket") });
+  if (!auth.read) {
+    sendJsonError(res, 401, "a valid read token (Authorization: Bearer) or ticket (?ticket= from auth.ticket) is required");
+    return;
+  }
+  let unsubscribe: (() => void) | null = null;
+  services.traffic.sse++;
+  const sink = streams.open(req, res, {
+    transport: "sse",
+    preamble: `retry: 2000\n: livedash ${services.info().instanceId}\n\n`,
+    heartbeat: ": ping\n\n",
+    onClose: () => {
+      services.traffic.sse--;
+      unsubscribe?.();
+      unsubscribe = null;
+    },
+  });
+  const stop = await services.hub.subscribe({ sink, encoder: plainSseFrameEncoder, patterns: request.input.series, lastEventId: request.input.lastEventId });
+  if (res.destroyed || res.writableEnded) stop();
+  else unsubscribe = stop;
+}
+
+export function headerValue(value: string | string[] | undefined): string | null {
+  if (Array.isArray(value)) return value[0] ?? null;
+  return value ?? null;
+}

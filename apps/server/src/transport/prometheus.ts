@@ -1,0 +1,32 @@
+import type { Services } from "../services";
+
+/** The server's own stats in Prometheus text exposition format (version 0.0.4). */
+export function renderPrometheus(services: Services, startedAtMs: number): string {
+  const hub = services.hub.stats();
+  const { traffic } = services;
+  const health = services.engine.health();
+  const memory = process.memoryUsage();
+  const lines: string[] = [];
+  const metric = (name: string, type: "gauge" | "counter", help: string, samples: [string, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  };
+  metric("livedash_up", "gauge", "1 while the engine is ready (Redis reachable for the redis engine).", [[`{engine="${health.engine}"}`, health.ready ? 1 : 0]]);
+  metric("livedash_uptime_seconds", "gauge", "Seconds since the server started.", [["", (Date.now() - startedAtMs) / 1000]]);
+  metric("livedash_connections", "gauge", "Open connections per transport.", [
+    ['{transport="ws"}', traffic.ws],
+    ['{transport="sse"}', traffic.sse],
+    ['{transport="trpc_sse"}', traffic.trpcSse],
+    ['{transport="poll"}', traffic.polls],
+  ]);
+  metric("livedash_subscriptions", "gauge", "Live subscriptions on the fan-out path.", [["", hub.subscriptions]]);
+  metric("livedash_events_out_total", "counter", "Events written to subscribers.", [["", hub.eventsOut]]);
+  metric("livedash_bytes_out_total", "counter", "Bytes written to subscribers.", [["", hub.bytesOut]]);
+  metric("livedash_coalesced_events_total", "counter", "Events sent coalesced to slow subscribers.", [["", hub.coalescedEvents]]);
+  metric("livedash_slow_consumers_closed_total", "counter", "Connections closed as too slow (WS 4008).", [["", hub.slowClosed]]);
+  metric("livedash_points_in_total", "counter", "Points accepted (collectors and ingest).", [["", traffic.pointsIn]]);
+  metric("livedash_series", "gauge", "Distinct series held.", [["", services.store.size()]]);
+  metric("process_resident_memory_bytes", "gauge", "Resident set size.", [["", memory.rss]]);
+  metric("nodejs_heap_used_bytes", "gauge", "V8 heap in use.", [["", memory.heapUsed]]);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Sink } from "../hub/types";
+
+export interface SseStreamsOptions {
+  /**
+   * Interval of the keep-alive written to every idle-or-not stream (a comment on /sse, a `ping`
+   * event for httpSubscriptionLink), so proxies and clients can tell a live stream from a dead one.
+   * @default 15_000
+   */
+  heartbeatMs?: number;
+}
+
+interface OpenStream {
+  readonly res: ServerResponse;
+  readonly heartbeat: Buffer;
+}
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  connection: "keep-alive",
+  // nginx and some other proxies buffer responses unless told not to.
+  "x-accel-buffering": "no",
+} as const;
+
+/**
+ * Owns every open SSE response: one shared heartbeat timer for all of them (not one per
+ * connection), and a way to end them all on shutdown.
+ */
+export function createSseStreams(options: SseStreamsOptions = {}) {
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const streams = new Set<OpenStream>();
+  const timer = setInterval(() => {
+    for (const stream of streams) {
+      // A stream that is already backed up needs no keep-alive; it would only add to its buffer.
+      if (stream.res.writableLength === 0) stream.res.write(stream.heartbeat);
+    }
+  }, heartbeatMs);
+  timer.unref();
+
+  return {
+    heartbeatMs,
+    /** Starts an event stream and returns the sink the hub writes to. `onClose` runs once when it ends. */
+    open(req: IncomingMessage, res: ServerResponse, spec: { transport: Sink["transport"]; preamble: string; heartbeat: string; onClose: () => void }): Sink {
+      req.socket.setNoDelay(true);
+      req.socket.setTimeout(0);
+      res.writeHead(200, SSE_HEADERS);
+      res.write(spec.preamble);
+      const stream: OpenStream = { res, heartbeat: Buffer.from(spec.heartbeat) };
+      streams.add(stream);
+      let closed = false;
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        streams.delete(stream);
+        spec.onClose();
+      };
+      res.on("close", close);
+      return {
+        transport: spec.transport,
+        bufferedBytes: () => res.writableLength,
+        write: (frame) => {
+          res.write(frame);
+        },
+        closeSlow: () => {
+          res.end();
+          // A consumer that stopped reading never lets end() flush: drop the socket outright.
+          res.destroy();
+        },
+        onDrain(listener) {
+          res.on("drain", listener);
+          return () => res.off("drain", listener);
+        },
+      };
+    },
+    count: () => streams.size,
+    /** Ends every stream (shutdown): clients reconnect elsewhere and resume by id. */
+    closeAll() {
+      clearInterval(timer);
+      for (const stream of streams) stream.res.end();
+      streams.clear();
+    },
+  };
+}
+
+export type SseStreams = ReturnType<typeof createSseStreams>;

@@ -1,0 +1,61 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { getTRPCErrorShape, TRPCError } from "@trpc/server";
+import { trpcSseFrameEncoder } from "../hub/frames";
+import { appRouter } from "../router/root";
+import type { Services } from "../services";
+import { connectionParamsFromUrl, contextFromRequest } from "./auth";
+import { headerValue } from "./plain-sse";
+import { parseLiveRequest } from "./live-request";
+import type { SseStreams } from "./sse-streams";
+
+export const LIVE_PATH = "metrics.live";
+
+/**
+ * The fast path for `metrics.live` over httpSubscriptionLink. It speaks tRPC's SSE dialect (a
+ * `connected` event, unnamed data events whose `id:` is the tracked id, `ping` events,
+ * `serialized-error`) but writes shared frames from the hub instead of running a generator and a
+ * web-streams chain per connection.
+ */
+export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, url: URL, services: Services, streams: SseStreams) {
+  const credentials = connectionParamsFromUrl(url);
+  const ctx = contextFromRequest(services, req, credentials);
+  let rawInput: unknown = undefined;
+  let inputError: string | null = null;
+  const inputParam = url.searchParams.get("input");
+  if (inputParam !== null) {
+    try {
+      rawInput = JSON.parse(inputParam);
+    } catch {
+      inputError = "input: not valid JSON";
+    }
+  }
+  const lastEventId = headerValue(req.headers["last-event-id"]) ?? url.searchParams.get("lastEventId") ?? url.searchParams.get("Last-Event-Id");
+  if (lastEventId && rawInput && typeof rawInput === "object") rawInput = { ...rawInput, lastEventId };
+
+  let unsubscribe: (() => void) | null = null;
+  services.traffic.trpcSse++;
+  const reconnectAfterInactivityMs = streams.heartbeatMs * 3;
+  const sink = streams.open(req, res, {
+    transport: "trpc-sse",
+    preamble: `event: connected\ndata: ${JSON.stringify({ reconnectAfterInactivityMs })}\n\n`,
+    heartbeat: "event: ping\ndata: \n\n",
+    onClose: () => {
+      services.traffic.trpcSse--;
+      unsubscribe?.();
+      unsubscribe = null;
+    },
+  });
+
+  const fail = (error: TRPCError) => {
+    const shape = getTRPCErrorShape({ config: appRouter._def._config, error, type: "subscription", path: LIVE_PATH, input: rawInput, ctx });
+    res.end(`event: serialized-error\ndata: ${JSON.stringify(shape)}\n\n`);
+  };
+  if (!ctx.auth.read) return fail(new TRPCError({ code: "UNAUTHORIZED", message: "a valid read token or ticket is required" }));
+  if (inputError) return fail(new TRPCError({ code: "BAD_REQUEST", message: inputError }));
+  const request = parseLiveRequest(rawInput, services.config.limits.maxPatterns);
+  if (!request.ok) return fail(new TRPCError({ code: "BAD_REQUEST", message: request.message }));
+
+  const stop = await services.hub.subscribe({ sink, encoder: trpcSseFrameEncoder, patterns: request.input.series, lastEventId: request.input.lastEventId });
+  if (res.destroyed || res.writableEnded) stop();
+  else unsubscribe = stop;
+}

@@ -1,0 +1,88 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Socket } from "node:net";
+import { WebSocketServer } from "ws";
+import type { WebSocket } from "ws";
+import type { Services } from "../services";
+import { peerAddress } from "./auth";
+import { serveWsConnection } from "./ws-connection";
+
+export interface WsServerOptions {
+  /**
+   * Largest message a client may send; ws closes the connection (1009) past it.
+   * @default 1_048_576
+   */
+  maxPayloadBytes?: number;
+  /**
+   * Interval of server pings; a peer that has not answered the previous one is dropped.
+   * @default 30_000
+   */
+  pingIntervalMs?: number;
+}
+
+interface Gate {
+  originAllowed: (origin: string | undefined) => boolean;
+  acquireConnection: (ip: string) => boolean;
+  releaseConnection: (ip: string) => void;
+}
+
+function refuse(socket: Duplex, status: number, reason: string, message: string) {
+  const body = JSON.stringify({ error: { message } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/**
+ * The WebSocket side of the one port: checks path, Origin and the per-IP connection limit during
+ * the HTTP upgrade (a refused handshake never gets its 101), then serves tRPC's wsLink protocol.
+ */
+export function attachWsServer(server: Server, services: Services, gate: Gate, options: WsServerOptions = {}) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 1_048_576, perMessageDeflate: false, clientTracking: true });
+  const alive = new WeakSet<WebSocket>();
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (url.pathname !== "/trpc" && url.pathname !== "/trpc/") return refuse(socket, 404, "Not Found", `no WebSocket endpoint at ${url.pathname} (use /trpc)`);
+    if (!gate.originAllowed(req.headers.origin)) return refuse(socket, 403, "Forbidden", `origin ${req.headers.origin} is not allowed (LIVEDASH_ALLOWED_ORIGINS)`);
+    const ip = peerAddress(req);
+    if (!gate.acquireConnection(ip)) return refuse(socket, 429, "Too Many Requests", "too many connections from this address (LIVEDASH_MAX_CONNECTIONS_PER_IP)");
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      services.traffic.ws++;
+      alive.add(ws);
+      ws.on("pong", () => alive.add(ws));
+      (socket as Socket).setNoDelay(true);
+      serveWsConnection(ws, socket as Socket, req, url, services, () => {
+        services.traffic.ws--;
+        gate.releaseConnection(ip);
+      });
+    });
+  };
+  server.on("upgrade", onUpgrade);
+
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, options.pingIntervalMs ?? 30_000);
+  pinger.unref();
+
+  return {
+    count: () => wss.clients.size,
+    /** Shutdown: ask every client to reconnect (tRPC's notification), then close the sockets. */
+    async close() {
+      clearInterval(pinger);
+      server.off("upgrade", onUpgrade);
+      const notice = JSON.stringify({ id: null, method: "reconnect" });
+      for (const ws of wss.clients) {
+        if (ws.readyState === ws.OPEN) ws.send(notice);
+        ws.close(1012, "server restarting");
+      }
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      for (const ws of wss.clients) ws.terminate();
+    },
+  };
+}
