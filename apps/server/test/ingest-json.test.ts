@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { formatPath, parseJsonIngest, validateIngestPoints } from "../src/ingest/json-ingest";
+import { summarizeErrors } from "../src/ingest/result";
+
+const NOW_MS = 1_700_000_000_000;
+const opts = { nowMs: NOW_MS, maxPoints: 5, maxFutureMs: 5 * 60_000 };
+
+function messages(body: string) {
+  const result = parseJsonIngest(body, opts);
+  if (result.ok) throw new Error("expected errors");
+  return result.errors.map((e) => e.message);
+}
+
+describe("parseJsonIngest", () => {
+  it("accepts points, defaults ts to nowMs, and passes meta through", () => {
+    const body = JSON.stringify({
+      points: [{ series: "app.req", value: 3 }, { series: "app.lat", value: 1.5, ts: NOW_MS - 10 }],
+      meta: [{ series: "app.lat", unit: "ms", kind: "gauge" }],
+    });
+    expect(parseJsonIngest(body, opts)).toEqual({
+      ok: true,
+      points: [{ series: "app.req", ts: NOW_MS, value: 3 }, { series: "app.lat", ts: NOW_MS - 10, value: 1.5 }],
+      meta: [{ series: "app.lat", unit: "ms", kind: "gauge" }],
+    });
+  });
+
+  it("accepts an empty batch", () => {
+    expect(parseJsonIngest('{"points":[]}', opts)).toEqual({ ok: true, points: [] });
+  });
+
+  it("malformed JSON is one clear body error", () => {
+    const result = parseJsonIngest('{"points": [', opts);
+    expect(result).toEqual({ ok: false, truncated: false, errors: [{ path: "body", message: expect.stringMatching(/^body: not valid JSON \(/) }] });
+  });
+
+  it.each(["[]", "null", "42", '"x"'])("non-object JSON %s is a body error", (body) => {
+    expect(messages(body)[0]).toMatch(/^body: expected a JSON object/);
+  });
+
+  it("names the JSON path of every bad field", () => {
+    const body = JSON.stringify({
+      points: [
+        { series: "ok", value: 1 },
+        { series: "bad name!", value: 1 },
+        { series: "a", value: "1" },
+        { series: "a" },
+        { series: "a", value: 1, ts: -1, extra: true },
+      ],
+    });
+    expect(messages(body)).toEqual([
+      "points[1].series: series name may only contain letters, digits and _ . : -",
+      "points[2].value: must be a number (got string)",
+      "points[3].value: is required (number)",
+      "points[4].ts: ts must not be negative",
+      'points[4]: Unrecognized key: "extra"',
+    ]);
+  });
+
+  it("reports a value too large for a double (JSON 1e999 is Infinity)", () => {
+    expect(messages('{"points":[{"series":"a","value":1e999}]}')).toEqual([
+      "points[0].value: must be a finite number (got Infinity; JSON numbers beyond ±1.7e308 overflow)",
+    ]);
+  });
+
+  it("missing points array", () => {
+    expect(messages("{}")).toEqual(["points: is required (array)"]);
+  });
+
+  it("rejects more than maxPoints before validating entries", () => {
+    const body = JSON.stringify({ points: Array.from({ length: 6 }, () => ({ nonsense: true })) });
+    expect(messages(body)).toEqual(["points: 6 entries (limit 5 per request)"]);
+  });
+
+  it("rejects timestamps too far in the future", () => {
+    const body = JSON.stringify({ points: [{ series: "a", value: 1, ts: NOW_MS + 86_400_000 * 10 }] });
+    expect(messages(body)).toEqual(["points[0].ts: timestamp is 10 days in the future (limit 5m)"]);
+  });
+
+  it("caps errors at 20", () => {
+    const body = JSON.stringify({ points: Array.from({ length: 30 }, () => ({ series: "", value: 1 })) });
+    const result = parseJsonIngest(body, { ...opts, maxPoints: 100 });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toHaveLength(20);
+    expect(result.truncated).toBe(true);
+    expect(summarizeErrors(result.errors, result.truncated, "field")).toBe(
+      "more than 20 invalid fields; first: points[0].series: series name must not be empty",
+    );
+  });
+
+  it("never throws on junk", () => {
+    for (const body of ["", "\u0000", "{".repeat(10_000), '{"points":{"length":1e9}}', '{"__proto__":{"points":[]}}']) {
+      expect(() => parseJsonIngest(body, opts)).not.toThrow();
+    }
+  });
+});
+
+describe("validateIngestPoints", () => {
+  it("defaults ts, enforces count and future limits with paths", () => {
+    expect(validateIngestPoints([{ series: "a", value: 1 }], opts)).toEqual({ ok: true, points: [{ series: "a", value: 1, ts: NOW_MS }] });
+    expect(validateIngestPoints(Array.from({ length: 6 }, () => ({ series: "a", value: 1 })), opts)).toMatchObject({
+      ok: false,
+      errors: [{ path: "points", message: "points: 6 entries (limit 5 per request)" }],
+    });
+    expect(validateIngestPoints([{ series: "a", value: 1 }, { series: "a", value: 1, ts: NOW_MS + 5 * 60_000 + 1 }], opts)).toMatchObject({
+      ok: false,
+      errors: [{ path: "points[1].ts", message: "points[1].ts: timestamp is 5 minutes in the future (limit 5m)" }],
+    });
+  });
+});
+
+describe("summarizeErrors / formatPath", () => {
+  it("summarizes one or many errors", () => {
+    expect(summarizeErrors([{ message: "line 2: x" }], false, "line")).toBe("line 2: x");
+    expect(summarizeErrors([{ message: "line 2: x" }, { message: "line 3: y" }], false, "line")).toBe("2 invalid lines; first: line 2: x");
+    expect(summarizeErrors([], false, "line")).toBe("invalid line");
+  });
+
+  it("formats paths", () => {
+    expect(formatPath(["points", 3, "value"])).toBe("points[3].value");
+    expect(formatPath([])).toBe("body");
+    expect(formatPath(["meta", 0, "thresholds", "warn"])).toBe("meta[0].thresholds.warn");
+  });
+});
