@@ -70,6 +70,8 @@ describe("redis engine: publish, ids, order, replay", () => {
     expect(await e.replayAfter("not-an-id")).toEqual({ ok: false, reason: "unparseable-id" });
     expect(await e.replayAfter("007-1")).toEqual({ ok: false, reason: "unparseable-id" });
     expect(await e.replayAfter("99999999999999-0")).toEqual({ ok: false, reason: "unknown-id" });
+    expect(await e.replayAfter("0-999999999")).toEqual({ ok: false, reason: "unknown-id" }); // Redis never issues 0-<n>
+    expect(await e.replayAfter("mifx2abc-12")).toEqual({ ok: false, reason: "foreign-epoch" }); // a memory-engine id
     // MAXLEN ~ trims whole radix-tree nodes, so the first ids are gone but ~100..200 remain.
     expect(await e.replayAfter(ids[0]!)).toEqual({ ok: false, reason: "too-old" });
     expect(await e.replayAfter(ids[300]!)).toEqual({ ok: false, reason: "too-old" }); // 99 after it > cap of 50
@@ -79,6 +81,15 @@ describe("redis engine: publish, ids, order, replay", () => {
     const [ms, seq] = ids[390]!.split("-");
     const between = `${ms}-${BigInt(seq!) + 1n}`;
     if (between !== ids[391]) expect(await e.replayAfter(between)).toEqual({ ok: false, reason: "unknown-id" });
+  });
+
+  it("replays across several XRANGE pages, in order, up to the cap", async () => {
+    const e = await engine({ replayMaxBatches: 2_500 });
+    const first = await e.publish(points(0, 1));
+    const ids = await Promise.all(Array.from({ length: 2_400 }, (_, i) => e.publish(points(i + 1, 1))));
+    const replay = await e.replayAfter(first);
+    expect(replay.ok && replay.batches.map((b) => b.id)).toEqual(ids);
+    expect(replay.ok && replay.batches[2_399]!.points).toEqual(points(2_400, 1));
   });
 
   it("compareIds orders numerically, not as text, and throws on ids it did not make", async () => {

@@ -26,6 +26,10 @@ if last[1] then prev = last[1][1] end
 return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', '${FIELD_POINTS}', ARGV[2], '${FIELD_PREV}', prev)
 `;
 const APPEND_SHA = createHash("sha1").update(APPEND_LUA).digest("hex");
+/** Entries per XRANGE round trip of a replay. */
+const REPLAY_PAGE_SIZE = 1_000;
+/** A memory-engine id (`<base36 epoch>-<seq>`): a client that was served by an instance without Redis. */
+const MEMORY_ID_RE = /^[0-9a-z]*[a-z][0-9a-z]*-\d{1,15}$/;
 
 export interface RedisEngineStats extends StreamReaderStats {
   /** Both connections ready. */
@@ -106,27 +110,36 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
     return last?.[0] ?? null;
   }
 
+  /** Why `id` cannot be replayed when the stream has nothing at or after it. */
+  async function nothingAfter(id: string): Promise<ReplayResult> {
+    if (id === STREAM_START_ID) return { ok: true, batches: [] };
+    // Gone (Redis restarted empty), or an id from the future that this stream never issued.
+    return { ok: false, reason: (await newestId()) === null ? "engine-restarted" : "unknown-id" };
+  }
+
   async function replay(id: string): Promise<ReplayResult> {
-    if (!isStreamId(id)) return { ok: false, reason: "unparseable-id" };
-    // Inclusive start: finding `id` itself proves nothing after it was trimmed. +2 = `id` itself and one
-    // past the limit, to tell "exactly replayMaxBatches" from "too many".
-    const entries = await cmd.xrange(key, id, "+", "COUNT", options.replayMaxBatches + 2);
-    const first = entries[0];
-    if (!first) {
-      if (id === STREAM_START_ID) return { ok: true, batches: [] };
-      // Nothing at or after `id`: the stream is gone (Redis restarted empty) or `id` is from the future.
-      return { ok: false, reason: (await newestId()) === null ? "engine-restarted" : "unknown-id" };
+    // Redis assigns `*` ids from its clock, so `0-<n>` (other than the start id) was never issued.
+    if (id.startsWith("0-") && id !== STREAM_START_ID) return { ok: false, reason: "unknown-id" };
+    const cap = options.replayMaxBatches;
+    const pageSize = Math.min(REPLAY_PAGE_SIZE, cap + 2);
+    // Inclusive start: finding `id` itself proves nothing after it was trimmed.
+    const firstPage = await cmd.xrange(key, id, "+", "COUNT", pageSize);
+    if (firstPage.length === 0) return nothingAfter(id);
+    const head = decodeEntry(firstPage[0]![0], firstPage[0]![1]);
+    if (head.id !== id && head.prev !== (id === STREAM_START_ID ? "" : id)) {
+      // The entry after `id` is not linked to it: entries in between were trimmed, or lost with Redis.
+      if (head.prev === "" || head.prev === null) return { ok: false, reason: "engine-restarted" };
+      return { ok: false, reason: compareStreamIds(id, head.prev) < 0 ? "too-old" : "unknown-id" };
     }
-    const decoded = entries.map(([entryId, fields]) => decodeEntry(entryId, fields));
-    let after = decoded;
-    if (first[0] === id) after = decoded.slice(1);
-    else if (decoded[0]!.prev !== (id === STREAM_START_ID ? "" : id)) {
-      // The entry after `id` is not linked to it: entries in between were trimmed or lost.
-      const prev = decoded[0]!.prev;
-      if (prev === "" || prev === null) return { ok: false, reason: "engine-restarted" };
-      return { ok: false, reason: compareStreamIds(id, prev) < 0 ? "too-old" : "unknown-id" };
+    const after = firstPage.map(([entryId, fields]) => decodeEntry(entryId, fields));
+    if (head.id === id) after.shift();
+    // Later pages in bounded round trips, so a long replay never blocks Redis with one huge reply.
+    let page = firstPage;
+    for (let round = 0; page.length === pageSize && after.length <= cap && round < cap; round++) {
+      page = await cmd.xrange(key, `(${page[page.length - 1]![0]}`, "+", "COUNT", pageSize);
+      for (const [entryId, fields] of page) after.push(decodeEntry(entryId, fields));
     }
-    if (after.length > options.replayMaxBatches) return { ok: false, reason: "too-old" };
+    if (after.length > cap) return { ok: false, reason: "too-old" };
     const batches: Batch[] = [];
     for (const entry of after) if (entry.points) batches.push({ id: entry.id, points: entry.points });
     // Hold the answer until our reader delivered as far as the replay goes: the hub attaches the
@@ -158,7 +171,7 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
     onBatch: (listener) => reader.onBatch(listener),
     onGap: (listener) => reader.onGap(listener),
     async replayAfter(id: string): Promise<ReplayResult> {
-      if (!isStreamId(id)) return { ok: false, reason: "unparseable-id" };
+      if (!isStreamId(id)) return { ok: false, reason: MEMORY_ID_RE.test(id) ? "foreign-epoch" : "unparseable-id" };
       if (closed || cmd.status !== "ready") return { ok: false, reason: "lagged" };
       try {
         return await replay(id);

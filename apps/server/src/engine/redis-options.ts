@@ -84,7 +84,7 @@ export const RedisEngineOptionsSchema = z.object({
   blockMs: int("blockMs", 10, 60_000).default(2_000),
   readCount: int("readCount", 1, 100_000).default(1_000),
   warmCount: int("warmCount", 0, 1_000_000).default(10_000),
-  replayMaxBatches: int("replayMaxBatches", 1, 1_000_000).default(10_000),
+  replayMaxBatches: int("replayMaxBatches", 1, 10_000_000).default(10_000),
   replayCatchUpMs: int("replayCatchUpMs", 0, 60_000).default(5_000),
   commandTimeoutMs: int("commandTimeoutMs", 10, 60_000).default(2_000),
   connectTimeoutMs: int("connectTimeoutMs", 10, 60_000).default(2_000),
