@@ -17,6 +17,8 @@ export interface TestProxy {
   setMode(mode: ProxyMode): void;
   /** Counts requests seen, by kind, so tests can tell what the client tried. */
   readonly stats: { upgrades: number; refusedUpgrades: number; requests: number };
+  /** Destroys every open connection through the proxy, as a flaky network or a load balancer would. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,12 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
         up.pipe(res);
       },
     );
+    upstream.on("socket", (socket) => {
+      // Keep-alive sockets come back for many requests: listen once per socket.
+      if (sockets.has(socket)) return;
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+    });
     upstream.on("error", () => {
       if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
       res.end("upstream error");
@@ -100,6 +108,9 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
     stats,
     setMode: (next) => {
       mode = next;
+    },
+    dropConnections: () => {
+      for (const socket of sockets) socket.destroy();
     },
     close: async () => {
       for (const socket of sockets) socket.destroy();
