@@ -45,13 +45,16 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, pointsIn: 0 };
   const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000) });
-  const engine = await createEngine(config, (batch) => {
+  const runtime = await createEngine(config, (batch) => {
     // Registered before any batch flows (including a redis warm-up), so every instance's ring
     // buffers hold the same history.
     store.append(batch.points);
     traffic.pointsIn += batch.points.length;
   });
+  const { engine } = runtime;
   const hub = createHub(engine, options.backpressure);
+  runtime.onGap((reason) => hub.resetAll(reason));
+  await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
   const rateLimiter = createRateLimiter({ ratePerSec: config.limits.ingestPointsPerSec, burst: config.limits.ingestPointsPerSec * 2, maxKeys: 10_000 });
   const ingest = createIngestService({
@@ -70,6 +73,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     ingest,
     traffic,
     tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },
+    engineMetrics: () => runtime.metrics(),
     info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, tickMs: config.tickMs, retentionMs: config.retentionMs }),
   };
 

@@ -2,6 +2,7 @@ import type { ServerInfo } from "@livedash/events";
 import type { LivedashConfig } from "./config";
 import type { Batcher } from "./engine/batcher";
 import type { Engine } from "./engine/types";
+import type { EngineMetric } from "./engine/redis-metrics";
 import type { Hub } from "./hub/hub";
 import type { IngestService } from "./pipeline/ingest-service";
 import type { SeriesStore } from "./store/types";
@@ -25,5 +26,7 @@ export interface Services {
   readonly ingest: IngestService;
   readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };
   readonly traffic: TrafficCounters;
+  /** Engine-specific series for /metrics (Redis connectivity and stream stats). */
+  engineMetrics(): EngineMetric[];
   info(): ServerInfo;
 }

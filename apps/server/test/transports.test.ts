@@ -3,7 +3,41 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import type { LivedashServer } from "../src/server";
 import { TRANSPORTS, httpClient, openLive } from "./helpers/live-clients";
 import type { LiveClient, TransportName } from "./helpers/live-clients";
+import { startRedis } from "./helpers/redis-server";
+import type { TestRedis } from "./helpers/redis-server";
 import { ingest, startTestServer } from "./helpers/server";
+
+type EngineName = "memory" | "redis";
+const ENGINES: EngineName[] = ["memory", "redis"];
+let redis: TestRedis | null = null;
+let streamCounter = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/** A server on the given engine; redis servers get a stream of their own so tests never see each other. */
+function startOn(engine: EngineName, env: Record<string, string> = {}) {
+  if (engine === "memory") return startTestServer(env);
+  return startTestServer({ REDIS_URL: redis!.url, LIVEDASH_REDIS_STREAM: `test:${process.pid}:${++streamCounter}`, ...env });
+}
+
+/** Ids each engine cannot replay, by the reset reason they must produce. */
+const UNREPLAYABLE: Record<EngineName, [string, (s: LivedashServer) => string][]> = {
+  memory: [
+    ["unparseable-id", () => "garbage"],
+    ["foreign-epoch", () => "zzzzzz-5"],
+    ["unknown-id", (s) => s.services.engine.startId().replace(/-0$/, "-999999999")],
+  ],
+  redis: [
+    ["unparseable-id", () => "garbage"],
+    ["foreign-epoch", () => "mwwofk5w-5"],
+    ["unknown-id", () => `${Date.now() + 86_400_000}-0`],
+  ],
+};
 
 const WAIT = { timeout: 10_000, interval: 20 };
 
@@ -22,7 +56,9 @@ async function pushCounter(url: string, series: string, from: number, to: number
   }
 }
 
-describe.each(TRANSPORTS)("metrics.live over %s", (transport) => {
+const MATRIX = ENGINES.flatMap((engine) => TRANSPORTS.map((transport) => [engine, transport] as const));
+
+describe.each(MATRIX)("%s engine: metrics.live over %s", (engine, transport) => {
   let server: LivedashServer;
   const clients: LiveClient[] = [];
   const open = (input: Parameters<typeof openLive>[2], target = server) => {
@@ -32,7 +68,7 @@ describe.each(TRANSPORTS)("metrics.live over %s", (transport) => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startOn(engine);
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
@@ -78,11 +114,7 @@ describe.each(TRANSPORTS)("metrics.live over %s", (transport) => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it.each([
-    ["unparseable-id", () => "garbage"],
-    ["foreign-epoch", () => "zzzzzz-5"],
-    ["unknown-id", (s: LivedashServer) => s.services.engine.startId().replace(/-0$/, "-999999999")],
-  ])("sends reset (%s) when it cannot replay, then continues live", async (reason, makeId) => {
+  it.each(UNREPLAYABLE[engine])("sends reset (%s) when it cannot replay, then continues live", async (reason, makeId) => {
     const series = `reset.${transport.replace("-", "_")}.${reason.replace(/-/g, "_")}`;
     const client = open({ series: [series], lastEventId: makeId(server) });
     await vi.waitFor(() => expect(client.events.length).toBeGreaterThan(0), WAIT);
@@ -92,7 +124,7 @@ describe.each(TRANSPORTS)("metrics.live over %s", (transport) => {
   });
 
   it("sends reset (too-old) when the id fell out of the replay window", async () => {
-    const small = await startTestServer({ LIVEDASH_REPLAY_BATCHES: "10" });
+    const small = await startOn(engine, { LIVEDASH_REPLAY_BATCHES: "10" });
     try {
       const series = `old.${transport.replace("-", "_")}`;
       await pushCounter(small.url, series, 1, 2);

@@ -1,5 +1,5 @@
 import { compileSeriesMatcher } from "@livedash/events";
-import type { LiveEvent, Point } from "@livedash/events";
+import type { LiveEvent, Point, ResetEvent } from "@livedash/events";
 import type { Batch, Engine } from "../engine/types";
 import type { FrameEncoder } from "./frames";
 import type { BackpressureOptions, Sink } from "./types";
@@ -217,6 +217,16 @@ export function createHub(engine: Engine, options: BackpressureOptions = {}) {
         if (sub.lastId === null || engine.compareIds(batch.id, sub.lastId) > 0) deliverBatch(sub, batch);
       }
       return unsubscribe;
+    },
+    /**
+     * Tells every live subscriber to refetch (the engine lost batches it cannot replay). The reset
+     * carries the newest id so a later resume continues from there.
+     */
+    resetAll(reason: ResetEvent["reason"]) {
+      const id = engine.latestId() ?? engine.startId();
+      for (const group of groups.values()) {
+        for (const sub of group.subs) if (!sub.held && !sub.closed) sendEvent(sub, id, { type: "reset", reason });
+      }
     },
     stats: (): HubStats => ({ ...stats }),
     close() {

@@ -28,5 +28,6 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
   metric("livedash_series", "gauge", "Distinct series held.", [["", services.store.size()]]);
   metric("process_resident_memory_bytes", "gauge", "Resident set size.", [["", memory.rss]]);
   metric("nodejs_heap_used_bytes", "gauge", "V8 heap in use.", [["", memory.heapUsed]]);
+  for (const m of services.engineMetrics()) metric(m.name, m.type, m.help, [["", m.value]]);
   return `${lines.join("\n")}\n`;
 }
