@@ -20,6 +20,13 @@ export function lineSeriesName(measurement: string, sortedTagValues: readonly st
   return parts.join(".");
 }
 
+/** `lineSeriesName` minus the field: `<measurement>.<tag values...>.`, computed once per line. */
+export function seriesPrefix(measurement: string, sortedTagValues: readonly string[]): string {
+  let prefix = sanitizeSeriesPart(measurement) + ".";
+  for (const value of sortedTagValues) prefix += sanitizeSeriesPart(value) + ".";
+  return prefix;
+}
+
 /** null when the name fits, else the reason (names the length and the limit). */
 export function checkSeriesNameLength(name: string): string | null {
   if (name.length <= SERIES_NAME_MAX_LENGTH) return null;
