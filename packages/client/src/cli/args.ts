@@ -1,0 +1,106 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { SeriesNameSchema, SeriesPatternSchema } from "@livedash/events";
+import { TransportPreferenceSchema, formatIssues } from "../options";
+import type { TransportPreference } from "../connection-state";
+
+export const USAGE = `usage:
+  livedash tail <pattern...> [--url URL] [--transport auto|ws|sse|poll] [--json] [--count N]
+  livedash series [--url URL] [--json]
+  livedash push <series> <value> [--url URL]
+
+options:
+  --url URL         server base URL (default: $LIVEDASH_URL or http://127.0.0.1:4000)
+  --token TOKEN     read or ingest token when the server has tokens (default: $LIVEDASH_TOKEN)
+  --transport T     tail over this transport only (default: auto, WebSocket -> SSE -> long-poll)
+  --json            one JSON object per line instead of a table
+  --count N         tail: exit after N points
+  -h, --help        this text`;
+
+export type Command =
+  | { kind: "help" }
+  | { kind: "tail"; common: Common; patterns: string[]; transport: TransportPreference; json: boolean; count: number | null }
+  | { kind: "series"; common: Common; json: boolean }
+  | { kind: "push"; common: Common; series: string; value: number };
+
+export interface Common {
+  url: string;
+  token?: string | undefined;
+}
+
+/** A usage mistake: printed with the usage text, exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const CommonSchema = z.object({
+  url: z
+    .string()
+    .url("--url must be a URL like http://127.0.0.1:4000")
+    .refine((u) => /^https?:\/\//.test(u), "--url must start with http:// or https://"),
+  token: z.string().min(1, "--token must not be empty").optional(),
+});
+
+/** Parses argv (without node and script); `env` supplies LIVEDASH_URL / LIVEDASH_TOKEN defaults. */
+export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        url: { type: "string" },
+        token: { type: "string" },
+        transport: { type: "string" },
+        json: { type: "boolean", default: false },
+        count: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  const [name, ...rest] = positionals;
+  if (values.help || name === undefined || name === "help") return { kind: "help" };
+
+  const common = CommonSchema.safeParse({
+    url: values.url ?? (env["LIVEDASH_URL"] || undefined) ?? "http://127.0.0.1:4000",
+    token: values.token ?? (env["LIVEDASH_TOKEN"] || undefined),
+  });
+  if (!common.success) throw new UsageError(common.error.issues[0]?.message ?? formatIssues(common.error));
+  const base = { ...common.data, url: common.data.url.replace(/\/+$/, "") };
+
+  switch (name) {
+    case "tail": {
+      if (rest.length === 0) throw new UsageError("tail needs at least one series name or pattern, e.g. livedash tail 'host.cpu.*'");
+      for (const pattern of rest) {
+        const check = SeriesPatternSchema.safeParse(pattern);
+        if (!check.success) throw new UsageError(`pattern "${pattern}": ${formatIssues(check.error)}`);
+      }
+      const transport = TransportPreferenceSchema.safeParse(values.transport ?? "auto");
+      if (!transport.success) throw new UsageError(`--transport: ${formatIssues(transport.error)}`);
+      let count: number | null = null;
+      if (values.count !== undefined) {
+        count = Number(values.count);
+        if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a positive integer (got "${values.count}")`);
+      }
+      return { kind: "tail", common: base, patterns: rest, transport: transport.data, json: values.json, count };
+    }
+    case "series":
+      if (rest.length > 0) throw new UsageError(`series takes no arguments (got "${rest.join(" ")}")`);
+      return { kind: "series", common: base, json: values.json };
+    case "push": {
+      const [series, raw, ...extra] = rest;
+      if (series === undefined || raw === undefined || extra.length > 0) throw new UsageError("push needs exactly <series> <value>, e.g. livedash push app.queue.depth 42");
+      const name = SeriesNameSchema.safeParse(series);
+      if (!name.success) throw new UsageError(`series "${series}": ${formatIssues(name.error)}`);
+      const value = Number(raw);
+      if (raw.trim() === "" || !Number.isFinite(value)) throw new UsageError(`value must be a finite number (got "${raw}")`);
+      return { kind: "push", common: base, series: name.data, value };
+    }
+    default:
+      throw new UsageError(`unknown command "${name}" (commands: tail, series, push)`);
+  }
+}
