@@ -1,7 +1,8 @@
 /**
  * Load producer (child process): POSTs batches to /api/ingest at a fixed rate. Every point of a batch
  * carries ts = Date.now() at send, so subscribers compute ingest-to-client latency on the same clock.
- * One batch = one request = `pointsPerBatch` points, one per series bench.s0..bench.s<n-1>.
+ * One batch = one request = `pointsPerBatch` points, one per series <seriesPrefix>.s0..s<n-1>
+ * (the prefix lets several subscriber groups share one server while only one of them gets traffic).
  */
 import http from "node:http";
 import { serveWorker } from "./lib/worker-ipc.mjs";
@@ -16,12 +17,12 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
 let current = null;
 
 /**
- * @param {{ url: string, ratePerS: number, pointsPerBatch: number, maxDurationMs: number, token?: string }} args
+ * @param {{ url: string, ratePerS: number, pointsPerBatch: number, maxDurationMs: number, seriesPrefix?: string, token?: string }} args
  */
 function startRun(args) {
   const target = new URL("/api/ingest", args.url);
   const headers = { "content-type": "application/json", ...(args.token ? { authorization: `Bearer ${args.token}` } : {}) };
-  const series = Array.from({ length: args.pointsPerBatch }, (_, i) => `bench.s${i}`);
+  const series = Array.from({ length: args.pointsPerBatch }, (_, i) => `${args.seriesPrefix ?? "bench"}.s${i}`);
   const stats = { sent: 0, ok: 0, failed: 0, skipped: 0, statuses: /** @type {Record<string, number>} */ ({}), lastError: "" };
   let inFlight = 0;
   let due = 0;

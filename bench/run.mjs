@@ -12,7 +12,7 @@ import { describeMachine } from "./lib/proc-stats.mjs";
 import { renderMarkdown } from "./lib/report.mjs";
 import { buildServer, gitCommit, startLivedash, startRawWs } from "./lib/targets.mjs";
 import { spawnWorker } from "./lib/worker-ipc.mjs";
-import { runFanout } from "./scenarios/fanout.mjs";
+import { runFanoutSweep } from "./scenarios/fanout.mjs";
 import { runSlowConsumer } from "./scenarios/slow-consumer.mjs";
 import { runTenK } from "./scenarios/ten-k.mjs";
 
@@ -24,8 +24,9 @@ const SUBSCRIBER_PROCESSES = 2;
 const FD_HEADROOM = 200;
 
 const args = readArgs();
-const log = (/** @type {string} */ line) => console.error(line);
 const startedAt = new Date();
+/** Progress goes to stderr with elapsed seconds, so stdout stays the clean markdown report. */
+const log = (/** @type {string} */ line) => console.error(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 const machine = describeMachine();
 const results = { startedAt: startedAt.toISOString(), machine, serverCommit: gitCommit(repoRoot), args, fanout: [],
   trpcClient: null, tenK: null, slowConsumer: null, notes: /** @type {string[]} */ ([]) };
@@ -71,11 +72,8 @@ process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
 const ctx = { subs, producer, args, log };
 try {
   if (!args.skip.includes("fanout")) {
-    for (const transport of args.transports) {
-      log(`fan-out ${transport} (${args.subscribers} subscribers)`);
-      const wire = transport === "raw-ws" || transport === "trpc-ws" ? "ws" : transport;
-      results.fanout.push(await runFanout(ctx, { transport, wire, start: transport === "raw-ws" ? startRaw : startOurs }));
-    }
+    log(`fan-out ${args.transports.join(", ")} (${args.subscribers} subscribers each, interleaved)`);
+    results.fanout = await runFanoutSweep(ctx, { transports: args.transports, startRaw, startOurs });
   }
   if (!args.skip.includes("trpc-client")) {
     log("standard @trpc/client links");

@@ -14,7 +14,7 @@ import { serveWorker } from "./lib/worker-ipc.mjs";
 
 const SUBSCRIPTION_ID = 1;
 
-/** @typedef {{ index: number, kind: string, ws?: WebSocket, req?: http.ClientRequest, open: boolean,
+/** @typedef {{ index: number, kind: string, group: string, ws?: WebSocket, req?: http.ClientRequest, open: boolean,
  *   received: boolean, events: number, closeCode: number | null, closedAtMs: number | null, lastId: string | null,
  *   trackIds: boolean, resets: number, pausedAtMs: number | null, eventsAfterResume: number, close: () => void }} Conn */
 
@@ -65,7 +65,7 @@ function openWs(/** @type {any} */ opts, /** @type {number} */ index) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrlOf(opts.url, Boolean(opts.token)), { perMessageDeflate: false, handshakeTimeout: opts.connectTimeoutMs });
     /** @type {Conn} */
-    const conn = { index, kind: "ws", ws, open: false, received: false, events: 0, closeCode: null, closedAtMs: null, lastId: null,
+    const conn = { index, kind: "ws", group: opts.group ?? "default", ws, open: false, received: false, events: 0, closeCode: null, closedAtMs: null, lastId: null,
       trackIds: Boolean(opts.trackIds), resets: 0, pausedAtMs: null, eventsAfterResume: 0, close: () => ws.terminate() };
     const timer = setTimeout(() => {
       ws.terminate();
@@ -117,7 +117,7 @@ function openSse(/** @type {any} */ opts, /** @type {number} */ index, /** @type
     const headers = { accept: "text/event-stream", ...(opts.lastEventId ? { "last-event-id": opts.lastEventId } : {}) };
     const req = http.get(url, { agent: false, headers });
     /** @type {Conn} */
-    const conn = { index, kind, req, open: false, received: false, events: 0, closeCode: null, closedAtMs: null, lastId: null,
+    const conn = { index, kind, group: opts.group ?? "default", req, open: false, received: false, events: 0, closeCode: null, closedAtMs: null, lastId: null,
       trackIds: Boolean(opts.trackIds), resets: 0, pausedAtMs: null, eventsAfterResume: 0, close: () => req.destroy() };
     const timer = setTimeout(() => {
       req.destroy();
@@ -185,12 +185,22 @@ function report() {
   const cpu = process.cpuUsage(resetAt.cpu);
   let open = 0;
   let receiving = 0;
+  /** @type {Record<string, { open: number, receiving: number, total: number }>} */
+  const byGroup = {};
   for (const conn of conns) {
-    if (conn.open) open += 1;
-    if (conn.received) receiving += 1;
+    const group = (byGroup[conn.group] ??= { open: 0, receiving: 0, total: 0 });
+    group.total += 1;
+    if (conn.open) {
+      open += 1;
+      group.open += 1;
+    }
+    if (conn.received) {
+      receiving += 1;
+      group.receiving += 1;
+    }
   }
   return { ...totals, histogram: histogram.toSparse(), cpuMs: (cpu.user + cpu.system) / 1000,
-    elapsedMs: performance.now() - resetAt.ms, open, receiving, total: conns.length, closes: { ...closes } };
+    elapsedMs: performance.now() - resetAt.ms, open, receiving, total: conns.length, byGroup, closes: { ...closes } };
 }
 
 function slowInfo(/** @type {Conn | undefined} */ conn) {

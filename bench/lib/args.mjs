@@ -6,13 +6,13 @@ const HELP = `npm run bench -- [options]
   --server-pid <pid>        pid of that external server, to read its CPU and RSS from /proc
   --quick                   shorter everything (< 1 min): smoke-test the bench itself
   --subscribers <N>         subscribers per fan-out run (default 1000; quick 200)
-  --duration <S>            measured seconds per sweep step (default 3; quick 1.5)
+  --duration <S>            measured seconds per sweep step (default 2.5; quick 1)
   --points-per-batch <N>    points per ingest request, one per series bench.s<i> (default 10)
-  --rates <a,b,c>           offered batches/s to sweep (default 10,15,20,30,40,50,70,100)
+  --rates <a,b,c>           offered batches/s to sweep (default 10,20,35,50,70,100; quick 20,60)
   --transports <list>       subset of raw-ws,trpc-ws,sse,trpc-sse (default all)
   --skip <list>             scenarios to skip: fanout,trpc-client,10k,slow
-  --ten-k <N>               concurrent subscribers in the 10k scenario (default 10000; quick 2000)
-  --slow-pause <S>          seconds the slow consumer stops reading (default 60; quick 8)
+  --ten-k <N>               concurrent subscribers in the 10k scenario (default 10000; quick 1000)
+  --slow-pause <S>          seconds the slow consumer stops reading (default 60; quick 4)
   --from-source             run the server with tsx from apps/server/src instead of building dist
   --server-env KEY=VALUE    extra env for the server we start (repeatable)
   --out <dir>               where the JSON goes (default bench/results)`;
@@ -84,11 +84,13 @@ export function readArgs(argv = process.argv.slice(2)) {
   return {
     ...a,
     subscribers: a.subscribers ?? (quick ? 200 : 1000),
-    durationMs: (a.durationS ?? (quick ? 1.5 : 3)) * 1000,
-    warmupMs: quick ? 500 : 1000,
-    rates: a.rates ?? (quick ? [10, 30, 60] : [10, 15, 20, 30, 40, 50, 70, 100]),
-    tenK: a.tenK ?? (quick ? 2000 : 10_000),
-    slowPauseMs: (a.slowPauseS ?? (quick ? 8 : 60)) * 1000,
+    durationMs: (a.durationS ?? (quick ? 1 : 2.5)) * 1000,
+    warmupMs: quick ? 300 : 1000,
+    /** Longest wait for the server's RSS to settle before and after opening idle connections. */
+    settleMs: quick ? 1000 : 3000,
+    rates: a.rates ?? (quick ? [20, 60] : [10, 20, 35, 50, 70, 100]),
+    tenK: a.tenK ?? (quick ? 1000 : 10_000),
+    slowPauseMs: (a.slowPauseS ?? (quick ? 4 : 60)) * 1000,
     serverEnv: Object.fromEntries(a.serverEnv.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)])),
   };
 }

@@ -1,5 +1,5 @@
 import { mergeSparse } from "./histogram.mjs";
-import { readCpuMs, readRssBytes } from "./proc-stats.mjs";
+import { readCpuMs, readMachineBusyMs, readRssBytes } from "./proc-stats.mjs";
 
 /** Latency samples per second each subscriber process aims for; more would make clients the bottleneck. */
 const TARGET_SAMPLES_PER_S = 2000;
@@ -9,15 +9,15 @@ export const delay = (/** @type {number} */ ms) => new Promise((resolve) => setT
 /**
  * Opens `count` connections spread evenly over the subscriber processes.
  * @param {Array<ReturnType<typeof import("./worker-ipc.mjs").spawnWorker>>} subs
- * @param {{ url: string, transport: string, count: number, token?: string }} spec
+ * @param {{ url: string, transport: string, count: number, series?: string[], group?: string, token?: string }} spec
  */
 export async function openSubscribers(subs, spec) {
   const startedAt = performance.now();
   const shares = subs.map((_, i) => Math.floor(spec.count / subs.length) + (i < spec.count % subs.length ? 1 : 0));
   const results = await Promise.all(
     subs.map((sub, i) =>
-      sub.call("open", { url: spec.url, transport: spec.transport, count: shares[i], concurrency: 50, series: ["bench.*"],
-        connectTimeoutMs: 15_000, token: spec.token }, 180_000),
+      sub.call("open", { url: spec.url, transport: spec.transport, count: shares[i], concurrency: 50, series: spec.series ?? ["bench.*"],
+        group: spec.group, connectTimeoutMs: 15_000, token: spec.token }, 180_000),
     ),
   );
   return {
@@ -58,29 +58,38 @@ export async function drain(subs, maxMs = 5000) {
 }
 
 /**
- * One load step: producer at `ratePerS`, warm up, then measure delivered points, latency and CPU.
+ * One load step: producer at `ratePerS`, warm up, then measure delivered points, latency and CPU of
+ * the server, the load processes and (to flag a busy shared machine) everything else.
  * @param {{ subs: any[], producer: any, url: string, pid: number | null, ratePerS: number, pointsPerBatch: number,
- *   warmupMs: number, measureMs: number, subscribers: number }} step
+ *   warmupMs: number, measureMs: number, subscribers: number, seriesPrefix?: string, group?: string }} step
  */
 export async function measureStep(step) {
   const { subs, producer } = step;
   const framesPerSPerProc = (step.subscribers / subs.length) * step.ratePerS;
   await Promise.all(subs.map((sub) => sub.call("setSampleEvery", { every: Math.ceil(framesPerSPerProc / TARGET_SAMPLES_PER_S) })));
   await producer.call("start", { url: step.url, ratePerS: step.ratePerS, pointsPerBatch: step.pointsPerBatch,
-    maxDurationMs: step.warmupMs + step.measureMs + 2000 });
+    seriesPrefix: step.seriesPrefix, maxDurationMs: step.warmupMs + step.measureMs + 2000 });
   await delay(step.warmupMs);
   await Promise.all(subs.map((sub) => sub.call("reset")));
-  const cpu0 = step.pid ? readCpuMs(step.pid) : null;
+  const ownPids = [producer.pid, ...subs.map((sub) => sub.pid)];
+  const before = { server: step.pid ? readCpuMs(step.pid) : null, own: sumCpuMs(ownPids), machine: readMachineBusyMs() };
   const t0 = performance.now();
   await delay(step.measureMs);
   const reports = await Promise.all(subs.map((sub) => sub.call("report")));
   const elapsedS = (performance.now() - t0) / 1000;
-  const cpu1 = step.pid ? readCpuMs(step.pid) : null;
+  const serverCpuMs = step.pid && before.server !== null ? readCpuMs(step.pid) - before.server : null;
+  const ownCpuMs = sumCpuMs(ownPids) - before.own;
+  const otherCpuMs = readMachineBusyMs() - before.machine - ownCpuMs - (serverCpuMs ?? 0);
   const rss = step.pid ? readRssBytes(step.pid) : null;
   const produced = await producer.call("stop");
   await drain(subs);
-  return summarize(step, reports, produced, elapsedS, cpu0 === null || cpu1 === null ? null : cpu1 - cpu0, rss);
+  const result = summarize(step, reports, produced, elapsedS, serverCpuMs, rss);
+  // Other processes on the box (and, with an external server, that server too) in % of one core.
+  result.otherCpuPct = round((otherCpuMs / (elapsedS * 1000)) * 100, 0);
+  return result;
 }
+
+const sumCpuMs = (/** @type {number[]} */ pids) => pids.reduce((sum, pid) => sum + readCpuMs(pid), 0);
 
 function summarize(step, reports, produced, elapsedS, serverCpuMs, rssBytes) {
   const points = reports.reduce((sum, r) => sum + r.points, 0);
@@ -107,8 +116,8 @@ function summarize(step, reports, produced, elapsedS, serverCpuMs, rssBytes) {
     serverCpuUsPerEvent: serverCpuMs === null || events === 0 ? null : round((serverCpuMs * 1000) / events, 2),
     clientCpuPct: round((clientCpuMs / (elapsedS * 1000)) * 100, 1),
     serverRssMb: rssBytes === null ? null : round(rssBytes / 1048576, 1),
-    connectionsOpen: reports.reduce((sum, r) => sum + r.open, 0),
-    connectionsReceiving: reports.reduce((sum, r) => sum + r.receiving, 0),
+    connectionsOpen: reports.reduce((sum, r) => sum + (step.group ? r.byGroup[step.group]?.open ?? 0 : r.open), 0),
+    connectionsReceiving: reports.reduce((sum, r) => sum + (step.group ? r.byGroup[step.group]?.receiving ?? 0 : r.receiving), 0),
   };
 }
 

@@ -21,6 +21,17 @@ export function readRssBytes(/** @type {number} */ pid) {
   return Number(match[1]) * 1024;
 }
 
+/**
+ * Busy CPU time of the whole machine in ms (user+nice+system+irq+softirq+steal of the `cpu` line of
+ * /proc/stat). Minus our own processes, it shows how much else ran during a step: other work on a
+ * shared box skews every figure, so the report prints it beside them.
+ */
+export function readMachineBusyMs() {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0];
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user + nice + system + irq + softirq + steal) * 1000) / CLOCK_TICKS_PER_S;
+}
+
 /** Soft limit on open files of this process (children inherit it). */
 export function readOpenFilesLimit() {
   const limits = readFileSync("/proc/self/limits", "utf8");

@@ -50,13 +50,15 @@ export function renderMarkdown(/** @type {any} */ results) {
           r.transport === "raw-ws" ? "1x" : verdict(ratio(r.idle?.rssPerIdleConnKb, raw?.idle?.rssPerIdleConnKb), t.rss, false)];
       }),
     ));
-    out.push(`\nCPU per point is compared at each transport's best step; a transport that saturates earlier is compared at a lower load.`);
+    out.push(`\nCPU per point is compared at each transport's best step; a transport that saturates earlier is compared at a lower load. ` +
+      `Transports are measured interleaved (each offered load for every transport back to back). "other procs CPU %" is what ran on the box ` +
+      `besides the server and the load processes (100 = one core): a high value means that step shared the machine.`);
     out.push(`\n### Every step`);
     out.push(table(
-      ["transport", "offered batches/s", "achieved", "points/s delivered", "delivered/expected", "bytes/event", "p50 ms", "p99 ms", "max ms", "server CPU %", "us/point", "client CPU %", "server RSS MB"],
+      ["transport", "offered batches/s", "achieved", "points/s delivered", "delivered/expected", "bytes/event", "p50 ms", "p99 ms", "max ms", "server CPU %", "us/point", "client CPU %", "other procs CPU %", "server RSS MB"],
       fan.flatMap((r) => r.steps.map((s) => [r.transport, fmt(s.offeredBatchesPerS), fmt(s.achievedBatchesPerS, 1), fmt(s.deliveredPointsPerS),
         fmt(s.deliveredRatio, 2), fmt(s.bytesPerEvent), fmt(s.p50Ms), fmt(s.p99Ms), fmt(s.maxMs), fmt(s.serverCpuPct), fmt(s.serverCpuUsPerPoint, 2),
-        fmt(s.clientCpuPct), fmt(s.serverRssMb, 1)])),
+        fmt(s.clientCpuPct), fmt(s.otherCpuPct), fmt(s.serverRssMb, 1)])),
     ));
     const moderate = args.rates[0];
     out.push(`\n### Latency at moderate load (${moderate} batches/s = ${fmt(moderate * args.pointsPerBatch * args.subscribers)} points/s offered to ${args.subscribers} subscribers)`);

@@ -8,59 +8,74 @@ const SATURATED_P99_MS = 1000;
 const SATURATED_DELIVERED_RATIO = 0.8;
 
 /**
- * One transport on one fresh server: idle RSS per connection, then a sweep of offered load.
+ * Every transport swept in one interleaved pass. The raw baseline and our server run side by side,
+ * every transport's subscribers stay connected for the whole sweep (each group subscribes to its own
+ * series prefix, and the producer feeds one group at a time), and each offered load is measured for
+ * every transport back to back. On a shared 2-core box the background load drifts over minutes;
+ * interleaving puts that drift into every transport alike instead of into the ratios.
  * @param {{ subs: any[], producer: any, args: any, log: (line: string) => void }} ctx
- * @param {{ transport: string, wire: "ws" | "sse" | "trpc-sse", start: () => Promise<any> }} spec
+ * @param {{ transports: string[], startRaw: () => Promise<any>, startOurs: () => Promise<any> }} spec
  */
-export async function runFanout(ctx, spec) {
+export async function runFanoutSweep(ctx, spec) {
   const { args, subs, producer, log } = ctx;
-  const server = await spec.start();
+  const servers = [];
   try {
+    const raw = spec.transports.includes("raw-ws") ? await spec.startRaw() : null;
+    if (raw) servers.push(raw);
+    const ours = spec.transports.some((t) => t !== "raw-ws") ? await spec.startOurs() : null;
+    if (ours) servers.push(ours);
     await delay(500);
-    const rssBeforeBytes = server.pid ? await settledRss(server.pid) : null;
-    const opened = await openSubscribers(subs, { url: server.url, transport: spec.wire, count: args.subscribers });
-    log(`  ${spec.transport}: ${opened.opened}/${args.subscribers} subscribers open in ${Math.round(opened.openMs)} ms` +
-      (opened.failed ? `, ${opened.failed} failed: ${opened.errors.join("; ")}` : ""));
-    const rssIdleBytes = server.pid ? await settledRss(server.pid) : null;
-    const idle = {
-      subscribersOpen: opened.opened,
-      subscribersFailed: opened.failed,
-      openErrors: opened.errors,
-      openMs: Math.round(opened.openMs),
-      rssBeforeMb: rssBeforeBytes === null ? null : round(rssBeforeBytes / 1048576, 1),
-      rssIdleMb: rssIdleBytes === null ? null : round(rssIdleBytes / 1048576, 1),
-      rssPerIdleConnKb: rssBeforeBytes === null || rssIdleBytes === null || opened.opened === 0
-        ? null : round((rssIdleBytes - rssBeforeBytes) / opened.opened / 1024, 1),
-    };
-    const steps = [];
-    if (opened.opened > 0) {
-      // Unrecorded priming step: JIT and lazily loaded code paths would otherwise inflate the first step.
-      await measureStep({ subs, producer, url: server.url, pid: server.pid, ratePerS: args.rates[0], pointsPerBatch: args.pointsPerBatch,
-        warmupMs: args.warmupMs, measureMs: 500, subscribers: opened.opened });
-      for (const ratePerS of args.rates) {
-        const step = await measureStep({ subs, producer, url: server.url, pid: server.pid, ratePerS, pointsPerBatch: args.pointsPerBatch,
-          warmupMs: args.warmupMs, measureMs: args.durationMs, subscribers: opened.opened });
-        steps.push(step);
-        log(`    ${ratePerS} batches/s: ${step.deliveredPointsPerS} points/s delivered (${step.deliveredRatio}), ` +
-          `p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, server CPU ${step.serverCpuPct}%, ${step.serverCpuUsPerPoint} us/point, ` +
-          `clients ${step.clientCpuPct}%${step.ingestFailed ? `, ingest failed ${step.ingestFailed} ${JSON.stringify(step.ingestStatuses)}` : ""}`);
-        if ((step.p99Ms ?? Infinity) >= SATURATED_P99_MS || (step.deliveredRatio ?? 0) < SATURATED_DELIVERED_RATIO) break;
+    const groups = [];
+    for (const transport of spec.transports) {
+      const server = transport === "raw-ws" ? raw : ours;
+      const wire = transport === "raw-ws" || transport === "trpc-ws" ? "ws" : transport;
+      const prefix = `bench.${transport}`;
+      // Idle RSS per connection: the server's RSS delta across opening this group, all else idle.
+      const rssBefore = server.pid ? await settledRss(server.pid, args.settleMs) : null;
+      const opened = await openSubscribers(subs, { url: server.url, transport: wire, count: args.subscribers, series: [`${prefix}.*`], group: transport });
+      const rssAfter = server.pid ? await settledRss(server.pid, args.settleMs) : null;
+      log(`  ${transport}: ${opened.opened}/${args.subscribers} subscribers open in ${Math.round(opened.openMs)} ms` +
+        (opened.failed ? `, ${opened.failed} failed: ${opened.errors.join("; ")}` : ""));
+      groups.push({
+        transport, server, prefix, active: opened.opened > 0, opened: opened.opened, steps: [],
+        idle: {
+          subscribersOpen: opened.opened, subscribersFailed: opened.failed, openErrors: opened.errors, openMs: Math.round(opened.openMs),
+          rssBeforeMb: rssBefore === null ? null : round(rssBefore / 1048576, 1),
+          rssIdleMb: rssAfter === null ? null : round(rssAfter / 1048576, 1),
+          rssPerIdleConnKb: rssBefore === null || rssAfter === null || opened.opened === 0 ? null : round((rssAfter - rssBefore) / opened.opened / 1024, 1),
+        },
+      });
+    }
+    const stepFor = (group, ratePerS, measureMs) => measureStep({ subs, producer, url: group.server.url, pid: group.server.pid, ratePerS,
+      pointsPerBatch: args.pointsPerBatch, warmupMs: args.warmupMs, measureMs, subscribers: group.opened, seriesPrefix: group.prefix, group: group.transport });
+    // Unrecorded priming step per group: JIT and lazily loaded code paths would otherwise inflate the first step.
+    for (const group of groups) if (group.active) await stepFor(group, args.rates[0], args.quick ? 200 : 500);
+    for (const ratePerS of args.rates) {
+      for (const group of groups) {
+        if (!group.active) continue;
+        const step = await stepFor(group, ratePerS, args.durationMs);
+        group.steps.push(step);
+        log(`    ${group.transport} ${ratePerS} batches/s: ${step.deliveredPointsPerS} points/s (${step.deliveredRatio}), ` +
+          `p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, server ${step.serverCpuPct}% ${step.serverCpuUsPerPoint} us/point, ` +
+          `clients ${step.clientCpuPct}%, other procs ${step.otherCpuPct}%` +
+          (step.ingestFailed ? `, ingest failed ${step.ingestFailed} ${JSON.stringify(step.ingestStatuses)}` : ""));
+        if ((step.p99Ms ?? Infinity) >= SATURATED_P99_MS || (step.deliveredRatio ?? 0) < SATURATED_DELIVERED_RATIO) group.active = false;
       }
     }
     await closeSubscribers(subs);
-    const rssEndMb = server.pid ? round(readRssBytes(server.pid) / 1048576, 1) : null;
-    return { transport: spec.transport, serverName: server.name, idle, steps, best: bestStep(steps), rssEndMb };
+    return groups.map((g) => ({ transport: g.transport, serverName: g.server.name, idle: g.idle, steps: g.steps, best: bestStep(g.steps),
+      serverRssEndMb: g.server.pid ? round(readRssBytes(g.server.pid) / 1048576, 1) : null }));
   } catch (error) {
     await closeSubscribers(subs).catch(() => {});
     const detail = error instanceof Error ? error.message : String(error);
-    log(`  ${spec.transport}: FAILED ${detail}\n${server.log().slice(-2000)}`);
-    return { transport: spec.transport, serverName: server.name, error: detail, idle: null, steps: [], best: null };
+    log(`  fan-out: FAILED ${detail}\n${servers.map((s) => s.log().slice(-2000)).join("\n")}`);
+    return spec.transports.map((transport) => ({ transport, error: detail, idle: null, steps: [], best: null }));
   } finally {
-    await server.stop();
+    for (const server of servers) await server.stop();
   }
 }
 
-/** Highest delivered points/s among steps with p99 under the limit and nothing lost on the way. */
+/** Highest delivered points/s among steps with p99 under the limit and no failed ingest. */
 function bestStep(steps) {
   let best = null;
   for (const step of steps) {

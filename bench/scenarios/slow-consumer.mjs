@@ -3,16 +3,15 @@ import { closeSubscribers, delay, openSubscribers, round } from "../lib/measure.
 import { readRssBytes } from "../lib/proc-stats.mjs";
 
 /**
- * A hot stream: 200 batches/s x 100 points is ~1.3 MB/s per subscriber, so a consumer that stops
- * reading for 60 s would pin ~80 MB in the server if nothing bounded it (well past the 50 MB bar,
- * and past the few MB the kernel's socket buffers absorb). 100 distinct series, so coalescing to
- * latest-per-series bounds the slow one's backlog to 100 points.
+ * A hot stream in bytes, cheap in frames: 50 batches/s x 400 points is ~1.3 MB/s per subscriber, so
+ * a consumer that stops reading for 60 s would pin ~80 MB in the server if nothing bounded it (past
+ * the 50 MB bar and the few MB the kernel's socket buffers absorb), while the healthy ones stay well
+ * inside what a 2-core box delivers. 400 distinct series, so coalescing to latest-per-series bounds
+ * the slow one's backlog to 400 points.
  */
-const HOT = { ratePerS: 200, pointsPerBatch: 100 };
+const HOT = { ratePerS: 50, pointsPerBatch: 400 };
 /** Healthy subscribers sharing the server with the slow one. */
-const OTHERS = 50;
-/** How long to wait, after the slow one resumes reading, for it to be closed or catch up. */
-const AFTER_RESUME_MS = 10_000;
+const OTHERS = 20;
 
 /**
  * One WS subscriber stops reading while the stream runs hot: server RSS growth, the others' p99
@@ -23,7 +22,9 @@ const AFTER_RESUME_MS = 10_000;
 export async function runSlowConsumer(ctx, start) {
   const { subs, producer, args, log } = ctx;
   const server = await start();
-  const baselineMs = args.quick ? 2000 : 5000;
+  const baselineMs = args.quick ? 1000 : 5000;
+  /** How long to wait, after the slow one resumes reading, for it to be closed or catch up. */
+  const afterResumeMs = args.quick ? 2000 : 10_000;
   try {
     const slowSub = subs[0];
     const wsOpts = { url: server.url, transport: "ws", count: 1, concurrency: 1, series: ["bench.*"], connectTimeoutMs: 15_000 };
@@ -33,7 +34,7 @@ export async function runSlowConsumer(ctx, start) {
     const others = await openSubscribers(subs, { url: server.url, transport: "ws", count: OTHERS });
     await Promise.all(subs.map((sub) => sub.call("setSampleEvery", { every: Math.ceil((OTHERS * HOT.ratePerS) / subs.length / 2000) })));
     await producer.call("start", { url: server.url, ratePerS: HOT.ratePerS, pointsPerBatch: HOT.pointsPerBatch,
-      maxDurationMs: args.warmupMs + baselineMs + args.slowPauseMs + AFTER_RESUME_MS + 10_000 });
+      maxDurationMs: args.warmupMs + baselineMs + args.slowPauseMs + afterResumeMs + 10_000 });
     await delay(args.warmupMs);
 
     await Promise.all(subs.map((sub) => sub.call("reset")));
@@ -53,7 +54,7 @@ export async function runSlowConsumer(ctx, start) {
 
     await slowSub.call("resume", { index: slowIndex });
     let slow = await slowSub.call("slowInfo", { index: slowIndex });
-    for (let waited = 0; waited < AFTER_RESUME_MS && slow.open; waited += 250) {
+    for (let waited = 0; waited < afterResumeMs && slow.open; waited += 250) {
       await delay(250);
       slow = await slowSub.call("slowInfo", { index: slowIndex });
     }

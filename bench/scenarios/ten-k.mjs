@@ -21,7 +21,7 @@ export async function runTenK(ctx, start, target) {
   const server = await start();
   try {
     await delay(500);
-    const rssBeforeBytes = server.pid ? await settledRss(server.pid) : null;
+    const rssBeforeBytes = server.pid ? await settledRss(server.pid, args.settleMs) : null;
     const perWire = [];
     const t0 = performance.now();
     for (const { wire, share } of MIX) {
@@ -32,9 +32,9 @@ export async function runTenK(ctx, start, target) {
     }
     const openMs = Math.round(performance.now() - t0);
     const held = perWire.reduce((sum, w) => sum + w.opened, 0);
-    const rssHeldBytes = server.pid ? await settledRss(server.pid, 5000) : null;
+    const rssHeldBytes = server.pid ? await settledRss(server.pid, args.settleMs + 2000) : null;
     const step = await measureStep({ subs, producer, url: server.url, pid: server.pid, ratePerS: RATE_BATCHES_PER_S,
-      pointsPerBatch: args.pointsPerBatch, warmupMs: args.warmupMs, measureMs: Math.max(2000, args.durationMs), subscribers: held });
+      pointsPerBatch: args.pointsPerBatch, warmupMs: args.warmupMs, measureMs: Math.max(1500, args.durationMs), subscribers: held });
     log(`  10k: ${step.connectionsOpen} open, ${step.connectionsReceiving} receiving, p99 ${step.p99Ms} ms`);
     await closeSubscribers(subs);
     return {
