@@ -36,18 +36,21 @@ export function contextFromRequest(services: Services, req: IncomingMessage, ext
   return { auth, clientKey, services };
 }
 
-/** Reads `connectionParams` (JSON in the query, as httpSubscriptionLink sends it); null when absent or bad. */
-export function connectionParamsFromUrl(url: URL): Credentials {
+/**
+ * The ticket from `connectionParams` (JSON in the query, as httpSubscriptionLink sends it). Only a
+ * short-lived ticket is taken from a URL: a long-lived token there would land in proxy and access logs.
+ */
+export function ticketFromUrl(url: URL): Credentials {
   const raw = url.searchParams.get("connectionParams");
   if (!raw) return {};
   try {
     const parsed: unknown = JSON.parse(raw);
     if (parsed && typeof parsed === "object") {
-      const { token, ticket } = parsed as Record<string, unknown>;
-      return { token: typeof token === "string" ? token : null, ticket: typeof ticket === "string" ? ticket : null };
+      const { ticket } = parsed as Record<string, unknown>;
+      return { ticket: typeof ticket === "string" ? ticket : null };
     }
   } catch {
-    // Not JSON: treated as no credentials, which the auth check then answers with 401.
+    // Not JSON: no credentials, which the auth check then answers with 401.
   }
   return {};
 }

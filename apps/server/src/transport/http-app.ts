@@ -2,9 +2,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { appRouter } from "../router/root";
 import type { Services } from "../services";
-import { connectionParamsFromUrl, contextFromRequest, peerAddress } from "./auth";
+import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
-import { sendJson, sendJsonError } from "./http-errors";
+import { sendJsonError } from "../ingest/read-body";
+import { sendJson } from "./http-errors";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
 import { renderPrometheus } from "./prometheus";
@@ -36,7 +37,7 @@ export function createHttpApp(
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: services.config.limits.maxBodyBytes,
-    createContext: ({ req }) => contextFromRequest(services, req, connectionParamsFromUrl(new URL(req.url ?? "/", "http://localhost"))),
+    createContext: ({ req }) => contextFromRequest(services, req, ticketFromUrl(new URL(req.url ?? "/", "http://localhost"))),
   });
 
   const routes: Record<string, Route> = {

@@ -3,7 +3,7 @@ import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { trpcSseFrameEncoder } from "../hub/frames";
 import { appRouter } from "../router/root";
 import type { Services } from "../services";
-import { connectionParamsFromUrl, contextFromRequest } from "./auth";
+import { ticketFromUrl, contextFromRequest } from "./auth";
 import { headerValue } from "./plain-sse";
 import { parseLiveRequest } from "./live-request";
 import type { SseStreams } from "./sse-streams";
@@ -17,7 +17,7 @@ export const LIVE_PATH = "metrics.live";
  * web-streams chain per connection.
  */
 export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, url: URL, services: Services, streams: SseStreams) {
-  const credentials = connectionParamsFromUrl(url);
+  const credentials = ticketFromUrl(url);
   const ctx = contextFromRequest(services, req, credentials);
   let rawInput: unknown = undefined;
   let inputError: string | null = null;
