@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatPath, parseJsonIngest, validateIngestPoints } from "../src/ingest/json-ingest";
 import { summarizeErrors } from "../src/ingest/result";
@@ -120,5 +121,46 @@ describe("summarizeErrors / formatPath", () => {
     expect(formatPath(["points", 3, "value"])).toBe("points[3].value");
     expect(formatPath([])).toBe("body");
     expect(formatPath(["meta", 0, "thresholds", "warn"])).toBe("meta[0].thresholds.warn");
+  });
+});
+
+describe("parseJsonIngest properties", () => {
+  it("never throws on arbitrary strings or JSON values, and errors always name a path", () => {
+    const bodies = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.json({ maxDepth: 4 }),
+      fc.record({ points: fc.array(fc.dictionary(fc.constantFrom("series", "value", "ts", "x"), fc.jsonValue({ maxDepth: 1 })), { maxLength: 8 }) }).map((v) => JSON.stringify(v)),
+    );
+    fc.assert(
+      fc.property(bodies, (body) => {
+        const result = parseJsonIngest(body, opts);
+        if (result.ok) {
+          for (const p of result.points) expect(Number.isFinite(p.value) && Number.isFinite(p.ts)).toBe(true);
+        } else {
+          expect(result.errors.length).toBeGreaterThan(0);
+          expect(result.errors.length).toBeLessThanOrEqual(20);
+          for (const e of result.errors) expect(e.message.startsWith(`${e.path}: `)).toBe(true);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("round-trips generated valid points", () => {
+    const point = fc.record(
+      {
+        series: fc.stringMatching(/^[a-zA-Z0-9_.:-]{1,200}$/),
+        value: fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => v + 0),
+        ts: fc.integer({ min: 0, max: NOW_MS }),
+      },
+      { requiredKeys: ["series", "value"] },
+    );
+    fc.assert(
+      fc.property(fc.array(point, { maxLength: 5 }), (points) => {
+        const result = parseJsonIngest(JSON.stringify({ points }), opts);
+        expect(result).toEqual({ ok: true, points: points.map((p) => ({ ...p, ts: p.ts ?? NOW_MS })) });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

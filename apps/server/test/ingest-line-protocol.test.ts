@@ -208,3 +208,12 @@ describe("parseLineProtocol: timestamps", () => {
     expect(errors(`m v=1 ${"9".repeat(100_000)}`)[0]?.message).toMatch(/^line 1: timestamp '9{40}…' is not an integer$/);
   });
 });
+
+describe("series-name helpers", () => {
+  it("lineSeriesName and seriesPrefix agree and sanitize every part", async () => {
+    const { lineSeriesName, seriesPrefix, sanitizeSeriesPart } = await import("../src/ingest/series-name");
+    expect(lineSeriesName("cpu", ["cpu0", "web 1"], "usage%")).toBe("cpu.cpu0.web_1.usage_");
+    expect(seriesPrefix("cpu", ["cpu0", "web 1"]) + sanitizeSeriesPart("usage%")).toBe("cpu.cpu0.web_1.usage_");
+    expect(sanitizeSeriesPart("ok_.:-AZ09")).toBe("ok_.:-AZ09");
+  });
+});

@@ -98,6 +98,23 @@ describe("readBody", () => {
     expect(JSON.parse(answer.body).error.message).toBe(`request body is larger than allowed (limit ${MAX_BYTES} bytes, LIVEDASH_MAX_BODY_BYTES)`);
   });
 
+  it("closes the connection after a 413 instead of draining an endless upload", async () => {
+    const closed = new Promise<void>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, method: "POST", path: "/", headers: { "transfer-encoding": "chunked" }, agent: false });
+      req.on("error", () => undefined);
+      req.on("response", (res) => {
+        expect(res.statusCode).toBe(413);
+        expect(res.headers.connection).toBe("close");
+        res.resume();
+      });
+      req.on("socket", (socket) => socket.on("close", () => resolve()));
+      req.on("timeout", () => reject(new Error("socket stayed open")));
+      req.setTimeout(5000);
+      req.write("x".repeat(MAX_BYTES * 2)); // over the limit, and the request is never ended
+    });
+    await closed;
+  });
+
   it("decompresses gzip and applies the limit to the decompressed size (zip bomb)", async () => {
     const ok = await send({ "content-encoding": "gzip" }, (req) => req.end(gzipSync("m v=1\n")));
     expect(JSON.parse(ok.body)).toEqual({ body: "m v=1\n" });
