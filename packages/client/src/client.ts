@@ -1,4 +1,4 @@
-import { createTRPCClient, httpBatchLink, splitLink } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpLink, splitLink } from "@trpc/client";
 import type { TRPCClient } from "@trpc/client";
 import type { AppRouter } from "@livedash/server";
 import type { ConnectionListener, ConnectionState, TransportKind, TransportPreference } from "./connection-state";
@@ -20,8 +20,16 @@ export interface LivedashClientOptions {
    * @default "auto"
    */
   transport?: TransportPreference;
-  /** Read token, only when the server has tokens configured. */
+  /**
+   * Read token, only when the server has tokens configured: WebSocket connectionParams, HTTP
+   * `Authorization: Bearer`, and traded for a short-lived ticket for SSE (never put in a URL).
+   */
   token?: string;
+  /**
+   * Ingest token for `metrics.ingest` and `metrics.describe`, when it differs from `token`.
+   * @default token
+   */
+  ingestToken?: string;
   /** Ladder timeouts and limits; each has a documented default (see LadderOptions). */
   ladder?: Partial<LadderOptions>;
   /**
@@ -50,7 +58,12 @@ export interface LivedashClient {
 }
 
 export function createLivedashClient(options: LivedashClientOptions): LivedashClient {
-  const parsed = ClientOptionsSchema.safeParse({ url: options.url, transport: options.transport, token: options.token });
+  const parsed = ClientOptionsSchema.safeParse({
+    url: options.url,
+    transport: options.transport,
+    token: options.token,
+    ingestToken: options.ingestToken,
+  });
   if (!parsed.success) throw new TypeError(`createLivedashClient: ${formatIssues(parsed.error)}`);
   const baseUrl = parsed.data.url.replace(/\/+$/, "");
   const token = parsed.data.token;
@@ -67,14 +80,20 @@ export function createLivedashClient(options: LivedashClientOptions): LivedashCl
   const factories: Record<TransportKind, SessionFactory> = { ws: createWsSession, sse: createSseSession, poll: createPollSession };
   const ladder = new Ladder(ctx, parsed.data.transport, factories);
 
+  const trpcUrl = `${baseUrl}/trpc`;
+  const readLink = httpBatchLink({ url: trpcUrl, headers: () => authHeaders(token), fetch: fetchImpl });
+  const ingestToken = parsed.data.ingestToken;
+  // One batch carries one Authorization header, so writes with their own token go unbatched.
+  const requestLink =
+    ingestToken === undefined
+      ? readLink
+      : splitLink({
+          condition: (op) => INGEST_PATHS.has(op.path),
+          true: httpLink({ url: trpcUrl, headers: () => authHeaders(ingestToken), fetch: fetchImpl }),
+          false: readLink,
+        });
   const trpc = createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: ladderLink(ladder),
-        false: httpBatchLink({ url: `${baseUrl}/trpc`, headers: () => authHeaders(token), fetch: fetchImpl }),
-      }),
-    ],
+    links: [splitLink({ condition: (op) => op.type === "subscription", true: ladderLink(ladder), false: requestLink })],
   });
 
   return {
@@ -83,6 +102,9 @@ export function createLivedashClient(options: LivedashClientOptions): LivedashCl
     close: () => ladder.close(),
   };
 }
+
+/** Procedures that need the ingest token when the server has tokens. */
+const INGEST_PATHS: ReadonlySet<string> = new Set(["metrics.ingest", "metrics.describe"]);
 
 function once<T>(load: () => Promise<T>): () => Promise<T> {
   let promise: Promise<T> | undefined;

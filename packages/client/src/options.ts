@@ -130,6 +130,11 @@ export const ClientOptionsSchema = z.object({
     .refine((u) => /^https?:\/\//.test(u), "url must start with http:// or https://"),
   transport: TransportPreferenceSchema.default("auto"),
   token: z.string().min(1, "token must not be empty").max(4096, "token must be at most 4096 characters").optional(),
+  ingestToken: z
+    .string()
+    .min(1, "ingestToken must not be empty")
+    .max(4096, "ingestToken must be at most 4096 characters")
+    .optional(),
 });
 
 export function resolveLadderOptions(partial: Partial<LadderOptions> | undefined): LadderOptions {
