@@ -217,3 +217,31 @@ describe("series-name helpers", () => {
     expect(sanitizeSeriesPart("ok_.:-AZ09")).toBe("ok_.:-AZ09");
   });
 });
+
+describe("parseLineProtocol: a Telegraf flush", () => {
+  it("parses what outputs.http (data_format=influx) sends, string fields and escaped tags included", () => {
+    const ts = "1700000000000000000";
+    const body = [
+      `cpu,cpu=cpu-total,host=web1 usage_guest=0,usage_idle=97.5,usage_iowait=0.1 ${ts}`,
+      `disk,device=sda1,fstype=ext4,host=web1,mode=rw,path=/ free=1234i,inodes_free=5i,used_percent=42.1 ${ts}`,
+      `net,host=web1,interface=eth0 bytes_recv=123u,err_in=0u ${ts}`,
+      `system,host=web1 uptime_format="1 day,  2:03",n_cpus=8i ${ts}`,
+      `win_perf,host=web1,instance=C:\\\\,objectname=LogicalDisk Percent_Free_Space=12.5 ${ts}`,
+      "",
+    ].join("\n");
+    const points = ok(body);
+    expect(points.map((p) => `${p.series}=${p.value}`)).toEqual([
+      "cpu.cpu-total.web1.usage_guest=0",
+      "cpu.cpu-total.web1.usage_idle=97.5",
+      "cpu.cpu-total.web1.usage_iowait=0.1",
+      "disk.sda1.ext4.web1.rw._.free=1234",
+      "disk.sda1.ext4.web1.rw._.inodes_free=5",
+      "disk.sda1.ext4.web1.rw._.used_percent=42.1",
+      "net.web1.eth0.bytes_recv=123",
+      "net.web1.eth0.err_in=0",
+      "system.web1.n_cpus=8",
+      "win_perf.web1.C:_.LogicalDisk.Percent_Free_Space=12.5",
+    ]);
+    expect(new Set(points.map((p) => p.ts))).toEqual(new Set([1_700_000_000_000]));
+  });
+});
