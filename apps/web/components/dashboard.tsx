@@ -54,8 +54,10 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
       onError: (error) => setLastError(error instanceof Error ? error.message : String(error)),
     });
     setRuntime({ client, store, loop, feed });
+    exposeDebugHandle(store);
     void feed.start();
     return () => {
+      delete (window as DebugWindow).__livedash;
       if (refreshTimer !== null) clearTimeout(refreshTimer);
       feed.close();
       client.close();
@@ -165,4 +167,19 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
       </main>
     </>
   );
+}
+
+type DebugWindow = Window & { __livedash?: { names(): string[]; timestamps(name: string): number[]; values(name: string): number[] } };
+
+/** Read-only view of the buffers for e2e tests and for poking at from the devtools console. */
+function exposeDebugHandle(store: SeriesStore): void {
+  const slice = (name: string, key: "ts" | "values") => {
+    const b = store.peek(name);
+    return b === undefined ? [] : Array.from(b[key].subarray(b.start, b.end));
+  };
+  (window as DebugWindow).__livedash = {
+    names: () => store.names(),
+    timestamps: (name) => slice(name, "ts"),
+    values: (name) => slice(name, "values"),
+  };
 }

@@ -1,0 +1,186 @@
+import type { LiveEvent } from "@livedash/events";
+import { LiveEventSchema, PollResultSchema } from "@livedash/events";
+
+export type ProbeKind = "ws" | "sse" | "long-poll" | "short-poll";
+
+export interface ProbeStats {
+  kind: ProbeKind;
+  status: "connecting" | "live" | "reconnecting" | "stopped";
+  events: number;
+  points: number;
+  bytes: number;
+  /** Receive time minus point ts over the most recent points, in ms (same clock on one machine). */
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  /** HTTP requests plus WebSocket handshakes in the last 60 s. */
+  requestsPerMinute: number;
+  lastError: string | null;
+}
+
+export interface ProbeOptions {
+  baseUrl: string;
+  series: readonly string[];
+  /** Latency samples kept for the percentiles. @default 500 */
+  latencySamples?: number;
+  /** Long-poll hold time. @default 20000 */
+  longPollWaitMs?: number;
+  /** Short-poll period (a plain request with waitMs 0). @default 1000 */
+  shortPollIntervalMs?: number;
+  /** Delay before reconnecting a dropped probe. @default 1000 */
+  retryMs?: number;
+}
+
+/**
+ * One transport measured on the wire, with no client library in between: a raw WebSocket speaking
+ * the tRPC protocol, an EventSource on /sse, and fetch for long and short polls. Bytes are the
+ * frame or body as received (HTTP and TCP headers excluded), so the numbers compare like with like.
+ */
+export class TransportProbe {
+  private stats_: ProbeStats;
+  private readonly latencies: number[] = [];
+  private readonly requestTimes: number[] = [];
+  private stopFns: (() => void)[] = [];
+  private stopped = false;
+  private cursor: string | null = null;
+
+  constructor(readonly kind: ProbeKind, private readonly options: ProbeOptions) {
+    this.stats_ = { kind, status: "connecting", events: 0, points: 0, bytes: 0, latencyP50Ms: null, latencyP95Ms: null, requestsPerMinute: 0, lastError: null };
+  }
+
+  start(): void {
+    if (this.kind === "ws") this.startWs();
+    else if (this.kind === "sse") this.startSse();
+    else this.startPoll(this.kind === "long-poll");
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const fn of this.stopFns) fn();
+    this.stopFns = [];
+    this.stats_ = { ...this.stats_, status: "stopped" };
+  }
+
+  stats(): ProbeStats {
+    const now = Date.now();
+    while (this.requestTimes.length > 0 && (this.requestTimes[0] as number) < now - 60_000) this.requestTimes.shift();
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const pick = (q: number) => (sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number));
+    return { ...this.stats_, latencyP50Ms: pick(0.5), latencyP95Ms: pick(0.95), requestsPerMinute: this.requestTimes.length };
+  }
+
+  private record(event: LiveEvent, bytes: number): void {
+    const now = Date.now();
+    this.stats_.events++;
+    this.stats_.bytes += bytes;
+    this.stats_.status = "live";
+    if (event.type !== "points") return;
+    this.stats_.points += event.points.length;
+    const cap = this.options.latencySamples ?? 500;
+    for (const p of event.points) {
+      this.latencies.push(now - p.ts);
+      if (this.latencies.length > cap) this.latencies.shift();
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.stopped) return;
+    this.stats_.status = "reconnecting";
+    this.stats_.lastError = error instanceof Error ? error.message : String(error);
+  }
+
+  private retry(start: () => void): void {
+    if (this.stopped) return;
+    const timer = setTimeout(start, this.options.retryMs ?? 1000);
+    this.stopFns.push(() => clearTimeout(timer));
+  }
+
+  private startWs(): void {
+    const url = `${this.options.baseUrl.replace(/^http/, "ws")}/trpc`;
+    this.requestTimes.push(Date.now());
+    const ws = new WebSocket(url);
+    let lastEventId: string | null = this.cursor;
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ id: 1, method: "subscription", params: { path: "metrics.live", input: { series: this.options.series, lastEventId } } }));
+    };
+    ws.onmessage = (message) => {
+      const text = String(message.data);
+      const frame = JSON.parse(text) as { result?: { type?: string; data?: { id?: string; data?: unknown } } };
+      if (frame.result?.type !== "data") return;
+      const parsed = LiveEventSchema.safeParse(frame.result.data?.data);
+      if (!parsed.success) return;
+      lastEventId = frame.result.data?.id ?? lastEventId;
+      this.cursor = lastEventId;
+      this.record(parsed.data, new TextEncoder().encode(text).length);
+    };
+    ws.onclose = () => {
+      this.fail(new Error("WebSocket closed"));
+      this.retry(() => this.startWs());
+    };
+    this.stopFns.push(() => {
+      ws.onclose = null;
+      ws.close();
+    });
+  }
+
+  private startSse(): void {
+    const query = new URLSearchParams({ series: this.options.series.join(",") });
+    this.requestTimes.push(Date.now());
+    const source = new EventSource(`${this.options.baseUrl}/sse?${query.toString().replaceAll("%2C", ",").replaceAll("%2A", "*")}`);
+    const onEvent = (type: "points" | "reset") => (message: MessageEvent<string>) => {
+      const parsed = LiveEventSchema.safeParse(JSON.parse(message.data));
+      if (!parsed.success) return;
+      // The frame as sent: `event:`, `id:` and `data:` lines and the blank line that ends it.
+      const frame = `event: ${type}\nid: ${message.lastEventId}\ndata: ${message.data}\n\n`;
+      this.record(parsed.data, new TextEncoder().encode(frame).length);
+    };
+    source.addEventListener("points", onEvent("points"));
+    source.addEventListener("reset", onEvent("reset"));
+    // EventSource reconnects by itself (with Last-Event-ID); count each reopen as a request.
+    source.onopen = () => {
+      if (this.stats_.events > 0) this.requestTimes.push(Date.now());
+    };
+    source.onerror = () => this.fail(new Error("EventSource error; the browser retries"));
+    this.stopFns.push(() => source.close());
+  }
+
+  private startPoll(long: boolean): void {
+    const abort = new AbortController();
+    this.stopFns.push(() => abort.abort());
+    const waitMs = long ? (this.options.longPollWaitMs ?? 20_000) : 0;
+    const periodMs = this.options.shortPollIntervalMs ?? 1000;
+    const once = async () => {
+      const input = { series: this.options.series, cursor: this.cursor, waitMs };
+      this.requestTimes.push(Date.now());
+      const res = await fetch(`${this.options.baseUrl}/trpc/metrics.poll?input=${encodeURIComponent(JSON.stringify(input))}`, { signal: abort.signal });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`metrics.poll answered ${res.status}`);
+      const body = PollResultSchema.parse((JSON.parse(text) as { result?: { data?: unknown } }).result?.data);
+      this.stats_.status = "live";
+      if (body.cursor !== null) this.cursor = body.cursor;
+      // The body's bytes are shared by the events it carried; an empty answer still cost its bytes.
+      const share = body.events.length > 0 ? new TextEncoder().encode(text).length / body.events.length : 0;
+      if (body.events.length === 0) this.stats_.bytes += new TextEncoder().encode(text).length;
+      for (const item of body.events) this.record(item.event, share);
+    };
+    const loop = async () => {
+      // Bounded by the abort signal: each pass waits on the server (long) or on the period (short).
+      while (!abort.signal.aborted) {
+        const started = Date.now();
+        try {
+          await once();
+        } catch (error) {
+          if (abort.signal.aborted) return;
+          this.fail(error);
+        }
+        const pauseMs = long ? (this.stats_.status === "reconnecting" ? (this.options.retryMs ?? 1000) : 0) : Math.max(0, periodMs - (Date.now() - started));
+        if (pauseMs > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, pauseMs);
+            abort.signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+          });
+        }
+      }
+    };
+    void loop();
+  }
+}
