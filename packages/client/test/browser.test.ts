@@ -1,5 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type * as LivedashModule from "../src/index";
 import type { LivedashClient } from "../src/index";
 import { bundleForBrowser, launchChromium, servePage } from "./helpers/browser";
 import { startProxy } from "./helpers/proxy";
@@ -7,7 +8,7 @@ import { startTestServer } from "./helpers/server";
 
 declare global {
   interface Window {
-    Livedash: typeof import("../src/index");
+    Livedash: typeof LivedashModule;
     client: LivedashClient;
     values: number[];
     ids: string[];
