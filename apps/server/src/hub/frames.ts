@@ -1,4 +1,5 @@
 import type { LiveEvent } from "@livedash/events";
+import { frameText } from "./ws-frame";
 
 /**
  * Wire encoders: each turns one serialized LiveEvent into the bytes a transport sends. The event JSON
@@ -11,14 +12,17 @@ export interface FrameEncoder {
   encode(eventJson: string, id: string, type: LiveEvent["type"]): Buffer;
 }
 
-/** tRPC wsLink protocol: `{ id, result: { type: "data", id, data: { id, data } } }` (tracked envelope). */
+/**
+ * tRPC wsLink protocol: `{ id, result: { type: "data", id, data: { id, data } } }` (tracked envelope),
+ * already framed as a WebSocket text frame so the sink writes it straight to the socket.
+ */
 export function wsFrameEncoder(requestId: number | string): FrameEncoder {
   const requestIdJson = JSON.stringify(requestId);
   return {
     key: `ws:${requestIdJson}`,
     encode(eventJson, id) {
       const idJson = JSON.stringify(id);
-      return Buffer.from(`{"id":${requestIdJson},"result":{"type":"data","id":${idJson},"data":{"id":${idJson},"data":${eventJson}}}}`);
+      return frameText(Buffer.from(`{"id":${requestIdJson},"result":{"type":"data","id":${idJson},"data":{"id":${idJson},"data":${eventJson}}}}`));
     },
   };
 }

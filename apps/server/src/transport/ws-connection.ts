@@ -67,7 +67,12 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   const sink: Sink = {
     transport: "ws",
     bufferedBytes: () => ws.bufferedAmount,
-    write: (frame) => ws.send(frame, { binary: false }),
+    // Frames arrive already framed (hub/ws-frame.ts) and shared across subscribers; writing them to the
+    // socket directly skips ws's per-send header allocation. Safe because permessage-deflate is off,
+    // so ws never holds frames back in its own queue that this write could overtake.
+    write: (frame) => {
+      if (ws.readyState === ws.OPEN) socket.write(frame);
+    },
     closeSlow: () => {
       ws.close(WS_CLOSE_SLOW_CONSUMER, "slow consumer: resume with lastEventId");
       // A peer that stopped reading never acknowledges the close: drop it after a grace period.
