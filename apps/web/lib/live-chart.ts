@@ -152,6 +152,9 @@ export class LiveChart implements Drawable {
     });
     decimate(this.frame_, buffers, this.fromMs, this.toMs, columns);
     this.plot.setData([this.frame_.xs, ...this.frame_.ys] as uPlot.AlignedData, true);
+    // The drawn time range, for tests and for anyone inspecting the page.
+    this.element.dataset.fromMs = String(Math.round(this.fromMs));
+    this.element.dataset.toMs = String(Math.round(this.toMs));
   }
 
   private drawThresholds(u: uPlot): void {
