@@ -18,7 +18,6 @@ interface OpenStream {
 const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache, no-transform",
-  connection: "keep-alive",
   // nginx and some other proxies buffer responses unless told not to.
   "x-accel-buffering": "no",
 } as const;
@@ -44,6 +43,10 @@ export function createSseStreams(options: SseStreamsOptions = {}) {
     open(req: IncomingMessage, res: ServerResponse, spec: { transport: Sink["transport"]; preamble: string; heartbeat: string; onClose: () => void }): Sink {
       req.socket.setNoDelay(true);
       req.socket.setTimeout(0);
+      // An event stream ends with its connection, so the body is delimited by close instead of
+      // chunked: each shared frame is then written as-is, with no per-write chunk header.
+      res.useChunkedEncodingByDefault = false;
+      res.shouldKeepAlive = false;
       res.writeHead(200, SSE_HEADERS);
       res.write(spec.preamble);
       const stream: OpenStream = { res, heartbeat: Buffer.from(spec.heartbeat) };
