@@ -219,6 +219,31 @@ describe("redis engine: Redis goes away and comes back empty", () => {
     expect(gaps).toEqual(["engine-restarted"]);
   }, 30_000);
 
+  it("after a dropped connection with the data intact, continues where it stopped: no gap, nothing lost or repeated", async () => {
+    const seen: string[] = [];
+    const gaps: string[] = [];
+    const e = await createRedisEngine({ url: own.url, blockMs: 200, reconnectMaxDelayMs: 100, streamKey: `test:${randomUUID()}` });
+    engines.push(e);
+    e.onBatch((b) => seen.push(b.id));
+    e.onGap((reason) => gaps.push(reason));
+    await e.start();
+    const ids = [await e.publish(points(1)), await e.publish(points(2))];
+    await vi.waitFor(() => expect(seen).toEqual(ids), { timeout: 5_000 });
+    const admin = new Redis(own.url, { lazyConnect: true });
+    try {
+      await admin.connect();
+      // Like a network cut: Redis closes both of the engine's connections, and keeps its data.
+      await admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+    } finally {
+      admin.disconnect();
+    }
+    await vi.waitFor(() => expect(e.stats().readErrors).toBeGreaterThan(0), { timeout: 5_000 });
+    await vi.waitFor(() => expect(e.health().ready).toBe(true), { timeout: 10_000 });
+    ids.push(await e.publish(points(3)));
+    await vi.waitFor(() => expect(seen).toEqual(ids), { timeout: 5_000 });
+    expect(gaps).toEqual([]);
+  }, 30_000);
+
   it("starts while Redis is down, stays not ready, and warms up once Redis answers", async () => {
     await own.stop();
     const e = await createRedisEngine({ url: own.url, startTimeoutMs: 200, reconnectMaxDelayMs: 100, blockMs: 200 });
