@@ -3,6 +3,7 @@ import type { ConnectionState } from "../src/node";
 import { createLivedashClient } from "../src/node";
 import { startCounter } from "./helpers/counter";
 import { startProxy } from "./helpers/proxy";
+import type { ProxyMode } from "./helpers/proxy";
 import { startServerProcess } from "./helpers/server-process";
 import { Recorder } from "./helpers/recorder";
 import { startTestServer } from "./helpers/server";
@@ -22,7 +23,7 @@ const FAST = {
   maxBackoffMs: 300,
 };
 
-async function setup(mode: "refuse-ws" | "buffer" | "pass") {
+async function setup(mode: ProxyMode) {
   const server = await startTestServer();
   cleanups.push(() => server.close());
   const proxy = await startProxy(server.url, mode);
@@ -57,6 +58,17 @@ describe("transport ladder through real proxies", () => {
     expect(states.some((s) => s.transport === "ws" && s.status === "live")).toBe(false);
     await streamAndCheck(rec, proxy.url, 30);
     expect(client.connection.get().transport).toBe("sse");
+  });
+
+  it.each([
+    ["never answers the upgrade (open timeout)", "hang-ws"],
+    ["closes the socket before its first message", "cut-ws"],
+  ] as const)("falls back to SSE when the WebSocket %s", async (_label, mode) => {
+    const { proxy, client, rec, states } = await setup(mode);
+    await vi.waitFor(() => expect(client.connection.get()).toMatchObject({ transport: "sse", status: "live" }), { timeout: 10_000 });
+    expect(proxy.stats.upgrades).toBeGreaterThanOrEqual(1);
+    expect(states.some((s) => s.transport === "ws" && s.status === "live")).toBe(false);
+    await streamAndCheck(rec, proxy.url, 20);
   });
 
   it("ends up live on long-poll when a proxy buffers responses until they end", async () => {

@@ -104,4 +104,29 @@ describe.each(["ws", "sse", "poll"] as const)("resume and dedupe over %s", (tran
     cleanups.push(() => sub.unsubscribe());
     await vi.waitFor(() => expect(rec.values(SERIES)).toEqual([3, 4, 5]), { timeout: 10_000 });
   });
+
+  it("waits for a server that is not up yet: connecting, then offline, then live once it starts", async () => {
+    const probe = await startServerProcess();
+    const port = probe.port;
+    await probe.kill();
+    const url = `http://127.0.0.1:${port}`;
+    const client = createLivedashClient({ url, transport, ladder: { ...FAST, offlineAfterFailures: 2 } });
+    cleanups.push(() => client.close());
+    const statuses: string[] = [];
+    client.connection.subscribe((s) => statuses.push(s.status));
+    const rec = new Recorder();
+    const sub = client.trpc.metrics.live.subscribe({ series: [SERIES] }, { onData: rec.onData });
+    cleanups.push(() => sub.unsubscribe());
+    await vi.waitFor(() => expect(client.connection.get().status).toBe("offline"), { timeout: 10_000 });
+    const server = await startServerProcess(port);
+    cleanups.push(() => server.kill());
+    await vi.waitFor(() => expect(client.connection.get()).toMatchObject({ status: "live", transport }), { timeout: 15_000 });
+    expect(statuses).toContain("offline");
+    const counter = startCounter(() => url, SERIES, 10);
+    cleanups.push(() => counter.stop());
+    await vi.waitFor(() => expect(rec.values(SERIES).length).toBeGreaterThanOrEqual(10), { timeout: 10_000 });
+    await counter.stop();
+    await vi.waitFor(() => expect(rec.values(SERIES).at(-1)).toBe(counter.acked()), { timeout: 10_000 });
+    expect(rec.check(SERIES).problems).toEqual([]);
+  });
 });

@@ -8,8 +8,10 @@ import type { AddressInfo, Socket } from "node:net";
  * - "pass": forwards HTTP (streaming) and WebSocket upgrades untouched.
  * - "refuse-ws": answers every `Upgrade: websocket` with 403, streams the rest (a proxy without WS support).
  * - "buffer": holds every response body until it ends, and refuses upgrades (a buffering proxy).
+ * - "hang-ws": never answers an upgrade (a black hole for WebSocket); HTTP streams through.
+ * - "cut-ws": lets the 101 handshake through, then cuts the socket before any message arrives.
  */
-export type ProxyMode = "pass" | "refuse-ws" | "buffer";
+export type ProxyMode = "pass" | "refuse-ws" | "buffer" | "hang-ws" | "cut-ws";
 
 export interface TestProxy {
   readonly url: string;
@@ -40,16 +42,35 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
   });
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     stats.upgrades++;
-    if (mode !== "pass") {
+    if (mode === "hang-ws") {
+      sockets.add(socket);
+      return;
+    }
+    if (mode !== "pass" && mode !== "cut-ws") {
       stats.refusedUpgrades++;
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
+    const upgradeMode = mode;
     const upstream = connect(targetPort, target.hostname, () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
       if (head.length > 0) upstream.write(head);
+      if (upgradeMode === "cut-ws") {
+        // Forward the handshake answer only, then cut: the client sees "open" and no message.
+        let seen = Buffer.alloc(0);
+        upstream.on("data", (chunk: Buffer) => {
+          seen = Buffer.concat([seen, chunk]);
+          const end = seen.indexOf("\r\n\r\n");
+          if (end === -1) return;
+          socket.write(seen.subarray(0, end + 4), () => {
+            socket.destroy();
+            upstream.destroy();
+          });
+        });
+        return;
+      }
       upstream.pipe(socket);
       socket.pipe(upstream);
     });
