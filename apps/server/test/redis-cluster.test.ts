@@ -170,6 +170,13 @@ describe("three instances on one Redis", () => {
     expect(onA![0]!.points.map((p) => p.value)).toEqual(expected);
     expect(onB).toEqual(onA);
     expect(onC).toEqual(onA);
+    // An instance started now warms its ring buffers from the stream: same history again.
+    const late = await startTestServer({ REDIS_URL: redis.url });
+    try {
+      expect(await httpClient(late.url).metrics.history.query(query)).toEqual(onA);
+    } finally {
+      await late.close();
+    }
     await Promise.all(clients.splice(0).map((client) => client.close()));
   }, 60_000);
 

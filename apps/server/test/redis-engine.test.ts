@@ -136,6 +136,38 @@ describe("redis engine: several instances on one stream", () => {
     expect(warmed).toHaveLength(5);
   });
 
+  it("warms in pages: the newest warmCount entries of a long stream, oldest first", async () => {
+    const streamKey = `test:${randomUUID()}`;
+    const a = await engine({ streamKey });
+    const ids = await Promise.all(Array.from({ length: 2_500 }, (_, i) => a.publish(points(i, 1))));
+    const warmed: string[] = [];
+    await engine({ streamKey, warmCount: 2_200 }, (b) => warmed.push(b.id));
+    expect(warmed).toEqual(ids.slice(300));
+  });
+
+  it("warms only the last warmWindowMs, and never re-delivers older entries as live", async () => {
+    const streamKey = `test:${randomUUID()}`;
+    const raw = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await raw.connect();
+      // Two entries from long ago (explicit ids far in the past), chained like the engine does.
+      await raw.xadd(streamKey, "1000-0", "p", '[["old.a",1,1]]', "prev", "");
+      await raw.xadd(streamKey, "2000-0", "p", '[["old.a",2,2]]', "prev", "1000-0");
+    } finally {
+      raw.disconnect();
+    }
+    const onlyOld: string[] = [];
+    const b = await engine({ streamKey, warmWindowMs: 60_000 }, (batch) => onlyOld.push(batch.id));
+    expect(onlyOld).toEqual([]);
+    expect(b.latestId()).toBe("2000-0");
+    const recent = await b.publish(points(1));
+    await vi.waitFor(() => expect(onlyOld).toEqual([recent]), { timeout: 5_000 });
+    const warmed: string[] = [];
+    await engine({ streamKey, warmWindowMs: 60_000 }, (batch) => warmed.push(batch.id));
+    expect(warmed).toEqual([recent]);
+    expect(await b.replayAfter("1000-0")).toEqual({ ok: true, batches: [{ id: "2000-0", points: [{ series: "old.a", ts: 2, value: 2 }] }, { id: recent, points: points(1) }] });
+  });
+
   it("a replay on a lagging instance resolves only once its reader delivered as far (no duplicate live)", async () => {
     const streamKey = `test:${randomUUID()}`;
     const a = await engine({ streamKey });

@@ -26,8 +26,14 @@ export interface RedisEngineOptions {
    */
   readCount?: number;
   /**
-   * How many of the newest entries `start()` reads to warm listeners (the ring buffers) before going live.
-   * @default 10_000
+   * `start()` warms listeners (the ring buffers) with the stream entries of this last window before
+   * going live; pass the store's retention so a new instance answers history like the others.
+   * @default 3_600_000 (1 hour)
+   */
+  warmWindowMs?: number;
+  /**
+   * Upper bound on the entries the warm-up delivers (the newest ones win).
+   * @default 100_000
    */
   warmCount?: number;
   /**
@@ -83,7 +89,8 @@ export const RedisEngineOptionsSchema = z.object({
   maxLen: int("maxLen", 100, 100_000_000).default(100_000),
   blockMs: int("blockMs", 10, 60_000).default(2_000),
   readCount: int("readCount", 1, 100_000).default(1_000),
-  warmCount: int("warmCount", 0, 1_000_000).default(10_000),
+  warmWindowMs: int("warmWindowMs", 0, 30 * 86_400_000).default(3_600_000),
+  warmCount: int("warmCount", 0, 100_000_000).default(100_000),
   replayMaxBatches: int("replayMaxBatches", 1, 10_000_000).default(10_000),
   replayCatchUpMs: int("replayCatchUpMs", 0, 60_000).default(5_000),
   commandTimeoutMs: int("commandTimeoutMs", 10, 60_000).default(2_000),

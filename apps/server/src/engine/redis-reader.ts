@@ -6,6 +6,9 @@ import { compareStreamIds, STREAM_START_ID } from "./redis-ids";
 import type { ResolvedRedisEngineOptions } from "./redis-options";
 import type { Batch } from "./types";
 
+/** Entries per XREVRANGE round trip of the warm-up. */
+const WARM_PAGE_SIZE = 1_000;
+
 /** Why the reader's view of the stream broke: listeners should tell live subscribers to refetch. */
 export type StreamGapReason = Extract<ResetEvent["reason"], "engine-restarted" | "lagged">;
 
@@ -112,17 +115,31 @@ export function createStreamReader(conn: Redis, options: ResolvedRedisEngineOpti
     emitGap(reason);
   }
 
+  /**
+   * Delivers the newest entries of the last warmWindowMs (at most warmCount), oldest first, read
+   * newest-first in pages so no single reply is huge. Stream ids start with Redis' clock in ms, so
+   * the window is an id range.
+   */
   async function warm() {
-    // An empty stream warms to 0-0, not `$`: an entry added between this read and the first XREAD is still read.
-    const count = Math.max(1, options.warmCount);
-    const newest = (await conn.xrevrange(key, "+", "-", "COUNT", count)).reverse();
-    cursor = STREAM_START_ID;
-    expectedPrev = "";
-    if (options.warmCount === 0) {
-      const last = newest[newest.length - 1];
+    const since = `${Math.max(0, Date.now() - options.warmWindowMs)}-0`;
+    const newestFirst: [string, string[]][] = [];
+    let end = "+";
+    for (let round = 0; newestFirst.length < options.warmCount && round < options.warmCount; round++) {
+      const want = Math.min(WARM_PAGE_SIZE, options.warmCount - newestFirst.length);
+      const page = await conn.xrevrange(key, end, since, "COUNT", want);
+      newestFirst.push(...page);
+      if (page.length < want) break;
+      end = `(${page[page.length - 1]![0]}`;
+    }
+    if (newestFirst.length === 0) {
+      // Nothing to warm: follow from the newest entry (older than the window), or from 0-0 when the
+      // stream is empty, never `$`, so an entry added between this read and the first XREAD is still read.
+      const [last] = await conn.xrevrange(key, "+", "-", "COUNT", 1);
+      cursor = STREAM_START_ID;
+      expectedPrev = "";
       if (last) cursor = delivered = expectedPrev = last[0];
     } else {
-      for (const [id, fields] of newest) deliver(decodeEntry(id, fields));
+      for (let i = newestFirst.length - 1; i >= 0; i--) deliver(decodeEntry(newestFirst[i]![0], newestFirst[i]![1]));
     }
     settleWaiters();
   }
