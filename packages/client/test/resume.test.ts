@@ -129,4 +129,33 @@ describe.each(["ws", "sse", "poll"] as const)("resume and dedupe over %s", (tran
     await vi.waitFor(() => expect(rec.values(SERIES).at(-1)).toBe(counter.acked()), { timeout: 10_000 });
     expect(rec.check(SERIES).problems).toEqual([]);
   });
+
+  it("keeps the subscription through a graceful server shutdown and restart on the same port", async () => {
+    let server = await startTestServer();
+    const port = server.port;
+    cleanups.push(() => server.close());
+    const client = createLivedashClient({ url: server.url, transport, ladder: FAST });
+    cleanups.push(() => client.close());
+    const rec = new Recorder();
+    let completed = false;
+    let failed: unknown = null;
+    const sub = client.trpc.metrics.live.subscribe(
+      { series: [SERIES] },
+      { onData: rec.onData, onComplete: () => (completed = true), onError: (e) => (failed = e) },
+    );
+    cleanups.push(() => sub.unsubscribe());
+    await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
+    await server.close();
+    server = await startTestServer({ PORT: String(port) });
+    await vi.waitFor(() => expect(client.connection.get()).toMatchObject({ status: "live", reconnects: 1 }), { timeout: 15_000 });
+    const res = await fetch(`${server.url}/api/ingest`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ points: [{ series: SERIES, value: 7 }] }),
+    });
+    expect(res.status).toBe(200);
+    await vi.waitFor(() => expect(rec.values(SERIES)).toEqual([7]), { timeout: 10_000 });
+    expect(completed).toBe(false);
+    expect(failed).toBe(null);
+  });
 });
