@@ -69,7 +69,13 @@ async function cleanup() {
 }
 process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
 
-const ctx = { subs, producer, args, log };
+/** Extra load processes a scenario asks for are tracked like the rest, so cleanup stops them too. */
+const spawnProducer = () => {
+  const extra = spawnWorker(path.join(here, "producer.mjs"), { name: `producer-${workers.length}` });
+  workers.push(extra);
+  return extra;
+};
+const ctx = { subs, producer, spawnProducer, args, log };
 try {
   if (!args.skip.includes("fanout")) {
     log(`fan-out ${args.transports.join(", ")} (${args.subscribers} subscribers each, interleaved)`);

@@ -16,11 +16,18 @@ const SUBSCRIPTION_ID = 1;
 
 /** @typedef {{ index: number, kind: string, group: string, ws?: WebSocket, req?: http.ClientRequest, open: boolean,
  *   received: boolean, events: number, closeCode: number | null, closedAtMs: number | null, lastId: string | null,
- *   trackIds: boolean, resets: number, pausedAtMs: number | null, eventsAfterResume: number, close: () => void }} Conn */
+ *   trackIds: boolean, resets: number, pausedAtMs: number | null, eventsAfterResume: number, close: () => void,
+ *   recordLatency: (ms: number) => void }} Conn */
 
 /** @type {Conn[]} */
 const conns = [];
-const histogram = createHistogram();
+/** One latency histogram per connection group, so scenarios can compare groups sharing a process. */
+const histograms = new Map();
+const histogramOf = (/** @type {string} */ group) => {
+  let histogram = histograms.get(group);
+  if (!histogram) histograms.set(group, (histogram = createHistogram()));
+  return histogram;
+};
 const totals = { events: 0, points: 0, bytes: 0 };
 /** @type {Record<string, number>} */
 const closes = {};
@@ -28,13 +35,12 @@ let frameCounter = 0;
 let sampleEvery = 1;
 let resetAt = { cpu: process.cpuUsage(), ms: performance.now() };
 
-const recordLatency = (/** @type {number} */ ms) => histogram.record(ms);
 
 /** @param {Conn} conn @param {Buffer} buf @param {number} start @param {number} end */
 function onFrame(conn, buf, start, end) {
   totals.bytes += end - start;
   const sample = frameCounter++ % sampleEvery === 0;
-  const { events, points } = accountFrame(buf, start, end, sample, recordLatency, Date.now());
+  const { events, points } = accountFrame(buf, start, end, sample, conn.recordLatency, Date.now());
   if (events === 0) return;
   totals.events += events;
   totals.points += points;
@@ -53,6 +59,11 @@ function trackId(/** @type {Conn} */ conn, /** @type {string} */ text, /** @type
   return findPoints(msg);
 }
 
+function latencyRecorder(/** @type {string | undefined} */ group) {
+  const histogram = histogramOf(group ?? "default");
+  return (/** @type {number} */ ms) => histogram.record(ms);
+}
+
 function wsUrlOf(/** @type {string} */ base, /** @type {boolean} */ withParams) {
   const url = new URL("/trpc", base);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
@@ -66,7 +77,8 @@ function openWs(/** @type {any} */ opts, /** @type {number} */ index) {
     const ws = new WebSocket(wsUrlOf(opts.url, Boolean(opts.token)), { perMessageDeflate: false, handshakeTimeout: opts.connectTimeoutMs });
     /** @type {Conn} */
     const conn = { index, kind: "ws", group: opts.group ?? "default", ws, open: false, received: false, events: 0, closeCode: null, closedAtMs: null, lastId: null,
-      trackIds: Boolean(opts.trackIds), resets: 0, pausedAtMs: null, eventsAfterResume: 0, close: () => ws.terminate() };
+      trackIds: Boolean(opts.trackIds), resets: 0, pausedAtMs: null, eventsAfterResume: 0, close: () => ws.terminate(),
+      recordLatency: latencyRecorder(opts.group) };
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error("no subscription start within connectTimeoutMs"));
@@ -118,7 +130,8 @@ function openSse(/** @type {any} */ opts, /** @type {number} */ index, /** @type
     const req = http.get(url, { agent: false, headers });
     /** @type {Conn} */
     const conn = { index, kind, group: opts.group ?? "default", req, open: false, received: false, events: 0, closeCode: null, closedAtMs: null, lastId: null,
-      trackIds: Boolean(opts.trackIds), resets: 0, pausedAtMs: null, eventsAfterResume: 0, close: () => req.destroy() };
+      trackIds: Boolean(opts.trackIds), resets: 0, pausedAtMs: null, eventsAfterResume: 0, close: () => req.destroy(),
+      recordLatency: latencyRecorder(opts.group) };
     const timer = setTimeout(() => {
       req.destroy();
       reject(new Error("no SSE response within connectTimeoutMs"));
@@ -173,7 +186,7 @@ async function openMany(/** @type {any} */ opts) {
 }
 
 function reset() {
-  histogram.reset();
+  for (const histogram of histograms.values()) histogram.reset();
   totals.events = 0;
   totals.points = 0;
   totals.bytes = 0;
@@ -181,7 +194,9 @@ function reset() {
   resetAt = { cpu: process.cpuUsage(), ms: performance.now() };
 }
 
-function report() {
+/** @param {{ group?: string }} [opts] latency of one group, or of every group merged */
+function report(opts = {}) {
+  const sparse = opts.group ? histogramOf(opts.group).toSparse() : mergeSparseLists([...histograms.values()].map((h) => h.toSparse()));
   const cpu = process.cpuUsage(resetAt.cpu);
   let open = 0;
   let receiving = 0;
@@ -199,8 +214,13 @@ function report() {
       group.receiving += 1;
     }
   }
-  return { ...totals, histogram: histogram.toSparse(), cpuMs: (cpu.user + cpu.system) / 1000,
+  return { ...totals, histogram: sparse, cpuMs: (cpu.user + cpu.system) / 1000,
     elapsedMs: performance.now() - resetAt.ms, open, receiving, total: conns.length, byGroup, closes: { ...closes } };
+}
+
+/** Concatenated sparse lists are still a valid input for mergeSparse (it sums equal buckets). */
+function mergeSparseLists(/** @type {Array<Array<[number, number]>>} */ lists) {
+  return lists.flat();
 }
 
 function slowInfo(/** @type {Conn | undefined} */ conn) {

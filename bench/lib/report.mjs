@@ -86,12 +86,15 @@ export function renderMarkdown(/** @type {any} */ results) {
 
   const slow = results.slowConsumer;
   if (slow) {
-    out.push(`\n## Slow consumer (one WS client stops reading)`);
+    out.push(`\n## Slow consumer (one WS client stops reading; a control server gets the same load without one)`);
     if (slow.error) out.push(`error: ${slow.error}`);
-    else out.push(table(["paused s", "hot load", "server RSS growth MB", "others p99 before -> during ms", "ratio", "slow closed with", "resume"],
+    else out.push(table(["paused s", "hot load per server", "RSS growth MB: with slow / control", "attributable MB", "others p99 ms: with slow / control", "ratio",
+      "server closed it after s", "client saw close code", "resume"],
       [[fmt(slow.pauseS), `${slow.hot.others} others, ${slow.hot.achievedBatchesPerS} x ${slow.hot.pointsPerBatch} points/s`,
-        `${fmt(slow.rssGrowthMb, 1)} ${slow.rssGrowthMb !== null && slow.rssGrowthMb < 50 ? "ok" : "MISS (< 50)"}`,
-        `${fmt(slow.othersBefore.p99Ms)} -> ${fmt(slow.othersDuring.p99Ms)}`, verdict(slow.othersP99Ratio, 2, false),
+        `${fmt(slow.rssGrowthMb.paused, 1)} / ${fmt(slow.rssGrowthMb.control, 1)}`,
+        `${fmt(slow.rssGrowthAttributableMb, 1)} ${slow.rssGrowthAttributableMb !== null && slow.rssGrowthAttributableMb < 50 ? "ok" : "MISS (< 50)"}`,
+        `${fmt(slow.othersDuring.paused.p99Ms)} / ${fmt(slow.othersDuring.control.p99Ms)}`, verdict(slow.othersP99Ratio, 2, false),
+        fmt(slow.serverClosedAfterS),
         slow.slow.closeCode === null ? "not closed" : `${slow.slow.closeCode}${slow.slow.closeCode === 4008 ? " ok" : " MISS (4008)"}`,
         slow.resumed ? `from ${slow.resumed.fromId}: ${slow.resumed.receivedAfterReconnect} events, ${slow.resumed.resetsAfterReconnect} resets` : "-"]]));
   }

@@ -3,54 +3,72 @@ import { closeSubscribers, delay, openSubscribers, round } from "../lib/measure.
 import { readRssBytes } from "../lib/proc-stats.mjs";
 
 /**
- * A hot stream in bytes, cheap in frames: 50 batches/s x 400 points is ~1.3 MB/s per subscriber, so
- * a consumer that stops reading for 60 s would pin ~80 MB in the server if nothing bounded it (past
- * the 50 MB bar and the few MB the kernel's socket buffers absorb), while the healthy ones stay well
- * inside what a 2-core box delivers. 400 distinct series, so coalescing to latest-per-series bounds
- * the slow one's backlog to 400 points.
+ * A hot stream in bytes, cheap in frames: 10 batches/s x 2000 points is ~1.3 MB/s per subscriber,
+ * so a consumer that stops reading for 60 s would pin ~80 MB in the server if nothing bounded it
+ * (past the 50 MB bar and the few MB the kernel's socket buffers absorb), while the healthy ones stay
+ * well inside what a 2-core box delivers. 2000 distinct series, so coalescing to latest-per-series
+ * bounds the slow one's backlog to 2000 points.
  */
-const HOT = { ratePerS: 50, pointsPerBatch: 400 };
-/** Healthy subscribers sharing the server with the slow one. */
-const OTHERS = 20;
+const HOT = { ratePerS: 10, pointsPerBatch: 2000 };
+/** Healthy subscribers on each server. */
+const OTHERS = 5;
+/** Parse one frame in this many for latency: a 130 KB JSON.parse per frame would load the clients more than the server. */
+const SAMPLE_EVERY = 4;
 
 /**
- * One WS subscriber stops reading while the stream runs hot: server RSS growth, the others' p99
- * (before vs during), and what happened to the slow one (closed with 4008? resumed by id?).
- * @param {{ subs: any[], producer: any, args: any, log: (line: string) => void }} ctx
+ * One WS subscriber stops reading while the stream runs hot. A control server gets the same load
+ * and the same healthy subscribers at the same time but no slow one: the server keeps a replay window
+ * and ring buffers, so RSS grows under hot ingest anyway, and the background load on a shared box
+ * moves latency; only the difference between the two servers is the slow consumer's doing.
+ * @param {{ subs: any[], producer: any, spawnProducer: () => any, args: any, log: (line: string) => void }} ctx
  * @param {() => Promise<any>} start
  */
 export async function runSlowConsumer(ctx, start) {
   const { subs, producer, args, log } = ctx;
-  const server = await start();
   const baselineMs = args.quick ? 1000 : 5000;
   /** How long to wait, after the slow one resumes reading, for it to be closed or catch up. */
   const afterResumeMs = args.quick ? 2000 : 10_000;
+  const servers = [];
+  const controlProducer = ctx.spawnProducer();
   try {
+    const paused = await start();
+    servers.push(paused);
+    const control = await start();
+    servers.push(control);
     const slowSub = subs[0];
-    const wsOpts = { url: server.url, transport: "ws", count: 1, concurrency: 1, series: ["bench.*"], connectTimeoutMs: 15_000 };
+    const wsOpts = { url: paused.url, transport: "ws", count: 1, concurrency: 1, series: ["bench.*"], connectTimeoutMs: 15_000, group: "slow" };
     const slowOpen = await slowSub.call("open", { ...wsOpts, trackIds: true });
     if (slowOpen.opened !== 1) throw new Error(`slow consumer did not open: ${slowOpen.errors.join("; ")}`);
     const slowIndex = 0;
-    const others = await openSubscribers(subs, { url: server.url, transport: "ws", count: OTHERS });
-    await Promise.all(subs.map((sub) => sub.call("setSampleEvery", { every: Math.ceil((OTHERS * HOT.ratePerS) / subs.length / 2000) })));
-    await producer.call("start", { url: server.url, ratePerS: HOT.ratePerS, pointsPerBatch: HOT.pointsPerBatch,
-      maxDurationMs: args.warmupMs + baselineMs + args.slowPauseMs + afterResumeMs + 10_000 });
+    await openSubscribers(subs, { url: paused.url, transport: "ws", count: OTHERS, group: "paused" });
+    await openSubscribers(subs, { url: control.url, transport: "ws", count: OTHERS, group: "control" });
+    await Promise.all(subs.map((sub) => sub.call("setSampleEvery", { every: SAMPLE_EVERY })));
+    const maxDurationMs = args.warmupMs + baselineMs + args.slowPauseMs + afterResumeMs + 10_000;
+    await Promise.all([producer, controlProducer].map((p, i) =>
+      p.call("start", { url: [paused, control][i].url, ratePerS: HOT.ratePerS, pointsPerBatch: HOT.pointsPerBatch, maxDurationMs })));
     await delay(args.warmupMs);
 
     await Promise.all(subs.map((sub) => sub.call("reset")));
     await delay(baselineMs);
-    const before = await othersLatency(subs);
-    const rssBaseBytes = server.pid ? readRssBytes(server.pid) : null;
+    const before = { paused: await latencyOf(subs, "paused"), control: await latencyOf(subs, "control") };
+    const rssBase = { paused: rssMb(paused), control: rssMb(control) };
 
+    const closedBefore = await slowClosedTotal(paused.url);
     await slowSub.call("pause", { index: slowIndex });
+    const pausedAt = Date.now();
     await Promise.all(subs.map((sub) => sub.call("reset")));
-    let rssPeakBytes = rssBaseBytes;
+    const rssPeak = { ...rssBase };
+    /** When the server's slow-closed counter moved: the client cannot tell while it is not reading. */
+    let serverClosedAfterS = null;
     for (let waited = 0; waited < args.slowPauseMs; waited += 1000) {
       await delay(Math.min(1000, args.slowPauseMs - waited));
-      if (server.pid) rssPeakBytes = Math.max(/** @type {number} */ (rssPeakBytes), readRssBytes(server.pid));
+      rssPeak.paused = maxOrNull(rssPeak.paused, rssMb(paused));
+      rssPeak.control = maxOrNull(rssPeak.control, rssMb(control));
+      if (serverClosedAfterS === null && closedBefore !== null && ((await slowClosedTotal(paused.url)) ?? 0) > closedBefore) {
+        serverClosedAfterS = round((Date.now() - pausedAt) / 1000, 0);
+      }
     }
-    const during = await othersLatency(subs);
-    const rssAtResumeBytes = server.pid ? readRssBytes(server.pid) : null;
+    const during = { paused: await latencyOf(subs, "paused"), control: await latencyOf(subs, "control") };
 
     await slowSub.call("resume", { index: slowIndex });
     let slow = await slowSub.call("slowInfo", { index: slowIndex });
@@ -71,39 +89,51 @@ export async function runSlowConsumer(ctx, start) {
       resumed = { fromId: reconnect.lastEventId, receivedAfterReconnect: info.events, resetsAfterReconnect: info.resets, open: info.open };
     }
     const produced = await producer.call("stop");
-    const growthMb = rssBaseBytes === null || rssPeakBytes === null ? null : round((rssPeakBytes - rssBaseBytes) / 1048576, 1);
-    log(`  slow consumer: paused ${args.slowPauseMs / 1000} s, server RSS +${growthMb} MB, others p99 ${before.p99Ms} -> ${during.p99Ms} ms, ` +
-      `slow closed with ${afterResume.closeCode ?? "(still open)"}` + (resumed ? `, resumed from ${resumed.fromId}: ${resumed.receivedAfterReconnect} events` : ""));
+    await controlProducer.call("stop");
+    const growth = { paused: diff(rssPeak.paused, rssBase.paused), control: diff(rssPeak.control, rssBase.control) };
+    const attributableMb = growth.paused === null || growth.control === null ? null : round(growth.paused - growth.control, 1);
+    const othersP99Ratio = during.paused.p99Ms !== null && during.control.p99Ms ? round(during.paused.p99Ms / during.control.p99Ms, 2) : null;
+    log(`  slow consumer: paused ${args.slowPauseMs / 1000} s; RSS +${growth.paused} MB vs control +${growth.control} MB; ` +
+      `others p99 ${during.paused.p99Ms} ms vs control ${during.control.p99Ms} ms; server closed it after ${serverClosedAfterS ?? "-"} s, ` +
+      `client saw close code ${afterResume.closeCode ?? "(still open)"}` + (resumed ? `; resumed from ${resumed.fromId}: ${resumed.receivedAfterReconnect} events` : ""));
     await closeSubscribers(subs);
     return {
-      hot: { ...HOT, achievedBatchesPerS: round(produced.achievedRatePerS, 1), ingestFailed: produced.failed, others: others.opened },
+      hot: { ...HOT, achievedBatchesPerS: round(produced.achievedRatePerS, 1), ingestFailed: produced.failed, others: OTHERS },
       pauseS: args.slowPauseMs / 1000,
-      rssBaseMb: rssBaseBytes === null ? null : round(rssBaseBytes / 1048576, 1),
-      rssPeakMb: rssPeakBytes === null ? null : round(rssPeakBytes / 1048576, 1),
-      rssAtResumeMb: rssAtResumeBytes === null ? null : round(rssAtResumeBytes / 1048576, 1),
-      rssGrowthMb: growthMb,
-      othersBefore: before,
-      othersDuring: during,
-      othersP99Ratio: before.p99Ms && during.p99Ms !== null ? round(during.p99Ms / before.p99Ms, 2) : null,
-      slow: afterResume,
-      resumed,
+      rssBaseMb: rssBase, rssPeakMb: rssPeak, rssGrowthMb: growth, rssGrowthAttributableMb: attributableMb,
+      othersBefore: before, othersDuring: during, othersP99Ratio,
+      slow: afterResume, serverClosedAfterS, resumed,
     };
   } catch (error) {
-    await producer.call("stop").catch(() => {});
+    await Promise.all([producer, controlProducer].map((p) => p.call("stop").catch(() => {})));
     await closeSubscribers(subs).catch(() => {});
     const detail = error instanceof Error ? error.message : String(error);
-    log(`  slow consumer: FAILED ${detail}\n${server.log().slice(-2000)}`);
+    log(`  slow consumer: FAILED ${detail}\n${servers.map((s) => s.log().slice(-2000)).join("\n")}`);
     return { error: detail };
   } finally {
-    await server.stop();
+    await controlProducer.stop();
+    for (const server of servers) await server.stop();
   }
 }
 
-/** Latency of everyone but the slow one: while paused it receives nothing, so it adds no samples. */
-async function othersLatency(subs) {
-  const reports = await Promise.all(subs.map((sub) => sub.call("report")));
+const rssMb = (/** @type {{ pid: number | null }} */ server) => (server.pid ? round(readRssBytes(server.pid) / 1048576, 1) : null);
+const maxOrNull = (/** @type {number | null} */ a, /** @type {number | null} */ b) => (a === null || b === null ? null : Math.max(a, b));
+const diff = (/** @type {number | null} */ a, /** @type {number | null} */ b) => (a === null || b === null ? null : round(a - b, 1));
+
+/** The server's own count of slow consumers it closed (GET /metrics), or null if it has none. */
+async function slowClosedTotal(/** @type {string} */ url) {
+  try {
+    const text = await (await fetch(new URL("/metrics", url))).text();
+    const match = /^livedash_slow_consumers_closed_total(?:\{[^}]*\})? (\d+)/m.exec(text);
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Latency of one group of healthy subscribers since the last reset. */
+async function latencyOf(subs, group) {
+  const reports = await Promise.all(subs.map((sub) => sub.call("report", { group })));
   const hist = mergeSparse(reports.map((r) => r.histogram));
-  const elapsedS = (reports[0]?.elapsedMs ?? 1) / 1000;
-  return { p50Ms: hist.quantile(0.5), p99Ms: hist.quantile(0.99), samples: hist.total,
-    pointsPerS: Math.round(reports.reduce((sum, r) => sum + r.points, 0) / elapsedS), open: reports.reduce((sum, r) => sum + r.open, 0) };
+  return { p50Ms: hist.quantile(0.5), p99Ms: hist.quantile(0.99), samples: hist.total };
 }
