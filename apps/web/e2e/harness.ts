@@ -154,22 +154,35 @@ export async function ingest(serverUrl: string, points: { series: string; value:
 }
 
 /**
- * A deterministic source: one point of `series` every `intervalMs` with an increasing value.
- * The owner stops it; failures while the server is down are counted, not thrown.
+ * A deterministic source: one point of `series` about every `intervalMs`, value counting up, each
+ * request awaited before the next so the server accepts them in ts order. The owner stops it;
+ * failures while the server is down are counted, not thrown.
  */
 export function startPusher(getServerUrl: () => string, series: string, intervalMs = 200) {
   let n = 0;
   let failures = 0;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const sent: number[] = [];
-  const timer = setInterval(() => {
+  const tick = async () => {
     const ts = Date.now();
-    const value = n++;
-    ingest(getServerUrl(), [{ series, value, ts }]).then(
-      () => sent.push(ts),
-      () => failures++,
-    );
-  }, intervalMs);
-  return { sent, failures: () => failures, stop: () => clearInterval(timer) };
+    try {
+      await ingest(getServerUrl(), [{ series, value: n++, ts }]);
+      sent.push(ts);
+    } catch {
+      failures++;
+    }
+    if (!stopped) timer = setTimeout(() => void tick(), Math.max(0, intervalMs - (Date.now() - ts)));
+  };
+  void tick();
+  return {
+    sent,
+    failures: () => failures,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** Reads the page's buffers through the read-only debug handle the dashboard exposes. */
