@@ -92,7 +92,7 @@ export function renderMarkdown(/** @type {any} */ results) {
       "server closed it after s", "client saw close code", "resume"],
       [[fmt(slow.pauseS), `${slow.hot.others} others, ${slow.hot.achievedBatchesPerS} x ${slow.hot.pointsPerBatch} points/s`,
         `${fmt(slow.rssGrowthMb.paused, 1)} / ${fmt(slow.rssGrowthMb.control, 1)}`,
-        `${fmt(slow.rssGrowthAttributableMb, 1)} ${slow.rssGrowthAttributableMb !== null && slow.rssGrowthAttributableMb < 50 ? "ok" : "MISS (< 50)"}`,
+        slow.rssGrowthAttributableMb === null ? "n/a" : `${fmt(slow.rssGrowthAttributableMb, 1)} ${slow.rssGrowthAttributableMb < 50 ? "ok" : "MISS (< 50)"}`,
         `${fmt(slow.othersDuring.paused.p99Ms)} / ${fmt(slow.othersDuring.control.p99Ms)}`, verdict(slow.othersP99Ratio, 2, false),
         fmt(slow.serverClosedAfterS),
         slow.slow.closeCode === null ? "not closed" : `${slow.slow.closeCode}${slow.slow.closeCode === 4008 ? " ok" : " MISS (4008)"}`,

@@ -33,25 +33,27 @@ export async function runSlowConsumer(ctx, start) {
   try {
     const paused = await start();
     servers.push(paused);
-    const control = await start();
-    servers.push(control);
+    // An external server (--url) is the only one there is: no control then, the figures are absolute.
+    const control = args.url ? null : await start();
+    if (control) servers.push(control);
     const slowSub = subs[0];
     const wsOpts = { url: paused.url, transport: "ws", count: 1, concurrency: 1, series: ["bench.*"], connectTimeoutMs: 15_000, group: "slow" };
     const slowOpen = await slowSub.call("open", { ...wsOpts, trackIds: true });
     if (slowOpen.opened !== 1) throw new Error(`slow consumer did not open: ${slowOpen.errors.join("; ")}`);
     const slowIndex = 0;
     await openSubscribers(subs, { url: paused.url, transport: "ws", count: OTHERS, group: "paused" });
-    await openSubscribers(subs, { url: control.url, transport: "ws", count: OTHERS, group: "control" });
+    if (control) await openSubscribers(subs, { url: control.url, transport: "ws", count: OTHERS, group: "control" });
     await Promise.all(subs.map((sub) => sub.call("setSampleEvery", { every: SAMPLE_EVERY })));
     const maxDurationMs = args.warmupMs + baselineMs + args.slowPauseMs + afterResumeMs + 10_000;
-    await Promise.all([producer, controlProducer].map((p, i) =>
-      p.call("start", { url: [paused, control][i].url, ratePerS: HOT.ratePerS, pointsPerBatch: HOT.pointsPerBatch, maxDurationMs })));
+    const hotStart = { ratePerS: HOT.ratePerS, pointsPerBatch: HOT.pointsPerBatch, maxDurationMs };
+    await producer.call("start", { url: paused.url, ...hotStart });
+    if (control) await controlProducer.call("start", { url: control.url, ...hotStart });
     await delay(args.warmupMs);
 
     await Promise.all(subs.map((sub) => sub.call("reset")));
     await delay(baselineMs);
     const before = { paused: await latencyOf(subs, "paused"), control: await latencyOf(subs, "control") };
-    const rssBase = { paused: rssMb(paused), control: rssMb(control) };
+    const rssBase = { paused: rssMb(paused), control: control ? rssMb(control) : null };
 
     const closedBefore = await slowClosedTotal(paused.url);
     await slowSub.call("pause", { index: slowIndex });
@@ -63,7 +65,7 @@ export async function runSlowConsumer(ctx, start) {
     for (let waited = 0; waited < args.slowPauseMs; waited += 1000) {
       await delay(Math.min(1000, args.slowPauseMs - waited));
       rssPeak.paused = maxOrNull(rssPeak.paused, rssMb(paused));
-      rssPeak.control = maxOrNull(rssPeak.control, rssMb(control));
+      if (control) rssPeak.control = maxOrNull(rssPeak.control, rssMb(control));
       if (serverClosedAfterS === null && closedBefore !== null && ((await slowClosedTotal(paused.url)) ?? 0) > closedBefore) {
         serverClosedAfterS = round((Date.now() - pausedAt) / 1000, 0);
       }
@@ -89,10 +91,12 @@ export async function runSlowConsumer(ctx, start) {
       resumed = { fromId: reconnect.lastEventId, receivedAfterReconnect: info.events, resetsAfterReconnect: info.resets, open: info.open };
     }
     const produced = await producer.call("stop");
-    await controlProducer.call("stop");
+    if (control) await controlProducer.call("stop");
     const growth = { paused: diff(rssPeak.paused, rssBase.paused), control: diff(rssPeak.control, rssBase.control) };
     const attributableMb = growth.paused === null || growth.control === null ? null : round(growth.paused - growth.control, 1);
-    const othersP99Ratio = during.paused.p99Ms !== null && during.control.p99Ms ? round(during.paused.p99Ms / during.control.p99Ms, 2) : null;
+    // Against the control server at the same time; without one (external server), against before the pause.
+    const reference = control ? during.control.p99Ms : before.paused.p99Ms;
+    const othersP99Ratio = during.paused.p99Ms !== null && reference ? round(during.paused.p99Ms / reference, 2) : null;
     log(`  slow consumer: paused ${args.slowPauseMs / 1000} s; RSS +${growth.paused} MB vs control +${growth.control} MB; ` +
       `others p99 ${during.paused.p99Ms} ms vs control ${during.control.p99Ms} ms; server closed it after ${serverClosedAfterS ?? "-"} s, ` +
       `client saw close code ${afterResume.closeCode ?? "(still open)"}` + (resumed ? `; resumed from ${resumed.fromId}: ${resumed.receivedAfterReconnect} events` : ""));
