@@ -63,6 +63,19 @@ describe("redis engine: publish, ids, order, replay", () => {
     expect(all.ok && all.batches.map((b) => b.id)).toEqual(ids);
   });
 
+  it("serves concurrent replays of the same id with one read (a failover herd)", async () => {
+    const e = await engine();
+    const first = await e.publish(points(0));
+    const ids = [await e.publish(points(1)), await e.publish(points(2))];
+    const answers = await Promise.all(Array.from({ length: 50 }, () => e.replayAfter(first)));
+    expect(answers[0]!.ok && answers[0]!.batches.map((b) => b.id)).toEqual(ids);
+    for (const answer of answers) expect(answer).toBe(answers[0]);
+    // Settled replays are not cached: a later one reads again and sees newer batches.
+    const later = await e.publish(points(3));
+    const again = await e.replayAfter(first);
+    expect(again.ok && again.batches.map((b) => b.id)).toEqual([...ids, later]);
+  });
+
   it("answers reset reasons: unparseable, unknown (future or never issued), too-old (trimmed or beyond the replay cap)", async () => {
     const e = await engine({ maxLen: 100, replayMaxBatches: 50 });
     const ids: string[] = [];

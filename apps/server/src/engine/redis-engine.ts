@@ -64,6 +64,7 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
   const key = options.streamKey;
   const counters = { published: 0, publishErrors: 0 };
   const lastErrors = { cmd: null as string | null };
+  const inflightReplays = new Map<string, Promise<ReplayResult>>();
   let closed = false;
 
   // Fail fast instead of queueing: a publish while Redis is away must become a 503 now, not a late
@@ -170,15 +171,20 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
     },
     onBatch: (listener) => reader.onBatch(listener),
     onGap: (listener) => reader.onGap(listener),
-    async replayAfter(id: string): Promise<ReplayResult> {
-      if (!isStreamId(id)) return { ok: false, reason: MEMORY_ID_RE.test(id) ? "foreign-epoch" : "unparseable-id" };
-      if (closed || cmd.status !== "ready") return { ok: false, reason: "lagged" };
-      try {
-        return await replay(id);
-      } catch {
-        // Redis went away mid-replay: we cannot prove there is no gap, so the client refetches instead.
-        return { ok: false, reason: "lagged" };
+    replayAfter(id: string): Promise<ReplayResult> {
+      if (!isStreamId(id)) return Promise.resolve({ ok: false, reason: MEMORY_ID_RE.test(id) ? "foreign-epoch" : "unparseable-id" });
+      if (closed || cmd.status !== "ready") return Promise.resolve({ ok: false, reason: "lagged" });
+      // When an instance dies, its clients reconnect elsewhere at once, mostly with the same last id:
+      // one Redis read serves them all (the hub only reads the batches, never mutates them).
+      let pending = inflightReplays.get(id);
+      if (!pending) {
+        pending = replay(id)
+          // Redis went away mid-replay: we cannot prove there is no gap, so the client refetches instead.
+          .catch((): ReplayResult => ({ ok: false, reason: "lagged" }))
+          .finally(() => inflightReplays.delete(id));
+        inflightReplays.set(id, pending);
       }
+      return pending;
     },
     latestId: () => reader.latestId(),
     startId: () => STREAM_START_ID,

@@ -132,9 +132,12 @@ export function createStreamReader(conn: Redis, options: ResolvedRedisEngineOpti
       end = `(${page[page.length - 1]![0]}`;
     }
     if (newestFirst.length === 0) {
-      // Nothing to warm: follow from the newest entry (older than the window), or from 0-0 when the
-      // stream is empty, never `$`, so an entry added between this read and the first XREAD is still read.
-      const [last] = await conn.xrevrange(key, "+", "-", "COUNT", 1);
+      // Nothing to warm: follow from the newest entry before the window (0-0 when there is none),
+      // never `$`. Reading "before the window" rather than "newest" matters: an entry appended since
+      // the read above is inside the window and must still reach listeners through the first XREAD.
+      // (With warmCount 0 the caller wants nothing old: start after the newest entry.)
+      const before = options.warmCount === 0 ? "+" : since === STREAM_START_ID ? null : `(${since}`;
+      const [last] = before === null ? [] : await conn.xrevrange(key, before, "-", "COUNT", 1);
       cursor = STREAM_START_ID;
       expectedPrev = "";
       if (last) cursor = delivered = expectedPrev = last[0];
