@@ -158,4 +158,31 @@ describe.each(["ws", "sse", "poll"] as const)("resume and dedupe over %s", (tran
     expect(completed).toBe(false);
     expect(failed).toBe(null);
   });
+
+  it("notices a connection that went silent without closing (half-open) and resumes with nothing missing", async () => {
+    // SSE: the server pings every 100 ms and announces reconnectAfterInactivityMs = 300 in `connected`.
+    const server = await startTestServer({}, { sse: { heartbeatMs: 100 } });
+    cleanups.push(() => server.close());
+    const proxy = await startProxy(server.url, "pass");
+    cleanups.push(() => proxy.close());
+    const ladder = { ...FAST, pingIntervalMs: 200, pongTimeoutMs: 300, pollWaitMs: 500, pollGraceMs: 300 };
+    const client = createLivedashClient({ url: proxy.url, transport, ladder });
+    cleanups.push(() => client.close());
+    const rec = new Recorder();
+    const sub = client.trpc.metrics.live.subscribe({ series: [SERIES] }, { onData: rec.onData });
+    cleanups.push(() => sub.unsubscribe());
+    await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
+    const counter = startCounter(() => server.url, SERIES, 10);
+    cleanups.push(() => counter.stop());
+    await vi.waitFor(() => expect(rec.values(SERIES).length).toBeGreaterThanOrEqual(10), { timeout: 10_000 });
+    proxy.freeze();
+    await vi.waitFor(() => expect(client.connection.get().reconnects).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
+    const seen = rec.values(SERIES).length;
+    await vi.waitFor(() => expect(rec.values(SERIES).length).toBeGreaterThanOrEqual(seen + 10), { timeout: 10_000 });
+    await counter.stop();
+    await vi.waitFor(() => expect(rec.values(SERIES).at(-1)).toBe(counter.acked()), { timeout: 10_000 });
+    expect(rec.check(SERIES).problems).toEqual([]);
+    expect(rec.resets()).toBe(0);
+  });
 });

@@ -45,14 +45,13 @@ class PollSession implements TransportSession {
       // The first request does not wait, so the session proves itself (and learns a cursor) at once.
       const waitMs = first ? 0 : pollWaitMs;
       let data: unknown;
+      // One controller per request: aborted by the loop's signal or by the request's own deadline.
+      const request = new AbortController();
+      const abortRequest = () => request.abort();
+      signal.addEventListener("abort", abortRequest);
+      const deadline = setTimeout(abortRequest, waitMs + pollGraceMs);
       try {
-        data = await trpcHttpCall(
-          this.ctx,
-          "query",
-          procedure,
-          { ...base, cursor, waitMs },
-          AbortSignal.any([signal, AbortSignal.timeout(waitMs + pollGraceMs)]),
-        );
+        data = await trpcHttpCall(this.ctx, "query", procedure, { ...base, cursor, waitMs }, request.signal);
       } catch (cause) {
         if (signal.aborted || this.#dead) return;
         if (cause instanceof TRPCClientError) {
@@ -66,6 +65,9 @@ class PollSession implements TransportSession {
           message: `long-poll failed: ${describe(cause)}`,
         });
         return;
+      } finally {
+        clearTimeout(deadline);
+        signal.removeEventListener("abort", abortRequest);
       }
       if (signal.aborted || this.#dead) return;
       if (!this.#live) {

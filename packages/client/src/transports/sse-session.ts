@@ -15,6 +15,9 @@ interface Stream {
   source: EventSourceLike | null;
   sawEvent: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** From the server's `connected` event (tRPC's reconnectAfterInactivityMs); 0 = no watchdog. */
+  inactivityMs: number;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
   closed: boolean;
 }
 
@@ -42,7 +45,7 @@ class SseSession implements TransportSession {
 
   add(sub: SessionSubscription): void {
     if (this.#dead || this.#streams.has(sub.key)) return;
-    const stream: Stream = { sub, source: null, sawEvent: false, timer: undefined, closed: false };
+    const stream: Stream = { sub, source: null, sawEvent: false, timer: undefined, inactivityMs: 0, idleTimer: undefined, closed: false };
     this.#streams.set(sub.key, stream);
     const timeoutMs = this.ctx.options.sseFirstEventTimeoutMs;
     // Started before the request so a proxy that holds the headers back is caught too.
@@ -85,7 +88,10 @@ class SseSession implements TransportSession {
         if (stream.closed || this.#dead) return;
         handler(event);
       });
-    on("connected", () => this.#sawEvent(stream));
+    on("connected", (event) => {
+      stream.inactivityMs = readInactivityMs(event.data);
+      this.#sawEvent(stream);
+    });
     on("ping", () => this.#sawEvent(stream));
     on("message", (event) => {
       this.#sawEvent(stream);
@@ -127,6 +133,7 @@ class SseSession implements TransportSession {
   }
 
   #sawEvent(stream: Stream): void {
+    this.#armWatchdog(stream);
     if (stream.sawEvent) return;
     stream.sawEvent = true;
     clearTimeout(stream.timer);
@@ -135,6 +142,19 @@ class SseSession implements TransportSession {
       this.events.onLive();
     }
     if (!stream.closed && !this.#dead) this.events.onStarted(stream.sub);
+  }
+
+  /**
+   * A stream can go silent without an error (a half-open TCP connection, a stalled proxy). The server
+   * promises an event or ping within `reconnectAfterInactivityMs`; past that, the stream is dead.
+   */
+  #armWatchdog(stream: Stream): void {
+    clearTimeout(stream.idleTimer);
+    if (stream.inactivityMs <= 0 || stream.closed || this.#dead) return;
+    const ms = stream.inactivityMs;
+    stream.idleTimer = setTimeout(() => {
+      this.#fail({ kind: "unreachable", message: `SSE stream silent for ${ms} ms` });
+    }, ms);
   }
 
   remove(sub: SessionSubscription): void {
@@ -151,6 +171,7 @@ class SseSession implements TransportSession {
   #endStream(stream: Stream): void {
     stream.closed = true;
     clearTimeout(stream.timer);
+    clearTimeout(stream.idleTimer);
     stream.source?.close();
     this.#streams.delete(stream.sub.key);
   }
@@ -159,6 +180,16 @@ class SseSession implements TransportSession {
     if (this.#dead) return;
     this.close();
     this.events.onDown(failure);
+  }
+}
+
+function readInactivityMs(data: unknown): number {
+  try {
+    const parsed: unknown = JSON.parse(String(data));
+    const ms = (parsed as { reconnectAfterInactivityMs?: unknown } | null)?.reconnectAfterInactivityMs;
+    return typeof ms === "number" && Number.isFinite(ms) && ms > 0 ? ms : 0;
+  } catch {
+    return 0;
   }
 }
 

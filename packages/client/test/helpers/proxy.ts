@@ -21,6 +21,8 @@ export interface TestProxy {
   readonly stats: { upgrades: number; refusedUpgrades: number; requests: number };
   /** Destroys every open connection through the proxy, as a flaky network or a load balancer would. */
   dropConnections(): void;
+  /** Stops moving bytes on every open connection but keeps the sockets open (a half-open path). */
+  freeze(): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,16 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
   let mode = initialMode;
   const stats = { upgrades: 0, refusedUpgrades: 0, requests: 0 };
   const sockets = new Set<Socket>();
+  /** Client connections open when freeze() ran: nothing is ever answered on them again. */
+  const frozen = new WeakSet<Socket>();
+  /** Every live pipe, so freeze() can stop them all. */
+  const pipes = new Set<{ from: NodeJS.ReadableStream; to: NodeJS.WritableStream }>();
+  const pipe = (from: NodeJS.ReadableStream, to: NodeJS.WritableStream) => {
+    const entry = { from, to };
+    pipes.add(entry);
+    from.pipe(to);
+    to.on("close", () => pipes.delete(entry));
+  };
 
   const server: Server = createServer((req, res) => {
     stats.requests++;
@@ -71,8 +83,8 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
         });
         return;
       }
-      upstream.pipe(socket);
-      socket.pipe(upstream);
+      pipe(upstream, socket);
+      pipe(socket, upstream);
     });
     sockets.add(upstream);
     const end = () => {
@@ -89,6 +101,10 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
     const upstream = httpRequest(
       { host: target.hostname, port: targetPort, method: req.method, path: req.url, headers: req.headers },
       (up) => {
+        if (frozen.has(req.socket)) {
+          up.resume(); // swallow the answer: the client waits on a silent connection
+          return;
+        }
         if (buffer) {
           const chunks: Buffer[] = [];
           up.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -104,7 +120,7 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
         }
         res.writeHead(up.statusCode ?? 502, up.headers);
         res.flushHeaders();
-        up.pipe(res);
+        pipe(up, res);
       },
     );
     upstream.on("socket", (socket) => {
@@ -129,6 +145,14 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
     stats,
     setMode: (next) => {
       mode = next;
+    },
+    freeze: () => {
+      for (const socket of sockets) frozen.add(socket);
+      for (const { from, to } of pipes) {
+        from.unpipe(to as NodeJS.WritableStream);
+        from.pause();
+      }
+      pipes.clear();
     },
     dropConnections: () => {
       for (const socket of sockets) socket.destroy();
