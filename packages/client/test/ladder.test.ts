@@ -131,4 +131,38 @@ describe("transport ladder through real proxies", () => {
     await vi.waitFor(() => expect(client.connection.get()).toMatchObject({ transport: "ws", status: "live", reconnects: 1 }), { timeout: 15_000 });
     expect(states.every((s) => s.transport === "ws")).toBe(true);
   });
+
+  it("multiplexes every subscription over one WebSocket, and unsubscribe stops only that one", async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.close());
+    const proxy = await startProxy(server.url, "pass");
+    cleanups.push(() => proxy.close());
+    const client = createLivedashClient({ url: proxy.url, ladder: FAST });
+    cleanups.push(() => client.close());
+    const a = new Recorder();
+    const b = new Recorder();
+    const subA = client.trpc.metrics.live.subscribe({ series: ["mux.a"] }, { onData: a.onData });
+    const subB = client.trpc.metrics.live.subscribe({ series: ["mux.b"] }, { onData: b.onData });
+    cleanups.push(() => subA.unsubscribe());
+    cleanups.push(() => subB.unsubscribe());
+    await vi.waitFor(() => expect(client.connection.get()).toMatchObject({ transport: "ws", status: "live" }), { timeout: 10_000 });
+    const ingest = async (series: string, value: number) => {
+      const res = await fetch(`${server.url}/api/ingest`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ points: [{ series, value }] }),
+      });
+      expect(res.status).toBe(200);
+    };
+    await ingest("mux.a", 1);
+    await ingest("mux.b", 2);
+    await vi.waitFor(() => expect([a.values("mux.a"), b.values("mux.b")]).toEqual([[1], [2]]), { timeout: 10_000 });
+    subA.unsubscribe();
+    await ingest("mux.a", 3);
+    await ingest("mux.b", 4);
+    await vi.waitFor(() => expect(b.values("mux.b")).toEqual([2, 4]), { timeout: 10_000 });
+    expect(a.values("mux.a")).toEqual([1]);
+    expect(b.values("mux.a")).toEqual([]);
+    expect(proxy.stats.upgrades).toBe(1);
+  });
 });

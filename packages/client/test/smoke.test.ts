@@ -17,7 +17,12 @@ describe.each(["ws", "sse", "poll"] as const)("pinned to %s", (transport) => {
     const client: LivedashClient = createLivedashClient({ url: server.url, transport, ladder: { pollWaitMs: 1000 } });
     cleanups.push(() => client.close());
     const rec = new Recorder();
-    const sub = client.trpc.metrics.live.subscribe({ series: ["test.*"] }, { onData: rec.onData, onError: (e) => console.error(e) });
+    const states: string[] = [];
+    let started = 0;
+    const sub = client.trpc.metrics.live.subscribe(
+      { series: ["test.*"] },
+      { onData: rec.onData, onStarted: () => started++, onConnectionStateChange: (s) => states.push(s.state) },
+    );
     cleanups.push(() => sub.unsubscribe());
     await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
     const counter = startCounter(() => server.url, "test.counter", 10);
@@ -28,5 +33,7 @@ describe.each(["ws", "sse", "poll"] as const)("pinned to %s", (transport) => {
     const { problems } = rec.check("test.counter");
     expect(problems).toEqual([]);
     expect(client.connection.get().transport).toBe(transport);
+    expect(started).toBe(1);
+    expect(states).toEqual(["connecting", "pending"]);
   });
 });

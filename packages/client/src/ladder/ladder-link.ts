@@ -16,6 +16,17 @@ export function ladderLink<TRouter extends AnyRouter>(ladder: Ladder): TRPCLink<
         if (op.type !== "subscription") {
           throw new Error(`ladderLink only carries subscriptions, got a ${op.type} for ${op.path}`);
         }
+        // tRPC's own links report connection state as "connecting" | "pending" (connected);
+        // mirror the ladder's status the same way for onConnectionStateChange.
+        let reported: "connecting" | "pending" | null = null;
+        const report = (status: string) => {
+          const state = status === "live" ? "pending" : "connecting";
+          if (state === reported) return;
+          reported = state;
+          observer.next({ result: { type: "state", state, error: null } });
+        };
+        report(ladder.state.get().status);
+        const stopState = ladder.state.subscribe((s) => report(s.status));
         const unsubscribe = ladder.subscribe(op.path, op.input, {
           onStarted: () => observer.next({ result: { type: "started" } }),
           onData: (id, data) =>
@@ -23,6 +34,9 @@ export function ladderLink<TRouter extends AnyRouter>(ladder: Ladder): TRPCLink<
           onError: (error) => observer.error(TRPCClientError.from<TRouter>(error instanceof Error ? error : new Error(String(error)))),
           onComplete: () => observer.complete(),
         });
-        return unsubscribe;
+        return () => {
+          stopState();
+          unsubscribe();
+        };
       });
 }
