@@ -41,7 +41,6 @@ export class Ladder {
   /** Consecutive failed attempts on the current rung since it was last live. */
   #failures = 0;
   readonly #proven = new Set<TransportKind>();
-  #everLive = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped when everything is torn down, so async work started before can tell it is stale. */
@@ -92,7 +91,10 @@ export class Ladder {
     this.#current?.session.remove(sub);
     this.#probe?.session.remove(sub);
     // Nothing to carry: stop every socket and timer. The rung we learned is kept for next time.
-    if (this.#subs.size === 0) this.#teardown();
+    if (this.#subs.size === 0) {
+      this.#teardown();
+      this.#failures = 0;
+    }
   }
 
   #teardown(): void {
@@ -117,11 +119,10 @@ export class Ladder {
     if (this.#closed || this.#subs.size === 0) return;
     const slot = this.#open(this.#level);
     this.#current = slot;
+    // "reconnecting" and "offline" stay until a session proves itself; "live" here means we were
+    // idle (no subscriptions) and start afresh.
     const status = this.state.get().status;
-    this.state.update({
-      transport: this.#kind(slot.level),
-      status: status === "offline" ? "offline" : this.#everLive ? "reconnecting" : "connecting",
-    });
+    this.state.update({ transport: this.#kind(slot.level), status: status === "live" ? "connecting" : status });
     for (const sub of this.#subs.values()) slot.session.add(sub);
   }
 
@@ -177,7 +178,6 @@ export class Ladder {
 
   #onLive(slot: Slot): void {
     slot.live = true;
-    this.#everLive = true;
     this.#proven.add(this.#kind(slot.level));
     if (slot === this.#probe) {
       // The probe carries every subscription already (resumed from each one's last id): swap.
