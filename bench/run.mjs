@@ -12,7 +12,9 @@ import { describeMachine } from "./lib/proc-stats.mjs";
 import { renderMarkdown } from "./lib/report.mjs";
 import { buildServer, gitCommit, startLivedash, startRawWs } from "./lib/targets.mjs";
 import { spawnWorker } from "./lib/worker-ipc.mjs";
+import { runBatchWindow } from "./scenarios/batch-window.mjs";
 import { runFanoutSweep } from "./scenarios/fanout.mjs";
+import { runIdleRss } from "./scenarios/idle-rss.mjs";
 import { runSlowConsumer } from "./scenarios/slow-consumer.mjs";
 import { runTenK } from "./scenarios/ten-k.mjs";
 
@@ -29,7 +31,7 @@ const startedAt = new Date();
 const log = (/** @type {string} */ line) => console.error(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 const machine = describeMachine();
 const results = { startedAt: startedAt.toISOString(), machine, serverCommit: gitCommit(repoRoot), args, fanout: [],
-  trpcClient: null, tenK: null, slowConsumer: null, notes: /** @type {string[]} */ ([]) };
+  trpcClient: null, batchWindow: null, tenK: null, slowConsumer: null, notes: /** @type {string[]} */ ([]) };
 
 // Node cannot raise its own RLIMIT_NOFILE; say what is possible instead of failing mid-run.
 const fdLimit = machine.openFilesLimit ?? 1024;
@@ -47,8 +49,8 @@ const serverEntry = args.url || args.fromSource || !livedashNeeded ? null : buil
 
 /** Every server we start is tracked so Ctrl-C never leaves one behind. */
 const running = new Set();
-const tracked = (/** @type {() => Promise<any>} */ start) => async () => {
-  const server = await start();
+const tracked = (/** @type {(env?: Record<string, string>) => Promise<any>} */ start) => async (/** @type {Record<string, string>} */ env = {}) => {
+  const server = await start(env);
   running.add(server);
   const stop = server.stop;
   server.stop = async () => {
@@ -57,7 +59,7 @@ const tracked = (/** @type {() => Promise<any>} */ start) => async () => {
   };
   return server;
 };
-const startOurs = tracked(() => startLivedash({ repoRoot, args, serverEntry }));
+const startOurs = tracked((env) => startLivedash({ repoRoot, args, serverEntry }, env));
 const startRaw = tracked(() => startRawWs(repoRoot, Number(args.serverEnv.LIVEDASH_BATCH_WINDOW_MS ?? 0)));
 
 const subs = Array.from({ length: SUBSCRIBER_PROCESSES }, (_, i) => spawnWorker(path.join(here, "subscriber.mjs"), { name: `subscriber-${i}` }));
@@ -78,12 +80,19 @@ const spawnProducer = () => {
 const ctx = { subs, producer, spawnProducer, args, log };
 try {
   if (!args.skip.includes("fanout")) {
+    log(`idle RSS per connection (${args.subscribers} subscribers, a fresh server per transport)`);
+    const idle = await runIdleRss(ctx, { transports: args.transports, startRaw, startOurs });
     log(`fan-out ${args.transports.join(", ")} (${args.subscribers} subscribers each, interleaved)`);
-    results.fanout = await runFanoutSweep(ctx, { transports: args.transports, startRaw, startOurs });
+    results.fanout = (await runFanoutSweep(ctx, { transports: args.transports, startRaw, startOurs }))
+      .map((r) => ({ ...r, idle: idle[r.transport] ?? null }));
   }
   if (!args.skip.includes("trpc-client")) {
     log("standard @trpc/client links");
     results.trpcClient = await runTrpcClientCheck();
+  }
+  if (!args.skip.includes("window") && !args.url) {
+    log(`batching window trade-off (trpc-ws, ${args.subscribers} subscribers)`);
+    results.batchWindow = await runBatchWindow(ctx, startOurs);
   }
   if (!args.skip.includes("10k")) {
     log(`${args.tenK} concurrent subscribers`);

@@ -75,6 +75,14 @@ export function renderMarkdown(/** @type {any} */ results) {
       Object.entries(check.byLink).map(([link, s]) => [link, fmt(s.clients), fmt(s.receiving), fmt(s.points), fmt(s.p50Ms), fmt(s.p99Ms), s.errors.join("; ") || "-"])));
   }
 
+  const win = results.batchWindow;
+  if (win) {
+    out.push(`\n## Batching window (LIVEDASH_BATCH_WINDOW_MS), trpc-ws at ${win.ratePerS} batches/s`);
+    out.push(table(["window ms", "events/s", "bytes/event", "p50 ms", "p99 ms", "server CPU us/point", "server CPU %", "other procs CPU %"],
+      win.rows.map((r) => r.error ? [fmt(r.windowMs), `error: ${r.error.slice(0, 80)}`, "", "", "", "", "", ""]
+        : [fmt(r.windowMs), fmt(r.deliveredEventsPerS), fmt(r.bytesPerEvent), fmt(r.p50Ms), fmt(r.p99Ms), fmt(r.serverCpuUsPerPoint, 2), fmt(r.serverCpuPct), fmt(r.otherCpuPct)])));
+  }
+
   const tenK = results.tenK;
   if (tenK) {
     out.push(`\n## ${fmt(tenK.target)} concurrent subscribers (mixed WS and SSE)`);

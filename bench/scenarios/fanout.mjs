@@ -1,4 +1,4 @@
-import { closeSubscribers, delay, measureStep, openSubscribers, round, settledRss } from "../lib/measure.mjs";
+import { closeSubscribers, delay, measureStep, openSubscribers, round } from "../lib/measure.mjs";
 import { readRssBytes } from "../lib/proc-stats.mjs";
 
 /** The issue's acceptable-latency bar for "delivered at acceptable latency". */
@@ -6,6 +6,8 @@ export const P99_LIMIT_MS = 250;
 /** A step this far behind (p99 or delivered ratio) is saturated; higher offered load only adds queueing. */
 const SATURATED_P99_MS = 1000;
 const SATURATED_DELIVERED_RATIO = 0.8;
+/** Consecutive saturated steps before a transport leaves the sweep: one can be a burst of other work on a shared box. */
+const SATURATED_STEPS_TO_STOP = 2;
 
 /**
  * Every transport swept in one interleaved pass. The raw baseline and our server run side by side,
@@ -30,21 +32,11 @@ export async function runFanoutSweep(ctx, spec) {
       const server = transport === "raw-ws" ? raw : ours;
       const wire = transport === "raw-ws" || transport === "trpc-ws" ? "ws" : transport;
       const prefix = `bench.${transport}`;
-      // Idle RSS per connection: the server's RSS delta across opening this group, all else idle.
-      const rssBefore = server.pid ? await settledRss(server.pid, args.settleMs) : null;
       const opened = await openSubscribers(subs, { url: server.url, transport: wire, count: args.subscribers, series: [`${prefix}.*`], group: transport });
-      const rssAfter = server.pid ? await settledRss(server.pid, args.settleMs) : null;
       log(`  ${transport}: ${opened.opened}/${args.subscribers} subscribers open in ${Math.round(opened.openMs)} ms` +
         (opened.failed ? `, ${opened.failed} failed: ${opened.errors.join("; ")}` : ""));
-      groups.push({
-        transport, server, prefix, active: opened.opened > 0, opened: opened.opened, steps: [],
-        idle: {
-          subscribersOpen: opened.opened, subscribersFailed: opened.failed, openErrors: opened.errors, openMs: Math.round(opened.openMs),
-          rssBeforeMb: rssBefore === null ? null : round(rssBefore / 1048576, 1),
-          rssIdleMb: rssAfter === null ? null : round(rssAfter / 1048576, 1),
-          rssPerIdleConnKb: rssBefore === null || rssAfter === null || opened.opened === 0 ? null : round((rssAfter - rssBefore) / opened.opened / 1024, 1),
-        },
-      });
+      groups.push({ transport, server, prefix, active: opened.opened > 0, opened: opened.opened, saturatedInARow: 0, steps: [],
+        open: { subscribersOpen: opened.opened, subscribersFailed: opened.failed, openErrors: opened.errors, openMs: Math.round(opened.openMs) } });
     }
     const stepFor = (group, ratePerS, measureMs) => measureStep({ subs, producer, url: group.server.url, pid: group.server.pid, ratePerS,
       pointsPerBatch: args.pointsPerBatch, warmupMs: args.warmupMs, measureMs, subscribers: group.opened, seriesPrefix: group.prefix, group: group.transport });
@@ -59,17 +51,19 @@ export async function runFanoutSweep(ctx, spec) {
           `p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, server ${step.serverCpuPct}% ${step.serverCpuUsPerPoint} us/point, ` +
           `clients ${step.clientCpuPct}%, other procs ${step.otherCpuPct}%` +
           (step.ingestFailed ? `, ingest failed ${step.ingestFailed} ${JSON.stringify(step.ingestStatuses)}` : ""));
-        if ((step.p99Ms ?? Infinity) >= SATURATED_P99_MS || (step.deliveredRatio ?? 0) < SATURATED_DELIVERED_RATIO) group.active = false;
+        const saturated = (step.p99Ms ?? Infinity) >= SATURATED_P99_MS || (step.deliveredRatio ?? 0) < SATURATED_DELIVERED_RATIO;
+        group.saturatedInARow = saturated ? group.saturatedInARow + 1 : 0;
+        if (group.saturatedInARow >= SATURATED_STEPS_TO_STOP) group.active = false;
       }
     }
     await closeSubscribers(subs);
-    return groups.map((g) => ({ transport: g.transport, serverName: g.server.name, idle: g.idle, steps: g.steps, best: bestStep(g.steps),
+    return groups.map((g) => ({ transport: g.transport, serverName: g.server.name, open: g.open, steps: g.steps, best: bestStep(g.steps),
       serverRssEndMb: g.server.pid ? round(readRssBytes(g.server.pid) / 1048576, 1) : null }));
   } catch (error) {
     await closeSubscribers(subs).catch(() => {});
     const detail = error instanceof Error ? error.message : String(error);
     log(`  fan-out: FAILED ${detail}\n${servers.map((s) => s.log().slice(-2000)).join("\n")}`);
-    return spec.transports.map((transport) => ({ transport, error: detail, idle: null, steps: [], best: null }));
+    return spec.transports.map((transport) => ({ transport, error: detail, steps: [], best: null }));
   } finally {
     for (const server of servers) await server.stop();
   }
