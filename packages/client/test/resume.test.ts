@@ -185,4 +185,28 @@ describe.each(["ws", "sse", "poll"] as const)("resume and dedupe over %s", (tran
     expect(rec.check(SERIES).problems).toEqual([]);
     expect(rec.resets()).toBe(0);
   });
+
+  it("delivers a reset to onData first when the server cannot replay from the given id", async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.close());
+    await fetch(`${server.url}/api/ingest`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ points: [{ series: SERIES, value: 1 }] }),
+    });
+    const client = createLivedashClient({ url: server.url, transport, ladder: FAST });
+    cleanups.push(() => client.close());
+    const rec = new Recorder();
+    const sub = client.trpc.metrics.live.subscribe({ series: [SERIES], lastEventId: "not-an-id-of-this-server" }, { onData: rec.onData });
+    cleanups.push(() => sub.unsubscribe());
+    await vi.waitFor(() => expect(rec.resets()).toBe(1), { timeout: 10_000 });
+    expect(rec.events[0]?.event.type).toBe("reset");
+    await fetch(`${server.url}/api/ingest`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ points: [{ series: SERIES, value: 2 }] }),
+    });
+    await vi.waitFor(() => expect(rec.values(SERIES)).toEqual([2]), { timeout: 10_000 });
+    expect(rec.resets()).toBe(1);
+  });
 });
