@@ -14,8 +14,10 @@ export interface StatTileProps {
   windowMs: number;
 }
 
-/** Refresh interval of tile text and sparkline: faster than a person reads, slower than a frame. */
+/** Refresh interval of the tile's text: faster than a person reads, slower than a frame. */
 const TILE_REFRESH_MS = 250;
+/** The sparkline is a canvas (a compositor commit each redraw): once a second is enough at its size. */
+const SPARKLINE_REFRESH_MS = 1000;
 
 /** Current value plus a sparkline of the window; written straight to the DOM from the render loop. */
 export function StatTile(props: StatTileProps) {
@@ -36,14 +38,15 @@ export function StatTile(props: StatTileProps) {
     let lastAt = Number.NEGATIVE_INFINITY;
     let lastVersion = -1;
     let lastNow = 0;
+    let lastSparkAt = Number.NEGATIVE_INFINITY;
     const drawable: Drawable = {
       element: root,
       frame(nowMs) {
         const at = performance.now();
-        if (at - lastAt < TILE_REFRESH_MS) return;
+        if (at - lastAt < TILE_REFRESH_MS) return false;
         const buffer = runtime.store.peek(series);
         const version = buffer?.version ?? -1;
-        if (version === lastVersion && Math.abs(nowMs - lastNow) < TILE_REFRESH_MS * 4) return;
+        if (version === lastVersion && Math.abs(nowMs - lastNow) < TILE_REFRESH_MS * 4) return false;
         lastAt = at;
         lastVersion = version;
         lastNow = nowMs;
@@ -51,7 +54,10 @@ export function StatTile(props: StatTileProps) {
         valueEl.textContent = formatValue(value, unit);
         const level = levelOf(value, thresholds);
         root.dataset.level = level;
+        if (at - lastSparkAt < SPARKLINE_REFRESH_MS) return false;
+        lastSparkAt = at;
         drawSparkline(canvas, runtime, series, nowMs - windowRef.current, nowMs, level);
+        return true;
       },
     };
     return runtime.loop.add(drawable);

@@ -119,10 +119,10 @@ export class LiveChart implements Drawable {
     this.forceRedraw = true;
   }
 
-  frame(nowMs: number): void {
+  frame(nowMs: number): boolean {
     const columns = Math.max(1, Math.round(this.plot.bbox.width / uPlot.pxRatio));
     const colMs = this.windowMs / columns;
-    const minRedrawMs = Math.max(this.options.minRedrawMs ?? 50, colMs / 2);
+    const minRedrawMs = Math.max(this.options.minRedrawMs ?? 50, colMs);
     const sinceDraw = performance.now() - this.lastDrawAt;
     let dataChanged = false;
     for (let i = 0; i < this.options.series.length; i++) {
@@ -130,8 +130,9 @@ export class LiveChart implements Drawable {
       if (version !== this.versions[i]) dataChanged = true;
     }
     const axisMoved = Math.abs(nowMs - this.lastDrawNow) >= colMs;
-    if (!this.forceRedraw && !((dataChanged || axisMoved) && sinceDraw >= minRedrawMs)) return;
+    if (!this.forceRedraw && !((dataChanged || axisMoved) && sinceDraw >= minRedrawMs)) return false;
     this.draw(nowMs, columns);
+    return true;
   }
 
   destroy(): void {

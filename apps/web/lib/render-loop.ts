@@ -1,7 +1,10 @@
 /** Something the loop redraws: a chart, a stat tile, a sparkline. */
 export interface Drawable {
-  /** Called once per animation frame while the drawable is on screen and the tab is visible. */
-  frame(nowMs: number): void;
+  /**
+   * Called once per animation frame while the drawable is on screen and the tab is visible.
+   * Returns true when it actually drew (the loop limits draws per frame, not calls).
+   */
+  frame(nowMs: number): boolean;
   /** The element whose visibility decides whether frame() runs; null = always. */
   element: Element | null;
 }
@@ -9,6 +12,18 @@ export interface Drawable {
 export interface RenderLoopOptions {
   /** Margin around the viewport in which a chart still counts as visible. @default "200px" */
   rootMargin?: string;
+  /**
+   * Main-thread time one frame may spend drawing. Charts whose turn did not come wait for the next
+   * frame (round robin), so ten charts due at once become ten cheap frames, not one dropped one.
+   * @default 6
+   */
+  frameBudgetMs?: number;
+  /**
+   * Charts redrawn in one frame at most. Each redrawn canvas costs the compositor a commit of several
+   * milliseconds with software raster (bench/render.mjs traces 8-10 ms each on two cores), so a frame
+   * that redraws many at once is a dropped frame; spreading them keeps 60 fps. @default 2
+   */
+  maxDrawsPerFrame?: number;
 }
 
 /**
@@ -17,7 +32,10 @@ export interface RenderLoopOptions {
  * off screen (IntersectionObserver) and stopping entirely while the tab is hidden.
  */
 export class RenderLoop {
-  private readonly drawables = new Set<Drawable>();
+  private drawables: Drawable[] = [];
+  private nextIndex = 0;
+  private readonly frameBudgetMs: number;
+  private readonly maxDrawsPerFrame: number;
   private readonly visible = new WeakSet<Element>();
   private readonly observer: IntersectionObserver | null;
   private rafId = 0;
@@ -26,6 +44,8 @@ export class RenderLoop {
   private readonly onVisibility = () => this.sync();
 
   constructor(options: RenderLoopOptions = {}) {
+    this.frameBudgetMs = options.frameBudgetMs ?? 6;
+    this.maxDrawsPerFrame = options.maxDrawsPerFrame ?? 2;
     this.observer =
       typeof IntersectionObserver === "undefined"
         ? null
@@ -42,14 +62,14 @@ export class RenderLoop {
   }
 
   add(drawable: Drawable): () => void {
-    this.drawables.add(drawable);
+    this.drawables.push(drawable);
     if (drawable.element !== null) {
       if (this.observer === null) this.visible.add(drawable.element);
       else this.observer.observe(drawable.element);
     }
     this.sync();
     return () => {
-      this.drawables.delete(drawable);
+      this.drawables = this.drawables.filter((d) => d !== drawable);
       if (drawable.element !== null) this.observer?.unobserve(drawable.element);
       this.sync();
     };
@@ -73,12 +93,12 @@ export class RenderLoop {
     this.running = false;
     cancelAnimationFrame(this.rafId);
     this.observer?.disconnect();
-    this.drawables.clear();
+    this.drawables = [];
     document.removeEventListener("visibilitychange", this.onVisibility);
   }
 
   private sync(): void {
-    const shouldRun = this.drawables.size > 0 && document.visibilityState !== "hidden";
+    const shouldRun = this.drawables.length > 0 && document.visibilityState !== "hidden";
     if (shouldRun && !this.running) {
       this.running = true;
       this.rafId = requestAnimationFrame(this.tick);
@@ -91,8 +111,17 @@ export class RenderLoop {
   private readonly tick = () => {
     if (!this.running) return;
     const now = this.nowMs();
-    for (const drawable of this.drawables) {
-      if (drawable.element === null || this.visible.has(drawable.element)) drawable.frame(now);
+    const started = performance.now();
+    const count = this.drawables.length;
+    let draws = 0;
+    for (let n = 0; n < count; n++) {
+      const index = (this.nextIndex + n) % count;
+      const drawable = this.drawables[index] as Drawable;
+      if ((drawable.element === null || this.visible.has(drawable.element)) && drawable.frame(now)) draws++;
+      if (draws >= this.maxDrawsPerFrame || performance.now() - started > this.frameBudgetMs) {
+        this.nextIndex = (index + 1) % count;
+        break;
+      }
     }
     this.rafId = requestAnimationFrame(this.tick);
   };
