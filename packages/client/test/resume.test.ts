@@ -209,4 +209,28 @@ describe.each(["ws", "sse", "poll"] as const)("resume and dedupe over %s", (tran
     await vi.waitFor(() => expect(rec.values(SERIES)).toEqual([2]), { timeout: 10_000 });
     expect(rec.resets()).toBe(1);
   });
+
+  it("replays an event published while the connection was silent, even before the first event arrived", async () => {
+    const server = await startTestServer({}, { sse: { heartbeatMs: 100 } });
+    cleanups.push(() => server.close());
+    const proxy = await startProxy(server.url, "pass");
+    cleanups.push(() => proxy.close());
+    const ladder = { ...FAST, pingIntervalMs: 200, pongTimeoutMs: 300, pollWaitMs: 500, pollGraceMs: 300 };
+    const client = createLivedashClient({ url: proxy.url, transport, ladder });
+    cleanups.push(() => client.close());
+    const rec = new Recorder();
+    const sub = client.trpc.metrics.live.subscribe({ series: ["quiet.series"] }, { onData: rec.onData });
+    cleanups.push(() => sub.unsubscribe());
+    await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
+    proxy.freeze();
+    const res = await fetch(`${server.url}/api/ingest`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ points: [{ series: "quiet.series", value: 1 }] }),
+    });
+    expect(res.status).toBe(200);
+    await vi.waitFor(() => expect(client.connection.get().reconnects).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(rec.values("quiet.series")).toEqual([1]), { timeout: 10_000 });
+    expect(rec.resets()).toBe(0);
+  });
 });

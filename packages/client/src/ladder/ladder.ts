@@ -3,6 +3,7 @@ import type { ConnectionState, TransportKind, TransportPreference } from "../con
 import { isServerReachable } from "../transports/http";
 import type { SessionEvents, SessionFactory, SessionFailure, TransportContext, TransportSession } from "../transports/types";
 import { fullJitterDelayMs } from "./backoff";
+import { fetchBaseline } from "./baseline";
 import { LadderSubscription } from "./subscription";
 import type { SubscriptionObserver } from "./subscription";
 
@@ -33,6 +34,8 @@ export class Ladder {
   readonly state: StateStore;
   readonly #levels: readonly TransportKind[];
   readonly #subs = new Map<number, LadderSubscription>();
+  /** Subscriptions waiting for their baseline id before they join a session. */
+  readonly #pending = new Map<number, { sub: LadderSubscription; abort: AbortController }>();
   #nextKey = 1;
   #nextSlotId = 1;
   #current: Slot | null = null;
@@ -65,22 +68,47 @@ export class Ladder {
       sub.fail(new Error("the Livedash client is closed"));
       return () => {};
     }
-    this.#subs.set(key, sub);
+    if (sub.lastEventId !== null || this.ctx.options.pollProcedures[path] === undefined) {
+      this.#attach(sub);
+      return () => this.#drop(sub);
+    }
+    // Learn the server's latest id before the first subscribe (see LadderSubscription.setBaseline).
+    const abort = new AbortController();
+    this.#pending.set(key, { sub, abort });
+    void fetchBaseline(this.ctx, path, sub.resumeInput(), abort.signal).then((id) => {
+      if (!this.#pending.delete(key) || this.#closed) return;
+      if (id !== null) sub.setBaseline(id);
+      this.#attach(sub);
+    });
+    return () => {
+      const pending = this.#pending.get(key);
+      if (pending) {
+        this.#pending.delete(key);
+        pending.abort.abort();
+        return;
+      }
+      this.#drop(sub);
+    };
+  }
+
+  #attach(sub: LadderSubscription): void {
+    this.#subs.set(sub.key, sub);
     if (this.#current) {
       this.#current.session.add(sub);
       this.#probe?.session.add(sub);
     } else if (this.#reconnectTimer === undefined && !this.#deciding) {
       this.#startCurrent();
     }
-    return () => this.#drop(sub);
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#teardown();
-    const subs = [...this.#subs.values()];
+    for (const { abort } of this.#pending.values()) abort.abort();
+    const subs = [...this.#subs.values(), ...[...this.#pending.values()].map((p) => p.sub)];
     this.#subs.clear();
+    this.#pending.clear();
     for (const sub of subs) sub.complete();
     this.state.update({ status: "offline" });
     this.state.clear();

@@ -40,6 +40,14 @@ export class LadderSubscription implements SessionSubscription {
     return this.#ended;
   }
 
+  /**
+   * Anchors a subscription that has no id yet at the server's latest id, so a connection lost before
+   * its first event still resumes by replay instead of silently restarting "from now".
+   */
+  setBaseline(id: string): void {
+    if (this.#lastEventId === null) this.#lastEventId = id;
+  }
+
   resumeInput(): unknown {
     if (this.#lastEventId === null || !isRecord(this.input)) return this.input;
     return { ...this.input, lastEventId: this.#lastEventId };
