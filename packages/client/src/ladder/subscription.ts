@@ -53,12 +53,6 @@ export class LadderSubscription implements SessionSubscription {
     return { ...this.input, lastEventId: this.#lastEventId };
   }
 
-  started(): void {
-    if (this.#started || this.#ended) return;
-    this.#started = true;
-    this.observer.onStarted();
-  }
-
   /** Returns true when the event was new and went to the observer. */
   deliver(id: string | undefined, data: unknown): boolean {
     if (this.#ended) return false;
@@ -66,20 +60,41 @@ export class LadderSubscription implements SessionSubscription {
       if (!this.#seen.add(id)) return false;
       this.#lastEventId = id;
     }
-    this.observer.onData(id, data);
+    guard(() => this.observer.onData(id, data));
     return true;
+  }
+
+  started(): void {
+    if (this.#started || this.#ended) return;
+    this.#started = true;
+    guard(() => this.observer.onStarted());
   }
 
   fail(error: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.observer.onError(error);
+    guard(() => this.observer.onError(error));
   }
 
   complete(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.observer.onComplete();
+    guard(() => this.observer.onComplete());
+  }
+}
+
+/**
+ * Runs a subscriber callback. If it throws, the error is rethrown on its own task (the console in
+ * a browser, an uncaught exception in Node: the caller's bug stays visible) instead of unwinding
+ * through a socket handler and leaving the ladder half-updated.
+ */
+function guard(callback: () => void): void {
+  try {
+    callback();
+  } catch (error) {
+    setTimeout(() => {
+      throw error;
+    }, 0);
   }
 }
 

@@ -81,7 +81,13 @@ class SseSession implements TransportSession {
       return;
     }
     if (stream.closed || this.#dead) return;
-    const source = new EventSourceImpl(url);
+    let source: EventSourceLike;
+    try {
+      source = new EventSourceImpl(url);
+    } catch (cause) {
+      this.#fail({ kind: "blocked", message: `EventSource constructor threw: ${describe(cause)}` });
+      return;
+    }
     stream.source = source;
     const on = (type: string, handler: (event: MessageEventLike) => void) =>
       source.addEventListener(type, (event) => {
