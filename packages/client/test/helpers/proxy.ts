@@ -17,6 +17,8 @@ export interface TestProxy {
   readonly url: string;
   /** Applies to requests that start after the call; open connections keep their behaviour. */
   setMode(mode: ProxyMode): void;
+  /** Sends new connections to another server (a load balancer failing over); open ones stay. */
+  retarget(targetUrl: string): void;
   /** Counts requests seen, by kind, so tests can tell what the client tried. */
   readonly stats: { upgrades: number; refusedUpgrades: number; requests: number };
   /** Destroys every open connection through the proxy, as a flaky network or a load balancer would. */
@@ -28,8 +30,7 @@ export interface TestProxy {
 
 /** A real HTTP proxy on a loopback port in front of `targetUrl`. */
 export async function startProxy(targetUrl: string, initialMode: ProxyMode): Promise<TestProxy> {
-  const target = new URL(targetUrl);
-  const targetPort = Number(target.port);
+  let target = new URL(targetUrl);
   let mode = initialMode;
   const stats = { upgrades: 0, refusedUpgrades: 0, requests: 0 };
   const sockets = new Set<Socket>();
@@ -64,7 +65,7 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
       return;
     }
     const upgradeMode = mode;
-    const upstream = connect(targetPort, target.hostname, () => {
+    const upstream = connect(Number(target.port), target.hostname, () => {
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
@@ -99,7 +100,7 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
 
   function forward(req: IncomingMessage, res: ServerResponse, buffer: boolean): void {
     const upstream = httpRequest(
-      { host: target.hostname, port: targetPort, method: req.method, path: req.url, headers: req.headers },
+      { host: target.hostname, port: Number(target.port), method: req.method, path: req.url, headers: req.headers },
       (up) => {
         if (frozen.has(req.socket)) {
           up.resume(); // swallow the answer: the client waits on a silent connection
@@ -143,6 +144,9 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
   return {
     url: `http://127.0.0.1:${port}`,
     stats,
+    retarget: (next) => {
+      target = new URL(next);
+    },
     setMode: (next) => {
       mode = next;
     },
