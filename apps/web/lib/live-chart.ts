@@ -81,7 +81,8 @@ export class LiveChart implements Drawable {
           stroke: text,
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1 },
-          size: 72,
+          // Sized to its widest label ("23.4 MiB/s" needs more room than "50 %"), else labels clip.
+          size: (_u, values) => (values == null ? 48 : Math.max(48, 14 + 7 * Math.max(...values.map((v) => v.length)))),
           values: (_u, splits) => splits.map((v) => formatValue(v, unit, 1)),
         },
       ],

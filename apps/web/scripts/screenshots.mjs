@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// Takes the README/docs screenshots: overview (dark and light), the transports page, and a phone view.
+//
+//   node apps/web/scripts/screenshots.mjs [--warmup-seconds 45]
+//
+// Starts the real server (collectors on) and `next start` (building first if needed), pushes a demo
+// series so the "Your charts" panel has something, lets data accumulate, then shoots with Debian's
+// chromium into docs/screenshots/.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = path.resolve(webDir, "../..");
+const outDir = path.join(repoRoot, "docs/screenshots");
+const nextBin = path.join(repoRoot, "node_modules/.bin/next");
+const i = process.argv.indexOf("--warmup-seconds");
+const warmupMs = (i >= 0 ? Number(process.argv[i + 1]) : 45) * 1000;
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+const waitFor = async (url) => {
+  for (let n = 0; n < 300; n++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within 30 s`);
+};
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("LIVEDASH_") && k !== "PORT"));
+
+if (!existsSync(path.join(webDir, ".next/BUILD_ID"))) {
+  if (spawnSync(nextBin, ["build"], { cwd: webDir, stdio: "inherit" }).status !== 0) throw new Error("next build failed");
+}
+const serverPort = await freePort();
+const webPort = await freePort();
+const serverUrl = `http://127.0.0.1:${serverPort}`;
+const webUrl = `http://127.0.0.1:${webPort}`;
+const children = [
+  spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: path.join(repoRoot, "apps/server"),
+    env: { ...cleanEnv(), PORT: String(serverPort), LIVEDASH_ALLOWED_ORIGINS: webUrl, LIVEDASH_LOG: "silent" },
+    stdio: "ignore",
+  }),
+  spawn(nextBin, ["start", "-H", "127.0.0.1", "-p", String(webPort)], {
+    cwd: webDir,
+    env: { ...cleanEnv(), LIVEDASH_URL: serverUrl, NEXT_TELEMETRY_DISABLED: "1" },
+    stdio: "ignore",
+  }),
+];
+const stopAll = () => children.forEach((c) => c.exitCode === null && c.kill("SIGTERM"));
+process.on("exit", stopAll);
+await waitFor(`${serverUrl}/healthz`);
+await waitFor(webUrl);
+
+// A demo "pushed" series: requests per second of an imaginary service, with thresholds.
+await fetch(`${serverUrl}/trpc/metrics.describe`, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ series: [{ series: "app.checkout.latency_ms", unit: "ms", kind: "gauge", description: "checkout p95 latency", thresholds: { warn: 180, crit: 250 } }] }),
+});
+let t = 0;
+const pusher = setInterval(() => {
+  t++;
+  const value = 120 + 60 * Math.sin(t / 15) + Math.random() * 30 + (t % 90 > 80 ? 80 : 0);
+  void fetch(`${serverUrl}/api/ingest`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ points: [{ series: "app.checkout.latency_ms", value }] }) }).catch(() => {});
+}, 250);
+
+const profile = await mkdtemp(path.join(tmpdir(), "livedash-shots-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  viewport: { width: 1440, height: 1000 },
+  deviceScaleFactor: 1,
+});
+try {
+  const page = await context.newPage();
+  await page.goto(`${webUrl}/transports?series=host.*,process.*,livedash.*`);
+  await new Promise((r) => setTimeout(r, warmupMs));
+  await page.screenshot({ path: path.join(outDir, "transports.png") });
+  // Tall enough for every panel at once: charts off screen are paused by design and would show empty.
+  await page.setViewportSize({ width: 1440, height: 3000 });
+  for (const theme of ["dark", "light"]) {
+    await page.goto(`${webUrl}/?window=1m&charts=app.checkout.latency_ms&theme=${theme}`);
+    await page.waitForFunction(() => document.querySelectorAll(".uplot").length >= 8);
+    await new Promise((r) => setTimeout(r, 3000));
+    await page.screenshot({ path: path.join(outDir, `overview-${theme}.png`), fullPage: true });
+    if (theme === "dark") await page.screenshot({ path: path.join(outDir, "overview-top.png"), clip: { x: 0, y: 0, width: 1440, height: 1000 } });
+  }
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${webUrl}/?window=1m&theme=dark`);
+  await new Promise((r) => setTimeout(r, 3000));
+  await page.screenshot({ path: path.join(outDir, "overview-phone.png") });
+  console.log(`screenshots written to ${path.relative(process.cwd(), outDir)}`);
+} finally {
+  clearInterval(pusher);
+  await context.close();
+  await rm(profile, { recursive: true, force: true });
+  stopAll();
+}
