@@ -51,8 +51,9 @@ export function renderMarkdown(/** @type {any} */ results) {
       }),
     ));
     out.push(`\nCPU per point is compared at each transport's best step; a transport that saturates earlier is compared at a lower load. ` +
-      `Transports are measured interleaved (each offered load for every transport back to back). "other procs CPU %" is what ran on the box ` +
-      `besides the server and the load processes (100 = one core): a high value means that step shared the machine.`);
+      `Transports are measured interleaved (each offered load for every transport back to back, ${args.repeats} tries in alternating order, ` +
+      `the least contended try reported). "other procs CPU %" is what ran on the box besides the server and the load processes ` +
+      `(100 = one core): a high value means that step shared the machine.`);
     out.push(`\n### Every step`);
     out.push(table(
       ["transport", "offered batches/s", "achieved", "points/s delivered", "delivered/expected", "bytes/event", "p50 ms", "p99 ms", "max ms", "server CPU %", "us/point", "client CPU %", "other procs CPU %", "server RSS MB"],
