@@ -30,6 +30,7 @@ const startedAt = new Date();
 /** Progress goes to stderr with elapsed seconds, so stdout stays the clean markdown report. */
 const log = (/** @type {string} */ line) => console.error(`[${((Date.now() - startedAt.getTime()) / 1000).toFixed(1).padStart(5)}s] ${line}`);
 const machine = describeMachine();
+/** @type {any} the report: shape documented by lib/report.mjs, written as JSON */
 const results = { startedAt: startedAt.toISOString(), machine, serverCommit: gitCommit(repoRoot), args, fanout: [],
   trpcClient: null, batchWindow: null, tenK: null, slowConsumer: null, notes: /** @type {string[]} */ ([]) };
 

@@ -14,7 +14,7 @@ export function createHistogram() {
     /** @param {number} latencyMs */
     record(latencyMs) {
       const bucket = latencyMs <= 0 ? 0 : latencyMs >= HISTOGRAM_MAX_MS ? HISTOGRAM_MAX_MS : Math.round(latencyMs);
-      counts[bucket] += 1;
+      counts[bucket] = (counts[bucket] ?? 0) + 1;
       total += 1;
     },
     reset() {
@@ -26,8 +26,11 @@ export function createHistogram() {
     },
     /** Sparse form for IPC: [[ms, count], ...]. */
     toSparse() {
+      /** @type {Array<[number, number]>} */
       const out = [];
-      for (let ms = 0; ms < counts.length; ms += 1) if (counts[ms] > 0) out.push([ms, counts[ms]]);
+      counts.forEach((count, ms) => {
+        if (count > 0) out.push([ms, count]);
+      });
       return out;
     },
   };
@@ -58,10 +61,10 @@ export function mergeSparse(sparseList) {
         seen += count;
         if (seen >= rank) return ms;
       }
-      return sorted[sorted.length - 1][0];
+      return sorted[sorted.length - 1]?.[0] ?? null;
     },
     max() {
-      return total === 0 ? null : sorted[sorted.length - 1][0];
+      return total === 0 ? null : sorted[sorted.length - 1]?.[0] ?? null;
     },
   };
 }

@@ -27,9 +27,11 @@ export function readRssBytes(/** @type {number} */ pid) {
  * shared box skews every figure, so the report prints it beside them.
  */
 export function readMachineBusyMs() {
-  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0];
-  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-  return ((user + nice + system + irq + softirq + steal) * 1000) / CLOCK_TICKS_PER_S;
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
+  const busyTicks = [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + (fields[i] ?? 0), 0);
+  return (busyTicks * 1000) / CLOCK_TICKS_PER_S;
 }
 
 /** Soft limit on open files of this process (children inherit it). */

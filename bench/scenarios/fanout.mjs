@@ -27,6 +27,7 @@ export async function runFanoutSweep(ctx, spec) {
     const ours = spec.transports.some((t) => t !== "raw-ws") ? await spec.startOurs() : null;
     if (ours) servers.push(ours);
     await delay(500);
+    /** @type {any[]} */
     const groups = [];
     for (const transport of spec.transports) {
       const server = transport === "raw-ws" ? raw : ours;
