@@ -29,6 +29,7 @@ const warmupSeconds = Number(arg("warmup", "3"));
 const scenarios = arg("scenarios", "50,500").split(",").map(Number);
 const hz = Number(arg("hz", "10"));
 const windowKey = arg("window", "15m");
+const legend = arg("legend", "1") === "1" ? "1" : "0";
 if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 120) throw new Error("--seconds must be in (0, 120]");
 if (scenarios.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Error("--scenarios must be integers from 1 to 2000");
 
@@ -76,7 +77,7 @@ const results = [];
 try {
   for (const seriesCount of scenarios) {
     const page = await context.newPage();
-    const url = `${baseUrl}/bench?series=${seriesCount}&hz=${hz}&window=${windowKey}`;
+    const url = `${baseUrl}/bench?series=${seriesCount}&hz=${hz}&window=${windowKey}&legend=${legend}`;
     await page.goto(url);
     await page.waitForFunction(() => window.__benchReady === true, undefined, { timeout: 120_000 });
     const cdp = await context.newCDPSession(page);

@@ -10,6 +10,7 @@ export interface BenchViewProps {
   hz: number;
   windowKey: WindowKey;
   seriesPerChart: number;
+  legend: boolean;
 }
 
 type BenchWindow = Window & { __benchReady?: boolean; __benchPoints?: number };
@@ -19,7 +20,7 @@ type BenchWindow = Window & { __benchReady?: boolean; __benchPoints?: number };
  * drawing, not the network: `seriesCount` series at `hz`, the window pre-filled, `seriesPerChart`
  * series per chart, the same store, render loop and charts as the overview.
  */
-export function BenchView({ seriesCount, hz, windowKey, seriesPerChart }: BenchViewProps) {
+export function BenchView({ seriesCount, hz, windowKey, seriesPerChart, legend }: BenchViewProps) {
   const gridRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -49,7 +50,7 @@ export function BenchView({ seriesCount, hz, windowKey, seriesPerChart }: BenchV
       const host = document.createElement("div");
       host.className = "chart-host";
       grid.appendChild(host);
-      const chart = new LiveChart(host, { store, series: names.slice(i, i + seriesPerChart), unit: "percent", windowMs, heightPx: 160 });
+      const chart = new LiveChart(host, { store, series: names.slice(i, i + seriesPerChart), unit: "percent", windowMs, heightPx: 160, legend });
       charts.push(chart);
       removers.push(loop.add(chart));
     }
@@ -75,7 +76,7 @@ export function BenchView({ seriesCount, hz, windowKey, seriesPerChart }: BenchV
       grid.replaceChildren();
       (window as BenchWindow).__benchReady = false;
     };
-  }, [seriesCount, hz, windowKey, seriesPerChart]);
+  }, [seriesCount, hz, windowKey, seriesPerChart, legend]);
 
   return (
     <main>

@@ -15,9 +15,13 @@ describe("decimate", () => {
     const frame = createFrame(1);
     decimate(frame, [bufferOf(points)], 0, 1000, 10);
     expect(frame.xs).toHaveLength(20);
-    const ys = frame.ys[0] as number[];
-    expect(Math.max(...ys)).toBe(99);
-    expect(Math.min(...ys)).toBe(-99);
+    const ys = frame.ys[0] as (number | undefined)[];
+    const drawn = ys.filter((y): y is number => typeof y === "number");
+    expect(Math.max(...drawn)).toBe(99);
+    expect(Math.min(...drawn)).toBe(-99);
+    // A flat column keeps one vertex, not two.
+    expect(ys[2 * 0]).toBe(0);
+    expect(ys[2 * 0 + 1]).toBeUndefined();
     expect(ys[2 * 4 + 1]).toBe(99);
     expect(ys[2 * 6]).toBe(-99);
   });

@@ -78,7 +78,8 @@ export function decimate(
       if (c !== col) {
         if (col >= 0) {
           y[2 * col] = min;
-          y[2 * col + 1] = max;
+          // A column with one value needs one vertex, not two: half the segments to stroke.
+          if (max !== min) y[2 * col + 1] = max;
           prevCol = col;
         }
         // A silence spanning at least one empty column: mark it so uPlot breaks the line there.
@@ -94,7 +95,7 @@ export function decimate(
     }
     if (col >= 0) {
       y[2 * col] = min;
-      y[2 * col + 1] = max;
+      if (max !== min) y[2 * col + 1] = max;
     }
   }
 }

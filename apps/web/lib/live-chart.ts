@@ -19,6 +19,8 @@ export interface LiveChartOptions {
   syncKey?: string;
   /** Never redraw a chart more often than this, even when data arrives faster. @default 50 */
   minRedrawMs?: number;
+  /** Show uPlot's legend (series names, values under the cursor). @default true */
+  legend?: boolean;
 }
 
 const PALETTE_VARS = ["--series-1", "--series-2", "--series-3", "--series-4", "--series-5", "--series-6", "--series-7", "--series-8"];
@@ -61,7 +63,7 @@ export class LiveChart implements Drawable {
       ms: 1,
       pxAlign: 0,
       cursor: { sync: { key: options.syncKey ?? "livedash", scales: ["x", null] }, drag: { x: false, y: false }, points: { size: 6 } },
-      legend: { show: true, live: true },
+      legend: { show: options.legend ?? true, live: true },
       scales: {
         x: { time: true, range: () => [this.fromMs, this.toMs] },
         y: {
@@ -91,7 +93,7 @@ export class LiveChart implements Drawable {
         ...options.series.map((name, i) => ({
           label: options.labels?.[i] ?? name,
           stroke: cssVar(PALETTE_VARS[i % PALETTE_VARS.length] as string, "#4ea1ff"),
-          width: 1.5,
+          width: 1,
           points: { show: false },
           value: (_u: uPlot, v: number | null) => formatValue(v, unit),
         })),

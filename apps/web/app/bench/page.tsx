@@ -20,6 +20,7 @@ export default async function BenchPage({ searchParams }: { searchParams: Promis
       hz={intParam(params, "hz", 10, 1, 100)}
       windowKey={windowKey}
       seriesPerChart={intParam(params, "perChart", 5, 1, 20)}
+      legend={params.legend !== "0"}
     />
   );
 }
