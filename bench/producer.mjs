@@ -13,6 +13,8 @@ const TICK_MS = 5;
 const MAX_IN_FLIGHT = 64;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
+/** Set by run.mjs for a server with tokens (--ingest-token); empty means an open server. */
+const INGEST_TOKEN = process.env.BENCH_INGEST_TOKEN || undefined;
 /** @type {null | { stop: () => Promise<object> }} */
 let current = null;
 
@@ -21,7 +23,8 @@ let current = null;
  */
 function startRun(args) {
   const target = new URL("/api/ingest", args.url);
-  const headers = { "content-type": "application/json", ...(args.token ? { authorization: `Bearer ${args.token}` } : {}) };
+  const token = args.token ?? INGEST_TOKEN;
+  const headers = { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) };
   const series = Array.from({ length: args.pointsPerBatch }, (_, i) => `${args.seriesPrefix ?? "bench"}.s${i}`);
   const stats = { sent: 0, ok: 0, failed: 0, skipped: 0, statuses: /** @type {Record<string, number>} */ ({}), lastError: "" };
   let inFlight = 0;

@@ -63,8 +63,10 @@ const tracked = (/** @type {(env?: Record<string, string>) => Promise<any>} */ s
 const startOurs = tracked((env) => startLivedash({ repoRoot, args, serverEntry }, env));
 const startRaw = tracked(() => startRawWs(repoRoot, Number(args.serverEnv.LIVEDASH_BATCH_WINDOW_MS ?? 0)));
 
-const subs = Array.from({ length: SUBSCRIBER_PROCESSES }, (_, i) => spawnWorker(path.join(here, "subscriber.mjs"), { name: `subscriber-${i}` }));
-const producer = spawnWorker(path.join(here, "producer.mjs"), { name: "producer" });
+// Tokens reach the load processes through their env, never argv (which `ps` shows to everyone).
+const workerEnv = { BENCH_READ_TOKEN: args.readToken ?? "", BENCH_INGEST_TOKEN: args.ingestToken ?? "" };
+const subs = Array.from({ length: SUBSCRIBER_PROCESSES }, (_, i) => spawnWorker(path.join(here, "subscriber.mjs"), { name: `subscriber-${i}`, env: workerEnv }));
+const producer = spawnWorker(path.join(here, "producer.mjs"), { name: "producer", env: workerEnv });
 const workers = [...subs, producer];
 async function cleanup() {
   await Promise.all([...running].map((s) => s.stop()));
@@ -74,7 +76,7 @@ process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
 
 /** Extra load processes a scenario asks for are tracked like the rest, so cleanup stops them too. */
 const spawnProducer = () => {
-  const extra = spawnWorker(path.join(here, "producer.mjs"), { name: `producer-${workers.length}` });
+  const extra = spawnWorker(path.join(here, "producer.mjs"), { name: `producer-${workers.length}`, env: workerEnv });
   workers.push(extra);
   return extra;
 };
@@ -119,7 +121,7 @@ log(`\nwrote ${path.relative(repoRoot, outFile)} (${results.durationS} s)`);
 /** 20 wsLink + 5 httpSubscriptionLink clients at 20 batches/s for a couple of seconds. */
 async function runTrpcClientCheck() {
   const server = await startOurs();
-  const check = spawnWorker(path.join(here, "trpc-client-check.mjs"), { name: "trpc-client-check" });
+  const check = spawnWorker(path.join(here, "trpc-client-check.mjs"), { name: "trpc-client-check", env: workerEnv });
   try {
     const opened = await check.call("open", { url: server.url, wsClients: 20, sseClients: 5, timeoutMs: 10_000 }, 20_000);
     await producer.call("start", { url: server.url, ratePerS: 20, pointsPerBatch: args.pointsPerBatch, maxDurationMs: 5000 });

@@ -13,6 +13,8 @@ import { createHistogram } from "./lib/histogram.mjs";
 import { serveWorker } from "./lib/worker-ipc.mjs";
 
 const SUBSCRIPTION_ID = 1;
+/** Set by run.mjs for a server with tokens (--read-token); empty means an open server. */
+const READ_TOKEN = process.env.BENCH_READ_TOKEN || undefined;
 
 /** @typedef {{ index: number, kind: string, group: string, ws?: WebSocket, req?: http.ClientRequest, open: boolean,
  *   received: boolean, events: number, closeCode: number | null, closedAtMs: number | null, lastId: string | null,
@@ -73,6 +75,7 @@ function wsUrlOf(/** @type {string} */ base, /** @type {boolean} */ withParams) 
 
 /** @returns {Promise<Conn>} */
 function openWs(/** @type {any} */ opts, /** @type {number} */ index) {
+  opts = { ...opts, token: opts.token ?? READ_TOKEN };
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrlOf(opts.url, Boolean(opts.token)), { perMessageDeflate: false, handshakeTimeout: opts.connectTimeoutMs });
     /** @type {Conn} */
@@ -125,8 +128,10 @@ function openSse(/** @type {any} */ opts, /** @type {number} */ index, /** @type
       url.pathname = "/trpc/metrics.live";
       url.searchParams.set("input", JSON.stringify({ series: opts.series }));
     }
-    if (opts.ticket) url.searchParams.set(kind === "sse" ? "ticket" : "connectionParams", kind === "sse" ? opts.ticket : JSON.stringify({ ticket: opts.ticket }));
-    const headers = { accept: "text/event-stream", ...(opts.lastEventId ? { "last-event-id": opts.lastEventId } : {}) };
+    // A Node client can send headers, so the read token goes in Authorization (browsers need a ticket instead).
+    const token = opts.token ?? READ_TOKEN;
+    const headers = { accept: "text/event-stream", ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(opts.lastEventId ? { "last-event-id": opts.lastEventId } : {}) };
     const req = http.get(url, { agent: false, headers });
     /** @type {Conn} */
     const conn = { index, kind, group: opts.group ?? "default", req, open: false, received: false, events: 0, closeCode: null, closedAtMs: null, lastId: null,

@@ -9,6 +9,9 @@ import WebSocket from "ws";
 import { createHistogram, mergeSparse } from "./lib/histogram.mjs";
 import { serveWorker } from "./lib/worker-ipc.mjs";
 
+/** Set by run.mjs for a server with tokens (--read-token); empty means an open server. */
+const READ_TOKEN = process.env.BENCH_READ_TOKEN || undefined;
+
 /** @type {Array<{ link: string, started: boolean, events: number, points: number, errors: string[], hist: ReturnType<typeof createHistogram>, stop: () => void }>} */
 const clients = [];
 
@@ -41,11 +44,16 @@ serveWorker(
       const wsUrl = new URL("/trpc", url);
       wsUrl.protocol = "ws:";
       for (let i = 0; i < wsClients; i += 1) {
-        const wsClient = createWSClient({ url: wsUrl.toString(), WebSocket: /** @type {any} */ (WebSocket) });
+        const wsClient = createWSClient({ url: wsUrl.toString(), WebSocket: /** @type {any} */ (WebSocket),
+          ...(READ_TOKEN ? { connectionParams: () => ({ token: READ_TOKEN }) } : {}) });
         subscribe("wsLink", createTRPCClient({ links: [wsLink({ client: wsClient })] }), () => wsClient.close());
       }
       for (let i = 0; i < sseClients; i += 1) {
-        const client = createTRPCClient({ links: [httpSubscriptionLink({ url: new URL("/trpc", url).toString(), EventSource })] });
+        // The `eventsource` package lets Node add a header through its fetch option; browsers would use a ticket.
+        const eventSourceOptions = READ_TOKEN ? { fetch: (/** @type {any} */ input, /** @type {any} */ init) =>
+          fetch(input, { ...init, headers: { ...init?.headers, authorization: `Bearer ${READ_TOKEN}` } }) } : undefined;
+        const client = createTRPCClient({ links: [httpSubscriptionLink({ url: new URL("/trpc", url).toString(), EventSource,
+          ...(eventSourceOptions ? { eventSourceOptions } : {}) })] });
         subscribe("httpSubscriptionLink", client, () => {});
       }
       const deadline = Date.now() + timeoutMs;

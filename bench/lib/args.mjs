@@ -4,6 +4,8 @@ import { z } from "zod";
 const HELP = `npm run bench -- [options]
   --url <http://host:port>  measure an already running Livedash server (CPU/RSS need --server-pid)
   --server-pid <pid>        pid of that external server, to read its CPU and RSS from /proc
+  --read-token <t>          read token of that server (WS connectionParams, SSE Authorization: Bearer)
+  --ingest-token <t>        ingest token of that server (POST /api/ingest Authorization: Bearer)
   --quick                   shorter everything (< 1 min): smoke-test the bench itself
   --subscribers <N>         subscribers per fan-out run (default 1000; quick 200)
   --duration <S>            measured seconds per sweep step, each measured twice (default 1.5; quick 1, once)
@@ -30,6 +32,8 @@ const list = (name, allowed) =>
 const ArgsSchema = z.object({
   url: z.url({ error: "--url must be an absolute http(s) URL" }).optional(),
   serverPid: intFlag("server-pid", 1, 4_194_304).optional(),
+  readToken: z.string().min(16, "--read-token must be at least 16 characters (the server's minimum)").optional(),
+  ingestToken: z.string().min(16, "--ingest-token must be at least 16 characters (the server's minimum)").optional(),
   quick: z.boolean(),
   subscribers: intFlag("subscribers", 1, 20_000).optional(),
   durationS: z.coerce.number({ error: "--duration must be a number" }).min(0.5, "--duration must be at least 0.5 s").max(60, "--duration must be at most 60 s").optional(),
@@ -53,7 +57,7 @@ export function readArgs(argv = process.argv.slice(2)) {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        url: { type: "string" }, "server-pid": { type: "string" }, quick: { type: "boolean", default: false },
+        url: { type: "string" }, "server-pid": { type: "string" }, "read-token": { type: "string" }, "ingest-token": { type: "string" }, quick: { type: "boolean", default: false },
         subscribers: { type: "string" }, duration: { type: "string" }, "points-per-batch": { type: "string", default: "10" },
         rates: { type: "string" }, transports: { type: "string", default: TRANSPORTS.join(",") }, skip: { type: "string", default: "" },
         "ten-k": { type: "string" }, "slow-pause": { type: "string" }, "from-source": { type: "boolean", default: false },
@@ -70,7 +74,7 @@ export function readArgs(argv = process.argv.slice(2)) {
     process.exit(0);
   }
   const parsed = ArgsSchema.safeParse({
-    url: values.url, serverPid: values["server-pid"], quick: values.quick, subscribers: values.subscribers,
+    url: values.url, serverPid: values["server-pid"], readToken: values["read-token"], ingestToken: values["ingest-token"], quick: values.quick, subscribers: values.subscribers,
     durationS: values.duration, pointsPerBatch: values["points-per-batch"], rates: values.rates, transports: values.transports,
     skip: values.skip, tenK: values["ten-k"], slowPauseS: values["slow-pause"], fromSource: values["from-source"],
     serverEnv: values["server-env"], out: values.out,
