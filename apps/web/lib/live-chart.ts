@@ -84,18 +84,29 @@ export class LiveChart implements Drawable {
           grid: { stroke: grid, width: 1 },
           ticks: { stroke: grid, width: 1 },
           // Sized to its widest label ("23.4 MiB/s" needs more room than "50 %"), else labels clip.
-          size: (_u, values) => (values == null ? 48 : Math.max(48, 14 + 7 * Math.max(...values.map((v) => v.length)))),
+          size: (u, values, axisIdx) => {
+            if (values == null || values.length === 0) return 48;
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.font = (u.axes[axisIdx]?.font as unknown as [string] | undefined)?.[0] ?? "12px sans-serif";
+            const widest = Math.max(...values.map((v) => ctx.measureText(v).width));
+            ctx.restore();
+            return Math.max(40, Math.ceil(widest / uPlot.pxRatio) + 18);
+          },
           values: (_u, splits) => splits.map((v) => formatValue(v, unit, 1)),
         },
       ],
       series: [
-        { label: "time", value: (_u, v) => (v == null ? "–" : new Date(v).toLocaleTimeString()) },
+        // Off the chart, the legend shows each series' latest value (as Grafana's "last"); under the cursor, the hovered one.
+        { label: "time", value: (_u, v, _s, idx) => (idx == null ? "latest" : v == null ? "–" : new Date(v).toLocaleTimeString()) },
         ...options.series.map((name, i) => ({
           label: options.labels?.[i] ?? name,
           stroke: cssVar(PALETTE_VARS[i % PALETTE_VARS.length] as string, "#4ea1ff"),
+          // 1 px: Skia strokes hairlines several times faster than wider lines (docs/benchmarks.md).
           width: 1,
           points: { show: false },
-          value: (_u: uPlot, v: number | null) => formatValue(v, unit),
+          value: (_u: uPlot, v: number | null, _s: number, idx: number | null) =>
+            formatValue(idx == null ? (options.store.peek(name)?.lastValue ?? null) : v, unit),
         })),
       ],
       hooks: {

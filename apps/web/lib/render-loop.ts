@@ -5,6 +5,8 @@ export interface Drawable {
    * Returns true when it actually drew (the loop limits draws per frame, not calls).
    */
   frame(nowMs: number): boolean;
+  /** Asks for a redraw on the next turn whatever changed (pause and resume move the time axis at once). */
+  invalidate?(): void;
   /** The element whose visibility decides whether frame() runs; null = always. */
   element: Element | null;
 }
@@ -87,6 +89,7 @@ export class RenderLoop {
   /** Pausing freezes the time axis; data keeps landing in buffers and shows on resume. */
   setFrozenAt(ms: number | null): void {
     this.frozenAtMs = ms;
+    for (const drawable of this.drawables) drawable.invalidate?.();
   }
 
   destroy(): void {
