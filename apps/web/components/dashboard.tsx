@@ -86,6 +86,10 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
     runtime?.feed.setPatterns([...OVERVIEW_PATTERNS, ...view.charts]);
   }, [runtime, view.charts]);
 
+  useEffect(() => {
+    if (explorerOpen) void runtime?.feed.refreshCatalog();
+  }, [runtime, explorerOpen]);
+
   const names = useMemo(() => {
     if (runtime === null) return [];
     const all = new Set(runtime.store.names());

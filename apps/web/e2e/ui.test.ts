@@ -85,6 +85,29 @@ describe("view controls and URL state", () => {
     expect(errors).toEqual([]);
   });
 
+  it("hovering one chart moves the crosshair and legend values of every chart", async () => {
+    const page = await browser.context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${web.url}/?window=1m`);
+    const cpu = page.locator('[data-chart="cpu-usage"]');
+    const mem = page.locator('[data-chart="mem"]');
+    await cpu.locator(".u-over").waitFor();
+    await mem.locator(".u-over").waitFor();
+    await until("both charts drawn", async () =>
+      (await cpu.locator(".chart-host").getAttribute("data-to-ms")) && (await mem.locator(".chart-host").getAttribute("data-to-ms")) ? true : undefined,
+    );
+    const memTime = mem.locator(".u-legend .u-series").first().locator(".u-value");
+    expect(await memTime.textContent()).toBe("latest");
+    const box = await cpu.locator(".u-over").boundingBox();
+    if (box === null) throw new Error("cpu chart has no plot area");
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2);
+    // The memory chart shows the hovered time, not "latest": the cursor is synced across charts.
+    await until("synced legend", async () => ((await memTime.textContent()) !== "latest" ? true : undefined));
+    expect(await mem.locator(".u-cursor-x").getAttribute("class")).not.toContain("u-off");
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
   it("is usable with the keyboard and on a phone-sized screen", async () => {
     const page = await browser.context.newPage();
     const errors = collectErrors(page);

@@ -37,6 +37,7 @@ export class LiveFeed {
   private offlineSince: number | null = null;
   private closed = false;
   private catalogRefresh: Promise<void> | null = null;
+  private readonly unsubscribeNewSeries: () => void;
 
   constructor(private readonly options: LiveFeedOptions) {
     this.patterns = [...options.patterns];
@@ -51,7 +52,7 @@ export class LiveFeed {
       }
     });
     this.trimTimer = setInterval(() => this.trim(), 5000);
-    options.store.onNewSeries(() => {
+    this.unsubscribeNewSeries = options.store.onNewSeries(() => {
       void this.refreshCatalog();
       options.onSeriesChange?.();
     });
@@ -84,6 +85,7 @@ export class LiveFeed {
     this.subscription?.unsubscribe();
     this.subscription = null;
     this.unsubscribeConnection();
+    this.unsubscribeNewSeries();
     clearInterval(this.trimTimer);
   }
 
@@ -117,7 +119,8 @@ export class LiveFeed {
     return this.options.store.catalog().map((s) => s.name).filter(match);
   }
 
-  private refreshCatalog(): Promise<void> {
+  /** Re-reads metrics.catalog (the explorer calls it on open: series pushed since load appear). */
+  refreshCatalog(): Promise<void> {
     // One refresh at a time: a burst of new series must not become a burst of catalog queries.
     this.catalogRefresh ??= this.options.client
       .catalog()
