@@ -19,7 +19,8 @@ const READ_TOKEN = process.env.BENCH_READ_TOKEN || undefined;
 /** @typedef {{ index: number, kind: string, group: string, ws?: WebSocket, req?: http.ClientRequest, open: boolean,
  *   received: boolean, events: number, closeCode: number | null, closedAtMs: number | null, lastId: string | null,
  *   trackIds: boolean, resets: number, pausedAtMs: number | null, eventsAfterResume: number, close: () => void,
- *   recordLatency: (ms: number) => void }} Conn */
+ *   recordLatency: (ms: number) => void, idGaps: number, maxIdGap: number, seriesPerEventMax: number,
+ *   throttle: NodeJS.Timeout | null, stopThrottle?: () => void }} Conn */
 
 /** @type {Conn[]} */
 const conns = [];
@@ -55,10 +56,19 @@ function onFrame(conn, buf, start, end) {
 function trackId(/** @type {Conn} */ conn, /** @type {string} */ text, /** @type {string | null} */ sseId) {
   const msg = JSON.parse(text);
   const id = sseId ?? msg?.result?.id ?? msg?.result?.data?.id ?? null;
+  // Memory-engine ids are `<epoch>-<seq>`: a jump in seq means batches were coalesced away for this client.
+  const seq = Number(String(id ?? "").split("-").pop());
+  const lastSeq = Number(String(conn.lastId ?? "").split("-").pop());
+  if (id && Number.isInteger(seq) && Number.isInteger(lastSeq) && conn.lastId !== null && seq > lastSeq + 1) {
+    conn.idGaps += 1;
+    conn.maxIdGap = Math.max(conn.maxIdGap, seq - lastSeq - 1);
+  }
   if (id) conn.lastId = id;
   const event = msg?.result?.data?.data ?? msg;
   if (event?.type === "reset") conn.resets += 1;
-  return findPoints(msg);
+  const points = findPoints(msg);
+  if (points) conn.seriesPerEventMax = Math.max(conn.seriesPerEventMax, new Set(points.map((p) => /** @type {any} */ (p).series)).size);
+  return points;
 }
 
 function latencyRecorder(/** @type {string | undefined} */ group) {
@@ -81,7 +91,7 @@ function openWs(/** @type {any} */ opts, /** @type {number} */ index) {
     /** @type {Conn} */
     const conn = { index, kind: "ws", group: opts.group ?? "default", ws, open: false, received: false, events: 0, closeCode: null, closedAtMs: null, lastId: null,
       trackIds: Boolean(opts.trackIds), resets: 0, pausedAtMs: null, eventsAfterResume: 0, close: () => ws.terminate(),
-      recordLatency: latencyRecorder(opts.group) };
+      recordLatency: latencyRecorder(opts.group), idGaps: 0, maxIdGap: 0, seriesPerEventMax: 0, throttle: null };
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error("no subscription start within connectTimeoutMs"));
@@ -108,6 +118,8 @@ function openWs(/** @type {any} */ opts, /** @type {number} */ index) {
     });
     ws.on("close", (code) => {
       clearTimeout(timer);
+      if (conn.throttle) clearInterval(conn.throttle);
+      conn.throttle = null;
       if (!conn.open) reject(new Error(`closed ${code} before subscription started`));
       conn.open = false;
       conn.closeCode = code;
@@ -136,7 +148,7 @@ function openSse(/** @type {any} */ opts, /** @type {number} */ index, /** @type
     /** @type {Conn} */
     const conn = { index, kind, group: opts.group ?? "default", req, open: false, received: false, events: 0, closeCode: null, closedAtMs: null, lastId: null,
       trackIds: Boolean(opts.trackIds), resets: 0, pausedAtMs: null, eventsAfterResume: 0, close: () => req.destroy(),
-      recordLatency: latencyRecorder(opts.group) };
+      recordLatency: latencyRecorder(opts.group), idGaps: 0, maxIdGap: 0, seriesPerEventMax: 0, throttle: null };
     const timer = setTimeout(() => {
       req.destroy();
       reject(new Error("no SSE response within connectTimeoutMs"));
@@ -231,7 +243,8 @@ function mergeSparseLists(/** @type {Array<Array<[number, number]>>} */ lists) {
 function slowInfo(/** @type {Conn | undefined} */ conn) {
   if (!conn) throw new Error("no such connection");
   return { open: conn.open, closeCode: conn.closeCode, closedAtMs: conn.closedAtMs, lastId: conn.lastId, resets: conn.resets,
-    events: conn.events, eventsAfterResume: conn.eventsAfterResume };
+    events: conn.events, eventsAfterResume: conn.eventsAfterResume, idGaps: conn.idGaps, maxIdGap: conn.maxIdGap,
+    seriesPerEventMax: conn.seriesPerEventMax };
 }
 
 serveWorker(
@@ -252,9 +265,28 @@ serveWorker(
       conn.pausedAtMs = Date.now();
       return { pausedAtMs: conn.pausedAtMs };
     },
+    /**
+     * Lets one WS connection read a single socket chunk (at most 64 KB) every `periodMs`: a consumer that is
+     * slow but alive, so the server's coalescing (not just its close) is what it sees. `resume` ends it.
+     */
+    throttle({ index, periodMs }) {
+      const conn = conns[index];
+      if (!conn?.ws) throw new Error(`connection ${index} is not a WebSocket`);
+      const socket = /** @type {any} */ (conn.ws)._socket;
+      const pauseAfterChunk = () => socket.pause();
+      socket.on("data", pauseAfterChunk);
+      socket.pause();
+      conn.pausedAtMs = Date.now();
+      conn.throttle = setInterval(() => socket.resume(), periodMs);
+      conn.stopThrottle = () => socket.off("data", pauseAfterChunk);
+      return { throttledAtMs: conn.pausedAtMs };
+    },
     resume({ index }) {
       const conn = conns[index];
       if (!conn?.ws) throw new Error(`connection ${index} is not a WebSocket`);
+      if (conn.throttle) clearInterval(conn.throttle);
+      conn.throttle = null;
+      conn.stopThrottle?.();
       /** @type {any} */ (conn.ws)._socket.resume();
       conn.eventsAfterResume = 0;
       return { resumedAtMs: Date.now() };
@@ -268,13 +300,19 @@ serveWorker(
       return { lastEventId: old.lastId };
     },
     async closeAll() {
-      for (const conn of conns) conn.close();
+      for (const conn of conns) {
+        if (conn.throttle) clearInterval(conn.throttle);
+        conn.close();
+      }
       const count = conns.length;
       conns.length = 0;
       return { closed: count };
     },
   },
   () => {
-    for (const conn of conns) conn.close();
+    for (const conn of conns) {
+      if (conn.throttle) clearInterval(conn.throttle);
+      conn.close();
+    }
   },
 );

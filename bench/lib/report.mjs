@@ -106,6 +106,13 @@ export function renderMarkdown(/** @type {any} */ results) {
         fmt(slow.serverClosedAfterS),
         slow.slow.closeCode === null ? "not closed" : `${slow.slow.closeCode}${slow.slow.closeCode === 4008 ? " ok" : " MISS (4008)"}`,
         slow.resumed ? `from ${slow.resumed.fromId}: ${slow.resumed.receivedAfterReconnect} events, ${slow.resumed.resetsAfterReconnect} resets` : "-"]]));
+    const th = slow.throttled;
+    if (th) {
+      out.push(`\nA second slow client on the same server read one socket chunk (<= 64 KB) every ${slow.throttle.periodMs} ms (slow, not stopped):`);
+      out.push(table(["events received", "id gaps (coalesced)", "most batches skipped at once", "most series in one event", "open at end of pause", "close code"],
+        [[fmt(th.after.events), fmt(th.after.idGaps), fmt(th.after.maxIdGap), fmt(th.after.seriesPerEventMax), th.during.open ? "yes" : "no",
+          th.after.closeCode === null ? "not closed" : String(th.after.closeCode)]]));
+    }
   }
   return out.join("\n");
 }

@@ -12,6 +12,11 @@ import { readRssBytes } from "../lib/proc-stats.mjs";
 const HOT = { ratePerS: 10, pointsPerBatch: 2000 };
 /** Healthy subscribers on each server. */
 const OTHERS = 5;
+/**
+ * The second slow client reads one socket chunk (<= 64 KB) every 100 ms, <= 640 KB/s of the ~1.3 MB/s
+ * offered: it falls behind without stopping, so the server's coalescing (id gaps) becomes visible.
+ */
+const THROTTLE = { periodMs: 100 };
 /** Parse one frame in this many for latency: a 130 KB JSON.parse per frame would load the clients more than the server. */
 const SAMPLE_EVERY = 4;
 
@@ -41,6 +46,9 @@ export async function runSlowConsumer(ctx, start) {
     const slowOpen = await slowSub.call("open", { ...wsOpts, trackIds: true });
     if (slowOpen.opened !== 1) throw new Error(`slow consumer did not open: ${slowOpen.errors.join("; ")}`);
     const slowIndex = 0;
+    const throttledOpen = await slowSub.call("open", { ...wsOpts, trackIds: true });
+    if (throttledOpen.opened !== 1) throw new Error(`throttled consumer did not open: ${throttledOpen.errors.join("; ")}`);
+    const throttledIndex = 1;
     await openSubscribers(subs, { url: paused.url, transport: "ws", count: OTHERS, group: "paused" });
     if (control) await openSubscribers(subs, { url: control.url, transport: "ws", count: OTHERS, group: "control" });
     await Promise.all(subs.map((sub) => sub.call("setSampleEvery", { every: SAMPLE_EVERY })));
@@ -57,6 +65,7 @@ export async function runSlowConsumer(ctx, start) {
 
     const closedBefore = await slowClosedTotal(paused.url);
     await slowSub.call("pause", { index: slowIndex });
+    await slowSub.call("throttle", { index: throttledIndex, ...THROTTLE });
     const pausedAt = Date.now();
     await Promise.all(subs.map((sub) => sub.call("reset")));
     const rssPeak = { ...rssBase };
@@ -72,13 +81,16 @@ export async function runSlowConsumer(ctx, start) {
     }
     const during = { paused: await latencyOf(subs, "paused"), control: await latencyOf(subs, "control") };
 
+    const throttledDuring = await slowSub.call("slowInfo", { index: throttledIndex });
     await slowSub.call("resume", { index: slowIndex });
+    if (throttledDuring.open) await slowSub.call("resume", { index: throttledIndex });
     let slow = await slowSub.call("slowInfo", { index: slowIndex });
     for (let waited = 0; waited < afterResumeMs && slow.open; waited += 250) {
       await delay(250);
       slow = await slowSub.call("slowInfo", { index: slowIndex });
     }
     const afterResume = slow;
+    const throttled = { during: throttledDuring, after: await slowSub.call("slowInfo", { index: throttledIndex }) };
     let resumed = null;
     if (!slow.open) {
       // The contract: a closed slow consumer reconnects with its last id and gets replay (or reset) then live.
@@ -99,14 +111,16 @@ export async function runSlowConsumer(ctx, start) {
     const othersP99Ratio = during.paused.p99Ms !== null && reference ? round(during.paused.p99Ms / reference, 2) : null;
     log(`  slow consumer: paused ${args.slowPauseMs / 1000} s; RSS +${growth.paused} MB vs control +${growth.control} MB; ` +
       `others p99 ${during.paused.p99Ms} ms vs control ${during.control.p99Ms} ms; server closed it after ${serverClosedAfterS ?? "-"} s, ` +
-      `client saw close code ${afterResume.closeCode ?? "(still open)"}` + (resumed ? `; resumed from ${resumed.fromId}: ${resumed.receivedAfterReconnect} events` : ""));
+      `client saw close code ${afterResume.closeCode ?? "(still open)"}` + (resumed ? `; resumed from ${resumed.fromId}: ${resumed.receivedAfterReconnect} events` : "") +
+      `; throttled reader: ${throttled.after.idGaps} id gaps (max ${throttled.after.maxIdGap} batches skipped), ` +
+      `close code ${throttled.after.closeCode ?? "(open)"}`);
     await closeSubscribers(subs);
     return {
       hot: { ...HOT, achievedBatchesPerS: round(produced.achievedRatePerS, 1), ingestFailed: produced.failed, others: OTHERS },
       pauseS: args.slowPauseMs / 1000,
       rssBaseMb: rssBase, rssPeakMb: rssPeak, rssGrowthMb: growth, rssGrowthAttributableMb: attributableMb,
       othersBefore: before, othersDuring: during, othersP99Ratio,
-      slow: afterResume, serverClosedAfterS, resumed,
+      slow: afterResume, serverClosedAfterS, resumed, throttled, throttle: THROTTLE,
     };
   } catch (error) {
     await Promise.all([producer, controlProducer].map((p) => p.call("stop").catch(() => {})));
