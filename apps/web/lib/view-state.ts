@@ -1,5 +1,4 @@
 import { SeriesNameSchema } from "@livedash/events";
-import { z } from "zod";
 import type { TransportChoice } from "./client-types";
 
 export const WINDOWS = { "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000 } as const;
@@ -17,36 +16,32 @@ export interface ViewState {
   transport: TransportChoice;
 }
 
-const ViewStateSchema = z.object({
-  window: z.enum(["1m", "5m", "15m", "1h"]).catch("5m"),
-  paused: z.enum(["0", "1"]).catch("0").transform((v) => v === "1"),
-  charts: z
-    .string()
-    .catch("")
-    .transform((raw) =>
-      raw
-        .split(",")
-        .filter((name) => SeriesNameSchema.safeParse(name).success)
-        .filter((name, i, all) => all.indexOf(name) === i)
-        .slice(0, MAX_CUSTOM_CHARTS),
-    ),
-  transport: z.enum(["auto", "ws", "sse", "poll"]).catch("auto"),
-});
-
 type Params = Record<string, string | string[] | undefined>;
 
-/** Reads the view from URL search params; anything invalid falls back to its default rather than failing the page. */
+const TRANSPORTS: readonly TransportChoice[] = ["auto", "ws", "sse", "poll"];
+
+/**
+ * Reads the view from URL search params. Anything invalid falls back to its default rather than
+ * failing the page: a stale or hand-edited link still opens. Series names go through the wire schema.
+ */
 export function parseViewState(params: Params): ViewState {
   const first = (key: string) => {
     const v = params[key];
     return Array.isArray(v) ? v[0] : v;
   };
-  return ViewStateSchema.parse({
-    window: first("window") ?? "5m",
-    paused: first("paused") ?? "0",
-    charts: first("charts") ?? "",
-    transport: first("transport") ?? "auto",
-  });
+  const windowParam = first("window");
+  const transportParam = first("transport");
+  const charts = (first("charts") ?? "")
+    .split(",")
+    .filter((name) => SeriesNameSchema.safeParse(name).success)
+    .filter((name, i, all) => all.indexOf(name) === i)
+    .slice(0, MAX_CUSTOM_CHARTS);
+  return {
+    window: windowParam !== undefined && Object.hasOwn(WINDOWS, windowParam) ? (windowParam as WindowKey) : "5m",
+    paused: first("paused") === "1",
+    charts,
+    transport: TRANSPORTS.find((t) => t === transportParam) ?? "auto",
+  };
 }
 
 export function serializeViewState(state: ViewState): string {
