@@ -11,6 +11,7 @@ import { MAX_CUSTOM_CHARTS, WINDOWS, resolveServerUrl, serializeViewState } from
 import { ChartView } from "./chart-view";
 import { Explorer } from "./explorer";
 import { PanelView, thresholdsOf } from "./panel-view";
+import { StatTile } from "./stat-tile";
 import { TopBar } from "./top-bar";
 import type { Runtime } from "./runtime";
 
@@ -143,6 +144,12 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
         {runtime !== null && view.charts.length > 0 ? (
           <section className="panel" aria-labelledby="panel-custom" data-panel="custom">
             <h2 id="panel-custom">Your charts</h2>
+            <div className="tiles">
+              {view.charts.map((series) => {
+                const info = runtime.store.info(series);
+                return <StatTile key={series} runtime={runtime} series={series} label={series} unit={info?.unit ?? "none"} thresholds={info?.thresholds} windowMs={windowMs} />;
+              })}
+            </div>
             <div className="charts">
               {view.charts.map((series) => (
                 <ChartView

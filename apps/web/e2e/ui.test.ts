@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserHandle, ChildService } from "./harness";
-import { collectErrors, freePort, launchBrowser, seriesTimestamps, startDashboard, startLivedashServer, startPusher, until } from "./harness";
+import { collectErrors, freePort, ingest, launchBrowser, seriesTimestamps, startDashboard, startLivedashServer, startPusher, until } from "./harness";
 
 const SERIES = "test.ui.requests";
 
@@ -104,6 +104,28 @@ describe("view controls and URL state", () => {
     // The memory chart shows the hovered time, not "latest": the cursor is synced across charts.
     await until("synced legend", async () => ((await memTime.textContent()) !== "latest" ? true : undefined));
     expect(await mem.locator(".u-cursor-x").getAttribute("class")).not.toContain("u-off");
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it("colors a series by its thresholds", async () => {
+    const page = await browser.context.newPage();
+    const errors = collectErrors(page);
+    const series = "test.ui.queue_depth";
+    const describe = await fetch(`${server.url}/trpc/metrics.describe`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ series: [{ series, unit: "count", thresholds: { warn: 50, crit: 80 } }] }),
+    });
+    expect(describe.ok).toBe(true);
+    await ingest(server.url, [{ series, value: 10 }]);
+    await page.goto(`${web.url}/?charts=${series}`);
+    const tile = page.locator(`.tile[data-series="${series}"]`);
+    await until("ok level", async () => ((await tile.getAttribute("data-level")) === "ok" && (await tile.locator(".value").textContent()) === "10" ? true : undefined));
+    await ingest(server.url, [{ series, value: 60 }]);
+    await until("warn level", async () => ((await tile.getAttribute("data-level")) === "warn" ? true : undefined));
+    await ingest(server.url, [{ series, value: 95 }]);
+    await until("crit level", async () => ((await tile.getAttribute("data-level")) === "crit" ? true : undefined));
     await page.close();
     expect(errors).toEqual([]);
   });
