@@ -90,7 +90,7 @@ try {
   await new Promise((r) => setTimeout(r, warmupMs));
   await page.screenshot({ path: path.join(outDir, "transports.png") });
   // Tall enough for every panel at once: charts off screen are paused by design and would show empty.
-  await page.setViewportSize({ width: 1440, height: 3000 });
+  await page.setViewportSize({ width: 1440, height: 3800 });
   for (const theme of ["dark", "light"]) {
     await page.goto(`${webUrl}/?window=1m&charts=app.checkout.latency_ms&theme=${theme}`);
     await page.waitForFunction(() => document.querySelectorAll(".uplot").length >= 8);
