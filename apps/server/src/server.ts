@@ -12,6 +12,7 @@ import { createIngestService } from "./pipeline/ingest-service";
 import { createConnectionLimiter } from "./security/connection-limit";
 import { createOriginCheck } from "./security/origin";
 import { createRateLimiter } from "./security/rate-limit";
+import { createSignedTicketIssuer } from "./security/signed-tickets";
 import { createTicketIssuer } from "./security/tokens";
 import type { Services, TrafficCounters } from "./services";
 import { createSeriesStore } from "./store";
@@ -63,7 +64,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     rateLimiter,
     limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000 },
   });
-  const ticketIssuer = createTicketIssuer({ ttlMs: 60_000 });
+  // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
+  const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken) : createTicketIssuer({ ttlMs: 60_000 });
   const services: Services = {
     config,
     engine,

@@ -127,6 +127,38 @@ describe("tokens on every transport", () => {
   });
 });
 
+describe("tickets behind a load balancer", () => {
+  it("a ticket issued by one instance opens a stream on another that shares the read token; forged or expired ones do not", async () => {
+    const a = await startTestServer({ LIVEDASH_READ_TOKEN: READ, LIVEDASH_INGEST_TOKEN: INGEST });
+    const b = await startTestServer({ LIVEDASH_READ_TOKEN: READ, LIVEDASH_INGEST_TOKEN: INGEST });
+    const other = await startTestServer({ LIVEDASH_READ_TOKEN: "another-read-token-0123", LIVEDASH_INGEST_TOKEN: INGEST });
+    try {
+      const { ticket } = await http(a.url, READ).auth.ticket.mutate();
+      const onB = await fetch(`${b.url}/sse?series=x&ticket=${encodeURIComponent(ticket)}`);
+      expect(onB.status).toBe(200);
+      await onB.body?.cancel();
+      expect((await fetch(`${other.url}/sse?series=x&ticket=${encodeURIComponent(ticket)}`)).status).toBe(401);
+      const forged = ticket.replace(/\.(\d+)\./, (_m, ms: string) => `.${Number(ms) + 60_000}.`);
+      expect((await fetch(`${b.url}/sse?series=x&ticket=${encodeURIComponent(forged)}`)).status).toBe(401);
+    } finally {
+      await Promise.all([a.close(), b.close(), other.close()]);
+    }
+  });
+});
+
+describe("error answers", () => {
+  it("carry no stack trace", async () => {
+    const server = await startTestServer({ LIVEDASH_READ_TOKEN: READ, LIVEDASH_INGEST_TOKEN: INGEST });
+    try {
+      const res = await fetch(`${server.url}/trpc/metrics.catalog`);
+      expect(res.status).toBe(401);
+      expect(await res.text()).not.toMatch(/stack/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("origin allow-list", () => {
   let server: LivedashServer;
   beforeAll(async () => {

@@ -30,7 +30,9 @@ export async function createEngine(config: LivedashConfig, firstListener: (batch
     url: config.redisUrl,
     streamKey: config.redisStream,
     maxLen: config.redisMaxLen,
-    replayMaxBatches: config.replayBatches,
+    // One replay is read in bounded pages; past 10k batches a client refetches history instead.
+    replayMaxBatches: Math.min(config.replayBatches, 10_000),
+    warmWindowMs: config.retentionMs,
   });
   engine.onBatch(firstListener);
   return { engine, start: () => engine.start(), onGap: (listener) => engine.onGap(listener), metrics: () => redisEngineMetrics(engine.stats()) };

@@ -9,7 +9,7 @@ export interface MemoryEngineOptions {
   replayBatches?: number;
   /**
    * Upper bound on points held by the replay window, whatever the batch count.
-   * @default 2_000_000
+   * @default 500_000
    */
   replayPoints?: number;
   /** Clock for the epoch; tests inject one. @default Date.now */
@@ -22,7 +22,7 @@ export interface MemoryEngineOptions {
  */
 export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   const replayBatches = options.replayBatches ?? 100_000;
-  const replayPoints = options.replayPoints ?? 2_000_000;
+  const replayPoints = options.replayPoints ?? 500_000;
   const epoch = (options.now ?? Date.now)().toString(36);
   const listeners = new Set<(batch: Batch) => void>();
   // Ring of retained batches: window[head .. head+count) in seq order; seqs are contiguous.

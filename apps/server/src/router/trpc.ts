@@ -25,6 +25,8 @@ export function describeZodError(error: ZodError): string {
 }
 
 const t = initTRPC.context<Context>().create({
+  // Never send stack traces to clients, whatever NODE_ENV says.
+  isDev: false,
   errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
     return {

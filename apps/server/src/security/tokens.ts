@@ -57,7 +57,7 @@ const TICKET_RE = /^[A-Za-z0-9_-]{43}$/;
  * Short-lived tickets for clients that cannot send headers (EventSource): a client with the read
  * token calls `auth.ticket` over a normal request, then puts the ticket in the SSE URL instead of the
  * long-lived token. Tickets live in this process only; behind a load balancer without sticky
- * sessions, a ticket is valid on the instance that issued it.
+ * sessions, use createSignedTicketIssuer (signed-tickets.ts), which the server does whenever a read token is set.
  */
 export function createTicketIssuer(options: TicketIssuerOptions = {}): TicketIssuer {
   const ttlMs = options.ttlMs ?? 60_000;
