@@ -39,6 +39,9 @@ describe("dashboard live updates per transport", () => {
     const badge = page.getByTestId("connection-badge");
     await until("badge live", async () => ((await badge.getAttribute("data-status")) === "live" ? true : undefined));
     expect(await badge.getAttribute("data-transport")).toBe("ws");
+    // The badge names the instance serving this page, as /healthz reports it.
+    const { instanceId } = (await (await fetch(`${server.url}/healthz`)).json()) as { instanceId: string };
+    await until("badge instance", async () => ((await badge.getAttribute("data-instance")) === instanceId ? true : undefined));
     await expectGrowing(page);
     // The host panels are backfilled and drawn too: a uPlot canvas per chart.
     await until("cpu chart drawn", async () => ((await page.locator('[data-chart="cpu-usage"] canvas').count()) > 0 ? true : undefined));

@@ -75,8 +75,9 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     },
     closeSlow: () => {
       ws.close(WS_CLOSE_SLOW_CONSUMER, "slow consumer: resume with lastEventId");
-      // A peer that stopped reading never acknowledges the close: drop it after a grace period.
-      slowTimer = setTimeout(() => ws.terminate(), 2_000);
+      // The close frame queues behind what the peer has not read, so only a peer that reads again sees
+      // 4008; one that never does is dropped after this grace period (its client sees 1006).
+      slowTimer = setTimeout(() => ws.terminate(), 10_000);
     },
     onDrain(listener) {
       socket.on("drain", listener);
