@@ -192,3 +192,32 @@ export async function seriesTimestamps(page: Page, series: string): Promise<numb
     return debug ? debug.timestamps(name) : [];
   }, series);
 }
+
+export interface DashboardStack {
+  server: ChildService;
+  web: ChildService;
+  browser: BrowserHandle;
+  pusher: ReturnType<typeof startPusher>;
+  stop(): Promise<void>;
+}
+
+/** The usual e2e setup: a Livedash server, the built dashboard pointed at it, Chromium, and a steady pusher of `series`. */
+export async function startDashboardStack(series: string): Promise<DashboardStack> {
+  const webPort = await freePort();
+  const server = await startLivedashServer({ dashboardOrigin: `http://127.0.0.1:${webPort}` });
+  const web = await startDashboard({ port: webPort, serverUrl: server.url });
+  const browser = await launchBrowser();
+  const pusher = startPusher(() => server.url, series, 200);
+  return {
+    server,
+    web,
+    browser,
+    pusher,
+    async stop() {
+      pusher.stop();
+      await browser.close();
+      await web.stop();
+      await server.stop();
+    },
+  };
+}

@@ -1,29 +1,23 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BrowserHandle, ChildService } from "./harness";
-import { collectErrors, freePort, launchBrowser, seriesTimestamps, startDashboard, startLivedashServer, startPusher, until } from "./harness";
+import type { BrowserHandle, ChildService, DashboardStack } from "./harness";
+import { collectErrors, seriesTimestamps, startDashboardStack, until } from "./harness";
 
 const SERIES = "test.e2e.wave";
 
 describe("dashboard live updates per transport", () => {
+  let stack: DashboardStack;
   let server: ChildService;
   let web: ChildService;
   let browser: BrowserHandle;
-  let pusher: ReturnType<typeof startPusher>;
 
   beforeAll(async () => {
-    const webPort = await freePort();
-    server = await startLivedashServer({ dashboardOrigin: `http://127.0.0.1:${webPort}` });
-    web = await startDashboard({ port: webPort, serverUrl: server.url });
-    browser = await launchBrowser();
-    pusher = startPusher(() => server.url, SERIES, 200);
+    stack = await startDashboardStack(SERIES);
+    ({ server, web, browser } = stack);
   });
 
   afterAll(async () => {
-    pusher?.stop();
-    await browser?.close();
-    await web?.stop();
-    await server?.stop();
+    await stack?.stop();
   });
 
   /** Waits until the page's buffer for SERIES grows by `count` points after the call. */
