@@ -1,4 +1,6 @@
-import type { IngestInput, IngestResult, Point, SeriesMeta } from "@livedash/events";
+import type { IngestInput, IngestResult, SeriesMeta } from "@livedash/events";
+import { validateIngestPoints } from "../ingest/json-ingest";
+import { summarizeErrors } from "../ingest/result";
 import { TRPCError } from "@trpc/server";
 import type { Batcher } from "../engine/batcher";
 import { EngineUnavailableError } from "../engine/types";
@@ -39,21 +41,14 @@ export function createIngestService(deps: {
           message: `points: at most ${limits.maxPointsPerRequest} points per request (got ${input.points.length}; LIVEDASH_MAX_POINTS_PER_REQUEST)`,
         });
       }
-      const nowMs = now();
-      const points: Point[] = new Array(input.points.length);
-      const newSeries = new Set<string>();
-      for (let i = 0; i < input.points.length; i++) {
-        const p = input.points[i]!;
-        const ts = p.ts ?? nowMs;
-        if (ts > nowMs + limits.maxFutureMs) {
-          throw new TRPCError({
-            code: "BAD_REQUEST",
-            message: `points[${i}].ts: ${Math.round((ts - nowMs) / 1000)} s in the future (limit ${limits.maxFutureMs / 1000} s)`,
-          });
-        }
-        points[i] = { series: p.series, ts, value: p.value };
-        if (!store.has(p.series)) newSeries.add(p.series);
+      // The same future-timestamp check and ts default as the JSON and line-protocol parsers.
+      const validated = validateIngestPoints(input.points, { nowMs: now(), maxPoints: limits.maxPointsPerRequest, maxFutureMs: limits.maxFutureMs });
+      if (!validated.ok) {
+        throw new TRPCError({ code: "BAD_REQUEST", message: summarizeErrors(validated.errors, validated.truncated, "point") });
       }
+      const { points } = validated;
+      const newSeries = new Set<string>();
+      for (const point of points) if (!store.has(point.series)) newSeries.add(point.series);
       // Described-only series enter the catalog too, so they count against the cap.
       for (const meta of input.meta ?? []) if (!store.has(meta.series)) newSeries.add(meta.series);
       if (newSeries.size > 0 && store.size() + newSeries.size > limits.maxSeries) {
