@@ -95,11 +95,22 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
 
+  let collectorFailing = false;
   const collectors = config.collectors
     ? startCollectors({
         intervalMs: config.tickMs,
         publish: (points) => {
-          batcher.enqueue(points).catch((error: unknown) => console.error("[livedash] collector batch not published:", error instanceof Error ? error.message : error));
+          batcher.enqueue(points).then(
+            () => {
+              if (collectorFailing) console.error("[livedash] collector batches are published again");
+              collectorFailing = false;
+            },
+            (error: unknown) => {
+              // Logged once per outage, not once per tick.
+              if (!collectorFailing) console.error("[livedash] collector batches not published:", error instanceof Error ? error.message : error);
+              collectorFailing = true;
+            },
+          );
         },
         describe: (meta) => store.describe(meta),
         traffic: () => {

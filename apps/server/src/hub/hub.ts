@@ -24,6 +24,8 @@ interface Subscriber {
   coalesced: Map<string, Point> | null;
   slowSinceMs: number;
   removeDrain: (() => void) | null;
+  /** A stream gap reported while this subscriber was still replaying; sent once the replay is out. */
+  pendingReset: ResetEvent["reason"] | null;
   closed: boolean;
 }
 
@@ -194,6 +196,7 @@ export function createHub(engine: Engine, options: BackpressureOptions = {}) {
         coalesced: null,
         slowSinceMs: 0,
         removeDrain: null,
+        pendingReset: null,
         closed: false,
       };
       sub.group.subs.add(sub);
@@ -216,6 +219,10 @@ export function createHub(engine: Engine, options: BackpressureOptions = {}) {
         if (sub.closed) break;
         if (sub.lastId === null || engine.compareIds(batch.id, sub.lastId) > 0) deliverBatch(sub, batch);
       }
+      if (sub.pendingReset && !sub.closed) {
+        sendEvent(sub, engine.latestId() ?? engine.startId(), { type: "reset", reason: sub.pendingReset });
+        sub.pendingReset = null;
+      }
       return unsubscribe;
     },
     /**
@@ -225,7 +232,11 @@ export function createHub(engine: Engine, options: BackpressureOptions = {}) {
     resetAll(reason: ResetEvent["reason"]) {
       const id = engine.latestId() ?? engine.startId();
       for (const group of groups.values()) {
-        for (const sub of group.subs) if (!sub.held && !sub.closed) sendEvent(sub, id, { type: "reset", reason });
+        for (const sub of group.subs) {
+          if (sub.closed) continue;
+          if (sub.held) sub.pendingReset = reason;
+          else sendEvent(sub, id, { type: "reset", reason });
+        }
       }
     },
     stats: (): HubStats => ({ ...stats }),
