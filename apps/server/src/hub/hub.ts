@@ -108,11 +108,11 @@ export function createHub(engine: Engine, options: BackpressureOptions = {}) {
   }
 
   /** Delivers one batch's points (already filtered for the subscriber's group), respecting backpressure. */
-  function deliver(sub: Subscriber, id: string, points: readonly Point[], frame: () => Buffer) {
+  function deliver(sub: Subscriber, id: string, points: readonly Point[], frameFor: (encoder: FrameEncoder) => Buffer) {
     if (sub.closed) return;
     const buffered = sub.sink.bufferedBytes();
     if (sub.coalesced === null && buffered <= highWatermarkBytes) {
-      write(sub, frame(), id);
+      write(sub, frameFor(sub.encoder), id);
       return;
     }
     if (sub.coalesced === null) {
@@ -137,7 +137,7 @@ export function createHub(engine: Engine, options: BackpressureOptions = {}) {
       sub.lastId = batch.id;
       return;
     }
-    deliver(sub, batch.id, points, () => sub.encoder.encode(JSON.stringify({ type: "points", points }), batch.id, "points"));
+    deliver(sub, batch.id, points, (encoder) => encoder.encode(JSON.stringify({ type: "points", points }), batch.id, "points"));
   }
 
   function onBatch(batch: Batch) {
@@ -151,20 +151,19 @@ export function createHub(engine: Engine, options: BackpressureOptions = {}) {
         return (eventJson ??= JSON.stringify({ type: "points", points }));
       };
       // Frames shared by every subscriber of this group with the same encoder key, built on first use.
+      // One lookup function per group and batch: nothing is allocated per subscriber.
       const frames = new Map<string, Buffer>();
-      for (const sub of group.subs) {
-        if (sub.held) {
-          sub.held.push(batch);
-          continue;
+      const frameFor = (encoder: FrameEncoder) => {
+        let frame = frames.get(encoder.key);
+        if (!frame) {
+          frame = encoder.encode(json(), batch.id, "points");
+          frames.set(encoder.key, frame);
         }
-        deliver(sub, batch.id, points, () => {
-          let frame = frames.get(sub.encoder.key);
-          if (!frame) {
-            frame = sub.encoder.encode(json(), batch.id, "points");
-            frames.set(sub.encoder.key, frame);
-          }
-          return frame;
-        });
+        return frame;
+      };
+      for (const sub of group.subs) {
+        if (sub.held) sub.held.push(batch);
+        else deliver(sub, batch.id, points, frameFor);
       }
     }
   }

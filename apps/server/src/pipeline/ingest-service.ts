@@ -1,4 +1,4 @@
-import type { IngestInput, IngestResult, SeriesMeta } from "@livedash/events";
+import type { IngestInput, IngestResult, Point, SeriesMeta } from "@livedash/events";
 import { validateIngestPoints } from "../ingest/json-ingest";
 import { summarizeErrors } from "../ingest/result";
 import { TRPCError } from "@trpc/server";
@@ -32,53 +32,64 @@ export function createIngestService(deps: {
   now?: () => number;
 }) {
   const now = deps.now ?? Date.now;
-  return {
-    async accept(input: { points: IngestInput["points"]; meta?: SeriesMeta[] }, clientKey: string): Promise<IngestResult> {
-      const { limits, store } = deps;
-      if (input.points.length > limits.maxPointsPerRequest) {
+  function checkCount(count: number) {
+    if (count > deps.limits.maxPointsPerRequest) {
+      throw new TRPCError({
+        code: "PAYLOAD_TOO_LARGE",
+        message: `points: at most ${deps.limits.maxPointsPerRequest} points per request (got ${count}; LIVEDASH_MAX_POINTS_PER_REQUEST)`,
+      });
+    }
+  }
+
+  /** The rest of the path once points are validated (ts set, not too far ahead): cap, rate, one batch. */
+  async function acceptValidated(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string): Promise<IngestResult> {
+    const { limits, store } = deps;
+    checkCount(points.length);
+    const newSeries = new Set<string>();
+    for (const point of points) if (!store.has(point.series)) newSeries.add(point.series);
+    // Described-only series enter the catalog too, so they count against the cap.
+    for (const m of meta ?? []) if (!store.has(m.series)) newSeries.add(m.series);
+    if (newSeries.size > 0 && store.size() + newSeries.size > limits.maxSeries) {
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: `series cap reached: the server holds ${store.size()} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)`,
+      });
+    }
+    if (points.length > 0) {
+      const verdict = deps.rateLimiter.take(clientKey, points.length);
+      if (!verdict.ok) {
         throw new TRPCError({
-          code: "PAYLOAD_TOO_LARGE",
-          message: `points: at most ${limits.maxPointsPerRequest} points per request (got ${input.points.length}; LIVEDASH_MAX_POINTS_PER_REQUEST)`,
+          code: "TOO_MANY_REQUESTS",
+          message: `ingest rate limit exceeded; retry after ${Math.ceil(verdict.retryAfterMs / 1000)} s (LIVEDASH_INGEST_RATE)`,
+          cause: new RetryAfter(verdict.retryAfterMs),
         });
       }
-      // The same future-timestamp check and ts default as the JSON and line-protocol parsers.
-      const validated = validateIngestPoints(input.points, { nowMs: now(), maxPoints: limits.maxPointsPerRequest, maxFutureMs: limits.maxFutureMs });
+    }
+    if (meta?.length) store.describe(meta);
+    if (points.length === 0) return { accepted: 0, id: null };
+    try {
+      const id = await deps.batcher.enqueue(points);
+      return { accepted: points.length, id };
+    } catch (error) {
+      if (error instanceof EngineUnavailableError) {
+        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `ingest is unavailable: ${error.message}`, cause: error });
+      }
+      throw error;
+    }
+  }
+
+  return {
+    /** The tRPC mutation's entry: the same validation the HTTP parsers run, then the shared path. */
+    async accept(input: { points: IngestInput["points"]; meta?: SeriesMeta[] }, clientKey: string): Promise<IngestResult> {
+      checkCount(input.points.length);
+      const validated = validateIngestPoints(input.points, { nowMs: now(), maxPoints: deps.limits.maxPointsPerRequest, maxFutureMs: deps.limits.maxFutureMs });
       if (!validated.ok) {
         throw new TRPCError({ code: "BAD_REQUEST", message: summarizeErrors(validated.errors, validated.truncated, "point") });
       }
-      const { points } = validated;
-      const newSeries = new Set<string>();
-      for (const point of points) if (!store.has(point.series)) newSeries.add(point.series);
-      // Described-only series enter the catalog too, so they count against the cap.
-      for (const meta of input.meta ?? []) if (!store.has(meta.series)) newSeries.add(meta.series);
-      if (newSeries.size > 0 && store.size() + newSeries.size > limits.maxSeries) {
-        throw new TRPCError({
-          code: "BAD_REQUEST",
-          message: `series cap reached: the server holds ${store.size()} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)`,
-        });
-      }
-      if (points.length > 0) {
-        const verdict = deps.rateLimiter.take(clientKey, points.length);
-        if (!verdict.ok) {
-          throw new TRPCError({
-            code: "TOO_MANY_REQUESTS",
-            message: `ingest rate limit exceeded; retry after ${Math.ceil(verdict.retryAfterMs / 1000)} s (LIVEDASH_INGEST_RATE)`,
-            cause: new RetryAfter(verdict.retryAfterMs),
-          });
-        }
-      }
-      if (input.meta?.length) store.describe(input.meta);
-      if (points.length === 0) return { accepted: 0, id: null };
-      try {
-        const id = await deps.batcher.enqueue(points);
-        return { accepted: points.length, id };
-      } catch (error) {
-        if (error instanceof EngineUnavailableError) {
-          throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `ingest is unavailable: ${error.message}`, cause: error });
-        }
-        throw error;
-      }
+      return acceptValidated(validated.points, input.meta, clientKey);
     },
+    /** For the HTTP routes, whose parsers already validated (and defaulted ts of) every point. */
+    acceptValidated,
   };
 }
 

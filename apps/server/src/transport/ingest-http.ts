@@ -6,6 +6,7 @@ import { parseLineProtocol } from "../ingest/line-protocol";
 import { summarizeErrors } from "../ingest/result";
 import { PrecisionSchema } from "../ingest/timestamp";
 import { RetryAfter } from "../pipeline/ingest-service";
+import type { Point, SeriesMeta } from "@livedash/events";
 import type { Services } from "../services";
 import { contextFromRequest } from "./auth";
 import { HttpError, readBody, sendJsonError } from "../ingest/read-body";
@@ -24,11 +25,10 @@ async function readRequestBody(req: IncomingMessage, res: ServerResponse, servic
   }
 }
 
-/** Shared tail of both ingest routes: auth, then the one ingest path, then a JSON answer. */
-async function accept(req: IncomingMessage, res: ServerResponse, services: Services, parsed: Parameters<Services["ingest"]["accept"]>[0]) {
-  const ctx = contextFromRequest(services, req);
+/** Shared tail of both ingest routes: the one ingest path for parsed points, then a JSON answer. */
+async function accept(res: ServerResponse, services: Services, clientKey: string, points: Point[], meta?: SeriesMeta[]) {
   try {
-    const result = await services.ingest.accept(parsed, ctx.clientKey);
+    const result = await services.ingest.acceptValidated(points, meta, clientKey);
     sendJson(res, 200, result);
   } catch (error) {
     if (!(error instanceof TRPCError)) throw error;
@@ -37,15 +37,18 @@ async function accept(req: IncomingMessage, res: ServerResponse, services: Servi
   }
 }
 
-function requireIngest(req: IncomingMessage, res: ServerResponse, services: Services): boolean {
-  if (contextFromRequest(services, req).auth.ingest) return true;
+/** The caller's rate-limit key when it may write; null (401 sent) otherwise. */
+function requireIngest(req: IncomingMessage, res: ServerResponse, services: Services): string | null {
+  const ctx = contextFromRequest(services, req);
+  if (ctx.auth.ingest) return ctx.clientKey;
   sendJsonError(res, 401, "a valid ingest token is required (Authorization: Bearer <LIVEDASH_INGEST_TOKEN>)");
-  return false;
+  return null;
 }
 
 /** `POST /api/ingest` with `{ "points": [{ "series", "value", "ts"? }], "meta"?: [...] }`. */
 export async function handleIngestJson(req: IncomingMessage, res: ServerResponse, services: Services) {
-  if (!requireIngest(req, res, services)) return;
+  const clientKey = requireIngest(req, res, services);
+  if (clientKey === null) return;
   const body = await readRequestBody(req, res, services);
   if (body === null) return;
   // The points-per-request limit is the ingest service's (one 413 for every entry point); the body
@@ -54,12 +57,13 @@ export async function handleIngestJson(req: IncomingMessage, res: ServerResponse
   if (!parsed.ok) {
     return sendJsonError(res, 400, summarizeErrors(parsed.errors, parsed.truncated, "field"), { errors: parsed.errors, truncated: parsed.truncated });
   }
-  await accept(req, res, services, { points: parsed.points, meta: parsed.meta });
+  await accept(res, services, clientKey, parsed.points, parsed.meta);
 }
 
 /** `POST /api/write?precision=s|ms|us|ns` with Influx line protocol, as Telegraf sends it. */
 export async function handleIngestLineProtocol(req: IncomingMessage, res: ServerResponse, url: URL, services: Services) {
-  if (!requireIngest(req, res, services)) return;
+  const clientKey = requireIngest(req, res, services);
+  if (clientKey === null) return;
   const precision = PrecisionSchema.safeParse(url.searchParams.get("precision") ?? undefined);
   if (!precision.success) {
     return sendJsonError(res, 400, `precision: must be one of s, ms, us, ns (got "${url.searchParams.get("precision")}")`, { field: "precision" });
@@ -75,5 +79,5 @@ export async function handleIngestLineProtocol(req: IncomingMessage, res: Server
   if (!parsed.ok) {
     return sendJsonError(res, 400, summarizeErrors(parsed.errors, parsed.truncated, "line"), { errors: parsed.errors, truncated: parsed.truncated });
   }
-  await accept(req, res, services, { points: parsed.points });
+  await accept(res, services, clientKey, parsed.points);
 }
