@@ -11,11 +11,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { freePort } from "../scripts/free-port.mjs";
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = path.resolve(webDir, "../../node_modules/.bin/next");
@@ -33,15 +33,6 @@ const legend = arg("legend", "1") === "1" ? "1" : "0";
 if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 120) throw new Error("--seconds must be in (0, 120]");
 if (scenarios.some((n) => !Number.isInteger(n) || n < 1 || n > 2000)) throw new Error("--scenarios must be integers from 1 to 2000");
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 
 if (!existsSync(path.join(webDir, ".next/BUILD_ID"))) {
   const built = spawnSync(nextBin, ["build"], { cwd: webDir, stdio: "inherit", env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" } });

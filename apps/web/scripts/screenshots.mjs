@@ -9,11 +9,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { freePort } from "./free-port.mjs";
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(webDir, "../..");
@@ -22,15 +22,6 @@ const nextBin = path.join(repoRoot, "node_modules/.bin/next");
 const i = process.argv.indexOf("--warmup-seconds");
 const warmupMs = (i >= 0 ? Number(process.argv[i + 1]) : 45) * 1000;
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 const waitFor = async (url) => {
   for (let n = 0; n < 300; n++) {
     if (await fetch(url).then((r) => r.ok, () => false)) return;
