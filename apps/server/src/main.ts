@@ -1,5 +1,6 @@
 import { ConfigError, parseConfig } from "./config";
 import { createServer } from "./server";
+import { StorageError } from "./store";
 
 /** Entry point: read config, listen, stop cleanly on SIGTERM/SIGINT. Everything else is in createServer(). */
 async function main() {
@@ -13,7 +14,20 @@ async function main() {
     }
     throw error;
   }
-  const server = await createServer(config);
+  let server;
+  try {
+    server = await createServer(config);
+  } catch (error) {
+    if (error instanceof StorageError) {
+      // A damaged or unusable data file will not heal by restarting: one clear message, exit 2
+      // (like a bad setting), so a supervisor configured not to restart on 2 does not loop.
+      console.error(`livedash: storage: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const storage = server.services.storage;
+  console.log(`livedash: storage ${storage.kind === "disk" ? `disk, data in ${storage.disk?.file}` : "memory (history is lost at exit)"}`);
   console.log(`livedash server listening on ${server.url} (engine: ${server.services.engine.kind})`);
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Point } from "@livedash/events";
 import { hostname } from "node:os";
 import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
@@ -15,7 +16,8 @@ import { createRateLimiter } from "./security/rate-limit";
 import { createSignedTicketIssuer } from "./security/signed-tickets";
 import { createTicketIssuer } from "./security/tokens";
 import type { Services, TrafficCounters } from "./services";
-import { createSeriesStore } from "./store";
+import { createStorage } from "./store";
+import type { StorageOptions } from "./store";
 import { createHttpApp } from "./transport/http-app";
 import { createSseStreams } from "./transport/sse-streams";
 import type { SseStreamsOptions } from "./transport/sse-streams";
@@ -29,6 +31,8 @@ export interface ServerOptions {
   backpressure?: BackpressureOptions;
   sse?: SseStreamsOptions;
   ws?: WsServerOptions;
+  /** Disk store tunables (flush interval, clock); the data dir and tiers come from config. */
+  storage?: StorageOptions;
 }
 
 export interface LivedashServer {
@@ -45,14 +49,35 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const startedAtMs = Date.now();
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, pointsIn: 0 };
-  const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000) });
-  const runtime = await createEngine(config, (batch) => {
-    // Registered before any batch flows (including a redis warm-up), so every instance's ring
-    // buffers hold the same history.
-    store.append(batch.points);
-    traffic.pointsIn += batch.points.length;
+  const storage = createStorage(config, options.storage);
+  const { store, disk } = storage;
+  // With the memory engine on a disk store, event ids and the replay window outlive the process,
+  // so a client resumes across a restart. Redis keeps its own ids (the stream's).
+  const persisted =
+    disk && !config.redisUrl
+      ? { ...disk.ids, reserve: (seq: number) => disk.reserveIds(seq), record: (seq: number, points: readonly Point[]) => disk.recordBatch(seq, points) }
+      : undefined;
+  // Redis on a disk store: the warm-up replays the stream, whose older part this store already
+  // holds from its previous run; those batches must not be appended twice.
+  const appliedBefore = config.redisUrl ? (disk?.appliedId ?? null) : null;
+  let compareIds: ((a: string, b: string) => number) | null = null;
+  const runtime = await createEngine(
+    config,
+    (batch) => {
+      // Registered before any batch flows (including a redis warm-up), so every instance's store
+      // holds the same history.
+      traffic.pointsIn += batch.points.length;
+      if (appliedBefore !== null && compareIds !== null && compareIds(batch.id, appliedBefore) <= 0) return;
+      store.append(batch.points);
+      if (config.redisUrl) disk?.noteApplied(batch.id);
+    },
+    persisted,
+  ).catch((error: unknown) => {
+    storage.close();
+    throw error;
   });
   const { engine } = runtime;
+  compareIds = (a, b) => engine.compareIds(a, b);
   const hub = createHub(engine, options.backpressure);
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
@@ -70,6 +95,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     config,
     engine,
     store,
+    storage,
     hub,
     batcher,
     ingest,
@@ -143,6 +169,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         });
         await batcher.drain().catch(() => undefined);
         await engine.close();
+        // Last: every batch the engine published is in the final flush.
+        storage.close();
       })();
       return closing;
     },

@@ -5,6 +5,7 @@ import type { Engine } from "./engine/types";
 import type { EngineMetric } from "./engine/redis-metrics";
 import type { Hub } from "./hub/hub";
 import type { IngestService } from "./pipeline/ingest-service";
+import type { Storage } from "./store/create-storage";
 import type { SeriesStore } from "./store/types";
 
 /** Live counters of open connections per transport; the self collector and /metrics read them. */
@@ -21,6 +22,8 @@ export interface Services {
   readonly config: LivedashConfig;
   readonly engine: Engine;
   readonly store: SeriesStore;
+  /** Which store runs (disk or memory) and, for disk, its file and stats. */
+  readonly storage: Storage;
   readonly hub: Hub;
   readonly batcher: Batcher;
   readonly ingest: IngestService;

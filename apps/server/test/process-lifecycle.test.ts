@@ -1,23 +1,7 @@
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import { ConfigError, parseConfig } from "../src/config";
-
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-
-function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { PATH: process.env.PATH ?? "", LIVEDASH_COLLECTORS: "off", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+import { startMain } from "./helpers/server-process";
 
 describe("configuration", () => {
   it.each([

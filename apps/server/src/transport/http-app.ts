@@ -6,6 +6,7 @@ import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
 import { sendJsonError } from "../ingest/read-body";
 import { sendJson } from "./http-errors";
+import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/ingest-service";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
 import { renderPrometheus } from "./prometheus";
@@ -38,6 +39,8 @@ export function createHttpApp(
     basePath: "/trpc/",
     maxBodySize: services.config.limits.maxBodyBytes,
     createContext: ({ req }) => contextFromRequest(services, req, ticketFromUrl(new URL(req.url ?? "/", "http://localhost"))),
+    // metrics.ingest on a full disk: 507 like POST /api/ingest (tRPC has no error code for it).
+    responseMeta: ({ errors }) => (errors.some((e) => e.cause instanceof InsufficientStorage) ? { status: INSUFFICIENT_STORAGE_STATUS } : {}),
   });
 
   const routes: Record<string, Route> = {
