@@ -1,4 +1,4 @@
-import type { ServerInfo } from "@livedash/events";
+import type { SeriesMatcherCache, ServerInfo } from "@livedash/events";
 import type { LivedashConfig } from "./config";
 import type { Batcher } from "./engine/batcher";
 import type { Engine } from "./engine/types";
@@ -26,6 +26,8 @@ export interface Services {
   readonly ingest: IngestService;
   readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };
   readonly traffic: TrafficCounters;
+  /** Compiled series patterns and their per-series results for the per-request paths (poll, live generator). */
+  readonly matchers: SeriesMatcherCache;
   /** Engine-specific series for /metrics (Redis connectivity and stream stats). */
   engineMetrics(): EngineMetric[];
   info(): ServerInfo;
