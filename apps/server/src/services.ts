@@ -1,4 +1,4 @@
-import type { SeriesMatcherCache, ServerInfo } from "@livedash/events";
+import type { ApiServices } from "@livedash/api";
 import type { LivedashConfig } from "./config";
 import type { Batcher } from "./engine/batcher";
 import type { Engine } from "./engine/types";
@@ -16,8 +16,11 @@ export interface TrafficCounters {
   pointsIn: number;
 }
 
-/** Everything a procedure or transport handler may use, built once by createServer(). */
-export interface Services {
+/**
+ * Everything a procedure or transport handler may use, built once by createServer(). It is the
+ * router's ApiServices (what @livedash/api needs) plus what only the transports use.
+ */
+export interface Services extends ApiServices {
   readonly config: LivedashConfig;
   readonly engine: Engine;
   readonly store: SeriesStore;
@@ -26,9 +29,6 @@ export interface Services {
   readonly ingest: IngestService;
   readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };
   readonly traffic: TrafficCounters;
-  /** Compiled series patterns and their per-series results for the per-request paths (poll, live generator). */
-  readonly matchers: SeriesMatcherCache;
   /** Engine-specific series for /metrics (Redis connectivity and stream stats). */
   engineMetrics(): EngineMetric[];
-  info(): ServerInfo;
 }

@@ -4,8 +4,8 @@ import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCErro
 import type { WebSocket } from "ws";
 import { wsFrameEncoder } from "../hub/frames";
 import type { Sink } from "../hub/types";
-import { appRouter } from "../router/root";
-import type { Context } from "../router/trpc";
+import { appRouter } from "@livedash/api";
+import type { Context } from "@livedash/api";
 import type { Services } from "../services";
 import { authorize, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
