@@ -4,7 +4,12 @@ import type { ApiServices } from "./services";
 
 export interface Context {
   /** What the caller's credentials allow; both true when no tokens are configured. */
-  readonly auth: { readonly read: boolean; readonly ingest: boolean };
+  readonly auth: {
+    readonly read: boolean;
+    readonly ingest: boolean;
+    /** Read access comes from a short-lived ticket alone (not a token, not an open server): no new tickets. */
+    readonly ticketOnly?: boolean;
+  };
   /** Rate-limit key of the caller: the ingest token's identity, or the peer address. */
   readonly clientKey: string;
   readonly services: ApiServices;
