@@ -1,4 +1,4 @@
-import type { HistoryPoint, IngestInput, IngestResult, Point, ResetEvent, SeriesInfo, SeriesMeta, ServerInfo } from "@livedash/events";
+import type { HistoryPoint, IngestInput, IngestResult, Point, ResetEvent, SeriesInfo, SeriesMatcherCache, SeriesMeta, ServerInfo } from "@livedash/events";
 
 /** One published batch: every point of one tick or one ingest request, under one event id. */
 export interface Batch {
@@ -61,5 +61,7 @@ export interface ApiServices {
   readonly tickets: { issue(): { ticket: string; expiresAt: number } };
   /** Open long-polls, counted for the self collector and /metrics. */
   readonly traffic: { polls: number };
+  /** Compiled series patterns and their per-series results for the per-request paths (poll, live generator). */
+  readonly matchers: SeriesMatcherCache;
   info(): ServerInfo;
 }

@@ -1,4 +1,3 @@
-import { compileSeriesMatcher } from "@livedash/events";
 import type { LiveEvent, LiveInput, Point } from "@livedash/events";
 import { tracked } from "@trpc/server";
 import type { ApiServices, Batch } from "../services";
@@ -17,7 +16,7 @@ export function filterPoints(points: readonly Point[], matches: (series: string)
  */
 export async function* liveEvents(services: ApiServices, input: LiveInput, signal: AbortSignal | undefined) {
   const { engine } = services;
-  const matches = compileSeriesMatcher(input.series);
+  const matches = services.matchers.matcherFor(input.series);
   let queue: Batch[] = [];
   let wake: (() => void) | null = null;
   let lagged = false;

@@ -1,4 +1,3 @@
-import { compileSeriesMatcher } from "@livedash/events";
 import type { IdentifiedEvent, PollResult } from "@livedash/events";
 import type { ApiServices, EventLog } from "../services";
 import { filterPoints } from "./live-generator";
@@ -37,7 +36,7 @@ function nextBatchLatch(engine: EventLog, signal: AbortSignal | undefined) {
  */
 export async function pollEvents(services: ApiServices, input: PollQuery, signal: AbortSignal | undefined): Promise<PollResult> {
   const { engine } = services;
-  const matches = compileSeriesMatcher(input.series);
+  const matches = services.matchers.matcherFor(input.series);
   const deadline = Date.now() + input.waitMs;
   let cursor = input.cursor ?? engine.latestId() ?? engine.startId();
   services.traffic.polls++;
