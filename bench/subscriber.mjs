@@ -98,7 +98,9 @@ function openWs(/** @type {any} */ opts, /** @type {number} */ index) {
     }, opts.connectTimeoutMs);
     ws.on("open", () => {
       if (opts.token) ws.send(JSON.stringify({ method: "connectionParams", data: { token: opts.token } }));
-      const input = { series: opts.series, ...(opts.lastEventId ? { lastEventId: opts.lastEventId } : {}) };
+      // uniquePattern gives each connection its own pattern set (a group of its own in the hub: no shared work).
+      const series = opts.uniquePattern ? [`bench.conn${process.pid}x${index}`, ...opts.series] : opts.series;
+      const input = { series, ...(opts.lastEventId ? { lastEventId: opts.lastEventId } : {}) };
       ws.send(JSON.stringify([{ id: SUBSCRIPTION_ID, method: "subscription", params: { path: "metrics.live", input } }]));
     });
     ws.on("message", (/** @type {Buffer} */ data) => {

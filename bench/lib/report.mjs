@@ -114,5 +114,15 @@ export function renderMarkdown(/** @type {any} */ results) {
           th.after.closeCode === null ? "not closed" : String(th.after.closeCode)]]));
     }
   }
+
+  const pat = results.patterns;
+  if (pat) {
+    out.push(`\n## Adversarial patterns (${pat.patternsPerSubscriber ?? "?"} patterns per subscriber, each subscriber a group of its own)`);
+    if (pat.error) out.push(`error: ${pat.error}`);
+    else out.push(table(["subscribers", "matcher alone: us per name (256 patterns)", "cold batch: delivered to all ms", "worst /healthz ms meanwhile",
+      "steady delivered ratio", "steady p50 / p99 ms", "server CPU %"],
+      [[fmt(pat.subscribers), fmt(pat.micro.usPerNameAllPatterns, 1), fmt(pat.cold.deliveredMs), fmt(pat.cold.healthzMaxMs, 1),
+        fmt(pat.steady.deliveredRatio, 3), `${fmt(pat.steady.p50Ms)} / ${fmt(pat.steady.p99Ms)}`, fmt(pat.steady.serverCpuPct, 1)]]));
+  }
   return out.join("\n");
 }

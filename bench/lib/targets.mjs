@@ -58,7 +58,7 @@ export async function startRawWs(/** @type {string} */ repoRoot, batchMs = 0) {
 export function gitCommit(/** @type {string} */ repoRoot) {
   try {
     const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot }).toString().trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "apps/server", "packages/events"], { cwd: repoRoot }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "apps/server", "packages/api", "packages/events"], { cwd: repoRoot }).toString().trim();
     return dirty ? `${sha}+dirty` : sha;
   } catch {
     return "unknown";

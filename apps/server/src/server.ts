@@ -1,3 +1,4 @@
+import { createSeriesMatcherCache } from "@livedash/events";
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -74,6 +75,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     batcher,
     ingest,
     traffic,
+    matchers: createSeriesMatcherCache(),
     tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },
     engineMetrics: () => runtime.metrics(),
     info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, tickMs: config.tickMs, retentionMs: config.retentionMs }),

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { extractBearer, tokensEqual } from "../security/tokens";
-import type { Context } from "../router/trpc";
+import type { Context } from "@livedash/api";
 import type { Services } from "../services";
 
 export interface Credentials {

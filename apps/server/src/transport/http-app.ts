@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { appRouter } from "../router/root";
+import { appRouter } from "@livedash/api";
 import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
@@ -17,7 +17,7 @@ interface Route {
   handle: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 }
 
-/** Every HTTP route of the one port. Transport only: procedures live in router/, metrics in the hub and store. */
+/** Every HTTP route of the one port. Transport only: procedures live in @livedash/api, metrics in the hub and store. */
 export function createHttpApp(
   services: Services,
   streams: SseStreams,

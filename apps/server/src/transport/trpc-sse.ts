@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { trpcSseFrameEncoder } from "../hub/frames";
-import { appRouter } from "../router/root";
+import { appRouter } from "@livedash/api";
 import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest } from "./auth";
 import { headerValue } from "./plain-sse";

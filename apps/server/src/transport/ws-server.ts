@@ -14,10 +14,16 @@ export interface WsServerOptions {
    */
   maxPayloadBytes?: number;
   /**
-   * Interval of server pings; a peer that has not answered the previous one is dropped.
-   * @default 30_000
+   * Interval of server pings.
+   * @default 15_000
    */
   pingIntervalMs?: number;
+  /**
+   * A peer that has not answered a ping within this long is terminated and its subscriptions freed.
+   * With the defaults a peer that stops answering is gone at most 25 s after its last pong.
+   * @default 10_000
+   */
+  pongTimeoutMs?: number;
 }
 
 interface Gate {
@@ -37,7 +43,8 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
  */
 export function attachWsServer(server: Server, services: Services, gate: Gate, options: WsServerOptions = {}) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 1_048_576, perMessageDeflate: false, clientTracking: true });
-  const alive = new WeakSet<WebSocket>();
+  // Sockets pinged and not heard back from since; a socket leaves on pong or close.
+  const unanswered = new Set<WebSocket>();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -47,8 +54,8 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
     if (!gate.acquireConnection(ip)) return refuse(socket, 429, "Too Many Requests", "too many connections from this address (LIVEDASH_MAX_CONNECTIONS_PER_IP)");
     wss.handleUpgrade(req, socket, head, (ws) => {
       services.traffic.ws++;
-      alive.add(ws);
-      ws.on("pong", () => alive.add(ws));
+      ws.on("pong", () => unanswered.delete(ws));
+      ws.on("close", () => unanswered.delete(ws));
       (socket as Socket).setNoDelay(true);
       serveWsConnection(ws, socket as Socket, req, url, services, () => {
         services.traffic.ws--;
@@ -58,16 +65,24 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   };
   server.on("upgrade", onUpgrade);
 
+  // A peer that stopped reading still has its TCP connection ACKed by its kernel: only a missing pong
+  // tells it apart. Terminating it frees the socket, its buffers and its hub subscriptions.
+  const dropUnanswered = () => {
+    for (const ws of unanswered) ws.terminate();
+    unanswered.clear();
+  };
+  let pongDeadline: NodeJS.Timeout | undefined;
   const pinger = setInterval(() => {
+    // Normally empty here: the deadline already ran (it only has work left when pongTimeoutMs >= the interval).
+    dropUnanswered();
     for (const ws of wss.clients) {
-      if (!alive.has(ws)) {
-        ws.terminate();
-        continue;
-      }
-      alive.delete(ws);
+      unanswered.add(ws);
       ws.ping();
     }
-  }, options.pingIntervalMs ?? 30_000);
+    clearTimeout(pongDeadline);
+    pongDeadline = setTimeout(dropUnanswered, options.pongTimeoutMs ?? 10_000);
+    pongDeadline.unref();
+  }, options.pingIntervalMs ?? 15_000);
   pinger.unref();
 
   return {
@@ -75,6 +90,7 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
     /** Shutdown: ask every client to reconnect (tRPC's notification), then close the sockets. */
     async close() {
       clearInterval(pinger);
+      clearTimeout(pongDeadline);
       server.off("upgrade", onUpgrade);
       const notice = JSON.stringify({ id: null, method: "reconnect" });
       for (const ws of wss.clients) {

@@ -1,13 +1,13 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
-import type { Services } from "../services";
+import type { ApiServices } from "./services";
 
 export interface Context {
   /** What the caller's credentials allow; both true when no tokens are configured. */
   readonly auth: { readonly read: boolean; readonly ingest: boolean };
   /** Rate-limit key of the caller: the ingest token's identity, or the peer address. */
   readonly clientKey: string;
-  readonly services: Services;
+  readonly services: ApiServices;
 }
 
 /** "points[2].value: value must be a finite number (no NaN or Infinity)" — one line per issue. */
