@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import { WebSocketServer } from "ws";
 import type { WebSocket } from "ws";
+import { createHostCheck, hostRefusedMessage } from "../security/host";
 import type { Services } from "../services";
 import { peerAddress } from "./auth";
 import { serveWsConnection } from "./ws-connection";
@@ -46,7 +47,9 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   // Sockets pinged and not heard back from since; a socket leaves on pong or close.
   const unanswered = new Set<WebSocket>();
 
+  const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!hostAllowed(req.headers.host)) return refuse(socket, 403, "Forbidden", hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []));
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== "/trpc" && url.pathname !== "/trpc/") return refuse(socket, 404, "Not Found", `no WebSocket endpoint at ${url.pathname} (use /trpc)`);
     if (!gate.originAllowed(req.headers.origin)) return refuse(socket, 403, "Forbidden", `origin ${req.headers.origin} is not allowed (LIVEDASH_ALLOWED_ORIGINS)`);
