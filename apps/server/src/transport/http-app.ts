@@ -41,11 +41,15 @@ export function createHttpApp(
     createContext: ({ req }) => contextFromRequest(services, req, ticketFromUrl(new URL(req.url ?? "/", "http://localhost"))),
   });
 
+  /** The engine's raw cause is logged when it changes, not once per health probe. */
+  let loggedCause: string | undefined;
   const routes: Record<string, Route> = {
     "/healthz": {
       method: "GET",
       handle: (_req, res) => {
         const health = services.engine.health();
+        if (health.cause !== loggedCause && health.cause !== undefined) console.error(`[livedash] engine not ready: ${health.cause}`);
+        loggedCause = health.cause;
         const info = services.info();
         sendJson(res, health.ready ? 200 : 503, {
           status: health.ready ? "ok" : "degraded",

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
@@ -29,6 +30,10 @@ function isWsClientMessage(value: unknown): value is WsClientMessage {
  */
 export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMessage, url: URL, services: Services, onClose: () => void) {
   const subscriptions = new Map<WsRequestId, () => void>();
+  // Aborted on close: a query still running (a long-poll waits up to 60 s) stops with its socket.
+  // Each in-flight query listens to it, so Node's 10-listener leak warning does not apply here.
+  const closed = new AbortController();
+  setMaxListeners(0, closed.signal);
   const clientKey = `ip:${peerAddress(req)}`;
   const headerToken = extractBearer(req.headers.authorization);
   let ctx: Context | null = null;
@@ -98,7 +103,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
         getRawInput: async () => message.params?.input,
         ctx: context,
         type,
-        signal: undefined,
+        signal: closed.signal,
         batchIndex: 0,
       });
       send(wsDataMessage(id, data));
@@ -180,6 +185,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   });
 
   ws.on("close", () => {
+    closed.abort();
     if (slowTimer) clearTimeout(slowTimer);
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
