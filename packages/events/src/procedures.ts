@@ -1,16 +1,8 @@
 import { z } from "zod";
 import { IdentifiedEventSchema, EventIdSchema } from "./live";
 import { IncomingPointSchema } from "./point";
+import { WIRE_LIMITS } from "./protocol/limits";
 import { SeriesMetaSchema, SeriesNameSchema, SeriesPatternSchema } from "./series";
-
-/** Hard ceilings of the schemas; the server enforces its own (tunable, lower) limits on top. */
-export const WIRE_LIMITS = {
-  patternsPerSubscription: 1000,
-  seriesPerHistoryQuery: 1000,
-  maxHistoryPoints: 10_000,
-  maxPollWaitMs: 60_000,
-  pointsPerIngest: 100_000,
-} as const;
 
 const patterns = z
   .array(SeriesPatternSchema)
