@@ -1,3 +1,4 @@
+import { LIVE_PROCEDURE, POLL_PROCEDURE } from "@livedash/events";
 import { z } from "zod";
 import type { TransportPreference } from "./connection-state";
 
@@ -101,7 +102,7 @@ export const LADDER_DEFAULTS: LadderOptions = {
   pongTimeoutMs: 5_000,
   reachabilityTimeoutMs: 3_000,
   dedupeCapacity: 10_000,
-  pollProcedures: { "metrics.live": "metrics.poll" },
+  pollProcedures: { [LIVE_PROCEDURE]: POLL_PROCEDURE },
 };
 
 const ms = (name: string, min: number, max: number) =>

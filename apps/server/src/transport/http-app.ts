@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { appRouter } from "@livedash/api";
+import { LIVE_PROCEDURE, PLAIN_SSE_PATH, TRPC_PATH } from "@livedash/events";
 import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
@@ -11,7 +12,7 @@ import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
 import { renderPrometheus } from "./prometheus";
 import type { SseStreams } from "./sse-streams";
-import { handleTrpcSse, LIVE_PATH } from "./trpc-sse";
+import { handleTrpcSse } from "./trpc-sse";
 
 interface Route {
   method: "GET" | "POST";
@@ -36,7 +37,7 @@ export function createHttpApp(
 
   const trpcHandler = createHTTPHandler({
     router: appRouter,
-    basePath: "/trpc/",
+    basePath: `${TRPC_PATH}/`,
     maxBodySize: services.config.limits.maxBodyBytes,
     createContext: ({ req }) => contextFromRequest(services, req, ticketFromUrl(new URL(req.url ?? "/", "http://localhost"))),
   });
@@ -69,8 +70,8 @@ export function createHttpApp(
         res.end(renderPrometheus(services, startedAtMs));
       },
     },
-    "/sse": { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
-    [`/trpc/${LIVE_PATH}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
+    [PLAIN_SSE_PATH]: { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
+    [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
     "/api/ingest": { method: "POST", handle: (req, res) => handleIngestJson(req, res, services) },
     "/api/write": { method: "POST", handle: (req, res, url) => handleIngestLineProtocol(req, res, url, services) },
   };
@@ -99,7 +100,7 @@ export function createHttpApp(
       });
       return;
     }
-    if (url.pathname.startsWith("/trpc/")) return trpcHandler(req, res);
+    if (url.pathname.startsWith(`${TRPC_PATH}/`)) return trpcHandler(req, res);
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",
