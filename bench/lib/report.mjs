@@ -2,6 +2,7 @@
  * Turns the results object into the markdown printed at the end of `npm run bench` (and pasted in
  * docs/benchmarks.md). Ratios are against the raw-ws baseline measured in the same run.
  */
+import { WS_CLOSE } from "@livedash/events";
 
 /** The issue's targets, as ratios against the raw baseline (null = no target for that cell). */
 const TARGETS = {
@@ -104,7 +105,7 @@ export function renderMarkdown(/** @type {any} */ results) {
         slow.rssGrowthAttributableMb === null ? "n/a" : `${fmt(slow.rssGrowthAttributableMb, 1)} ${slow.rssGrowthAttributableMb < 50 ? "ok" : "MISS (< 50)"}`,
         `${fmt(slow.othersDuring.paused.p99Ms)} / ${fmt(slow.othersDuring.control.p99Ms)}`, verdict(slow.othersP99Ratio, 2, false),
         fmt(slow.serverClosedAfterS),
-        slow.slow.closeCode === null ? "not closed" : `${slow.slow.closeCode}${slow.slow.closeCode === 4008 ? " ok" : " MISS (4008)"}`,
+        slow.slow.closeCode === null ? "not closed" : `${slow.slow.closeCode}${slow.slow.closeCode === WS_CLOSE.slowConsumer ? " ok" : ` MISS (${WS_CLOSE.slowConsumer})`}`,
         slow.resumed ? `from ${slow.resumed.fromId}: ${slow.resumed.receivedAfterReconnect} events, ${slow.resumed.resetsAfterReconnect} resets` : "-"]]));
     const th = slow.throttled;
     if (th) {

@@ -78,7 +78,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     matchers: createSeriesMatcherCache(),
     tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },
     engineMetrics: () => runtime.metrics(),
-    info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, tickMs: config.tickMs, retentionMs: config.retentionMs }),
+    info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, now: Date.now(), tickMs: config.tickMs, retentionMs: config.retentionMs }),
   };
 
   const originAllowed = createOriginCheck(config.allowedOrigins);

@@ -1,5 +1,5 @@
 import type { LiveEvent } from "@livedash/events";
-import { LiveEventSchema, PollResultSchema } from "@livedash/events";
+import { LIVE_PROCEDURE, LiveEventSchema, PLAIN_SSE_EVENTS, PLAIN_SSE_PATH, POLL_PROCEDURE, PollResultSchema, TRPC_PATH, WsTrackedEventMessageSchema, trpcWsUrl, wsSubscribeMessage } from "@livedash/events";
 
 export type ProbeKind = "ws" | "sse" | "long-poll" | "short-poll";
 
@@ -95,22 +95,20 @@ export class TransportProbe {
   }
 
   private startWs(): void {
-    const url = `${this.options.baseUrl.replace(/^http/, "ws")}/trpc`;
     this.requestTimes.push(Date.now());
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(trpcWsUrl(this.options.baseUrl, false));
     let lastEventId: string | null = this.cursor;
     ws.onopen = () => {
-      ws.send(JSON.stringify({ id: 1, method: "subscription", params: { path: "metrics.live", input: { series: this.options.series, lastEventId } } }));
+      ws.send(JSON.stringify(wsSubscribeMessage(1, LIVE_PROCEDURE, { series: this.options.series, lastEventId })));
     };
     ws.onmessage = (message) => {
       const text = String(message.data);
-      const frame = JSON.parse(text) as { result?: { type?: string; data?: { id?: string; data?: unknown } } };
-      if (frame.result?.type !== "data") return;
-      const parsed = LiveEventSchema.safeParse(frame.result.data?.data);
+      // Anything but a tracked live event (started, errors) carries no points.
+      const parsed = WsTrackedEventMessageSchema.safeParse(JSON.parse(text));
       if (!parsed.success) return;
-      lastEventId = frame.result.data?.id ?? lastEventId;
+      lastEventId = parsed.data.result.id;
       this.cursor = lastEventId;
-      this.record(parsed.data, new TextEncoder().encode(text).length);
+      this.record(parsed.data.result.data.data, new TextEncoder().encode(text).length);
     };
     ws.onclose = () => {
       this.fail(new Error("WebSocket closed"));
@@ -125,16 +123,15 @@ export class TransportProbe {
   private startSse(): void {
     const query = new URLSearchParams({ series: this.options.series.join(",") });
     this.requestTimes.push(Date.now());
-    const source = new EventSource(`${this.options.baseUrl}/sse?${query.toString().replaceAll("%2C", ",").replaceAll("%2A", "*")}`);
-    const onEvent = (type: "points" | "reset") => (message: MessageEvent<string>) => {
+    const source = new EventSource(`${this.options.baseUrl}${PLAIN_SSE_PATH}?${query.toString().replaceAll("%2C", ",").replaceAll("%2A", "*")}`);
+    const onEvent = (type: (typeof PLAIN_SSE_EVENTS)[number]) => (message: MessageEvent<string>) => {
       const parsed = LiveEventSchema.safeParse(JSON.parse(message.data));
       if (!parsed.success) return;
       // The frame as sent: `event:`, `id:` and `data:` lines and the blank line that ends it.
       const frame = `event: ${type}\nid: ${message.lastEventId}\ndata: ${message.data}\n\n`;
       this.record(parsed.data, new TextEncoder().encode(frame).length);
     };
-    source.addEventListener("points", onEvent("points"));
-    source.addEventListener("reset", onEvent("reset"));
+    for (const type of PLAIN_SSE_EVENTS) source.addEventListener(type, onEvent(type));
     // EventSource reconnects by itself (with Last-Event-ID); count each reopen as a request.
     source.onopen = () => {
       if (this.stats_.events > 0) this.requestTimes.push(Date.now());
@@ -151,7 +148,7 @@ export class TransportProbe {
     const once = async () => {
       const input = { series: this.options.series, cursor: this.cursor, waitMs };
       this.requestTimes.push(Date.now());
-      const res = await fetch(`${this.options.baseUrl}/trpc/metrics.poll?input=${encodeURIComponent(JSON.stringify(input))}`, { signal: abort.signal });
+      const res = await fetch(`${this.options.baseUrl}${TRPC_PATH}/${POLL_PROCEDURE}?input=${encodeURIComponent(JSON.stringify(input))}`, { signal: abort.signal });
       const text = await res.text();
       if (!res.ok) throw new Error(`metrics.poll answered ${res.status}`);
       const body = PollResultSchema.parse((JSON.parse(text) as { result?: { data?: unknown } }).result?.data);
