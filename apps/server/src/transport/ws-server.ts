@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import { LIMIT_DEFAULTS, TRPC_PATH, WS_CLOSE, WS_RECONNECT_NOTICE } from "@livedash/events";
 import { WebSocketServer } from "ws";
 import type { WebSocket } from "ws";
+import { createHostCheck, hostRefusedMessage } from "../security/host";
 import type { Services } from "../services";
 import { peerAddress } from "./auth";
 import { serveWsConnection } from "./ws-connection";
@@ -47,7 +48,9 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   // Sockets pinged and not heard back from since; a socket leaves on pong or close.
   const unanswered = new Set<WebSocket>();
 
+  const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!hostAllowed(req.headers.host)) return refuse(socket, 403, "Forbidden", hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []));
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== TRPC_PATH && url.pathname !== `${TRPC_PATH}/`) return refuse(socket, 404, "Not Found", `no WebSocket endpoint at ${url.pathname} (use ${TRPC_PATH})`);
     if (!gate.originAllowed(req.headers.origin)) return refuse(socket, 403, "Forbidden", `origin ${req.headers.origin} is not allowed (LIVEDASH_ALLOWED_ORIGINS)`);
