@@ -48,7 +48,7 @@ export async function startRawWs(/** @type {string} */ repoRoot, batchMs = 0) {
   const port = await freePort();
   return startServerProcess({
     name: "raw-ws",
-    args: [path.join(repoRoot, "bench/raw-ws-server.mjs"), "--port", String(port), "--batch-ms", String(batchMs)],
+    args: ["--import", "tsx", path.join(repoRoot, "bench/raw-ws-server.mjs"), "--port", String(port), "--batch-ms", String(batchMs)],
     env: {},
     port,
     cwd: repoRoot,
@@ -58,7 +58,7 @@ export async function startRawWs(/** @type {string} */ repoRoot, batchMs = 0) {
 export function gitCommit(/** @type {string} */ repoRoot) {
   try {
     const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot }).toString().trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "apps/server", "packages/events"], { cwd: repoRoot }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "apps/server", "packages/api", "packages/events"], { cwd: repoRoot }).toString().trim();
     return dirty ? `${sha}+dirty` : sha;
   } catch {
     return "unknown";

@@ -2,5 +2,4 @@ export { createServer, VERSION } from "./server";
 export type { LivedashServer, ServerOptions } from "./server";
 export { parseConfig, ConfigError } from "./config";
 export type { LivedashConfig } from "./config";
-export type { AppRouter } from "./router/root";
-export { WS_CLOSE_SLOW_CONSUMER } from "./transport/ws-connection";
+export type { AppRouter } from "@livedash/api";

@@ -1,4 +1,4 @@
-import type { ServerInfo } from "@livedash/events";
+import type { ApiServices } from "@livedash/api";
 import type { LivedashConfig } from "./config";
 import type { Batcher } from "./engine/batcher";
 import type { Engine } from "./engine/types";
@@ -14,11 +14,16 @@ export interface TrafficCounters {
   sse: number;
   trpcSse: number;
   polls: number;
+  /** HTTP writes (POST) being answered; shutdown waits for them. */
+  writes: number;
   pointsIn: number;
 }
 
-/** Everything a procedure or transport handler may use, built once by createServer(). */
-export interface Services {
+/**
+ * Everything a procedure or transport handler may use, built once by createServer(). It is the
+ * router's ApiServices (what @livedash/api needs) plus what only the transports use.
+ */
+export interface Services extends ApiServices {
   readonly config: LivedashConfig;
   readonly engine: Engine;
   readonly store: SeriesStore;
@@ -31,5 +36,4 @@ export interface Services {
   readonly traffic: TrafficCounters;
   /** Engine-specific series for /metrics (Redis connectivity and stream stats). */
   engineMetrics(): EngineMetric[];
-  info(): ServerInfo;
 }

@@ -4,7 +4,7 @@ import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, 
 import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import type { AppRouter } from "../src/router/root";
+import type { AppRouter } from "@livedash/api";
 import type { LivedashServer } from "../src/server";
 import { startTestServer } from "./helpers/server";
 

@@ -1,7 +1,7 @@
 import type { LiveEvent } from "@livedash/events";
 import { isTrackedEnvelope } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRouter } from "../src/router/root";
+import { appRouter } from "@livedash/api";
 import type { LivedashServer } from "../src/server";
 import { startTestServer } from "./helpers/server";
 

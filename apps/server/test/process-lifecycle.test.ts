@@ -1,7 +1,7 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ConfigError, parseConfig } from "../src/config";
-import { startMain } from "./helpers/server-process";
+import { mainUrl, startMain } from "./helpers/main-process";
 
 describe("configuration", () => {
   it.each([
@@ -29,8 +29,7 @@ describe("the server process", () => {
   it("prints its URL, and on SIGTERM tells WS clients to reconnect, ends SSE streams and exits 0", async () => {
     const proc = startMain({ PORT: "0" });
     try {
-      await vi.waitFor(() => expect(proc.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/), { timeout: 20_000, interval: 50 });
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.output())![1]!;
+      const url = await mainUrl(proc);
 
       const ws = new WebSocket(`${url.replace("http", "ws")}/trpc`);
       const wsMessages: string[] = [];

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ingest } from "./helpers/server";
 import { httpClient, openLive, TRANSPORTS } from "./helpers/live-clients";
 import type { LiveClient } from "./helpers/live-clients";
-import { startMain, urlOf } from "./helpers/server-process";
-import type { MainProcess } from "./helpers/server-process";
+import { mainUrl, startMain } from "./helpers/main-process";
+import type { MainProcess } from "./helpers/main-process";
 import { tempDataDir } from "./helpers/data-dir";
 
 let data: ReturnType<typeof tempDataDir>;
@@ -27,7 +27,7 @@ afterEach(async () => {
 async function start(): Promise<{ proc: MainProcess; url: string }> {
   const proc = startMain({ PORT: "0", LIVEDASH_STORAGE: "disk", LIVEDASH_DATA_DIR: data.dir });
   procs.push(proc);
-  return { proc, url: await urlOf(proc) };
+  return { proc, url: await mainUrl(proc) };
 }
 
 async function flushes(url: string): Promise<number> {

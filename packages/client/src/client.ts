@@ -1,6 +1,6 @@
 import { createTRPCClient, httpBatchLink, httpLink, splitLink } from "@trpc/client";
 import type { TRPCClient } from "@trpc/client";
-import type { AppRouter } from "@livedash/server";
+import type { AppRouter } from "@livedash/api";
 import type { ConnectionListener, ConnectionState, TransportKind, TransportPreference } from "./connection-state";
 import { Ladder } from "./ladder/ladder";
 import { ladderLink } from "./ladder/ladder-link";

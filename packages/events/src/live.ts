@@ -1,8 +1,18 @@
 import { z } from "zod";
 import { PointSchema } from "./point";
 
-/** A batch of points: everything one tick (or one ingest request) produced that the subscriber's patterns match. */
-export const PointsEventSchema = z.object({ type: z.literal("points"), points: z.array(PointSchema) });
+/**
+ * A batch of points: everything one tick (or one ingest request) produced that the subscriber's patterns match.
+ * `coalesced: true` marks a live event sent after the subscriber fell behind: it carries only the latest
+ * point per series of the batches it stands for, so earlier points of those batches never reached this
+ * subscriber (refetch `metrics.history` for them). Absent on every event that carries every point;
+ * replays are never coalesced.
+ */
+export const PointsEventSchema = z.object({
+  type: z.literal("points"),
+  points: z.array(PointSchema),
+  coalesced: z.literal(true).optional(),
+});
 export type PointsEvent = z.infer<typeof PointsEventSchema>;
 
 /**

@@ -27,6 +27,17 @@ describe("wire schemas", () => {
     expect(PollInputSchema.safeParse({ series: ["a"], waitMs: 600_000 }).success).toBe(false);
   });
 
+  it("marks coalesced points events, and still parses events without the marker", () => {
+    const point = { series: "a.b", ts: 1, value: 1 };
+    expect(LiveEventSchema.parse({ type: "points", points: [point], coalesced: true })).toEqual({
+      type: "points",
+      points: [point],
+      coalesced: true,
+    });
+    expect(LiveEventSchema.parse({ type: "points", points: [point] })).toEqual({ type: "points", points: [point] });
+    expect(LiveEventSchema.safeParse({ type: "points", points: [point], coalesced: false }).success).toBe(false);
+  });
+
   it("knows both live event kinds", () => {
     expect(LiveEventSchema.parse({ type: "reset", reason: "too-old" })).toEqual({ type: "reset", reason: "too-old" });
     expect(LiveEventSchema.safeParse({ type: "reset", reason: "because" }).success).toBe(false);

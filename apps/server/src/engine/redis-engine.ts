@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
-import type { Point } from "@livedash/events";
+import type { Point, ResetEvent } from "@livedash/events";
 import { decodeEntry, encodePoints, FIELD_POINTS, FIELD_PREV } from "./redis-codec";
 import { compareStreamIds, isStreamId, STREAM_START_ID } from "./redis-ids";
 import { resolveRedisEngineOptions } from "./redis-options";
@@ -30,6 +30,16 @@ const APPEND_SHA = createHash("sha1").update(APPEND_LUA).digest("hex");
 const REPLAY_PAGE_SIZE = 1_000;
 /** A memory-engine id (`<base36 epoch>-<seq>`): a client that was served by an instance without Redis. */
 const MEMORY_ID_RE = /^[0-9a-z]*[a-z][0-9a-z]*-\d{1,15}$/;
+
+/** A replay read once for every caller resuming from the same id; `reach` is the newest id it read up to. */
+interface SharedReplay {
+  readonly result: ReplayResult;
+  readonly reach: string;
+}
+
+function failed(reason: ResetEvent["reason"], id: string): SharedReplay {
+  return { result: { ok: false, reason }, reach: id };
+}
 
 export interface RedisEngineStats extends StreamReaderStats {
   /** Both connections ready. */
@@ -64,7 +74,7 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
   const key = options.streamKey;
   const counters = { published: 0, publishErrors: 0 };
   const lastErrors = { cmd: null as string | null };
-  const inflightReplays = new Map<string, Promise<ReplayResult>>();
+  const inflightReplays = new Map<string, Promise<SharedReplay>>();
   let closed = false;
 
   // Fail fast instead of queueing: a publish while Redis is away must become a 503 now, not a late
@@ -92,7 +102,7 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
 
   function unavailable(what: string, cause?: unknown): EngineUnavailableError {
     const why = cause instanceof Error ? cause.message : (lastErrors.cmd ?? `connection ${cmd.status}`);
-    return new EngineUnavailableError(`redis is unavailable (${what}): ${why}`, { cause });
+    return new EngineUnavailableError(`redis is unavailable (${what}): ${why}`, `redis is unavailable (${what})`, { cause });
   }
 
   async function append(payload: string): Promise<string> {
@@ -118,19 +128,19 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
     return { ok: false, reason: (await newestId()) === null ? "engine-restarted" : "unknown-id" };
   }
 
-  async function replay(id: string): Promise<ReplayResult> {
+  async function replay(id: string): Promise<SharedReplay> {
     // Redis assigns `*` ids from its clock, so `0-<n>` (other than the start id) was never issued.
-    if (id.startsWith("0-") && id !== STREAM_START_ID) return { ok: false, reason: "unknown-id" };
+    if (id.startsWith("0-") && id !== STREAM_START_ID) return failed("unknown-id", id);
     const cap = options.replayMaxBatches;
     const pageSize = Math.min(REPLAY_PAGE_SIZE, cap + 2);
     // Inclusive start: finding `id` itself proves nothing after it was trimmed.
     const firstPage = await cmd.xrange(key, id, "+", "COUNT", pageSize);
-    if (firstPage.length === 0) return nothingAfter(id);
+    if (firstPage.length === 0) return { result: await nothingAfter(id), reach: id };
     const head = decodeEntry(firstPage[0]![0], firstPage[0]![1]);
     if (head.id !== id && head.prev !== (id === STREAM_START_ID ? "" : id)) {
       // The entry after `id` is not linked to it: entries in between were trimmed, or lost with Redis.
-      if (head.prev === "" || head.prev === null) return { ok: false, reason: "engine-restarted" };
-      return { ok: false, reason: compareStreamIds(id, head.prev) < 0 ? "too-old" : "unknown-id" };
+      if (head.prev === "" || head.prev === null) return failed("engine-restarted", id);
+      return failed(compareStreamIds(id, head.prev) < 0 ? "too-old" : "unknown-id", id);
     }
     const after = firstPage.map(([entryId, fields]) => decodeEntry(entryId, fields));
     if (head.id === id) after.shift();
@@ -140,15 +150,50 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
       page = await cmd.xrange(key, `(${page[page.length - 1]![0]}`, "+", "COUNT", pageSize);
       for (const [entryId, fields] of page) after.push(decodeEntry(entryId, fields));
     }
-    if (after.length > cap) return { ok: false, reason: "too-old" };
+    if (after.length > cap) return failed("too-old", id);
     const batches: Batch[] = [];
     for (const entry of after) if (entry.points) batches.push({ id: entry.id, points: entry.points });
     // Hold the answer until our reader delivered as far as the replay goes: the hub attaches the
     // subscriber live before replaying and dedupes only what arrives meanwhile, so a replayed batch
     // must never reach it live afterwards (no duplicates), and none past it may be missed (no gap).
     const reach = after[after.length - 1]?.id ?? id;
-    if (!(await reader.waitDelivered(reach, options.replayCatchUpMs))) return { ok: false, reason: "lagged" };
-    return { ok: true, batches };
+    if (!(await reader.waitDelivered(reach, options.replayCatchUpMs))) return failed("lagged", id);
+    return { result: { ok: true, batches }, reach };
+  }
+
+  /** One Redis read per id for every caller that asks while it is in flight. */
+  function sharedReplay(id: string): Promise<SharedReplay> {
+    let pending = inflightReplays.get(id);
+    if (!pending) {
+      pending = replay(id)
+        // Redis went away mid-replay: we cannot prove there is no gap, so the client refetches instead.
+        .catch((): SharedReplay => failed("lagged", id))
+        .finally(() => inflightReplays.delete(id));
+      inflightReplays.set(id, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * A replay that reaches at least `joinedAt` (where the reader was when the caller attached live).
+   * A shared replay may have been read before the reader delivered newer entries: a caller that
+   * attached after those were delivered gets them from neither the replay nor the live bus, so the
+   * missing tail is read on top.
+   */
+  async function replayCovering(id: string, joinedAt: string | null): Promise<ReplayResult> {
+    const first = await sharedReplay(id);
+    if (!first.result.ok || joinedAt === null) return first.result;
+    let { batches } = first.result;
+    let { reach } = first;
+    while (compareStreamIds(reach, joinedAt) < 0) {
+      const more = await sharedReplay(reach);
+      if (!more.result.ok) return more.result;
+      // A round that reads nothing new cannot reach joinedAt (the stream lost it): refetch instead.
+      if (compareStreamIds(more.reach, reach) <= 0) return { ok: false, reason: "lagged" };
+      batches = [...batches, ...more.result.batches];
+      reach = more.reach;
+    }
+    return batches === first.result.batches ? first.result : { ok: true, batches };
   }
 
   const engine: RedisEngine = {
@@ -176,15 +221,7 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
       if (closed || cmd.status !== "ready") return Promise.resolve({ ok: false, reason: "lagged" });
       // When an instance dies, its clients reconnect elsewhere at once, mostly with the same last id:
       // one Redis read serves them all (the hub only reads the batches, never mutates them).
-      let pending = inflightReplays.get(id);
-      if (!pending) {
-        pending = replay(id)
-          // Redis went away mid-replay: we cannot prove there is no gap, so the client refetches instead.
-          .catch((): ReplayResult => ({ ok: false, reason: "lagged" }))
-          .finally(() => inflightReplays.delete(id));
-        inflightReplays.set(id, pending);
-      }
-      return pending;
+      return replayCovering(id, reader.latestId());
     },
     latestId: () => reader.latestId(),
     startId: () => STREAM_START_ID,
@@ -192,8 +229,9 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
     health(): EngineHealth {
       const ready = !closed && cmd.status === "ready" && readerConn.status === "ready";
       if (ready) return { engine: "redis", ready };
-      const detail = closed ? "engine closed" : `redis ${cmd.status}: ${lastErrors.cmd ?? reader.lastError() ?? "not connected yet"}`;
-      return { engine: "redis", ready, detail };
+      if (closed) return { engine: "redis", ready, detail: "engine closed" };
+      // The raw error may name internal addresses: it goes to the log, the status word to callers.
+      return { engine: "redis", ready, detail: `redis ${cmd.status}`, cause: lastErrors.cmd ?? reader.lastError() ?? "not connected yet" };
     },
     start: () => reader.start(),
     stats: () => ({ ...reader.stats(), ...counters, redisUp: cmd.status === "ready" && readerConn.status === "ready" }),

@@ -1,3 +1,4 @@
+import { encodeWsTrackedEvent } from "@livedash/events";
 import type { LiveEvent } from "@livedash/events";
 import { frameText } from "./ws-frame";
 
@@ -17,13 +18,9 @@ export interface FrameEncoder {
  * already framed as a WebSocket text frame so the sink writes it straight to the socket.
  */
 export function wsFrameEncoder(requestId: number | string): FrameEncoder {
-  const requestIdJson = JSON.stringify(requestId);
   return {
-    key: `ws:${requestIdJson}`,
-    encode(eventJson, id) {
-      const idJson = JSON.stringify(id);
-      return frameText(Buffer.from(`{"id":${requestIdJson},"result":{"type":"data","id":${idJson},"data":{"id":${idJson},"data":${eventJson}}}}`));
-    },
+    key: `ws:${JSON.stringify(requestId)}`,
+    encode: (eventJson, id) => frameText(Buffer.from(encodeWsTrackedEvent(requestId, id, eventJson))),
   };
 }
 

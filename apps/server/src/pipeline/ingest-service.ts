@@ -30,8 +30,13 @@ export function createIngestService(deps: {
   limits: IngestLimits;
   rateLimiter: PointRateLimiter;
   now?: () => number;
+  /** Where the engine's raw errors go (they may name internal addresses, so never to the caller). @default console.error */
+  logError?: (message: string) => void;
 }) {
   const now = deps.now ?? Date.now;
+  const logError = deps.logError ?? ((message: string) => console.error(`[livedash] ${message}`));
+  /** The store's raw error is logged once per outage, not once per refused request. */
+  let unavailableLogged = false;
   function checkCount(count: number) {
     if (count > deps.limits.maxPointsPerRequest) {
       throw new TRPCError({
@@ -74,10 +79,13 @@ export function createIngestService(deps: {
     if (points.length === 0) return { accepted: 0, id: null };
     try {
       const id = await deps.batcher.enqueue(points);
+      unavailableLogged = false;
       return { accepted: points.length, id };
     } catch (error) {
       if (error instanceof EngineUnavailableError) {
-        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `ingest is unavailable: ${error.message}`, cause: error });
+        if (!unavailableLogged) logError(`ingest refused (503): ${error.message}`);
+        unavailableLogged = true;
+        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `ingest is unavailable: ${error.publicMessage}; retry later` });
       }
       throw error;
     }

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { appRouter } from "../router/root";
+import { appRouter } from "@livedash/api";
+import { LIVE_PROCEDURE, PLAIN_SSE_PATH, TRPC_PATH } from "@livedash/events";
 import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
+import { createHostCheck, hostRefusedMessage } from "../security/host";
 import { sendJsonError } from "../ingest/read-body";
 import { sendJson } from "./http-errors";
 import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/ingest-service";
@@ -11,14 +13,14 @@ import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
 import { renderPrometheus } from "./prometheus";
 import type { SseStreams } from "./sse-streams";
-import { handleTrpcSse, LIVE_PATH } from "./trpc-sse";
+import { handleTrpcSse } from "./trpc-sse";
 
 interface Route {
   method: "GET" | "POST";
   handle: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 }
 
-/** Every HTTP route of the one port. Transport only: procedures live in router/, metrics in the hub and store. */
+/** Every HTTP route of the one port. Transport only: procedures live in @livedash/api, metrics in the hub and store. */
 export function createHttpApp(
   services: Services,
   streams: SseStreams,
@@ -36,18 +38,23 @@ export function createHttpApp(
 
   const trpcHandler = createHTTPHandler({
     router: appRouter,
-    basePath: "/trpc/",
+    basePath: `${TRPC_PATH}/`,
     maxBodySize: services.config.limits.maxBodyBytes,
     createContext: ({ req }) => contextFromRequest(services, req, ticketFromUrl(new URL(req.url ?? "/", "http://localhost"))),
     // metrics.ingest on a full disk: 507 like POST /api/ingest (tRPC has no error code for it).
     responseMeta: ({ errors }) => (errors.some((e) => e.cause instanceof InsufficientStorage) ? { status: INSUFFICIENT_STORAGE_STATUS } : {}),
   });
 
+  const hostAllowed = createHostCheck(services.config.allowedHosts);
+  /** The engine's raw cause is logged when it changes, not once per health probe. */
+  let loggedCause: string | undefined;
   const routes: Record<string, Route> = {
     "/healthz": {
       method: "GET",
       handle: (_req, res) => {
         const health = services.engine.health();
+        if (health.cause !== loggedCause && health.cause !== undefined) console.error(`[livedash] engine not ready: ${health.cause}`);
+        loggedCause = health.cause;
         const info = services.info();
         sendJson(res, health.ready ? 200 : 503, {
           status: health.ready ? "ok" : "degraded",
@@ -66,13 +73,17 @@ export function createHttpApp(
         res.end(renderPrometheus(services, startedAtMs));
       },
     },
-    "/sse": { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
-    [`/trpc/${LIVE_PATH}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
+    [PLAIN_SSE_PATH]: { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
+    [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
     "/api/ingest": { method: "POST", handle: (req, res) => handleIngestJson(req, res, services) },
     "/api/write": { method: "POST", handle: (req, res, url) => handleIngestLineProtocol(req, res, url, services) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
+    // First of all: a DNS-rebound page must learn nothing, not even which routes exist.
+    if (!hostAllowed(req.headers.host)) {
+      return sendJsonError(res, 403, hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []), { field: "host" });
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://localhost");
@@ -92,7 +103,7 @@ export function createHttpApp(
       });
       return;
     }
-    if (url.pathname.startsWith("/trpc/")) return trpcHandler(req, res);
+    if (url.pathname.startsWith(`${TRPC_PATH}/`)) return trpcHandler(req, res);
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",

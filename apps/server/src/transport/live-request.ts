@@ -1,6 +1,6 @@
 import { LiveInputSchema } from "@livedash/events";
 import type { LiveInput } from "@livedash/events";
-import { describeZodError } from "../router/trpc";
+import { describeZodError } from "@livedash/api";
 
 export type LiveRequest = { ok: true; input: LiveInput } | { ok: false; message: string };
 

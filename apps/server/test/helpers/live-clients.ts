@@ -2,7 +2,7 @@ import type { LiveEvent, LiveInput } from "@livedash/events";
 import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, wsLink } from "@trpc/client";
 import { EventSource } from "eventsource";
 import WebSocket from "ws";
-import type { AppRouter } from "../../src/router/root";
+import type { AppRouter } from "@livedash/api";
 
 export type TransportName = "ws" | "trpc-sse" | "sse" | "poll";
 export const TRANSPORTS: TransportName[] = ["ws", "trpc-sse", "sse", "poll"];

@@ -6,14 +6,15 @@ import { expect, vi } from "vitest";
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 
 export interface MainProcess {
-  readonly child: ChildProcess;
-  output(): string;
-  readonly exited: Promise<number | null>;
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
 }
 
-/** Runs src/main.ts in a child process (the real entry point, signals and all) with only the given env. */
+/** Runs src/main.ts as a real child process (collectors off unless env says otherwise). */
 export function startMain(env: Record<string, string>): MainProcess {
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    // Memory storage unless a test asks for disk: no test writes a data directory into the repository.
     env: { PATH: process.env.PATH ?? "", LIVEDASH_COLLECTORS: "off", LIVEDASH_STORAGE: "memory", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -24,14 +25,8 @@ export function startMain(env: Record<string, string>): MainProcess {
   return { child, output: () => output, exited };
 }
 
-/** Waits for the "listening on" line and returns the URL. */
-export async function urlOf(proc: MainProcess): Promise<string> {
-  await vi.waitFor(
-    () => {
-      if (proc.child.exitCode !== null) throw new Error(`server exited early:\n${proc.output()}`);
-      expect(proc.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
-    },
-    { timeout: 20_000, interval: 50 },
-  );
+/** Waits for the "listening on" line and returns the base URL. */
+export async function mainUrl(proc: MainProcess): Promise<string> {
+  await vi.waitFor(() => expect(proc.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/), { timeout: 20_000, interval: 50 });
   return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.output())![1]!;
 }

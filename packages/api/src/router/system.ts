@@ -1,5 +1,5 @@
 import type { TRPCRouterRecord } from "@trpc/server";
-import { readProcedure } from "./trpc";
+import { readProcedure } from "../trpc";
 
 export const systemRouter = {
   info: readProcedure.query(({ ctx }) => ctx.services.info()),

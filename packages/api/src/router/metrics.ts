@@ -9,7 +9,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { TRPCError } from "@trpc/server";
 import { liveEvents } from "./live-generator";
 import { pollEvents } from "./poll";
-import { ingestProcedure, readProcedure } from "./trpc";
+import { ingestProcedure, readProcedure } from "../trpc";
 
 export function checkPatternLimit(patterns: readonly string[], maxPatterns: number) {
   if (patterns.length > maxPatterns) {

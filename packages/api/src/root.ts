@@ -1,6 +1,6 @@
-import { authRouter } from "./auth";
-import { metricsRouter } from "./metrics";
-import { systemRouter } from "./system";
+import { authRouter } from "./router/auth";
+import { metricsRouter } from "./router/metrics";
+import { systemRouter } from "./router/system";
 import { router } from "./trpc";
 
 export const appRouter = router({

@@ -1,7 +1,5 @@
-import { compileSeriesMatcher } from "@livedash/events";
 import type { IdentifiedEvent, PollResult } from "@livedash/events";
-import type { Engine } from "../engine/types";
-import type { Services } from "../services";
+import type { ApiServices, EventLog } from "../services";
 import { filterPoints } from "./live-generator";
 
 /** Most batches one poll answer carries; the cursor lets the next poll pick up the rest at once. */
@@ -14,7 +12,7 @@ interface PollQuery {
 }
 
 /** Resolves on the engine's next batch, at the deadline, or on abort; registered before reading. */
-function nextBatchLatch(engine: Engine, signal: AbortSignal | undefined) {
+function nextBatchLatch(engine: EventLog, signal: AbortSignal | undefined) {
   let release!: () => void;
   const fired = new Promise<void>((resolve) => (release = resolve));
   const stop = engine.onBatch(() => release());
@@ -36,9 +34,9 @@ function nextBatchLatch(engine: Engine, signal: AbortSignal | undefined) {
  * Long-poll: answers as soon as there are events after the cursor, or empty at waitMs. With no
  * cursor it starts from now. waitMs 0 makes it a short poll.
  */
-export async function pollEvents(services: Services, input: PollQuery, signal: AbortSignal | undefined): Promise<PollResult> {
+export async function pollEvents(services: ApiServices, input: PollQuery, signal: AbortSignal | undefined): Promise<PollResult> {
   const { engine } = services;
-  const matches = compileSeriesMatcher(input.series);
+  const matches = services.matchers.matcherFor(input.series);
   const deadline = Date.now() + input.waitMs;
   let cursor = input.cursor ?? engine.latestId() ?? engine.startId();
   services.traffic.polls++;

@@ -1,8 +1,6 @@
-import { compileSeriesMatcher } from "@livedash/events";
 import type { LiveEvent, LiveInput, Point } from "@livedash/events";
 import { tracked } from "@trpc/server";
-import type { Batch } from "../engine/types";
-import type { Services } from "../services";
+import type { ApiServices, Batch } from "../services";
 
 /** Batches queued for a consumer that does not keep up before it is told to refetch (reset "lagged"). */
 const MAX_QUEUED_BATCHES = 10_000;
@@ -16,9 +14,9 @@ export function filterPoints(points: readonly Point[], matches: (series: string)
  * bus before it reads the replay, as tRPC's next-sse-chat example does, so nothing falls between the
  * two; anything seen twice is skipped by id.
  */
-export async function* liveEvents(services: Services, input: LiveInput, signal: AbortSignal | undefined) {
+export async function* liveEvents(services: ApiServices, input: LiveInput, signal: AbortSignal | undefined) {
   const { engine } = services;
-  const matches = compileSeriesMatcher(input.series);
+  const matches = services.matchers.matcherFor(input.series);
   let queue: Batch[] = [];
   let wake: (() => void) | null = null;
   let lagged = false;
