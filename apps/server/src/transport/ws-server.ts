@@ -91,8 +91,11 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
 
   return {
     count: () => wss.clients.size,
-    /** Shutdown: ask every client to reconnect (tRPC's notification), then close the sockets. */
-    async close() {
+    /**
+     * Shutdown: ask every client to reconnect (tRPC's notification), send close frames, and cut the
+     * sockets that have not completed the close handshake after graceMs (ws itself would wait 30 s).
+     */
+    async close(graceMs = 1_000) {
       clearInterval(pinger);
       clearTimeout(pongDeadline);
       server.off("upgrade", onUpgrade);
@@ -101,7 +104,13 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
         if (ws.readyState === ws.OPEN) ws.send(notice);
         ws.close(WS_CLOSE.serviceRestart, "server restarting");
       }
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        wss.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       for (const ws of wss.clients) ws.terminate();
     },
   };
