@@ -26,6 +26,12 @@ export interface WsServerOptions {
    * @default 10_000
    */
   pongTimeoutMs?: number;
+  /**
+   * On shutdown, how long close handshakes may take; peers that have not answered the close frame by
+   * then (one that stopped reading never will) are terminated, so SIGTERM finishes within its timeout.
+   * @default 2_000
+   */
+  closeGraceMs?: number;
 }
 
 interface Gate {
@@ -101,8 +107,13 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
         if (ws.readyState === ws.OPEN) ws.send(notice);
         ws.close(WS_CLOSE.serviceRestart, "server restarting");
       }
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      // ws waits for every client's close handshake (30 s per silent peer): bounded by closeGraceMs here.
+      const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((resolve) => (grace = setTimeout(resolve, options.closeGraceMs ?? 2_000)))]);
+      clearTimeout(grace);
       for (const ws of wss.clients) ws.terminate();
+      await closed;
     },
   };
 }
