@@ -20,8 +20,11 @@ async function main() {
     if (stopping) return;
     stopping = true;
     console.log(`livedash: ${signal} received, closing`);
-    // A hung close must not keep the process from exiting.
-    setTimeout(() => process.exit(1), 5_000).unref();
+    // close() bounds each of its waits to the timeout; this only catches a close that hangs anyway.
+    setTimeout(() => {
+      console.error(`livedash: not closed within LIVEDASH_SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms), exiting`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {

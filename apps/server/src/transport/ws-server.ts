@@ -26,12 +26,6 @@ export interface WsServerOptions {
    * @default 10_000
    */
   pongTimeoutMs?: number;
-  /**
-   * On shutdown, how long close handshakes may take; peers that have not answered the close frame by
-   * then (one that stopped reading never will) are terminated, so SIGTERM finishes within its timeout.
-   * @default 2_000
-   */
-  closeGraceMs?: number;
 }
 
 interface Gate {
@@ -97,8 +91,11 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
 
   return {
     count: () => wss.clients.size,
-    /** Shutdown: ask every client to reconnect (tRPC's notification), then close the sockets. */
-    async close() {
+    /**
+     * Shutdown: ask every client to reconnect (tRPC's notification), send close frames, and cut the
+     * sockets that have not completed the close handshake after graceMs (ws itself would wait 30 s).
+     */
+    async close(graceMs = 1_000) {
       clearInterval(pinger);
       clearTimeout(pongDeadline);
       server.off("upgrade", onUpgrade);
@@ -107,13 +104,14 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
         if (ws.readyState === ws.OPEN) ws.send(notice);
         ws.close(WS_CLOSE.serviceRestart, "server restarting");
       }
-      // ws waits for every client's close handshake (30 s per silent peer): bounded by closeGraceMs here.
-      const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([closed, new Promise((resolve) => (grace = setTimeout(resolve, options.closeGraceMs ?? 2_000)))]);
-      clearTimeout(grace);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        wss.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       for (const ws of wss.clients) ws.terminate();
-      await closed;
     },
   };
 }
