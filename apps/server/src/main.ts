@@ -30,8 +30,11 @@ async function main(config: LivedashConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received, closing`);
-    // A hung close must not keep the process from exiting.
-    setTimeout(() => process.exit(1), 5_000).unref();
+    // close() bounds each of its waits to the timeout; this only catches a close that hangs anyway.
+    setTimeout(() => {
+      log.error(`not closed within LIVEDASH_SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms), exiting`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -24,9 +24,15 @@ import { createHttpApp } from "./transport/http-app";
 import { createSseStreams } from "./transport/sse-streams";
 import type { SseStreamsOptions } from "./transport/sse-streams";
 import { attachWsServer } from "./transport/ws-server";
+import { createWriteTracker } from "./transport/writes-in-flight";
 import type { WsServerOptions } from "./transport/ws-server";
 
 export const VERSION = "0.1.0";
+
+/** Kept free of the shutdown timeout for engine.close() and the exit itself. */
+const SHUTDOWN_MARGIN_MS = 250;
+/** How long a WebSocket peer has to answer the close frame before its socket is cut. */
+const WS_CLOSE_GRACE_MS = 1_000;
 
 /** Tunables that are not environment settings: tests and benchmarks pass them directly. */
 export interface ServerOptions {
@@ -52,7 +58,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const startedAtMs = Date.now();
   const log = createLogger({ level: config.log, destination: options.logDestination, secrets: [config.readToken, config.ingestToken] });
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, pointsIn: 0 };
+  const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, writes: 0, pointsIn: 0 };
   const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000) });
   const runtime = await createEngine(config, (batch) => {
     // Registered before any batch flows (including a redis warm-up), so every instance's ring
@@ -87,13 +93,18 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     matchers: createSeriesMatcherCache(),
     tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },
     engineMetrics: () => runtime.metrics(),
-    info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, tickMs: config.tickMs, retentionMs: config.retentionMs }),
+    info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, now: Date.now(), tickMs: config.tickMs, retentionMs: config.retentionMs }),
   };
 
   const originAllowed = createOriginCheck(config.allowedOrigins);
   const connections = createConnectionLimiter({ maxPerIp: config.limits.maxConnectionsPerIp });
   const streams = createSseStreams(options.sse);
-  const http = createHttpServer(createHttpApp(services, streams, originAllowed, startedAtMs, connections));
+  const app = createHttpApp(services, streams, originAllowed, startedAtMs, connections);
+  const writes = createWriteTracker(traffic);
+  const http = createHttpServer((req, res) => {
+    writes.track(req, res);
+    app(req, res);
+  });
   const ws = attachWsServer(http, services, { originAllowed, acquireConnection: connections.acquire, releaseConnection: connections.release }, options.ws);
 
   await new Promise<void>((resolve, reject) => {
@@ -145,14 +156,24 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     log,
     close() {
       closing ??= (async () => {
+        // Every wait below is bounded by one deadline, so the process exits within
+        // LIVEDASH_SHUTDOWN_TIMEOUT_MS whatever a peer does (main.ts hard-exits at the timeout itself).
+        const deadline = Date.now() + Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_MARGIN_MS);
+        const left = () => Math.max(0, deadline - Date.now());
         collectors?.stop();
-        await ws.close();
+        // Stop accepting; the callback runs once every connection has ended.
+        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        // Points already accepted leave the batcher now, not at the end of its window.
+        const flushed = batcher.drain().catch(() => undefined);
+        // A peer that never answers the close frame is cut after the grace, not after ws' 30 s.
+        await ws.close(Math.min(WS_CLOSE_GRACE_MS, left() / 4));
         streams.closeAll();
         hub.close();
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
+        // Ingest in flight gets its answer (it may still be reading its body, then waits for its batch).
+        await flushed;
+        await writes.idle(left() / 2);
+        http.closeAllConnections();
+        await httpClosed;
         await batcher.drain().catch(() => undefined);
         await engine.close();
       })();

@@ -14,6 +14,8 @@ export interface TrafficCounters {
   sse: number;
   trpcSse: number;
   polls: number;
+  /** HTTP writes (POST) being answered; shutdown waits for them. */
+  writes: number;
   pointsIn: number;
 }
 

@@ -1,4 +1,7 @@
+import { retryDelayMs } from "@livedash/client";
+import type { RetryPolicy } from "@livedash/client";
 import type { LiveEvent } from "@livedash/events";
+import type { Clock } from "./server-clock";
 import { LIVE_PROCEDURE, LiveEventSchema, PLAIN_SSE_EVENTS, PLAIN_SSE_PATH, POLL_PROCEDURE, PollResultSchema, TRPC_PATH, WsTrackedEventMessageSchema, trpcWsUrl, wsSubscribeMessage } from "@livedash/events";
 
 export type ProbeKind = "ws" | "sse" | "long-poll" | "short-poll";
@@ -9,7 +12,7 @@ export interface ProbeStats {
   events: number;
   points: number;
   bytes: number;
-  /** Receive time minus point ts over the most recent points, in ms (same clock on one machine). */
+  /** Receive time (server clock) minus point ts over the most recent points, in ms. */
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
   /** HTTP requests plus WebSocket handshakes in the last 60 s. */
@@ -19,6 +22,8 @@ export interface ProbeStats {
 
 export interface ProbeOptions {
   baseUrl: string;
+  /** The server's clock, for latency: a browser clock minutes off must not show as minutes of latency. @default Date */
+  clock?: Clock;
   series: readonly string[];
   /** Latency samples kept for the percentiles. @default 500 */
   latencySamples?: number;
@@ -26,8 +31,8 @@ export interface ProbeOptions {
   longPollWaitMs?: number;
   /** Short-poll period (a plain request with waitMs 0). @default 1000 */
   shortPollIntervalMs?: number;
-  /** Delay before reconnecting a dropped probe. @default 1000 */
-  retryMs?: number;
+  /** Reconnecting a dropped probe: floor plus full jitter, growing per failure in a row. @default floor 1 s, base 1 s, max 30 s */
+  retry?: RetryPolicy;
 }
 
 /**
@@ -39,7 +44,11 @@ export class TransportProbe {
   private stats_: ProbeStats;
   private readonly latencies: number[] = [];
   private readonly requestTimes: number[] = [];
-  private stopFns: (() => void)[] = [];
+  /** Closes the probe's one current connection (socket, EventSource or poll loop); replaced on reconnect. */
+  private closeCurrent: (() => void) | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Failures since the last event: the retry backoff's attempt number. */
+  private failures = 0;
   private stopped = false;
   private cursor: string | null = null;
 
@@ -55,8 +64,9 @@ export class TransportProbe {
 
   stop(): void {
     this.stopped = true;
-    for (const fn of this.stopFns) fn();
-    this.stopFns = [];
+    clearTimeout(this.retryTimer);
+    this.closeCurrent?.();
+    this.closeCurrent = null;
     this.stats_ = { ...this.stats_, status: "stopped" };
   }
 
@@ -69,7 +79,8 @@ export class TransportProbe {
   }
 
   private record(event: LiveEvent, bytes: number): void {
-    const now = Date.now();
+    const now = this.options.clock?.now() ?? Date.now();
+    this.failures = 0;
     this.stats_.events++;
     this.stats_.bytes += bytes;
     this.stats_.status = "live";
@@ -88,10 +99,21 @@ export class TransportProbe {
     this.stats_.lastError = error instanceof Error ? error.message : String(error);
   }
 
+  private retryPolicy(): RetryPolicy {
+    return this.options.retry ?? { retryFloorMs: 1000, backoffBaseMs: 1000, maxBackoffMs: 30_000 };
+  }
+
+  /** One pending reconnect at a time, after a backoff that grows while the probe keeps failing. */
   private retry(start: () => void): void {
     if (this.stopped) return;
-    const timer = setTimeout(start, this.options.retryMs ?? 1000);
-    this.stopFns.push(() => clearTimeout(timer));
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(start, retryDelayMs(this.failures++, this.retryPolicy()));
+  }
+
+  /** The probe's connection is now `close`'s: the previous one (already dead) is let go. */
+  private own(close: () => void): void {
+    this.closeCurrent?.();
+    this.closeCurrent = close;
   }
 
   private startWs(): void {
@@ -111,10 +133,12 @@ export class TransportProbe {
       this.record(parsed.data.result.data.data, new TextEncoder().encode(text).length);
     };
     ws.onclose = () => {
+      ws.onclose = null;
+      this.closeCurrent = null;
       this.fail(new Error("WebSocket closed"));
       this.retry(() => this.startWs());
     };
-    this.stopFns.push(() => {
+    this.own(() => {
       ws.onclose = null;
       ws.close();
     });
@@ -137,12 +161,12 @@ export class TransportProbe {
       if (this.stats_.events > 0) this.requestTimes.push(Date.now());
     };
     source.onerror = () => this.fail(new Error("EventSource error; the browser retries"));
-    this.stopFns.push(() => source.close());
+    this.own(() => source.close());
   }
 
   private startPoll(long: boolean): void {
     const abort = new AbortController();
-    this.stopFns.push(() => abort.abort());
+    this.own(() => abort.abort());
     const waitMs = long ? (this.options.longPollWaitMs ?? 20_000) : 0;
     const periodMs = this.options.shortPollIntervalMs ?? 1000;
     const once = async () => {
@@ -158,18 +182,24 @@ export class TransportProbe {
       const share = body.events.length > 0 ? new TextEncoder().encode(text).length / body.events.length : 0;
       if (body.events.length === 0) this.stats_.bytes += new TextEncoder().encode(text).length;
       for (const item of body.events) this.record(item.event, share);
+      return body.events.length;
     };
     const loop = async () => {
-      // Bounded by the abort signal: each pass waits on the server (long) or on the period (short).
+      // Bounded by the abort signal: each pass waits on the server (long), on the period (short), or on
+      // a backoff (a failure, or a long poll answered early with nothing: the server cannot hold it).
       while (!abort.signal.aborted) {
         const started = Date.now();
+        let pauseMs: number;
         try {
-          await once();
+          const events = await once();
+          const early = long && events === 0 && Date.now() - started < waitMs / 2;
+          if (!early) this.failures = 0;
+          pauseMs = early ? retryDelayMs(this.failures++, this.retryPolicy()) : long ? 0 : Math.max(0, periodMs - (Date.now() - started));
         } catch (error) {
           if (abort.signal.aborted) return;
           this.fail(error);
+          pauseMs = retryDelayMs(this.failures++, this.retryPolicy());
         }
-        const pauseMs = long ? (this.stats_.status === "reconnecting" ? (this.options.retryMs ?? 1000) : 0) : Math.max(0, periodMs - (Date.now() - started));
         if (pauseMs > 0) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, pauseMs);

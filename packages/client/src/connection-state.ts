@@ -25,6 +25,11 @@ export interface ConnectionState {
   readonly reconnects: number;
   /** Why the status is not live: the last failure or subscription error; null once live again. */
   readonly error: string | null;
+  /**
+   * Epoch ms of the last event the server marked `coalesced: true` (it fell behind and sent only the
+   * latest point per series), null if none yet. Recent means "showing latest values only".
+   */
+  readonly lastCoalescedAt: number | null;
 }
 
 export type ConnectionListener = (state: ConnectionState) => void;

@@ -84,6 +84,8 @@ export const ServerInfoSchema = z.object({
   engine: z.enum(["memory", "redis"]),
   version: z.string(),
   startedAt: z.number(),
+  /** The server's clock (epoch ms) when it answered: dashboards draw in server time, not the browser's. */
+  now: z.number(),
   tickMs: z.number(),
   retentionMs: z.number(),
 });

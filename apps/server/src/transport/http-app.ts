@@ -5,6 +5,7 @@ import { LIVE_PROCEDURE, PLAIN_SSE_PATH, TRPC_PATH } from "@livedash/events";
 import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
+import { createHostCheck, hostRefusedMessage } from "../security/host";
 import { sendJsonError } from "../ingest/read-body";
 import { sendJson } from "./http-errors";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
@@ -50,6 +51,7 @@ export function createHttpApp(
     },
   });
 
+  const hostAllowed = createHostCheck(services.config.allowedHosts);
   /** The engine's raw cause is logged when it changes, not once per health probe. */
   let loggedCause: string | undefined;
   const routes: Record<string, Route> = {
@@ -87,6 +89,10 @@ export function createHttpApp(
 
   return (req: IncomingMessage, res: ServerResponse) => {
     const reqId = requestIds.assign(req, res);
+    // First of all: a DNS-rebound page must learn nothing, not even which routes exist.
+    if (!hostAllowed(req.headers.host)) {
+      return sendJsonError(res, 403, hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []), { field: "host" });
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://localhost");

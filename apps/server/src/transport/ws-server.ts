@@ -4,6 +4,7 @@ import type { Socket } from "node:net";
 import { LIMIT_DEFAULTS, TRPC_PATH, WS_CLOSE, WS_RECONNECT_NOTICE } from "@livedash/events";
 import { WebSocketServer } from "ws";
 import type { WebSocket } from "ws";
+import { createHostCheck, hostRefusedMessage } from "../security/host";
 import type { Services } from "../services";
 import { peerAddress } from "./auth";
 import { serveWsConnection } from "./ws-connection";
@@ -47,7 +48,9 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   // Sockets pinged and not heard back from since; a socket leaves on pong or close.
   const unanswered = new Set<WebSocket>();
 
+  const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!hostAllowed(req.headers.host)) return refuse(socket, 403, "Forbidden", hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []));
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== TRPC_PATH && url.pathname !== `${TRPC_PATH}/`) return refuse(socket, 404, "Not Found", `no WebSocket endpoint at ${url.pathname} (use ${TRPC_PATH})`);
     if (!gate.originAllowed(req.headers.origin)) return refuse(socket, 403, "Forbidden", `origin ${req.headers.origin} is not allowed (LIVEDASH_ALLOWED_ORIGINS)`);
@@ -88,8 +91,11 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
 
   return {
     count: () => wss.clients.size,
-    /** Shutdown: ask every client to reconnect (tRPC's notification), then close the sockets. */
-    async close() {
+    /**
+     * Shutdown: ask every client to reconnect (tRPC's notification), send close frames, and cut the
+     * sockets that have not completed the close handshake after graceMs (ws itself would wait 30 s).
+     */
+    async close(graceMs = 1_000) {
       clearInterval(pinger);
       clearTimeout(pongDeadline);
       server.off("upgrade", onUpgrade);
@@ -98,7 +104,13 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
         if (ws.readyState === ws.OPEN) ws.send(notice);
         ws.close(WS_CLOSE.serviceRestart, "server restarting");
       }
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        wss.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       for (const ws of wss.clients) ws.terminate();
     },
   };

@@ -1,6 +1,6 @@
 import { StateStore } from "../connection-state";
 import type { ConnectionState, TransportKind, TransportPreference } from "../connection-state";
-import { isServerReachable } from "../transports/http";
+import { isObject, isServerReachable } from "../transports/http";
 import type { SessionEvents, SessionFactory, SessionFailure, TransportContext, TransportSession } from "../transports/types";
 import { fullJitterDelayMs, retryDelayMs } from "./backoff";
 import { fetchBaseline } from "./baseline";
@@ -66,7 +66,7 @@ export class Ladder {
     private readonly factories: Readonly<Record<TransportKind, SessionFactory>>,
   ) {
     this.#levels = preference === "auto" ? LADDER : [preference];
-    this.state = new StateStore({ transport: this.#levels[0] ?? "ws", status: "connecting", lastEventAt: null, reconnects: 0, error: null });
+    this.state = new StateStore({ transport: this.#levels[0] ?? "ws", status: "connecting", lastEventAt: null, reconnects: 0, error: null, lastCoalescedAt: null });
   }
 
   subscribe(path: string, input: unknown, observer: SubscriptionObserver): () => void {
@@ -206,7 +206,8 @@ export class Ladder {
       onEvent: (s, eventId, data) => {
         if (!active()) return false;
         if (!subOf(s.key)?.deliver(eventId, data)) return false;
-        this.state.update({ lastEventAt: Date.now() });
+        const now = Date.now();
+        this.state.update(isCoalesced(data) ? { lastEventAt: now, lastCoalescedAt: now } : { lastEventAt: now });
         return true;
       },
       onSubscriptionError: (s, error) => {
@@ -325,4 +326,9 @@ export class Ladder {
   get(): ConnectionState {
     return this.state.get();
   }
+}
+
+/** A live event the server sent after falling behind: only the latest point per series (@livedash/events). */
+function isCoalesced(data: unknown): boolean {
+  return isObject(data) && data["coalesced"] === true;
 }
