@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { DEFAULT_RETENTION, parseRetention } from "./store/disk/retention";
+import { LOG_LEVELS } from "./logger";
 import { checkHostEntry, LOOPBACK_HOST_NAMES } from "./security/host";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -75,7 +76,7 @@ const EnvSchema = z.object({
       return parsed.tiers;
     }),
   LIVEDASH_SHUTDOWN_TIMEOUT_MS: intFromEnv("LIVEDASH_SHUTDOWN_TIMEOUT_MS", 500, 120_000, 5_000),
-  LIVEDASH_LOG: z.enum(["info", "silent"], { message: 'LIVEDASH_LOG must be "info" or "silent"' }).default("info"),
+  LIVEDASH_LOG: z.enum(LOG_LEVELS, { message: `LIVEDASH_LOG must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 
 export type LivedashConfig = ReturnType<typeof parseConfig>;

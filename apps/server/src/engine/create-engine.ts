@@ -1,4 +1,5 @@
 import type { LivedashConfig } from "../config";
+import type { Logger } from "../logger";
 import type { EngineMetric } from "./redis-metrics";
 import { redisEngineMetrics } from "./redis-metrics";
 import { createMemoryEngine } from "./memory-engine";
@@ -22,7 +23,7 @@ export interface EngineRuntime {
  * can flow, so the store sees the redis warm-up too. `persisted` (memory engine only) carries ids
  * across restarts.
  */
-export async function createEngine(config: LivedashConfig, firstListener: (batch: Batch) => void, persisted?: PersistedIds): Promise<EngineRuntime> {
+export async function createEngine(config: LivedashConfig, firstListener: (batch: Batch) => void, log: Logger, persisted?: PersistedIds): Promise<EngineRuntime> {
   if (!config.redisUrl) {
     const engine = createMemoryEngine({ replayBatches: config.replayBatches, persisted });
     engine.onBatch(firstListener);
@@ -35,6 +36,7 @@ export async function createEngine(config: LivedashConfig, firstListener: (batch
     // One replay is read in bounded pages; past 10k batches a client refetches history instead.
     replayMaxBatches: Math.min(config.replayBatches, 10_000),
     warmWindowMs: config.retentionMs,
+    onListenerError: (error) => log.error({ err: error }, "redis engine: an onBatch listener threw"),
   });
   engine.onBatch(firstListener);
   return { engine, start: () => engine.start(), onGap: (listener) => engine.onGap(listener), metrics: () => redisEngineMetrics(engine.stats()) };

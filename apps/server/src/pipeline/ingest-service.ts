@@ -2,6 +2,7 @@ import type { IngestInput, IngestResult, Point, SeriesMeta } from "@livedash/eve
 import { validateIngestPoints } from "../ingest/json-ingest";
 import { summarizeErrors } from "../ingest/result";
 import { TRPCError } from "@trpc/server";
+import { createLogger } from "../logger";
 import type { Batcher } from "../engine/batcher";
 import { EngineUnavailableError } from "../engine/types";
 import type { SeriesStore } from "../store/types";
@@ -30,11 +31,11 @@ export function createIngestService(deps: {
   limits: IngestLimits;
   rateLimiter: PointRateLimiter;
   now?: () => number;
-  /** Where the engine's raw errors go (they may name internal addresses, so never to the caller). @default console.error */
+  /** Where the engine's raw errors go (they may name internal addresses, so never to the caller). @default an error line on a default logger */
   logError?: (message: string) => void;
 }) {
   const now = deps.now ?? Date.now;
-  const logError = deps.logError ?? ((message: string) => console.error(`[livedash] ${message}`));
+  const logError = deps.logError ?? ((message: string) => createLogger().error(message));
   /** The store's raw error is logged once per outage, not once per refused request. */
   let unavailableLogged = false;
   function checkCount(count: number) {

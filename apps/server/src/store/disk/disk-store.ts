@@ -229,15 +229,15 @@ function createDiskStorage(
     } catch (error) {
       flushFailures++;
       if (isDiskFull(error)) {
-        if (!full) log(`[livedash] storage full: ${file} cannot grow (${(error as Error).message}); ingest answers 507 until space returns, reads continue`);
+        if (!full) log(`storage full: ${file} cannot grow (${(error as Error).message}); ingest answers 507 until space returns, reads continue`);
         full = true;
       } else {
-        log(`[livedash] storage flush failed (${file}): ${(error as Error).message}`);
+        log(`storage flush failed (${file}): ${(error as Error).message}`);
       }
       boundPending();
       return false;
     }
-    if (full) log(`[livedash] storage writable again: ${file}`);
+    if (full) log(`storage writable again: ${file}`);
     full = false;
     flushes++;
     for (const state of dirty) {
@@ -256,7 +256,7 @@ function createDiskStorage(
       try {
         for (const spec of specs) stmt.expire.run(spec.key, t - spec.retentionMs);
       } catch (error) {
-        log(`[livedash] storage expiry failed (${file}): ${(error as Error).message}`);
+        log(`storage expiry failed (${file}): ${(error as Error).message}`);
       }
     }
     if (t - lastCheckpoint >= (options.checkpointIntervalMs ?? 10_000)) {
@@ -264,7 +264,7 @@ function createDiskStorage(
       try {
         db.pragma("wal_checkpoint(PASSIVE)");
       } catch (error) {
-        log(`[livedash] storage checkpoint failed (${file}): ${(error as Error).message}`);
+        log(`storage checkpoint failed (${file}): ${(error as Error).message}`);
       }
     }
     return true;
@@ -344,7 +344,7 @@ function createDiskStorage(
       } catch (error) {
         // Committed with the next successful flush instead; until then a crash could reuse ids.
         reservedDirty = reserved;
-        log(`[livedash] cannot persist the event id reservation (${file}): ${(error as Error).message}`);
+        log(`cannot persist the event id reservation (${file}): ${(error as Error).message}`);
       }
       return reserved;
     },
@@ -376,7 +376,7 @@ function createDiskStorage(
         if (lastRecordedSeq !== null) stmt.setMeta.run("seq_reserved", String(lastRecordedSeq));
         db.pragma("wal_checkpoint(TRUNCATE)");
       } catch (error) {
-        log(`[livedash] storage close (${file}): ${(error as Error).message}`);
+        log(`storage close (${file}): ${(error as Error).message}`);
       }
       db.close();
     },
