@@ -6,8 +6,9 @@ import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
-import { createHub } from "./hub/hub";
-import type { BackpressureOptions } from "./hub/types";
+import { createInProcessLive } from "./live/in-process";
+import { createLivePath } from "./live/live-path";
+import type { BackpressureOptions } from "./live/types";
 import { createIngestService } from "./pipeline/ingest-service";
 import { createConnectionLimiter } from "./security/connection-limit";
 import { createOriginCheck } from "./security/origin";
@@ -53,7 +54,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     traffic.pointsIn += batch.points.length;
   });
   const { engine } = runtime;
-  const hub = createHub(engine, options.backpressure);
+  const hub = createLivePath(engine, options.backpressure);
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
@@ -71,6 +72,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     engine,
     store,
     hub,
+    live: createInProcessLive(hub, engine),
     batcher,
     ingest,
     traffic,

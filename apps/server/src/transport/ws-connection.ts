@@ -2,8 +2,8 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
 import type { WebSocket } from "ws";
-import { wsFrameEncoder } from "../hub/frames";
-import type { Sink } from "../hub/types";
+import { wsFrameEncoder } from "../live/frames";
+import type { Sink } from "../live/types";
 import { appRouter } from "@livedash/api";
 import type { Context } from "@livedash/api";
 import type { Services } from "../services";
@@ -37,7 +37,7 @@ function isClientMessage(value: unknown): value is ClientMessage {
 
 /**
  * One WebSocket speaking tRPC's wsLink protocol (JSON-RPC-like messages, `PING`/`PONG` keep-alive,
- * `connectionParams` first when the URL says `?connectionParams=1`). `metrics.live` runs on the hub's
+ * `connectionParams` first when the URL says `?connectionParams=1`). `metrics.live` runs on the live path's
  * shared-frame path; queries and mutations go through tRPC's own procedure caller.
  */
 export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMessage, url: URL, services: Services, onClose: () => void) {
@@ -67,7 +67,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   const sink: Sink = {
     transport: "ws",
     bufferedBytes: () => ws.bufferedAmount,
-    // Frames arrive already framed (hub/ws-frame.ts) and shared across subscribers; writing them to the
+    // Frames arrive already framed (live/ws-frame.ts) and shared across subscribers; writing them to the
     // socket directly skips ws's per-send header allocation. Safe because permessage-deflate is off,
     // so ws never holds frames back in its own queue that this write could overtake.
     write: (frame) => {
@@ -94,12 +94,11 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const raw = lastEventId !== undefined && lastEventId !== null && input && typeof input === "object" ? { ...input, lastEventId } : input;
     const request = parseLiveRequest(raw, services.config.limits.maxPatterns);
     if (!request.ok) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: request.message }), LIVE_PATH, "subscription");
-    let stopped = false;
-    subscriptions.set(id, () => (stopped = true));
     send({ id, result: { type: "started" } });
-    const unsubscribe = await services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, lastEventId: request.input.lastEventId });
-    if (stopped || ws.readyState !== ws.OPEN) unsubscribe();
-    else subscriptions.set(id, unsubscribe);
+    // Attached at once; the replay is written in the background, under the socket's backpressure.
+    const subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, lastEventId: request.input.lastEventId });
+    if (ws.readyState !== ws.OPEN) subscription.unsubscribe();
+    else subscriptions.set(id, subscription.unsubscribe);
   }
 
   async function callProcedure(message: ClientMessage, context: Context) {
