@@ -13,6 +13,7 @@
 import http from "node:http";
 import { clearImmediate } from "node:timers";
 import { parseArgs } from "node:util";
+import { encodeWsTrackedEvent, WS_METHOD, wsStartedMessage } from "@livedash/events";
 import { WebSocketServer } from "ws";
 
 const { values } = parseArgs({
@@ -35,7 +36,7 @@ wss.on("connection", (ws) => {
   ws.on("message", (data) => {
     // Answer the wsLink subscription request the way tRPC does, so the same client code works here.
     const text = data.toString();
-    if (text.includes('"subscription"')) ws.send('{"id":1,"result":{"type":"started"}}');
+    if (text.includes(`"${WS_METHOD.subscription}"`)) ws.send(JSON.stringify(wsStartedMessage(1)));
   });
   ws.on("error", () => ws.terminate());
 });
@@ -43,9 +44,8 @@ wss.on("connection", (ws) => {
 function broadcast(/** @type {object[]} */ points) {
   seq += 1;
   const id = `${epoch}-${seq}`;
-  const event = { type: "points", points };
-  // Same shape tRPC's ws adapter sends for tracked(id, event): result.data = { id, data: event }.
-  const frame = Buffer.from(JSON.stringify({ id: 1, result: { type: "data", data: { id, data: event }, id } }));
+  // The same bytes our server sends for tracked(id, event), event serialized once per batch.
+  const frame = Buffer.from(encodeWsTrackedEvent(1, id, JSON.stringify({ type: "points", points })));
   for (const client of wss.clients) if (client.readyState === 1) client.send(frame, { binary: false });
   return id;
 }

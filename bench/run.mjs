@@ -15,6 +15,7 @@ import { spawnWorker } from "./lib/worker-ipc.mjs";
 import { runBatchWindow } from "./scenarios/batch-window.mjs";
 import { runFanoutSweep } from "./scenarios/fanout.mjs";
 import { runIdleRss } from "./scenarios/idle-rss.mjs";
+import { runPatterns } from "./scenarios/patterns.mjs";
 import { runSlowConsumer } from "./scenarios/slow-consumer.mjs";
 import { runTenK } from "./scenarios/ten-k.mjs";
 
@@ -32,7 +33,7 @@ const log = (/** @type {string} */ line) => console.error(`[${((Date.now() - sta
 const machine = describeMachine();
 /** @type {any} the report: shape documented by lib/report.mjs, written as JSON */
 const results = { startedAt: startedAt.toISOString(), machine, serverCommit: gitCommit(repoRoot), args, fanout: [],
-  trpcClient: null, batchWindow: null, tenK: null, slowConsumer: null, notes: /** @type {string[]} */ ([]) };
+  trpcClient: null, batchWindow: null, tenK: null, slowConsumer: null, patterns: null, notes: /** @type {string[]} */ ([]) };
 
 // Node cannot raise its own RLIMIT_NOFILE; say what is possible instead of failing mid-run.
 const fdLimit = machine.openFilesLimit ?? 1024;
@@ -45,7 +46,7 @@ if (args.tenK + FD_HEADROOM > fdLimit) {
 }
 log(`machine: ${machine.cpus} x ${machine.cpuModel}, node ${machine.node}, ulimit -n ${fdLimit}; server commit ${results.serverCommit}`);
 
-const livedashNeeded = args.transports.some((t) => t !== "raw-ws") || !args.skip.includes("trpc-client") || !args.skip.includes("10k") || !args.skip.includes("slow");
+const livedashNeeded = args.transports.some((t) => t !== "raw-ws") || !args.skip.includes("trpc-client") || !args.skip.includes("10k") || !args.skip.includes("slow") || !args.skip.includes("patterns");
 const serverEntry = args.url || args.fromSource || !livedashNeeded ? null : buildServer(repoRoot);
 
 /** Every server we start is tracked so Ctrl-C never leaves one behind. */
@@ -104,6 +105,10 @@ try {
   if (!args.skip.includes("slow")) {
     log(`slow consumer (${args.slowPauseMs / 1000} s pause)`);
     results.slowConsumer = await runSlowConsumer(ctx, startOurs);
+  }
+  if (!args.skip.includes("patterns") && !args.url) {
+    log(`adversarial patterns (${args.subscribers} subscribers x 256 patterns)`);
+    results.patterns = await runPatterns(ctx, startOurs);
   }
 } finally {
   await cleanup();

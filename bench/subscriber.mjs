@@ -7,6 +7,7 @@
  * One frame in `sampleEvery` is JSON-parsed for latency; every frame is counted (see lib/frames.mjs).
  */
 import http from "node:http";
+import { LIVE_PROCEDURE, PLAIN_SSE_PATH, TRPC_PATH, trpcWsUrl, wsConnectionParamsMessage, wsSubscribeMessage } from "@livedash/events";
 import WebSocket from "ws";
 import { accountFrame, createSseSplitter, findPoints } from "./lib/frames.mjs";
 import { createHistogram } from "./lib/histogram.mjs";
@@ -76,18 +77,11 @@ function latencyRecorder(/** @type {string | undefined} */ group) {
   return (/** @type {number} */ ms) => histogram.record(ms);
 }
 
-function wsUrlOf(/** @type {string} */ base, /** @type {boolean} */ withParams) {
-  const url = new URL("/trpc", base);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  if (withParams) url.searchParams.set("connectionParams", "1");
-  return url.toString();
-}
-
 /** @returns {Promise<Conn>} */
 function openWs(/** @type {any} */ opts, /** @type {number} */ index) {
   opts = { ...opts, token: opts.token ?? READ_TOKEN };
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrlOf(opts.url, Boolean(opts.token)), { perMessageDeflate: false, handshakeTimeout: opts.connectTimeoutMs });
+    const ws = new WebSocket(trpcWsUrl(new URL(opts.url).origin, Boolean(opts.token)), { perMessageDeflate: false, handshakeTimeout: opts.connectTimeoutMs });
     /** @type {Conn} */
     const conn = { index, kind: "ws", group: opts.group ?? "default", ws, open: false, received: false, events: 0, closeCode: null, closedAtMs: null, lastId: null,
       trackIds: Boolean(opts.trackIds), resets: 0, pausedAtMs: null, eventsAfterResume: 0, close: () => ws.terminate(),
@@ -97,9 +91,11 @@ function openWs(/** @type {any} */ opts, /** @type {number} */ index) {
       reject(new Error("no subscription start within connectTimeoutMs"));
     }, opts.connectTimeoutMs);
     ws.on("open", () => {
-      if (opts.token) ws.send(JSON.stringify({ method: "connectionParams", data: { token: opts.token } }));
-      const input = { series: opts.series, ...(opts.lastEventId ? { lastEventId: opts.lastEventId } : {}) };
-      ws.send(JSON.stringify([{ id: SUBSCRIPTION_ID, method: "subscription", params: { path: "metrics.live", input } }]));
+      if (opts.token) ws.send(JSON.stringify(wsConnectionParamsMessage({ token: opts.token })));
+      // uniquePattern gives each connection its own pattern set (a group of its own in the hub: no shared work).
+      const series = opts.uniquePattern ? [`bench.conn${process.pid}x${index}`, ...opts.series] : opts.series;
+      const input = { series, ...(opts.lastEventId ? { lastEventId: opts.lastEventId } : {}) };
+      ws.send(JSON.stringify([wsSubscribeMessage(SUBSCRIPTION_ID, LIVE_PROCEDURE, input)]));
     });
     ws.on("message", (/** @type {Buffer} */ data) => {
       if (!conn.open) {
@@ -134,10 +130,10 @@ function openSse(/** @type {any} */ opts, /** @type {number} */ index, /** @type
   return new Promise((resolve, reject) => {
     const url = new URL(opts.url);
     if (kind === "sse") {
-      url.pathname = "/sse";
+      url.pathname = PLAIN_SSE_PATH;
       url.searchParams.set("series", opts.series.join(","));
     } else {
-      url.pathname = "/trpc/metrics.live";
+      url.pathname = `${TRPC_PATH}/${LIVE_PROCEDURE}`;
       url.searchParams.set("input", JSON.stringify({ series: opts.series }));
     }
     // A Node client can send headers, so the read token goes in Authorization (browsers need a ticket instead).

@@ -9,7 +9,7 @@ export const delay = (/** @type {number} */ ms) => new Promise((resolve) => setT
 /**
  * Opens `count` connections spread evenly over the subscriber processes.
  * @param {Array<ReturnType<typeof import("./worker-ipc.mjs").spawnWorker>>} subs
- * @param {{ url: string, transport: string, count: number, series?: string[], group?: string, token?: string }} spec
+ * @param {{ url: string, transport: string, count: number, series?: string[], uniquePattern?: boolean, group?: string, token?: string }} spec
  */
 export async function openSubscribers(subs, spec) {
   const startedAt = performance.now();
@@ -17,7 +17,7 @@ export async function openSubscribers(subs, spec) {
   const results = await Promise.all(
     subs.map((sub, i) =>
       sub.call("open", { url: spec.url, transport: spec.transport, count: shares[i], concurrency: 50, series: spec.series ?? ["bench.*"],
-        group: spec.group, connectTimeoutMs: 15_000, token: spec.token }, 180_000),
+        uniquePattern: spec.uniquePattern, group: spec.group, connectTimeoutMs: 15_000, token: spec.token }, 180_000),
     ),
   );
   return {

@@ -2,6 +2,7 @@
  * Turns the results object into the markdown printed at the end of `npm run bench` (and pasted in
  * docs/benchmarks.md). Ratios are against the raw-ws baseline measured in the same run.
  */
+import { WS_CLOSE } from "@livedash/events";
 
 /** The issue's targets, as ratios against the raw baseline (null = no target for that cell). */
 const TARGETS = {
@@ -104,7 +105,7 @@ export function renderMarkdown(/** @type {any} */ results) {
         slow.rssGrowthAttributableMb === null ? "n/a" : `${fmt(slow.rssGrowthAttributableMb, 1)} ${slow.rssGrowthAttributableMb < 50 ? "ok" : "MISS (< 50)"}`,
         `${fmt(slow.othersDuring.paused.p99Ms)} / ${fmt(slow.othersDuring.control.p99Ms)}`, verdict(slow.othersP99Ratio, 2, false),
         fmt(slow.serverClosedAfterS),
-        slow.slow.closeCode === null ? "not closed" : `${slow.slow.closeCode}${slow.slow.closeCode === 4008 ? " ok" : " MISS (4008)"}`,
+        slow.slow.closeCode === null ? "not closed" : `${slow.slow.closeCode}${slow.slow.closeCode === WS_CLOSE.slowConsumer ? " ok" : ` MISS (${WS_CLOSE.slowConsumer})`}`,
         slow.resumed ? `from ${slow.resumed.fromId}: ${slow.resumed.receivedAfterReconnect} events, ${slow.resumed.resetsAfterReconnect} resets` : "-"]]));
     const th = slow.throttled;
     if (th) {
@@ -113,6 +114,16 @@ export function renderMarkdown(/** @type {any} */ results) {
         [[fmt(th.after.events), fmt(th.after.idGaps), fmt(th.after.maxIdGap), fmt(th.after.seriesPerEventMax), th.during.open ? "yes" : "no",
           th.after.closeCode === null ? "not closed" : String(th.after.closeCode)]]));
     }
+  }
+
+  const pat = results.patterns;
+  if (pat) {
+    out.push(`\n## Adversarial patterns (${pat.patternsPerSubscriber ?? "?"} patterns per subscriber, each subscriber a group of its own)`);
+    if (pat.error) out.push(`error: ${pat.error}`);
+    else out.push(table(["subscribers", "matcher alone: us per name (256 patterns)", "cold batch: delivered to all ms", "worst /healthz ms meanwhile",
+      "steady delivered ratio", "steady p50 / p99 ms", "server CPU %"],
+      [[fmt(pat.subscribers), fmt(pat.micro.usPerNameAllPatterns, 1), fmt(pat.cold.deliveredMs), fmt(pat.cold.healthzMaxMs, 1),
+        fmt(pat.steady.deliveredRatio, 3), `${fmt(pat.steady.p50Ms)} / ${fmt(pat.steady.p99Ms)}`, fmt(pat.steady.serverCpuPct, 1)]]));
   }
   return out.join("\n");
 }

@@ -48,7 +48,7 @@ export async function startRawWs(/** @type {string} */ repoRoot, batchMs = 0) {
   const port = await freePort();
   return startServerProcess({
     name: "raw-ws",
-    args: [path.join(repoRoot, "bench/raw-ws-server.mjs"), "--port", String(port), "--batch-ms", String(batchMs)],
+    args: ["--import", "tsx", path.join(repoRoot, "bench/raw-ws-server.mjs"), "--port", String(port), "--batch-ms", String(batchMs)],
     env: {},
     port,
     cwd: repoRoot,

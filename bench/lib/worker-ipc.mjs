@@ -14,7 +14,8 @@ export function spawnWorker(modulePath, options) {
   const child = fork(modulePath, [], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: { ...process.env, ...options.env },
-    execArgv: [],
+    // tsx: workers import the wire protocol from @livedash/events, which ships TypeScript source.
+    execArgv: ["--import", "tsx"],
   });
   let nextId = 1;
   /** @type {Map<number, {resolve: (v: unknown) => void, reject: (e: Error) => void, timer: NodeJS.Timeout}>} */

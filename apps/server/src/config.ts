@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { LOG_LEVELS } from "./logger";
+import { checkHostEntry, LOOPBACK_HOST_NAMES } from "./security/host";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -45,6 +47,7 @@ const EnvSchema = z.object({
   LIVEDASH_REDIS_STREAM: z.string().min(1, "LIVEDASH_REDIS_STREAM must not be empty").max(200, "LIVEDASH_REDIS_STREAM must be at most 200 characters").default("livedash:events"),
   LIVEDASH_REDIS_MAXLEN: intFromEnv("LIVEDASH_REDIS_MAXLEN", 100, 100_000_000, 100_000),
   LIVEDASH_ALLOWED_ORIGINS: z.string().optional(),
+  LIVEDASH_ALLOWED_HOSTS: z.string().optional(),
   LIVEDASH_TICK_MS: intFromEnv("LIVEDASH_TICK_MS", 50, 60_000, 1000),
   LIVEDASH_COLLECTORS: z.enum(["on", "off"], { message: 'LIVEDASH_COLLECTORS must be "on" or "off"' }).default("on"),
   LIVEDASH_RETENTION_MS: intFromEnv("LIVEDASH_RETENTION_MS", 60_000, 7 * 24 * 3_600_000, 3_600_000),
@@ -57,7 +60,8 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_CONNECTIONS_PER_IP: intFromEnv("LIVEDASH_MAX_CONNECTIONS_PER_IP", 1, 1_000_000, 20_000),
   LIVEDASH_MAX_PATTERNS: intFromEnv("LIVEDASH_MAX_PATTERNS", 1, 1_000, 256),
   LIVEDASH_MAX_WS_MESSAGES_PER_SEC: intFromEnv("LIVEDASH_MAX_WS_MESSAGES_PER_SEC", 1, 1_000_000, 200),
-  LIVEDASH_LOG: z.enum(["info", "silent"], { message: 'LIVEDASH_LOG must be "info" or "silent"' }).default("info"),
+  LIVEDASH_SHUTDOWN_TIMEOUT_MS: intFromEnv("LIVEDASH_SHUTDOWN_TIMEOUT_MS", 500, 120_000, 5_000),
+  LIVEDASH_LOG: z.enum(LOG_LEVELS, { message: `LIVEDASH_LOG must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 
 export type LivedashConfig = ReturnType<typeof parseConfig>;
@@ -95,6 +99,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
       throw new ConfigError(`LIVEDASH_ALLOWED_ORIGINS: "${origin}" is not an origin like http://host:port (or *)`);
     }
   }
+  const allowedHosts = parseAllowedHosts(e.LIVEDASH_ALLOWED_HOSTS, Boolean(e.LIVEDASH_READ_TOKEN && e.LIVEDASH_INGEST_TOKEN));
   return {
     port: e.PORT,
     host: e.HOST,
@@ -104,6 +109,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     readToken: e.LIVEDASH_READ_TOKEN,
     ingestToken: e.LIVEDASH_INGEST_TOKEN,
     allowedOrigins,
+    /** Host names HTTP requests and WebSocket upgrades may carry; null: no check. */
+    allowedHosts,
     tickMs: e.LIVEDASH_TICK_MS,
     collectors: e.LIVEDASH_COLLECTORS === "on",
     retentionMs: e.LIVEDASH_RETENTION_MS,
@@ -118,6 +125,23 @@ export function parseConfig(env: Record<string, string | undefined>) {
       maxPatterns: e.LIVEDASH_MAX_PATTERNS,
       maxWsMessagesPerSec: e.LIVEDASH_MAX_WS_MESSAGES_PER_SEC,
     },
+    /** SIGTERM/SIGINT: time to drain (ingest answered, batcher flushed, engine closed) before a hard exit. */
+    shutdownTimeoutMs: e.LIVEDASH_SHUTDOWN_TIMEOUT_MS,
     log: e.LIVEDASH_LOG,
   };
+}
+
+/**
+ * LIVEDASH_ALLOWED_HOSTS: unset means the loopback names, or no check at all when both tokens are set
+ * (a DNS-rebinding page has no token); `*` turns the check off.
+ */
+function parseAllowedHosts(raw: string | undefined, tokensSet: boolean): readonly string[] | null {
+  if (raw === undefined || raw.trim() === "") return tokensSet ? null : LOOPBACK_HOST_NAMES;
+  const entries = raw.split(",").map((entry) => entry.trim()).filter(Boolean);
+  if (entries.includes("*")) return null;
+  for (const entry of entries) {
+    const problem = checkHostEntry(entry);
+    if (problem) throw new ConfigError(`LIVEDASH_ALLOWED_HOSTS: '${entry}' ${problem}`);
+  }
+  return entries;
 }

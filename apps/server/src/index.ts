@@ -3,4 +3,3 @@ export type { LivedashServer, ServerOptions } from "./server";
 export { parseConfig, ConfigError } from "./config";
 export type { LivedashConfig } from "./config";
 export type { AppRouter } from "@livedash/api";
-export { WS_CLOSE_SLOW_CONSUMER } from "./transport/ws-connection";

@@ -1,7 +1,9 @@
+import { createSeriesMatcherCache } from "@livedash/events";
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
+import type { DestinationStream } from "pino";
 import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
@@ -9,6 +11,8 @@ import { createEngine } from "./engine/create-engine";
 import { createInProcessLive } from "./live/in-process";
 import { createLivePath } from "./live/live-path";
 import type { BackpressureOptions } from "./live/types";
+import { createLogger } from "./logger";
+import type { Logger } from "./logger";
 import { createIngestService } from "./pipeline/ingest-service";
 import { createConnectionLimiter } from "./security/connection-limit";
 import { createOriginCheck } from "./security/origin";
@@ -21,15 +25,23 @@ import { createHttpApp } from "./transport/http-app";
 import { createSseStreams } from "./transport/sse-streams";
 import type { SseStreamsOptions } from "./transport/sse-streams";
 import { attachWsServer } from "./transport/ws-server";
+import { createWriteTracker } from "./transport/writes-in-flight";
 import type { WsServerOptions } from "./transport/ws-server";
 
 export const VERSION = "0.1.0";
+
+/** Kept free of the shutdown timeout for engine.close() and the exit itself. */
+const SHUTDOWN_MARGIN_MS = 250;
+/** How long a WebSocket peer has to answer the close frame before its socket is cut. */
+const WS_CLOSE_GRACE_MS = 1_000;
 
 /** Tunables that are not environment settings: tests and benchmarks pass them directly. */
 export interface ServerOptions {
   backpressure?: BackpressureOptions;
   sse?: SseStreamsOptions;
   ws?: WsServerOptions;
+  /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
+  logDestination?: DestinationStream;
 }
 
 export interface LivedashServer {
@@ -37,6 +49,7 @@ export interface LivedashServer {
   readonly url: string;
   readonly port: number;
   readonly services: Services;
+  readonly log: Logger;
   /** Stops collectors, tells WS clients to reconnect, ends SSE streams, closes sockets and the engine. */
   close(): Promise<void>;
 }
@@ -44,17 +57,20 @@ export interface LivedashServer {
 /** Builds and starts everything; no module-level state, so tests can run several servers in one process. */
 export async function createServer(config: LivedashConfig, options: ServerOptions = {}): Promise<LivedashServer> {
   const startedAtMs = Date.now();
+  const log = createLogger({ level: config.log, destination: options.logDestination, secrets: [config.readToken, config.ingestToken] });
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, pointsIn: 0 };
+  const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, writes: 0, pointsIn: 0 };
   const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000) });
   const runtime = await createEngine(config, (batch) => {
     // Registered before any batch flows (including a redis warm-up), so every instance's ring
     // buffers hold the same history.
     store.append(batch.points);
     traffic.pointsIn += batch.points.length;
-  });
+  }, log);
   const { engine } = runtime;
-  const hub = createLivePath(engine, options.backpressure);
+  // Compiled patterns and their per-series results outlive a group, so a client polling every second
+  // with the same patterns compiles them once.
+  const hub = createLivePath(engine, options.backpressure, createSeriesMatcherCache());
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
@@ -64,6 +80,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     batcher,
     rateLimiter,
     limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000 },
+    logError: (message) => log.error(message),
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
   const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken) : createTicketIssuer({ ttlMs: 60_000 });
@@ -76,15 +93,21 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     batcher,
     ingest,
     traffic,
+    log,
     tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },
     engineMetrics: () => runtime.metrics(),
-    info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, tickMs: config.tickMs, retentionMs: config.retentionMs }),
+    info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, now: Date.now(), tickMs: config.tickMs, retentionMs: config.retentionMs }),
   };
 
   const originAllowed = createOriginCheck(config.allowedOrigins);
   const connections = createConnectionLimiter({ maxPerIp: config.limits.maxConnectionsPerIp });
   const streams = createSseStreams(options.sse);
-  const http = createHttpServer(createHttpApp(services, streams, originAllowed, startedAtMs, connections));
+  const app = createHttpApp(services, streams, originAllowed, startedAtMs, connections);
+  const writes = createWriteTracker(traffic);
+  const http = createHttpServer((req, res) => {
+    writes.track(req, res);
+    app(req, res);
+  });
   const ws = attachWsServer(http, services, { originAllowed, acquireConnection: connections.acquire, releaseConnection: connections.release }, options.ws);
 
   await new Promise<void>((resolve, reject) => {
@@ -104,12 +127,12 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         publish: (points) => {
           batcher.enqueue(points).then(
             () => {
-              if (collectorFailing) console.error("[livedash] collector batches are published again");
+              if (collectorFailing) log.info("collector batches are published again");
               collectorFailing = false;
             },
             (error: unknown) => {
               // Logged once per outage, not once per tick.
-              if (!collectorFailing) console.error("[livedash] collector batches not published:", error instanceof Error ? error.message : error);
+              if (!collectorFailing) log.error({ err: error }, "collector batches not published");
               collectorFailing = true;
             },
           );
@@ -125,7 +148,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
             pointsIn: traffic.pointsIn,
           };
         },
-      })
+      }, { log })
     : null;
 
   let closing: Promise<void> | null = null;
@@ -133,16 +156,27 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     url: `http://${host}:${port}`,
     port,
     services,
+    log,
     close() {
       closing ??= (async () => {
+        // Every wait below is bounded by one deadline, so the process exits within
+        // LIVEDASH_SHUTDOWN_TIMEOUT_MS whatever a peer does (main.ts hard-exits at the timeout itself).
+        const deadline = Date.now() + Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_MARGIN_MS);
+        const left = () => Math.max(0, deadline - Date.now());
         collectors?.stop();
-        await ws.close();
+        // Stop accepting; the callback runs once every connection has ended.
+        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        // Points already accepted leave the batcher now, not at the end of its window.
+        const flushed = batcher.drain().catch(() => undefined);
+        // A peer that never answers the close frame is cut after the grace, not after ws' 30 s.
+        await ws.close(Math.min(WS_CLOSE_GRACE_MS, left() / 4));
         streams.closeAll();
         hub.close();
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
+        // Ingest in flight gets its answer (it may still be reading its body, then waits for its batch).
+        await flushed;
+        await writes.idle(left() / 2);
+        http.closeAllConnections();
+        await httpClosed;
         await batcher.drain().catch(() => undefined);
         await engine.close();
       })();

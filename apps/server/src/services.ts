@@ -4,6 +4,7 @@ import type { Batcher } from "./engine/batcher";
 import type { Engine } from "./engine/types";
 import type { EngineMetric } from "./engine/redis-metrics";
 import type { LivePath } from "./live/live-path";
+import type { Logger } from "./logger";
 import type { IngestService } from "./pipeline/ingest-service";
 import type { SeriesStore } from "./store/types";
 
@@ -13,6 +14,8 @@ export interface TrafficCounters {
   sse: number;
   trpcSse: number;
   polls: number;
+  /** HTTP writes (POST) being answered; shutdown waits for them. */
+  writes: number;
   pointsIn: number;
 }
 
@@ -30,6 +33,8 @@ export interface Services extends ApiServices {
   readonly ingest: IngestService;
   readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };
   readonly traffic: TrafficCounters;
+  /** The server's logger (LIVEDASH_LOG); transports log request errors here with their request id. */
+  readonly log: Logger;
   /** Engine-specific series for /metrics (Redis connectivity and stream stats). */
   engineMetrics(): EngineMetric[];
 }

@@ -2,7 +2,7 @@ import type { LiveEvent, Point } from "@livedash/events";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import type { LivedashServer } from "../src/server";
-import { WS_CLOSE_SLOW_CONSUMER } from "../src/transport/ws-connection";
+import { WS_CLOSE } from "@livedash/events";
 import { startTestServer } from "./helpers/server";
 
 const WAIT = { timeout: 15_000, interval: 10 };
@@ -110,7 +110,7 @@ describe("a consumer that stays slow", () => {
     await server.close();
   });
 
-  it(`is closed with ${WS_CLOSE_SLOW_CONSUMER} and can resume by id`, async () => {
+  it(`is closed with ${WS_CLOSE.slowConsumer} and can resume by id`, async () => {
     const slow = await rawSubscriber(server.url, ["bp.*"]);
     await vi.waitFor(() => expect(server.services.hub.stats().subscriptions).toBe(1), WAIT);
     slow.ws.pause();
@@ -122,7 +122,7 @@ describe("a consumer that stays slow", () => {
     expect(server.services.hub.stats().slowClosed).toBe(1);
     expect(server.services.hub.stats().subscriptions).toBe(0);
     slow.ws.resume();
-    await vi.waitFor(() => expect(slow.closeCode).toBe(WS_CLOSE_SLOW_CONSUMER), WAIT);
+    await vi.waitFor(() => expect(slow.closeCode).toBe(WS_CLOSE.slowConsumer), WAIT);
 
     const lastId = slow.events.at(-1)!.id;
     await server.services.engine.publish([{ series: "bp.s0", ts: Date.now(), value: 1e9 }]);

@@ -1,23 +1,7 @@
-import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ConfigError, parseConfig } from "../src/config";
-
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-
-function startMain(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { PATH: process.env.PATH ?? "", LIVEDASH_COLLECTORS: "off", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+import { mainUrl, startMain } from "./helpers/main-process";
 
 describe("configuration", () => {
   it.each([
@@ -45,8 +29,7 @@ describe("the server process", () => {
   it("prints its URL, and on SIGTERM tells WS clients to reconnect, ends SSE streams and exits 0", async () => {
     const proc = startMain({ PORT: "0" });
     try {
-      await vi.waitFor(() => expect(proc.output()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/), { timeout: 20_000, interval: 50 });
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.output())![1]!;
+      const url = await mainUrl(proc);
 
       const ws = new WebSocket(`${url.replace("http", "ws")}/trpc`);
       const wsMessages: string[] = [];

@@ -2,9 +2,11 @@
 import type { SeriesInfo } from "@livedash/events";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { LiveFeed } from "../lib/live-feed";
+import type { LiveFeedState } from "../lib/live-feed";
 import { openClient } from "../lib/open-client";
 import { OVERVIEW_PANELS, OVERVIEW_PATTERNS } from "../lib/panels";
 import { RenderLoop } from "../lib/render-loop";
+import { ServerClock } from "../lib/server-clock";
 import { SeriesStore } from "../lib/series-store";
 import type { ViewState, WindowKey } from "../lib/view-state";
 import { MAX_CUSTOM_CHARTS, WINDOWS, resolveServerUrl, serializeViewState } from "../lib/view-state";
@@ -30,6 +32,7 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   const [seriesTick, setSeriesTick] = useState(0);
   const [explorerOpen, setExplorerOpen] = useState(false);
   const [lastError, setLastError] = useState<string | null>(null);
+  const [feedState, setFeedState] = useState<LiveFeedState>({ resubscribeAt: null });
   const [theme, setTheme] = useState("dark");
   const windowMs = WINDOWS[view.window];
 
@@ -38,12 +41,15 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   // The runtime lives as long as the page and the forced transport; everything it starts, it stops.
   useEffect(() => {
     const store = new SeriesStore();
-    const loop = new RenderLoop();
+    const clock = new ServerClock();
+    const loop = new RenderLoop({ clock });
     const client = openClient({ url: resolveServerUrl(serverUrl), transport: initialView.transport });
     let refreshTimer: ReturnType<typeof setTimeout> | null = null;
     const feed = new LiveFeed({
       client,
       store,
+      clock,
+      onStateChange: setFeedState,
       patterns: [...OVERVIEW_PATTERNS, ...initialView.charts],
       windowMs: WINDOWS[initialView.window],
       onSeriesChange: () => {
@@ -54,11 +60,16 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
       },
       onError: (error) => setLastError(error instanceof Error ? error.message : String(error)),
     });
-    setRuntime({ client, store, loop, feed });
-    exposeDebugHandle(store);
+    // An error shown while disconnected is history once the connection is live again.
+    const stopClearing = client.connection.subscribe((state) => {
+      if (state.status === "live") setLastError(null);
+    });
+    setRuntime({ client, store, loop, feed, clock });
+    exposeDebugHandle(store, clock);
     void feed.start();
     return () => {
       delete (window as DebugWindow).__livedash;
+      stopClearing();
       if (refreshTimer !== null) clearTimeout(refreshTimer);
       feed.close();
       client.close();
@@ -73,10 +84,17 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   }, [view]);
 
   useEffect(() => {
-    // Paused freezes the time axis where it is; buffers keep filling and resume jumps to now.
+    // Paused freezes the time axis where it is (server time); buffers keep filling, trimming keeps
+    // what the frozen view shows, and resume jumps to now.
     if (runtime === null) return;
-    if (!view.paused) runtime.loop.setFrozenAt(null);
-    else if (runtime.loop.frozenAt() === null) runtime.loop.setFrozenAt(Date.now());
+    if (!view.paused) {
+      runtime.loop.setFrozenAt(null);
+      runtime.feed.setFrozenAt(null);
+    } else if (runtime.loop.frozenAt() === null) {
+      const at = runtime.clock.now();
+      runtime.loop.setFrozenAt(at);
+      runtime.feed.setFrozenAt(at);
+    }
   }, [runtime, view.paused]);
 
   useEffect(() => {
@@ -130,6 +148,8 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
     <>
       <TopBar
         client={runtime?.client ?? null}
+        feedState={feedState}
+        clock={runtime?.clock ?? null}
         view={view}
         theme={theme}
         onWindow={setWindow}
@@ -180,10 +200,12 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   );
 }
 
-type DebugWindow = Window & { __livedash?: { names(): string[]; timestamps(name: string): number[]; values(name: string): number[] } };
+type DebugWindow = Window & {
+  __livedash?: { names(): string[]; timestamps(name: string): number[]; values(name: string): number[]; serverNow(): number; clockOffsetMs(): number };
+};
 
-/** Read-only view of the buffers for e2e tests and for poking at from the devtools console. */
-function exposeDebugHandle(store: SeriesStore): void {
+/** Read-only view of the buffers and the clock for e2e tests and for poking at from the devtools console. */
+function exposeDebugHandle(store: SeriesStore, clock: ServerClock): void {
   const slice = (name: string, key: "ts" | "values") => {
     const b = store.peek(name);
     return b === undefined ? [] : Array.from(b[key].subarray(b.start, b.end));
@@ -192,5 +214,7 @@ function exposeDebugHandle(store: SeriesStore): void {
     names: () => store.names(),
     timestamps: (name) => slice(name, "ts"),
     values: (name) => slice(name, "values"),
+    serverNow: () => clock.now(),
+    clockOffsetMs: () => clock.offsetMs(),
   };
 }

@@ -1,6 +1,7 @@
 import type { DashboardClient } from "../lib/client-types";
 import type { LiveFeed } from "../lib/live-feed";
 import type { RenderLoop } from "../lib/render-loop";
+import type { ServerClock } from "../lib/server-clock";
 import type { SeriesStore } from "../lib/series-store";
 
 /** The page-lifetime objects every panel reads from; created and destroyed by the Dashboard. */
@@ -9,4 +10,6 @@ export interface Runtime {
   store: SeriesStore;
   loop: RenderLoop;
   feed: LiveFeed;
+  /** The server's clock: chart edges, pause, history ranges and trimming. */
+  clock: ServerClock;
 }

@@ -1,12 +1,16 @@
 "use client";
 import Link from "next/link";
 import type { DashboardClient } from "../lib/client-types";
+import type { LiveFeedState } from "../lib/live-feed";
+import type { Clock } from "../lib/server-clock";
 import type { ViewState, WindowKey } from "../lib/view-state";
 import { WINDOWS } from "../lib/view-state";
 import { ConnectionBadge } from "./connection-badge";
 
 export interface TopBarProps {
   client: DashboardClient | null;
+  feedState: LiveFeedState;
+  clock: Clock | null;
   view: ViewState;
   theme: string;
   explorerOpen: boolean;
@@ -44,7 +48,7 @@ export function TopBar(props: TopBarProps) {
         </button>
       </div>
       <span className="spacer" />
-      <ConnectionBadge client={props.client} />
+      <ConnectionBadge client={props.client} feedState={props.feedState} clock={props.clock} />
     </header>
   );
 }

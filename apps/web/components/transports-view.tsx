@@ -1,9 +1,10 @@
 "use client";
-import { SeriesPatternSchema } from "@livedash/events";
+import { SeriesPatternSchema, ServerInfoSchema, TRPC_PATH } from "@livedash/events";
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import type { ProbeKind, ProbeStats } from "../lib/transport-probes";
 import { TransportProbe } from "../lib/transport-probes";
+import { ServerClock } from "../lib/server-clock";
 import { formatValue } from "../lib/units";
 import { resolveServerUrl } from "../lib/view-state";
 
@@ -24,7 +25,10 @@ export function TransportsView({ serverUrl, series }: { serverUrl: string | null
 
   useEffect(() => {
     const baseUrl = resolveServerUrl(serverUrl);
-    const probes = KINDS.map(({ kind }) => new TransportProbe(kind, { baseUrl, series: valid }));
+    // Latency is receive time minus the point's timestamp: both on the server's clock.
+    const clock = new ServerClock();
+    void clock.sync(() => fetchServerNow(baseUrl)).catch(() => undefined);
+    const probes = KINDS.map(({ kind }) => new TransportProbe(kind, { baseUrl, series: valid, clock }));
     for (const probe of probes) probe.start();
     const timer = setInterval(() => setStats(probes.map((p) => p.stats())), REFRESH_MS);
     return () => {
@@ -67,10 +71,18 @@ export function TransportsView({ serverUrl, series }: { serverUrl: string | null
           })}
         </div>
         <p className="meta">
-          Latency is receive time minus the point&apos;s timestamp, so it includes the server&apos;s batching and is only meaningful
-          when browser and server share a clock. Bytes are frames and bodies as received, without HTTP or TCP headers.
+          Latency is receive time minus the point&apos;s timestamp, both on the server&apos;s clock (read from system.info, so a
+          browser clock that is off does not show as latency); it includes the server&apos;s batching. Bytes are frames and
+          bodies as received, without HTTP or TCP headers.
         </p>
       </main>
     </>
   );
+}
+
+/** The server's clock from `system.info` (plain tRPC GET, as the probes speak the wire without a client). */
+async function fetchServerNow(baseUrl: string): Promise<number> {
+  const res = await fetch(`${baseUrl}${TRPC_PATH}/system.info`);
+  const body = (await res.json()) as { result?: { data?: unknown } };
+  return ServerInfoSchema.parse(body.result?.data).now;
 }

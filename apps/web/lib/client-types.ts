@@ -1,17 +1,9 @@
+import type { ConnectionState, TransportPreference } from "@livedash/client";
 import type { HistoryInput, HistorySeries, LiveEvent, LiveInput, PollInput, PollResult, SeriesInfo, ServerInfo } from "@livedash/events";
 
-export type TransportName = "ws" | "sse" | "poll";
-export type TransportChoice = "auto" | TransportName;
-export type ConnectionStatus = "connecting" | "live" | "reconnecting" | "offline";
-
-/** What the connection badge shows; the same shape @livedash/client's `connection.get()` returns. */
-export interface ConnectionState {
-  transport: TransportName;
-  status: ConnectionStatus;
-  /** Epoch ms of the last live event, null before the first. */
-  lastEventAt: number | null;
-  reconnects: number;
-}
+/** The connection state is the client's own type: one definition, in @livedash/client. */
+export type { ConnectionState, ConnectionStatus, TransportKind } from "@livedash/client";
+export type TransportChoice = TransportPreference;
 
 export interface LiveHandlers {
   onData(event: { id: string; data: LiveEvent }): void;

@@ -1,57 +1,113 @@
-import { compileSeriesMatcher } from "@livedash/events";
+import { retryDelayMs } from "@livedash/client";
+import type { RetryPolicy } from "@livedash/client";
+import type { LiveEvent } from "@livedash/events";
+import { WIRE_LIMITS, compileSeriesMatcher } from "@livedash/events";
 import type { DashboardClient } from "./client-types";
+import type { ServerClock } from "./server-clock";
 import type { SeriesStore } from "./series-store";
+import { Stitcher } from "./stitcher";
 
 export interface LiveFeedOptions {
   client: DashboardClient;
   store: SeriesStore;
+  /** The server's clock: window edges, history ranges and trimming all use it. */
+  clock: ServerClock;
   /** Names or globs the page shows; one subscription carries them all. */
   patterns: readonly string[];
   windowMs: number;
-  /** Buckets asked of metrics.history per series. @default 1000 */
+  /** Buckets asked of metrics.history per series for a whole window. @default 1000 */
   historyPoints?: number;
-  /** Series per history request (the wire allows 1000). @default 200 */
+  /** Series per window history request (the wire allows 1000). @default 200 */
   historyChunk?: number;
-  /** Offline longer than this counts as a long disconnect: refetch history when back. @default 5000 */
+  /** Offline longer than this counts as a long disconnect: the seam is checked when back. @default 5000 */
   longDisconnectMs?: number;
   /** Extra time kept beyond the window, so a pause can be scrolled back over. @default windowMs */
   retentionExtraMs?: number;
+  /** How often buffers are trimmed to the window (a little at a time). @default 1000 */
+  trimIntervalMs?: number;
+  /** How often the server's clock is read again (system.info). @default 300_000 */
+  clockResyncMs?: number;
+  /** Resubscribing after a failed subscription and retrying failed history. @default floor 1 s, base 1 s, max 30 s */
+  retry?: RetryPolicy;
+  /** See Stitcher. */
+  replayQuietMs?: number;
   onError?: (error: unknown) => void;
   /** Told when the set of held series changes (new pushed series, catalog refresh). */
   onSeriesChange?: () => void;
+  /** Told when the feed's own state changes (a resubscribe is pending, or done). */
+  onStateChange?: (state: LiveFeedState) => void;
 }
 
+/** What the dashboard shows about the feed beyond the client's connection state. */
+export interface LiveFeedState {
+  /** Server time a resubscribe is due after the subscription failed; null while subscribed. */
+  resubscribeAt: number | null;
+}
+
+/** Points per series asked for a gap: raw at 50 ms spacing fits, capped by the wire. */
+const GAP_RAW_SPACING_MS = 50;
+/** Points per gap history response, across its series, so one answer stays a few MB. */
+const GAP_POINTS_PER_REQUEST = 100_000;
+
 /**
- * Owns the page's one live subscription and everything that keeps the buffers complete:
- * subscribe first, then backfill from metrics.history (so no point falls between the two),
- * refetch and stitch after a reset or a long disconnect, resubscribe with lastEventId when the
- * pattern set changes, and trim buffers to the window.
+ * Owns the page's one live subscription and everything that keeps the buffers complete and honest:
+ * subscribe first, then backfill the window from metrics.history (history only below the first live
+ * point, so no point falls between and none comes twice); stitch after a reset or a long disconnect
+ * once the replay has ended (Stitcher); resubscribe with backoff when the subscription fails;
+ * resubscribe with lastEventId when the pattern set changes; trim buffers to the window on the
+ * server's clock and release series that left the page.
  */
 export class LiveFeed {
   private subscription: { unsubscribe(): void } | null = null;
+  /** Bumped per subscribe: callbacks of an older subscription are ignored. */
+  private subscriptionToken = 0;
   private lastEventId: string | null = null;
+  /** Newest point ts received live (server clock): where a gap starts. */
+  private lastLiveTs: number | null = null;
+  /** Oldest point of the first event after (re)subscribing: history stops below it. */
+  private firstLiveTs: number | null = null;
   private patterns: string[];
   private windowMs: number;
+  private frozenAtMs: number | null = null;
   private readonly unsubscribeConnection: () => void;
   private readonly trimTimer: ReturnType<typeof setInterval>;
-  private offlineSince: number | null = null;
+  private readonly resyncTimer: ReturnType<typeof setInterval>;
+  private resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
+  private resubscribeAttempt = 0;
+  private disconnectedAt: number | null = null;
+  private gapFromAtDisconnect: number | null = null;
   private closed = false;
   private catalogRefresh: Promise<void> | null = null;
   private readonly unsubscribeNewSeries: () => void;
+  private readonly stitcher: Stitcher;
+  private readonly retry: RetryPolicy;
+  private state: LiveFeedState = { resubscribeAt: null };
 
   constructor(private readonly options: LiveFeedOptions) {
     this.patterns = [...options.patterns];
     this.windowMs = options.windowMs;
+    this.retry = options.retry ?? { retryFloorMs: 1000, backoffBaseMs: 1000, maxBackoffMs: 30_000 };
+    this.stitcher = new Stitcher({
+      clock: options.clock,
+      fill: (from, to) => this.fillGap(from, to),
+      replayQuietMs: options.replayQuietMs,
+      retry: this.retry,
+      onError: (error) => options.onError?.(error),
+    });
     const longDisconnectMs = options.longDisconnectMs ?? 5000;
     this.unsubscribeConnection = options.client.connection.subscribe((state) => {
       if (state.status === "live") {
-        if (this.offlineSince !== null && Date.now() - this.offlineSince > longDisconnectMs) void this.backfill(this.heldSeries());
-        this.offlineSince = null;
-      } else if (this.offlineSince === null && state.lastEventAt !== null) {
-        this.offlineSince = Date.now();
+        void this.syncClock();
+        if (this.disconnectedAt !== null && options.clock.now() - this.disconnectedAt > longDisconnectMs && this.gapFromAtDisconnect !== null) {
+          this.stitcher.openGap("disconnect", this.gapFromAtDisconnect);
+        }
+        this.disconnectedAt = null;
+      } else if (this.disconnectedAt === null && this.lastLiveTs !== null) {
+        this.markDisconnected();
       }
     });
-    this.trimTimer = setInterval(() => this.trim(), 5000);
+    this.trimTimer = setInterval(() => this.trim(), options.trimIntervalMs ?? 1000);
+    this.resyncTimer = setInterval(() => void this.syncClock(), options.clockResyncMs ?? 300_000);
     this.unsubscribeNewSeries = options.store.onNewSeries(() => {
       void this.refreshCatalog();
       options.onSeriesChange?.();
@@ -60,8 +116,13 @@ export class LiveFeed {
 
   async start(): Promise<void> {
     this.subscribe();
-    await this.refreshCatalog();
-    await this.backfill(this.matchingCatalog(this.patterns));
+    await Promise.all([this.refreshCatalog(), this.syncClock()]);
+    const now = this.options.clock.now();
+    await this.backfillWindow(this.matchingCatalog(this.patterns), now - this.windowMs, now);
+  }
+
+  getState(): LiveFeedState {
+    return this.state;
   }
 
   setPatterns(patterns: readonly string[]): void {
@@ -71,39 +132,111 @@ export class LiveFeed {
     // Resubscribe from the last id: the server replays what fell between, the client drops repeats.
     this.subscribe();
     const fresh = this.matchingCatalog(added);
-    if (fresh.length > 0) void this.backfill(fresh);
+    // The replay covers everything after our last id; history only what came before it.
+    const now = this.options.clock.now();
+    if (fresh.length > 0) void this.backfillWindow(fresh, now - this.windowMs, this.lastLiveTs ?? now);
   }
 
   setWindow(windowMs: number): void {
     const grew = windowMs > this.windowMs;
     this.windowMs = windowMs;
-    if (grew) void this.backfill(this.heldSeries());
+    const now = this.options.clock.now();
+    if (grew) void this.backfillWindow(this.heldSeries(), now - windowMs, now);
+  }
+
+  /** Pausing freezes the view at `ms` (server time): trimming keeps what the frozen view shows. */
+  setFrozenAt(ms: number | null): void {
+    this.frozenAtMs = ms;
   }
 
   close(): void {
     this.closed = true;
+    this.subscriptionToken++;
     this.subscription?.unsubscribe();
     this.subscription = null;
     this.unsubscribeConnection();
     this.unsubscribeNewSeries();
+    this.stitcher.dispose();
     clearInterval(this.trimTimer);
+    clearInterval(this.resyncTimer);
+    clearTimeout(this.resubscribeTimer);
   }
 
   private subscribe(): void {
-    this.subscription?.unsubscribe();
-    if (this.patterns.length === 0) return;
-    this.subscription = this.options.client.subscribeLive(
-      { series: this.patterns, lastEventId: this.lastEventId },
-      {
-        onData: ({ id, data }) => {
-          this.lastEventId = id;
-          if (data.type === "points") this.options.store.appendPoints(data.points);
-          // The server could not replay from our id: refetch the window and stitch it in, never blank.
-          else void this.backfill(this.heldSeries());
+    clearTimeout(this.resubscribeTimer);
+    this.resubscribeTimer = undefined;
+    const token = ++this.subscriptionToken;
+    const old = this.subscription;
+    this.subscription = null;
+    this.firstLiveTs = null;
+    if (this.patterns.length > 0) {
+      // The new subscription opens before the old one stops, so the client keeps its session.
+      this.subscription = this.options.client.subscribeLive(
+        { series: this.patterns, lastEventId: this.lastEventId },
+        {
+          onData: (event) => {
+            if (token === this.subscriptionToken) this.onEvent(event);
+          },
+          onError: (error) => {
+            if (token === this.subscriptionToken) this.onSubscriptionError(error);
+          },
         },
-        onError: (error) => this.options.onError?.(error),
-      },
-    );
+      );
+    }
+    old?.unsubscribe();
+    this.setState({ resubscribeAt: null });
+  }
+
+  private onEvent({ id, data }: { id: string; data: LiveEvent }): void {
+    this.lastEventId = id;
+    this.resubscribeAttempt = 0;
+    if (data.type === "reset") {
+      // The server could not replay from our id: fill the hole once live points show where it ends.
+      this.stitcher.openGap("reset", this.lastLiveTs ?? this.options.clock.now() - this.windowMs);
+      return;
+    }
+    if (data.points.length === 0) return;
+    let minTs = Number.POSITIVE_INFINITY;
+    let maxTs = Number.NEGATIVE_INFINITY;
+    for (const p of data.points) {
+      if (p.ts < minTs) minTs = p.ts;
+      if (p.ts > maxTs) maxTs = p.ts;
+    }
+    this.options.store.appendPoints(data.points);
+    this.options.clock.observe(maxTs);
+    this.firstLiveTs ??= minTs;
+    this.lastLiveTs = this.lastLiveTs === null ? maxTs : Math.max(this.lastLiveTs, maxTs);
+    this.stitcher.onPoints(minTs, maxTs);
+  }
+
+  private onSubscriptionError(error: unknown): void {
+    this.options.onError?.(error);
+    if (this.closed) return;
+    if (this.disconnectedAt === null && this.lastLiveTs !== null) this.markDisconnected();
+    this.subscription = null;
+    const delayMs = retryDelayMs(this.resubscribeAttempt++, this.retry);
+    this.resubscribeTimer = setTimeout(() => this.subscribe(), delayMs);
+    this.setState({ resubscribeAt: this.options.clock.now() + delayMs });
+  }
+
+  private markDisconnected(): void {
+    this.disconnectedAt = this.options.clock.now();
+    this.gapFromAtDisconnect = this.lastLiveTs;
+  }
+
+  private setState(next: LiveFeedState): void {
+    if (next.resubscribeAt === this.state.resubscribeAt) return;
+    this.state = next;
+    this.options.onStateChange?.(next);
+  }
+
+  /** Reads the server's clock; a server that cannot say keeps the estimate from events. */
+  private async syncClock(): Promise<void> {
+    try {
+      await this.options.clock.sync(async () => (await this.options.client.info()).now);
+    } catch (error) {
+      if (!this.closed) this.options.onError?.(error);
+    }
   }
 
   private heldSeries(): string[] {
@@ -137,26 +270,51 @@ export class LiveFeed {
     return this.catalogRefresh;
   }
 
-  private async backfill(series: readonly string[]): Promise<void> {
-    if (series.length === 0) return;
-    const to = Date.now();
-    const from = to - this.windowMs;
+  /**
+   * A window of history for `series`, downsampled to `historyPoints`, merged only into holes and only
+   * below the first live point of the current subscription (live owns everything after it).
+   * Retried with backoff until it succeeds or the feed closes.
+   */
+  private async backfillWindow(series: readonly string[], from: number, to: number, attempt = 0): Promise<void> {
+    if (series.length === 0 || to <= from || this.closed) return;
     const maxPoints = this.options.historyPoints ?? 1000;
     const chunk = this.options.historyChunk ?? 200;
-    const bucketMs = this.windowMs / maxPoints;
     for (let i = 0; i < series.length; i += chunk) {
+      const part = series.slice(i, i + chunk);
       try {
-        const history = await this.options.client.history({ series: series.slice(i, i + chunk), from, to, maxPoints });
+        const history = await this.options.client.history({ series: part, from, to, maxPoints });
         if (this.closed) return;
-        this.options.store.mergeHistory(history, bucketMs);
+        this.options.store.mergeHistory(history, (to - from) / maxPoints, { before: this.firstLiveTs ?? Number.POSITIVE_INFINITY });
       } catch (error) {
+        if (this.closed) return;
         this.options.onError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt, this.retry)));
+        return this.backfillWindow(series.slice(i), from, to, attempt + 1);
       }
     }
   }
 
+  /** The exact hole (from, to), raw where it fits; rejects so the Stitcher retries it. */
+  private async fillGap(from: number, to: number): Promise<void> {
+    const series = this.heldSeries();
+    const maxPoints = Math.min(WIRE_LIMITS.maxHistoryPoints, Math.max(100, Math.ceil((to - from) / GAP_RAW_SPACING_MS)));
+    const chunk = Math.max(1, Math.min(this.options.historyChunk ?? 200, Math.floor(GAP_POINTS_PER_REQUEST / maxPoints)));
+    for (let i = 0; i < series.length; i += chunk) {
+      const history = await this.options.client.history({ series: series.slice(i, i + chunk), from, to, maxPoints });
+      if (this.closed) return;
+      this.options.store.mergeHistory(history, (to - from) / maxPoints, { after: from, before: to });
+    }
+  }
+
   private trim(): void {
+    // On the browser's clock (nothing from the server yet) a clock far ahead would trim every point.
+    if (!this.options.clock.calibrated) return;
     const keepMs = this.windowMs + (this.options.retentionExtraMs ?? this.windowMs);
-    this.options.store.dropBefore(Date.now() - keepMs);
+    // A frozen view keeps what it shows, however long the pause.
+    const viewEnd = Math.min(this.options.clock.now(), this.frozenAtMs ?? Number.POSITIVE_INFINITY);
+    this.options.store.dropBefore(viewEnd - keepMs);
+    const match = compileSeriesMatcher(this.patterns);
+    // Series the page no longer shows, and series with nothing left in the window, give their memory back.
+    this.options.store.releaseWhere((name, length) => length === 0 || !match(name));
   }
 }

@@ -1,3 +1,5 @@
+import type { Clock } from "./server-clock";
+
 /** Something the loop redraws: a chart, a stat tile, a sparkline. */
 export interface Drawable {
   /**
@@ -26,6 +28,8 @@ export interface RenderLoopOptions {
    * that redraws many at once is a dropped frame; spreading them keeps 60 fps. @default 2
    */
   maxDrawsPerFrame?: number;
+  /** Where "now" comes from: the server's clock, so a skewed browser clock moves no chart edge. @default Date */
+  clock?: Clock;
 }
 
 /**
@@ -43,11 +47,13 @@ export class RenderLoop {
   private rafId = 0;
   private running = false;
   private frozenAtMs: number | null = null;
+  private readonly clock: Clock;
   private readonly onVisibility = () => this.sync();
 
   constructor(options: RenderLoopOptions = {}) {
     this.frameBudgetMs = options.frameBudgetMs ?? 6;
     this.maxDrawsPerFrame = options.maxDrawsPerFrame ?? 2;
+    this.clock = options.clock ?? { now: () => Date.now() };
     this.observer =
       typeof IntersectionObserver === "undefined"
         ? null
@@ -77,9 +83,9 @@ export class RenderLoop {
     };
   }
 
-  /** Time the charts show at their right edge: now, or the moment the view was paused. */
+  /** Time the charts show at their right edge: the server's now, or the moment the view was paused. */
   nowMs(): number {
-    return this.frozenAtMs ?? Date.now();
+    return this.frozenAtMs ?? this.clock.now();
   }
 
   frozenAt(): number | null {

@@ -63,4 +63,42 @@ describe("SeriesBuffer", () => {
     expect(b.mergeHistory(history, [1, 2, 3], 50)).toBe(0);
     expect(contents(b)).toEqual([100, 200, 300, 500]);
   });
+
+  it("an out-of-order point into a full buffer lands in order (its position is found after the cap made room)", () => {
+    const b = new SeriesBuffer(16, 16);
+    for (let i = 0; i < 200; i++) b.push(i * 10, i);
+    const before = contents(b);
+    b.push(before.at(-1)! - 5, -1);
+    const after = contents(b);
+    expect(after.every((t, i) => i === 0 || t > (after[i - 1] as number))).toBe(true);
+    expect(after).toContain(before.at(-1)! - 5);
+    expect(b.lastTs).toBe(before.at(-1));
+    expect(b.lastValue).toBe(199);
+  });
+
+  it("the cap drops the oldest point at a time, not a quarter of the buffer (a 1-hour chart at 10 Hz keeps its left edge)", () => {
+    const b = new SeriesBuffer(1024, 40_000);
+    for (let i = 0; i < 60_000; i++) b.push(i * 100, i);
+    const kept = b.length;
+    expect(kept).toBeGreaterThanOrEqual(36_000);
+    for (let i = 60_000; i < 60_100; i++) {
+      b.push(i * 100, i);
+      // Exactly one point leaves for each one that arrives.
+      expect(b.length).toBe(kept);
+      expect(b.firstTs).toBe((i - kept + 1) * 100);
+    }
+  });
+
+  it("releases memory when the kept range shrinks (a window made smaller, a series gone quiet)", () => {
+    const b = new SeriesBuffer(16, 40_000);
+    for (let i = 0; i < 30_000; i++) b.push(i, i);
+    const big = b.ts.length;
+    b.dropBefore(29_900);
+    expect(b.length).toBe(100);
+    expect(b.ts.length).toBeLessThan(big / 4);
+    expect(contents(b)[0]).toBe(29_900);
+    b.dropBefore(Number.POSITIVE_INFINITY);
+    expect(b.length).toBe(0);
+    expect(b.ts.length).toBeLessThanOrEqual(64);
+  });
 });

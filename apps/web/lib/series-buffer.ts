@@ -1,10 +1,13 @@
 /**
  * Points of one series in two reused typed arrays (timestamps and values), sorted by ts.
  *
- * It is a sliding window rather than a modular ring: live points land in [start, end), and when
- * the arrays are full the oldest quarter is dropped with one copyWithin. That keeps every range
- * contiguous (binary search and the per-pixel min/max scan are plain loops), costs O(1) amortised
- * per append and never allocates once the capacity fits the window.
+ * It is a sliding window rather than a modular ring: points live in [start, end), so every range is
+ * contiguous (binary search and the per-pixel min/max scan are plain loops). Trimming only moves
+ * `start`. At the cap one point leaves per point that arrives (the oldest), never a block: the
+ * arrays keep `slack` spare slots past the cap so the compaction (one copyWithin) runs at most once
+ * every `slack` appends, O(1) amortised. Arrays grow by 1.5x up to `maxCapacity` and shrink again
+ * when the kept range falls under a quarter of them, so a narrowed window or a quiet series gives
+ * its memory back.
  */
 export class SeriesBuffer {
   ts: Float64Array;
@@ -13,13 +16,18 @@ export class SeriesBuffer {
   end = 0;
   /** Bumped on every change, so charts know whether to redraw. */
   version = 0;
+  /** Most points kept: `maxCapacity` minus the spare slots that keep compaction rare. */
+  readonly maxPoints: number;
+  private readonly minCapacity: number;
 
   constructor(
     initialCapacity: number,
-    /** Hard ceiling on points kept; the oldest go first. */
+    /** Hard ceiling on the arrays' length (memory per series: 16 bytes a slot). */
     readonly maxCapacity: number,
   ) {
     const capacity = Math.max(16, Math.min(initialCapacity, maxCapacity));
+    this.minCapacity = Math.min(capacity, 64);
+    this.maxPoints = Math.max(1, maxCapacity - Math.max(1, Math.floor(maxCapacity / 16)));
     this.ts = new Float64Array(capacity);
     this.values = new Float64Array(capacity);
   }
@@ -46,7 +54,8 @@ export class SeriesBuffer {
       this.insertSorted(ts, value);
       return;
     }
-    this.ensureRoom(1);
+    if (this.length >= this.maxPoints) this.start++;
+    this.ensureRoom();
     this.ts[this.end] = ts;
     this.values[this.end] = value;
     this.end++;
@@ -72,6 +81,7 @@ export class SeriesBuffer {
     if (i > this.start) {
       this.start = i;
       this.version++;
+      this.shrinkIfSparse();
     }
   }
 
@@ -106,13 +116,13 @@ export class SeriesBuffer {
       j++;
     }
     if (added === 0) return 0;
-    const capacity = Math.min(this.maxCapacity, Math.max(this.ts.length, k));
+    const capacity = Math.min(this.maxCapacity, Math.max(this.ts.length, Math.min(k, this.maxPoints)));
     if (capacity !== this.ts.length) {
       this.ts = new Float64Array(capacity);
       this.values = new Float64Array(capacity);
     }
-    // Over the ceiling, the oldest merged points are the ones to lose.
-    const from = Math.max(0, k - capacity);
+    // Over the cap, the oldest merged points are the ones to lose.
+    const from = Math.max(0, k - this.maxPoints);
     this.ts.set(mergedTs.subarray(from, k), 0);
     this.values.set(mergedValues.subarray(from, k), 0);
     this.start = 0;
@@ -128,15 +138,20 @@ export class SeriesBuffer {
   }
 
   private insertSorted(ts: number, value: number): void {
-    const i = this.lowerBound(ts);
-    if (i < this.end && this.ts[i] === ts) {
-      this.values[i] = value;
+    const found = this.lowerBound(ts);
+    if (found < this.end && this.ts[found] === ts) {
+      this.values[found] = value;
       this.version++;
       return;
     }
-    const offset = i - this.start;
-    this.ensureRoom(1);
-    const at = this.start + offset;
+    if (this.length >= this.maxPoints) {
+      // Full: the oldest point leaves. A point older than all of them is that point.
+      if (ts < this.firstTs) return;
+      this.start++;
+    }
+    // Making room may move the points: the position is found after it, never before.
+    this.ensureRoom();
+    const at = this.lowerBound(ts);
     this.ts.copyWithin(at + 1, at, this.end);
     this.values.copyWithin(at + 1, at, this.end);
     this.ts[at] = ts;
@@ -145,27 +160,34 @@ export class SeriesBuffer {
     this.version++;
   }
 
-  private ensureRoom(count: number): void {
-    if (this.end + count <= this.ts.length) return;
+  /** Makes room for one more point at `end`: grow while under the ceiling, else slide to the front. */
+  private ensureRoom(): void {
+    if (this.end < this.ts.length) return;
     const length = this.length;
-    if (length + count > this.ts.length * 0.75 && this.ts.length < this.maxCapacity) {
+    if (length + 1 > this.ts.length * 0.75 && this.ts.length < this.maxCapacity) {
       // Grow by 1.5x: 500 series x a 15-minute window at 10 Hz must not cost twice what it needs.
-      const capacity = Math.min(this.maxCapacity, Math.max(length + count, Math.ceil(this.ts.length * 1.5)));
-      const ts = new Float64Array(capacity);
-      const values = new Float64Array(capacity);
-      ts.set(this.ts.subarray(this.start, this.end));
-      values.set(this.values.subarray(this.start, this.end));
-      this.ts = ts;
-      this.values = values;
-    } else {
-      if (length + count > this.ts.length) {
-        // At the ceiling: drop the oldest quarter in one move, not one point per append.
-        this.start += Math.max(count, this.ts.length >> 2);
-        if (this.start > this.end) this.start = this.end;
-      }
-      this.ts.copyWithin(0, this.start, this.end);
-      this.values.copyWithin(0, this.start, this.end);
+      this.resize(Math.min(this.maxCapacity, Math.max(length + 1, Math.ceil(this.ts.length * 1.5))));
+      return;
     }
+    this.ts.copyWithin(0, this.start, this.end);
+    this.values.copyWithin(0, this.start, this.end);
+    this.end = length;
+    this.start = 0;
+  }
+
+  /** Gives memory back once the kept points fill less than a quarter of the arrays (hysteresis: half stays free). */
+  private shrinkIfSparse(): void {
+    if (this.ts.length <= this.minCapacity || this.length * 4 > this.ts.length) return;
+    this.resize(Math.max(this.minCapacity, this.length * 2));
+  }
+
+  private resize(capacity: number): void {
+    const ts = new Float64Array(capacity);
+    const values = new Float64Array(capacity);
+    ts.set(this.ts.subarray(this.start, this.end));
+    values.set(this.values.subarray(this.start, this.end));
+    this.ts = ts;
+    this.values = values;
     this.end -= this.start;
     this.start = 0;
   }

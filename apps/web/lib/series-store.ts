@@ -47,12 +47,19 @@ export class SeriesStore {
     for (const p of points) this.buffer(p.series).push(p.ts, p.value);
   }
 
-  /** Fills holes from metrics.history; `bucketMs` is the history's downsampling step. */
-  mergeHistory(history: readonly HistorySeries[], bucketMs: number): void {
+  /**
+   * Fills holes from metrics.history; `bucketMs` is the history's downsampling step. With `range`,
+   * only history points strictly inside (after, before) are considered: the caller knows the hole.
+   */
+  mergeHistory(history: readonly HistorySeries[], bucketMs: number, range: { after?: number; before?: number } = {}): void {
+    const after = range.after ?? Number.NEGATIVE_INFINITY;
+    const before = range.before ?? Number.POSITIVE_INFINITY;
     for (const h of history) {
-      const ts = new Float64Array(h.points.length);
-      const values = new Float64Array(h.points.length);
-      h.points.forEach((p, i) => {
+      const inside = h.points.filter((p) => p.ts > after && p.ts < before);
+      if (inside.length === 0) continue;
+      const ts = new Float64Array(inside.length);
+      const values = new Float64Array(inside.length);
+      inside.forEach((p, i) => {
         ts[i] = p.ts;
         values[i] = p.value;
       });
@@ -62,6 +69,11 @@ export class SeriesStore {
 
   dropBefore(t: number): void {
     for (const buffer of this.buffers.values()) buffer.dropBefore(t);
+  }
+
+  /** Drops the buffers `release` picks (a series gone from the page, or empty): their memory is freed. */
+  releaseWhere(release: (name: string, length: number) => boolean): void {
+    for (const [name, buffer] of this.buffers) if (release(name, buffer.length)) this.buffers.delete(name);
   }
 
   setCatalog(infos: readonly SeriesInfo[]): void {

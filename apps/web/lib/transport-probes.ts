@@ -1,5 +1,8 @@
+import { retryDelayMs } from "@livedash/client";
+import type { RetryPolicy } from "@livedash/client";
 import type { LiveEvent } from "@livedash/events";
-import { LiveEventSchema, PollResultSchema } from "@livedash/events";
+import type { Clock } from "./server-clock";
+import { LIVE_PROCEDURE, LiveEventSchema, PLAIN_SSE_EVENTS, PLAIN_SSE_PATH, POLL_PROCEDURE, PollResultSchema, TRPC_PATH, WsTrackedEventMessageSchema, trpcWsUrl, wsSubscribeMessage } from "@livedash/events";
 
 export type ProbeKind = "ws" | "sse" | "long-poll" | "short-poll";
 
@@ -9,7 +12,7 @@ export interface ProbeStats {
   events: number;
   points: number;
   bytes: number;
-  /** Receive time minus point ts over the most recent points, in ms (same clock on one machine). */
+  /** Receive time (server clock) minus point ts over the most recent points, in ms. */
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
   /** HTTP requests plus WebSocket handshakes in the last 60 s. */
@@ -19,6 +22,8 @@ export interface ProbeStats {
 
 export interface ProbeOptions {
   baseUrl: string;
+  /** The server's clock, for latency: a browser clock minutes off must not show as minutes of latency. @default Date */
+  clock?: Clock;
   series: readonly string[];
   /** Latency samples kept for the percentiles. @default 500 */
   latencySamples?: number;
@@ -26,8 +31,8 @@ export interface ProbeOptions {
   longPollWaitMs?: number;
   /** Short-poll period (a plain request with waitMs 0). @default 1000 */
   shortPollIntervalMs?: number;
-  /** Delay before reconnecting a dropped probe. @default 1000 */
-  retryMs?: number;
+  /** Reconnecting a dropped probe: floor plus full jitter, growing per failure in a row. @default floor 1 s, base 1 s, max 30 s */
+  retry?: RetryPolicy;
 }
 
 /**
@@ -39,7 +44,11 @@ export class TransportProbe {
   private stats_: ProbeStats;
   private readonly latencies: number[] = [];
   private readonly requestTimes: number[] = [];
-  private stopFns: (() => void)[] = [];
+  /** Closes the probe's one current connection (socket, EventSource or poll loop); replaced on reconnect. */
+  private closeCurrent: (() => void) | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Failures since the last event: the retry backoff's attempt number. */
+  private failures = 0;
   private stopped = false;
   private cursor: string | null = null;
 
@@ -55,8 +64,9 @@ export class TransportProbe {
 
   stop(): void {
     this.stopped = true;
-    for (const fn of this.stopFns) fn();
-    this.stopFns = [];
+    clearTimeout(this.retryTimer);
+    this.closeCurrent?.();
+    this.closeCurrent = null;
     this.stats_ = { ...this.stats_, status: "stopped" };
   }
 
@@ -69,7 +79,8 @@ export class TransportProbe {
   }
 
   private record(event: LiveEvent, bytes: number): void {
-    const now = Date.now();
+    const now = this.options.clock?.now() ?? Date.now();
+    this.failures = 0;
     this.stats_.events++;
     this.stats_.bytes += bytes;
     this.stats_.status = "live";
@@ -88,35 +99,46 @@ export class TransportProbe {
     this.stats_.lastError = error instanceof Error ? error.message : String(error);
   }
 
+  private retryPolicy(): RetryPolicy {
+    return this.options.retry ?? { retryFloorMs: 1000, backoffBaseMs: 1000, maxBackoffMs: 30_000 };
+  }
+
+  /** One pending reconnect at a time, after a backoff that grows while the probe keeps failing. */
   private retry(start: () => void): void {
     if (this.stopped) return;
-    const timer = setTimeout(start, this.options.retryMs ?? 1000);
-    this.stopFns.push(() => clearTimeout(timer));
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(start, retryDelayMs(this.failures++, this.retryPolicy()));
+  }
+
+  /** The probe's connection is now `close`'s: the previous one (already dead) is let go. */
+  private own(close: () => void): void {
+    this.closeCurrent?.();
+    this.closeCurrent = close;
   }
 
   private startWs(): void {
-    const url = `${this.options.baseUrl.replace(/^http/, "ws")}/trpc`;
     this.requestTimes.push(Date.now());
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(trpcWsUrl(this.options.baseUrl, false));
     let lastEventId: string | null = this.cursor;
     ws.onopen = () => {
-      ws.send(JSON.stringify({ id: 1, method: "subscription", params: { path: "metrics.live", input: { series: this.options.series, lastEventId } } }));
+      ws.send(JSON.stringify(wsSubscribeMessage(1, LIVE_PROCEDURE, { series: this.options.series, lastEventId })));
     };
     ws.onmessage = (message) => {
       const text = String(message.data);
-      const frame = JSON.parse(text) as { result?: { type?: string; data?: { id?: string; data?: unknown } } };
-      if (frame.result?.type !== "data") return;
-      const parsed = LiveEventSchema.safeParse(frame.result.data?.data);
+      // Anything but a tracked live event (started, errors) carries no points.
+      const parsed = WsTrackedEventMessageSchema.safeParse(JSON.parse(text));
       if (!parsed.success) return;
-      lastEventId = frame.result.data?.id ?? lastEventId;
+      lastEventId = parsed.data.result.id;
       this.cursor = lastEventId;
-      this.record(parsed.data, new TextEncoder().encode(text).length);
+      this.record(parsed.data.result.data.data, new TextEncoder().encode(text).length);
     };
     ws.onclose = () => {
+      ws.onclose = null;
+      this.closeCurrent = null;
       this.fail(new Error("WebSocket closed"));
       this.retry(() => this.startWs());
     };
-    this.stopFns.push(() => {
+    this.own(() => {
       ws.onclose = null;
       ws.close();
     });
@@ -125,33 +147,32 @@ export class TransportProbe {
   private startSse(): void {
     const query = new URLSearchParams({ series: this.options.series.join(",") });
     this.requestTimes.push(Date.now());
-    const source = new EventSource(`${this.options.baseUrl}/sse?${query.toString().replaceAll("%2C", ",").replaceAll("%2A", "*")}`);
-    const onEvent = (type: "points" | "reset") => (message: MessageEvent<string>) => {
+    const source = new EventSource(`${this.options.baseUrl}${PLAIN_SSE_PATH}?${query.toString().replaceAll("%2C", ",").replaceAll("%2A", "*")}`);
+    const onEvent = (type: (typeof PLAIN_SSE_EVENTS)[number]) => (message: MessageEvent<string>) => {
       const parsed = LiveEventSchema.safeParse(JSON.parse(message.data));
       if (!parsed.success) return;
       // The frame as sent: `event:`, `id:` and `data:` lines and the blank line that ends it.
       const frame = `event: ${type}\nid: ${message.lastEventId}\ndata: ${message.data}\n\n`;
       this.record(parsed.data, new TextEncoder().encode(frame).length);
     };
-    source.addEventListener("points", onEvent("points"));
-    source.addEventListener("reset", onEvent("reset"));
+    for (const type of PLAIN_SSE_EVENTS) source.addEventListener(type, onEvent(type));
     // EventSource reconnects by itself (with Last-Event-ID); count each reopen as a request.
     source.onopen = () => {
       if (this.stats_.events > 0) this.requestTimes.push(Date.now());
     };
     source.onerror = () => this.fail(new Error("EventSource error; the browser retries"));
-    this.stopFns.push(() => source.close());
+    this.own(() => source.close());
   }
 
   private startPoll(long: boolean): void {
     const abort = new AbortController();
-    this.stopFns.push(() => abort.abort());
+    this.own(() => abort.abort());
     const waitMs = long ? (this.options.longPollWaitMs ?? 20_000) : 0;
     const periodMs = this.options.shortPollIntervalMs ?? 1000;
     const once = async () => {
       const input = { series: this.options.series, cursor: this.cursor, waitMs };
       this.requestTimes.push(Date.now());
-      const res = await fetch(`${this.options.baseUrl}/trpc/metrics.poll?input=${encodeURIComponent(JSON.stringify(input))}`, { signal: abort.signal });
+      const res = await fetch(`${this.options.baseUrl}${TRPC_PATH}/${POLL_PROCEDURE}?input=${encodeURIComponent(JSON.stringify(input))}`, { signal: abort.signal });
       const text = await res.text();
       if (!res.ok) throw new Error(`metrics.poll answered ${res.status}`);
       const body = PollResultSchema.parse((JSON.parse(text) as { result?: { data?: unknown } }).result?.data);
@@ -161,18 +182,24 @@ export class TransportProbe {
       const share = body.events.length > 0 ? new TextEncoder().encode(text).length / body.events.length : 0;
       if (body.events.length === 0) this.stats_.bytes += new TextEncoder().encode(text).length;
       for (const item of body.events) this.record(item.event, share);
+      return body.events.length;
     };
     const loop = async () => {
-      // Bounded by the abort signal: each pass waits on the server (long) or on the period (short).
+      // Bounded by the abort signal: each pass waits on the server (long), on the period (short), or on
+      // a backoff (a failure, or a long poll answered early with nothing: the server cannot hold it).
       while (!abort.signal.aborted) {
         const started = Date.now();
+        let pauseMs: number;
         try {
-          await once();
+          const events = await once();
+          const early = long && events === 0 && Date.now() - started < waitMs / 2;
+          if (!early) this.failures = 0;
+          pauseMs = early ? retryDelayMs(this.failures++, this.retryPolicy()) : long ? 0 : Math.max(0, periodMs - (Date.now() - started));
         } catch (error) {
           if (abort.signal.aborted) return;
           this.fail(error);
+          pauseMs = retryDelayMs(this.failures++, this.retryPolicy());
         }
-        const pauseMs = long ? (this.stats_.status === "reconnecting" ? (this.options.retryMs ?? 1000) : 0) : Math.max(0, periodMs - (Date.now() - started));
         if (pauseMs > 0) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, pauseMs);

@@ -4,7 +4,12 @@ import type { ApiServices } from "./services";
 
 export interface Context {
   /** What the caller's credentials allow; both true when no tokens are configured. */
-  readonly auth: { readonly read: boolean; readonly ingest: boolean };
+  readonly auth: {
+    readonly read: boolean;
+    readonly ingest: boolean;
+    /** Read access comes from a short-lived ticket alone (not a token, not an open server): no new tickets. */
+    readonly ticketOnly?: boolean;
+  };
   /** Rate-limit key of the caller: the ingest token's identity, or the peer address. */
   readonly clientKey: string;
   readonly services: ApiServices;
@@ -27,11 +32,15 @@ export function describeZodError(error: ZodError): string {
 const t = initTRPC.context<Context>().create({
   // Never send stack traces to clients, whatever NODE_ENV says.
   isDev: false,
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, path }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
+    // An error nobody turned into a TRPCError may carry a backend's raw text (a Redis address, a
+    // file path): the caller gets a fixed message, the operator the real one in the log.
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    if (internal) console.error(`[livedash] ${path ?? "request"} failed:`, error.cause ?? error);
     return {
       ...shape,
-      message: zodError ? describeZodError(zodError) : shape.message,
+      message: zodError ? describeZodError(zodError) : internal ? "internal server error" : shape.message,
       data: { ...shape.data, zodError: zodError ? zodError.flatten() : null },
     };
   },

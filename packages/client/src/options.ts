@@ -1,3 +1,4 @@
+import { LIVE_PROCEDURE, POLL_PROCEDURE } from "@livedash/events";
 import { z } from "zod";
 import type { TransportPreference } from "./connection-state";
 
@@ -38,6 +39,18 @@ export interface LadderOptions {
   backoffBaseMs: number;
   /** @default 10000 */
   maxBackoffMs: number;
+  /**
+   * Every retry (a reconnect, a long-poll answered early with nothing new) waits at least this long
+   * on top of its jittered backoff, so a draw of zero never turns into a loop.
+   * @default 250
+   */
+  retryFloorMs: number;
+  /**
+   * A session must stay live this long before its rung's failure count resets. One that connects
+   * and dies sooner counts as a failed attempt: the backoff grows and the ladder may fall back.
+   * @default 5000
+   */
+  stableLiveMs: number;
   /**
    * Consecutive failed attempts before the status becomes "offline" (the client keeps retrying).
    * @default 3
@@ -81,13 +94,15 @@ export const LADDER_DEFAULTS: LadderOptions = {
   probeIntervalMs: 30_000,
   backoffBaseMs: 500,
   maxBackoffMs: 10_000,
+  retryFloorMs: 250,
+  stableLiveMs: 5_000,
   offlineAfterFailures: 3,
   fallbackAfterFailures: 3,
   pingIntervalMs: 10_000,
   pongTimeoutMs: 5_000,
   reachabilityTimeoutMs: 3_000,
   dedupeCapacity: 10_000,
-  pollProcedures: { "metrics.live": "metrics.poll" },
+  pollProcedures: { [LIVE_PROCEDURE]: POLL_PROCEDURE },
 };
 
 const ms = (name: string, min: number, max: number) =>
@@ -106,6 +121,8 @@ export const LadderOptionsSchema = z.object({
   probeIntervalMs: ms("probeIntervalMs", 10, 60_000),
   backoffBaseMs: ms("backoffBaseMs", 1, 60_000),
   maxBackoffMs: ms("maxBackoffMs", 1, 600_000),
+  retryFloorMs: ms("retryFloorMs", 10, 60_000),
+  stableLiveMs: ms("stableLiveMs", 10, 600_000),
   offlineAfterFailures: z.number().int().min(1, "offlineAfterFailures must be at least 1").max(1000),
   fallbackAfterFailures: z.number().int().min(1, "fallbackAfterFailures must be at least 1").max(1000),
   pingIntervalMs: ms("pingIntervalMs", 10, 600_000),

@@ -28,7 +28,7 @@ describe("SeenIds", () => {
 
 describe("StateStore", () => {
   it("reports changes only, and lets a listener unsubscribe itself", () => {
-    const store = new StateStore({ transport: "ws", status: "connecting", lastEventAt: null, reconnects: 0 });
+    const store = new StateStore({ transport: "ws", status: "connecting", lastEventAt: null, reconnects: 0, error: null, lastCoalescedAt: null });
     const seen: string[] = [];
     const stop = store.subscribe((s) => {
       seen.push(s.status);

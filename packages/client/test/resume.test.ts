@@ -146,6 +146,9 @@ describe.each(["ws", "sse", "poll"] as const)("resume and dedupe over %s", (tran
     cleanups.push(() => sub.unsubscribe());
     await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
     await server.close();
+    // A long-poll answered early by the closing server waits its backoff floor before it asks again:
+    // restart once the client has noticed, as a real restart takes longer than that floor.
+    await vi.waitFor(() => expect(client.connection.get().status).not.toBe("live"), { timeout: 10_000 });
     server = await startTestServer({ PORT: String(port) });
     await vi.waitFor(() => expect(client.connection.get()).toMatchObject({ status: "live", reconnects: 1 }), { timeout: 15_000 });
     const res = await fetch(`${server.url}/api/ingest`, {

@@ -1,22 +1,157 @@
 /**
- * Compiles series patterns into one predicate. `*` matches any run of characters (dots included).
- * Patterns are validated by SeriesPatternSchema first, so only `*` needs translating; the other
- * allowed characters are escaped where they mean something in a RegExp.
+ * Series pattern matching in time linear in the name and the pattern, whatever the pattern.
+ *
+ * A pattern is literal text with `*` wildcards (any run of characters, dots included); patterns are
+ * validated by SeriesPatternSchema first, so `*` is the only special character. A backtracking
+ * RegExp (`^.*.*.*Q$`) costs about name^stars on a miss: one `/sse?series=**************************Q`
+ * froze the event loop for minutes. Here a pattern is split at its stars into a literal prefix, a
+ * literal suffix and the literal segments between; the prefix and suffix are compared in place and
+ * each middle segment is searched for left to right with Knuth–Morris–Pratt. Taking the leftmost
+ * occurrence of each segment is never wrong for star-only globs (anything a later occurrence could
+ * match, the leftmost one leaves more room for), and each search starts where the previous match
+ * ended, so one match reads every character of the name at most twice: O(len(name) + len(pattern)).
  */
+
+/** One compiled glob: literal prefix and suffix, and the KMP tables of the segments between the stars. */
+interface CompiledGlob {
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly middles: readonly Segment[];
+  /** Shortest name that can match: the literal characters of the pattern. */
+  readonly minLength: number;
+}
+
+interface Segment {
+  readonly text: string;
+  /** KMP failure function: length of the longest proper prefix of text[0..i] that is also its suffix. */
+  readonly fail: Int32Array;
+}
+
+function compileSegment(text: string): Segment {
+  const fail = new Int32Array(text.length);
+  let k = 0;
+  for (let i = 1; i < text.length; i++) {
+    while (k > 0 && text.charCodeAt(i) !== text.charCodeAt(k)) k = fail[k - 1]!;
+    if (text.charCodeAt(i) === text.charCodeAt(k)) k++;
+    fail[i] = k;
+  }
+  return { text, fail };
+}
+
+function compileGlob(pattern: string): CompiledGlob {
+  const parts = pattern.split("*");
+  const prefix = parts[0]!;
+  const suffix = parts[parts.length - 1]!;
+  const middles = parts.slice(1, -1).filter((part) => part !== "").map(compileSegment);
+  const minLength = prefix.length + suffix.length + middles.reduce((sum, segment) => sum + segment.text.length, 0);
+  return { prefix, suffix, middles, minLength };
+}
+
+/** Index just past the first occurrence of segment in name[from, to), or -1. */
+function findSegment(name: string, segment: Segment, from: number, to: number): number {
+  const { text, fail } = segment;
+  let k = 0;
+  for (let i = from; i < to; i++) {
+    const c = name.charCodeAt(i);
+    while (k > 0 && c !== text.charCodeAt(k)) k = fail[k - 1]!;
+    if (c === text.charCodeAt(k)) k++;
+    if (k === text.length) return i + 1;
+  }
+  return -1;
+}
+
+function matchGlob(glob: CompiledGlob, name: string): boolean {
+  if (name.length < glob.minLength || !name.startsWith(glob.prefix) || !name.endsWith(glob.suffix)) return false;
+  // Middle segments must fit between the prefix and the suffix, which may not overlap them.
+  const end = name.length - glob.suffix.length;
+  let pos = glob.prefix.length;
+  for (const segment of glob.middles) {
+    pos = findSegment(name, segment, pos, end);
+    if (pos === -1) return false;
+  }
+  return true;
+}
+
+/** The canonical key of a pattern set: sorted, without duplicates (`,` cannot occur in a pattern). */
+export function seriesPatternKey(patterns: readonly string[]): string {
+  return [...new Set(patterns)].sort().join(",");
+}
+
+/** Compiles series patterns into one predicate; each call costs O(len(series) + total pattern length). */
 export function compileSeriesMatcher(patterns: readonly string[]): (series: string) => boolean {
   const exact = new Set<string>();
-  const globs: string[] = [];
+  const globs: CompiledGlob[] = [];
+  const seen = new Set<string>();
   for (const pattern of patterns) {
     if (pattern === "*") return () => true;
-    if (pattern.includes("*")) globs.push(pattern);
+    if (seen.has(pattern)) continue;
+    seen.add(pattern);
+    if (pattern.includes("*")) globs.push(compileGlob(pattern));
     else exact.add(pattern);
   }
   if (globs.length === 0) return (series) => exact.has(series);
-  const source = globs.map((g) => g.split("*").map(escapeRegExp).join(".*")).join("|");
-  const re = new RegExp(`^(?:${source})$`);
-  return (series) => exact.has(series) || re.test(series);
+  return (series) => {
+    if (exact.has(series)) return true;
+    for (const glob of globs) if (matchGlob(glob, series)) return true;
+    return false;
+  };
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.\\^$+?()[\]{}|-]/g, "\\$&");
+export interface SeriesMatcherCacheOptions {
+  /**
+   * Pattern sets kept compiled with their results; the least recently used one is dropped past it.
+   * @default 64
+   */
+  maxGroups?: number;
+  /**
+   * Series results remembered per pattern set; past it new names are matched without being remembered.
+   * @default 4096
+   */
+  maxSeriesPerGroup?: number;
+}
+
+export interface SeriesMatcherCache {
+  /** A predicate for this pattern set; same set (any order, duplicates) → same compiled matcher and results. */
+  matcherFor(patterns: readonly string[]): (series: string) => boolean;
+  /** Pattern sets currently held. */
+  readonly size: number;
+}
+
+/**
+ * Compiled matchers and their per-series results, keyed by pattern set, for the paths that match
+ * per request (long-poll, the reference live generator): a client polling every second with 256
+ * patterns costs one compile and one match per new series, not one per point per poll. Bounded in
+ * both directions so no client can grow it: at most maxGroups × maxSeriesPerGroup results.
+ */
+export function createSeriesMatcherCache(options: SeriesMatcherCacheOptions = {}): SeriesMatcherCache {
+  const maxGroups = options.maxGroups ?? 64;
+  const maxSeriesPerGroup = options.maxSeriesPerGroup ?? 4096;
+  const groups = new Map<string, (series: string) => boolean>();
+  return {
+    matcherFor(patterns) {
+      const key = seriesPatternKey(patterns);
+      let matcher = groups.get(key);
+      if (matcher) {
+        // Map keeps insertion order: re-inserting marks it most recently used.
+        groups.delete(key);
+      } else {
+        const compiled = compileSeriesMatcher(patterns);
+        const memo = new Map<string, boolean>();
+        matcher = (series) => {
+          let hit = memo.get(series);
+          if (hit === undefined) {
+            hit = compiled(series);
+            if (memo.size < maxSeriesPerGroup) memo.set(series, hit);
+          }
+          return hit;
+        };
+        if (groups.size >= maxGroups) groups.delete(groups.keys().next().value!);
+      }
+      groups.set(key, matcher);
+      return matcher;
+    },
+    get size() {
+      return groups.size;
+    },
+  };
 }

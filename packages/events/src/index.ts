@@ -3,3 +3,7 @@ export * from "./point";
 export * from "./live";
 export * from "./procedures";
 export * from "./glob";
+export * from "./protocol/limits";
+export * from "./protocol/sse";
+export * from "./protocol/trpc-ws";
+export * from "./protocol/ws-close";

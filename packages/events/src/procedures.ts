@@ -1,16 +1,8 @@
 import { z } from "zod";
 import { IdentifiedEventSchema, EventIdSchema } from "./live";
 import { IncomingPointSchema } from "./point";
+import { WIRE_LIMITS } from "./protocol/limits";
 import { SeriesMetaSchema, SeriesNameSchema, SeriesPatternSchema } from "./series";
-
-/** Hard ceilings of the schemas; the server enforces its own (tunable, lower) limits on top. */
-export const WIRE_LIMITS = {
-  patternsPerSubscription: 1000,
-  seriesPerHistoryQuery: 1000,
-  maxHistoryPoints: 10_000,
-  maxPollWaitMs: 60_000,
-  pointsPerIngest: 100_000,
-} as const;
 
 const patterns = z
   .array(SeriesPatternSchema)
@@ -92,6 +84,8 @@ export const ServerInfoSchema = z.object({
   engine: z.enum(["memory", "redis"]),
   version: z.string(),
   startedAt: z.number(),
+  /** The server's clock (epoch ms) when it answered: dashboards draw in server time, not the browser's. */
+  now: z.number(),
   tickMs: z.number(),
   retentionMs: z.number(),
 });

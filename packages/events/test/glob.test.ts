@@ -1,5 +1,12 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileSeriesMatcher, SeriesPatternSchema } from "../src";
+import { compileSeriesMatcher, createSeriesMatcherCache, seriesPatternKey, SeriesPatternSchema } from "../src";
+
+// Test-side oracle written from the spec: `*` is any run, everything else literal (small inputs only).
+function oracle(pattern: string, name: string): boolean {
+  const source = pattern.split("*").map((part) => part.replace(/[.\\^$+?()[\]{}|-]/g, "\\$&")).join(".*");
+  return new RegExp(`^${source}$`).test(name);
+}
 
 describe("compileSeriesMatcher", () => {
   it.each([
@@ -22,6 +29,57 @@ describe("compileSeriesMatcher", () => {
     const matches = compileSeriesMatcher(["a.b-c:d_e"]);
     expect(matches("a.b-c:d_e")).toBe(true);
     expect(matches("aXb-c:d_e")).toBe(false);
+  });
+
+  it("agrees with the spec on generated patterns and names", () => {
+    // A tiny alphabet makes near-misses and repeated segments (the KMP fallback paths) common.
+    const chars = fc.constantFrom("a", "b", ".", "*");
+    const pattern = fc.array(chars, { minLength: 1, maxLength: 12 }).map((cs) => cs.join(""));
+    const name = fc.array(fc.constantFrom("a", "b", "."), { minLength: 1, maxLength: 16 }).map((cs) => cs.join(""));
+    fc.assert(
+      fc.property(fc.array(pattern, { minLength: 1, maxLength: 3 }), name, (patterns, series) => {
+        const expected = patterns.some((p) => oracle(p, series));
+        expect(compileSeriesMatcher(patterns)(series)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    ["a 26-star pattern that misses on its last character", `${"*".repeat(26)}Q`, "a".repeat(200), false],
+    ["alternating stars and letters", "a*".repeat(99) + "b", "a".repeat(200), false],
+    ["the same, matching", "a*".repeat(99) + "b", `${"a".repeat(199)}b`, true],
+    ["repeated segments that almost match", "*aab*".repeat(33), "aaba".repeat(16) + "a".repeat(136), false],
+    ["the same, matching", "*aab*".repeat(33), "aaba".repeat(50), true],
+    ["a suffix that overlaps the prefix", "aa*aa", "aaa", false],
+  ])("answers at once on an adversarial pattern: %s", (_label, pattern, name, expected) => {
+    expect(SeriesPatternSchema.safeParse(pattern).success).toBe(true);
+    expect(compileSeriesMatcher([pattern])(name)).toBe(expected);
+  });
+});
+
+describe("createSeriesMatcherCache", () => {
+  it("keys a pattern set by its members, whatever their order and repeats", () => {
+    expect(seriesPatternKey(["b.*", "a", "b.*"])).toBe(seriesPatternKey(["a", "b.*"]));
+    const cache = createSeriesMatcherCache();
+    expect(cache.matcherFor(["b.*", "a"])).toBe(cache.matcherFor(["a", "b.*", "a"]));
+    expect(cache.matcherFor(["a", "b.*"])("b.x")).toBe(true);
+    expect(cache.matcherFor(["a", "b.*"])("c")).toBe(false);
+  });
+
+  it("holds at most maxGroups pattern sets, dropping the least recently used", () => {
+    const cache = createSeriesMatcherCache({ maxGroups: 2 });
+    const first = cache.matcherFor(["a.*"]);
+    cache.matcherFor(["b.*"]);
+    cache.matcherFor(["a.*"]); // a.* is now the most recent
+    cache.matcherFor(["c.*"]); // drops b.*
+    expect(cache.size).toBe(2);
+    expect(cache.matcherFor(["a.*"])).toBe(first);
+  });
+
+  it("answers right past maxSeriesPerGroup (results beyond it are just not remembered)", () => {
+    const matcher = createSeriesMatcherCache({ maxSeriesPerGroup: 2 }).matcherFor(["x*"]);
+    for (const name of ["x1", "y1", "x2", "y2", "x3"]) expect(matcher(name)).toBe(name.startsWith("x"));
   });
 });
 

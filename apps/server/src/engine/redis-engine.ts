@@ -102,7 +102,7 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
 
   function unavailable(what: string, cause?: unknown): EngineUnavailableError {
     const why = cause instanceof Error ? cause.message : (lastErrors.cmd ?? `connection ${cmd.status}`);
-    return new EngineUnavailableError(`redis is unavailable (${what}): ${why}`, { cause });
+    return new EngineUnavailableError(`redis is unavailable (${what}): ${why}`, `redis is unavailable (${what})`, { cause });
   }
 
   async function append(payload: string): Promise<string> {
@@ -230,8 +230,9 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
     health(): EngineHealth {
       const ready = !closed && cmd.status === "ready" && readerConn.status === "ready";
       if (ready) return { engine: "redis", ready };
-      const detail = closed ? "engine closed" : `redis ${cmd.status}: ${lastErrors.cmd ?? reader.lastError() ?? "not connected yet"}`;
-      return { engine: "redis", ready, detail };
+      if (closed) return { engine: "redis", ready, detail: "engine closed" };
+      // The raw error may name internal addresses: it goes to the log, the status word to callers.
+      return { engine: "redis", ready, detail: `redis ${cmd.status}`, cause: lastErrors.cmd ?? reader.lastError() ?? "not connected yet" };
     },
     start: () => reader.start(),
     stats: () => ({ ...reader.stats(), ...counters, redisUp: cmd.status === "ready" && readerConn.status === "ready" }),

@@ -15,7 +15,10 @@ export interface EngineHealth {
   readonly engine: "memory" | "redis";
   /** false while the backing store (Redis) is unreachable; memory is always ready. */
   readonly ready: boolean;
+  /** The state in a few public words (`redis reconnecting`): safe for unauthenticated callers. */
   readonly detail?: string;
+  /** Why, as the client library said it (may name internal addresses): for the server's log only, never an answer. */
+  readonly cause?: string;
 }
 
 /**
@@ -51,8 +54,16 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/**
+ * The backing store is down. `message` is for the server's log (it may carry the store's address);
+ * `publicMessage` is what callers are told.
+ */
 export class EngineUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly publicMessage: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = "EngineUnavailableError";
   }

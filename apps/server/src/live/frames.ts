@@ -1,3 +1,4 @@
+import { encodeWsTrackedEvent } from "@livedash/events";
 import type { IdentifiedEvent } from "@livedash/events";
 import type { FrameEncoder } from "./types";
 import { frameText } from "./ws-frame";
@@ -7,13 +8,9 @@ import { frameText } from "./ws-frame";
  * already framed as a WebSocket text frame so the sink writes it straight to the socket.
  */
 export function wsFrameEncoder(requestId: number | string): FrameEncoder {
-  const requestIdJson = JSON.stringify(requestId);
   return {
-    key: `ws:${requestIdJson}`,
-    encode(event) {
-      const idJson = JSON.stringify(event.id);
-      return frameText(Buffer.from(`{"id":${requestIdJson},"result":{"type":"data","id":${idJson},"data":{"id":${idJson},"data":${event.json}}}}`));
-    },
+    key: `ws:${JSON.stringify(requestId)}`,
+    encode: (event) => frameText(Buffer.from(encodeWsTrackedEvent(requestId, event.id, event.json))),
   };
 }
 

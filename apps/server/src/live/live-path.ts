@@ -1,5 +1,5 @@
-import { compileSeriesMatcher } from "@livedash/events";
-import type { Point, ResetEvent } from "@livedash/events";
+import { createSeriesMatcherCache, seriesPatternKey } from "@livedash/events";
+import type { Point, ResetEvent, SeriesMatcherCache } from "@livedash/events";
 import type { Batch, Engine } from "../engine/types";
 import type { BackpressureOptions, FrameEncoder, Sink } from "./types";
 import { WireEvent } from "./wire-event";
@@ -88,7 +88,7 @@ export interface LivePathStats {
  * points once and builds one event (JSON serialized once; shared by every group that kept the whole
  * batch); every subscriber with the same encoder key is written the same frame.
  */
-export function createLivePath(engine: Engine, options: BackpressureOptions = {}) {
+export function createLivePath(engine: Engine, options: BackpressureOptions = {}, matchers: SeriesMatcherCache = createSeriesMatcherCache()) {
   const highWatermarkBytes = options.highWatermarkBytes ?? 262_144;
   const lowWatermarkBytes = options.lowWatermarkBytes ?? 65_536;
   const hardCapBytes = options.hardCapBytes ?? 8_388_608;
@@ -102,10 +102,10 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
   const stats: LivePathStats = { subscriptions: 0, eventsOut: 0, bytesOut: 0, coalescedEvents: 0, slowClosed: 0, replayWaits: 0 };
 
   function groupFor(patterns: readonly string[]): Group {
-    const key = [...new Set(patterns)].sort().join(",");
+    const key = seriesPatternKey(patterns);
     let group = groups.get(key);
     if (!group) {
-      group = { key, matches: compileSeriesMatcher(patterns), matchAll: patterns.includes("*"), memo: new Map(), subs: new Set() };
+      group = { key, matches: matchers.matcherFor(patterns), matchAll: patterns.includes("*"), memo: new Map(), subs: new Set() };
       groups.set(key, group);
     }
     return group;

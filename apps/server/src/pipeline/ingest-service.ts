@@ -2,6 +2,7 @@ import type { IngestInput, IngestResult, Point, SeriesMeta } from "@livedash/eve
 import { validateIngestPoints } from "../ingest/json-ingest";
 import { summarizeErrors } from "../ingest/result";
 import { TRPCError } from "@trpc/server";
+import { createLogger } from "../logger";
 import type { Batcher } from "../engine/batcher";
 import { EngineUnavailableError } from "../engine/types";
 import type { SeriesStore } from "../store/types";
@@ -30,8 +31,13 @@ export function createIngestService(deps: {
   limits: IngestLimits;
   rateLimiter: PointRateLimiter;
   now?: () => number;
+  /** Where the engine's raw errors go (they may name internal addresses, so never to the caller). @default an error line on a default logger */
+  logError?: (message: string) => void;
 }) {
   const now = deps.now ?? Date.now;
+  const logError = deps.logError ?? ((message: string) => createLogger().error(message));
+  /** The store's raw error is logged once per outage, not once per refused request. */
+  let unavailableLogged = false;
   function checkCount(count: number) {
     if (count > deps.limits.maxPointsPerRequest) {
       throw new TRPCError({
@@ -69,10 +75,13 @@ export function createIngestService(deps: {
     if (points.length === 0) return { accepted: 0, id: null };
     try {
       const id = await deps.batcher.enqueue(points);
+      unavailableLogged = false;
       return { accepted: points.length, id };
     } catch (error) {
       if (error instanceof EngineUnavailableError) {
-        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `ingest is unavailable: ${error.message}`, cause: error });
+        if (!unavailableLogged) logError(`ingest refused (503): ${error.message}`);
+        unavailableLogged = true;
+        throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `ingest is unavailable: ${error.publicMessage}; retry later` });
       }
       throw error;
     }

@@ -14,12 +14,10 @@ export interface Credentials {
 export function authorize(services: Services, credentials: Credentials): Context["auth"] {
   const { readToken, ingestToken } = services.config;
   const token = credentials.token ?? null;
-  const read =
-    !readToken ||
-    (token !== null && tokensEqual(token, readToken)) ||
-    (!!credentials.ticket && services.tickets.verify(credentials.ticket));
+  const readByToken = !readToken || (token !== null && tokensEqual(token, readToken));
+  const readByTicket = !readByToken && !!credentials.ticket && services.tickets.verify(credentials.ticket);
   const ingest = !ingestToken || (token !== null && tokensEqual(token, ingestToken));
-  return { read, ingest };
+  return { read: readByToken || readByTicket, ingest, ticketOnly: readByTicket };
 }
 
 /** The peer address, used for per-IP connection limits and as the anonymous rate-limit key. */

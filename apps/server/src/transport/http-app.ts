@@ -1,16 +1,19 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { appRouter } from "@livedash/api";
+import { LIVE_PROCEDURE, PLAIN_SSE_PATH, TRPC_PATH } from "@livedash/events";
 import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
+import { createHostCheck, hostRefusedMessage } from "../security/host";
 import { sendJsonError } from "../ingest/read-body";
 import { sendJson } from "./http-errors";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
 import { renderPrometheus } from "./prometheus";
+import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
-import { handleTrpcSse, LIVE_PATH } from "./trpc-sse";
+import { handleTrpcSse } from "./trpc-sse";
 
 interface Route {
   method: "GET" | "POST";
@@ -33,18 +36,31 @@ export function createHttpApp(
     return handle(req, res, url);
   };
 
+  const requestIds = createRequestIds();
   const trpcHandler = createHTTPHandler({
     router: appRouter,
-    basePath: "/trpc/",
+    basePath: `${TRPC_PATH}/`,
     maxBodySize: services.config.limits.maxBodyBytes,
     createContext: ({ req }) => contextFromRequest(services, req, ticketFromUrl(new URL(req.url ?? "/", "http://localhost"))),
+    // One line per failed call. A bug (INTERNAL_SERVER_ERROR) is an error; a refused input is the
+    // caller's business and only shows at debug.
+    onError: ({ error, path, type, req }) => {
+      const fields = { reqId: requestIds.of(req), path, type, code: error.code };
+      if (error.code === "INTERNAL_SERVER_ERROR") services.log.error({ ...fields, err: error.cause ?? error }, "procedure failed");
+      else services.log.debug({ ...fields, message: error.message }, "procedure refused");
+    },
   });
 
+  const hostAllowed = createHostCheck(services.config.allowedHosts);
+  /** The engine's raw cause is logged when it changes, not once per health probe. */
+  let loggedCause: string | undefined;
   const routes: Record<string, Route> = {
     "/healthz": {
       method: "GET",
       handle: (_req, res) => {
         const health = services.engine.health();
+        if (health.cause !== loggedCause && health.cause !== undefined) services.log.warn({ cause: health.cause }, "engine not ready");
+        loggedCause = health.cause;
         const info = services.info();
         sendJson(res, health.ready ? 200 : 503, {
           status: health.ready ? "ok" : "degraded",
@@ -59,17 +75,24 @@ export function createHttpApp(
     "/metrics": {
       method: "GET",
       handle: (_req, res) => {
+        // Rendered before the head is written, so a failure still gets a 500 instead of a cut body.
+        const body = renderPrometheus(services, startedAtMs);
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-        res.end(renderPrometheus(services, startedAtMs));
+        res.end(body);
       },
     },
-    "/sse": { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
-    [`/trpc/${LIVE_PATH}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
+    [PLAIN_SSE_PATH]: { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
+    [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
     "/api/ingest": { method: "POST", handle: (req, res) => handleIngestJson(req, res, services) },
     "/api/write": { method: "POST", handle: (req, res, url) => handleIngestLineProtocol(req, res, url, services) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
+    const reqId = requestIds.assign(req, res);
+    // First of all: a DNS-rebound page must learn nothing, not even which routes exist.
+    if (!hostAllowed(req.headers.host)) {
+      return sendJsonError(res, 403, hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []), { field: "host" });
+    }
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://localhost");
@@ -83,13 +106,20 @@ export function createHttpApp(
         res.setHeader("allow", route.method);
         return sendJsonError(res, 405, `${url.pathname} accepts ${route.method} only`);
       }
-      Promise.resolve(route.handle(req, res, url)).catch((error: unknown) => {
-        console.error(`[livedash] ${req.method} ${url.pathname} failed:`, error);
+      const fail = (error: unknown) => {
+        services.log.error({ reqId, method: req.method, path: url.pathname, err: error }, "request failed");
         sendJsonError(res, 500, "internal error");
-      });
+      };
+      // A handler may throw before its first await: that must answer 500, not escape the request
+      // listener as an uncaught exception that ends the process.
+      try {
+        Promise.resolve(route.handle(req, res, url)).catch(fail);
+      } catch (error) {
+        fail(error);
+      }
       return;
     }
-    if (url.pathname.startsWith("/trpc/")) return trpcHandler(req, res);
+    if (url.pathname.startsWith(`${TRPC_PATH}/`)) return trpcHandler(req, res);
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",

@@ -19,6 +19,7 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
     ['{transport="trpc_sse"}', traffic.trpcSse],
     ['{transport="poll"}', traffic.polls],
   ]);
+  metric("livedash_http_writes_in_flight", "gauge", "HTTP writes (ingest, mutations) being answered.", [["", traffic.writes]]);
   metric("livedash_subscriptions", "gauge", "Live subscriptions on the fan-out path.", [["", hub.subscriptions]]);
   metric("livedash_events_out_total", "counter", "Events written to subscribers.", [["", hub.eventsOut]]);
   metric("livedash_bytes_out_total", "counter", "Bytes written to subscribers.", [["", hub.bytesOut]]);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
+import { LIVE_PROCEDURE, TRPC_SSE_EVENTS } from "@livedash/events";
 import { trpcSseFrameEncoder } from "../live/frames";
 import { appRouter } from "@livedash/api";
 import type { Services } from "../services";
@@ -7,8 +8,6 @@ import { ticketFromUrl, contextFromRequest } from "./auth";
 import { headerValue } from "./plain-sse";
 import { parseLiveRequest } from "./live-request";
 import type { SseStreams } from "./sse-streams";
-
-export const LIVE_PATH = "metrics.live";
 
 /**
  * The fast path for `metrics.live` over httpSubscriptionLink. It speaks tRPC's SSE dialect (a
@@ -37,8 +36,8 @@ export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, u
   const reconnectAfterInactivityMs = streams.heartbeatMs * 3;
   const sink = streams.open(req, res, {
     transport: "trpc-sse",
-    preamble: `event: connected\ndata: ${JSON.stringify({ reconnectAfterInactivityMs })}\n\n`,
-    heartbeat: "event: ping\ndata: \n\n",
+    preamble: `event: ${TRPC_SSE_EVENTS.connected}\ndata: ${JSON.stringify({ reconnectAfterInactivityMs })}\n\n`,
+    heartbeat: `event: ${TRPC_SSE_EVENTS.ping}\ndata: \n\n`,
     onClose: () => {
       services.traffic.trpcSse--;
       unsubscribe?.();
@@ -47,8 +46,8 @@ export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, u
   });
 
   const fail = (error: TRPCError) => {
-    const shape = getTRPCErrorShape({ config: appRouter._def._config, error, type: "subscription", path: LIVE_PATH, input: rawInput, ctx });
-    res.end(`event: serialized-error\ndata: ${JSON.stringify(shape)}\n\n`);
+    const shape = getTRPCErrorShape({ config: appRouter._def._config, error, type: "subscription", path: LIVE_PROCEDURE, input: rawInput, ctx });
+    res.end(`event: ${TRPC_SSE_EVENTS.serializedError}\ndata: ${JSON.stringify(shape)}\n\n`);
   };
   if (!ctx.auth.read) return fail(new TRPCError({ code: "UNAUTHORIZED", message: "a valid read token or ticket is required" }));
   if (inputError) return fail(new TRPCError({ code: "BAD_REQUEST", message: inputError }));

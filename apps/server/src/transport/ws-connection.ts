@@ -1,7 +1,11 @@
+import { setMaxListeners } from "node:events";
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
 import type { WebSocket } from "ws";
+import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
+import type { WsClientMessage, WsRequestId } from "@livedash/events";
 import { wsFrameEncoder } from "../live/frames";
 import type { Sink } from "../live/types";
 import { appRouter } from "@livedash/api";
@@ -10,26 +14,11 @@ import type { Services } from "../services";
 import { authorize, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
 import { parseLiveRequest } from "./live-request";
-import { LIVE_PATH } from "./trpc-sse";
-
-/** Close code for a consumer that stayed too slow; the client reconnects and resumes by id. */
-export const WS_CLOSE_SLOW_CONSUMER = 4008;
-/** Close code for a connection that broke the protocol or its message rate limit. */
-export const WS_CLOSE_POLICY = 1008;
 
 /** Requests a connection may queue while its connectionParams have not arrived yet. */
 const MAX_WAITING_MESSAGES = 100;
 
-type RequestId = number | string;
-
-interface ClientMessage {
-  id: RequestId | null;
-  method: string;
-  params?: { path?: unknown; input?: unknown; lastEventId?: unknown };
-  data?: unknown;
-}
-
-function isClientMessage(value: unknown): value is ClientMessage {
+function isWsClientMessage(value: unknown): value is WsClientMessage {
   if (!value || typeof value !== "object") return false;
   const m = value as Record<string, unknown>;
   return typeof m.method === "string" && (m.id === undefined || m.id === null || typeof m.id === "number" || typeof m.id === "string");
@@ -41,13 +30,18 @@ function isClientMessage(value: unknown): value is ClientMessage {
  * shared-frame path; queries and mutations go through tRPC's own procedure caller.
  */
 export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMessage, url: URL, services: Services, onClose: () => void) {
-  const subscriptions = new Map<RequestId, () => void>();
+  const subscriptions = new Map<WsRequestId, () => void>();
+  // Aborted on close: a query still running (a long-poll waits up to 60 s) stops with its socket.
+  // Each in-flight query listens to it, so Node's 10-listener leak warning does not apply here.
+  const closed = new AbortController();
+  setMaxListeners(0, closed.signal);
   const clientKey = `ip:${peerAddress(req)}`;
+  const connectionId = randomBytes(4).toString("hex");
   const headerToken = extractBearer(req.headers.authorization);
   let ctx: Context | null = null;
   // Until connectionParams arrive, requests wait here (bounded by the message rate limit).
-  let waiting: ClientMessage[] | null = null;
-  if (url.searchParams.get("connectionParams") === "1") waiting = [];
+  let waiting: WsClientMessage[] | null = null;
+  if (url.searchParams.get(CONNECTION_PARAMS_PARAM) === "1") waiting = [];
   else ctx = { auth: authorize(services, { token: headerToken }), clientKey, services };
 
   const maxPerSec = services.config.limits.maxWsMessagesPerSec;
@@ -58,8 +52,12 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   const send = (message: unknown) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
   };
-  const sendError = (id: RequestId | null, cause: unknown, path?: string, type: "query" | "mutation" | "subscription" | "unknown" = "unknown") => {
+  const sendError = (id: WsRequestId | null, cause: unknown, path?: string, type: "query" | "mutation" | "subscription" | "unknown" = "unknown") => {
     const error = getTRPCErrorFromUnknown(cause);
+    // One line per failed request, named `<connection>:<request id>`; refusals only show at debug.
+    const fields = { reqId: `${connectionId}:${String(id)}`, transport: "ws", path, type, code: error.code };
+    if (error.code === "INTERNAL_SERVER_ERROR") services.log.error({ ...fields, err: error.cause ?? error }, "procedure failed");
+    else services.log.debug({ ...fields, message: error.message }, "procedure refused");
     const shape = getTRPCErrorShape({ config: appRouter._def._config, error, type, path, input: undefined, ctx: ctx ?? undefined });
     send({ id, error: shape });
   };
@@ -74,7 +72,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       if (ws.readyState === ws.OPEN) socket.write(frame);
     },
     closeSlow: () => {
-      ws.close(WS_CLOSE_SLOW_CONSUMER, "slow consumer: resume with lastEventId");
+      ws.close(WS_CLOSE.slowConsumer, "slow consumer: resume with lastEventId");
       // The close frame queues behind what the peer has not read, so only a peer that reads again sees
       // 4008; one that never does is dropped after this grace period (its client sees 1006).
       slowTimer = setTimeout(() => ws.terminate(), 10_000);
@@ -85,24 +83,22 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     },
   };
 
-  async function startLive(message: ClientMessage, context: Context) {
-    const id = message.id!;
-    if (subscriptions.has(id)) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: `Duplicate id ${id}` }), LIVE_PATH, "subscription");
-    if (!context.auth.read) return sendError(id, new TRPCError({ code: "UNAUTHORIZED", message: "a valid read token is required" }), LIVE_PATH, "subscription");
+  async function startLive(id: WsRequestId, message: WsClientMessage, context: Context) {
+    if (subscriptions.has(id)) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: `Duplicate id ${id}` }), LIVE_PROCEDURE, "subscription");
+    if (!context.auth.read) return sendError(id, new TRPCError({ code: "UNAUTHORIZED", message: "a valid read token is required" }), LIVE_PROCEDURE, "subscription");
     const input = message.params?.input;
     const lastEventId = message.params?.lastEventId;
     const raw = lastEventId !== undefined && lastEventId !== null && input && typeof input === "object" ? { ...input, lastEventId } : input;
     const request = parseLiveRequest(raw, services.config.limits.maxPatterns);
-    if (!request.ok) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: request.message }), LIVE_PATH, "subscription");
-    send({ id, result: { type: "started" } });
+    if (!request.ok) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: request.message }), LIVE_PROCEDURE, "subscription");
+    send(wsStartedMessage(id));
     // Attached at once; the replay is written in the background, under the socket's backpressure.
     const subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, lastEventId: request.input.lastEventId });
     if (ws.readyState !== ws.OPEN) subscription.unsubscribe();
     else subscriptions.set(id, subscription.unsubscribe);
   }
 
-  async function callProcedure(message: ClientMessage, context: Context) {
-    const { id } = message;
+  async function callProcedure(id: WsRequestId, message: WsClientMessage, context: Context) {
     const type = message.method as "query" | "mutation";
     const path = typeof message.params?.path === "string" ? message.params.path : "";
     try {
@@ -112,33 +108,33 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
         getRawInput: async () => message.params?.input,
         ctx: context,
         type,
-        signal: undefined,
+        signal: closed.signal,
         batchIndex: 0,
       });
-      send({ id, result: { type: "data", data } });
+      send(wsDataMessage(id, data));
     } catch (cause) {
       sendError(id, cause, path, type);
     }
   }
 
-  function dispatch(message: ClientMessage, context: Context) {
+  function dispatch(message: WsClientMessage, context: Context) {
     const { id, method } = message;
     if (id === null || id === undefined) return sendError(null, new TRPCError({ code: "PARSE_ERROR", message: "`id` is required" }));
-    if (method === "subscription.stop") {
+    if (method === WS_METHOD.stop) {
       subscriptions.get(id)?.();
       subscriptions.delete(id);
-      send({ id, result: { type: "stopped" } });
+      send(wsStoppedMessage(id));
       return;
     }
-    if (method === "subscription") {
-      if (message.params?.path !== LIVE_PATH) {
-        return sendError(id, new TRPCError({ code: "NOT_FOUND", message: `no subscription "${String(message.params?.path)}" (only ${LIVE_PATH})` }), undefined, "subscription");
+    if (method === WS_METHOD.subscription) {
+      if (message.params?.path !== LIVE_PROCEDURE) {
+        return sendError(id, new TRPCError({ code: "NOT_FOUND", message: `no subscription "${String(message.params?.path)}" (only ${LIVE_PROCEDURE})` }), undefined, "subscription");
       }
-      void startLive(message, context).catch((cause: unknown) => sendError(id, cause, LIVE_PATH, "subscription"));
+      void startLive(id, message, context).catch((cause: unknown) => sendError(id, cause, LIVE_PROCEDURE, "subscription"));
       return;
     }
-    if (method === "query" || method === "mutation") {
-      void callProcedure(message, context);
+    if (method === WS_METHOD.query || method === WS_METHOD.mutation) {
+      void callProcedure(id, message, context);
       return;
     }
     sendError(id, new TRPCError({ code: "METHOD_NOT_SUPPORTED", message: `method "${method}" is not supported` }));
@@ -162,12 +158,12 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     }
     if (++messagesInWindow > maxPerSec) {
       sendError(null, new TRPCError({ code: "TOO_MANY_REQUESTS", message: `more than ${maxPerSec} messages per second (LIVEDASH_MAX_WS_MESSAGES_PER_SEC)` }));
-      ws.close(WS_CLOSE_POLICY, "message rate limit");
+      ws.close(WS_CLOSE.policyViolation, "message rate limit");
       return;
     }
     const text = isBinary ? null : data.toString();
-    if (text === "PING") return void (ws.readyState === ws.OPEN && ws.send("PONG"));
-    if (text === "PONG") return;
+    if (text === WS_KEEPALIVE.ping) return void (ws.readyState === ws.OPEN && ws.send(WS_KEEPALIVE.pong));
+    if (text === WS_KEEPALIVE.pong) return;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text ?? "");
@@ -176,15 +172,15 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     }
     const messages = Array.isArray(parsed) ? parsed : [parsed];
     for (const message of messages) {
-      if (!isClientMessage(message)) {
+      if (!isWsClientMessage(message)) {
         sendError(null, new TRPCError({ code: "PARSE_ERROR", message: "message must be an object with a string `method` and an `id`" }));
         continue;
       }
-      if (message.method === "connectionParams") onConnectionParams(message.data);
+      if (message.method === WS_METHOD.connectionParams) onConnectionParams(message.data);
       else if (waiting) {
         if (waiting.length >= MAX_WAITING_MESSAGES) {
           sendError(null, new TRPCError({ code: "BAD_REQUEST", message: `connectionParams must be sent first (more than ${MAX_WAITING_MESSAGES} requests queued)` }));
-          ws.close(WS_CLOSE_POLICY, "connectionParams missing");
+          ws.close(WS_CLOSE.policyViolation, "connectionParams missing");
           return;
         }
         waiting.push(message);
@@ -194,6 +190,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   });
 
   ws.on("close", () => {
+    closed.abort();
     if (slowTimer) clearTimeout(slowTimer);
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();

@@ -1,15 +1,17 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
+import { LIMIT_DEFAULTS, TRPC_PATH, WS_CLOSE, WS_RECONNECT_NOTICE } from "@livedash/events";
 import { WebSocketServer } from "ws";
 import type { WebSocket } from "ws";
+import { createHostCheck, hostRefusedMessage } from "../security/host";
 import type { Services } from "../services";
 import { peerAddress } from "./auth";
 import { serveWsConnection } from "./ws-connection";
 
 export interface WsServerOptions {
   /**
-   * Largest message a client may send; ws closes the connection (1009) past it.
+   * Largest message a client may send; ws closes the connection (WS_CLOSE.messageTooBig, 1009) past it.
    * @default 1_048_576
    */
   maxPayloadBytes?: number;
@@ -42,13 +44,15 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
  * the HTTP upgrade (a refused handshake never gets its 101), then serves tRPC's wsLink protocol.
  */
 export function attachWsServer(server: Server, services: Services, gate: Gate, options: WsServerOptions = {}) {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? 1_048_576, perMessageDeflate: false, clientTracking: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? LIMIT_DEFAULTS.maxWsMessageBytes, perMessageDeflate: false, clientTracking: true });
   // Sockets pinged and not heard back from since; a socket leaves on pong or close.
   const unanswered = new Set<WebSocket>();
 
+  const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!hostAllowed(req.headers.host)) return refuse(socket, 403, "Forbidden", hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []));
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname !== "/trpc" && url.pathname !== "/trpc/") return refuse(socket, 404, "Not Found", `no WebSocket endpoint at ${url.pathname} (use /trpc)`);
+    if (url.pathname !== TRPC_PATH && url.pathname !== `${TRPC_PATH}/`) return refuse(socket, 404, "Not Found", `no WebSocket endpoint at ${url.pathname} (use ${TRPC_PATH})`);
     if (!gate.originAllowed(req.headers.origin)) return refuse(socket, 403, "Forbidden", `origin ${req.headers.origin} is not allowed (LIVEDASH_ALLOWED_ORIGINS)`);
     const ip = peerAddress(req);
     if (!gate.acquireConnection(ip)) return refuse(socket, 429, "Too Many Requests", "too many connections from this address (LIVEDASH_MAX_CONNECTIONS_PER_IP)");
@@ -87,17 +91,26 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
 
   return {
     count: () => wss.clients.size,
-    /** Shutdown: ask every client to reconnect (tRPC's notification), then close the sockets. */
-    async close() {
+    /**
+     * Shutdown: ask every client to reconnect (tRPC's notification), send close frames, and cut the
+     * sockets that have not completed the close handshake after graceMs (ws itself would wait 30 s).
+     */
+    async close(graceMs = 1_000) {
       clearInterval(pinger);
       clearTimeout(pongDeadline);
       server.off("upgrade", onUpgrade);
-      const notice = JSON.stringify({ id: null, method: "reconnect" });
+      const notice = JSON.stringify(WS_RECONNECT_NOTICE);
       for (const ws of wss.clients) {
         if (ws.readyState === ws.OPEN) ws.send(notice);
-        ws.close(1012, "server restarting");
+        ws.close(WS_CLOSE.serviceRestart, "server restarting");
       }
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        wss.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       for (const ws of wss.clients) ws.terminate();
     },
   };

@@ -1,8 +1,8 @@
 import { StateStore } from "../connection-state";
 import type { ConnectionState, TransportKind, TransportPreference } from "../connection-state";
-import { isServerReachable } from "../transports/http";
+import { isObject, isServerReachable } from "../transports/http";
 import type { SessionEvents, SessionFactory, SessionFailure, TransportContext, TransportSession } from "../transports/types";
-import { fullJitterDelayMs } from "./backoff";
+import { fullJitterDelayMs, retryDelayMs } from "./backoff";
 import { fetchBaseline } from "./baseline";
 import { LadderSubscription } from "./subscription";
 import type { SubscriptionObserver } from "./subscription";
@@ -13,6 +13,9 @@ interface Slot {
   readonly level: number;
   readonly session: TransportSession;
   live: boolean;
+  /** Live for `stableLiveMs` already: its loss is a real disconnect, not a failed attempt. */
+  stable: boolean;
+  stableTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 const LADDER: readonly TransportKind[] = ["ws", "sse", "poll"];
@@ -24,6 +27,11 @@ const LADDER: readonly TransportKind[] = ["ws", "sse", "poll"];
  * Rules (after centrifuge-js and socket.io):
  * - Go down a rung only when a transport is blocked (it never worked, or failed `fallbackAfterFailures`
  *   times in a row), never merely because the server is down: then retry the same rung with backoff.
+ * - A session counts as a success only once it stayed live for `stableLiveMs`; one that connects and
+ *   dies sooner is a failed attempt, so a path that lets sockets open and then kills them backs off
+ *   and falls back instead of reconnecting at the shortest delay forever.
+ * - The status never claims `live` when nothing can arrive: the last subscription failing moves it
+ *   to `failed` (with the reason in `error`), the last one ending to `idle`.
  * - Every session is single-use and reports through callbacks bound to its slot id; callbacks from a
  *   slot that is no longer current or probing are stale and ignored.
  * - While below the top rung, probe upward every `probeIntervalMs`; a probe carries every
@@ -58,7 +66,7 @@ export class Ladder {
     private readonly factories: Readonly<Record<TransportKind, SessionFactory>>,
   ) {
     this.#levels = preference === "auto" ? LADDER : [preference];
-    this.state = new StateStore({ transport: this.#levels[0] ?? "ws", status: "connecting", lastEventAt: null, reconnects: 0 });
+    this.state = new StateStore({ transport: this.#levels[0] ?? "ws", status: "connecting", lastEventAt: null, reconnects: 0, error: null, lastCoalescedAt: null });
   }
 
   subscribe(path: string, input: unknown, observer: SubscriptionObserver): () => void {
@@ -114,7 +122,8 @@ export class Ladder {
     this.state.clear();
   }
 
-  #drop(sub: LadderSubscription): void {
+  /** Removes `sub`; when it was the last one, everything stops and the status becomes `ending`. */
+  #drop(sub: LadderSubscription, ending: { status: "idle" | "failed"; error: string | null } = { status: "idle", error: null }): void {
     if (!this.#subs.delete(sub.key)) return;
     this.#current?.session.remove(sub);
     this.#probe?.session.remove(sub);
@@ -122,6 +131,8 @@ export class Ladder {
     if (this.#subs.size === 0) {
       this.#teardown();
       this.#failures = 0;
+      // A subscription still waiting for its baseline will start a session and report on its own.
+      if (!this.#closed && this.#pending.size === 0) this.state.update(ending);
     }
   }
 
@@ -132,10 +143,16 @@ export class Ladder {
     clearTimeout(this.#probeTimer);
     this.#reconnectTimer = undefined;
     this.#probeTimer = undefined;
-    this.#current?.session.close();
-    this.#probe?.session.close();
+    this.#closeSlot(this.#current);
+    this.#closeSlot(this.#probe);
     this.#current = null;
     this.#probe = null;
+  }
+
+  #closeSlot(slot: Slot | null): void {
+    if (slot === null) return;
+    clearTimeout(slot.stableTimer);
+    slot.session.close();
   }
 
   #kind(level: number): TransportKind {
@@ -150,7 +167,8 @@ export class Ladder {
     // "reconnecting" and "offline" stay until a session proves itself; "live" here means we were
     // idle (no subscriptions) and start afresh.
     const status = this.state.get().status;
-    this.state.update({ transport: this.#kind(slot.level), status: status === "live" ? "connecting" : status });
+    const starting = status === "live" || status === "idle" || status === "failed";
+    this.state.update({ transport: this.#kind(slot.level), status: starting ? "connecting" : status, ...(starting ? { error: null } : {}) });
     for (const sub of this.#subs.values()) slot.session.add(sub);
   }
 
@@ -159,7 +177,7 @@ export class Ladder {
     // The slot object exists before its session: a session may call back synchronously.
     const holder: { slot?: Slot } = {};
     const session = this.factories[this.#kind(level)](this.ctx, this.#eventsFor(id, () => holder.slot));
-    holder.slot = { id, level, session, live: false };
+    holder.slot = { id, level, session, live: false, stable: false, stableTimer: undefined };
     return holder.slot;
   }
 
@@ -186,13 +204,16 @@ export class Ladder {
         if (active()) subOf(s.key)?.started();
       },
       onEvent: (s, eventId, data) => {
-        if (!active()) return;
-        if (subOf(s.key)?.deliver(eventId, data)) this.state.update({ lastEventAt: Date.now() });
+        if (!active()) return false;
+        if (!subOf(s.key)?.deliver(eventId, data)) return false;
+        const now = Date.now();
+        this.state.update(isCoalesced(data) ? { lastEventAt: now, lastCoalescedAt: now } : { lastEventAt: now });
+        return true;
       },
       onSubscriptionError: (s, error) => {
         const sub = active() ? subOf(s.key) : undefined;
         if (!sub) return;
-        this.#drop(sub);
+        this.#drop(sub, { status: "failed", error: `${sub.path}: ${error instanceof Error ? error.message : String(error)}` });
         sub.fail(error);
       },
       onSubscriptionComplete: (s) => {
@@ -213,14 +234,18 @@ export class Ladder {
       this.#current = slot;
       this.#probe = null;
       this.#level = slot.level;
-      old?.session.close();
+      this.#closeSlot(old);
     }
-    this.#failures = 0;
-    this.state.update({ transport: this.#kind(slot.level), status: "live" });
+    slot.stableTimer = setTimeout(() => {
+      slot.stable = true;
+      if (slot === this.#current) this.#failures = 0;
+    }, this.ctx.options.stableLiveMs);
+    this.state.update({ transport: this.#kind(slot.level), status: "live", error: null });
     this.#scheduleProbe();
   }
 
   #onDown(slot: Slot, failure: SessionFailure): void {
+    clearTimeout(slot.stableTimer);
     if (slot === this.#probe) {
       this.#probe = null;
       // Try the next rung up before waiting a whole interval again.
@@ -232,17 +257,21 @@ export class Ladder {
     this.#current = null;
     clearTimeout(this.#probeTimer);
     this.#probeTimer = undefined;
-    this.#probe?.session.close();
+    this.#closeSlot(this.#probe);
     this.#probe = null;
-    if (slot.live) {
+    if (slot.live) this.state.update({ status: "reconnecting", reconnects: this.state.get().reconnects + 1, error: failure.message });
+    else this.state.update({ error: failure.message });
+    if (slot.stable) {
       this.#failures = 0;
-      this.state.update({ status: "reconnecting", reconnects: this.state.get().reconnects + 1 });
       this.#scheduleReconnect();
       return;
     }
     this.#failures++;
-    if (failure.kind !== "unknown") {
-      this.#afterFailedAttempt(failure.kind);
+    // A session that went live and died young says "unreachable" (its socket closed); whether the
+    // server is down or this path kills connections only a fresh look over plain HTTP can tell.
+    const kind = slot.live ? "unknown" : failure.kind;
+    if (kind !== "unknown") {
+      this.#afterFailedAttempt(kind);
       return;
     }
     const generation = this.#generation;
@@ -270,18 +299,20 @@ export class Ladder {
 
   #scheduleReconnect(): void {
     clearTimeout(this.#reconnectTimer);
-    const { backoffBaseMs, maxBackoffMs } = this.ctx.options;
-    this.#reconnectTimer = setTimeout(() => this.#startCurrent(), fullJitterDelayMs(this.#failures, backoffBaseMs, maxBackoffMs));
+    this.#reconnectTimer = setTimeout(() => this.#startCurrent(), retryDelayMs(this.#failures, this.ctx.options));
   }
 
   #scheduleProbe(): void {
     clearTimeout(this.#probeTimer);
     this.#probeTimer = undefined;
     if (this.#level === 0 || this.#probe || this.#closed) return;
+    // Jittered within [interval / 2, interval]: clients that fell back together do not probe together.
+    const intervalMs = this.ctx.options.probeIntervalMs;
+    const delayMs = Math.ceil(intervalMs / 2) + fullJitterDelayMs(0, Math.floor(intervalMs / 2), intervalMs);
     this.#probeTimer = setTimeout(() => {
       this.#probeTimer = undefined;
       this.#startProbe(0);
-    }, this.ctx.options.probeIntervalMs);
+    }, delayMs);
   }
 
   #startProbe(level: number): void {
@@ -295,4 +326,9 @@ export class Ladder {
   get(): ConnectionState {
     return this.state.get();
   }
+}
+
+/** A live event the server sent after falling behind: only the latest point per series (@livedash/events). */
+function isCoalesced(data: unknown): boolean {
+  return isObject(data) && data["coalesced"] === true;
 }

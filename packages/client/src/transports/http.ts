@@ -1,3 +1,4 @@
+import { TRPC_PATH } from "@livedash/events";
 import { TRPCClientError } from "@trpc/client";
 import type { TransportContext } from "./types";
 
@@ -7,13 +8,7 @@ export function trpcGetUrl(baseUrl: string, path: string, input: unknown, extra?
   if (input !== undefined) params.set("input", JSON.stringify(input));
   for (const [k, v] of Object.entries(extra ?? {})) params.set(k, v);
   const qs = params.toString();
-  return `${baseUrl}/trpc/${path}${qs ? `?${qs}` : ""}`;
-}
-
-export function wsUrl(baseUrl: string, withConnectionParams: boolean): string {
-  const url = `${baseUrl.replace(/^http/, "ws")}/trpc`;
-  // tRPC's ws adapter waits for a connectionParams message first only when asked to by this flag.
-  return withConnectionParams ? `${url}?connectionParams=1` : url;
+  return `${baseUrl}${TRPC_PATH}/${path}${qs ? `?${qs}` : ""}`;
 }
 
 export function authHeaders(token: string | undefined): Record<string, string> {
@@ -52,7 +47,7 @@ export async function trpcHttpCall(
     res =
       type === "query"
         ? await ctx.fetch(trpcGetUrl(ctx.baseUrl, path, input), { headers: authHeaders(ctx.token), signal })
-        : await ctx.fetch(`${ctx.baseUrl}/trpc/${path}`, {
+        : await ctx.fetch(`${ctx.baseUrl}${TRPC_PATH}/${path}`, {
             method: "POST",
             headers: { ...authHeaders(ctx.token), "content-type": "application/json" },
             body: JSON.stringify(input ?? null),
@@ -82,7 +77,7 @@ export async function trpcHttpCall(
  */
 export async function isServerReachable(ctx: TransportContext): Promise<boolean> {
   try {
-    const res = await ctx.fetch(`${ctx.baseUrl}/trpc/system.info`, {
+    const res = await ctx.fetch(`${ctx.baseUrl}${TRPC_PATH}/system.info`, {
       headers: authHeaders(ctx.token),
       signal: AbortSignal.timeout(ctx.options.reachabilityTimeoutMs),
     });

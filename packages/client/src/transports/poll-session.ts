@@ -1,4 +1,5 @@
 import { TRPCClientError } from "@trpc/client";
+import { retryDelayMs } from "../ladder/backoff";
 import { TransportError, describe, isObject, trpcHttpCall } from "./http";
 import type { SessionEvents, SessionFailure, SessionSubscription, TransportContext, TransportSession } from "./types";
 
@@ -40,10 +41,13 @@ class PollSession implements TransportSession {
     const { lastEventId: _resumeFrom, ...base } = input;
     let cursor = sub.lastEventId;
     let first = true;
+    /** Answers in a row that came back early with nothing new: the server cannot hold the poll. */
+    let earlyStreak = 0;
     const { pollWaitMs, pollGraceMs } = this.ctx.options;
     while (!signal.aborted && !this.#dead) {
       // The first request does not wait, so the session proves itself (and learns a cursor) at once.
       const waitMs = first ? 0 : pollWaitMs;
+      const startedAt = Date.now();
       let data: unknown;
       // One controller per request: aborted by the loop's signal or by the request's own deadline.
       const request = new AbortController();
@@ -75,17 +79,31 @@ class PollSession implements TransportSession {
         this.events.onLive();
         if (signal.aborted || this.#dead) return;
       }
+      const wasFirst = first;
       if (first) {
         first = false;
         this.events.onStarted(sub);
       }
       const events = isObject(data) && Array.isArray(data["events"]) ? data["events"] : [];
+      let progressed = false;
       for (const item of events) {
         if (signal.aborted || this.#dead) return;
-        if (isObject(item) && typeof item["id"] === "string") this.events.onEvent(sub, item["id"], item["event"]);
+        if (isObject(item) && typeof item["id"] === "string" && this.events.onEvent(sub, item["id"], item["event"])) {
+          // A reset is news the first time, but a server that can only answer resets (its engine is
+          // down) must not be asked again at once.
+          if (!(isObject(item["event"]) && item["event"]["type"] === "reset")) progressed = true;
+        }
       }
       const next = isObject(data) && typeof data["cursor"] === "string" ? data["cursor"] : null;
       cursor = next ?? sub.lastEventId ?? cursor;
+      // Answered before holding the poll for half its wait, with nothing new: the server cannot hold
+      // polls (engine down, shutting down, waitMs 0). Wait (floor plus full jitter, growing with the
+      // streak) before asking again. An answer with news is re-issued at once, as long-polling does:
+      // what arrives meanwhile waits in the server's replay window and comes in the next answer.
+      const early = !wasFirst && !progressed && (waitMs === 0 || Date.now() - startedAt < waitMs / 2);
+      earlyStreak = early ? earlyStreak + 1 : 0;
+      const pauseMs = early ? retryDelayMs(earlyStreak, this.ctx.options) : 0;
+      if (pauseMs > 0 && !(await pause(pauseMs, signal))) return;
     }
   }
 
@@ -106,4 +124,20 @@ class PollSession implements TransportSession {
     this.close();
     this.events.onDown(failure);
   }
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

@@ -1,3 +1,4 @@
+import { CONNECTION_PARAMS_PARAM } from "@livedash/events";
 import { TRPCClientError } from "@trpc/client";
 import { TransportError, describe, fetchTicket, trpcGetUrl } from "./http";
 import type {
@@ -66,7 +67,7 @@ class SseSession implements TransportSession {
       const extra: Record<string, string> = {};
       // EventSource cannot send headers, and the long-lived token must not land in URLs (and
       // logs): trade it for a short-lived ticket, passed the way httpSubscriptionLink does.
-      if (this.ctx.token !== undefined) extra["connectionParams"] = JSON.stringify({ ticket: await fetchTicket(this.ctx) });
+      if (this.ctx.token !== undefined) extra[CONNECTION_PARAMS_PARAM] = JSON.stringify({ ticket: await fetchTicket(this.ctx) });
       url = trpcGetUrl(this.ctx.baseUrl, sub.path, sub.resumeInput(), extra);
       EventSourceImpl = await this.ctx.getEventSource();
     } catch (cause) {

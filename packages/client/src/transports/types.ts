@@ -77,7 +77,8 @@ export interface SessionEvents {
   /** The session is dead; it will not call anything else. */
   onDown(failure: SessionFailure): void;
   onStarted(sub: SessionSubscription): void;
-  onEvent(sub: SessionSubscription, id: string | undefined, data: unknown): void;
+  /** Returns true when the event was new and went to the subscriber (false: a duplicate, or dropped). */
+  onEvent(sub: SessionSubscription, id: string | undefined, data: unknown): boolean;
   /** The server rejected or failed this one subscription (bad input, auth): it ends. */
   onSubscriptionError(sub: SessionSubscription, error: unknown): void;
   /** The server ended this one subscription normally. */

@@ -1,5 +1,6 @@
 import { TRPCClientError } from "@trpc/client";
-import { UNREACHABLE_CODES, isObject, wsUrl } from "./http";
+import { WS_CLOSE, WS_KEEPALIVE, WS_METHOD, describeWsClose, trpcWsUrl, wsConnectionParamsMessage, wsStopMessage, wsSubscribeMessage } from "@livedash/events";
+import { UNREACHABLE_CODES, isObject } from "./http";
 import type {
   SessionEvents,
   SessionFailure,
@@ -11,8 +12,6 @@ import type {
 } from "./types";
 
 const OPEN = 1;
-/** Close code for a normal close we asked for (RFC 6455 section 7.4.1). */
-const CLOSE_NORMAL = 1000;
 
 /**
  * One WebSocket, speaking tRPC's wsLink protocol, multiplexing every subscription of the client:
@@ -61,7 +60,7 @@ class WsSession implements TransportSession {
     if (this.#dead) return;
     let socket: WebSocketLike;
     try {
-      socket = new WebSocketImpl(wsUrl(this.ctx.baseUrl, this.ctx.token !== undefined));
+      socket = new WebSocketImpl(trpcWsUrl(this.ctx.baseUrl, this.ctx.token !== undefined));
     } catch (cause) {
       this.#fail({ kind: "blocked", message: `WebSocket constructor threw: ${String(cause)}` });
       return;
@@ -79,10 +78,10 @@ class WsSession implements TransportSession {
     if (this.#dead) return;
     this.#opened = true;
     if (this.ctx.token !== undefined) {
-      this.#send(JSON.stringify({ method: "connectionParams", data: { token: this.ctx.token } }));
+      this.#send(JSON.stringify(wsConnectionParamsMessage({ token: this.ctx.token })));
     }
     // The server answers "PING" with "PONG" before any subscription work: our first message.
-    this.#send("PING");
+    this.#send(WS_KEEPALIVE.ping);
     for (const [requestId, sub] of this.#requests) this.#sendSubscribe(requestId, sub);
   }
 
@@ -96,13 +95,13 @@ class WsSession implements TransportSession {
       if (this.#dead) return;
     }
     const text = typeof event.data === "string" ? event.data : String(event.data);
-    if (text === "PONG") {
+    if (text === WS_KEEPALIVE.pong) {
       clearTimeout(this.#pongTimer);
       this.#pongTimer = undefined;
       return;
     }
-    if (text === "PING") {
-      this.#send("PONG");
+    if (text === WS_KEEPALIVE.ping) {
+      this.#send(WS_KEEPALIVE.pong);
       return;
     }
     let msg: unknown;
@@ -116,7 +115,7 @@ class WsSession implements TransportSession {
 
   #handle(msg: unknown): void {
     if (this.#dead || !isObject(msg)) return;
-    if (msg["method"] === "reconnect") {
+    if (msg["method"] === WS_METHOD.reconnect) {
       this.#fail({ kind: "unreachable", message: "the server asked clients to reconnect (it is shutting down)" });
       return;
     }
@@ -156,7 +155,7 @@ class WsSession implements TransportSession {
     if (this.#dead) return;
     const code = event.code ?? 0;
     if (this.#live) {
-      this.#fail({ kind: "unreachable", message: `WebSocket closed (code ${code}${event.reason ? `, ${event.reason}` : ""})` });
+      this.#fail({ kind: "unreachable", message: `WebSocket closed (code ${describeWsClose(code)}${event.reason ? `, ${event.reason}` : ""})` });
       return;
     }
     if (this.#opened) {
@@ -170,7 +169,7 @@ class WsSession implements TransportSession {
     const { pingIntervalMs, pongTimeoutMs } = this.ctx.options;
     this.#pingTimer = setInterval(() => {
       if (this.#pongTimer !== undefined) return;
-      this.#send("PING");
+      this.#send(WS_KEEPALIVE.ping);
       this.#pongTimer = setTimeout(() => {
         this.#fail({ kind: "unreachable", message: `no PONG within ${pongTimeoutMs} ms` });
       }, pongTimeoutMs);
@@ -189,7 +188,7 @@ class WsSession implements TransportSession {
     const requestId = this.#requestIdByKey.get(sub.key);
     if (requestId === undefined) return;
     this.#forget(requestId, sub);
-    if (this.#opened && !this.#dead) this.#send(JSON.stringify({ id: requestId, method: "subscription.stop" }));
+    if (this.#opened && !this.#dead) this.#send(JSON.stringify(wsStopMessage(requestId)));
   }
 
   close(): void {
@@ -200,7 +199,7 @@ class WsSession implements TransportSession {
   }
 
   #sendSubscribe(requestId: number, sub: SessionSubscription): void {
-    this.#send(JSON.stringify({ id: requestId, method: "subscription", params: { path: sub.path, input: sub.resumeInput() } }));
+    this.#send(JSON.stringify(wsSubscribeMessage(requestId, sub.path, sub.resumeInput())));
   }
 
   #forget(requestId: number, sub: SessionSubscription): void {
@@ -228,7 +227,7 @@ class WsSession implements TransportSession {
 
   #closeSocket(): void {
     try {
-      this.#socket?.close(CLOSE_NORMAL);
+      this.#socket?.close(WS_CLOSE.normal);
     } catch {
       // Closing a socket that is still CONNECTING throws in some implementations; it is dead to us anyway.
     }
