@@ -35,6 +35,13 @@ export function createIngestService(deps: {
 }) {
   const now = deps.now ?? Date.now;
   const logError = deps.logError ?? ((message: string) => console.error(`[livedash] ${message}`));
+  /**
+   * New series admitted under the cap but not in the store yet: their batch waits in the batcher or,
+   * on redis, for the stream read-back. Counting them closes the race where concurrent requests all
+   * saw the same store size and together passed the cap. A name leaves once the store has it (checked
+   * at the next admission) or at once when its batch was refused.
+   */
+  const reserved = new Set<string>();
   /** The store's raw error is logged once per outage, not once per refused request. */
   let unavailableLogged = false;
   function checkCount(count: number) {
@@ -50,14 +57,16 @@ export function createIngestService(deps: {
   async function acceptValidated(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string): Promise<IngestResult> {
     const { limits, store } = deps;
     checkCount(points.length);
+    for (const name of reserved) if (store.has(name)) reserved.delete(name);
     const newSeries = new Set<string>();
-    for (const point of points) if (!store.has(point.series)) newSeries.add(point.series);
+    for (const point of points) if (!store.has(point.series) && !reserved.has(point.series)) newSeries.add(point.series);
     // Described-only series enter the catalog too, so they count against the cap.
-    for (const m of meta ?? []) if (!store.has(m.series)) newSeries.add(m.series);
-    if (newSeries.size > 0 && store.size() + newSeries.size > limits.maxSeries) {
+    for (const m of meta ?? []) if (!store.has(m.series) && !reserved.has(m.series)) newSeries.add(m.series);
+    const held = store.size() + reserved.size;
+    if (newSeries.size > 0 && held + newSeries.size > limits.maxSeries) {
       throw new TRPCError({
         code: "BAD_REQUEST",
-        message: `series cap reached: the server holds ${store.size()} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)`,
+        message: `series cap reached: the server holds ${held} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)`,
       });
     }
     if (points.length > 0) {
@@ -72,11 +81,13 @@ export function createIngestService(deps: {
     }
     if (meta?.length) store.describe(meta);
     if (points.length === 0) return { accepted: 0, id: null };
+    for (const name of newSeries) if (!store.has(name)) reserved.add(name);
     try {
       const id = await deps.batcher.enqueue(points);
       unavailableLogged = false;
       return { accepted: points.length, id };
     } catch (error) {
+      for (const name of newSeries) reserved.delete(name);
       if (error instanceof EngineUnavailableError) {
         if (!unavailableLogged) logError(`ingest refused (503): ${error.message}`);
         unavailableLogged = true;
