@@ -52,7 +52,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const startedAtMs = Date.now();
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, writes: 0, pointsIn: 0 };
-  const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000) });
+  const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000), maxLatePoints: config.limits.maxLatePoints });
   const runtime = await createEngine(config, (batch) => {
     // Registered before any batch flows (including a redis warm-up), so every instance's ring
     // buffers hold the same history.
@@ -69,7 +69,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     store,
     batcher,
     rateLimiter,
-    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000 },
+    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000, maxLatePoints: config.limits.maxLatePoints },
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
   const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken) : createTicketIssuer({ ttlMs: 60_000 });

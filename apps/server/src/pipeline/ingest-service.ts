@@ -1,6 +1,6 @@
 import type { IngestInput, IngestResult, Point, SeriesMeta } from "@livedash/events";
 import { validateIngestPoints } from "../ingest/json-ingest";
-import { summarizeErrors } from "../ingest/result";
+import { ErrorList, summarizeErrors } from "../ingest/result";
 import { TRPCError } from "@trpc/server";
 import type { Batcher } from "../engine/batcher";
 import { EngineUnavailableError } from "../engine/types";
@@ -13,6 +13,8 @@ export interface IngestLimits {
   maxSeries: number;
   /** Points a timestamp may lie in the future. @default 300_000 (5 min) */
   maxFutureMs: number;
+  /** Most newer points of its series a late point may arrive behind (LIVEDASH_MAX_LATE_POINTS). @default 1024 */
+  maxLatePoints: number;
 }
 
 export interface PointRateLimiter {
@@ -53,10 +55,27 @@ export function createIngestService(deps: {
     }
   }
 
+  /** Refuses points the store would have to shift more than maxLatePoints newer ones for (O(log n) each). */
+  function checkLate(points: readonly Point[]) {
+    const errors = new ErrorList<{ message: string }>();
+    for (let i = 0; i < points.length; i++) {
+      const point = points[i]!;
+      const late = deps.store.latePoints(point.series, point.ts);
+      if (late > deps.limits.maxLatePoints) {
+        errors.push({
+          message: `points[${i}].ts: ${late} newer points of series '${point.series}' are already held (limit ${deps.limits.maxLatePoints} late points per series, LIVEDASH_MAX_LATE_POINTS)`,
+        });
+        if (errors.full) break;
+      }
+    }
+    if (!errors.empty) throw new TRPCError({ code: "BAD_REQUEST", message: summarizeErrors(errors.items, errors.truncated, "point") });
+  }
+
   /** The rest of the path once points are validated (ts set, not too far ahead): cap, rate, one batch. */
   async function acceptValidated(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string): Promise<IngestResult> {
     const { limits, store } = deps;
     checkCount(points.length);
+    checkLate(points);
     for (const name of reserved) if (store.has(name)) reserved.delete(name);
     const newSeries = new Set<string>();
     for (const point of points) if (!store.has(point.series) && !reserved.has(point.series)) newSeries.add(point.series);
