@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOG_LEVELS } from "./logger";
 import { checkHostEntry, LOOPBACK_HOST_NAMES } from "./security/host";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -61,7 +62,7 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_WS_MESSAGES_PER_SEC: intFromEnv("LIVEDASH_MAX_WS_MESSAGES_PER_SEC", 1, 1_000_000, 200),
   LIVEDASH_MAX_LATE_POINTS: intFromEnv("LIVEDASH_MAX_LATE_POINTS", 0, 1_000_000, 1024),
   LIVEDASH_SHUTDOWN_TIMEOUT_MS: intFromEnv("LIVEDASH_SHUTDOWN_TIMEOUT_MS", 500, 120_000, 5_000),
-  LIVEDASH_LOG: z.enum(["info", "silent"], { message: 'LIVEDASH_LOG must be "info" or "silent"' }).default("info"),
+  LIVEDASH_LOG: z.enum(LOG_LEVELS, { message: `LIVEDASH_LOG must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 
 export type LivedashConfig = ReturnType<typeof parseConfig>;

@@ -4,6 +4,7 @@ import type { Batcher } from "./engine/batcher";
 import type { Engine } from "./engine/types";
 import type { EngineMetric } from "./engine/redis-metrics";
 import type { Hub } from "./hub/hub";
+import type { Logger } from "./logger";
 import type { IngestService } from "./pipeline/ingest-service";
 import type { SeriesStore } from "./store/types";
 
@@ -31,6 +32,8 @@ export interface Services extends ApiServices {
   readonly ingest: IngestService;
   readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };
   readonly traffic: TrafficCounters;
+  /** The server's logger (LIVEDASH_LOG); transports log request errors here with their request id. */
+  readonly log: Logger;
   /** Engine-specific series for /metrics (Redis connectivity and stream stats). */
   engineMetrics(): EngineMetric[];
 }

@@ -307,6 +307,8 @@ export class LiveFeed {
   }
 
   private trim(): void {
+    // On the browser's clock (nothing from the server yet) a clock far ahead would trim every point.
+    if (!this.options.clock.calibrated) return;
     const keepMs = this.windowMs + (this.options.retentionExtraMs ?? this.windowMs);
     // A frozen view keeps what it shows, however long the pause.
     const viewEnd = Math.min(this.options.clock.now(), this.frozenAtMs ?? Number.POSITIVE_INFINITY);

@@ -50,6 +50,11 @@ export class ServerClock implements Clock {
     return this.now() - this.wallNow();
   }
 
+  /** Whether anything from the server (its time, or an event) set the clock: until then it is the browser's. */
+  get calibrated(): boolean {
+    return this.sample !== null;
+  }
+
   /** Whether the server has told its time (`system.info`) at least once. */
   get synced(): boolean {
     return this.sample?.source === "info";

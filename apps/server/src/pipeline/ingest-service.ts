@@ -2,6 +2,7 @@ import type { IngestInput, IngestResult, Point, SeriesMeta } from "@livedash/eve
 import { validateIngestPoints } from "../ingest/json-ingest";
 import { ErrorList, summarizeErrors } from "../ingest/result";
 import { TRPCError } from "@trpc/server";
+import { createLogger } from "../logger";
 import type { Batcher } from "../engine/batcher";
 import { EngineUnavailableError } from "../engine/types";
 import type { SeriesStore } from "../store/types";
@@ -32,11 +33,11 @@ export function createIngestService(deps: {
   limits: IngestLimits;
   rateLimiter: PointRateLimiter;
   now?: () => number;
-  /** Where the engine's raw errors go (they may name internal addresses, so never to the caller). @default console.error */
+  /** Where the engine's raw errors go (they may name internal addresses, so never to the caller). @default an error line on a default logger */
   logError?: (message: string) => void;
 }) {
   const now = deps.now ?? Date.now;
-  const logError = deps.logError ?? ((message: string) => console.error(`[livedash] ${message}`));
+  const logError = deps.logError ?? ((message: string) => createLogger().error(message));
   /**
    * New series admitted under the cap but not in the store yet: their batch waits in the batcher or,
    * on redis, for the stream read-back. Counting them closes the race where concurrent requests all

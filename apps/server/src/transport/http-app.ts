@@ -11,6 +11,7 @@ import { sendJson } from "./http-errors";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
 import { renderPrometheus } from "./prometheus";
+import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
 import { handleTrpcSse } from "./trpc-sse";
 
@@ -35,11 +36,19 @@ export function createHttpApp(
     return handle(req, res, url);
   };
 
+  const requestIds = createRequestIds();
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,
     maxBodySize: services.config.limits.maxBodyBytes,
     createContext: ({ req }) => contextFromRequest(services, req, ticketFromUrl(new URL(req.url ?? "/", "http://localhost"))),
+    // One line per failed call. A bug (INTERNAL_SERVER_ERROR) is an error; a refused input is the
+    // caller's business and only shows at debug.
+    onError: ({ error, path, type, req }) => {
+      const fields = { reqId: requestIds.of(req), path, type, code: error.code };
+      if (error.code === "INTERNAL_SERVER_ERROR") services.log.error({ ...fields, err: error.cause ?? error }, "procedure failed");
+      else services.log.debug({ ...fields, message: error.message }, "procedure refused");
+    },
   });
 
   const hostAllowed = createHostCheck(services.config.allowedHosts);
@@ -50,7 +59,7 @@ export function createHttpApp(
       method: "GET",
       handle: (_req, res) => {
         const health = services.engine.health();
-        if (health.cause !== loggedCause && health.cause !== undefined) console.error(`[livedash] engine not ready: ${health.cause}`);
+        if (health.cause !== loggedCause && health.cause !== undefined) services.log.warn({ cause: health.cause }, "engine not ready");
         loggedCause = health.cause;
         const info = services.info();
         sendJson(res, health.ready ? 200 : 503, {
@@ -66,8 +75,10 @@ export function createHttpApp(
     "/metrics": {
       method: "GET",
       handle: (_req, res) => {
+        // Rendered before the head is written, so a failure still gets a 500 instead of a cut body.
+        const body = renderPrometheus(services, startedAtMs);
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-        res.end(renderPrometheus(services, startedAtMs));
+        res.end(body);
       },
     },
     [PLAIN_SSE_PATH]: { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
@@ -77,6 +88,7 @@ export function createHttpApp(
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
+    const reqId = requestIds.assign(req, res);
     // First of all: a DNS-rebound page must learn nothing, not even which routes exist.
     if (!hostAllowed(req.headers.host)) {
       return sendJsonError(res, 403, hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []), { field: "host" });
@@ -94,10 +106,17 @@ export function createHttpApp(
         res.setHeader("allow", route.method);
         return sendJsonError(res, 405, `${url.pathname} accepts ${route.method} only`);
       }
-      Promise.resolve(route.handle(req, res, url)).catch((error: unknown) => {
-        console.error(`[livedash] ${req.method} ${url.pathname} failed:`, error);
+      const fail = (error: unknown) => {
+        services.log.error({ reqId, method: req.method, path: url.pathname, err: error }, "request failed");
         sendJsonError(res, 500, "internal error");
-      });
+      };
+      // A handler may throw before its first await: that must answer 500, not escape the request
+      // listener as an uncaught exception that ends the process.
+      try {
+        Promise.resolve(route.handle(req, res, url)).catch(fail);
+      } catch (error) {
+        fail(error);
+      }
       return;
     }
     if (url.pathname.startsWith(`${TRPC_PATH}/`)) return trpcHandler(req, res);

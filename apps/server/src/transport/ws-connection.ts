@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
@@ -35,6 +36,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   const closed = new AbortController();
   setMaxListeners(0, closed.signal);
   const clientKey = `ip:${peerAddress(req)}`;
+  const connectionId = randomBytes(4).toString("hex");
   const headerToken = extractBearer(req.headers.authorization);
   let ctx: Context | null = null;
   // Until connectionParams arrive, requests wait here (bounded by the message rate limit).
@@ -52,6 +54,10 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   };
   const sendError = (id: WsRequestId | null, cause: unknown, path?: string, type: "query" | "mutation" | "subscription" | "unknown" = "unknown") => {
     const error = getTRPCErrorFromUnknown(cause);
+    // One line per failed request, named `<connection>:<request id>`; refusals only show at debug.
+    const fields = { reqId: `${connectionId}:${String(id)}`, transport: "ws", path, type, code: error.code };
+    if (error.code === "INTERNAL_SERVER_ERROR") services.log.error({ ...fields, err: error.cause ?? error }, "procedure failed");
+    else services.log.debug({ ...fields, message: error.message }, "procedure refused");
     const shape = getTRPCErrorShape({ config: appRouter._def._config, error, type, path, input: undefined, ctx: ctx ?? undefined });
     send({ id, error: shape });
   };

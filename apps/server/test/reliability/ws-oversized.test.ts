@@ -1,3 +1,4 @@
+import { LIMIT_DEFAULTS, WS_CLOSE } from "@livedash/events";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
 import type { LivedashServer } from "../../src/server";
@@ -5,8 +6,8 @@ import { startTestServer } from "../helpers/server";
 import { clientFrame, closeCodeOf, rawUpgrade, serverFrameReader } from "./helpers/raw-ws";
 
 const WAIT = { timeout: 10_000, interval: 20 };
-/** ws-server.ts's default maxPayloadBytes. */
-const DEFAULT_MAX_PAYLOAD = 1_048_576;
+const DEFAULT_MAX_PAYLOAD = LIMIT_DEFAULTS.maxWsMessageBytes;
+const TOO_BIG = WS_CLOSE.messageTooBig;
 
 /** Opens a real ws client; resolves with it once open, plus a promise of its close code. */
 async function openClient(server: LivedashServer) {
@@ -40,7 +41,7 @@ describe("oversized WebSocket frames", () => {
     const neighbour = await openClient(server);
     const victim = await openClient(server);
     victim.ws.send("x".repeat(DEFAULT_MAX_PAYLOAD + 1));
-    expect(await victim.closed).toBe(1009);
+    expect(await victim.closed).toBe(TOO_BIG);
     await vi.waitFor(() => expect(server.services.traffic.ws).toBe(1), WAIT);
     const pong = new Promise((resolve) => neighbour.ws.once("message", (m) => resolve(m.toString())));
     neighbour.ws.send("PING");
@@ -53,7 +54,7 @@ describe("oversized WebSocket frames", () => {
     const peer = await rawUpgrade(server.url);
     const code = closeCodeFromRaw(peer);
     peer.socket.write(clientFrame({ opcode: 1, payload: Buffer.from("{}"), declaredLength: 2 ** 53 - 1 }));
-    expect(await code).toBe(1009);
+    expect(await code).toBe(TOO_BIG);
     peer.socket.destroy();
   });
 
@@ -63,7 +64,7 @@ describe("oversized WebSocket frames", () => {
     const half = Buffer.alloc(DEFAULT_MAX_PAYLOAD / 2 + 1, 0x61);
     peer.socket.write(clientFrame({ opcode: 1, payload: half, fin: false }));
     peer.socket.write(clientFrame({ opcode: 0, payload: half }));
-    expect(await code).toBe(1009);
+    expect(await code).toBe(TOO_BIG);
     peer.socket.destroy();
   });
 
@@ -80,7 +81,7 @@ describe("oversized WebSocket frames", () => {
 
       const over = await openClient(small);
       over.ws.send("y".repeat(4_097));
-      expect(await over.closed).toBe(1009);
+      expect(await over.closed).toBe(TOO_BIG);
       await vi.waitFor(() => expect(small.services.traffic.ws).toBe(0), WAIT);
     } finally {
       await small.close();

@@ -1,3 +1,4 @@
+import { WS_CLOSE } from "@livedash/events";
 import WebSocket from "ws";
 import { connectionParamsMessage, fuzzMessage, rawFuzzBytes } from "./fuzz-frames";
 import type { FuzzMessage } from "./fuzz-frames";
@@ -17,8 +18,10 @@ export interface SessionOutcome {
   violations: string[];
 }
 
+/** RFC 6455 1007: `ws` closes with it on a text frame that is not UTF-8. */
+const INVALID_PAYLOAD = 1007;
 /** Closes the server may answer fuzz with: invalid UTF-8, policy (rate, connectionParams), too big. */
-const ALLOWED_SERVER_CLOSES = new Set([1007, 1008, 1009]);
+const ALLOWED_SERVER_CLOSES = new Set<number>([INVALID_PAYLOAD, WS_CLOSE.policyViolation, WS_CLOSE.messageTooBig]);
 /** Longest wait for the server to react to a burst's PING sentinel; only a stalled server reaches it. */
 const SENTINEL_TIMEOUT_MS = 15_000;
 
