@@ -18,6 +18,7 @@ function fakeServer() {
   const listeners = new Set<(s: ConnectionState) => void>();
   let state: ConnectionState = { transport: "ws", status: "live", lastEventAt: null, reconnects: 0, error: null, lastCoalescedAt: null };
   let failHistory = 0;
+  let infoCalls = 0;
   let nextId = 1;
   const client: DashboardClient = {
     catalog: async () => [{ name: SERIES, unit: "none", kind: "gauge", description: "", last: null }],
@@ -33,7 +34,7 @@ function fakeServer() {
       return input.series.map((series): HistorySeries => ({ series, points: series === SERIES ? points : [] }));
     },
     poll: async () => ({ events: [], cursor: null }),
-    info: async () => ({ instanceId: "i", engine: "memory", version: "t", startedAt: T0, now: Date.now(), tickMs: 1000, retentionMs: 3_600_000 }),
+    info: async () => (infoCalls++, { instanceId: "i", engine: "memory", version: "t", startedAt: T0, now: Date.now(), tickMs: 1000, retentionMs: 3_600_000 }),
     subscribeLive: (input, handlers) => {
       const sub = { input, handlers, closed: false };
       subscriptions.push(sub);
@@ -64,6 +65,12 @@ function fakeServer() {
       state = { ...state, status };
       for (const l of listeners) l(state);
     },
+    /** The client reports every delivered event as a state change (lastEventAt moves). */
+    tickLastEventAt: () => {
+      state = { ...state, lastEventAt: Date.now() };
+      for (const l of listeners) l(state);
+    },
+    infoCalls: () => infoCalls,
   };
 }
 
@@ -213,6 +220,20 @@ describe("LiveFeed stitching", () => {
 });
 
 describe("LiveFeed in server time", () => {
+  it("reads the server's clock on each return to live, not on every event the client reports", async () => {
+    const { server, feed } = setup();
+    await feed.start();
+    const atStart = server.infoCalls();
+    for (let i = 0; i < 50; i++) server.tickLastEventAt();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.infoCalls()).toBe(atStart);
+    server.setStatus("reconnecting");
+    server.setStatus("live");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.infoCalls()).toBe(atStart + 1);
+    feed.close();
+  });
+
   it.each([
     ["5 minutes ahead", 300_000],
     ["5 minutes behind", -300_000],

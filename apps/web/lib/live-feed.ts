@@ -95,7 +95,11 @@ export class LiveFeed {
       onError: (error) => options.onError?.(error),
     });
     const longDisconnectMs = options.longDisconnectMs ?? 5000;
+    // The client reports every event as a state change (lastEventAt): act on status transitions only.
+    let lastStatus = options.client.connection.get().status;
     this.unsubscribeConnection = options.client.connection.subscribe((state) => {
+      if (state.status === lastStatus) return;
+      lastStatus = state.status;
       if (state.status === "live") {
         void this.syncClock();
         if (this.disconnectedAt !== null && options.clock.now() - this.disconnectedAt > longDisconnectMs && this.gapFromAtDisconnect !== null) {

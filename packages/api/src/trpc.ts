@@ -19,12 +19,11 @@ export interface Context {
 const t = initTRPC.context<Context>().create({
   // Never send stack traces to clients, whatever NODE_ENV says.
   isDev: false,
-  errorFormatter({ shape, error, path }) {
+  errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
     // An error nobody turned into a TRPCError may carry a backend's raw text (a Redis address, a
-    // file path): the caller gets a fixed message, the operator the real one in the log.
+    // file path): the caller gets a fixed message; the server logs the real one (its onError).
     const internal = error.code === "INTERNAL_SERVER_ERROR";
-    if (internal) console.error(`[livedash] ${path ?? "request"} failed:`, error.cause ?? error);
     return {
       ...shape,
       message: zodError ? formatZodIssues(zodError) : internal ? "internal server error" : shape.message,
