@@ -60,7 +60,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const log = createLogger({ level: config.log, destination: options.logDestination, secrets: [config.readToken, config.ingestToken] });
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, writes: 0, pointsIn: 0 };
-  const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000) });
+  const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000), maxLatePoints: config.limits.maxLatePoints });
   const runtime = await createEngine(config, (batch) => {
     // Registered before any batch flows (including a redis warm-up), so every instance's ring
     // buffers hold the same history.
@@ -79,7 +79,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     store,
     batcher,
     rateLimiter,
-    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000 },
+    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000, maxLatePoints: config.limits.maxLatePoints },
     logError: (message) => log.error(message),
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
