@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { formatZodIssues } from "@livedash/events";
 import { z } from "zod";
 import { DEFAULT_RETENTION, parseRetention } from "./store/disk/retention";
 import { LOG_LEVELS } from "./logger";
@@ -75,6 +76,7 @@ const EnvSchema = z.object({
       }
       return parsed.tiers;
     }),
+  LIVEDASH_MAX_LATE_POINTS: intFromEnv("LIVEDASH_MAX_LATE_POINTS", 0, 1_000_000, 1024),
   LIVEDASH_SHUTDOWN_TIMEOUT_MS: intFromEnv("LIVEDASH_SHUTDOWN_TIMEOUT_MS", 500, 120_000, 5_000),
   LIVEDASH_LOG: z.enum(LOG_LEVELS, { message: `LIVEDASH_LOG must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
@@ -96,7 +98,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
   }
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
+    throw new ConfigError(formatZodIssues(parsed.error, Number.POSITIVE_INFINITY));
   }
   const e = parsed.data;
   const loopback = LOOPBACK_HOSTS.has(e.HOST);
@@ -139,6 +141,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
       maxConnectionsPerIp: e.LIVEDASH_MAX_CONNECTIONS_PER_IP,
       maxPatterns: e.LIVEDASH_MAX_PATTERNS,
       maxWsMessagesPerSec: e.LIVEDASH_MAX_WS_MESSAGES_PER_SEC,
+      maxLatePoints: e.LIVEDASH_MAX_LATE_POINTS,
     },
     /** SIGTERM/SIGINT: time to drain (ingest answered, batcher flushed, engine closed) before a hard exit. */
     shutdownTimeoutMs: e.LIVEDASH_SHUTDOWN_TIMEOUT_MS,

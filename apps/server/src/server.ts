@@ -9,8 +9,9 @@ import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
-import { createHub } from "./hub/hub";
-import type { BackpressureOptions } from "./hub/types";
+import { createInProcessLive } from "./live/in-process";
+import { createLivePath } from "./live/live-path";
+import type { BackpressureOptions } from "./live/types";
 import { createLogger } from "./logger";
 import type { Logger } from "./logger";
 import { createIngestService } from "./pipeline/ingest-service";
@@ -93,7 +94,9 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   });
   const { engine } = runtime;
   compareIds = (a, b) => engine.compareIds(a, b);
-  const hub = createHub(engine, options.backpressure);
+  // Compiled patterns and their per-series results outlive a group, so a client polling every second
+  // with the same patterns compiles them once.
+  const hub = createLivePath(engine, options.backpressure, createSeriesMatcherCache());
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
@@ -102,7 +105,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     store,
     batcher,
     rateLimiter,
-    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000 },
+    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000, maxLatePoints: config.limits.maxLatePoints },
     logError: (message) => log.error(message),
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
@@ -113,11 +116,11 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     store,
     storage,
     hub,
+    live: createInProcessLive(hub, engine),
     batcher,
     ingest,
     traffic,
     log,
-    matchers: createSeriesMatcherCache(),
     tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },
     engineMetrics: () => runtime.metrics(),
     info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, now: Date.now(), tickMs: config.tickMs, retentionMs: config.retentionMs }),

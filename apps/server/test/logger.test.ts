@@ -1,23 +1,13 @@
-import { Writable } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../src/logger";
 import type { LivedashServer } from "../src/server";
+import { captureLog } from "./helpers/log-capture";
 import { startTestServer } from "./helpers/server";
 
 const READ_TOKEN = "read-token-0123456789abcdef";
 const INGEST_TOKEN = "ingest-token-0123456789abcdef";
 
-/** A destination that keeps every line pino writes. */
-function capture() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      done();
-    },
-  });
-  return { stream, lines, records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>), text: () => lines.join("\n") };
-}
+const capture = captureLog;
 
 describe("logger", () => {
   it("writes one JSON object per line at or above LIVEDASH_LOG's level", () => {

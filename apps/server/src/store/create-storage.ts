@@ -22,7 +22,7 @@ export interface Storage {
  */
 export function createStorage(config: LivedashConfig, options: StorageOptions = {}): Storage {
   if (config.storage.kind === "memory") {
-    const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000) });
+    const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000), maxLatePoints: config.limits.maxLatePoints });
     return { kind: "memory", store, disk: null, close: () => undefined };
   }
   const disk = openDiskStore({

@@ -18,6 +18,8 @@ export interface SeriesStore {
   has(series: string): boolean;
   /** Number of distinct series held (for the cardinality cap). */
   size(): number;
+  /** How many held points of `series` are newer than `ts` (ingest refuses points later than its limit). */
+  latePoints(series: string, ts: number): number;
   catalog(): SeriesInfo[];
   /** Points in [from, to] downsampled to at most maxPoints buckets, each with mean, min and max. */
   history(series: string, query: HistoryQuery): HistoryPoint[];

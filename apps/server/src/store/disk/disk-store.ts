@@ -311,6 +311,10 @@ function createDiskStorage(
       }
     },
 
+    // A late point costs no shifting here (it waits for the flush and becomes a chunk of its own),
+    // so LIVEDASH_MAX_LATE_POINTS never refuses backfill on disk.
+    latePoints: () => 0,
+
     has: (series) => byName.has(series),
     size: () => byName.size,
 
