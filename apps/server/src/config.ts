@@ -1,3 +1,4 @@
+import { formatZodIssues } from "@livedash/events";
 import { z } from "zod";
 import { LOG_LEVELS } from "./logger";
 import { checkHostEntry, LOOPBACK_HOST_NAMES } from "./security/host";
@@ -85,7 +86,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
   }
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
+    throw new ConfigError(formatZodIssues(parsed.error, Number.POSITIVE_INFINITY));
   }
   const e = parsed.data;
   const loopback = LOOPBACK_HOSTS.has(e.HOST);

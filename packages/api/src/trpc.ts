@@ -1,4 +1,5 @@
 import { initTRPC, TRPCError } from "@trpc/server";
+import { formatZodIssues } from "@livedash/events";
 import { ZodError } from "zod";
 import type { ApiServices } from "./services";
 
@@ -15,20 +16,6 @@ export interface Context {
   readonly services: ApiServices;
 }
 
-/** "points[2].value: value must be a finite number (no NaN or Infinity)" — one line per issue. */
-export function describeZodError(error: ZodError): string {
-  return error.issues
-    .slice(0, 10)
-    .map((issue) => {
-      const path = issue.path.reduce<string>(
-        (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
-        "",
-      );
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join("; ");
-}
-
 const t = initTRPC.context<Context>().create({
   // Never send stack traces to clients, whatever NODE_ENV says.
   isDev: false,
@@ -39,7 +26,7 @@ const t = initTRPC.context<Context>().create({
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
       ...shape,
-      message: zodError ? describeZodError(zodError) : internal ? "internal server error" : shape.message,
+      message: zodError ? formatZodIssues(zodError) : internal ? "internal server error" : shape.message,
       data: { ...shape.data, zodError: zodError ? zodError.flatten() : null },
     };
   },
