@@ -8,8 +8,9 @@ import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
-import { createHub } from "./hub/hub";
-import type { BackpressureOptions } from "./hub/types";
+import { createInProcessLive } from "./live/in-process";
+import { createLivePath } from "./live/live-path";
+import type { BackpressureOptions } from "./live/types";
 import { createLogger } from "./logger";
 import type { Logger } from "./logger";
 import { createIngestService } from "./pipeline/ingest-service";
@@ -67,7 +68,9 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     traffic.pointsIn += batch.points.length;
   }, log);
   const { engine } = runtime;
-  const hub = createHub(engine, options.backpressure);
+  // Compiled patterns and their per-series results outlive a group, so a client polling every second
+  // with the same patterns compiles them once.
+  const hub = createLivePath(engine, options.backpressure, createSeriesMatcherCache());
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
@@ -86,11 +89,11 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     engine,
     store,
     hub,
+    live: createInProcessLive(hub, engine),
     batcher,
     ingest,
     traffic,
     log,
-    matchers: createSeriesMatcherCache(),
     tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },
     engineMetrics: () => runtime.metrics(),
     info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, now: Date.now(), tickMs: config.tickMs, retentionMs: config.retentionMs }),

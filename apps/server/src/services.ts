@@ -3,7 +3,7 @@ import type { LivedashConfig } from "./config";
 import type { Batcher } from "./engine/batcher";
 import type { Engine } from "./engine/types";
 import type { EngineMetric } from "./engine/redis-metrics";
-import type { Hub } from "./hub/hub";
+import type { LivePath } from "./live/live-path";
 import type { Logger } from "./logger";
 import type { IngestService } from "./pipeline/ingest-service";
 import type { SeriesStore } from "./store/types";
@@ -27,7 +27,8 @@ export interface Services extends ApiServices {
   readonly config: LivedashConfig;
   readonly engine: Engine;
   readonly store: SeriesStore;
-  readonly hub: Hub;
+  /** The one live path every transport subscribes to (ApiServices' `live` is its in-process face). */
+  readonly hub: LivePath;
   readonly batcher: Batcher;
   readonly ingest: IngestService;
   readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };

@@ -134,6 +134,42 @@ describe("LiveFeed stitching", () => {
     feed.close();
   });
 
+  it("a replay cut short by a reset: the hole after the replayed points is filled, up to the first live point", async () => {
+    const { server, feed, held } = setup();
+    await feed.start();
+    server.historyCalls.length = 0;
+    server.deliverPoints([T0, T0 + 100]);
+    server.setStatus("reconnecting");
+    await vi.advanceTimersByTimeAsync(30_000);
+    server.setStatus("live");
+    // Part of the missed range is replayed (old points), then the server gives up with a reset.
+    server.deliverPoints(every100(T0 + 200, T0 + 1000));
+    server.produce(every100(T0 + 1000, T0 + 29_000));
+    server.deliver({ type: "reset", reason: "lagged" });
+    server.deliverPoints([T0 + 30_000]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.historyCalls.map((c) => [c.input.from, c.input.to])).toEqual([[T0 + 900, T0 + 30_000]]);
+    expect(held()).toEqual([...every100(T0, T0 + 29_000), T0 + 30_000]);
+    feed.close();
+  });
+
+  it("a subscription that fails before any live point still has its hole filled from where the window backfill ended", async () => {
+    const { server, feed, held } = setup();
+    server.produce(every100(T0 - 5_000, T0));
+    await feed.start();
+    server.historyCalls.length = 0;
+    server.fail(new Error("UNAUTHORIZED"));
+    await vi.advanceTimersByTimeAsync(20_000);
+    server.setStatus("live");
+    server.produce(every100(T0 + 100, T0 + 20_000));
+    server.deliver({ type: "reset", reason: "unknown-id" });
+    server.deliverPoints([T0 + 20_000]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.historyCalls.map((c) => c.input.from)).toEqual([T0]);
+    expect(held()).toEqual([...every100(T0 - 5_000, T0), ...every100(T0 + 100, T0 + 20_000), T0 + 20_000]);
+    feed.close();
+  });
+
   it("a failed backfill is retried with backoff until it succeeds", async () => {
     const { server, feed, held, errors } = setup();
     await feed.start();
