@@ -6,8 +6,9 @@
  * subscriber must see seq n+1 after n: anything else is a gap or a duplicate.
  */
 import http from "node:http";
-import { LIVE_PROCEDURE, PLAIN_SSE_PATH, POLL_PROCEDURE, TRPC_PATH, trpcWsUrl, wsSubscribeMessage } from "@livedash/events";
+import { LIVE_PROCEDURE, PLAIN_SSE_PATH, POLL_PROCEDURE, TRPC_PATH, TRPC_SSE_EVENTS, trpcWsUrl, wsSubscribeMessage } from "@livedash/events";
 import WebSocket from "ws";
+import { createSseBlockReader } from "./lib/sse-blocks.mjs";
 import { serveWorker } from "./lib/worker-ipc.mjs";
 
 const TRANSPORTS = /** @type {const} */ (["ws", "sse", "trpc-sse", "poll"]);
@@ -95,26 +96,14 @@ function connectSse(/** @type {Client} */ c, /** @type {number} */ gen) {
   }
   const headers = { accept: "text/event-stream", ...(c.lastId ? { "last-event-id": c.lastId } : {}) };
   const req = http.get(url, { agent: false, headers }, (res) => {
-    let pending = "";
-    res.setEncoding("utf8");
-    res.on("data", (/** @type {string} */ chunk) => {
-      if (gen !== c.generation) return;
-      pending += chunk;
-      let end = pending.indexOf("\n\n");
-      // Bounded by the chunk: each pass consumes one block.
-      while (end !== -1) {
-        const block = pending.slice(0, end);
-        pending = pending.slice(end + 2);
-        end = pending.indexOf("\n\n");
-        const id = /^id: (.*)$/m.exec(block)?.[1];
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        const name = /^event: (.*)$/m.exec(block)?.[1];
-        if (name === "serialized-error") {
-          c.errors++;
-          note(c, `serialized-error ${data?.slice(0, 160)}`);
-        } else if (id && data) onEvent(c, id, JSON.parse(data));
-      }
+    const read = createSseBlockReader(({ id, event, data }) => {
+      if (event === TRPC_SSE_EVENTS.serializedError) {
+        c.errors++;
+        note(c, `serialized-error ${data?.slice(0, 160)}`);
+      } else if (id && data) onEvent(c, id, JSON.parse(data));
     });
+    res.setEncoding("utf8");
+    res.on("data", (/** @type {string} */ chunk) => gen === c.generation && read(chunk));
     res.on("close", () => onServerClose(c, gen));
   });
   req.on("error", () => onServerClose(c, gen));

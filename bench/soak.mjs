@@ -106,10 +106,16 @@ try {
     eventLoopLag: { p99MedianMs: +median(lags.map((l) => l.p99Ms)).toFixed(1), p99WorstMs: +Math.max(...lags.map((l) => l.p99Ms)).toFixed(1),
       maxMs: +Math.max(...lags.map((l) => l.maxMs)).toFixed(1) },
     produced, clients, shutdown, samples,
+    /** @type {{ refused: number, networkErrors: number, lastError: string } | null} */
+    ingest: null,
   };
   const kinds = Object.values(clients.byKind);
   const broken = kinds.reduce((n, k) => n + k.gaps + k.duplicates + k.errors + k.resets, 0);
-  if (broken > 0 || produced.failed > 0) exitCode = 1;
+  // A refused ingest (a non-200 answer) fails the soak; a request lost to a network error is reported
+  // beside it (a keep-alive socket the server closed as the producer reused it shows up as ECONNRESET).
+  const answered = Object.values(produced.statuses).reduce((sum, n) => sum + n, 0);
+  result.ingest = { refused: answered - produced.ok, networkErrors: produced.failed - (answered - produced.ok), lastError: produced.lastError };
+  if (broken > 0 || result.ingest.refused > 0) exitCode = 1;
 
   mkdirSync(path.resolve(repoRoot, args.out), { recursive: true });
   const outFile = path.resolve(repoRoot, args.out, `soak-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
@@ -132,7 +138,7 @@ function renderMarkdown(/** @type {any} */ r, /** @type {string} */ outFile) {
   return [
     `## Soak ${r.args.minutes} min — ${r.machine.cpus} x ${r.machine.cpuModel}, node ${r.machine.node}, server ${r.serverCommit} (${r.engine})`,
     "",
-    `Load: ${r.args.rate} batches/s x ${r.args.pointsPerBatch} points (sent ${r.produced.sent}, ok ${r.produced.ok}, failed ${r.produced.failed}), collectors ${r.args.collectors}; ` +
+    `Load: ${r.args.rate} batches/s x ${r.args.pointsPerBatch} points (sent ${r.produced.sent}, ok ${r.produced.ok}, refused ${r.ingest.refused}, lost to network errors ${r.ingest.networkErrors}${r.ingest.networkErrors ? ` (${r.produced.lastError})` : ""}), collectors ${r.args.collectors}; ` +
       `every subscriber drops and resumes about every ${r.args.reconnectSec} s.`,
     "",
     `Server windows: history ${r.args.retentionSec} s, replay ${r.args.replayBatches} batches; warm-up (left out of the slopes) ${Math.round(warmupMs(r.args.minutes * 60_000) / 1000)} s.`,
