@@ -61,6 +61,9 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_CONNECTIONS_PER_IP: intFromEnv("LIVEDASH_MAX_CONNECTIONS_PER_IP", 1, 1_000_000, 20_000),
   LIVEDASH_MAX_PATTERNS: intFromEnv("LIVEDASH_MAX_PATTERNS", 1, 1_000, 256),
   LIVEDASH_MAX_WS_MESSAGES_PER_SEC: intFromEnv("LIVEDASH_MAX_WS_MESSAGES_PER_SEC", 1, 1_000_000, 200),
+  LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS: intFromEnv("LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS", 1, 10_000, 64),
+  LIVEDASH_MAX_BATCH_SIZE: intFromEnv("LIVEDASH_MAX_BATCH_SIZE", 1, 1_000, 100),
+  LIVEDASH_MAX_POLLS_PER_IP: intFromEnv("LIVEDASH_MAX_POLLS_PER_IP", 1, 1_000_000, 100),
   LIVEDASH_MAX_LATE_POINTS: intFromEnv("LIVEDASH_MAX_LATE_POINTS", 0, 1_000_000, 1024),
   LIVEDASH_SHUTDOWN_TIMEOUT_MS: intFromEnv("LIVEDASH_SHUTDOWN_TIMEOUT_MS", 500, 120_000, 5_000),
   LIVEDASH_LOG: z.enum(LOG_LEVELS, { message: `LIVEDASH_LOG must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
@@ -127,6 +130,12 @@ export function parseConfig(env: Record<string, string | undefined>) {
       maxPatterns: e.LIVEDASH_MAX_PATTERNS,
       maxWsMessagesPerSec: e.LIVEDASH_MAX_WS_MESSAGES_PER_SEC,
       maxLatePoints: e.LIVEDASH_MAX_LATE_POINTS,
+      /** Live subscriptions plus queries in flight (long-polls) on one WebSocket. */
+      maxSubscriptionsPerWs: e.LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS,
+      /** Calls in one tRPC HTTP batch (`/trpc/a,b,c?batch=1`). */
+      maxBatchSize: e.LIVEDASH_MAX_BATCH_SIZE,
+      /** Long-polls (`metrics.poll` over HTTP) waiting at once per address. */
+      maxPollsPerIp: e.LIVEDASH_MAX_POLLS_PER_IP,
     },
     /** SIGTERM/SIGINT: time to drain (ingest answered, batcher flushed, engine closed) before a hard exit. */
     shutdownTimeoutMs: e.LIVEDASH_SHUTDOWN_TIMEOUT_MS,

@@ -24,8 +24,10 @@ export interface PointRateLimiter {
 
 /**
  * The one path every write takes (tRPC mutation, POST /api/ingest, POST /api/write): limits, the
- * cardinality cap, the rate limit, then one batch. Checks run before anything is written, so a batch is
- * accepted whole or not at all.
+ * cardinality cap, the rate limit, then one batch. The checks run before anything is written and the
+ * points are published as one batch, so they are accepted all or none. Descriptions (`meta`) are applied
+ * just before the batch is published: a request then refused because the engine is down (503) has
+ * still updated them, and its points were counted against the rate limit.
  */
 export function createIngestService(deps: {
   store: SeriesStore;
