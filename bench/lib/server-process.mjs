@@ -1,17 +1,6 @@
 import { spawn } from "node:child_process";
-import net from "node:net";
 
-/** Asks the kernel for a free port, then releases it for the server to take (tiny race, fine on a bench box). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = /** @type {net.AddressInfo} */ (probe.address());
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "@livedash/test-support";
 
 /** Polls GET /healthz until 200 or timeout. */
 export async function waitHealthy(/** @type {string} */ baseUrl, timeoutMs = 20_000) {

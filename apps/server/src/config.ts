@@ -1,4 +1,6 @@
+import { formatZodIssues } from "@livedash/events";
 import { z } from "zod";
+import { LOG_LEVELS } from "./logger";
 import { checkHostEntry, LOOPBACK_HOST_NAMES } from "./security/host";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -59,8 +61,12 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_CONNECTIONS_PER_IP: intFromEnv("LIVEDASH_MAX_CONNECTIONS_PER_IP", 1, 1_000_000, 20_000),
   LIVEDASH_MAX_PATTERNS: intFromEnv("LIVEDASH_MAX_PATTERNS", 1, 1_000, 256),
   LIVEDASH_MAX_WS_MESSAGES_PER_SEC: intFromEnv("LIVEDASH_MAX_WS_MESSAGES_PER_SEC", 1, 1_000_000, 200),
+  LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS: intFromEnv("LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS", 1, 10_000, 64),
+  LIVEDASH_MAX_BATCH_SIZE: intFromEnv("LIVEDASH_MAX_BATCH_SIZE", 1, 1_000, 100),
+  LIVEDASH_MAX_POLLS_PER_IP: intFromEnv("LIVEDASH_MAX_POLLS_PER_IP", 1, 1_000_000, 100),
+  LIVEDASH_MAX_LATE_POINTS: intFromEnv("LIVEDASH_MAX_LATE_POINTS", 0, 1_000_000, 1024),
   LIVEDASH_SHUTDOWN_TIMEOUT_MS: intFromEnv("LIVEDASH_SHUTDOWN_TIMEOUT_MS", 500, 120_000, 5_000),
-  LIVEDASH_LOG: z.enum(["info", "silent"], { message: 'LIVEDASH_LOG must be "info" or "silent"' }).default("info"),
+  LIVEDASH_LOG: z.enum(LOG_LEVELS, { message: `LIVEDASH_LOG must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 
 export type LivedashConfig = ReturnType<typeof parseConfig>;
@@ -80,7 +86,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
   }
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; "));
+    throw new ConfigError(formatZodIssues(parsed.error, Number.POSITIVE_INFINITY));
   }
   const e = parsed.data;
   const loopback = LOOPBACK_HOSTS.has(e.HOST);
@@ -123,6 +129,13 @@ export function parseConfig(env: Record<string, string | undefined>) {
       maxConnectionsPerIp: e.LIVEDASH_MAX_CONNECTIONS_PER_IP,
       maxPatterns: e.LIVEDASH_MAX_PATTERNS,
       maxWsMessagesPerSec: e.LIVEDASH_MAX_WS_MESSAGES_PER_SEC,
+      maxLatePoints: e.LIVEDASH_MAX_LATE_POINTS,
+      /** Live subscriptions plus queries in flight (long-polls) on one WebSocket. */
+      maxSubscriptionsPerWs: e.LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS,
+      /** Calls in one tRPC HTTP batch (`/trpc/a,b,c?batch=1`). */
+      maxBatchSize: e.LIVEDASH_MAX_BATCH_SIZE,
+      /** Long-polls (`metrics.poll` over HTTP) waiting at once per address. */
+      maxPollsPerIp: e.LIVEDASH_MAX_POLLS_PER_IP,
     },
     /** SIGTERM/SIGINT: time to drain (ingest answered, batcher flushed, engine closed) before a hard exit. */
     shutdownTimeoutMs: e.LIVEDASH_SHUTDOWN_TIMEOUT_MS,

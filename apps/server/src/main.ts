@@ -1,34 +1,44 @@
 import { ConfigError, parseConfig } from "./config";
+import type { LivedashConfig } from "./config";
+import { createLogger, prettyDestination } from "./logger";
 import { createServer } from "./server";
 
 /** Entry point: read config, listen, stop cleanly on SIGTERM/SIGINT. Everything else is in createServer(). */
-async function main() {
-  let config;
+function readConfig(): LivedashConfig {
   try {
-    config = parseConfig(process.env);
+    return parseConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(`livedash: invalid configuration: ${error.message}`);
+      // Before a valid config there is no level to log at: one plain line for the person starting it.
+      process.stderr.write(`livedash: invalid configuration: ${error.message}\n`);
       process.exit(2);
     }
     throw error;
   }
-  const server = await createServer(config);
-  console.log(`livedash server listening on ${server.url} (engine: ${server.services.engine.kind})`);
+}
+
+async function main(config: LivedashConfig): Promise<void> {
+  // JSON lines for log collectors (a pipe, a file, `npm run dev` which pipes them to pino-pretty);
+  // readable lines when a person watches a terminal.
+  const logDestination = process.stdout.isTTY ? await prettyDestination() : undefined;
+  const server = await createServer(config, { logDestination });
+  const { log } = server;
+  const engine = server.services.engine.kind;
+  log.info({ url: server.url, engine }, `livedash server listening on ${server.url} (engine: ${engine})`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`livedash: ${signal} received, closing`);
+    log.info(`${signal} received, closing`);
     // close() bounds each of its waits to the timeout; this only catches a close that hangs anyway.
     setTimeout(() => {
-      console.error(`livedash: not closed within LIVEDASH_SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms), exiting`);
+      log.error(`not closed within LIVEDASH_SHUTDOWN_TIMEOUT_MS (${config.shutdownTimeoutMs} ms), exiting`);
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error("livedash: error while closing:", error);
+        log.error({ err: error }, "error while closing");
         process.exit(1);
       },
     );
@@ -37,9 +47,12 @@ async function main() {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-main().catch((error: unknown) => {
+const config = readConfig();
+main(config).catch((error: unknown) => {
+  // createServer failed, so its logger went with it: report on a fresh one (JSON lines).
+  const log = createLogger({ level: config.log, secrets: [config.readToken, config.ingestToken] });
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === "EADDRINUSE" || code === "EACCES") console.error(`livedash: cannot listen: ${(error as Error).message}`);
-  else console.error("livedash: failed to start:", error);
+  if (code === "EADDRINUSE" || code === "EACCES") log.fatal({ code }, `cannot listen: ${(error as Error).message}`);
+  else log.fatal({ err: error }, "failed to start");
   process.exit(1);
 });

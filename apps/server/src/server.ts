@@ -3,12 +3,16 @@ import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
+import type { DestinationStream } from "pino";
 import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
-import { createHub } from "./hub/hub";
-import type { BackpressureOptions } from "./hub/types";
+import { createInProcessLive } from "./live/in-process";
+import { createLivePath } from "./live/live-path";
+import type { BackpressureOptions } from "./live/types";
+import { createLogger } from "./logger";
+import type { Logger } from "./logger";
 import { createIngestService } from "./pipeline/ingest-service";
 import { createConnectionLimiter } from "./security/connection-limit";
 import { createOriginCheck } from "./security/origin";
@@ -36,6 +40,8 @@ export interface ServerOptions {
   backpressure?: BackpressureOptions;
   sse?: SseStreamsOptions;
   ws?: WsServerOptions;
+  /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
+  logDestination?: DestinationStream;
 }
 
 export interface LivedashServer {
@@ -43,6 +49,7 @@ export interface LivedashServer {
   readonly url: string;
   readonly port: number;
   readonly services: Services;
+  readonly log: Logger;
   /** Stops collectors, tells WS clients to reconnect, ends SSE streams, closes sockets and the engine. */
   close(): Promise<void>;
 }
@@ -50,17 +57,20 @@ export interface LivedashServer {
 /** Builds and starts everything; no module-level state, so tests can run several servers in one process. */
 export async function createServer(config: LivedashConfig, options: ServerOptions = {}): Promise<LivedashServer> {
   const startedAtMs = Date.now();
+  const log = createLogger({ level: config.log, destination: options.logDestination, secrets: [config.readToken, config.ingestToken] });
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, writes: 0, pointsIn: 0 };
-  const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000) });
+  const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000), maxLatePoints: config.limits.maxLatePoints });
   const runtime = await createEngine(config, (batch) => {
     // Registered before any batch flows (including a redis warm-up), so every instance's ring
     // buffers hold the same history.
     store.append(batch.points);
     traffic.pointsIn += batch.points.length;
-  });
+  }, log);
   const { engine } = runtime;
-  const hub = createHub(engine, options.backpressure);
+  // Compiled patterns and their per-series results outlive a group, so a client polling every second
+  // with the same patterns compiles them once.
+  const hub = createLivePath(engine, options.backpressure, createSeriesMatcherCache());
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
@@ -69,7 +79,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     store,
     batcher,
     rateLimiter,
-    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000 },
+    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000, maxLatePoints: config.limits.maxLatePoints },
+    logError: (message) => log.error(message),
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
   const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken) : createTicketIssuer({ ttlMs: 60_000 });
@@ -78,10 +89,11 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     engine,
     store,
     hub,
+    live: createInProcessLive(hub, engine),
     batcher,
     ingest,
     traffic,
-    matchers: createSeriesMatcherCache(),
+    log,
     tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },
     engineMetrics: () => runtime.metrics(),
     info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, now: Date.now(), tickMs: config.tickMs, retentionMs: config.retentionMs }),
@@ -115,12 +127,12 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         publish: (points) => {
           batcher.enqueue(points).then(
             () => {
-              if (collectorFailing) console.error("[livedash] collector batches are published again");
+              if (collectorFailing) log.info("collector batches are published again");
               collectorFailing = false;
             },
             (error: unknown) => {
               // Logged once per outage, not once per tick.
-              if (!collectorFailing) console.error("[livedash] collector batches not published:", error instanceof Error ? error.message : error);
+              if (!collectorFailing) log.error({ err: error }, "collector batches not published");
               collectorFailing = true;
             },
           );
@@ -136,7 +148,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
             pointsIn: traffic.pointsIn,
           };
         },
-      })
+      }, { log })
     : null;
 
   let closing: Promise<void> | null = null;
@@ -144,6 +156,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     url: `http://${host}:${port}`,
     port,
     services,
+    log,
     close() {
       closing ??= (async () => {
         // Every wait below is bounded by one deadline, so the process exits within

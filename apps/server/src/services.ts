@@ -3,7 +3,8 @@ import type { LivedashConfig } from "./config";
 import type { Batcher } from "./engine/batcher";
 import type { Engine } from "./engine/types";
 import type { EngineMetric } from "./engine/redis-metrics";
-import type { Hub } from "./hub/hub";
+import type { LivePath } from "./live/live-path";
+import type { Logger } from "./logger";
 import type { IngestService } from "./pipeline/ingest-service";
 import type { SeriesStore } from "./store/types";
 
@@ -26,11 +27,14 @@ export interface Services extends ApiServices {
   readonly config: LivedashConfig;
   readonly engine: Engine;
   readonly store: SeriesStore;
-  readonly hub: Hub;
+  /** The one live path every transport subscribes to (ApiServices' `live` is its in-process face). */
+  readonly hub: LivePath;
   readonly batcher: Batcher;
   readonly ingest: IngestService;
   readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };
   readonly traffic: TrafficCounters;
+  /** The server's logger (LIVEDASH_LOG); transports log request errors here with their request id. */
+  readonly log: Logger;
   /** Engine-specific series for /metrics (Redis connectivity and stream stats). */
   engineMetrics(): EngineMetric[];
 }

@@ -91,6 +91,9 @@ describe("slow consumers", () => {
       for (const series of SERIES) expect(last.get(series)).toBe(lastValue);
     }, WAIT);
     expect(server.services.hub.stats().coalescedEvents).toBeGreaterThan(0);
+    // Coalesced events say so on the wire; the healthy subscriber got every point, none marked.
+    expect(slow.events.some((e) => e.data.type === "points" && e.data.coalesced === true)).toBe(true);
+    expect(healthy.events.some((e) => e.data.type === "points" && e.data.coalesced !== undefined)).toBe(false);
     // The slow subscriber saw far fewer points than were published: the middle was coalesced away.
     expect(pointsOf(slow.events).length).toBeLessThan((finalRound + 1) * 100);
     slow.ws.close();

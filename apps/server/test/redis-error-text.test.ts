@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LivedashServer } from "../src/server";
 import { httpClient } from "./helpers/live-clients";
+import { captureLog } from "./helpers/log-capture";
 import { startRedis } from "./helpers/redis-server";
 import type { TestRedis } from "./helpers/redis-server";
 import { ingest, startTestServer } from "./helpers/server";
@@ -10,9 +11,10 @@ const WAIT = { timeout: 20_000, interval: 25 };
 describe("no internal error text to unauthenticated callers", () => {
   let redis: TestRedis;
   let server: LivedashServer;
+  const log = captureLog();
   beforeAll(async () => {
     redis = await startRedis();
-    server = await startTestServer({ REDIS_URL: redis.url });
+    server = await startTestServer({ REDIS_URL: redis.url, LIVEDASH_LOG: "info" }, { logDestination: log.stream });
   }, 60_000);
   afterAll(async () => {
     vi.restoreAllMocks();
@@ -21,8 +23,6 @@ describe("no internal error text to unauthenticated callers", () => {
   }, 30_000);
 
   it("healthz and ingest 503 bodies name the state, not the raw Redis error (address, errno); the log has it", async () => {
-    const logged: string[] = [];
-    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(" ")));
     await redis.stop();
     // What raw Redis/ioredis errors carry: errno names, the store's internal address, client internals.
     const internal = new RegExp(`ECONNREFUSED|ETIMEDOUT|ENOTFOUND|127\\.0\\.0\\.1|:${redis.port}\\b|maxRetriesPerRequest|max retries|Connection is closed`);
@@ -43,14 +43,15 @@ describe("no internal error text to unauthenticated callers", () => {
     );
 
     // The operator still gets the cause, in the server's log.
-    await vi.waitFor(() => expect(logged.some((line) => internal.test(line))).toBe(true), WAIT);
+    await vi.waitFor(() => expect(log.lines.some((line) => internal.test(line))).toBe(true), WAIT);
   }, 60_000);
 });
 
 describe("an unexpected error inside a procedure", () => {
   let server: LivedashServer;
+  const log = captureLog();
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ LIVEDASH_LOG: "info" }, { logDestination: log.stream });
   });
   afterAll(async () => {
     vi.restoreAllMocks();
@@ -58,8 +59,6 @@ describe("an unexpected error inside a procedure", () => {
   });
 
   it("answers 500 'internal server error' and logs the raw message", async () => {
-    const logged: string[] = [];
-    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(" ")));
     const raw = "connect ECONNREFUSED 10.1.2.3:6379";
     // A store that fails the way a remote backend does; the procedure does not catch it.
     vi.spyOn(server.services.store, "catalog").mockImplementation(() => {
@@ -70,6 +69,6 @@ describe("an unexpected error inside a procedure", () => {
     const body = await res.text();
     expect(body).not.toContain("10.1.2.3");
     expect(JSON.parse(body)).toMatchObject({ error: { message: "internal server error", data: { code: "INTERNAL_SERVER_ERROR" } } });
-    await vi.waitFor(() => expect(logged.some((line) => line.includes(raw))).toBe(true));
+    await vi.waitFor(() => expect(log.lines.some((line) => line.includes(raw))).toBe(true));
   });
 });

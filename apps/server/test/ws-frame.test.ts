@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { frameText } from "../src/hub/ws-frame";
+import { frameText } from "../src/live/ws-frame";
 import type { LivedashServer } from "../src/server";
 import { startTestServer } from "./helpers/server";
 

@@ -10,12 +10,10 @@
 // figures and never fails on them.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { cpus } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { freePort } from "../scripts/free-port.mjs";
+import { freePort, launchChromiumContext } from "@livedash/test-support";
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const nextBin = path.resolve(webDir, "../../node_modules/.bin/next");
@@ -57,12 +55,8 @@ for (let i = 0; i < 300; i++) {
   await new Promise((r) => setTimeout(r, 100));
 }
 
-const profile = await mkdtemp(path.join(tmpdir(), "livedash-bench-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  viewport: { width: 1280, height: 900 },
-});
+const browser = await launchChromiumContext({ viewport: { width: 1280, height: 900 } });
+const { context } = browser;
 
 const results = [];
 try {
@@ -113,8 +107,7 @@ try {
     await page.close();
   }
 } finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
+  await browser.close();
   stopNext();
 }
 

@@ -61,8 +61,11 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
       onError: (error) => setLastError(error instanceof Error ? error.message : String(error)),
     });
     // An error shown while disconnected is history once the connection is live again.
+    let wasLive = false;
     const stopClearing = client.connection.subscribe((state) => {
-      if (state.status === "live") setLastError(null);
+      const live = state.status === "live";
+      if (live && !wasLive) setLastError(null);
+      wasLive = live;
     });
     setRuntime({ client, store, loop, feed, clock });
     exposeDebugHandle(store, clock);

@@ -1,31 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer as createNetServer } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { freePort, launchChromiumContext, type ChromiumContext } from "@livedash/test-support";
+import type { Page } from "playwright-core";
+
+export { freePort };
 
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO_ROOT = path.resolve(WEB_DIR, "../..");
 const SERVER_DIR = path.join(REPO_ROOT, "apps/server");
 const NEXT_BIN = path.join(REPO_ROOT, "node_modules/.bin/next");
-
-export const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Env for children without this process's LIVEDASH_* and PORT (the server rejects settings it does not know). */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -111,27 +95,9 @@ export async function startDashboard(opts: { port: number; serverUrl: string }):
   return service;
 }
 
-export interface BrowserHandle {
-  context: BrowserContext;
-  close(): Promise<void>;
-}
-
 /** Debian's chromium with a fresh profile directory that is removed on close. */
-export async function launchBrowser(): Promise<BrowserHandle> {
-  const profile = await mkdtemp(path.join(tmpdir(), "livedash-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 900 },
-  });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
-  };
-}
+export type BrowserHandle = ChromiumContext;
+export const launchBrowser = (): Promise<BrowserHandle> => launchChromiumContext();
 
 /** Console errors and uncaught exceptions of a page; tests assert the list is empty. */
 export function collectErrors(page: Page): string[] {

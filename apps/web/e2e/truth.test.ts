@@ -69,6 +69,22 @@ async function liveWithPoints(page: Page) {
   return badge;
 }
 
+/** Points the pusher had accepted between `from` and `to` that the page's buffer lacks (some must exist). */
+async function missingBetween(page: Page, sent: readonly number[], from: number, to: number, atLeast: number): Promise<number[]> {
+  const have = new Set(await seriesTimestamps(page, SERIES));
+  const expected = sent.filter((t) => t >= from && t <= to);
+  expect(expected.length).toBeGreaterThan(atLeast);
+  return expected.filter((t) => !have.has(t));
+}
+
+/** Waits for live again and for points newer than that moment; returns when it was live. */
+async function backLive(page: Page, badge: ReturnType<Page["getByTestId"]>, timeoutMs: number): Promise<number> {
+  await until("live again", async () => ((await badge.getAttribute("data-status")) === "live" ? true : undefined), timeoutMs);
+  const backAt = Date.now();
+  await until("points after the reconnect", async () => ((await seriesTimestamps(page, SERIES)).at(-1) ?? 0) > backAt + 500 ? true : undefined);
+  return backAt;
+}
+
 describe("the chart never lies", () => {
   let stack: DashboardStack;
 
@@ -81,6 +97,17 @@ describe("the chart never lies", () => {
   afterAll(async () => {
     await stack?.stop();
   });
+
+  /** A page whose sockets go through the test's proxy, live with points flowing, its badge statuses recorded. */
+  async function openProxiedPage() {
+    const page = await stack.browser.context.newPage();
+    const errors = collectErrors(page);
+    const proxy = await proxySockets(page);
+    await page.goto(`${stack.web.url}/?window=1m&charts=${SERIES}`);
+    const badge = await liveWithPoints(page);
+    const statuses = await recordBadgeStatuses(page);
+    return { page, errors, proxy, badge, statuses };
+  }
 
   it.each([
     ["5 minutes behind", -300_000],
@@ -120,12 +147,7 @@ describe("the chart never lies", () => {
   });
 
   it("a dead subscription (a 500 on the last subscription) is not shown as live: the badge says failed and why, then the page resubscribes with nothing missing", async () => {
-    const page = await stack.browser.context.newPage();
-    const errors = collectErrors(page);
-    const proxy = await proxySockets(page);
-    await page.goto(`${stack.web.url}/?window=1m&charts=${SERIES}`);
-    const badge = await liveWithPoints(page);
-    const statuses = await recordBadgeStatuses(page);
+    const { page, errors, proxy, badge, statuses } = await openProxiedPage();
     const { route, subscriptionIds } = proxy.current();
     const subscriptionId = subscriptionIds.at(-1)!;
     const failedAt = Date.now();
@@ -135,18 +157,13 @@ describe("the chart never lies", () => {
     );
     await until("the page says it resubscribes", async () => ((await page.getByTestId("resubscribe").count()) > 0 ? true : undefined));
     // The page resubscribes by itself (a new socket, since the failed one was the last subscription).
-    await until("live again", async () => ((await badge.getAttribute("data-status")) === "live" ? true : undefined), 40_000);
+    const backAt = await backLive(page, badge, 40_000);
     expect(proxy.count()).toBeGreaterThan(1);
-    const backAt = Date.now();
-    await until("points after the resubscribe", async () => ((await seriesTimestamps(page, SERIES)).at(-1) ?? 0) > backAt + 500 ? true : undefined);
     const seen = await statuses();
     expect(seen.slice(0, 2)).toEqual(["live", "failed"]);
     expect(seen.at(-1)).toBe("live");
     // Resumed from the last id: every point accepted around the failure is in the buffer.
-    const have = new Set(await seriesTimestamps(page, SERIES));
-    const expected = stack.pusher.sent.filter((t) => t >= failedAt - 1_000 && t <= backAt);
-    expect(expected.length).toBeGreaterThan(3);
-    expect(expected.filter((t) => !have.has(t))).toEqual([]);
+    expect(await missingBetween(page, stack.pusher.sent, failedAt - 1_000, backAt, 3)).toEqual([]);
     expect(await page.getByTestId("last-error").count()).toBe(0);
     await page.close();
     // The client reports the failure it was sent (as the dashboard's error line, not the console).
@@ -154,37 +171,23 @@ describe("the chart never lies", () => {
   });
 
   it("a stalled connection (the socket stays open, nothing arrives) leaves live, reconnects and fills the stall by replay", async () => {
-    const page = await stack.browser.context.newPage();
-    const errors = collectErrors(page);
-    const proxy = await proxySockets(page);
-    await page.goto(`${stack.web.url}/?window=1m&charts=${SERIES}`);
-    const badge = await liveWithPoints(page);
-    const statuses = await recordBadgeStatuses(page);
+    const { page, errors, proxy, badge, statuses } = await openProxiedPage();
     const stalledAt = Date.now();
     proxy.current().stalled = true;
     // The client's keepalive (PING every 10 s, PONG within 5 s) must notice within about 15 s.
     await until("badge leaves live", async () => ((await badge.getAttribute("data-status")) !== "live" ? true : undefined), 25_000);
-    await until("live again", async () => ((await badge.getAttribute("data-status")) === "live" ? true : undefined), 20_000);
-    const backAt = Date.now();
-    await until("points after the reconnect", async () => ((await seriesTimestamps(page, SERIES)).at(-1) ?? 0) > backAt + 500 ? true : undefined);
+    const backAt = await backLive(page, badge, 20_000);
     const seen = await statuses();
     expect(seen[0]).toBe("live");
     expect(seen.slice(1, -1).length).toBeGreaterThan(0);
     expect(seen.slice(1, -1).every((s) => s !== "live")).toBe(true);
-    const have = new Set(await seriesTimestamps(page, SERIES));
-    const expected = stack.pusher.sent.filter((t) => t >= stalledAt && t <= backAt);
-    expect(expected.length).toBeGreaterThan(20);
-    expect(expected.filter((t) => !have.has(t))).toEqual([]);
+    expect(await missingBetween(page, stack.pusher.sent, stalledAt, backAt, 20)).toEqual([]);
     await page.close();
     expect(errors).toEqual([]);
   });
 
   it("a coalesced event (the server fell behind) shows 'latest values only' on the badge", async () => {
-    const page = await stack.browser.context.newPage();
-    const errors = collectErrors(page);
-    const proxy = await proxySockets(page);
-    await page.goto(`${stack.web.url}/?window=1m&charts=${SERIES}`);
-    const badge = await liveWithPoints(page);
+    const { page, errors, proxy, badge } = await openProxiedPage();
     expect(await badge.getAttribute("data-coalesced")).toBe("false");
     // Mark the next points event the way the server does when it coalesces for a slow subscriber.
     let marked = false;

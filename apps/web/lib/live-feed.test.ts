@@ -18,6 +18,7 @@ function fakeServer() {
   const listeners = new Set<(s: ConnectionState) => void>();
   let state: ConnectionState = { transport: "ws", status: "live", lastEventAt: null, reconnects: 0, error: null, lastCoalescedAt: null };
   let failHistory = 0;
+  let infoCalls = 0;
   let nextId = 1;
   const client: DashboardClient = {
     catalog: async () => [{ name: SERIES, unit: "none", kind: "gauge", description: "", last: null }],
@@ -32,8 +33,7 @@ function fakeServer() {
       const points = truth.filter((p) => p.ts >= from && p.ts <= to).map((p) => ({ ts: p.ts, value: p.value, min: p.value, max: p.value }));
       return input.series.map((series): HistorySeries => ({ series, points: series === SERIES ? points : [] }));
     },
-    poll: async () => ({ events: [], cursor: null }),
-    info: async () => ({ instanceId: "i", engine: "memory", version: "t", startedAt: T0, now: Date.now(), tickMs: 1000, retentionMs: 3_600_000 }),
+    info: async () => (infoCalls++, { instanceId: "i", engine: "memory", version: "t", startedAt: T0, now: Date.now(), tickMs: 1000, retentionMs: 3_600_000 }),
     subscribeLive: (input, handlers) => {
       const sub = { input, handlers, closed: false };
       subscriptions.push(sub);
@@ -64,6 +64,12 @@ function fakeServer() {
       state = { ...state, status };
       for (const l of listeners) l(state);
     },
+    /** The client reports every delivered event as a state change (lastEventAt moves). */
+    tickLastEventAt: () => {
+      state = { ...state, lastEventAt: Date.now() };
+      for (const l of listeners) l(state);
+    },
+    infoCalls: () => infoCalls,
   };
 }
 
@@ -125,6 +131,42 @@ describe("LiveFeed stitching", () => {
     // Raw: the request may return every point of the hole.
     expect(server.historyCalls[0]?.input.maxPoints).toBeGreaterThanOrEqual(missed.length);
     expect(held()).toEqual([...before, ...missed, ...after]);
+    feed.close();
+  });
+
+  it("a replay cut short by a reset: the hole after the replayed points is filled, up to the first live point", async () => {
+    const { server, feed, held } = setup();
+    await feed.start();
+    server.historyCalls.length = 0;
+    server.deliverPoints([T0, T0 + 100]);
+    server.setStatus("reconnecting");
+    await vi.advanceTimersByTimeAsync(30_000);
+    server.setStatus("live");
+    // Part of the missed range is replayed (old points), then the server gives up with a reset.
+    server.deliverPoints(every100(T0 + 200, T0 + 1000));
+    server.produce(every100(T0 + 1000, T0 + 29_000));
+    server.deliver({ type: "reset", reason: "lagged" });
+    server.deliverPoints([T0 + 30_000]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.historyCalls.map((c) => [c.input.from, c.input.to])).toEqual([[T0 + 900, T0 + 30_000]]);
+    expect(held()).toEqual([...every100(T0, T0 + 29_000), T0 + 30_000]);
+    feed.close();
+  });
+
+  it("a subscription that fails before any live point still has its hole filled from where the window backfill ended", async () => {
+    const { server, feed, held } = setup();
+    server.produce(every100(T0 - 5_000, T0));
+    await feed.start();
+    server.historyCalls.length = 0;
+    server.fail(new Error("UNAUTHORIZED"));
+    await vi.advanceTimersByTimeAsync(20_000);
+    server.setStatus("live");
+    server.produce(every100(T0 + 100, T0 + 20_000));
+    server.deliver({ type: "reset", reason: "unknown-id" });
+    server.deliverPoints([T0 + 20_000]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.historyCalls.map((c) => c.input.from)).toEqual([T0]);
+    expect(held()).toEqual([...every100(T0 - 5_000, T0), ...every100(T0 + 100, T0 + 20_000), T0 + 20_000]);
     feed.close();
   });
 
@@ -213,6 +255,20 @@ describe("LiveFeed stitching", () => {
 });
 
 describe("LiveFeed in server time", () => {
+  it("reads the server's clock on each return to live, not on every event the client reports", async () => {
+    const { server, feed } = setup();
+    await feed.start();
+    const atStart = server.infoCalls();
+    for (let i = 0; i < 50; i++) server.tickLastEventAt();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.infoCalls()).toBe(atStart);
+    server.setStatus("reconnecting");
+    server.setStatus("live");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.infoCalls()).toBe(atStart + 1);
+    feed.close();
+  });
+
   it.each([
     ["5 minutes ahead", 300_000],
     ["5 minutes behind", -300_000],

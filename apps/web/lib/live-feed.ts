@@ -66,6 +66,8 @@ export class LiveFeed {
   private lastLiveTs: number | null = null;
   /** Oldest point of the first event after (re)subscribing: history stops below it. */
   private firstLiveTs: number | null = null;
+  /** Where the first window backfill ended: the newest time held before any live point. */
+  private backfilledTo: number | null = null;
   private patterns: string[];
   private windowMs: number;
   private frozenAtMs: number | null = null;
@@ -95,14 +97,18 @@ export class LiveFeed {
       onError: (error) => options.onError?.(error),
     });
     const longDisconnectMs = options.longDisconnectMs ?? 5000;
+    // The client reports every event as a state change (lastEventAt): act on status transitions only.
+    let lastStatus = options.client.connection.get().status;
     this.unsubscribeConnection = options.client.connection.subscribe((state) => {
+      if (state.status === lastStatus) return;
+      lastStatus = state.status;
       if (state.status === "live") {
         void this.syncClock();
         if (this.disconnectedAt !== null && options.clock.now() - this.disconnectedAt > longDisconnectMs && this.gapFromAtDisconnect !== null) {
           this.stitcher.openGap("disconnect", this.gapFromAtDisconnect);
         }
         this.disconnectedAt = null;
-      } else if (this.disconnectedAt === null && this.lastLiveTs !== null) {
+      } else if (this.disconnectedAt === null && this.newestHeld() !== null) {
         this.markDisconnected();
       }
     });
@@ -118,6 +124,7 @@ export class LiveFeed {
     this.subscribe();
     await Promise.all([this.refreshCatalog(), this.syncClock()]);
     const now = this.options.clock.now();
+    this.backfilledTo = now;
     await this.backfillWindow(this.matchingCatalog(this.patterns), now - this.windowMs, now);
   }
 
@@ -192,7 +199,7 @@ export class LiveFeed {
     this.resubscribeAttempt = 0;
     if (data.type === "reset") {
       // The server could not replay from our id: fill the hole once live points show where it ends.
-      this.stitcher.openGap("reset", this.lastLiveTs ?? this.options.clock.now() - this.windowMs);
+      this.stitcher.openGap("reset", this.newestHeld() ?? this.options.clock.now() - this.windowMs);
       return;
     }
     if (data.points.length === 0) return;
@@ -212,7 +219,7 @@ export class LiveFeed {
   private onSubscriptionError(error: unknown): void {
     this.options.onError?.(error);
     if (this.closed) return;
-    if (this.disconnectedAt === null && this.lastLiveTs !== null) this.markDisconnected();
+    if (this.disconnectedAt === null && this.newestHeld() !== null) this.markDisconnected();
     this.subscription = null;
     const delayMs = retryDelayMs(this.resubscribeAttempt++, this.retry);
     this.resubscribeTimer = setTimeout(() => this.subscribe(), delayMs);
@@ -221,7 +228,12 @@ export class LiveFeed {
 
   private markDisconnected(): void {
     this.disconnectedAt = this.options.clock.now();
-    this.gapFromAtDisconnect = this.lastLiveTs;
+    this.gapFromAtDisconnect = this.newestHeld();
+  }
+
+  /** The newest time the buffers are complete up to: the last live point, else the first backfill's end. */
+  private newestHeld(): number | null {
+    return this.lastLiveTs ?? this.backfilledTo;
   }
 
   private setState(next: LiveFeedState): void {

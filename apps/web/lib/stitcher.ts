@@ -49,6 +49,9 @@ export class Stitcher {
   /** A reset arrived, or the connection is back after a long disconnect; `fromMs` is the newest point held before. */
   openGap(kind: "reset" | "disconnect", fromMs: number): void {
     if (this.closed) return;
+    // A reset ends the replay that was arriving (the server could not send the rest): what the replay
+    // brought settles the open gap, and the new hole starts at the newest point held now.
+    if (kind === "reset" && this.gap !== null && this.gap.firstAfterMs !== null) this.closeGap();
     if (this.gap === null) this.gap = { fromMs, reset: kind === "reset", firstAfterMs: null };
     else {
       this.gap.fromMs = Math.min(this.gap.fromMs, fromMs);

@@ -8,12 +8,9 @@
 // chromium into docs/screenshots/.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { freePort } from "./free-port.mjs";
+import { freePort, launchChromiumContext } from "@livedash/test-support";
 
 const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(webDir, "../..");
@@ -68,13 +65,8 @@ const pusher = setInterval(() => {
   void fetch(`${serverUrl}/api/ingest`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ points: [{ series: "app.checkout.latency_ms", value }] }) }).catch(() => {});
 }, 250);
 
-const profile = await mkdtemp(path.join(tmpdir(), "livedash-shots-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  viewport: { width: 1440, height: 1000 },
-  deviceScaleFactor: 1,
-});
+const browser = await launchChromiumContext({ viewport: { width: 1440, height: 1000 } });
+const { context } = browser;
 try {
   const page = await context.newPage();
   await page.goto(`${webUrl}/transports?series=host.*,process.*,livedash.*`);
@@ -96,7 +88,6 @@ try {
   console.log(`screenshots written to ${path.relative(process.cwd(), outDir)}`);
 } finally {
   clearInterval(pusher);
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
+  await browser.close();
   stopAll();
 }

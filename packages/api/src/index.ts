@@ -1,5 +1,4 @@
 export { appRouter } from "./root";
 export type { AppRouter } from "./root";
-export { describeZodError } from "./trpc";
 export type { Context } from "./trpc";
-export type { ApiServices, Batch, CatalogStore, EventLog, HistoryQuery, IngestPath, ReplayResult } from "./services";
+export type { ApiServices, CatalogStore, HistoryQuery, IngestPath, LiveFeed } from "./services";

@@ -1,28 +1,14 @@
-import type { HistoryPoint, IngestInput, IngestResult, Point, ResetEvent, SeriesInfo, SeriesMatcherCache, SeriesMeta, ServerInfo } from "@livedash/events";
+import type { HistoryPoint, IdentifiedEvent, IngestInput, IngestResult, LiveInput, PollResult, SeriesInfo, SeriesMeta, ServerInfo } from "@livedash/events";
 
-/** One published batch: every point of one tick or one ingest request, under one event id. */
-export interface Batch {
-  readonly id: string;
-  readonly points: readonly Point[];
-}
-
-/** Answer of EventLog.replayAfter: the batches after an id, or why they cannot be replayed. */
-export type ReplayResult =
-  | { readonly ok: true; readonly batches: readonly Batch[] }
-  | { readonly ok: false; readonly reason: ResetEvent["reason"] };
-
-/** The read side of the bus that subscriptions and polls need; the server's Engine implements it. */
-export interface EventLog {
-  /** Listeners run synchronously, in id order, once per batch, on every instance. */
-  onBatch(listener: (batch: Batch) => void): () => void;
-  /** Batches strictly after `id`, oldest first, or a reset reason when that id cannot be replayed. */
-  replayAfter(id: string): Promise<ReplayResult>;
-  /** The id of the newest batch this instance has seen, or null before the first. */
-  latestId(): string | null;
-  /** A cursor that sorts before every batch published from now on: the id a reset carries when no batch exists yet. */
-  startId(): string;
-  /** <0, 0, >0 like a sort comparator; throws on ids this log did not make. */
-  compareIds(a: string, b: string): number;
+/**
+ * The server's one live path, as the procedures reach it: it decides replay, filtering, coalescing
+ * and resets for every transport, so `metrics.live` and `metrics.poll` only hand events on.
+ */
+export interface LiveFeed {
+  /** Replay after lastEventId, then live, as id-carrying events (tracked() by the procedure). */
+  events(input: Pick<LiveInput, "series" | "lastEventId">, signal: AbortSignal | undefined): AsyncIterable<IdentifiedEvent>;
+  /** Events after the cursor as soon as any exist, or none at waitMs; with no cursor, from now. */
+  poll(input: { series: readonly string[]; cursor?: string | null; waitMs: number }, signal: AbortSignal | undefined): Promise<PollResult>;
 }
 
 export interface HistoryQuery {
@@ -55,13 +41,11 @@ export interface ApiServices {
     readonly retentionMs: number;
     readonly limits: { readonly maxPatterns: number };
   };
-  readonly engine: EventLog;
+  readonly live: LiveFeed;
   readonly store: CatalogStore;
   readonly ingest: IngestPath;
   readonly tickets: { issue(): { ticket: string; expiresAt: number } };
   /** Open long-polls, counted for the self collector and /metrics. */
   readonly traffic: { polls: number };
-  /** Compiled series patterns and their per-series results for the per-request paths (poll, live generator). */
-  readonly matchers: SeriesMatcherCache;
   info(): ServerInfo;
 }

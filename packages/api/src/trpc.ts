@@ -1,4 +1,5 @@
 import { initTRPC, TRPCError } from "@trpc/server";
+import { formatZodIssues } from "@livedash/events";
 import { ZodError } from "zod";
 import type { ApiServices } from "./services";
 
@@ -15,39 +16,23 @@ export interface Context {
   readonly services: ApiServices;
 }
 
-/** "points[2].value: value must be a finite number (no NaN or Infinity)" — one line per issue. */
-export function describeZodError(error: ZodError): string {
-  return error.issues
-    .slice(0, 10)
-    .map((issue) => {
-      const path = issue.path.reduce<string>(
-        (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
-        "",
-      );
-      return path ? `${path}: ${issue.message}` : issue.message;
-    })
-    .join("; ");
-}
-
 const t = initTRPC.context<Context>().create({
   // Never send stack traces to clients, whatever NODE_ENV says.
   isDev: false,
-  errorFormatter({ shape, error, path }) {
+  errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
     // An error nobody turned into a TRPCError may carry a backend's raw text (a Redis address, a
-    // file path): the caller gets a fixed message, the operator the real one in the log.
+    // file path): the caller gets a fixed message; the server logs the real one (its onError).
     const internal = error.code === "INTERNAL_SERVER_ERROR";
-    if (internal) console.error(`[livedash] ${path ?? "request"} failed:`, error.cause ?? error);
     return {
       ...shape,
-      message: zodError ? describeZodError(zodError) : internal ? "internal server error" : shape.message,
+      message: zodError ? formatZodIssues(zodError) : internal ? "internal server error" : shape.message,
       data: { ...shape.data, zodError: zodError ? zodError.flatten() : null },
     };
   },
 });
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
 
 export const readProcedure = t.procedure.use(({ ctx, next }) => {
   if (!ctx.auth.read) throw new TRPCError({ code: "UNAUTHORIZED", message: "a valid read token is required" });

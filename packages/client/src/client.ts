@@ -4,7 +4,8 @@ import type { AppRouter } from "@livedash/api";
 import type { ConnectionListener, ConnectionState, TransportKind, TransportPreference } from "./connection-state";
 import { Ladder } from "./ladder/ladder";
 import { ladderLink } from "./ladder/ladder-link";
-import { ClientOptionsSchema, formatIssues, resolveLadderOptions } from "./options";
+import { formatZodIssues } from "@livedash/events";
+import { ClientOptionsSchema, resolveLadderOptions } from "./options";
 import type { LadderOptions } from "./options";
 import { authHeaders } from "./transports/http";
 import { createPollSession } from "./transports/poll-session";
@@ -64,7 +65,7 @@ export function createLivedashClient(options: LivedashClientOptions): LivedashCl
     token: options.token,
     ingestToken: options.ingestToken,
   });
-  if (!parsed.success) throw new TypeError(`createLivedashClient: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new TypeError(`createLivedashClient: ${formatZodIssues(parsed.error)}`);
   const baseUrl = parsed.data.url.replace(/\/+$/, "");
   const token = parsed.data.token;
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));

@@ -1,4 +1,4 @@
-import { LIVE_PROCEDURE, POLL_PROCEDURE } from "@livedash/events";
+import { LIVE_PROCEDURE, POLL_PROCEDURE, formatZodIssues } from "@livedash/events";
 import { z } from "zod";
 import type { TransportPreference } from "./connection-state";
 
@@ -157,12 +157,8 @@ export const ClientOptionsSchema = z.object({
 export function resolveLadderOptions(partial: Partial<LadderOptions> | undefined): LadderOptions {
   const merged = { ...LADDER_DEFAULTS, ...stripUndefined(partial ?? {}) };
   const parsed = LadderOptionsSchema.safeParse(merged);
-  if (!parsed.success) throw new TypeError(`@livedash/client: ${formatIssues(parsed.error)}`);
+  if (!parsed.success) throw new TypeError(`@livedash/client: ${formatZodIssues(parsed.error)}`);
   return parsed.data;
-}
-
-export function formatIssues(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
 }
 
 function stripUndefined<T extends object>(obj: T): Partial<T> {

@@ -43,6 +43,25 @@ describe.each(["ws", "sse", "poll"] as const)("tokens over %s", (transport) => {
     expect(String((errors[0] as Error).message)).toMatch(/token/);
     expect((errors[0] as { data?: { code?: string } }).data?.code).toBe("UNAUTHORIZED");
   });
+
+  it("a 401 after the server's token changed leaves the status failed with the reason, not live", async () => {
+    let server = await tokenServer();
+    const port = server.port;
+    const client = createLivedashClient({ url: server.url, transport, token: READ, ladder: { pollWaitMs: 1_000, backoffBaseMs: 50, maxBackoffMs: 300 } });
+    cleanups.push(() => client.close());
+    const errors: unknown[] = [];
+    const sub = client.trpc.metrics.live.subscribe({ series: ["auth.*"] }, { onError: (e) => errors.push(e) });
+    cleanups.push(() => sub.unsubscribe());
+    await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
+    await server.close();
+    await vi.waitFor(() => expect(client.connection.get().status).not.toBe("live"), { timeout: 10_000 });
+    server = await startTestServer({ PORT: String(port), LIVEDASH_READ_TOKEN: "rotated-read-token-0123456789", LIVEDASH_INGEST_TOKEN: INGEST });
+    cleanups.push(() => server.close());
+    await vi.waitFor(() => expect(errors.length).toBe(1), { timeout: 15_000 });
+    expect((errors[0] as { data?: { code?: string } }).data?.code).toBe("UNAUTHORIZED");
+    expect(client.connection.get().status).toBe("failed");
+    expect(client.connection.get().error).toMatch(/token/);
+  });
 });
 
 it("never puts the long-lived token in an SSE URL", async () => {

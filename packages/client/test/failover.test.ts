@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { startRedis } from "../../../apps/server/test/helpers/redis-server";
+import { startRedis } from "@livedash/server/testing";
 import { createLivedashClient } from "../src/node";
 import { startCounter } from "./helpers/counter";
 import { startProxy } from "./helpers/proxy";

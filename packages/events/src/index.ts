@@ -7,3 +7,4 @@ export * from "./protocol/limits";
 export * from "./protocol/sse";
 export * from "./protocol/trpc-ws";
 export * from "./protocol/ws-close";
+export * from "./zod-issues";

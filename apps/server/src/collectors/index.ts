@@ -9,6 +9,8 @@ import { createHostNetCollector } from "./host-net";
 import { createProcessCollector } from "./process";
 import { createSelfCollector } from "./self";
 import type { CollectorContext, Collectors } from "./types";
+import { createLogger } from "../logger";
+import type { Logger } from "../logger";
 
 export type { CollectorContext, Collectors, TrafficStats } from "./types";
 
@@ -30,10 +32,12 @@ export interface CollectorOptions {
   eventLoopResolutionMs?: number;
   /**
    * Called when a collector fails (a bug, or traffic() throwing); the tick goes on without it.
-   * @default logs the first failure of each collector with console.warn, so a persistent fault
-   *   does not print once per second
+   * @default logs the first failure of each collector as a warning on `log`, so a persistent
+   *   fault does not print once per second
    */
   onError?: (error: unknown, collector: string) => void;
+  /** Where the default onError reports. @default a logger at info level on stdout */
+  log?: Logger;
 }
 
 const IntervalSchema = z
@@ -42,12 +46,12 @@ const IntervalSchema = z
   .min(10, "intervalMs must be at least 10")
   .max(3_600_000, "intervalMs must be at most 3600000");
 
-function defaultOnError(): (error: unknown, collector: string) => void {
+function defaultOnError(log: Logger): (error: unknown, collector: string) => void {
   const logged = new Set<string>();
   return (error, collector) => {
     if (logged.has(collector)) return;
     logged.add(collector);
-    console.warn(`[collectors] ${collector} failed; its series are skipped (further failures not logged):`, error);
+    log.warn({ err: error, collector }, "collector failed; its series are skipped (further failures not logged)");
   };
 }
 
@@ -61,7 +65,7 @@ function defaultOnError(): (error: unknown, collector: string) => void {
 export function startCollectors(ctx: CollectorContext, options: CollectorOptions = {}): Collectors {
   const intervalMs = IntervalSchema.parse(ctx.intervalMs);
   const now = ctx.now ?? Date.now;
-  const onError = options.onError ?? defaultOnError();
+  const onError = options.onError ?? defaultOnError(options.log ?? createLogger());
   const described = new Set<string>();
   let pendingMeta: SeriesMeta[] = [];
 

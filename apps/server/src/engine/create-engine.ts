@@ -1,4 +1,5 @@
 import type { LivedashConfig } from "../config";
+import type { Logger } from "../logger";
 import type { EngineMetric } from "./redis-metrics";
 import { redisEngineMetrics } from "./redis-metrics";
 import { createMemoryEngine } from "./memory-engine";
@@ -20,7 +21,7 @@ export interface EngineRuntime {
  * Picks the engine from config (REDIS_URL set: redis) and registers `firstListener` before any batch
  * can flow, so the store sees the redis warm-up too.
  */
-export async function createEngine(config: LivedashConfig, firstListener: (batch: Batch) => void): Promise<EngineRuntime> {
+export async function createEngine(config: LivedashConfig, firstListener: (batch: Batch) => void, log: Logger): Promise<EngineRuntime> {
   if (!config.redisUrl) {
     const engine = createMemoryEngine({ replayBatches: config.replayBatches });
     engine.onBatch(firstListener);
@@ -33,6 +34,7 @@ export async function createEngine(config: LivedashConfig, firstListener: (batch
     // One replay is read in bounded pages; past 10k batches a client refetches history instead.
     replayMaxBatches: Math.min(config.replayBatches, 10_000),
     warmWindowMs: config.retentionMs,
+    onListenerError: (error) => log.error({ err: error }, "redis engine: an onBatch listener threw"),
   });
   engine.onBatch(firstListener);
   return { engine, start: () => engine.start(), onGap: (listener) => engine.onGap(listener), metrics: () => redisEngineMetrics(engine.stats()) };

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 import type { Point, ResetEvent } from "@livedash/events";
 import { decodeEntry, encodePoints, FIELD_POINTS, FIELD_PREV } from "./redis-codec";
-import { compareStreamIds, isStreamId, STREAM_START_ID } from "./redis-ids";
+import { compareStreamIds, isStreamId, nextStreamId, STREAM_START_ID } from "./redis-ids";
 import { resolveRedisEngineOptions } from "./redis-options";
 import type { RedisEngineOptions } from "./redis-options";
 import { createStreamReader } from "./redis-reader";
@@ -226,6 +226,7 @@ export async function createRedisEngine(input: RedisEngineOptions): Promise<Redi
     latestId: () => reader.latestId(),
     startId: () => STREAM_START_ID,
     compareIds: compareStreamIds,
+    idAfter: nextStreamId,
     health(): EngineHealth {
       const ready = !closed && cmd.status === "ready" && readerConn.status === "ready";
       if (ready) return { engine: "redis", ready };

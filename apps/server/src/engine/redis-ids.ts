@@ -24,3 +24,12 @@ export function compareStreamIds(a: string, b: string): number {
   if (!pa || !pb) throw new Error(`not a redis stream id: ${JSON.stringify(!pa ? a : b)} (expected <ms>-<seq>)`);
   return compareDecimal(pa[1]!, pb[1]!) || compareDecimal(pa[2]!, pb[2]!);
 }
+
+/** The smallest stream id after `id` (`<ms>-<seq+1>`): an id no entry before it can carry. */
+export function nextStreamId(id: string): string {
+  const match = STREAM_ID_RE.exec(id);
+  if (!match) throw new Error(`not a redis stream id: ${JSON.stringify(id)} (expected <ms>-<seq>)`);
+  const seq = BigInt(match[2]!);
+  if (seq < 2n ** 64n - 1n) return `${match[1]}-${seq + 1n}`;
+  return `${BigInt(match[1]!) + 1n}-0`;
+}

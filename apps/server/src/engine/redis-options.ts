@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { createLogger } from "../logger";
+import type { Logger } from "../logger";
 
 /** Tunables of the redis engine; validated with zod, every field named in the error. */
 export interface RedisEngineOptions {
@@ -70,7 +72,7 @@ export interface RedisEngineOptions {
   startTimeoutMs?: number;
   /** Name shown in `CLIENT LIST`, suffixed with `:cmd` / `:reader`. @default "livedash" */
   connectionName?: string;
-  /** Where a throwing onBatch listener is reported; the reader keeps going. @default console.error */
+  /** Where a throwing onBatch listener is reported; the reader keeps going. @default an error line on a default logger */
   onListenerError?: (error: unknown) => void;
 }
 
@@ -111,5 +113,9 @@ export function resolveRedisEngineOptions(options: RedisEngineOptions): Resolved
     const issue = parsed.error.issues[0]!;
     throw new Error(`invalid redis engine option ${issue.path.join(".") || "(root)"}: ${issue.message}`);
   }
-  return { ...parsed.data, onListenerError: onListenerError ?? ((error) => console.error("[redis-engine] onBatch listener threw:", error)) };
+  return { ...parsed.data, onListenerError: onListenerError ?? logListenerError(createLogger()) };
+}
+
+function logListenerError(log: Logger) {
+  return (error: unknown) => log.error({ err: error }, "redis engine: an onBatch listener threw");
 }

@@ -1,8 +1,15 @@
-import type { EventLog } from "@livedash/api";
-import type { Point } from "@livedash/events";
+import type { Point, ResetEvent } from "@livedash/events";
 
-// The batch and replay shapes are the router's contract (@livedash/api); the engine implements it.
-export type { Batch, ReplayResult } from "@livedash/api";
+/** One published batch: every point of one tick or one ingest request, under one event id. */
+export interface Batch {
+  readonly id: string;
+  readonly points: readonly Point[];
+}
+
+/** Answer of Engine.replayAfter: the batches after an id, or why they cannot be replayed. */
+export type ReplayResult =
+  | { readonly ok: true; readonly batches: readonly Batch[] }
+  | { readonly ok: false; readonly reason: ResetEvent["reason"] };
 
 export interface EngineHealth {
   readonly engine: "memory" | "redis";
@@ -18,15 +25,31 @@ export interface EngineHealth {
  * The bus. Publishes batches, assigns strictly increasing event ids, fans batches out to listeners
  * (on every instance, for redis), and replays what a reconnecting client missed.
  */
-export interface Engine extends EventLog {
+export interface Engine {
   readonly kind: "memory" | "redis";
   /**
    * Appends one batch and resolves with its id once it is durable in the engine (for redis: XADD
    * acknowledged). Rejects with EngineUnavailableError when the backing store is down.
    */
   publish(points: readonly Point[]): Promise<string>;
-  // onBatch, replayAfter, latestId, startId (memory: `<epoch>-0`, redis: `0-0`) and compareIds come
-  // from EventLog.
+  /** Listeners run synchronously, in id order, once per batch, on every instance. */
+  onBatch(listener: (batch: Batch) => void): () => void;
+  /** Batches strictly after `id`, oldest first, or a reset reason when that id cannot be replayed. */
+  replayAfter(id: string): Promise<ReplayResult>;
+  /** The id of the newest batch this instance has seen, or null before the first. */
+  latestId(): string | null;
+  /**
+   * A cursor that sorts before every batch this engine will publish from now on (memory: `<epoch>-0`,
+   * redis: `0-0`): the id a reset carries when no batch exists yet.
+   */
+  startId(): string;
+  /** <0, 0, >0 like a sort comparator; throws on ids this engine did not make. */
+  compareIds(a: string, b: string): number;
+  /**
+   * The smallest id greater than `id`, for an engine that lost its log and has no newer batch yet
+   * (redis restarted empty): a reset carries it. Absent where the next id is the next batch's (memory).
+   */
+  idAfter?(id: string): string;
   health(): EngineHealth;
   close(): Promise<void>;
 }

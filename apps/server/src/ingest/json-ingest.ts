@@ -1,4 +1,4 @@
-import { IngestInputSchema, type IncomingPoint, type Point } from "@livedash/events";
+import { IngestInputSchema, formatIssuePath, type IncomingPoint, type Point } from "@livedash/events";
 import type { z } from "zod";
 import { ErrorList, type IngestParseResult, type PathError } from "./result";
 import { checkFuture } from "./timestamp";
@@ -75,12 +75,7 @@ function fail(errors: PathError[]): IngestParseResult<PathError> {
 
 /** `["points", 3, "value"]` -> `points[3].value`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else out += out === "" ? String(part) : `.${String(part)}`;
-  }
-  return out === "" ? "body" : out;
+  return formatIssuePath(path) || "body";
 }
 
 function issueToError(issue: z.core.$ZodIssue): PathError {

@@ -1,7 +1,8 @@
 import type { IngestInput, IngestResult, Point, SeriesMeta } from "@livedash/events";
 import { validateIngestPoints } from "../ingest/json-ingest";
-import { summarizeErrors } from "../ingest/result";
+import { ErrorList, summarizeErrors } from "../ingest/result";
 import { TRPCError } from "@trpc/server";
+import { createLogger } from "../logger";
 import type { Batcher } from "../engine/batcher";
 import { EngineUnavailableError } from "../engine/types";
 import type { SeriesStore } from "../store/types";
@@ -13,6 +14,8 @@ export interface IngestLimits {
   maxSeries: number;
   /** Points a timestamp may lie in the future. @default 300_000 (5 min) */
   maxFutureMs: number;
+  /** Most newer points of its series a late point may arrive behind (LIVEDASH_MAX_LATE_POINTS). @default 1024 */
+  maxLatePoints: number;
 }
 
 export interface PointRateLimiter {
@@ -21,8 +24,10 @@ export interface PointRateLimiter {
 
 /**
  * The one path every write takes (tRPC mutation, POST /api/ingest, POST /api/write): limits, the
- * cardinality cap, the rate limit, then one batch. Checks run before anything is written, so a batch is
- * accepted whole or not at all.
+ * cardinality cap, the rate limit, then one batch. The checks run before anything is written and the
+ * points are published as one batch, so they are accepted all or none. Descriptions (`meta`) are applied
+ * just before the batch is published: a request then refused because the engine is down (503) has
+ * still updated them, and its points were counted against the rate limit.
  */
 export function createIngestService(deps: {
   store: SeriesStore;
@@ -30,11 +35,18 @@ export function createIngestService(deps: {
   limits: IngestLimits;
   rateLimiter: PointRateLimiter;
   now?: () => number;
-  /** Where the engine's raw errors go (they may name internal addresses, so never to the caller). @default console.error */
+  /** Where the engine's raw errors go (they may name internal addresses, so never to the caller). @default an error line on a default logger */
   logError?: (message: string) => void;
 }) {
   const now = deps.now ?? Date.now;
-  const logError = deps.logError ?? ((message: string) => console.error(`[livedash] ${message}`));
+  const logError = deps.logError ?? ((message: string) => createLogger().error(message));
+  /**
+   * New series admitted under the cap but not in the store yet: their batch waits in the batcher or,
+   * on redis, for the stream read-back. Counting them closes the race where concurrent requests all
+   * saw the same store size and together passed the cap. A name leaves once the store has it (checked
+   * at the next admission) or at once when its batch was refused.
+   */
+  const reserved = new Set<string>();
   /** The store's raw error is logged once per outage, not once per refused request. */
   let unavailableLogged = false;
   function checkCount(count: number) {
@@ -46,18 +58,37 @@ export function createIngestService(deps: {
     }
   }
 
+  /** Refuses points the store would have to shift more than maxLatePoints newer ones for (O(log n) each). */
+  function checkLate(points: readonly Point[]) {
+    const errors = new ErrorList<{ message: string }>();
+    for (let i = 0; i < points.length; i++) {
+      const point = points[i]!;
+      const late = deps.store.latePoints(point.series, point.ts);
+      if (late > deps.limits.maxLatePoints) {
+        errors.push({
+          message: `points[${i}].ts: ${late} newer points of series '${point.series}' are already held (limit ${deps.limits.maxLatePoints} late points per series, LIVEDASH_MAX_LATE_POINTS)`,
+        });
+        if (errors.full) break;
+      }
+    }
+    if (!errors.empty) throw new TRPCError({ code: "BAD_REQUEST", message: summarizeErrors(errors.items, errors.truncated, "point") });
+  }
+
   /** The rest of the path once points are validated (ts set, not too far ahead): cap, rate, one batch. */
   async function acceptValidated(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string): Promise<IngestResult> {
     const { limits, store } = deps;
     checkCount(points.length);
+    checkLate(points);
+    for (const name of reserved) if (store.has(name)) reserved.delete(name);
     const newSeries = new Set<string>();
-    for (const point of points) if (!store.has(point.series)) newSeries.add(point.series);
+    for (const point of points) if (!store.has(point.series) && !reserved.has(point.series)) newSeries.add(point.series);
     // Described-only series enter the catalog too, so they count against the cap.
-    for (const m of meta ?? []) if (!store.has(m.series)) newSeries.add(m.series);
-    if (newSeries.size > 0 && store.size() + newSeries.size > limits.maxSeries) {
+    for (const m of meta ?? []) if (!store.has(m.series) && !reserved.has(m.series)) newSeries.add(m.series);
+    const held = store.size() + reserved.size;
+    if (newSeries.size > 0 && held + newSeries.size > limits.maxSeries) {
       throw new TRPCError({
         code: "BAD_REQUEST",
-        message: `series cap reached: the server holds ${store.size()} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)`,
+        message: `series cap reached: the server holds ${held} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)`,
       });
     }
     if (points.length > 0) {
@@ -72,11 +103,13 @@ export function createIngestService(deps: {
     }
     if (meta?.length) store.describe(meta);
     if (points.length === 0) return { accepted: 0, id: null };
+    for (const name of newSeries) if (!store.has(name)) reserved.add(name);
     try {
       const id = await deps.batcher.enqueue(points);
       unavailableLogged = false;
       return { accepted: points.length, id };
     } catch (error) {
+      for (const name of newSeries) reserved.delete(name);
       if (error instanceof EngineUnavailableError) {
         if (!unavailableLogged) logError(`ingest refused (503): ${error.message}`);
         unavailableLogged = true;

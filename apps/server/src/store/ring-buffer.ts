@@ -5,7 +5,9 @@
  * that arrives older than the newest is inserted at its place by shifting the newer ones up by one
  * slot. We chose "insert in order" over "append and sort on read" because reads (history queries,
  * several per dashboard load) then binary-search directly, and late points are rare and usually
- * only a few slots late, so the shift is short. When the ring is full the oldest slot is reused.
+ * only a few slots late, so the shift is short. A point later than `maxLateSlots` newer points is
+ * refused, so no producer can make each point cost O(capacity). When the ring is full the oldest
+ * slot is reused.
  *
  * Storage grows by doubling from `initialCapacity` up to `capacity`: a server can hold 10 000 series,
  * and preallocating 3 600 slots (56 KiB) for each sparse pushed series would cost ~560 MiB up front.
@@ -23,6 +25,8 @@ export class TimeRing {
     /** Most points kept; older ones are overwritten. */
     readonly capacity: number,
     initialCapacity: number,
+    /** Most newer points a late point may be inserted behind (the shift it costs). @default capacity */
+    readonly maxLateSlots: number = capacity,
   ) {
     const slots = Math.max(1, Math.min(capacity, initialCapacity));
     this.tsArr = new Float64Array(slots);
@@ -46,11 +50,9 @@ export class TimeRing {
     return this.valueArr[this.phys(i)] as number;
   }
 
-  push(ts: number, value: number): void {
-    if (this.count > 0 && ts < this.tsAt(this.count - 1)) {
-      this.insertLate(ts, value);
-      return;
-    }
+  /** false when the point was refused: later than maxLateSlots newer points. */
+  push(ts: number, value: number): boolean {
+    if (this.count > 0 && ts < this.tsAt(this.count - 1)) return this.insertLate(ts, value);
     if (this.count === this.tsArr.length) {
       if (this.count < this.capacity) {
         this.grow();
@@ -59,13 +61,19 @@ export class TimeRing {
         this.tsArr[this.head] = ts;
         this.valueArr[this.head] = value;
         this.head = (this.head + 1) % this.tsArr.length;
-        return;
+        return true;
       }
     }
     const slot = this.phys(this.count);
     this.tsArr[slot] = ts;
     this.valueArr[slot] = value;
     this.count++;
+    return true;
+  }
+
+  /** How many held points are newer than `ts`: the shift inserting it would cost. */
+  newerThan(ts: number): number {
+    return this.count - this.upperBound(ts);
   }
 
   /** First logical index whose ts >= `ts` (length when none). */
@@ -98,24 +106,26 @@ export class TimeRing {
     return slot >= size ? slot - size : slot;
   }
 
-  private insertLate(ts: number, value: number): void {
+  private insertLate(ts: number, value: number): boolean {
     // Ties go after existing equal timestamps, so arrival order is kept among them.
     const at = this.upperBound(ts);
+    if (this.count - at > this.maxLateSlots) return false;
     if (this.count === this.tsArr.length) {
       if (this.count < this.capacity) {
         this.grow();
       } else {
         // Full and the point would be the oldest: it would be evicted at once, so drop it.
-        if (at === 0) return;
+        if (at === 0) return false;
         // Evict the oldest; its slot becomes the free one after the newest, and every logical
         // index moves down by one, so the insertion point does too.
         this.head = (this.head + 1) % this.tsArr.length;
         this.count--;
         this.insertAt(at - 1, ts, value);
-        return;
+        return true;
       }
     }
     this.insertAt(at, ts, value);
+    return true;
   }
 
   /**

@@ -27,6 +27,12 @@ export interface SeriesStoreOptions {
    * @default 64
    */
   initialCapacity?: number;
+  /**
+   * Most newer points a late point may be inserted behind; a later one is left out of history (ingest
+   * refuses it first, see latePoints). Bounds what one out-of-order point costs.
+   * @default 1024
+   */
+  maxLatePoints?: number;
 }
 
 const MAX_CAPACITY_PER_SERIES = 10_000_000;
@@ -42,6 +48,7 @@ const OptionsSchema = z
       .max(MAX_CAPACITY_PER_SERIES, `capacityPerSeries must be at most ${MAX_CAPACITY_PER_SERIES}`)
       .optional(),
     initialCapacity: z.number().int("initialCapacity must be an integer").min(1, "initialCapacity must be at least 1").default(64),
+    maxLatePoints: z.number().int("maxLatePoints must be an integer").min(0, "maxLatePoints must not be negative").default(1024),
   })
   .strict()
   .refine((o) => o.capacityPerSeries !== undefined || Math.ceil(o.retentionMs / o.resolutionMs) <= MAX_CAPACITY_PER_SERIES, {
@@ -92,7 +99,7 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
         // of the ring, which a NaN timestamp would silently break.
         if (!Number.isFinite(point.ts) || !Number.isFinite(point.value)) continue;
         const entry = entryOf(point.series);
-        entry.ring ??= new TimeRing(capacity, initialCapacity);
+        entry.ring ??= new TimeRing(capacity, initialCapacity, opts.maxLatePoints);
         entry.ring.push(point.ts, point.value);
       }
     },
@@ -115,6 +122,10 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
 
     size(): number {
       return entries.size;
+    },
+
+    latePoints(series: string, ts: number): number {
+      return entries.get(series)?.ring?.newerThan(ts) ?? 0;
     },
 
     catalog(): SeriesInfo[] {

@@ -7,8 +7,10 @@ export interface HistoryQuery {
 }
 
 /**
- * Per-series ring buffers (typed arrays) plus the catalog. Fed from Engine.onBatch, so every
- * instance holds the same data whichever engine runs.
+ * Per-series ring buffers (typed arrays) plus the catalog. Points are fed from Engine.onBatch, so every
+ * instance holds the same points whichever engine runs. Descriptions (describe) are not on the bus:
+ * they stay on the instance that received them (collectors' own, or an ingest request's `meta`), and
+ * another instance lists such a series with default unit and kind once its first point arrives.
  */
 export interface SeriesStore {
   /** Appends points (in accepted order). A series seen for the first time enters the catalog. */
@@ -18,6 +20,8 @@ export interface SeriesStore {
   has(series: string): boolean;
   /** Number of distinct series held (for the cardinality cap). */
   size(): number;
+  /** How many held points of `series` are newer than `ts` (ingest refuses points later than its limit). */
+  latePoints(series: string, ts: number): number;
   catalog(): SeriesInfo[];
   /** Points in [from, to] downsampled to at most maxPoints buckets, each with mean, min and max. */
   history(series: string, query: HistoryQuery): HistoryPoint[];

@@ -6,11 +6,13 @@ import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
 import { createHostCheck, hostRefusedMessage } from "../security/host";
+import { createConnectionLimiter } from "../security/connection-limit";
 import { sendJsonError } from "../ingest/read-body";
 import { sendJson } from "./http-errors";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
 import { renderPrometheus } from "./prometheus";
+import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
 import { handleTrpcSse } from "./trpc-sse";
 
@@ -35,14 +37,55 @@ export function createHttpApp(
     return handle(req, res, url);
   };
 
+  const requestIds = createRequestIds();
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,
     maxBodySize: services.config.limits.maxBodyBytes,
     createContext: ({ req }) => contextFromRequest(services, req, ticketFromUrl(new URL(req.url ?? "/", "http://localhost"))),
+    // One line per failed call. A bug (INTERNAL_SERVER_ERROR) is an error; a refused input is the
+    // caller's business and only shows at debug.
+    onError: ({ error, path, type, req }) => {
+      const fields = { reqId: requestIds.of(req), path, type, code: error.code };
+      if (error.code === "INTERNAL_SERVER_ERROR") services.log.error({ ...fields, err: error.cause ?? error }, "procedure failed");
+      else services.log.debug({ ...fields, message: error.message }, "procedure refused");
+    },
   });
 
   const hostAllowed = createHostCheck(services.config.allowedHosts);
+  const { maxBatchSize, maxPollsPerIp } = services.config.limits;
+  /** Long-polls hold a request and an engine listener up to 60 s each: counted per address like streams. */
+  const pollWaiters = createConnectionLimiter({ maxPerIp: maxPollsPerIp });
+
+  /** Limits tRPC's HTTP handler does not name: batch size, long-polls per address. false: answered. */
+  function admitTrpc(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    let procedures: string[];
+    try {
+      procedures = decodeURIComponent(url.pathname.slice(TRPC_PATH.length + 1)).split(",");
+    } catch {
+      procedures = [];
+    }
+    if (url.searchParams.get("batch") === "1" && procedures.length > maxBatchSize) {
+      // tRPC's own envelope for a refused batch, so httpBatchLink reports it on every call of the batch.
+      sendJsonError(res, 400, `batch of ${procedures.length} calls is over the limit of ${maxBatchSize} (LIVEDASH_MAX_BATCH_SIZE)`, {
+        code: -32600,
+        data: { code: "BAD_REQUEST", httpStatus: 400, limit: maxBatchSize },
+      });
+      return false;
+    }
+    if (procedures.includes("metrics.poll")) {
+      const ip = peerAddress(req);
+      if (!pollWaiters.acquire(ip)) {
+        sendJsonError(res, 429, `too many long-polls waiting from this address (limit ${maxPollsPerIp}, LIVEDASH_MAX_POLLS_PER_IP)`, {
+          code: -32029,
+          data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, limit: maxPollsPerIp },
+        });
+        return false;
+      }
+      res.once("close", () => pollWaiters.release(ip));
+    }
+    return true;
+  }
   /** The engine's raw cause is logged when it changes, not once per health probe. */
   let loggedCause: string | undefined;
   const routes: Record<string, Route> = {
@@ -50,7 +93,7 @@ export function createHttpApp(
       method: "GET",
       handle: (_req, res) => {
         const health = services.engine.health();
-        if (health.cause !== loggedCause && health.cause !== undefined) console.error(`[livedash] engine not ready: ${health.cause}`);
+        if (health.cause !== loggedCause && health.cause !== undefined) services.log.warn({ cause: health.cause }, "engine not ready");
         loggedCause = health.cause;
         const info = services.info();
         sendJson(res, health.ready ? 200 : 503, {
@@ -66,8 +109,10 @@ export function createHttpApp(
     "/metrics": {
       method: "GET",
       handle: (_req, res) => {
+        // Rendered before the head is written, so a failure still gets a 500 instead of a cut body.
+        const body = renderPrometheus(services, startedAtMs);
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
-        res.end(renderPrometheus(services, startedAtMs));
+        res.end(body);
       },
     },
     [PLAIN_SSE_PATH]: { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
@@ -77,6 +122,7 @@ export function createHttpApp(
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
+    const reqId = requestIds.assign(req, res);
     // First of all: a DNS-rebound page must learn nothing, not even which routes exist.
     if (!hostAllowed(req.headers.host)) {
       return sendJsonError(res, 403, hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []), { field: "host" });
@@ -94,13 +140,23 @@ export function createHttpApp(
         res.setHeader("allow", route.method);
         return sendJsonError(res, 405, `${url.pathname} accepts ${route.method} only`);
       }
-      Promise.resolve(route.handle(req, res, url)).catch((error: unknown) => {
-        console.error(`[livedash] ${req.method} ${url.pathname} failed:`, error);
+      const fail = (error: unknown) => {
+        services.log.error({ reqId, method: req.method, path: url.pathname, err: error }, "request failed");
         sendJsonError(res, 500, "internal error");
-      });
+      };
+      // A handler may throw before its first await: that must answer 500, not escape the request
+      // listener as an uncaught exception that ends the process.
+      try {
+        Promise.resolve(route.handle(req, res, url)).catch(fail);
+      } catch (error) {
+        fail(error);
+      }
       return;
     }
-    if (url.pathname.startsWith(`${TRPC_PATH}/`)) return trpcHandler(req, res);
+    if (url.pathname.startsWith(`${TRPC_PATH}/`)) {
+      if (admitTrpc(req, res, url)) trpcHandler(req, res);
+      return;
+    }
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",

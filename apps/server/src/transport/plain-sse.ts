@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { plainSseFrameEncoder } from "../hub/frames";
+import { plainSseFrameEncoder } from "../live/frames";
 import type { Services } from "../services";
 import { authorize } from "./auth";
 import { extractBearer } from "../security/tokens";
@@ -48,9 +48,9 @@ export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, 
       unsubscribe = null;
     },
   });
-  const stop = await services.hub.subscribe({ sink, encoder: plainSseFrameEncoder, patterns: request.input.series, lastEventId: request.input.lastEventId });
-  if (res.destroyed || res.writableEnded) stop();
-  else unsubscribe = stop;
+  const subscription = services.hub.subscribe({ sink, encoder: plainSseFrameEncoder, patterns: request.input.series, lastEventId: request.input.lastEventId });
+  if (res.destroyed || res.writableEnded) subscription.unsubscribe();
+  else unsubscribe = subscription.unsubscribe;
 }
 
 export function headerValue(value: string | string[] | undefined): string | null {

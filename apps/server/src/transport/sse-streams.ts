@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Sink } from "../hub/types";
+import type { Sink } from "../live/types";
 
 export interface SseStreamsOptions {
   /**
@@ -39,8 +39,8 @@ export function createSseStreams(options: SseStreamsOptions = {}) {
 
   return {
     heartbeatMs,
-    /** Starts an event stream and returns the sink the hub writes to. `onClose` runs once when it ends. */
-    open(req: IncomingMessage, res: ServerResponse, spec: { transport: Sink["transport"]; preamble: string; heartbeat: string; onClose: () => void }): Sink {
+    /** Starts an event stream and returns the sink the live path writes to. `onClose` runs once when it ends. */
+    open(req: IncomingMessage, res: ServerResponse, spec: { transport: "sse" | "trpc-sse"; preamble: string; heartbeat: string; onClose: () => void }): Sink {
       req.socket.setNoDelay(true);
       req.socket.setTimeout(0);
       // An event stream ends with its connection, so the body is delimited by close instead of
@@ -76,7 +76,6 @@ export function createSseStreams(options: SseStreamsOptions = {}) {
         },
       };
     },
-    count: () => streams.size,
     /** Ends every stream (shutdown): clients reconnect elsewhere and resume by id. */
     closeAll() {
       clearInterval(timer);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { getTRPCErrorShape, TRPCError } from "@trpc/server";
 import { LIVE_PROCEDURE, TRPC_SSE_EVENTS } from "@livedash/events";
-import { trpcSseFrameEncoder } from "../hub/frames";
+import { trpcSseFrameEncoder } from "../live/frames";
 import { appRouter } from "@livedash/api";
 import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest } from "./auth";
@@ -54,7 +54,7 @@ export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, u
   const request = parseLiveRequest(rawInput, services.config.limits.maxPatterns);
   if (!request.ok) return fail(new TRPCError({ code: "BAD_REQUEST", message: request.message }));
 
-  const stop = await services.hub.subscribe({ sink, encoder: trpcSseFrameEncoder, patterns: request.input.series, lastEventId: request.input.lastEventId });
-  if (res.destroyed || res.writableEnded) stop();
-  else unsubscribe = stop;
+  const subscription = services.hub.subscribe({ sink, encoder: trpcSseFrameEncoder, patterns: request.input.series, lastEventId: request.input.lastEventId });
+  if (res.destroyed || res.writableEnded) subscription.unsubscribe();
+  else unsubscribe = subscription.unsubscribe;
 }

@@ -1,12 +1,13 @@
 import { setMaxListeners } from "node:events";
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
 import type { WebSocket } from "ws";
 import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
 import type { WsClientMessage, WsRequestId } from "@livedash/events";
-import { wsFrameEncoder } from "../hub/frames";
-import type { Sink } from "../hub/types";
+import { wsFrameEncoder } from "../live/frames";
+import type { Sink } from "../live/types";
 import { appRouter } from "@livedash/api";
 import type { Context } from "@livedash/api";
 import type { Services } from "../services";
@@ -25,7 +26,7 @@ function isWsClientMessage(value: unknown): value is WsClientMessage {
 
 /**
  * One WebSocket speaking tRPC's wsLink protocol (JSON-RPC-like messages, `PING`/`PONG` keep-alive,
- * `connectionParams` first when the URL says `?connectionParams=1`). `metrics.live` runs on the hub's
+ * `connectionParams` first when the URL says `?connectionParams=1`). `metrics.live` runs on the live path's
  * shared-frame path; queries and mutations go through tRPC's own procedure caller.
  */
 export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMessage, url: URL, services: Services, onClose: () => void) {
@@ -35,6 +36,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   const closed = new AbortController();
   setMaxListeners(0, closed.signal);
   const clientKey = `ip:${peerAddress(req)}`;
+  const connectionId = randomBytes(4).toString("hex");
   const headerToken = extractBearer(req.headers.authorization);
   let ctx: Context | null = null;
   // Until connectionParams arrive, requests wait here (bounded by the message rate limit).
@@ -43,6 +45,13 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   else ctx = { auth: authorize(services, { token: headerToken }), clientKey, services };
 
   const maxPerSec = services.config.limits.maxWsMessagesPerSec;
+  // One frame may hold an array of thousands of requests: each live subscription and each query in
+  // flight (a long-poll holds an engine listener up to 60 s) takes a slot, freed when it ends.
+  const maxRequests = services.config.limits.maxSubscriptionsPerWs;
+  let callsInFlight = 0;
+  const overRequestLimit = () => subscriptions.size + callsInFlight >= maxRequests;
+  const requestLimitError = () =>
+    new TRPCError({ code: "TOO_MANY_REQUESTS", message: `at most ${maxRequests} subscriptions and requests in flight per WebSocket (LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS)` });
   let windowStartMs = Date.now();
   let messagesInWindow = 0;
   let slowTimer: NodeJS.Timeout | null = null;
@@ -52,6 +61,10 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   };
   const sendError = (id: WsRequestId | null, cause: unknown, path?: string, type: "query" | "mutation" | "subscription" | "unknown" = "unknown") => {
     const error = getTRPCErrorFromUnknown(cause);
+    // One line per failed request, named `<connection>:<request id>`; refusals only show at debug.
+    const fields = { reqId: `${connectionId}:${String(id)}`, transport: "ws", path, type, code: error.code };
+    if (error.code === "INTERNAL_SERVER_ERROR") services.log.error({ ...fields, err: error.cause ?? error }, "procedure failed");
+    else services.log.debug({ ...fields, message: error.message }, "procedure refused");
     const shape = getTRPCErrorShape({ config: appRouter._def._config, error, type, path, input: undefined, ctx: ctx ?? undefined });
     send({ id, error: shape });
   };
@@ -59,7 +72,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   const sink: Sink = {
     transport: "ws",
     bufferedBytes: () => ws.bufferedAmount,
-    // Frames arrive already framed (hub/ws-frame.ts) and shared across subscribers; writing them to the
+    // Frames arrive already framed (live/ws-frame.ts) and shared across subscribers; writing them to the
     // socket directly skips ws's per-send header allocation. Safe because permessage-deflate is off,
     // so ws never holds frames back in its own queue that this write could overtake.
     write: (frame) => {
@@ -85,17 +98,17 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const raw = lastEventId !== undefined && lastEventId !== null && input && typeof input === "object" ? { ...input, lastEventId } : input;
     const request = parseLiveRequest(raw, services.config.limits.maxPatterns);
     if (!request.ok) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: request.message }), LIVE_PROCEDURE, "subscription");
-    let stopped = false;
-    subscriptions.set(id, () => (stopped = true));
     send(wsStartedMessage(id));
-    const unsubscribe = await services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, lastEventId: request.input.lastEventId });
-    if (stopped || ws.readyState !== ws.OPEN) unsubscribe();
-    else subscriptions.set(id, unsubscribe);
+    // Attached at once; the replay is written in the background, under the socket's backpressure.
+    const subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, lastEventId: request.input.lastEventId });
+    if (ws.readyState !== ws.OPEN) subscription.unsubscribe();
+    else subscriptions.set(id, subscription.unsubscribe);
   }
 
   async function callProcedure(id: WsRequestId, message: WsClientMessage, context: Context) {
     const type = message.method as "query" | "mutation";
     const path = typeof message.params?.path === "string" ? message.params.path : "";
+    callsInFlight++;
     try {
       const data = await callTRPCProcedure({
         router: appRouter,
@@ -109,6 +122,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       send(wsDataMessage(id, data));
     } catch (cause) {
       sendError(id, cause, path, type);
+    } finally {
+      callsInFlight--;
     }
   }
 
@@ -125,10 +140,12 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       if (message.params?.path !== LIVE_PROCEDURE) {
         return sendError(id, new TRPCError({ code: "NOT_FOUND", message: `no subscription "${String(message.params?.path)}" (only ${LIVE_PROCEDURE})` }), undefined, "subscription");
       }
+      if (overRequestLimit()) return sendError(id, requestLimitError(), LIVE_PROCEDURE, "subscription");
       void startLive(id, message, context).catch((cause: unknown) => sendError(id, cause, LIVE_PROCEDURE, "subscription"));
       return;
     }
     if (method === WS_METHOD.query || method === WS_METHOD.mutation) {
+      if (overRequestLimit()) return sendError(id, requestLimitError(), typeof message.params?.path === "string" ? message.params.path : undefined, method);
       void callProcedure(id, message, context);
       return;
     }

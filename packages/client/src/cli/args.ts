@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { SeriesNameSchema, SeriesPatternSchema } from "@livedash/events";
-import { TransportPreferenceSchema, formatIssues } from "../options";
+import { SeriesNameSchema, SeriesPatternSchema, formatZodIssues } from "@livedash/events";
+import { TransportPreferenceSchema } from "../options";
 import type { TransportPreference } from "../connection-state";
 
 export const USAGE = `usage:
@@ -69,7 +69,7 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
     url: values.url ?? (env["LIVEDASH_URL"] || undefined) ?? "http://127.0.0.1:4000",
     token: values.token ?? (env["LIVEDASH_TOKEN"] || undefined),
   });
-  if (!common.success) throw new UsageError(common.error.issues[0]?.message ?? formatIssues(common.error));
+  if (!common.success) throw new UsageError(common.error.issues[0]?.message ?? formatZodIssues(common.error));
   const base = { ...common.data, url: common.data.url.replace(/\/+$/, "") };
 
   switch (name) {
@@ -77,10 +77,10 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
       if (rest.length === 0) throw new UsageError("tail needs at least one series name or pattern, e.g. livedash tail 'host.cpu.*'");
       for (const pattern of rest) {
         const check = SeriesPatternSchema.safeParse(pattern);
-        if (!check.success) throw new UsageError(`pattern "${pattern}": ${formatIssues(check.error)}`);
+        if (!check.success) throw new UsageError(`pattern "${pattern}": ${formatZodIssues(check.error)}`);
       }
       const transport = TransportPreferenceSchema.safeParse(values.transport ?? "auto");
-      if (!transport.success) throw new UsageError(`--transport: ${formatIssues(transport.error)}`);
+      if (!transport.success) throw new UsageError(`--transport: ${formatZodIssues(transport.error)}`);
       let count: number | null = null;
       if (values.count !== undefined) {
         count = Number(values.count);
@@ -95,7 +95,7 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
       const [series, raw, ...extra] = rest;
       if (series === undefined || raw === undefined || extra.length > 0) throw new UsageError("push needs exactly <series> <value>, e.g. livedash push app.queue.depth 42");
       const name = SeriesNameSchema.safeParse(series);
-      if (!name.success) throw new UsageError(`series "${series}": ${formatIssues(name.error)}`);
+      if (!name.success) throw new UsageError(`series "${series}": ${formatZodIssues(name.error)}`);
       const value = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(value)) throw new UsageError(`value must be a finite number (got "${raw}")`);
       return { kind: "push", common: base, series: name.data, value };

@@ -1,3 +1,4 @@
+import { isObject } from "../transports/http";
 import type { SessionSubscription } from "../transports/types";
 import { SeenIds } from "./seen-ids";
 
@@ -28,7 +29,7 @@ export class LadderSubscription implements SessionSubscription {
     dedupeCapacity: number,
   ) {
     this.#seen = new SeenIds(dedupeCapacity);
-    const given = isRecord(input) && typeof input["lastEventId"] === "string" ? input["lastEventId"] : null;
+    const given = isObject(input) && typeof input["lastEventId"] === "string" ? input["lastEventId"] : null;
     this.#lastEventId = given;
   }
 
@@ -49,7 +50,7 @@ export class LadderSubscription implements SessionSubscription {
   }
 
   resumeInput(): unknown {
-    if (this.#lastEventId === null || !isRecord(this.input)) return this.input;
+    if (this.#lastEventId === null || !isObject(this.input)) return this.input;
     return { ...this.input, lastEventId: this.#lastEventId };
   }
 
@@ -96,8 +97,4 @@ function guard(callback: () => void): void {
       throw error;
     }, 0);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -3,8 +3,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { Metafile } from "esbuild";
-import { chromium } from "playwright-core";
-import type { Browser } from "playwright-core";
+import { launchChromium } from "@livedash/test-support";
 
 const clientRoot = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -54,18 +53,4 @@ export async function servePage(code: string): Promise<{ origin: string; close()
   };
 }
 
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-}
+export { launchChromium };

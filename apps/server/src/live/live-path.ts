@@ -1,0 +1,397 @@
+import { createSeriesMatcherCache, seriesPatternKey } from "@livedash/events";
+import type { Point, ResetEvent, SeriesMatcherCache } from "@livedash/events";
+import type { Batch, Engine } from "../engine/types";
+import type { BackpressureOptions, FrameEncoder, Sink } from "./types";
+import { WireEvent } from "./wire-event";
+
+interface Group {
+  readonly key: string;
+  readonly matches: (series: string) => boolean;
+  readonly matchAll: boolean;
+  /** Memo of matches() per series name; bounded by the store's series cap. */
+  readonly memo: Map<string, boolean>;
+  readonly subs: Set<Subscriber>;
+}
+
+/**
+ * replaying: the replay (then what arrived meanwhile) is being written; live batches are held.
+ * awaiting-reset: a reset is due but no id greater than the subscriber's position exists yet; the
+ * next batch's id carries it. live: batches are written as they come (coalesced when slow).
+ */
+type Phase = "replaying" | "awaiting-reset" | "live" | "closed";
+
+interface Subscriber {
+  readonly sink: Sink<unknown>;
+  readonly encoder: FrameEncoder<unknown>;
+  readonly group: Group;
+  phase: Phase;
+  /** Live batches that arrived while replaying; written after the replay, deduped by id. */
+  held: Batch[];
+  /** More than maxHeldBatches arrived while replaying: the replay ends in a reset ("lagged"). */
+  overflowed: boolean;
+  /**
+   * Newest id this subscriber was given (written, coalesced into the next event, or passed over by
+   * its replay), or where it started. Every later event, resets included, has a greater id.
+   */
+  position: string | null;
+  pendingReset: ResetEvent["reason"] | null;
+  coalesced: Map<string, Point> | null;
+  slowSinceMs: number;
+  removeDrain: (() => void) | null;
+  /** Ends a replay's wait for the socket to drain (the subscriber was removed). */
+  wake: (() => void) | null;
+  settle: () => void;
+}
+
+/** Batches and their points are never mutated once published, so events share their arrays. */
+function pointsEvent(id: string, points: readonly Point[]): WireEvent {
+  return new WireEvent(id, { type: "points", points: points as Point[] });
+}
+
+/** The phase as it is now (after an await TypeScript would still narrow it to what it was before). */
+function isClosed(sub: Subscriber): boolean {
+  return sub.phase === "closed";
+}
+
+export interface SubscribeOptions<F> {
+  sink: Sink<F>;
+  encoder: FrameEncoder<F>;
+  patterns: readonly string[];
+  lastEventId?: string | null;
+}
+
+export interface LiveSubscription {
+  unsubscribe(): void;
+  /** Resolves once the replay is out (or ended in a reset, or the subscriber was removed). */
+  readonly settled: Promise<void>;
+  /** The newest id given to this subscriber (a poll's next cursor); null when none exists yet. */
+  position(): string | null;
+}
+
+export interface LivePathStats {
+  /** Streaming subscriptions (WebSocket, SSE, in-process streams); long-polls are counted apart. */
+  subscriptions: number;
+  eventsOut: number;
+  bytesOut: number;
+  coalescedEvents: number;
+  slowClosed: number;
+  /** Times a replay stopped at the high watermark to wait for its socket to drain. */
+  replayWaits: number;
+}
+
+/**
+ * The one live path: every transport subscribes here and only frames the events it is handed.
+ * It decides replay (whole, under backpressure), filtering, coalescing (live only, marked
+ * `coalesced: true`) and resets (always with an id above everything the subscriber got).
+ *
+ * Fan-out: subscribers with the same pattern set form a group. Per batch each group filters the
+ * points once and builds one event (JSON serialized once; shared by every group that kept the whole
+ * batch); every subscriber with the same encoder key is written the same frame.
+ */
+export function createLivePath(engine: Engine, options: BackpressureOptions = {}, matchers: SeriesMatcherCache = createSeriesMatcherCache()) {
+  const highWatermarkBytes = options.highWatermarkBytes ?? 262_144;
+  const lowWatermarkBytes = options.lowWatermarkBytes ?? 65_536;
+  const hardCapBytes = options.hardCapBytes ?? 8_388_608;
+  const maxSlowMs = options.maxSlowMs ?? 30_000;
+  const maxHeldBatches = options.maxHeldBatches ?? 10_000;
+  const replayBatchesPerTurn = options.replayBatchesPerTurn ?? 500;
+  const groups = new Map<string, Group>();
+  const awaitingReset = new Set<Subscriber>();
+  /** Live batches at or below this id are not fanned out (see reset()); null almost always. */
+  let liveFloor: string | null = null;
+  const stats: LivePathStats = { subscriptions: 0, eventsOut: 0, bytesOut: 0, coalescedEvents: 0, slowClosed: 0, replayWaits: 0 };
+
+  function groupFor(patterns: readonly string[]): Group {
+    const key = seriesPatternKey(patterns);
+    let group = groups.get(key);
+    if (!group) {
+      group = { key, matches: matchers.matcherFor(patterns), matchAll: patterns.includes("*"), memo: new Map(), subs: new Set() };
+      groups.set(key, group);
+    }
+    return group;
+  }
+
+  function filter(group: Group, points: readonly Point[]): readonly Point[] {
+    if (group.matchAll) return points;
+    let out: Point[] | null = null;
+    for (let i = 0; i < points.length; i++) {
+      const point = points[i]!;
+      let hit = group.memo.get(point.series);
+      if (hit === undefined) {
+        hit = group.matches(point.series);
+        group.memo.set(point.series, hit);
+      }
+      if (hit) (out ??= []).push(point);
+    }
+    // Returning the batch's own array when everything matched lets groups share its event.
+    return out === null ? [] : out.length === points.length ? points : out;
+  }
+
+  /** <0, 0, >0, or null for an id this engine did not make (another epoch, garbage). */
+  function compare(a: string, b: string): number | null {
+    try {
+      return engine.compareIds(a, b);
+    } catch {
+      return null;
+    }
+  }
+
+  function write(sub: Subscriber, event: WireEvent) {
+    const frame = event.frame(sub.encoder);
+    sub.sink.write(frame);
+    sub.position = event.id;
+    stats.eventsOut++;
+    if (frame instanceof Buffer) stats.bytesOut += frame.length;
+  }
+
+  function closeSlow(sub: Subscriber) {
+    stats.slowClosed++;
+    remove(sub);
+    sub.sink.closeSlow();
+  }
+
+  function stopCoalescing(sub: Subscriber) {
+    sub.coalesced = null;
+    sub.removeDrain?.();
+    sub.removeDrain = null;
+  }
+
+  function flushCoalesced(sub: Subscriber) {
+    if (!sub.coalesced || sub.phase !== "live" || sub.sink.bufferedBytes() > lowWatermarkBytes) return;
+    const points = [...sub.coalesced.values()];
+    stopCoalescing(sub);
+    stats.coalescedEvents++;
+    // Marked, so a consumer can tell "latest per series" from "every point" (and refetch history).
+    write(sub, new WireEvent(sub.position!, { type: "points", points, coalesced: true }));
+  }
+
+  /** Writes one live event, or coalesces it to the latest point per series while the socket is behind. */
+  function deliverLive(sub: Subscriber, event: WireEvent, points: readonly Point[]) {
+    const buffered = sub.sink.bufferedBytes();
+    if (sub.coalesced === null && buffered <= highWatermarkBytes) return write(sub, event);
+    if (sub.coalesced === null) {
+      sub.coalesced = new Map();
+      sub.slowSinceMs = Date.now();
+      sub.removeDrain = sub.sink.onDrain(() => flushCoalesced(sub));
+    }
+    for (const point of points) sub.coalesced.set(point.series, point);
+    // The coalesced event will carry this id, so a reconnect resumes after what was folded in here.
+    sub.position = event.id;
+    if (buffered > hardCapBytes || Date.now() - sub.slowSinceMs > maxSlowMs) closeSlow(sub);
+    else flushCoalesced(sub);
+  }
+
+  function sendReset(sub: Subscriber, id: string, reason: ResetEvent["reason"]) {
+    stopCoalescing(sub);
+    awaitingReset.delete(sub);
+    sub.pendingReset = null;
+    sub.phase = "live";
+    write(sub, new WireEvent(id, { type: "reset", reason }));
+  }
+
+  /**
+   * A reset tells the client to refetch history up to its id, then live continues after it. So its id
+   * must be greater than anything the subscriber got (a client drops an id it has seen as a duplicate)
+   * and name a batch the history already holds (listeners run store first). The engine's newest id
+   * does when it is past the subscriber's position; otherwise (a gap reported before the entry that
+   * revealed it is delivered, a reset right after a replay) the next batch's id carries it.
+   */
+  function reset(sub: Subscriber, reason: ResetEvent["reason"]) {
+    if (sub.phase === "closed") return;
+    const latest = engine.latestId();
+    if (sub.position === null) return sendReset(sub, latest ?? engine.startId(), reason);
+    if (latest !== null && (compare(latest, sub.position) ?? 1) > 0) return sendReset(sub, latest, reason);
+    if (latest === null && engine.idAfter) {
+      // The engine lost its whole log (redis restarted empty): no batch will carry the reset soon,
+      // so it gets an id just above the subscriber's, and live batches not above it are skipped.
+      const id = engine.idAfter(sub.position);
+      if (liveFloor === null || (compare(id, liveFloor) ?? 1) > 0) liveFloor = id;
+      return sendReset(sub, id, reason);
+    }
+    stopCoalescing(sub);
+    sub.pendingReset = reason;
+    sub.phase = "awaiting-reset";
+    awaitingReset.add(sub);
+  }
+
+  function hold(sub: Subscriber, batch: Batch) {
+    if (sub.overflowed) return;
+    if (sub.held.length < maxHeldBatches) sub.held.push(batch);
+    else {
+      sub.overflowed = true;
+      sub.held = [];
+    }
+  }
+
+  function onBatch(batch: Batch) {
+    if (liveFloor !== null) {
+      // Older than a made-up reset id (a recreated stream's clock behind the old one): history has it.
+      if ((compare(batch.id, liveFloor) ?? 1) <= 0) return;
+      liveFloor = null;
+    }
+    // Built on first use, shared by every group whose filter kept the whole batch.
+    let whole: WireEvent | null = null;
+    for (const group of groups.values()) {
+      const points = filter(group, batch.points);
+      if (points.length === 0) continue;
+      const event = points === batch.points ? (whole ??= pointsEvent(batch.id, points)) : pointsEvent(batch.id, points);
+      for (const sub of group.subs) {
+        if (sub.phase === "live") deliverLive(sub, event, points);
+        else if (sub.phase === "replaying") hold(sub, batch);
+      }
+    }
+    // After the groups, so the batch a due reset absorbs is not also written to its subscriber. A batch
+    // not past the subscriber's position (a stream Redis recreated with older ids) cannot carry it.
+    if (awaitingReset.size === 0) return;
+    for (const sub of [...awaitingReset]) {
+      if (sub.position === null || (compare(batch.id, sub.position) ?? 1) > 0) sendReset(sub, batch.id, sub.pendingReset!);
+    }
+  }
+
+  /** Resolves true once the socket drained below the low watermark, false if the subscriber is gone. */
+  function drained(sub: Subscriber): Promise<boolean> {
+    stats.replayWaits++;
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        removeListener();
+        sub.wake = null;
+        resolve(ok && sub.phase !== "closed");
+      };
+      const removeListener = sub.sink.onDrain(() => {
+        if (sub.sink.bufferedBytes() <= lowWatermarkBytes) done(true);
+      });
+      // A peer that stops reading mid-replay is closed like any slow consumer; it resumes from the last
+      // event it did get, so nothing is lost.
+      const timer = setTimeout(() => {
+        closeSlow(sub);
+        done(false);
+      }, maxSlowMs);
+      sub.wake = () => done(false);
+    });
+  }
+
+  /**
+   * Writes batches whole, in order: never coalesced. Above the high watermark it waits for the socket
+   * to drain, and it yields to the event loop every few hundred events, so a replay of many MB is
+   * neither lost nor one blocking loop. Returns false when the subscriber went away.
+   */
+  async function writeInOrder(sub: Subscriber, batches: readonly Batch[], dedupe: boolean): Promise<boolean> {
+    let written = 0;
+    for (const batch of batches) {
+      if (sub.phase === "closed") return false;
+      if (sub.overflowed || sub.pendingReset) return true;
+      if (dedupe && sub.position !== null && (compare(batch.id, sub.position) ?? 1) <= 0) continue;
+      const points = filter(sub.group, batch.points);
+      if (points.length === 0) {
+        sub.position = batch.id;
+        continue;
+      }
+      if (sub.sink.bufferedBytes() > highWatermarkBytes) {
+        if (!(await drained(sub))) return false;
+      } else if (++written % replayBatchesPerTurn === 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      if (isClosed(sub)) return false;
+      if (sub.overflowed || sub.pendingReset) return true;
+      write(sub, pointsEvent(batch.id, points));
+    }
+    return true;
+  }
+
+  /** Replay after `lastEventId`, then whatever was held meanwhile, then live (or a reset). */
+  async function replay(sub: Subscriber, lastEventId: string) {
+    const result = await engine.replayAfter(lastEventId);
+    if (sub.phase === "closed") return;
+    if (!result.ok) {
+      // An id of this engine is a position the client reached (even if trimmed away or lost with
+      // Redis): the reset must stay above it. An unknown id (newer than anything issued) or a foreign
+      // one names nothing here, so the reset starts a new sequence.
+      sub.position = result.reason !== "unknown-id" && compare(lastEventId, lastEventId) === 0 ? lastEventId : null;
+      return finishReplay(sub, result.reason);
+    }
+    sub.position = lastEventId;
+    if (!(await writeInOrder(sub, result.batches, false))) return;
+    while (sub.held.length > 0 && !sub.overflowed && !sub.pendingReset) {
+      const held = sub.held;
+      sub.held = [];
+      if (!(await writeInOrder(sub, held, true))) return;
+    }
+    finishReplay(sub, sub.overflowed ? "lagged" : sub.pendingReset);
+  }
+
+  function finishReplay(sub: Subscriber, resetReason: ResetEvent["reason"] | null) {
+    sub.held = [];
+    sub.overflowed = false;
+    sub.phase = "live";
+    if (resetReason) reset(sub, resetReason);
+    sub.settle();
+  }
+
+  function remove(sub: Subscriber) {
+    if (sub.phase === "closed") return;
+    sub.phase = "closed";
+    stopCoalescing(sub);
+    awaitingReset.delete(sub);
+    sub.held = [];
+    sub.wake?.();
+    sub.group.subs.delete(sub);
+    if (sub.group.subs.size === 0) groups.delete(sub.group.key);
+    if (sub.sink.transport !== "poll") stats.subscriptions--;
+    sub.settle();
+  }
+
+  const stopListening = engine.onBatch(onBatch);
+
+  return {
+    /**
+     * Adds a subscriber. It is attached to the live bus before the replay is read, so no batch can
+     * fall between replay and live; batches seen in both are written once (deduped by id).
+     */
+    subscribe<F>(options: SubscribeOptions<F>): LiveSubscription {
+      let settle!: () => void;
+      const settled = new Promise<void>((resolve) => (settle = resolve));
+      const sub: Subscriber = {
+        sink: options.sink as Sink<unknown>,
+        encoder: options.encoder,
+        group: groupFor(options.patterns),
+        phase: options.lastEventId ? "replaying" : "live",
+        held: [],
+        overflowed: false,
+        position: options.lastEventId ? null : engine.latestId(),
+        pendingReset: null,
+        coalesced: null,
+        slowSinceMs: 0,
+        removeDrain: null,
+        wake: null,
+        settle,
+      };
+      sub.group.subs.add(sub);
+      if (sub.sink.transport !== "poll") stats.subscriptions++;
+      if (options.lastEventId) {
+        replay(sub, options.lastEventId).catch(() => {
+          // Nothing proves the replay was whole: the client refetches instead of living with a gap.
+          if (sub.phase === "replaying") finishReplay(sub, "lagged");
+        });
+      } else settle();
+      return { unsubscribe: () => remove(sub), settled, position: () => sub.position };
+    },
+    /** Tells every subscriber to refetch: the engine lost batches it cannot replay. */
+    resetAll(reason: ResetEvent["reason"]) {
+      for (const group of groups.values()) {
+        for (const sub of group.subs) {
+          // A replaying subscriber stops its replay (the client refetches anyway) and resets after it.
+          if (sub.phase === "replaying") sub.pendingReset = reason;
+          else reset(sub, reason);
+        }
+      }
+    },
+    stats: (): LivePathStats => ({ ...stats }),
+    close() {
+      stopListening();
+      for (const group of [...groups.values()]) for (const sub of [...group.subs]) remove(sub);
+    },
+  };
+}
+
+export type LivePath = ReturnType<typeof createLivePath>;
