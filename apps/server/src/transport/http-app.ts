@@ -6,8 +6,10 @@ import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
 import { createHostCheck, hostRefusedMessage } from "../security/host";
+import { createConnectionLimiter } from "../security/connection-limit";
 import { sendJsonError } from "../ingest/read-body";
 import { sendJson } from "./http-errors";
+import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/ingest-service";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
 import { renderPrometheus } from "./prometheus";
@@ -42,6 +44,8 @@ export function createHttpApp(
     basePath: `${TRPC_PATH}/`,
     maxBodySize: services.config.limits.maxBodyBytes,
     createContext: ({ req }) => contextFromRequest(services, req, ticketFromUrl(new URL(req.url ?? "/", "http://localhost"))),
+    // metrics.ingest on a full disk: 507 like POST /api/ingest (tRPC has no error code for it).
+    responseMeta: ({ errors }) => (errors.some((e) => e.cause instanceof InsufficientStorage) ? { status: INSUFFICIENT_STORAGE_STATUS } : {}),
     // One line per failed call. A bug (INTERNAL_SERVER_ERROR) is an error; a refused input is the
     // caller's business and only shows at debug.
     onError: ({ error, path, type, req }) => {
@@ -52,6 +56,39 @@ export function createHttpApp(
   });
 
   const hostAllowed = createHostCheck(services.config.allowedHosts);
+  const { maxBatchSize, maxPollsPerIp } = services.config.limits;
+  /** Long-polls hold a request and an engine listener up to 60 s each: counted per address like streams. */
+  const pollWaiters = createConnectionLimiter({ maxPerIp: maxPollsPerIp });
+
+  /** Limits tRPC's HTTP handler does not name: batch size, long-polls per address. false: answered. */
+  function admitTrpc(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    let procedures: string[];
+    try {
+      procedures = decodeURIComponent(url.pathname.slice(TRPC_PATH.length + 1)).split(",");
+    } catch {
+      procedures = [];
+    }
+    if (url.searchParams.get("batch") === "1" && procedures.length > maxBatchSize) {
+      // tRPC's own envelope for a refused batch, so httpBatchLink reports it on every call of the batch.
+      sendJsonError(res, 400, `batch of ${procedures.length} calls is over the limit of ${maxBatchSize} (LIVEDASH_MAX_BATCH_SIZE)`, {
+        code: -32600,
+        data: { code: "BAD_REQUEST", httpStatus: 400, limit: maxBatchSize },
+      });
+      return false;
+    }
+    if (procedures.includes("metrics.poll")) {
+      const ip = peerAddress(req);
+      if (!pollWaiters.acquire(ip)) {
+        sendJsonError(res, 429, `too many long-polls waiting from this address (limit ${maxPollsPerIp}, LIVEDASH_MAX_POLLS_PER_IP)`, {
+          code: -32029,
+          data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, limit: maxPollsPerIp },
+        });
+        return false;
+      }
+      res.once("close", () => pollWaiters.release(ip));
+    }
+    return true;
+  }
   /** The engine's raw cause is logged when it changes, not once per health probe. */
   let loggedCause: string | undefined;
   const routes: Record<string, Route> = {
@@ -119,7 +156,10 @@ export function createHttpApp(
       }
       return;
     }
-    if (url.pathname.startsWith(`${TRPC_PATH}/`)) return trpcHandler(req, res);
+    if (url.pathname.startsWith(`${TRPC_PATH}/`)) {
+      if (admitTrpc(req, res, url)) trpcHandler(req, res);
+      return;
+    }
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",

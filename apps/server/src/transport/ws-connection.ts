@@ -45,6 +45,13 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   else ctx = { auth: authorize(services, { token: headerToken }), clientKey, services };
 
   const maxPerSec = services.config.limits.maxWsMessagesPerSec;
+  // One frame may hold an array of thousands of requests: each live subscription and each query in
+  // flight (a long-poll holds an engine listener up to 60 s) takes a slot, freed when it ends.
+  const maxRequests = services.config.limits.maxSubscriptionsPerWs;
+  let callsInFlight = 0;
+  const overRequestLimit = () => subscriptions.size + callsInFlight >= maxRequests;
+  const requestLimitError = () =>
+    new TRPCError({ code: "TOO_MANY_REQUESTS", message: `at most ${maxRequests} subscriptions and requests in flight per WebSocket (LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS)` });
   let windowStartMs = Date.now();
   let messagesInWindow = 0;
   let slowTimer: NodeJS.Timeout | null = null;
@@ -101,8 +108,9 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   async function callProcedure(id: WsRequestId, message: WsClientMessage, context: Context) {
     const type = message.method as "query" | "mutation";
     const path = typeof message.params?.path === "string" ? message.params.path : "";
+    callsInFlight++;
     try {
-      const data = await callTRPCProcedure({
+      const data: unknown = await callTRPCProcedure({
         router: appRouter,
         path,
         getRawInput: async () => message.params?.input,
@@ -114,6 +122,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       send(wsDataMessage(id, data));
     } catch (cause) {
       sendError(id, cause, path, type);
+    } finally {
+      callsInFlight--;
     }
   }
 
@@ -130,10 +140,12 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       if (message.params?.path !== LIVE_PROCEDURE) {
         return sendError(id, new TRPCError({ code: "NOT_FOUND", message: `no subscription "${String(message.params?.path)}" (only ${LIVE_PROCEDURE})` }), undefined, "subscription");
       }
+      if (overRequestLimit()) return sendError(id, requestLimitError(), LIVE_PROCEDURE, "subscription");
       void startLive(id, message, context).catch((cause: unknown) => sendError(id, cause, LIVE_PROCEDURE, "subscription"));
       return;
     }
     if (method === WS_METHOD.query || method === WS_METHOD.mutation) {
+      if (overRequestLimit()) return sendError(id, requestLimitError(), typeof message.params?.path === "string" ? message.params.path : undefined, method);
       void callProcedure(id, message, context);
       return;
     }
@@ -161,7 +173,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       ws.close(WS_CLOSE.policyViolation, "message rate limit");
       return;
     }
-    const text = isBinary ? null : data.toString();
+    // ws hands text frames over as one Buffer (binaryType "nodebuffer", fragments joined).
+    const text = isBinary ? null : (data as Buffer).toString();
     if (text === WS_KEEPALIVE.ping) return void (ws.readyState === ws.OPEN && ws.send(WS_KEEPALIVE.pong));
     if (text === WS_KEEPALIVE.pong) return;
     let parsed: unknown;

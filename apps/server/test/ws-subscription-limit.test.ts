@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import WebSocket from "ws";
+import type { LivedashServer } from "../src/server";
+import { startTestServer } from "./helpers/server";
+
+const WAIT = { timeout: 10_000, interval: 20 };
+
+function open(url: string): Promise<{ ws: WebSocket; messages: Record<string, unknown>[] }> {
+  const ws = new WebSocket(`${url.replace("http", "ws")}/trpc`);
+  const messages: Record<string, unknown>[] = [];
+  ws.on("message", (data) => messages.push(JSON.parse(data.toString()) as Record<string, unknown>));
+  return new Promise((resolve, reject) => {
+    ws.once("open", () => resolve({ ws, messages }));
+    ws.once("error", reject);
+  });
+}
+
+const subscription = (id: number) => ({ id, method: "subscription", params: { path: "metrics.live", input: { series: [`s${id}.*`] } } });
+const poll = (id: number) => ({ id, method: "query", params: { path: "metrics.poll", input: { series: ["p.*"], waitMs: 30_000 } } });
+const errorsOf = (messages: Record<string, unknown>[]) => messages.filter((m) => m.error).map((m) => (m.error as { message: string }).message);
+
+describe("subscriptions per WebSocket", () => {
+  let server: LivedashServer;
+  beforeAll(async () => {
+    server = await startTestServer({ LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS: "5" });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("one frame holding a JSON array of a thousand subscription requests opens at most the limit, the rest are refused naming it", async () => {
+    const { ws, messages } = await open(server.url);
+    try {
+      ws.send(JSON.stringify(Array.from({ length: 1000 }, (_, i) => subscription(i + 1))));
+      await vi.waitFor(() => expect(messages).toHaveLength(1000), WAIT);
+      expect(server.services.hub.stats().subscriptions).toBe(5);
+      const errors = errorsOf(messages);
+      expect(errors).toHaveLength(995);
+      expect(new Set(errors)).toEqual(new Set(["at most 5 subscriptions and requests in flight per WebSocket (LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS)"]));
+
+      // A stopped subscription frees its slot.
+      ws.send(JSON.stringify({ id: 1, method: "subscription.stop" }));
+      ws.send(JSON.stringify(subscription(2000)));
+      await vi.waitFor(() => expect(messages.some((m) => m.id === 2000 && (m.result as { type?: string } | undefined)?.type === "started")).toBe(true), WAIT);
+    } finally {
+      ws.close();
+    }
+    await vi.waitFor(() => expect(server.services.hub.stats().subscriptions).toBe(0), WAIT);
+  });
+
+  it("long-polls in flight count too", async () => {
+    const { ws, messages } = await open(server.url);
+    try {
+      ws.send(JSON.stringify(Array.from({ length: 50 }, (_, i) => poll(i + 1))));
+      await vi.waitFor(() => expect(errorsOf(messages)).toHaveLength(45), WAIT);
+      await vi.waitFor(() => expect(server.services.traffic.polls).toBe(5), WAIT);
+    } finally {
+      ws.close();
+    }
+    await vi.waitFor(() => expect(server.services.traffic.polls).toBe(0), WAIT);
+  });
+});
