@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { intFlag, parseFlags } from "./flags.mjs";
 
 const HELP = `npm run bench -- [options]
   --url <http://host:port>  measure an already running Livedash server (CPU/RSS need --server-pid)
@@ -18,10 +18,6 @@ const HELP = `npm run bench -- [options]
   --from-source             run the server with tsx from apps/server/src instead of building dist
   --server-env KEY=VALUE    extra env for the server we start (repeatable)
   --out <dir>               where the JSON goes (default bench/results)`;
-
-const intFlag = (name, min, max) =>
-  z.coerce.number({ error: `--${name} must be a number` }).int(`--${name} must be an integer`)
-    .min(min, `--${name} must be at least ${min}`).max(max, `--${name} must be at most ${max}`);
 
 const TRANSPORTS = ["raw-ws", "trpc-ws", "sse", "trpc-sse"];
 const SCENARIOS = ["fanout", "trpc-client", "window", "10k", "slow", "patterns"];
@@ -52,38 +48,18 @@ const ArgsSchema = z.object({
 
 /** Parses and validates argv; exits with a message naming the flag on bad input. */
 export function readArgs(argv = process.argv.slice(2)) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        url: { type: "string" }, "server-pid": { type: "string" }, "read-token": { type: "string" }, "ingest-token": { type: "string" }, quick: { type: "boolean", default: false },
-        subscribers: { type: "string" }, duration: { type: "string" }, "points-per-batch": { type: "string", default: "10" },
-        rates: { type: "string" }, transports: { type: "string", default: TRANSPORTS.join(",") }, skip: { type: "string", default: "" },
-        "ten-k": { type: "string" }, "slow-pause": { type: "string" }, "from-source": { type: "boolean", default: false },
-        "server-env": { type: "string", multiple: true, default: [] }, out: { type: "string", default: "bench/results" },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : error}\n\n${HELP}`);
-    process.exit(2);
-  }
-  if (values.help) {
-    console.log(HELP);
-    process.exit(0);
-  }
-  const parsed = ArgsSchema.safeParse({
+  const a = parseFlags(argv, {
+    url: { type: "string" }, "server-pid": { type: "string" }, "read-token": { type: "string" }, "ingest-token": { type: "string" }, quick: { type: "boolean", default: false },
+    subscribers: { type: "string" }, duration: { type: "string" }, "points-per-batch": { type: "string", default: "10" },
+    rates: { type: "string" }, transports: { type: "string", default: TRANSPORTS.join(",") }, skip: { type: "string", default: "" },
+    "ten-k": { type: "string" }, "slow-pause": { type: "string" }, "from-source": { type: "boolean", default: false },
+    "server-env": { type: "string", multiple: true, default: [] }, out: { type: "string", default: "bench/results" },
+  }, HELP, (values) => ({
     url: values.url, serverPid: values["server-pid"], readToken: values["read-token"], ingestToken: values["ingest-token"], quick: values.quick, subscribers: values.subscribers,
     durationS: values.duration, pointsPerBatch: values["points-per-batch"], rates: values.rates, transports: values.transports,
     skip: values.skip, tenK: values["ten-k"], slowPauseS: values["slow-pause"], fromSource: values["from-source"],
     serverEnv: values["server-env"], out: values.out,
-  });
-  if (!parsed.success) {
-    console.error(`${parsed.error.issues.map((i) => i.message).join("\n")}\n\n${HELP}`);
-    process.exit(2);
-  }
-  const a = parsed.data;
+  }), ArgsSchema);
   const quick = a.quick;
   return {
     ...a,

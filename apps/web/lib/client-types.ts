@@ -1,5 +1,5 @@
 import type { ConnectionState, TransportPreference } from "@livedash/client";
-import type { HistoryInput, HistorySeries, LiveEvent, LiveInput, PollInput, PollResult, SeriesInfo, ServerInfo } from "@livedash/events";
+import type { HistoryInput, HistorySeries, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
 
 /** The connection state is the client's own type: one definition, in @livedash/client. */
 export type { ConnectionState, ConnectionStatus, TransportKind } from "@livedash/client";
@@ -17,7 +17,6 @@ export interface LiveHandlers {
 export interface DashboardClient {
   catalog(): Promise<SeriesInfo[]>;
   history(input: HistoryInput): Promise<HistorySeries[]>;
-  poll(input: PollInput): Promise<PollResult>;
   info(): Promise<ServerInfo>;
   /** One multiplexed subscription; the client resumes by id across reconnects and transport switches. */
   subscribeLive(input: LiveInput, handlers: LiveHandlers): { unsubscribe(): void };

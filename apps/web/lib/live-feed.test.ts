@@ -33,7 +33,6 @@ function fakeServer() {
       const points = truth.filter((p) => p.ts >= from && p.ts <= to).map((p) => ({ ts: p.ts, value: p.value, min: p.value, max: p.value }));
       return input.series.map((series): HistorySeries => ({ series, points: series === SERIES ? points : [] }));
     },
-    poll: async () => ({ events: [], cursor: null }),
     info: async () => (infoCalls++, { instanceId: "i", engine: "memory", version: "t", startedAt: T0, now: Date.now(), tickMs: 1000, retentionMs: 3_600_000 }),
     subscribeLive: (input, handlers) => {
       const sub = { input, handlers, closed: false };

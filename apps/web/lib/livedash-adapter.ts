@@ -8,7 +8,6 @@ export function openLivedashAdapter(options: OpenClientOptions): DashboardClient
   return {
     catalog: () => trpc.metrics.catalog.query(),
     history: (input) => trpc.metrics.history.query(input),
-    poll: (input) => trpc.metrics.poll.query(input),
     info: () => trpc.system.info.query(),
     subscribeLive: (input, handlers) =>
       trpc.metrics.live.subscribe(input, {

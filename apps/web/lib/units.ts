@@ -50,19 +50,6 @@ export function formatValue(value: number | null | undefined, unit: SeriesUnit, 
   }
 }
 
-/** Short label for an axis or a legend header. */
-export function unitLabel(unit: SeriesUnit): string {
-  switch (unit) {
-    case "percent": return "%";
-    case "bytes": return "bytes";
-    case "bytes_per_second": return "bytes/s";
-    case "ms": return "ms";
-    case "seconds": return "s";
-    case "per_second": return "/s";
-    case "count": return "count";
-    case "none": return "";
-  }
-}
 
 export type Level = "ok" | "warn" | "crit";
 

@@ -33,7 +33,6 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const router = t.router;
-export const publicProcedure = t.procedure;
 
 export const readProcedure = t.procedure.use(({ ctx, next }) => {
   if (!ctx.auth.read) throw new TRPCError({ code: "UNAUTHORIZED", message: "a valid read token is required" });

@@ -108,10 +108,12 @@ export function createStreamReader(conn: Redis, options: ResolvedRedisEngineOpti
    * may even have smaller ids than our cursor (another host's clock), so continuing from the cursor
    * could skip them; after trimming overtook us, every entry <= cursor is gone anyway, so 0-0 re-delivers nothing.
    */
-  function restartFromScratch(reason: StreamGapReason) {
+  function restartFromScratch(reason: StreamGapReason, streamEmpty: boolean) {
     cursor = STREAM_START_ID;
     expectedPrev = null;
-    if (reason === "engine-restarted") delivered = null;
+    // With nothing left to read, no newer id may come for a while: latestId() says so (null), and the
+    // live path resets its subscribers at once. Otherwise the next entry delivered carries the reset.
+    if (streamEmpty) delivered = null;
     emitGap(reason);
   }
 
@@ -152,21 +154,20 @@ export function createStreamReader(conn: Redis, options: ResolvedRedisEngineOpti
     if (cursor === null || cursor === STREAM_START_ID) return;
     const [hit] = await conn.xrange(key, cursor, "+", "COUNT", 1);
     // Nothing at or after our cursor: the stream was emptied or replaced (trimming never drops the newest entry).
-    if (!hit) return restartFromScratch("engine-restarted");
+    if (!hit) return restartFromScratch("engine-restarted", true);
     if (hit[0] === cursor) return;
     const entry = decodeEntry(hit[0], hit[1]);
     if (entry.prev === cursor) return;
-    restartFromScratch(entry.prev === "" ? "engine-restarted" : "lagged");
+    restartFromScratch(entry.prev === "" ? "engine-restarted" : "lagged", false);
   }
 
   function accept(id: string, fields: string[]) {
     const entry = decodeEntry(id, fields);
     if (expectedPrev !== null && entry.prev !== expectedPrev) {
       // A fresh chain ("" prev) means the stream was recreated under us; otherwise trimming overtook us.
-      if (entry.prev === "") {
-        delivered = null;
-        emitGap("engine-restarted");
-      } else emitGap("lagged");
+      // Reported before this entry is delivered: the live path gives the reset this entry's id (latestId()
+      // is still the previous one, which subscribers already have).
+      emitGap(entry.prev === "" ? "engine-restarted" : "lagged");
     }
     deliver(entry);
   }

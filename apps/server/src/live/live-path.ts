@@ -304,9 +304,10 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
     const result = await engine.replayAfter(lastEventId);
     if (sub.phase === "closed") return;
     if (!result.ok) {
-      // A "lagged" id is a real position this client reached: the reset must stay above it. Other
-      // reasons mean the id names nothing here, so the reset starts a new sequence.
-      sub.position = result.reason === "lagged" && compare(lastEventId, lastEventId) === 0 ? lastEventId : null;
+      // An id of this engine is a position the client reached (even if trimmed away or lost with
+      // Redis): the reset must stay above it. An unknown id (newer than anything issued) or a foreign
+      // one names nothing here, so the reset starts a new sequence.
+      sub.position = result.reason !== "unknown-id" && compare(lastEventId, lastEventId) === 0 ? lastEventId : null;
       return finishReplay(sub, result.reason);
     }
     sub.position = lastEventId;
@@ -351,7 +352,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
       let settle!: () => void;
       const settled = new Promise<void>((resolve) => (settle = resolve));
       const sub: Subscriber = {
-        sink: options.sink as Sink<unknown>,
+        sink: options.sink,
         encoder: options.encoder,
         group: groupFor(options.patterns),
         phase: options.lastEventId ? "replaying" : "live",
@@ -388,7 +389,12 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
     stats: (): LivePathStats => ({ ...stats }),
     close() {
       stopListening();
-      for (const group of [...groups.values()]) for (const sub of [...group.subs]) remove(sub);
+      for (const group of [...groups.values()]) {
+        for (const sub of [...group.subs]) {
+          remove(sub);
+          sub.sink.end?.();
+        }
+      }
     },
   };
 }

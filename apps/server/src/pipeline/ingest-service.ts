@@ -24,8 +24,10 @@ export interface PointRateLimiter {
 
 /**
  * The one path every write takes (tRPC mutation, POST /api/ingest, POST /api/write): limits, the
- * cardinality cap, the rate limit, then one batch. Checks run before anything is written, so a batch is
- * accepted whole or not at all.
+ * cardinality cap, the rate limit, then one batch. The checks run before anything is written and the
+ * points are published as one batch, so they are accepted all or none. Descriptions (`meta`) are applied
+ * just before the batch is published: a request then refused because the engine is down (503) has
+ * still updated them, and its points were counted against the rate limit.
  */
 export function createIngestService(deps: {
   store: SeriesStore;
@@ -99,6 +101,11 @@ export function createIngestService(deps: {
         });
       }
     }
+    const blocked = store.writeBlocked?.();
+    if (blocked) {
+      // HTTP answers this with 507 Insufficient Storage (tRPC has no such code; see InsufficientStorage).
+      throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: blocked, cause: new InsufficientStorage(blocked) });
+    }
     if (meta?.length) store.describe(meta);
     if (points.length === 0) return { accepted: 0, id: null };
     for (const name of newSeries) if (!store.has(name)) reserved.add(name);
@@ -139,5 +146,16 @@ export class RetryAfter extends Error {
     this.name = "RetryAfter";
   }
 }
+
+/** Carried as a TRPCError cause when the store refuses writes (disk full): answered with HTTP 507. */
+export class InsufficientStorage extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InsufficientStorage";
+  }
+}
+
+/** 507 Insufficient Storage (RFC 4918), the answer to an ingest while the disk is full. */
+export const INSUFFICIENT_STORAGE_STATUS = 507;
 
 export type IngestService = ReturnType<typeof createIngestService>;

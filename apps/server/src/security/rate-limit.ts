@@ -89,8 +89,3 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     size: () => buckets.size,
   };
 }
-
-/** For docs and /metrics: how long a drained bucket takes to refill. */
-export function refillTimeMs(options: Pick<RateLimiterOptions, "ratePerSec" | "burst">): number {
-  return (options.burst / options.ratePerSec) * 1000;
-}

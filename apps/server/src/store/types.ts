@@ -7,8 +7,10 @@ export interface HistoryQuery {
 }
 
 /**
- * Per-series ring buffers (typed arrays) plus the catalog. Fed from Engine.onBatch, so every
- * instance holds the same data whichever engine runs.
+ * Per-series ring buffers (typed arrays) plus the catalog. Points are fed from Engine.onBatch, so every
+ * instance holds the same points whichever engine runs. Descriptions (describe) are not on the bus:
+ * they stay on the instance that received them (collectors' own, or an ingest request's `meta`), and
+ * another instance lists such a series with default unit and kind once its first point arrives.
  */
 export interface SeriesStore {
   /** Appends points (in accepted order). A series seen for the first time enters the catalog. */
@@ -23,4 +25,9 @@ export interface SeriesStore {
   catalog(): SeriesInfo[];
   /** Points in [from, to] downsampled to at most maxPoints buckets, each with mean, min and max. */
   history(series: string, query: HistoryQuery): HistoryPoint[];
+  /**
+   * Why writes are refused right now (the disk store when its disk is full), or null. Ingest answers
+   * 507 with this message while it is set. Absent: never blocked (memory).
+   */
+  writeBlocked?(): string | null;
 }

@@ -76,7 +76,6 @@ export function createSseStreams(options: SseStreamsOptions = {}) {
         },
       };
     },
-    count: () => streams.size,
     /** Ends every stream (shutdown): clients reconnect elsewhere and resume by id. */
     closeAll() {
       clearInterval(timer);

@@ -90,7 +90,6 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   pinger.unref();
 
   return {
-    count: () => wss.clients.size,
     /**
      * Shutdown: ask every client to reconnect (tRPC's notification), send close frames, and cut the
      * sockets that have not completed the close handshake after graceMs (ws itself would wait 30 s).

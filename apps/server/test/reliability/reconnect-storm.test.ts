@@ -6,7 +6,9 @@ import type { LivedashServer } from "../../src/server";
 import { startTestServer } from "../helpers/server";
 import { reportResult } from "./helpers/results";
 
-const CLIENTS = 2_000;
+/** Clients per transport: WebSocket (wsLink), plain /sse and tRPC SSE. */
+const COUNTS = { ws: 1_500, sse: 250, "trpc-sse": 250 };
+const CLIENTS = COUNTS.ws + COUNTS.sse + COUNTS["trpc-sse"];
 const SERIES = "storm.counter";
 /** Offered ingest load during the whole scenario: one point per batch. */
 const RATE_PER_SEC = 50;
@@ -19,7 +21,7 @@ const WAIT = { timeout: 60_000, interval: 50 };
 
 /** Request/response over the worker's message port; each call answered once. */
 function stormWorker(url: string) {
-  const worker = new Worker(new URL("./helpers/storm-clients.mjs", import.meta.url), { workerData: { url, clients: CLIENTS, series: [SERIES] } });
+  const worker = new Worker(new URL("./helpers/storm-clients.mjs", import.meta.url), { workerData: { url, counts: COUNTS, series: [SERIES] } });
   let nextId = 1;
   const pending = new Map<number, (result: unknown) => void>();
   worker.on("message", ({ id, result }: { id: number; result: unknown }) => {
@@ -71,7 +73,7 @@ describe("reconnect storm", () => {
     await server?.close();
   });
 
-  it(`${CLIENTS} WebSocket clients drop at once and resume by id: no gap, no duplicate, ids strictly increasing; event-loop lag reported`, async () => {
+  it(`${CLIENTS} clients (${COUNTS.ws} WS, ${COUNTS.sse} SSE, ${COUNTS["trpc-sse"]} tRPC SSE) drop at once and resume by id: no gap, no duplicate, ids strictly increasing; event-loop lag reported`, async () => {
     // Bounded by the call's own promise; a stuck worker fails the test by its timeout.
     const status = () => clients.call<Status>("status");
     await clients.call("open", { concurrency: 50 });
@@ -101,7 +103,8 @@ describe("reconnect storm", () => {
 
     const report = await clients.call<Record<string, unknown> & { problems: string[] }>("report");
     reportResult("reconnect-storm", {
-      clients: CLIENTS,
+      ...report,
+      clients: COUNTS,
       ingestRatePerSec: RATE_PER_SEC,
       valuesProduced: final.sent,
       valuesDuringStorm: final.sent - sentAtStorm,
@@ -109,7 +112,6 @@ describe("reconnect storm", () => {
       allCaughtUpMs: Math.round(allCaughtUpMs),
       eventLoopLagSteady: lagFigures(steady),
       eventLoopLagStorm: lagFigures(lag),
-      ...report,
     });
     expect(report.problems).toEqual([]);
     expect(report).toMatchObject({ gaps: 0, duplicates: 0, idRegressions: 0, resets: 0, coalesced: 0, errors: 0, reconnects: CLIENTS });

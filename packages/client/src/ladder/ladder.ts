@@ -1,5 +1,5 @@
 import { StateStore } from "../connection-state";
-import type { ConnectionState, TransportKind, TransportPreference } from "../connection-state";
+import type { TransportKind, TransportPreference } from "../connection-state";
 import { isObject, isServerReachable } from "../transports/http";
 import type { SessionEvents, SessionFactory, SessionFailure, TransportContext, TransportSession } from "../transports/types";
 import { fullJitterDelayMs, retryDelayMs } from "./backoff";
@@ -320,11 +320,6 @@ export class Ladder {
     const slot = this.#open(level);
     this.#probe = slot;
     for (const sub of this.#subs.values()) slot.session.add(sub);
-  }
-
-  /** For tests and diagnostics: the connection state right now. */
-  get(): ConnectionState {
-    return this.state.get();
   }
 }
 

@@ -1,21 +1,25 @@
 /**
  * Worker thread of the reconnect-storm scenario: holds every client socket and the ingest producer,
  * so the main thread's event loop runs the server alone and its measured lag is the server's.
- * Speaks tRPC's wsLink protocol over `ws` directly (as bench/subscriber.mjs does): one `ws` client
- * object per connection costs far less than one tRPC client, and resume uses the same field the tRPC
- * client sends on reconnect (`params.lastEventId`).
+ * Speaks the wire protocols directly (as bench/subscriber.mjs does; one `ws` object or one GET per
+ * connection costs far less than one tRPC client): tRPC's wsLink protocol, resuming with the field the
+ * tRPC client sends on reconnect (`params.lastEventId`), and both SSE dialects, resuming with the
+ * `Last-Event-ID` header as EventSource does.
  */
+import http from "node:http";
 import { parentPort, workerData } from "node:worker_threads";
 import WebSocket from "ws";
+import { createSseBlockReader } from "../../../../../bench/lib/sse-blocks.mjs";
 
-const { url, clients: clientCount, series } = workerData;
+const { url, counts, series } = workerData;
 const wsUrl = `${url.replace(/^http/, "ws")}/trpc`;
 
 /** Memory-engine ids are `<epoch>-<seq>`: the sequence orders them within one server run. */
 const seqOf = (id) => Number(String(id).slice(String(id).lastIndexOf("-") + 1));
 
-const conns = Array.from({ length: clientCount }, (_, index) => ({
-  index, ws: null, started: false, lastId: null, lastValue: 0, events: 0, points: 0,
+const kinds = Object.entries(counts).flatMap(([kind, n]) => Array.from({ length: n }, () => kind));
+const conns = kinds.map((kind, index) => ({
+  index, kind, ws: null, req: null, started: false, lastId: null, lastValue: 0, events: 0, points: 0,
   gaps: 0, duplicates: 0, idRegressions: 0, resets: 0, coalesced: 0, errors: 0, reconnects: 0, firstProblem: null,
 }));
 
@@ -30,8 +34,10 @@ function onMessage(conn, data) {
     return problem(conn, `error answer: ${JSON.stringify(msg.error).slice(0, 200)}`);
   }
   if (msg.result?.type === "started") return void (conn.started = true);
-  if (msg.result?.type !== "data") return;
-  const { id, data: event } = msg.result.data;
+  if (msg.result?.type === "data") onEvent(conn, msg.result.data.id, msg.result.data.data);
+}
+
+function onEvent(conn, id, event) {
   conn.events++;
   if (conn.lastId !== null && !(seqOf(id) > seqOf(conn.lastId))) {
     conn.idRegressions++;
@@ -61,6 +67,34 @@ function onMessage(conn, data) {
 /** Opens one connection and subscribes, resuming after `conn.lastId` when it has one. */
 function connect(conn) {
   conn.started = false;
+  if (conn.kind === "ws") return connectWs(conn);
+  const target = new URL(url);
+  if (conn.kind === "sse") {
+    target.pathname = "/sse";
+    target.searchParams.set("series", series.join(","));
+  } else {
+    target.pathname = "/trpc/metrics.live";
+    target.searchParams.set("input", JSON.stringify({ series }));
+  }
+  const headers = { accept: "text/event-stream", ...(conn.lastId ? { "last-event-id": conn.lastId } : {}) };
+  const req = http.get(target, { agent: false, headers }, (res) => {
+    if (res.statusCode !== 200) return problem(conn, `SSE status ${res.statusCode}`);
+    conn.started = true;
+    const read = createSseBlockReader(({ id, event, data }) => {
+      if (event === "serialized-error") {
+        conn.errors++;
+        problem(conn, `serialized-error ${data}`);
+      } else if (id && data) onEvent(conn, id, JSON.parse(data));
+    });
+    res.setEncoding("utf8");
+    // A dropped request may still hand over data it had read; it belongs to no subscription any more.
+    res.on("data", (chunk) => conn.req === req && read(chunk));
+  });
+  req.on("error", (error) => conn.req === req && problem(conn, `request error: ${error.message}`));
+  conn.req = req;
+}
+
+function connectWs(conn) {
   const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
   conn.ws = ws;
   ws.on("open", () => {
@@ -72,6 +106,13 @@ function connect(conn) {
   ws.on("error", (error) => conn.ws === ws && problem(conn, `socket error: ${error.message}`));
 }
 
+function drop(conn) {
+  conn.ws?.terminate();
+  conn.req?.destroy();
+  conn.ws = null;
+  conn.req = null;
+}
+
 /** Opens every client, at most `concurrency` handshakes in flight (the initial fill is not the storm). */
 async function openAll(concurrency) {
   let next = 0;
@@ -80,7 +121,7 @@ async function openAll(concurrency) {
       const conn = conns[next++];
       connect(conn);
       await new Promise((resolve) => {
-        const check = () => (conn.started || conn.ws.readyState > WebSocket.OPEN ? resolve() : setTimeout(check, 5));
+        const check = () => (conn.started || conn.ws?.readyState > WebSocket.OPEN ? resolve() : setTimeout(check, 5));
         check();
       });
     }
@@ -90,7 +131,7 @@ async function openAll(concurrency) {
 
 /** The storm: every socket dropped at the same instant, then every client reconnects at once. */
 function storm() {
-  for (const conn of conns) conn.ws.terminate();
+  for (const conn of conns) drop(conn);
   for (const conn of conns) {
     conn.reconnects++;
     connect(conn);
@@ -127,7 +168,7 @@ function status() {
   let open = 0;
   for (const conn of conns) {
     if (conn.started) started++;
-    if (conn.ws?.readyState === WebSocket.OPEN) open++;
+    if (conn.ws?.readyState === WebSocket.OPEN || (conn.req && conn.started)) open++;
     minLast = Math.min(minLast, conn.lastValue);
   }
   return { started, open, minLast, sent: producer.sent, producing: producer.running, failed: producer.failed, lastStatus: producer.lastStatus };
@@ -138,7 +179,7 @@ function report() {
   const problems = [];
   for (const conn of conns) {
     for (const key of Object.keys(totals)) totals[key] += conn[key];
-    if (conn.firstProblem && problems.length < 10) problems.push(`client ${conn.index}: ${conn.firstProblem}`);
+    if (conn.firstProblem && problems.length < 10) problems.push(`${conn.kind} client ${conn.index}: ${conn.firstProblem}`);
   }
   const lastValues = new Set(conns.map((c) => c.lastValue));
   return { clients: conns.length, ...totals, problems, distinctLastValues: [...lastValues].slice(0, 10) };
@@ -155,6 +196,6 @@ parentPort.on("message", async ({ id, cmd, args }) => {
   } else if (cmd === "storm") storm();
   else if (cmd === "status") result = status();
   else if (cmd === "report") result = report();
-  else if (cmd === "close") for (const conn of conns) conn.ws?.terminate();
+  else if (cmd === "close") for (const conn of conns) drop(conn);
   parentPort.postMessage({ id, result });
 });
