@@ -47,7 +47,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   const epoch = persisted?.epoch ?? (options.now ?? Date.now)().toString(36);
   const listeners = new Set<(batch: Batch) => void>();
   // Ring of retained batches: window[head .. head+count) in seq order; seqs are contiguous.
-  let window: (Batch | undefined)[] = new Array(Math.min(replayBatches, 1024));
+  let window = new Array<Batch | undefined>(Math.min(replayBatches, 1024));
   let head = 0;
   let count = 0;
   let pointsHeld = 0;
@@ -67,7 +67,7 @@ export function createMemoryEngine(options: MemoryEngineOptions = {}): Engine {
   }
 
   function grow() {
-    const bigger: (Batch | undefined)[] = new Array(Math.min(window.length * 2, replayBatches));
+    const bigger = new Array<Batch | undefined>(Math.min(window.length * 2, replayBatches));
     for (let i = 0; i < count; i++) bigger[i] = window[slot(i)];
     window = bigger;
     head = 0;

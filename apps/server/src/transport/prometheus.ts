@@ -25,6 +25,7 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
   metric("livedash_bytes_out_total", "counter", "Bytes written to subscribers.", [["", hub.bytesOut]]);
   metric("livedash_coalesced_events_total", "counter", "Events sent coalesced to slow subscribers.", [["", hub.coalescedEvents]]);
   metric("livedash_slow_consumers_closed_total", "counter", "Connections closed as too slow (WS 4008).", [["", hub.slowClosed]]);
+  metric("livedash_replay_waits_total", "counter", "Times a resume replay paused at the high watermark until its socket drained.", [["", hub.replayWaits]]);
   metric("livedash_points_in_total", "counter", "Points accepted (collectors and ingest).", [["", traffic.pointsIn]]);
   metric("livedash_series", "gauge", "Distinct series held.", [["", services.store.size()]]);
   metric("process_resident_memory_bytes", "gauge", "Resident set size.", [["", memory.rss]]);
