@@ -34,6 +34,8 @@ if (nextBin === undefined) {
 const serverEnv = { ...process.env, PORT: serverPort };
 delete serverEnv.LIVEDASH_URL;
 if (serverEnv.LIVEDASH_ALLOWED_ORIGINS === undefined) serverEnv.LIVEDASH_ALLOWED_ORIGINS = `${webUrl},http://localhost:${webPort}`;
+// History lives beside the repository (the server runs in apps/server), not inside a workspace.
+if (serverEnv.LIVEDASH_DATA_DIR === undefined) serverEnv.LIVEDASH_DATA_DIR = path.join(root, "livedash-data");
 const webEnv = { ...process.env, PORT: webPort, LIVEDASH_URL: serverUrl, NEXT_TELEMETRY_DISABLED: "1" };
 
 const children = [

@@ -10,7 +10,7 @@ import { freePort, startServerProcess, waitHealthy } from "./server-process.mjs"
  */
 
 /** Env our server gets in every bench run: loopback, no built-in collectors (only bench traffic flows). */
-const SERVER_BASE_ENV = { HOST: "127.0.0.1", LIVEDASH_COLLECTORS: "off", LIVEDASH_LOG: "silent" };
+const SERVER_BASE_ENV = { HOST: "127.0.0.1", LIVEDASH_COLLECTORS: "off", LIVEDASH_LOG: "silent", LIVEDASH_STORAGE: "memory" };
 
 /** Builds apps/server/dist/main.js once per run (esbuild, about a second) so the bench never measures a stale build. */
 export function buildServer(/** @type {string} */ repoRoot) {

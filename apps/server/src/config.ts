@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import { formatZodIssues } from "@livedash/events";
 import { z } from "zod";
+import { DEFAULT_RETENTION, parseRetention } from "./store/disk/retention";
 import { LOG_LEVELS } from "./logger";
 import { checkHostEntry, LOOPBACK_HOST_NAMES } from "./security/host";
 
@@ -61,6 +63,19 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_CONNECTIONS_PER_IP: intFromEnv("LIVEDASH_MAX_CONNECTIONS_PER_IP", 1, 1_000_000, 20_000),
   LIVEDASH_MAX_PATTERNS: intFromEnv("LIVEDASH_MAX_PATTERNS", 1, 1_000, 256),
   LIVEDASH_MAX_WS_MESSAGES_PER_SEC: intFromEnv("LIVEDASH_MAX_WS_MESSAGES_PER_SEC", 1, 1_000_000, 200),
+  LIVEDASH_STORAGE: z.enum(["disk", "memory"], { message: 'LIVEDASH_STORAGE must be "disk" or "memory"' }).default("disk"),
+  LIVEDASH_DATA_DIR: z.string().min(1, "LIVEDASH_DATA_DIR must not be empty").max(4096, "LIVEDASH_DATA_DIR must be at most 4096 characters").default("livedash-data"),
+  LIVEDASH_RETENTION: z
+    .string()
+    .default(DEFAULT_RETENTION)
+    .transform((raw, ctx) => {
+      const parsed = parseRetention(raw);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: "custom", message: parsed.message });
+        return z.NEVER;
+      }
+      return parsed.tiers;
+    }),
   LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS: intFromEnv("LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS", 1, 10_000, 64),
   LIVEDASH_MAX_BATCH_SIZE: intFromEnv("LIVEDASH_MAX_BATCH_SIZE", 1, 1_000, 100),
   LIVEDASH_MAX_POLLS_PER_IP: intFromEnv("LIVEDASH_MAX_POLLS_PER_IP", 1, 1_000_000, 100),
@@ -140,6 +155,12 @@ export function parseConfig(env: Record<string, string | undefined>) {
     /** SIGTERM/SIGINT: time to drain (ingest answered, batcher flushed, engine closed) before a hard exit. */
     shutdownTimeoutMs: e.LIVEDASH_SHUTDOWN_TIMEOUT_MS,
     log: e.LIVEDASH_LOG,
+    storage: {
+      kind: e.LIVEDASH_STORAGE,
+      /** Absolute; a relative LIVEDASH_DATA_DIR is resolved against the working directory. */
+      dataDir: resolve(e.LIVEDASH_DATA_DIR),
+      tiers: e.LIVEDASH_RETENTION,
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import { ConfigError, parseConfig } from "./config";
 import type { LivedashConfig } from "./config";
 import { createLogger, prettyDestination } from "./logger";
 import { createServer } from "./server";
+import { StorageError } from "./store";
 
 /** Entry point: read config, listen, stop cleanly on SIGTERM/SIGINT. Everything else is in createServer(). */
 function readConfig(): LivedashConfig {
@@ -24,6 +25,8 @@ async function main(config: LivedashConfig): Promise<void> {
   const server = await createServer(config, { logDestination });
   const { log } = server;
   const engine = server.services.engine.kind;
+  const { storage } = server.services;
+  log.info({ storage: storage.kind, file: storage.disk?.file }, `storage ${storage.kind === "disk" ? `disk, data in ${storage.disk?.file}` : "memory (history is lost at exit)"}`);
   log.info({ url: server.url, engine }, `livedash server listening on ${server.url} (engine: ${engine})`);
   let stopping = false;
   const stop = (signal: string) => {
@@ -49,6 +52,12 @@ async function main(config: LivedashConfig): Promise<void> {
 
 const config = readConfig();
 main(config).catch((error: unknown) => {
+  if (error instanceof StorageError) {
+    // A damaged or unusable data file does not heal by restarting: one plain line naming the file
+    // and what to do, exit 2 like a bad setting, so a supervisor told not to restart on 2 does not loop.
+    process.stderr.write(`livedash: storage: ${error.message}\n`);
+    process.exit(2);
+  }
   // createServer failed, so its logger went with it: report on a fresh one (JSON lines).
   const log = createLogger({ level: config.log, secrets: [config.readToken, config.ingestToken] });
   const code = (error as NodeJS.ErrnoException).code;

@@ -2,6 +2,7 @@ import { createSeriesMatcherCache } from "@livedash/events";
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Point } from "@livedash/events";
 import { hostname } from "node:os";
 import type { DestinationStream } from "pino";
 import { startCollectors } from "./collectors";
@@ -20,7 +21,8 @@ import { createRateLimiter } from "./security/rate-limit";
 import { createSignedTicketIssuer } from "./security/signed-tickets";
 import { createTicketIssuer } from "./security/tokens";
 import type { Services, TrafficCounters } from "./services";
-import { createSeriesStore } from "./store";
+import { createStorage } from "./store";
+import type { StorageOptions } from "./store";
 import { createHttpApp } from "./transport/http-app";
 import { createSseStreams } from "./transport/sse-streams";
 import type { SseStreamsOptions } from "./transport/sse-streams";
@@ -40,6 +42,8 @@ export interface ServerOptions {
   backpressure?: BackpressureOptions;
   sse?: SseStreamsOptions;
   ws?: WsServerOptions;
+  /** Disk store tunables (flush interval, clock); the data dir and tiers come from config. */
+  storage?: StorageOptions;
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
   logDestination?: DestinationStream;
 }
@@ -60,14 +64,36 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const log = createLogger({ level: config.log, destination: options.logDestination, secrets: [config.readToken, config.ingestToken] });
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, writes: 0, pointsIn: 0 };
-  const store = createSeriesStore({ retentionMs: config.retentionMs, resolutionMs: Math.min(config.tickMs, 1000), maxLatePoints: config.limits.maxLatePoints });
-  const runtime = await createEngine(config, (batch) => {
-    // Registered before any batch flows (including a redis warm-up), so every instance's ring
-    // buffers hold the same history.
-    store.append(batch.points);
-    traffic.pointsIn += batch.points.length;
-  }, log);
+  const storage = createStorage(config, { log: (message) => log.warn(message), ...options.storage });
+  const { store, disk } = storage;
+  // With the memory engine on a disk store, event ids and the replay window outlive the process,
+  // so a client resumes across a restart. Redis keeps its own ids (the stream's).
+  const persisted =
+    disk && !config.redisUrl
+      ? { ...disk.ids, reserve: (seq: number) => disk.reserveIds(seq), record: (seq: number, points: readonly Point[]) => disk.recordBatch(seq, points) }
+      : undefined;
+  // Redis on a disk store: the warm-up replays the stream, whose older part this store already
+  // holds from its previous run; those batches must not be appended twice.
+  const appliedBefore = config.redisUrl ? (disk?.appliedId ?? null) : null;
+  let compareIds: ((a: string, b: string) => number) | null = null;
+  const runtime = await createEngine(
+    config,
+    (batch) => {
+      // Registered before any batch flows (including a redis warm-up), so every instance's store
+      // holds the same history.
+      traffic.pointsIn += batch.points.length;
+      if (appliedBefore !== null && compareIds !== null && compareIds(batch.id, appliedBefore) <= 0) return;
+      store.append(batch.points);
+      if (config.redisUrl) disk?.noteApplied(batch.id);
+    },
+    log,
+    persisted,
+  ).catch((error: unknown) => {
+    storage.close();
+    throw error;
+  });
   const { engine } = runtime;
+  compareIds = (a, b) => engine.compareIds(a, b);
   // Compiled patterns and their per-series results outlive a group, so a client polling every second
   // with the same patterns compiles them once.
   const hub = createLivePath(engine, options.backpressure, createSeriesMatcherCache());
@@ -88,6 +114,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     config,
     engine,
     store,
+    storage,
     hub,
     live: createInProcessLive(hub, engine),
     batcher,
@@ -179,6 +206,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         await httpClosed;
         await batcher.drain().catch(() => undefined);
         await engine.close();
+        // Last: every batch the engine published is in the final flush.
+        storage.close();
       })();
       return closing;
     },

@@ -6,6 +6,7 @@ import type { EngineMetric } from "./engine/redis-metrics";
 import type { LivePath } from "./live/live-path";
 import type { Logger } from "./logger";
 import type { IngestService } from "./pipeline/ingest-service";
+import type { Storage } from "./store/create-storage";
 import type { SeriesStore } from "./store/types";
 
 /** Live counters of open connections per transport; the self collector and /metrics read them. */
@@ -27,6 +28,8 @@ export interface Services extends ApiServices {
   readonly config: LivedashConfig;
   readonly engine: Engine;
   readonly store: SeriesStore;
+  /** Which store runs (disk or memory) and, for disk, its file and stats. */
+  readonly storage: Storage;
   /** The one live path every transport subscribes to (ApiServices' `live` is its in-process face). */
   readonly hub: LivePath;
   readonly batcher: Batcher;

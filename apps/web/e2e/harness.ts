@@ -67,7 +67,7 @@ export async function startLivedashServer(opts: { port?: number; dashboardOrigin
   const port = opts.port ?? (await freePort());
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: SERVER_DIR,
-    env: childEnv({ PORT: String(port), HOST: "127.0.0.1", LIVEDASH_ALLOWED_ORIGINS: opts.dashboardOrigin, ...opts.env }),
+    env: childEnv({ PORT: String(port), HOST: "127.0.0.1", LIVEDASH_ALLOWED_ORIGINS: opts.dashboardOrigin, LIVEDASH_STORAGE: "memory", ...opts.env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const service = own(child, `http://127.0.0.1:${port}`, port);

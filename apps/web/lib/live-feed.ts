@@ -1,8 +1,9 @@
 import { retryDelayMs } from "@livedash/client";
 import type { RetryPolicy } from "@livedash/client";
 import type { LiveEvent } from "@livedash/events";
-import { WIRE_LIMITS, compileSeriesMatcher } from "@livedash/events";
+import { compileSeriesMatcher } from "@livedash/events";
 import type { DashboardClient } from "./client-types";
+import { HistoryFill } from "./history-fill";
 import type { ServerClock } from "./server-clock";
 import type { SeriesStore } from "./series-store";
 import { Stitcher } from "./stitcher";
@@ -44,11 +45,6 @@ export interface LiveFeedState {
   resubscribeAt: number | null;
 }
 
-/** Points per series asked for a gap: raw at 50 ms spacing fits, capped by the wire. */
-const GAP_RAW_SPACING_MS = 50;
-/** Points per gap history response, across its series, so one answer stays a few MB. */
-const GAP_POINTS_PER_REQUEST = 100_000;
-
 /**
  * Owns the page's one live subscription and everything that keeps the buffers complete and honest:
  * subscribe first, then backfill the window from metrics.history (history only below the first live
@@ -82,6 +78,7 @@ export class LiveFeed {
   private catalogRefresh: Promise<void> | null = null;
   private readonly unsubscribeNewSeries: () => void;
   private readonly stitcher: Stitcher;
+  private readonly history: HistoryFill;
   private readonly retry: RetryPolicy;
   private state: LiveFeedState = { resubscribeAt: null };
 
@@ -89,9 +86,18 @@ export class LiveFeed {
     this.patterns = [...options.patterns];
     this.windowMs = options.windowMs;
     this.retry = options.retry ?? { retryFloorMs: 1000, backoffBaseMs: 1000, maxBackoffMs: 30_000 };
+    this.history = new HistoryFill({
+      client: options.client,
+      store: options.store,
+      retry: this.retry,
+      historyPoints: options.historyPoints ?? 1000,
+      historyChunk: options.historyChunk ?? 200,
+      onError: (error) => options.onError?.(error),
+      isClosed: () => this.closed,
+    });
     this.stitcher = new Stitcher({
       clock: options.clock,
-      fill: (from, to) => this.fillGap(from, to),
+      fill: (from, to) => this.history.gap(this.heldSeries(), from, to),
       replayQuietMs: options.replayQuietMs,
       retry: this.retry,
       onError: (error) => options.onError?.(error),
@@ -282,40 +288,9 @@ export class LiveFeed {
     return this.catalogRefresh;
   }
 
-  /**
-   * A window of history for `series`, downsampled to `historyPoints`, merged only into holes and only
-   * below the first live point of the current subscription (live owns everything after it).
-   * Retried with backoff until it succeeds or the feed closes.
-   */
-  private async backfillWindow(series: readonly string[], from: number, to: number, attempt = 0): Promise<void> {
-    if (series.length === 0 || to <= from || this.closed) return;
-    const maxPoints = this.options.historyPoints ?? 1000;
-    const chunk = this.options.historyChunk ?? 200;
-    for (let i = 0; i < series.length; i += chunk) {
-      const part = series.slice(i, i + chunk);
-      try {
-        const history = await this.options.client.history({ series: part, from, to, maxPoints });
-        if (this.closed) return;
-        this.options.store.mergeHistory(history, (to - from) / maxPoints, { before: this.firstLiveTs ?? Number.POSITIVE_INFINITY });
-      } catch (error) {
-        if (this.closed) return;
-        this.options.onError?.(error);
-        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt, this.retry)));
-        return this.backfillWindow(series.slice(i), from, to, attempt + 1);
-      }
-    }
-  }
-
-  /** The exact hole (from, to), raw where it fits; rejects so the Stitcher retries it. */
-  private async fillGap(from: number, to: number): Promise<void> {
-    const series = this.heldSeries();
-    const maxPoints = Math.min(WIRE_LIMITS.maxHistoryPoints, Math.max(100, Math.ceil((to - from) / GAP_RAW_SPACING_MS)));
-    const chunk = Math.max(1, Math.min(this.options.historyChunk ?? 200, Math.floor(GAP_POINTS_PER_REQUEST / maxPoints)));
-    for (let i = 0; i < series.length; i += chunk) {
-      const history = await this.options.client.history({ series: series.slice(i, i + chunk), from, to, maxPoints });
-      if (this.closed) return;
-      this.options.store.mergeHistory(history, (to - from) / maxPoints, { after: from, before: to });
-    }
+  /** History for `series` over (from, to), merged below the first live point of the current subscription. */
+  private backfillWindow(series: readonly string[], from: number, to: number): Promise<void> {
+    return this.history.window(series, from, to, () => this.firstLiveTs ?? Number.POSITIVE_INFINITY);
   }
 
   private trim(): void {

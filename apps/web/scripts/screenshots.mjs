@@ -38,7 +38,7 @@ const webUrl = `http://127.0.0.1:${webPort}`;
 const children = [
   spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: path.join(repoRoot, "apps/server"),
-    env: { ...cleanEnv(), PORT: String(serverPort), LIVEDASH_ALLOWED_ORIGINS: webUrl, LIVEDASH_LOG: "silent" },
+    env: { ...cleanEnv(), PORT: String(serverPort), LIVEDASH_ALLOWED_ORIGINS: webUrl, LIVEDASH_LOG: "silent", LIVEDASH_STORAGE: "memory" },
     stdio: "ignore",
   }),
   spawn(nextBin, ["start", "-H", "127.0.0.1", "-p", String(webPort)], {

@@ -2,7 +2,7 @@ import { EventSource } from "eventsource";
 import { WebSocket } from "ws";
 import { createLivedashClient as createBase } from "./client";
 import type { LivedashClient, LivedashClientOptions } from "./client";
-import type { EventSourceConstructorLike, WebSocketConstructorLike } from "./transports/types";
+import type { WebSocketConstructorLike } from "./transports/types";
 
 /**
  * Node entry: the same client with `ws` and `eventsource` wired in statically (Node 20 has neither
@@ -11,7 +11,7 @@ import type { EventSourceConstructorLike, WebSocketConstructorLike } from "./tra
 export function createLivedashClient(options: LivedashClientOptions): LivedashClient {
   return createBase({
     WebSocket: WebSocket as unknown as WebSocketConstructorLike,
-    EventSource: EventSource as unknown as EventSourceConstructorLike,
+    EventSource,
     ...options,
   });
 }

@@ -3,6 +3,7 @@ import type { Logger } from "../logger";
 import type { EngineMetric } from "./redis-metrics";
 import { redisEngineMetrics } from "./redis-metrics";
 import { createMemoryEngine } from "./memory-engine";
+import type { PersistedIds } from "./memory-engine";
 import { createRedisEngine } from "./redis-engine";
 import type { StreamGapReason } from "./redis-engine";
 import type { Batch, Engine } from "./types";
@@ -19,11 +20,12 @@ export interface EngineRuntime {
 
 /**
  * Picks the engine from config (REDIS_URL set: redis) and registers `firstListener` before any batch
- * can flow, so the store sees the redis warm-up too.
+ * can flow, so the store sees the redis warm-up too. `persisted` (memory engine only) carries ids
+ * across restarts.
  */
-export async function createEngine(config: LivedashConfig, firstListener: (batch: Batch) => void, log: Logger): Promise<EngineRuntime> {
+export async function createEngine(config: LivedashConfig, firstListener: (batch: Batch) => void, log: Logger, persisted?: PersistedIds): Promise<EngineRuntime> {
   if (!config.redisUrl) {
-    const engine = createMemoryEngine({ replayBatches: config.replayBatches });
+    const engine = createMemoryEngine({ replayBatches: config.replayBatches, persisted });
     engine.onBatch(firstListener);
     return { engine, start: async () => undefined, onGap: () => () => undefined, metrics: () => [] };
   }

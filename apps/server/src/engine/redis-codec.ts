@@ -46,7 +46,7 @@ function decodePoints(payload: string): Point[] | null {
     return null;
   }
   if (!Array.isArray(raw)) return null;
-  const points: Point[] = new Array(raw.length);
+  const points = new Array<Point>(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const item: unknown = raw[i];
     if (!Array.isArray(item) || item.length !== 3) return null;

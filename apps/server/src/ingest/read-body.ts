@@ -46,7 +46,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<string
     try {
       decoder = createDecoder(encoding);
     } catch (error) {
-      reject(error);
+      reject(error instanceof Error ? error : new Error(String(error)));
       return;
     }
 

@@ -352,7 +352,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
       let settle!: () => void;
       const settled = new Promise<void>((resolve) => (settle = resolve));
       const sub: Subscriber = {
-        sink: options.sink as Sink<unknown>,
+        sink: options.sink,
         encoder: options.encoder,
         group: groupFor(options.patterns),
         phase: options.lastEventId ? "replaying" : "live",
@@ -389,7 +389,12 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
     stats: (): LivePathStats => ({ ...stats }),
     close() {
       stopListening();
-      for (const group of [...groups.values()]) for (const sub of [...group.subs]) remove(sub);
+      for (const group of [...groups.values()]) {
+        for (const sub of [...group.subs]) {
+          remove(sub);
+          sub.sink.end?.();
+        }
+      }
     },
   };
 }

@@ -101,6 +101,11 @@ export function createIngestService(deps: {
         });
       }
     }
+    const blocked = store.writeBlocked?.();
+    if (blocked) {
+      // HTTP answers this with 507 Insufficient Storage (tRPC has no such code; see InsufficientStorage).
+      throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: blocked, cause: new InsufficientStorage(blocked) });
+    }
     if (meta?.length) store.describe(meta);
     if (points.length === 0) return { accepted: 0, id: null };
     for (const name of newSeries) if (!store.has(name)) reserved.add(name);
@@ -141,5 +146,16 @@ export class RetryAfter extends Error {
     this.name = "RetryAfter";
   }
 }
+
+/** Carried as a TRPCError cause when the store refuses writes (disk full): answered with HTTP 507. */
+export class InsufficientStorage extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InsufficientStorage";
+  }
+}
+
+/** 507 Insufficient Storage (RFC 4918), the answer to an ingest while the disk is full. */
+export const INSUFFICIENT_STORAGE_STATUS = 507;
 
 export type IngestService = ReturnType<typeof createIngestService>;

@@ -13,32 +13,36 @@ export function bucketIndex(ts: number, from: number, to: number, buckets: numbe
 }
 
 /**
- * Points of logical indices [start, end) of `ring`, all inside [from, to], reduced to at most
- * `maxPoints` points in ts order.
- *
- * When they fit, the raw points come back (min = max = value). Otherwise each non-empty bucket
- * yields one point: value is the mean, min/max keep the peaks a mean would hide, and ts is the
- * mean ts of the bucket's points rather than the bucket start, so a sparse bucket is drawn where
- * its data is and the newest bucket does not appear up to one bucket-width early. Empty buckets
- * yield nothing: a gap in the data stays a gap on the chart.
+ * Rows sorted by ts, each an aggregate of `count` points (a raw point: count 1, min = max = sum =
+ * value; a rollup row of the disk store: its min, max, sum and count).
  */
-export function downsample(
-  ring: TimeRing,
-  start: number,
-  end: number,
-  from: number,
-  to: number,
-  maxPoints: number,
-): HistoryPoint[] {
+export interface AggregateRows {
+  tsAt(i: number): number;
+  minAt(i: number): number;
+  maxAt(i: number): number;
+  sumAt(i: number): number;
+  countAt(i: number): number;
+}
+
+/**
+ * Rows [start, end), all inside [from, to], reduced to at most `maxPoints` points in ts order.
+ *
+ * When they fit, the rows come back one for one (value = sum / count). Otherwise each non-empty
+ * bucket yields one point: value is the mean, min/max keep the peaks a mean would hide, and ts is the
+ * (count-weighted) mean ts of the bucket's rows rather than the bucket start, so a sparse bucket is
+ * drawn where its data is and the newest bucket does not appear up to one bucket-width early. Empty
+ * buckets yield nothing: a gap in the data stays a gap on the chart.
+ */
+export function reduceRows(rows: AggregateRows, start: number, end: number, from: number, to: number, maxPoints: number): HistoryPoint[] {
   const count = end - start;
   if (count <= 0) return [];
   if (count <= maxPoints) {
-    const raw: HistoryPoint[] = new Array<HistoryPoint>(count);
+    const out: HistoryPoint[] = new Array<HistoryPoint>(count);
     for (let i = 0; i < count; i++) {
-      const value = ring.valueAt(start + i);
-      raw[i] = { ts: ring.tsAt(start + i), value, min: value, max: value };
+      const r = start + i;
+      out[i] = { ts: rows.tsAt(r), value: rows.sumAt(r) / rows.countAt(r), min: rows.minAt(r), max: rows.maxAt(r) };
     }
-    return raw;
+    return out;
   }
 
   const out: HistoryPoint[] = [];
@@ -55,9 +59,9 @@ export function downsample(
     if (n > 0) out.push({ ts: firstTs + sumDt / n, value: sum / n, min, max });
   };
   for (let i = start; i < end; i++) {
-    const ts = ring.tsAt(i);
-    const value = ring.valueAt(i);
-    // Points are sorted, so bucket indices never decrease: one pass, no per-bucket arrays.
+    const ts = rows.tsAt(i);
+    const weight = rows.countAt(i);
+    // Rows are sorted, so bucket indices never decrease: one pass, no per-bucket arrays.
     const b = bucketIndex(ts, from, to, maxPoints);
     if (b !== bucket) {
       flush();
@@ -66,15 +70,21 @@ export function downsample(
       firstTs = ts;
       sumDt = 0;
       sum = 0;
-      min = value;
-      max = value;
+      min = rows.minAt(i);
+      max = rows.maxAt(i);
     }
-    n++;
-    sumDt += ts - firstTs;
-    sum += value;
-    if (value < min) min = value;
-    if (value > max) max = value;
+    n += weight;
+    sumDt += (ts - firstTs) * weight;
+    sum += rows.sumAt(i);
+    if (rows.minAt(i) < min) min = rows.minAt(i);
+    if (rows.maxAt(i) > max) max = rows.maxAt(i);
   }
   flush();
   return out;
+}
+
+/** The memory store's case: raw points of a ring, logical indices [start, end). */
+export function downsample(ring: TimeRing, start: number, end: number, from: number, to: number, maxPoints: number): HistoryPoint[] {
+  const value = (i: number) => ring.valueAt(i);
+  return reduceRows({ tsAt: (i) => ring.tsAt(i), minAt: value, maxAt: value, sumAt: value, countAt: () => 1 }, start, end, from, to, maxPoints);
 }

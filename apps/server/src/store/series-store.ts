@@ -1,6 +1,8 @@
 import { z } from "zod";
-import type { HistoryPoint, Point, SeriesInfo, SeriesKind, SeriesMeta, SeriesUnit, Thresholds } from "@livedash/events";
+import type { HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
 import { downsample } from "./downsample";
+import { catalogEntry, defaultCatalogFields, mergeMeta } from "./series-meta";
+import type { CatalogFields } from "./series-meta";
 import { TimeRing } from "./ring-buffer";
 import type { HistoryQuery, SeriesStore } from "./types";
 
@@ -56,7 +58,8 @@ const OptionsSchema = z
     path: ["retentionMs"],
   });
 
-const HistoryQuerySchema = z
+/** Shared by the memory and the disk store. */
+export const HistoryQuerySchema = z
   .object({
     from: z.number().finite("from must be a finite epoch-ms number"),
     to: z.number().finite("to must be a finite epoch-ms number"),
@@ -64,15 +67,7 @@ const HistoryQuerySchema = z
   })
   .refine((q) => q.from <= q.to, { message: "from must not be after to", path: ["from"] });
 
-/** Defaults for a series nobody described. */
-const DEFAULT_UNIT: SeriesUnit = "none";
-const DEFAULT_KIND: SeriesKind = "gauge";
-
-interface Entry {
-  unit: SeriesUnit;
-  kind: SeriesKind;
-  description: string;
-  thresholds: Thresholds | undefined;
+interface Entry extends CatalogFields {
   /** Allocated on the first point: a series may be described before it has data. */
   ring: TimeRing | null;
 }
@@ -86,7 +81,7 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
   const entryOf = (series: string): Entry => {
     let entry = entries.get(series);
     if (entry === undefined) {
-      entry = { unit: DEFAULT_UNIT, kind: DEFAULT_KIND, description: "", thresholds: undefined, ring: null };
+      entry = { ...defaultCatalogFields(), ring: null };
       entries.set(series, entry);
     }
     return entry;
@@ -105,15 +100,7 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
     },
 
     describe(meta: readonly SeriesMeta[]): void {
-      // Field-level merge: only fields present in the update change. `thresholds`, when present,
-      // replaces the previous object as a whole so a producer can drop a level it no longer wants.
-      for (const m of meta) {
-        const entry = entryOf(m.series);
-        if (m.unit !== undefined) entry.unit = m.unit;
-        if (m.kind !== undefined) entry.kind = m.kind;
-        if (m.description !== undefined) entry.description = m.description;
-        if (m.thresholds !== undefined) entry.thresholds = m.thresholds;
-      }
+      for (const m of meta) mergeMeta(entryOf(m.series), m);
     },
 
     has(series: string): boolean {
@@ -139,9 +126,7 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
           ring !== null && ring.length > 0
             ? { ts: ring.tsAt(ring.length - 1), value: ring.valueAt(ring.length - 1) }
             : null;
-        const info: SeriesInfo = { name, unit: entry.unit, kind: entry.kind, description: entry.description, last };
-        if (entry.thresholds !== undefined) info.thresholds = { ...entry.thresholds };
-        return info;
+        return catalogEntry(name, entry, last);
       });
     },
 

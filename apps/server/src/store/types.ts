@@ -25,4 +25,9 @@ export interface SeriesStore {
   catalog(): SeriesInfo[];
   /** Points in [from, to] downsampled to at most maxPoints buckets, each with mean, min and max. */
   history(series: string, query: HistoryQuery): HistoryPoint[];
+  /**
+   * Why writes are refused right now (the disk store when its disk is full), or null. Ingest answers
+   * 507 with this message while it is set. Absent: never blocked (memory).
+   */
+  writeBlocked?(): string | null;
 }

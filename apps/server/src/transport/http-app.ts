@@ -9,6 +9,7 @@ import { createHostCheck, hostRefusedMessage } from "../security/host";
 import { createConnectionLimiter } from "../security/connection-limit";
 import { sendJsonError } from "../ingest/read-body";
 import { sendJson } from "./http-errors";
+import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/ingest-service";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
 import { renderPrometheus } from "./prometheus";
@@ -43,6 +44,8 @@ export function createHttpApp(
     basePath: `${TRPC_PATH}/`,
     maxBodySize: services.config.limits.maxBodyBytes,
     createContext: ({ req }) => contextFromRequest(services, req, ticketFromUrl(new URL(req.url ?? "/", "http://localhost"))),
+    // metrics.ingest on a full disk: 507 like POST /api/ingest (tRPC has no error code for it).
+    responseMeta: ({ errors }) => (errors.some((e) => e.cause instanceof InsufficientStorage) ? { status: INSUFFICIENT_STORAGE_STATUS } : {}),
     // One line per failed call. A bug (INTERNAL_SERVER_ERROR) is an error; a refused input is the
     // caller's business and only shows at debug.
     onError: ({ error, path, type, req }) => {

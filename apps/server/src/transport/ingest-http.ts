@@ -5,7 +5,7 @@ import { parseJsonIngest } from "../ingest/json-ingest";
 import { parseLineProtocol } from "../ingest/line-protocol";
 import { summarizeErrors } from "../ingest/result";
 import { PrecisionSchema } from "../ingest/timestamp";
-import { RetryAfter } from "../pipeline/ingest-service";
+import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage, RetryAfter } from "../pipeline/ingest-service";
 import type { Point, SeriesMeta } from "@livedash/events";
 import type { Services } from "../services";
 import { contextFromRequest } from "./auth";
@@ -33,7 +33,8 @@ async function accept(res: ServerResponse, services: Services, clientKey: string
   } catch (error) {
     if (!(error instanceof TRPCError)) throw error;
     const retryAfterMs = error.cause instanceof RetryAfter ? error.cause.retryAfterMs : undefined;
-    sendJsonError(res, getHTTPStatusCodeFromError(error), error.message, { code: error.code }, retryAfterMs);
+    const status = error.cause instanceof InsufficientStorage ? INSUFFICIENT_STORAGE_STATUS : getHTTPStatusCodeFromError(error);
+    sendJsonError(res, status, error.message, { code: error.code }, retryAfterMs);
   }
 }
 

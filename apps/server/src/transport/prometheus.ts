@@ -25,10 +25,18 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
   metric("livedash_bytes_out_total", "counter", "Bytes written to subscribers.", [["", hub.bytesOut]]);
   metric("livedash_coalesced_events_total", "counter", "Events sent coalesced to slow subscribers.", [["", hub.coalescedEvents]]);
   metric("livedash_slow_consumers_closed_total", "counter", "Connections closed as too slow (WS 4008).", [["", hub.slowClosed]]);
+  metric("livedash_replay_waits_total", "counter", "Times a resume replay paused at the high watermark until its socket drained.", [["", hub.replayWaits]]);
   metric("livedash_points_in_total", "counter", "Points accepted (collectors and ingest).", [["", traffic.pointsIn]]);
   metric("livedash_series", "gauge", "Distinct series held.", [["", services.store.size()]]);
   metric("process_resident_memory_bytes", "gauge", "Resident set size.", [["", memory.rss]]);
   metric("nodejs_heap_used_bytes", "gauge", "V8 heap in use.", [["", memory.heapUsed]]);
   for (const m of services.engineMetrics()) metric(m.name, m.type, m.help, [["", m.value]]);
+  const disk = services.storage.disk?.stats();
+  if (disk) {
+    metric("livedash_storage_flushes_total", "counter", "Commits of buffered points to the data file (about one a second).", [["", disk.flushes]]);
+    metric("livedash_storage_flush_failures_total", "counter", "Commits that failed (disk full or I/O error); retried at the next flush.", [["", disk.flushFailures]]);
+    metric("livedash_storage_full", "gauge", "1 while the data file cannot grow (ingest answers 507).", [["", disk.full ? 1 : 0]]);
+    metric("livedash_storage_dropped_points_total", "counter", "Points older than the longest retention, dropped on arrival.", [["", disk.droppedTooOld]]);
+  }
   return `${lines.join("\n")}\n`;
 }

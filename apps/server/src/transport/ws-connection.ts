@@ -110,7 +110,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const path = typeof message.params?.path === "string" ? message.params.path : "";
     callsInFlight++;
     try {
-      const data = await callTRPCProcedure({
+      const data: unknown = await callTRPCProcedure({
         router: appRouter,
         path,
         getRawInput: async () => message.params?.input,
@@ -173,7 +173,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       ws.close(WS_CLOSE.policyViolation, "message rate limit");
       return;
     }
-    const text = isBinary ? null : data.toString();
+    // ws hands text frames over as one Buffer (binaryType "nodebuffer", fragments joined).
+    const text = isBinary ? null : (data as Buffer).toString();
     if (text === WS_KEEPALIVE.ping) return void (ws.readyState === ws.OPEN && ws.send(WS_KEEPALIVE.pong));
     if (text === WS_KEEPALIVE.pong) return;
     let parsed: unknown;

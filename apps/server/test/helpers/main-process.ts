@@ -14,12 +14,13 @@ export interface MainProcess {
 /** Runs src/main.ts as a real child process (collectors off unless env says otherwise). */
 export function startMain(env: Record<string, string>): MainProcess {
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { PATH: process.env.PATH ?? "", LIVEDASH_COLLECTORS: "off", ...env },
+    // Memory storage unless a test asks for disk: no test writes a data directory into the repository.
+    env: { PATH: process.env.PATH ?? "", LIVEDASH_COLLECTORS: "off", LIVEDASH_STORAGE: "memory", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, output: () => output, exited };
 }

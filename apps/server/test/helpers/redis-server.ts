@@ -71,8 +71,8 @@ function spawnRedis(port: number): Promise<ChildProcess> {
         resolve(child);
       });
     };
-    child.stdout!.on("data", onOutput);
-    child.stderr!.on("data", onOutput);
+    child.stdout.on("data", onOutput);
+    child.stderr.on("data", onOutput);
   });
 }
 

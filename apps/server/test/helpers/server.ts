@@ -4,7 +4,7 @@ import type { ServerOptions } from "../../src/server";
 
 /** A real server on an ephemeral loopback port, collectors off so only the test's points flow. */
 export async function startTestServer(env: Record<string, string> = {}, options: ServerOptions = {}) {
-  return createServer(parseConfig({ PORT: "0", LIVEDASH_COLLECTORS: "off", LIVEDASH_LOG: "silent", ...env }), options);
+  return createServer(parseConfig({ PORT: "0", LIVEDASH_COLLECTORS: "off", LIVEDASH_LOG: "silent", LIVEDASH_STORAGE: "memory", ...env }), options);
 }
 
 export async function ingest(baseUrl: string, points: { series: string; value: number; ts?: number }[], headers: Record<string, string> = {}) {

@@ -153,7 +153,7 @@ export async function startProxy(targetUrl: string, initialMode: ProxyMode): Pro
     freeze: () => {
       for (const socket of sockets) frozen.add(socket);
       for (const { from, to } of pipes) {
-        from.unpipe(to as NodeJS.WritableStream);
+        from.unpipe(to);
         from.pause();
       }
       pipes.clear();

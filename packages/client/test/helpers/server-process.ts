@@ -18,7 +18,7 @@ export interface ServerProcess {
 export async function startServerProcess(port = 0, env: Record<string, string> = {}, startTimeoutMs = 20_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LIVEDASH_COLLECTORS: "off", ...env },
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LIVEDASH_COLLECTORS: "off", LIVEDASH_STORAGE: "memory", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -22,8 +22,8 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   let output = "";
   // Only the head and tail matter (the URL line, the shutdown lines); a chatty child stays bounded.
   const keep = (d: Buffer) => (output = output.length < 64_000 ? output + d.toString() : output.slice(0, 32_000) + output.slice(-16_000) + d.toString());
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; atMs: number }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal, atMs: performance.now() })),
   );

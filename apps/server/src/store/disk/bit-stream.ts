@@ -1,0 +1,88 @@
+/**
+ * Bit-level writer and reader for the chunk codec (most significant bit first, as in the Gorilla
+ * paper and Prometheus' bstream). Values are written at most 32 bits at a time; 64-bit words are
+ * split into their high and low halves by the caller, so no BigInt is needed on the hot path.
+ */
+export class BitWriter {
+  private buf: Uint8Array;
+  private bitLength = 0;
+
+  constructor(initialBytes = 64) {
+    this.buf = new Uint8Array(initialBytes);
+  }
+
+  /** Bits written so far. */
+  get length(): number {
+    return this.bitLength;
+  }
+
+  /** Writes the low `n` bits of `value` (0 <= n <= 32), most significant first. */
+  write(value: number, n: number): void {
+    if (n === 0) return;
+    this.ensure(this.bitLength + n);
+    let remaining = n;
+    while (remaining > 0) {
+      const byteIndex = this.bitLength >>> 3;
+      const free = 8 - (this.bitLength & 7);
+      const take = remaining < free ? remaining : free;
+      // The `take` bits just below the top `n - remaining` already written bits of value.
+      const bits = (value >>> (remaining - take)) & ((1 << take) - 1);
+      this.buf[byteIndex] = (this.buf[byteIndex] as number) | (bits << (free - take));
+      this.bitLength += take;
+      remaining -= take;
+    }
+  }
+
+  writeBit(bit: boolean): void {
+    this.write(bit ? 1 : 0, 1);
+  }
+
+  /** The bytes written so far (the last byte zero-padded); a copy, safe to keep. */
+  bytes(): Uint8Array {
+    return this.buf.slice(0, (this.bitLength + 7) >>> 3);
+  }
+
+  private ensure(bits: number): void {
+    const bytes = (bits + 7) >>> 3;
+    if (bytes <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(bytes, this.buf.length * 2));
+    next.set(this.buf);
+    this.buf = next;
+  }
+}
+
+export class BitReader {
+  private pos = 0;
+
+  constructor(
+    private readonly buf: Uint8Array,
+    /** Bit offset where the stream starts (after a byte header). */
+    startBit = 0,
+  ) {
+    this.pos = startBit;
+  }
+
+  /** Reads `n` bits (0 <= n <= 32) as an unsigned number. Throws past the end: a truncated chunk. */
+  read(n: number): number {
+    if (n === 0) return 0;
+    if (this.pos + n > this.buf.length * 8) throw new RangeError("chunk data ends early (truncated or corrupt chunk)");
+    let out = 0;
+    let remaining = n;
+    while (remaining > 0) {
+      const byte = this.buf[this.pos >>> 3] as number;
+      const offset = this.pos & 7;
+      const avail = 8 - offset;
+      const take = remaining < avail ? remaining : avail;
+      const bits = (byte >>> (avail - take)) & ((1 << take) - 1);
+      // Multiplication instead of << keeps 32-bit results unsigned.
+      out = out * (1 << take) + bits;
+      this.pos += take;
+      remaining -= take;
+    }
+    return out;
+  }
+
+  readBit(): boolean {
+    return this.read(1) === 1;
+  }
+}

@@ -1,0 +1,283 @@
+import { BitReader, BitWriter } from "./bit-stream";
+
+/**
+ * Compressed chunk of (ts, value columns) rows, after Facebook's Gorilla paper (VLDB 2015) and
+ * Prometheus' XOR chunks: delta-of-delta timestamps (a regular 1 s series costs one bit per ts) and
+ * XOR-ed floats with leading/trailing zero windows (an unchanged value costs one bit). Raw chunks
+ * have one value column; rollup chunks have five (min, max, sum, count, last).
+ *
+ * Layout: 7 header bytes [version, flags, columns, count u32 LE], then the bit stream. Flags bit 0
+ * marks float timestamps: a chunk whose timestamps are not all safe integers (sub-millisecond JSON
+ * ingest) XORs them like values instead of taking deltas, so every finite ts round-trips exactly.
+ */
+const VERSION = 1;
+const HEADER_BYTES = 7;
+const FLAG_FLOAT_TS = 1;
+export const MAX_COLUMNS = 8;
+
+// Shared scratch to see a float64's bits as two uint32 words (x86 and ARM are little-endian:
+// word 0 is the low half).
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+interface XorState {
+  hi: number;
+  lo: number;
+  leading: number;
+  trailing: number;
+}
+
+const newXorState = (): XorState => ({ hi: 0, lo: 0, leading: -1, trailing: 0 });
+
+function ctz32(x: number): number {
+  return x === 0 ? 32 : 31 - Math.clz32(x & -x);
+}
+
+function mask(bits: number, n: number): number {
+  return n >= 32 ? bits >>> 0 : (bits & ((1 << n) - 1)) >>> 0;
+}
+
+/** Writes the bits [trailing, 64 - leading) of the 64-bit word (hi, lo), high part first. */
+function writeWindow(w: BitWriter, hi: number, lo: number, leading: number, trailing: number): void {
+  const top = 64 - leading;
+  if (top > 32) {
+    const from = trailing > 32 ? trailing : 32;
+    w.write(mask(hi >>> (from - 32), top - from), top - from);
+  }
+  if (trailing < 32) {
+    const end = top < 32 ? top : 32;
+    w.write(mask(lo >>> trailing, end - trailing), end - trailing);
+  }
+}
+
+function readWindow(r: BitReader, leading: number, trailing: number): [number, number] {
+  const top = 64 - leading;
+  let hi = 0;
+  let lo = 0;
+  if (top > 32) {
+    const from = trailing > 32 ? trailing : 32;
+    hi = (r.read(top - from) << (from - 32)) >>> 0;
+  }
+  if (trailing < 32) {
+    const end = top < 32 ? top : 32;
+    lo = (r.read(end - trailing) << trailing) >>> 0;
+  }
+  return [hi, lo];
+}
+
+function writeXor(w: BitWriter, s: XorState, value: number, first: boolean): void {
+  f64[0] = value;
+  const hi = u32[1] as number;
+  const lo = u32[0] as number;
+  if (first) {
+    w.write(hi, 32);
+    w.write(lo, 32);
+  } else {
+    const xh = (hi ^ s.hi) >>> 0;
+    const xl = (lo ^ s.lo) >>> 0;
+    if (xh === 0 && xl === 0) {
+      w.write(0, 1);
+    } else {
+      let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
+      const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh);
+      // 5 bits store the leading count; more than 31 is written as 31 (a few wasted bits).
+      if (leading > 31) leading = 31;
+      if (s.leading >= 0 && leading >= s.leading && trailing >= s.trailing) {
+        // Fits the previous window: control '10' and only the window's bits.
+        w.write(0b10, 2);
+        writeWindow(w, xh, xl, s.leading, s.trailing);
+      } else {
+        const significant = 64 - leading - trailing;
+        w.write(0b11, 2);
+        w.write(leading, 5);
+        // 64 significant bits do not fit 6 bits; 0 never occurs otherwise, so it stands for 64.
+        w.write(significant === 64 ? 0 : significant, 6);
+        writeWindow(w, xh, xl, leading, trailing);
+        s.leading = leading;
+        s.trailing = trailing;
+      }
+    }
+  }
+  s.hi = hi;
+  s.lo = lo;
+}
+
+function readXor(r: BitReader, s: XorState, first: boolean): number {
+  if (first) {
+    s.hi = r.read(32);
+    s.lo = r.read(32);
+  } else if (r.readBit()) {
+    if (r.readBit()) {
+      s.leading = r.read(5);
+      const significant = r.read(6) || 64;
+      s.trailing = 64 - s.leading - significant;
+      if (s.trailing < 0) throw new RangeError("corrupt chunk: XOR window wider than 64 bits");
+    } else if (s.leading < 0) {
+      throw new RangeError("corrupt chunk: XOR window reused before one was set");
+    }
+    const [xh, xl] = readWindow(r, s.leading, s.trailing);
+    s.hi = (s.hi ^ xh) >>> 0;
+    s.lo = (s.lo ^ xl) >>> 0;
+  }
+  u32[1] = s.hi;
+  u32[0] = s.lo;
+  return f64[0] as number;
+}
+
+// Delta-of-delta buckets (control prefix, payload bits), two's complement payloads.
+const DOD_BUCKETS: readonly (readonly [number, number, number])[] = [
+  [0b10, 2, 14],
+  [0b110, 3, 17],
+  [0b1110, 4, 20],
+];
+
+function writeDod(w: BitWriter, dod: number): void {
+  if (dod === 0) {
+    w.write(0, 1);
+    return;
+  }
+  for (const [prefix, prefixBits, bits] of DOD_BUCKETS) {
+    const half = 2 ** (bits - 1);
+    if (dod >= -half && dod < half) {
+      w.write(prefix, prefixBits);
+      w.write(mask(dod, bits), bits);
+      return;
+    }
+  }
+  // Anything larger: '1111' and the delta-of-delta as a float64 (exact for safe integers).
+  w.write(0b1111, 4);
+  f64[0] = dod;
+  w.write(u32[1] as number, 32);
+  w.write(u32[0] as number, 32);
+}
+
+function readDod(r: BitReader): number {
+  if (!r.readBit()) return 0;
+  let bits = 14;
+  if (r.readBit()) {
+    bits = 17;
+    if (r.readBit()) {
+      bits = 20;
+      if (r.readBit()) {
+        u32[1] = r.read(32);
+        u32[0] = r.read(32);
+        return f64[0] as number;
+      }
+    }
+  }
+  const raw = r.read(bits);
+  return raw >= 2 ** (bits - 1) ? raw - 2 ** bits : raw;
+}
+
+/** Appends rows in non-decreasing ts order and serializes them at any time (the head chunk). */
+export class ChunkEncoder {
+  private readonly w = new BitWriter();
+  private readonly states: XorState[];
+  private readonly tsState = newXorState();
+  private n = 0;
+  private first = 0;
+  private last = 0;
+  private prevDelta = 0;
+
+  constructor(
+    readonly columns: number,
+    /** XOR timestamps instead of delta-of-delta (set for chunks with non-integer ts). */
+    readonly floatTs = false,
+  ) {
+    if (!Number.isInteger(columns) || columns < 1 || columns > MAX_COLUMNS) throw new RangeError(`columns must be 1..${MAX_COLUMNS}`);
+    this.states = Array.from({ length: columns }, newXorState);
+  }
+
+  get count(): number {
+    return this.n;
+  }
+  get firstTs(): number {
+    return this.first;
+  }
+  get lastTs(): number {
+    return this.last;
+  }
+  /** Bytes the chunk takes serialized. */
+  get byteLength(): number {
+    return HEADER_BYTES + ((this.w.length + 7) >>> 3);
+  }
+
+  /** True when `ts` can follow in this chunk: not older than the last row, and an integer unless floatTs. */
+  accepts(ts: number): boolean {
+    if (this.n > 0 && ts < this.last) return false;
+    return this.floatTs || Number.isSafeInteger(ts);
+  }
+
+  append(ts: number, values: ArrayLike<number>): void {
+    if (!this.accepts(ts)) throw new RangeError(`ts ${ts} cannot follow ${this.last} in this chunk`);
+    if (this.floatTs) {
+      writeXor(this.w, this.tsState, ts, this.n === 0);
+    } else if (this.n === 0) {
+      f64[0] = ts;
+      this.w.write(u32[1] as number, 32);
+      this.w.write(u32[0] as number, 32);
+    } else {
+      const delta = ts - this.last;
+      writeDod(this.w, delta - this.prevDelta);
+      this.prevDelta = delta;
+    }
+    for (let c = 0; c < this.columns; c++) writeXor(this.w, this.states[c] as XorState, values[c] as number, this.n === 0);
+    if (this.n === 0) this.first = ts;
+    this.last = ts;
+    this.n++;
+  }
+
+  bytes(): Uint8Array {
+    const body = this.w.bytes();
+    const out = new Uint8Array(HEADER_BYTES + body.length);
+    out[0] = VERSION;
+    out[1] = this.floatTs ? FLAG_FLOAT_TS : 0;
+    out[2] = this.columns;
+    new DataView(out.buffer).setUint32(3, this.n, true);
+    out.set(body, HEADER_BYTES);
+    return out;
+  }
+}
+
+export interface DecodedChunk {
+  /** The chunk was written with float (XOR) timestamps. */
+  readonly floatTs: boolean;
+  readonly ts: Float64Array;
+  /** One array per column, each `ts.length` long. */
+  readonly columns: Float64Array[];
+}
+
+/** Decodes a chunk written by ChunkEncoder.bytes(); throws RangeError on a corrupt or truncated one. */
+export function decodeChunk(data: Uint8Array): DecodedChunk {
+  if (data.length < HEADER_BYTES) throw new RangeError("corrupt chunk: shorter than its header");
+  if (data[0] !== VERSION) throw new RangeError(`corrupt chunk: unknown format version ${data[0]}`);
+  const floatTs = ((data[1] as number) & FLAG_FLOAT_TS) !== 0;
+  const columnCount = data[2] as number;
+  if (columnCount < 1 || columnCount > MAX_COLUMNS) throw new RangeError(`corrupt chunk: ${columnCount} columns`);
+  const count = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(3, true);
+  // Each row takes at least one bit per column plus one for ts: a count beyond that is corrupt,
+  // and checking it first keeps a bad header from allocating gigabytes.
+  if (count * (columnCount + 1) > (data.length - HEADER_BYTES) * 8 + 64 * (columnCount + 1)) throw new RangeError("corrupt chunk: count exceeds data");
+  const r = new BitReader(data, HEADER_BYTES * 8);
+  const ts = new Float64Array(count);
+  const columns = Array.from({ length: columnCount }, () => new Float64Array(count));
+  const states = Array.from({ length: columnCount }, newXorState);
+  const tsState = newXorState();
+  let last = 0;
+  let prevDelta = 0;
+  for (let i = 0; i < count; i++) {
+    if (floatTs) {
+      last = readXor(r, tsState, i === 0);
+    } else if (i === 0) {
+      u32[1] = r.read(32);
+      u32[0] = r.read(32);
+      last = f64[0] as number;
+    } else {
+      prevDelta += readDod(r);
+      last += prevDelta;
+    }
+    ts[i] = last;
+    for (let c = 0; c < columnCount; c++) (columns[c] as Float64Array)[i] = readXor(r, states[c] as XorState, i === 0);
+  }
+  return { floatTs, ts, columns };
+}

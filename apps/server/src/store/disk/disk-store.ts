@@ -1,0 +1,388 @@
+import type { HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
+import type Database from "better-sqlite3";
+import { HistoryQuerySchema } from "../series-store";
+import { catalogEntry, defaultCatalogFields } from "../series-meta";
+import { mergeMeta } from "../series-meta";
+import type { HistoryQuery, SeriesStore } from "../types";
+import { queryHistory } from "./history-query";
+import type { ChunkReader, StoredChunk } from "./history-query";
+import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
+import type { LoggedBatch } from "./replay-log";
+import type { RetentionTier } from "./retention";
+import { SeriesState, sealLate, tierSpecs } from "./series-state";
+import type { SealedChunk, TierSpec } from "./series-state";
+import { asStorageError, isDiskFull, openDatabase } from "./sqlite";
+
+export interface DiskStoreOptions {
+  /** Directory of livedash.db (created on first start). */
+  dataDir: string;
+  /** LIVEDASH_RETENTION: raw first, then rollups. */
+  tiers: readonly RetentionTier[];
+  /**
+   * How often buffered points, head chunks and the replay log are committed: the most a killed
+   * process can lose.
+   * @default 1000
+   */
+  flushIntervalMs?: number;
+  /**
+   * How often the write-ahead log is checkpointed into the data file (and fsynced): bounds what a
+   * power loss can take with synchronous=NORMAL.
+   * @default 10_000
+   */
+  checkpointIntervalMs?: number;
+  /** How often chunks past their tier's retention are deleted. @default 60_000 */
+  expiryIntervalMs?: number;
+  /** Replay window kept on disk, as the memory engine's. @default 100_000 */
+  replayBatches?: number;
+  /** @default 500_000 */
+  replayPoints?: number;
+  /** Sealed chunks held in memory while the disk is full before the oldest are dropped. @default 64 MiB */
+  maxPendingBytes?: number;
+  /** Clock (retention cutoffs, tier choice); tests inject one. @default Date.now */
+  now?: () => number;
+  /** @default console.error */
+  log?: (message: string) => void;
+}
+
+/** Ids of the memory engine that outlive the process (see PersistedIds in the memory engine). */
+export interface StoredIds {
+  readonly epoch: string;
+  readonly seq: number;
+  readonly batches: readonly LoggedBatch[];
+}
+
+export interface DiskStats {
+  readonly file: string;
+  readonly series: number;
+  readonly full: boolean;
+  readonly flushes: number;
+  readonly flushFailures: number;
+  /** Points older than every tier's retention, dropped on arrival. */
+  readonly droppedTooOld: number;
+  /** Sealed chunks dropped while the disk stayed full (memory bound). */
+  readonly droppedChunks: number;
+}
+
+export interface DiskStorage {
+  readonly store: SeriesStore;
+  readonly file: string;
+  readonly ids: StoredIds;
+  /** Persists that seqs up to the returned value may be used (hi-lo reservation, see docs/storage.md). */
+  reserveIds(seq: number): number;
+  /** Logs a published batch for replay after a restart (committed with the next flush). */
+  recordBatch(seq: number, points: readonly Point[]): void;
+  /** Commits what is buffered now; false when the disk refused it (full). */
+  flush(): boolean;
+  stats(): DiskStats;
+  /** Redis engine: the newest stream id already in this store (from the previous run), or null. */
+  readonly appliedId: string | null;
+  /** Redis engine: notes the stream id of a batch just appended (committed with the next flush). */
+  noteApplied(id: string): void;
+  /** Test hook: caps the file at `pages` pages (PRAGMA max_page_count), null lifts the cap. */
+  limitPages(pages: number | null): void;
+  /** Final flush and checkpoint; the next start continues ids right after the last recorded batch. */
+  close(): void;
+}
+
+const ID_RESERVATION = 10_000;
+/** Late points buffered across all series before a flush is forced (memory bound for backfill). */
+const MAX_LATE_POINTS = 200_000;
+
+export function openDiskStore(options: DiskStoreOptions): DiskStorage {
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((message: string) => console.error(message));
+  const specs = tierSpecs(options.tiers);
+  const { db, file } = openDatabase(options.dataDir);
+  try {
+    return createDiskStorage(db, file, specs, options, now, log);
+  } catch (error) {
+    db.close();
+    throw asStorageError(error, file);
+  }
+}
+
+function createDiskStorage(
+  db: Database.Database,
+  file: string,
+  specs: TierSpec[],
+  options: DiskStoreOptions,
+  now: () => number,
+  log: (message: string) => void,
+): DiskStorage {
+  const byName = new Map<string, SeriesState>();
+  const byId = new Map<number, SeriesState>();
+  const dirty = new Set<SeriesState>();
+  const window = new ReplayWindow(options.replayBatches ?? 100_000, options.replayPoints ?? 500_000);
+  const maxPendingBytes = options.maxPendingBytes ?? 64 * 1_048_576;
+  let pendingChunks: SealedChunk[] = [];
+  let pendingBytes = 0;
+  let pendingLog: { seq: number; data: Buffer }[] = [];
+  let lateTotal = 0;
+  let nextId = 1;
+  let full = false;
+  let flushes = 0;
+  let flushFailures = 0;
+  let droppedTooOld = 0;
+  let droppedChunks = 0;
+  let reservedDirty: number | null = null;
+  let lastRecordedSeq: number | null = null;
+  let appliedDirty: string | null = null;
+  let closed = false;
+
+  const tierKeys = specs.map((s) => s.key);
+  // A tier dropped from LIVEDASH_RETENTION: its rows would never be read again.
+  db.prepare(`DELETE FROM chunks WHERE tier NOT IN (${tierKeys.join(",")})`).run();
+  db.prepare(`DELETE FROM heads WHERE tier NOT IN (${tierKeys.join(",")})`).run();
+
+  const stmt = {
+    getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
+    setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+    upsertSeries: db.prepare("INSERT INTO series (id, name, meta) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta"),
+    insertChunk: db.prepare("INSERT INTO chunks (series_id, tier, start_ts, end_ts, late, data) VALUES (?, ?, ?, ?, ?, ?)"),
+    upsertHead: db.prepare("INSERT INTO heads (series_id, tier, data, open) VALUES (?, ?, ?, ?) ON CONFLICT (series_id, tier) DO UPDATE SET data = excluded.data, open = excluded.open"),
+    // In-order chunks by start, then late ones in the order they were written (rowid).
+    readChunks: db.prepare<[number, number, number, number, number], { data: Uint8Array; late: number }>(
+      "SELECT data, late FROM chunks WHERE series_id = ? AND tier = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY late, CASE late WHEN 0 THEN start_ts END, rowid",
+    ),
+    insertLog: db.prepare("INSERT OR REPLACE INTO replay_log (seq, points) VALUES (?, ?)"),
+    trimLog: db.prepare("DELETE FROM replay_log WHERE seq < ?"),
+    expire: db.prepare("DELETE FROM chunks WHERE tier = ? AND end_ts < ?"),
+  };
+
+  // --- load what the previous run left ---
+  let epoch = stmt.getMeta.get("epoch")?.value;
+  if (epoch === undefined) {
+    epoch = now().toString(36);
+    stmt.setMeta.run("epoch", epoch);
+  }
+  const startSeq = Number(stmt.getMeta.get("seq_reserved")?.value ?? "0");
+  for (const row of db.prepare<[], { id: number; name: string; meta: string }>("SELECT id, name, meta FROM series").iterate()) {
+    const fields = defaultCatalogFields();
+    Object.assign(fields, JSON.parse(row.meta) as object);
+    const state = new SeriesState(row.id, row.name, fields, specs);
+    state.metaDirty = false;
+    byName.set(row.name, state);
+    byId.set(row.id, state);
+    if (row.id >= nextId) nextId = row.id + 1;
+  }
+  for (const row of db.prepare<[], { series_id: number; tier: number; data: Uint8Array | null; open: Uint8Array | null }>("SELECT series_id, tier, data, open FROM heads").iterate()) {
+    byId.get(row.series_id)?.restoreHead(row.tier, row.data, row.open);
+  }
+  const restored: LoggedBatch[] = [];
+  for (const row of db.prepare<[], { seq: number; points: Uint8Array }>("SELECT seq, points FROM replay_log ORDER BY seq").iterate()) {
+    const points = decodeBatch(row.points, (id) => byId.get(id)?.name);
+    restored.push({ seq: row.seq, points });
+    window.add(row.seq, points.length);
+  }
+
+  const stateOf = (series: string): SeriesState => {
+    let state = byName.get(series);
+    if (state === undefined) {
+      state = new SeriesState(nextId++, series, defaultCatalogFields(), specs);
+      byName.set(series, state);
+      byId.set(state.id, state);
+      dirty.add(state);
+    }
+    return state;
+  };
+
+  // Sealed chunks not yet committed (or held while the disk is full) are part of the answer too.
+  const readChunks: ChunkReader = (seriesId, tier, startFrom, startTo, endFrom) => {
+    const out: StoredChunk[] = stmt.readChunks.all(seriesId, tier, startFrom, startTo, endFrom).map((row) => ({ data: row.data, late: row.late === 1 }));
+    for (const c of pendingChunks) {
+      if (c.seriesId === seriesId && c.tier === tier && c.startTs >= startFrom && c.startTs <= startTo && c.endTs >= endFrom) out.push(c);
+    }
+    return out;
+  };
+
+  const commit = db.transaction((chunks: SealedChunk[], logRows: { seq: number; data: Buffer }[], trimBelow: number | null) => {
+    for (const state of dirty) {
+      if (state.metaDirty) stmt.upsertSeries.run(state.id, state.name, JSON.stringify(state.fields));
+      for (const head of state.heads) {
+        if (!head.dirty) continue;
+        stmt.upsertHead.run(state.id, head.spec.key, head.enc?.bytes() ?? null, state.openBytes(head));
+      }
+    }
+    for (const c of chunks) stmt.insertChunk.run(c.seriesId, c.tier, c.startTs, c.endTs, c.late ? 1 : 0, c.data);
+    for (const entry of logRows) stmt.insertLog.run(entry.seq, entry.data);
+    if (trimBelow !== null) stmt.trimLog.run(trimBelow);
+    if (reservedDirty !== null) stmt.setMeta.run("seq_reserved", String(reservedDirty));
+    if (appliedDirty !== null) stmt.setMeta.run("applied_id", appliedDirty);
+  });
+
+  let lastExpiry = 0;
+  let lastCheckpoint = now();
+
+  function flush(): boolean {
+    if (closed) return false;
+    for (const state of dirty) {
+      for (const head of state.heads) {
+        if (head.late.length === 0) continue;
+        const before = pendingChunks.length;
+        sealLate(head, state.id, pendingChunks);
+        for (let i = before; i < pendingChunks.length; i++) pendingBytes += (pendingChunks[i] as SealedChunk).data.length;
+      }
+    }
+    lateTotal = 0;
+    try {
+      commit(pendingChunks, pendingLog, window.oldest());
+    } catch (error) {
+      flushFailures++;
+      if (isDiskFull(error)) {
+        if (!full) log(`storage full: ${file} cannot grow (${(error as Error).message}); ingest answers 507 until space returns, reads continue`);
+        full = true;
+      } else {
+        log(`storage flush failed (${file}): ${(error as Error).message}`);
+      }
+      boundPending();
+      return false;
+    }
+    if (full) log(`storage writable again: ${file}`);
+    full = false;
+    flushes++;
+    for (const state of dirty) {
+      state.metaDirty = false;
+      for (const head of state.heads) head.dirty = false;
+    }
+    dirty.clear();
+    pendingChunks = [];
+    pendingBytes = 0;
+    pendingLog = [];
+    reservedDirty = null;
+    appliedDirty = null;
+    const t = now();
+    if (t - lastExpiry >= (options.expiryIntervalMs ?? 60_000)) {
+      lastExpiry = t;
+      try {
+        for (const spec of specs) stmt.expire.run(spec.key, t - spec.retentionMs);
+      } catch (error) {
+        log(`storage expiry failed (${file}): ${(error as Error).message}`);
+      }
+    }
+    if (t - lastCheckpoint >= (options.checkpointIntervalMs ?? 10_000)) {
+      lastCheckpoint = t;
+      try {
+        db.pragma("wal_checkpoint(PASSIVE)");
+      } catch (error) {
+        log(`storage checkpoint failed (${file}): ${(error as Error).message}`);
+      }
+    }
+    return true;
+  }
+
+  /** While the disk is full, memory must still be bounded: the oldest sealed chunks go first. */
+  function boundPending() {
+    while (pendingBytes > maxPendingBytes && pendingChunks.length > 0) {
+      const dropped = pendingChunks.shift() as SealedChunk;
+      pendingBytes -= dropped.data.length;
+      droppedChunks++;
+    }
+  }
+
+  const timer = setInterval(flush, options.flushIntervalMs ?? 1000);
+
+  const store: SeriesStore = {
+    append(points: readonly Point[]): void {
+      const t = now();
+      const sealed: SealedChunk[] = [];
+      for (const point of points) {
+        if (!Number.isFinite(point.ts) || !Number.isFinite(point.value)) continue;
+        if (point.ts < t - (specs[specs.length - 1] as TierSpec).retentionMs) {
+          droppedTooOld++;
+          continue;
+        }
+        const state = stateOf(point.series);
+        if (state.add(point.ts, point.value, t, sealed)) lateTotal++;
+        dirty.add(state);
+      }
+      for (const chunk of sealed) {
+        pendingChunks.push(chunk);
+        pendingBytes += chunk.data.length;
+      }
+      if (lateTotal > MAX_LATE_POINTS) flush();
+    },
+
+    describe(meta: readonly SeriesMeta[]): void {
+      for (const m of meta) {
+        const state = stateOf(m.series);
+        mergeMeta(state.fields, m);
+        state.metaDirty = true;
+        dirty.add(state);
+      }
+    },
+
+    // A late point costs no shifting here (it waits for the flush and becomes a chunk of its own),
+    // so LIVEDASH_MAX_LATE_POINTS never refuses backfill on disk.
+    latePoints: () => 0,
+
+    has: (series) => byName.has(series),
+    size: () => byName.size,
+
+    catalog(): SeriesInfo[] {
+      return [...byName.keys()].sort().map((name) => {
+        const state = byName.get(name) as SeriesState;
+        return catalogEntry(name, state.fields, state.last === null ? null : { ...state.last });
+      });
+    },
+
+    history(series: string, query: HistoryQuery): HistoryPoint[] {
+      const { from, to, maxPoints } = HistoryQuerySchema.parse(query);
+      const state = byName.get(series);
+      if (state === undefined) return [];
+      return queryHistory(state, readChunks, from, to, maxPoints, now());
+    },
+
+    writeBlocked(): string | null {
+      return full ? `storage is full: the data file ${file} cannot grow; free disk space and ingest resumes by itself (reads still work)` : null;
+    },
+  };
+
+  return {
+    store,
+    file,
+    ids: { epoch, seq: startSeq, batches: restored },
+    reserveIds(seq: number): number {
+      const reserved = seq + ID_RESERVATION;
+      try {
+        stmt.setMeta.run("seq_reserved", String(reserved));
+      } catch (error) {
+        // Committed with the next successful flush instead; until then a crash could reuse ids.
+        reservedDirty = reserved;
+        log(`cannot persist the event id reservation (${file}): ${(error as Error).message}`);
+      }
+      return reserved;
+    },
+    recordBatch(seq: number, points: readonly Point[]): void {
+      pendingLog.push({ seq, data: encodeBatch(points, (series) => stateOf(series).id) });
+      window.add(seq, points.length);
+      lastRecordedSeq = seq;
+      // Rows the window already dropped need not be written at all.
+      const oldest = window.oldest();
+      if (oldest !== null && pendingLog.length > 0 && (pendingLog[0] as { seq: number }).seq < oldest) pendingLog = pendingLog.filter((row) => row.seq >= oldest);
+    },
+    appliedId: stmt.getMeta.get("applied_id")?.value ?? null,
+    noteApplied(id: string): void {
+      appliedDirty = id;
+    },
+    flush,
+    stats: () => ({ file, series: byName.size, full, flushes, flushFailures, droppedTooOld, droppedChunks }),
+    limitPages(pages: number | null): void {
+      // 2^31 - 2 is SQLite's own ceiling; max_page_count never goes below the current size.
+      db.pragma(`max_page_count = ${pages ?? 2_147_483_646}`);
+    },
+    close(): void {
+      if (closed) return;
+      clearInterval(timer);
+      flush();
+      closed = true;
+      try {
+        // The next start continues right after the last batch: clean restarts keep ids contiguous.
+        if (lastRecordedSeq !== null) stmt.setMeta.run("seq_reserved", String(lastRecordedSeq));
+        db.pragma("wal_checkpoint(TRUNCATE)");
+      } catch (error) {
+        log(`storage close (${file}): ${(error as Error).message}`);
+      }
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import type { HistoryPoint } from "@livedash/events";
+import { reduceRows } from "../downsample";
+import type { AggregateRows } from "../downsample";
+import { decodeChunk } from "./chunk-codec";
+import type { SeriesState, TierHead, TierSpec } from "./series-state";
+
+export interface StoredChunk {
+  readonly data: Uint8Array;
+  readonly late: boolean;
+}
+
+/**
+ * Reads sealed chunks of one series and tier whose start lies in [startFrom, startTo] and that end
+ * at or after `endFrom`: in-order chunks by start, then late chunks in the order they were written.
+ */
+export type ChunkReader = (seriesId: number, tier: number, startFrom: number, startTo: number, endFrom: number) => StoredChunk[];
+
+/** Rows gathered for one query, as parallel arrays; a raw point is a row with count 1. */
+class Rows implements AggregateRows {
+  ts: number[] = [];
+  min: number[] = [];
+  max: number[] = [];
+  sum: number[] = [];
+  count: number[] = [];
+
+  push(ts: number, min: number, max: number, sum: number, count: number): void {
+    this.ts.push(ts);
+    this.min.push(min);
+    this.max.push(max);
+    this.sum.push(sum);
+    this.count.push(count);
+  }
+
+  get length(): number {
+    return this.ts.length;
+  }
+
+  tsAt(i: number): number {
+    return this.ts[i] as number;
+  }
+  minAt(i: number): number {
+    return this.min[i] as number;
+  }
+  maxAt(i: number): number {
+    return this.max[i] as number;
+  }
+  sumAt(i: number): number {
+    return this.sum[i] as number;
+  }
+  countAt(i: number): number {
+    return this.count[i] as number;
+  }
+}
+
+interface Segment {
+  readonly head: TierHead;
+  readonly lower: number;
+  readonly upper: number;
+  /** The newest segment includes `to` itself; older ones stop short of the next tier's start. */
+  readonly upperInclusive: boolean;
+}
+
+/**
+ * Picks the tiers that answer [from, to]. The preferred tier is the coarsest that still gives at
+ * least maxPoints / 2 rows over the window (a 30-day window at 1000 points reads 720 hourly rows,
+ * not 43 200 minutes); the part of the window older than that tier's retention comes from the next
+ * coarser tiers, so the answer is one continuous series. Boundaries are aligned to the coarser
+ * tier's step, so no bucket is counted twice.
+ */
+export function planSegments(heads: readonly TierHead[], from: number, to: number, maxPoints: number, nowMs: number): Segment[] {
+  let preferred = 0;
+  for (let k = heads.length - 1; k > 0; k--) {
+    if ((to - from) / (heads[k] as TierHead).spec.stepMs >= maxPoints / 2) {
+      preferred = k;
+      break;
+    }
+  }
+  const segments: Segment[] = [];
+  let upper = to;
+  let upperInclusive = true;
+  for (let k = preferred; k < heads.length; k++) {
+    const head = heads[k] as TierHead;
+    const cutoff = nowMs - head.spec.retentionMs;
+    const coarser = heads[k + 1];
+    const boundary = coarser ? Math.ceil(cutoff / coarser.spec.stepMs) * coarser.spec.stepMs : cutoff;
+    const lower = Math.max(from, boundary);
+    if (lower < upper || (upperInclusive && lower === upper)) segments.push({ head, lower, upper, upperInclusive });
+    if (boundary <= from) break;
+    upper = boundary;
+    upperInclusive = false;
+  }
+  return segments;
+}
+
+function collect(state: SeriesState, segment: Segment, read: ChunkReader, rows: Rows): void {
+  const { head, lower, upper, upperInclusive } = segment;
+  const spec: TierSpec = head.spec;
+  const inRange = (ts: number) => ts >= lower && (ts < upper || (upperInclusive && ts === upper));
+  const addChunk = (data: Uint8Array) => {
+    const { ts, columns } = decodeChunk(data);
+    const c0 = columns[0] as Float64Array;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i] as number;
+      if (!inRange(t)) continue;
+      if (!spec.rollup) rows.push(t, c0[i] as number, c0[i] as number, c0[i] as number, 1);
+      else rows.push(t, c0[i] as number, (columns[1] as Float64Array)[i] as number, (columns[2] as Float64Array)[i] as number, (columns[3] as Float64Array)[i] as number);
+    }
+  };
+  // Arrival order for equal timestamps (the stable sort in normalize keeps it): in-order chunks,
+  // the head, then late chunks, then late points not flushed yet. A point in the head arrived
+  // before any late point of the same ts, since the watermark only moves forward.
+  const chunks = read(state.id, spec.key, lower - spec.maxSpanMs, upper, lower);
+  for (const chunk of chunks) if (!chunk.late) addChunk(chunk.data);
+  if (head.enc !== null && head.enc.count > 0) addChunk(head.enc.bytes());
+  for (const chunk of chunks) if (chunk.late) addChunk(chunk.data);
+  // Late points not flushed yet: a rollup tier counts each in its bucket (merged below).
+  for (let i = 0; i < head.late.length; i += 2) {
+    const value = head.late[i + 1] as number;
+    const ts = spec.rollup ? Math.floor((head.late[i] as number) / spec.stepMs) * spec.stepMs : (head.late[i] as number);
+    if (inRange(ts)) rows.push(ts, value, value, value, 1);
+  }
+  const open = head.open;
+  if (open !== null && inRange(open[0] as number)) rows.push(open[0] as number, open[1] as number, open[2] as number, open[3] as number, open[4] as number);
+}
+
+/** Sorts rows by ts (stable) when late chunks made them overlap, and merges rollup rows of the same bucket. */
+function normalize(rows: Rows, mergeEqual: boolean): Rows {
+  let sorted = true;
+  for (let i = 1; i < rows.length && sorted; i++) if ((rows.ts[i] as number) < (rows.ts[i - 1] as number)) sorted = false;
+  let out = rows;
+  if (!sorted) {
+    const order = rows.ts.map((_, i) => i).sort((a, b) => (rows.ts[a] as number) - (rows.ts[b] as number) || a - b);
+    out = new Rows();
+    for (const i of order) out.push(rows.ts[i] as number, rows.min[i] as number, rows.max[i] as number, rows.sum[i] as number, rows.count[i] as number);
+  }
+  if (!mergeEqual) return out;
+  const merged = new Rows();
+  for (let i = 0; i < out.length; i++) {
+    const last = merged.length - 1;
+    if (last >= 0 && merged.ts[last] === out.ts[i]) {
+      merged.min[last] = Math.min(merged.min[last] as number, out.min[i] as number);
+      merged.max[last] = Math.max(merged.max[last] as number, out.max[i] as number);
+      merged.sum[last] = (merged.sum[last] as number) + (out.sum[i] as number);
+      merged.count[last] = (merged.count[last] as number) + (out.count[i] as number);
+    } else {
+      merged.push(out.ts[i] as number, out.min[i] as number, out.max[i] as number, out.sum[i] as number, out.count[i] as number);
+    }
+  }
+  return merged;
+}
+
+export function queryHistory(state: SeriesState, read: ChunkReader, from: number, to: number, maxPoints: number, nowMs: number): HistoryPoint[] {
+  const segments = planSegments(state.heads, from, to, maxPoints, nowMs);
+  // Oldest segment first, so rows come out in ts order without a sort in the common case.
+  const all = new Rows();
+  for (let s = segments.length - 1; s >= 0; s--) {
+    const segment = segments[s] as Segment;
+    const rows = new Rows();
+    collect(state, segment, read, rows);
+    const normalized = normalize(rows, segment.head.spec.rollup);
+    for (let i = 0; i < normalized.length; i++) {
+      all.push(normalized.ts[i] as number, normalized.min[i] as number, normalized.max[i] as number, normalized.sum[i] as number, normalized.count[i] as number);
+    }
+  }
+  return reduceRows(all, 0, all.length, from, to, maxPoints);
+}

@@ -1,0 +1,227 @@
+import type { RetentionTier } from "./retention";
+import { ChunkEncoder, decodeChunk } from "./chunk-codec";
+import type { CatalogFields } from "../series-meta";
+
+/**
+ * Rows per sealed chunk. Prometheus seals at 120 samples; twice that halves the per-row overhead
+ * of SQLite (key, index entries) per point, and a one-hour raw query still reads only 15 chunks.
+ */
+export const CHUNK_ROWS = 240;
+/** Longest time a raw chunk may cover, so a range query knows how far before `from` to look. */
+export const RAW_MAX_SPAN_MS = 4 * 3_600_000;
+
+/** Column order of a rollup row (and of an open bucket after its start). */
+export const ROLLUP_COLUMNS = 5; // min, max, sum, count, last
+
+/** A tier as the store uses it: its key in the tables (0 for raw, else the step) and chunk bounds. */
+export interface TierSpec extends RetentionTier {
+  readonly key: number;
+  readonly rollup: boolean;
+  readonly maxSpanMs: number;
+}
+
+export function tierSpecs(tiers: readonly RetentionTier[]): TierSpec[] {
+  return tiers.map((tier, index) => ({
+    ...tier,
+    key: index === 0 ? 0 : tier.stepMs,
+    rollup: index > 0,
+    maxSpanMs: index === 0 ? RAW_MAX_SPAN_MS : CHUNK_ROWS * tier.stepMs,
+  }));
+}
+
+export interface SealedChunk {
+  readonly seriesId: number;
+  readonly tier: number;
+  readonly startTs: number;
+  readonly endTs: number;
+  /** Made of late points (backfill): overlaps in-order chunks, sorts after them on equal ts. */
+  readonly late: boolean;
+  readonly data: Uint8Array;
+}
+
+/** The in-memory head of one tier of one series: the chunk being filled and, for rollups, the open bucket. */
+export class TierHead {
+  enc: ChunkEncoder | null = null;
+  /** Rollup tiers: [bucketStart, min, max, sum, count, last] of the bucket still receiving points. */
+  open: Float64Array | null = null;
+  /** Newest ts written into this tier's chunks; older points take the late path. */
+  watermark = -Infinity;
+  /** Points (ts, value pairs) that arrived behind the watermark, written as their own chunks at the next flush. */
+  late: number[] = [];
+  /** Changed since the last flush (head row to rewrite). */
+  dirty = false;
+
+  constructor(
+    readonly spec: TierSpec,
+    /** A throwaway head that packs late points (sealLate): its chunks are marked late. */
+    readonly isLateScratch = false,
+  ) {}
+}
+
+const row = new Float64Array(ROLLUP_COLUMNS);
+
+/** One series: catalog fields, last point, and one head per tier. */
+export class SeriesState {
+  /** Catalog fields changed since the last flush (or the row was never written). */
+  metaDirty = true;
+  last: { ts: number; value: number } | null = null;
+  readonly heads: TierHead[];
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly fields: CatalogFields,
+    specs: readonly TierSpec[],
+  ) {
+    this.heads = specs.map((spec) => new TierHead(spec));
+  }
+
+  /**
+   * Adds one accepted point to every tier whose retention still covers its ts. In-order points extend
+   * the heads; older ones (backfill, a late agent) wait in `late` and become chunks of their own at
+   * the next flush, which a query merges with the rest. Sealed chunks go to `sealed`. Returns
+   * whether the point went late in some tier.
+   */
+  add(ts: number, value: number, nowMs: number, sealed: SealedChunk[]): boolean {
+    if (this.last === null || ts >= this.last.ts) this.last = { ts, value };
+    let late = false;
+    for (const head of this.heads) {
+      const { spec } = head;
+      if (ts < nowMs - spec.retentionMs) continue;
+      if (!spec.rollup) {
+        if (ts < head.watermark) {
+          head.late.push(ts, value);
+          late = true;
+        } else {
+          row[0] = value;
+          appendRow(head, this.id, ts, row, sealed);
+        }
+        continue;
+      }
+      const bucket = Math.floor(ts / spec.stepMs) * spec.stepMs;
+      const open = head.open;
+      if (open === null || bucket > (open[0] as number)) {
+        if (open !== null) closeBucket(head, this.id, sealed);
+        head.open = newBucket(bucket, value);
+      } else if (bucket === open[0]) {
+        foldIntoBucket(open, value);
+      } else {
+        head.late.push(ts, value);
+        late = true;
+      }
+      head.dirty = true;
+    }
+    return late;
+  }
+
+  /** Rebuilds a head from its persisted row (startup). */
+  restoreHead(tierKey: number, data: Uint8Array | null, open: Uint8Array | null): void {
+    const head = this.heads.find((h) => h.spec.key === tierKey);
+    if (!head) return;
+    if (data !== null) {
+      const decoded = decodeChunk(data);
+      if (decoded.ts.length > 0) {
+        head.enc = new ChunkEncoder(decoded.columns.length, decoded.floatTs);
+        const values = new Float64Array(decoded.columns.length);
+        for (let i = 0; i < decoded.ts.length; i++) {
+          for (let c = 0; c < values.length; c++) values[c] = (decoded.columns[c] as Float64Array)[i] as number;
+          head.enc.append(decoded.ts[i] as number, values);
+        }
+      }
+    }
+    if (open !== null) {
+      const floats = new Float64Array(open.buffer.slice(open.byteOffset, open.byteOffset + open.byteLength));
+      if (head.spec.rollup) head.open = floats;
+      else {
+        // The raw head's `open` slot keeps [watermark, last ts, last value].
+        head.watermark = floats[0] as number;
+        this.last = { ts: floats[1] as number, value: floats[2] as number };
+      }
+    }
+    if (head.spec.rollup) head.watermark = head.enc?.lastTs ?? -Infinity;
+  }
+
+  /** What the head row stores in `open` for a tier (see restoreHead). */
+  openBytes(head: TierHead): Uint8Array | null {
+    if (head.spec.rollup) return head.open === null ? null : new Uint8Array(head.open.buffer.slice(0));
+    if (this.last === null) return null;
+    return new Uint8Array(Float64Array.of(head.watermark, this.last.ts, this.last.value).buffer);
+  }
+}
+
+const newBucket = (start: number, value: number) => Float64Array.of(start, value, value, value, 1, value);
+
+function foldIntoBucket(open: Float64Array, value: number): void {
+  if (value < (open[1] as number)) open[1] = value;
+  if (value > (open[2] as number)) open[2] = value;
+  open[3] = (open[3] as number) + value;
+  open[4] = (open[4] as number) + 1;
+  open[5] = value;
+}
+
+/** Finalizes a rollup tier's open bucket into its head chunk. */
+function closeBucket(head: TierHead, seriesId: number, sealed: SealedChunk[]): void {
+  const open = head.open as Float64Array;
+  for (let c = 0; c < ROLLUP_COLUMNS; c++) row[c] = open[c + 1] as number;
+  appendRow(head, seriesId, open[0] as number, row, sealed);
+  head.open = null;
+}
+
+/** Appends one row to a head chunk, sealing it first when the row would overflow its span or ts mode. */
+function appendRow(head: TierHead, seriesId: number, ts: number, values: Float64Array, sealed: SealedChunk[]): void {
+  const { spec } = head;
+  let enc = head.enc;
+  if (enc !== null && (!enc.accepts(ts) || ts - enc.firstTs >= spec.maxSpanMs)) {
+    seal(head, seriesId, sealed);
+    enc = null;
+  }
+  if (enc === null) {
+    enc = new ChunkEncoder(spec.rollup ? ROLLUP_COLUMNS : 1, !Number.isSafeInteger(ts));
+    head.enc = enc;
+  }
+  enc.append(ts, values);
+  head.watermark = ts;
+  head.dirty = true;
+  if (enc.count >= CHUNK_ROWS) seal(head, seriesId, sealed);
+}
+
+function seal(head: TierHead, seriesId: number, sealed: SealedChunk[]): void {
+  const enc = head.enc;
+  if (enc === null || enc.count === 0) return;
+  sealed.push({ seriesId, tier: head.spec.key, startTs: enc.firstTs, endTs: enc.lastTs, late: head.isLateScratch, data: enc.bytes() });
+  head.enc = null;
+  head.dirty = true;
+}
+
+/**
+ * Turns a head's late points into sealed chunks: raw points sorted by ts, or one rollup row per
+ * bucket. Called by the flush; the rows overlap older chunks and the query merges them.
+ */
+export function sealLate(head: TierHead, seriesId: number, sealed: SealedChunk[]): void {
+  if (head.late.length === 0) return;
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < head.late.length; i += 2) pairs.push([head.late[i] as number, head.late[i + 1] as number]);
+  head.late = [];
+  // Stable: equal timestamps keep their arrival order.
+  pairs.sort((a, b) => a[0] - b[0]);
+  const scratch = new TierHead(head.spec, true);
+  if (!head.spec.rollup) {
+    for (const [ts, value] of pairs) {
+      row[0] = value;
+      appendRow(scratch, seriesId, ts, row, sealed);
+    }
+  } else {
+    for (const [ts, value] of pairs) {
+      const bucket = Math.floor(ts / head.spec.stepMs) * head.spec.stepMs;
+      const open = scratch.open;
+      if (open === null || bucket !== open[0]) {
+        if (open !== null) closeBucket(scratch, seriesId, sealed);
+        scratch.open = newBucket(bucket, value);
+      } else {
+        foldIntoBucket(open, value);
+      }
+    }
+    if (scratch.open !== null) closeBucket(scratch, seriesId, sealed);
+  }
+  seal(scratch, seriesId, sealed);
+}

@@ -1,0 +1,124 @@
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+
+/** File name of the database inside LIVEDASH_DATA_DIR. */
+export const DATA_FILE = "livedash.db";
+const SCHEMA_VERSION = "1";
+const SQLITE_MAGIC = "SQLite format 3\0";
+
+/**
+ * A data directory or file the server cannot use. The message names the file and what to do;
+ * main.ts prints it and exits with code 2 (a setup problem: a supervisor restarting at once would
+ * only fail again, so it should not loop).
+ */
+export class StorageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StorageError";
+  }
+}
+
+const corruptAdvice = (file: string) =>
+  `Stop the server and move the file aside (mv ${file} ${file}.corrupt, with its -wal and -shm files) to start with empty history, or restore it from a backup.`;
+
+/**
+ * Cheap checks before SQLite sees the file: its magic string, and that a file whose write-ahead log
+ * is empty is as long as its header says (SQLite itself would only notice a truncated file when a
+ * query reaches a missing page, possibly hours later).
+ */
+function checkFile(file: string): void {
+  if (!existsSync(file)) return;
+  const size = statSync(file).size;
+  if (size === 0) return;
+  const header = Buffer.alloc(100);
+  const fd = openSync(file, "r");
+  let read: number;
+  try {
+    read = readSync(fd, header, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (read < 100 || header.toString("latin1", 0, 16) !== SQLITE_MAGIC) {
+    throw new StorageError(`data file ${file} is not a SQLite database (corrupt or overwritten). ${corruptAdvice(file)}`);
+  }
+  const rawPageSize = header.readUInt16BE(16);
+  const pageSize = rawPageSize === 1 ? 65_536 : rawPageSize;
+  const pages = header.readUInt32BE(28);
+  const wal = `${file}-wal`;
+  const walEmpty = !existsSync(wal) || statSync(wal).size === 0;
+  // The in-header size is valid when its "version-valid-for" matches the change counter (bytes 92 and 24).
+  if (walEmpty && header.readUInt32BE(92) === header.readUInt32BE(24) && pages * pageSize > size) {
+    throw new StorageError(`data file ${file} is truncated (${size} bytes, its header says ${pages * pageSize}). ${corruptAdvice(file)}`);
+  }
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, meta TEXT NOT NULL);
+  -- tier = the tier's step in ms (0 for raw points), so changing LIVEDASH_RETENTION never
+  -- reinterprets old rollups as another step.
+  CREATE TABLE IF NOT EXISTS chunks (
+    series_id INTEGER NOT NULL, tier INTEGER NOT NULL, start_ts INTEGER NOT NULL, end_ts INTEGER NOT NULL,
+    -- 1 for a chunk of late points (backfill); for equal timestamps they sort after the in-order ones.
+    late INTEGER NOT NULL, data BLOB NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS chunks_by_series ON chunks (series_id, tier, start_ts);
+  CREATE INDEX IF NOT EXISTS chunks_by_expiry ON chunks (tier, end_ts);
+  CREATE TABLE IF NOT EXISTS heads (
+    series_id INTEGER NOT NULL, tier INTEGER NOT NULL, data BLOB, open BLOB, PRIMARY KEY (series_id, tier)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS replay_log (seq INTEGER PRIMARY KEY, points BLOB NOT NULL);
+`;
+
+/**
+ * Opens (creating on first start) `<dataDir>/livedash.db` in WAL mode. Every open failure becomes a
+ * StorageError naming the file: a corrupt file, a directory we cannot create, a newer schema.
+ */
+export function openDatabase(dataDir: string): { db: Database.Database; file: string } {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (error) {
+    throw new StorageError(`cannot create data directory ${dataDir} (LIVEDASH_DATA_DIR): ${(error as Error).message}`, { cause: error });
+  }
+  const file = join(dataDir, DATA_FILE);
+  checkFile(file);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    // WAL: readers never block the once-a-second writer, and a crash leaves a consistent file.
+    // synchronous=NORMAL: a commit is not fsynced (a killed process loses nothing committed; a power
+    // loss may lose what was committed since the last checkpoint, which we run every few seconds).
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.exec(SCHEMA);
+    const version = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema'").get()?.value;
+    if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
+    else if (version !== SCHEMA_VERSION) {
+      throw new StorageError(`data file ${file} has schema version ${version}; this server reads version ${SCHEMA_VERSION}. Use a matching server or another LIVEDASH_DATA_DIR.`);
+    }
+    return { db, file };
+  } catch (error) {
+    db?.close();
+    if (error instanceof StorageError) throw error;
+    throw asStorageError(error, file);
+  }
+}
+
+/** SQLite's "this file is damaged" codes. */
+export function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB" || (typeof code === "string" && code.startsWith("SQLITE_CORRUPT"));
+}
+
+/** Wraps an error met while opening or loading the data file. */
+export function asStorageError(error: unknown, file: string): StorageError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (isCorruption(error)) return new StorageError(`data file ${file} is corrupt (${message}). ${corruptAdvice(file)}`, { cause: error });
+  return new StorageError(`cannot open data file ${file}: ${message}`, { cause: error });
+}
+
+/** SQLite's "disk or quota full" (also raised at PRAGMA max_page_count). */
+export function isDiskFull(error: unknown): boolean {
+  return (error as { code?: unknown }).code === "SQLITE_FULL";
+}

@@ -1,0 +1,128 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ChunkEncoder, decodeChunk } from "../src/store/disk/chunk-codec";
+
+/** Bit-exact comparison: Object.is tells -0 from 0 (toEqual on Float64Array would not). */
+function expectSameBits(actual: Float64Array, expected: readonly number[]) {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) throw new Error(`index ${i}: got ${actual[i]}, want ${expected[i]}`);
+  }
+}
+
+function roundTrip(ts: readonly number[], columns: readonly (readonly number[])[], floatTs = false) {
+  const enc = new ChunkEncoder(columns.length, floatTs);
+  const row = new Float64Array(columns.length);
+  for (let i = 0; i < ts.length; i++) {
+    for (let c = 0; c < columns.length; c++) row[c] = columns[c]![i]!;
+    enc.append(ts[i]!, row);
+  }
+  const decoded = decodeChunk(enc.bytes());
+  expectSameBits(decoded.ts, ts);
+  columns.forEach((col, c) => expectSameBits(decoded.columns[c]!, col));
+  return enc;
+}
+
+const EDGE_FLOATS = [
+  0, -0, 1, -1, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, -Number.MAX_VALUE, Number.EPSILON,
+  2 ** -1022, 2 ** -1074, 2 ** 53, 2 ** 53 + 2, -(2 ** 63), 1e308, 1e-308, 0.1, 0.2, 0.30000000000000004, Math.PI,
+  Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER,
+];
+
+const finiteDouble = fc.double({ noNaN: true, noDefaultInfinity: true });
+const edgeOrAny = fc.oneof(fc.constantFrom(...EDGE_FLOATS), finiteDouble, fc.integer({ min: -1e6, max: 1e6 }));
+
+/** Sorted safe-integer timestamps from random non-negative deltas, including huge jumps. */
+const intTimestamps = (n: number) =>
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: 2 ** 52 }),
+      fc.array(fc.oneof(fc.constant(1000), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 2 ** 40 })), { minLength: n, maxLength: n }),
+    )
+    .map(([start, deltas]) => {
+      const out: number[] = [];
+      let t = start;
+      for (const d of deltas) {
+        if (t + d > Number.MAX_SAFE_INTEGER) break;
+        t += d;
+        out.push(t);
+      }
+      return out;
+    });
+
+describe("chunk codec (delta-of-delta ts, XOR floats)", () => {
+  it("round-trips random and adversarial values bit for bit, with one column", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }).chain((n) => fc.tuple(intTimestamps(n), fc.array(edgeOrAny, { minLength: n, maxLength: n }))), ([ts, values]) => {
+        roundTrip(ts, [values.slice(0, ts.length)]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("round-trips five rollup columns that change independently", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 120 }).chain((n) => fc.tuple(intTimestamps(n), fc.array(fc.array(edgeOrAny, { minLength: 5, maxLength: 5 }), { minLength: n, maxLength: n }))),
+        ([ts, rows]) => {
+          const columns = [0, 1, 2, 3, 4].map((c) => rows.slice(0, ts.length).map((row) => row[c]!));
+          roundTrip(ts, columns);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("round-trips arbitrary finite timestamps (sub-millisecond) in float-ts mode", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1e15, noNaN: true }), { maxLength: 200 }), fc.array(edgeOrAny, { minLength: 200, maxLength: 200 }), (raw, values) => {
+        const ts = [...raw].sort((a, b) => a - b);
+        roundTrip(ts, [values.slice(0, ts.length)], true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("round-trips delta-of-delta values at every bucket edge", () => {
+    // Deltas whose differences land exactly on the 14/17/20-bit two's complement limits and past them.
+    const dods = [0, 1, -1, 8191, -8192, 8192, -8193, 65535, -65536, 65536, -65537, 524287, -524288, 524288, -524289, 2 ** 40, -(2 ** 40)];
+    const ts: number[] = [1_700_000_000_000];
+    let delta = 2 ** 41;
+    for (const dod of dods) {
+      delta += dod;
+      ts.push(ts[ts.length - 1]! + delta);
+    }
+    roundTrip(ts, [ts.map((_, i) => (i % 2 === 0 ? -0 : 0))]);
+  });
+
+  it("refuses a ts older than the last row and a non-integer ts in integer mode", () => {
+    const enc = new ChunkEncoder(1);
+    enc.append(1000, [1]);
+    expect(enc.accepts(999)).toBe(false);
+    expect(enc.accepts(1000.5)).toBe(false);
+    expect(enc.accepts(1000)).toBe(true);
+    expect(() => enc.append(999, [1])).toThrow(RangeError);
+  });
+
+  it("spends one bit per ts and per value on a regular, constant series", () => {
+    const enc = new ChunkEncoder(1);
+    for (let i = 0; i < 240; i++) enc.append(1_700_000_000_000 + i * 1000, [42]);
+    // 7 header bytes, 128 bits for the first row, two bits for the second delta, then 2 bits a row.
+    expect(enc.byteLength).toBeLessThan(7 + 16 + Math.ceil((239 * 2 + 14) / 8) + 2);
+    roundTrip(
+      Array.from({ length: 240 }, (_, i) => 1_700_000_000_000 + i * 1000),
+      [Array.from({ length: 240 }, () => 42)],
+    );
+  });
+
+  it("rejects truncated and malformed chunks with a RangeError instead of garbage", () => {
+    const enc = new ChunkEncoder(1);
+    for (let i = 0; i < 50; i++) enc.append(i * 1000, [Math.sin(i)]);
+    const bytes = enc.bytes();
+    expect(() => decodeChunk(bytes.slice(0, bytes.length - 20))).toThrow(RangeError);
+    expect(() => decodeChunk(bytes.slice(0, 3))).toThrow(RangeError);
+    const badVersion = bytes.slice();
+    badVersion[0] = 9;
+    expect(() => decodeChunk(badVersion)).toThrow(/version/);
+  });
+});
