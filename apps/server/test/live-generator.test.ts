@@ -48,3 +48,15 @@ describe("metrics.live reference generator", () => {
     await expect(anonymous.metrics.live({ series: ["gen.*"] })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 });
+
+describe("metrics.live reference generator on a closing server", () => {
+  it("ends when the server closes", async () => {
+    const server = await startTestServer();
+    const caller = appRouter.createCaller({ auth: { read: true, ingest: true }, clientKey: "test", services: server.services });
+    const iterable = (await caller.metrics.live({ series: ["gen.*"] })) as AsyncIterable<unknown>;
+    const iterator = iterable[Symbol.asyncIterator]();
+    const next = iterator.next();
+    await server.close();
+    await expect(next).resolves.toMatchObject({ done: true });
+  });
+});

@@ -24,11 +24,12 @@ interface CompiledGlob {
 interface Segment {
   readonly text: string;
   /** KMP failure function: length of the longest proper prefix of text[0..i] that is also its suffix. */
-  readonly fail: Int32Array;
+  readonly fail: readonly number[];
 }
 
+/** A plain array, not an Int32Array: patterns have up to ~100 tiny segments, and typed arrays are slow to allocate. */
 function compileSegment(text: string): Segment {
-  const fail = new Int32Array(text.length);
+  const fail: number[] = new Array<number>(text.length).fill(0);
   let k = 0;
   for (let i = 1; i < text.length; i++) {
     while (k > 0 && text.charCodeAt(i) !== text.charCodeAt(k)) k = fail[k - 1]!;

@@ -40,6 +40,11 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
       let ended = false;
       let wake: (() => void) | null = null;
       const drainListeners = new Set<() => void>();
+      // Too slow for too long, or the server is closing: what is queued is still handed out, then it ends.
+      const end = () => {
+        ended = true;
+        wake?.();
+      };
       const sink: Sink<IdentifiedEvent> = {
         transport: "caller",
         bufferedBytes: () => queuedBytes,
@@ -48,10 +53,8 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
           queuedBytes += approxBytes(event);
           wake?.();
         },
-        closeSlow() {
-          ended = true;
-          wake?.();
-        },
+        closeSlow: () => end(),
+        end: () => end(),
         onDrain(listener) {
           drainListeners.add(listener);
           return () => drainListeners.delete(listener);

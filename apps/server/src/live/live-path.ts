@@ -389,7 +389,12 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
     stats: (): LivePathStats => ({ ...stats }),
     close() {
       stopListening();
-      for (const group of [...groups.values()]) for (const sub of [...group.subs]) remove(sub);
+      for (const group of [...groups.values()]) {
+        for (const sub of [...group.subs]) {
+          remove(sub);
+          sub.sink.end?.();
+        }
+      }
     },
   };
 }

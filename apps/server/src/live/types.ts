@@ -13,6 +13,8 @@ export interface Sink<F = Buffer> {
   closeSlow(): void;
   /** Calls back once the connection's buffered bytes drained; returns a remover. */
   onDrain(listener: () => void): () => void;
+  /** The live path shut down (server closing). Socket transports end their connections themselves. */
+  end?(): void;
 }
 
 /**
