@@ -17,6 +17,7 @@ import { runFanoutSweep } from "./scenarios/fanout.mjs";
 import { runIdleRss } from "./scenarios/idle-rss.mjs";
 import { runPatterns } from "./scenarios/patterns.mjs";
 import { runSlowConsumer } from "./scenarios/slow-consumer.mjs";
+import { runStorage } from "./scenarios/storage.mjs";
 import { runTenK } from "./scenarios/ten-k.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,7 +34,7 @@ const log = (/** @type {string} */ line) => console.error(`[${((Date.now() - sta
 const machine = describeMachine();
 /** @type {any} the report: shape documented by lib/report.mjs, written as JSON */
 const results = { startedAt: startedAt.toISOString(), machine, serverCommit: gitCommit(repoRoot), args, fanout: [],
-  trpcClient: null, batchWindow: null, tenK: null, slowConsumer: null, patterns: null, notes: /** @type {string[]} */ ([]) };
+  trpcClient: null, batchWindow: null, tenK: null, slowConsumer: null, patterns: null, storage: null, notes: /** @type {string[]} */ ([]) };
 
 // Node cannot raise its own RLIMIT_NOFILE; say what is possible instead of failing mid-run.
 const fdLimit = machine.openFilesLimit ?? 1024;
@@ -46,7 +47,7 @@ if (args.tenK + FD_HEADROOM > fdLimit) {
 }
 log(`machine: ${machine.cpus} x ${machine.cpuModel}, node ${machine.node}, ulimit -n ${fdLimit}; server commit ${results.serverCommit}`);
 
-const livedashNeeded = args.transports.some((t) => t !== "raw-ws") || !args.skip.includes("trpc-client") || !args.skip.includes("10k") || !args.skip.includes("slow") || !args.skip.includes("patterns");
+const livedashNeeded = args.transports.some((t) => t !== "raw-ws") || ["trpc-client", "10k", "slow", "patterns", "storage"].some((s) => !args.skip.includes(s));
 const serverEntry = args.url || args.fromSource || !livedashNeeded ? null : buildServer(repoRoot);
 
 /** Every server we start is tracked so Ctrl-C never leaves one behind. */
@@ -109,6 +110,10 @@ try {
   if (!args.skip.includes("patterns") && !args.url) {
     log(`adversarial patterns (${args.subscribers} subscribers x 256 patterns)`);
     results.patterns = await runPatterns(ctx, startOurs);
+  }
+  if (!args.skip.includes("storage") && !args.url) {
+    log("durable storage: ingest disk vs memory, 30-day query, start, RSS with 10k series");
+    results.storage = await runStorage(ctx, startOurs, repoRoot);
   }
 } finally {
   await cleanup();

@@ -89,10 +89,18 @@ describe("parseJsonIngest", () => {
     );
   });
 
-  it("never throws on junk", () => {
-    for (const body of ["", "\u0000", "{".repeat(10_000), '{"points":{"length":1e9}}', '{"__proto__":{"points":[]}}']) {
-      expect(() => parseJsonIngest(body, opts)).not.toThrow();
-    }
+  it.each([
+    ["an empty body", "", "body", /^body: not valid JSON/],
+    ["a NUL byte", "\u0000", "body", /^body: not valid JSON/],
+    ["10,000 open braces", "{".repeat(10_000), "body", /^body: not valid JSON/],
+    ["an array-like object for points", '{"points":{"length":1e9}}', "points", /^points: must be an array \(got object\)$/],
+    ["points hidden under __proto__", '{"__proto__":{"points":[]}}', "points", /^points: is required/],
+  ])("answers junk (%s) with an error naming where it is, never a throw", (_, body, path, message) => {
+    const result = parseJsonIngest(body, opts);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors[0]?.path).toBe(path);
+    expect(result.errors[0]?.message).toMatch(message);
   });
 });
 
