@@ -23,7 +23,7 @@ interface Instance {
 async function startServerProcess(redisUrl: string): Promise<Instance & { kill(): Promise<void> }> {
   const child = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", REDIS_URL: redisUrl, LIVEDASH_COLLECTORS: "off" },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", REDIS_URL: redisUrl, LIVEDASH_COLLECTORS: "off", LIVEDASH_STORAGE: "memory" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

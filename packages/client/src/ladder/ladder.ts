@@ -1,22 +1,13 @@
 import { StateStore } from "../connection-state";
 import type { TransportKind, TransportPreference } from "../connection-state";
-import { isObject, isServerReachable } from "../transports/http";
-import type { SessionEvents, SessionFactory, SessionFailure, TransportContext, TransportSession } from "../transports/types";
+import { isServerReachable } from "../transports/http";
+import type { SessionEvents, SessionFactory, SessionFailure, TransportContext } from "../transports/types";
 import { fullJitterDelayMs, retryDelayMs } from "./backoff";
 import { fetchBaseline } from "./baseline";
+import { closeSlot, isCoalesced } from "./slot";
+import type { Slot } from "./slot";
 import { LadderSubscription } from "./subscription";
 import type { SubscriptionObserver } from "./subscription";
-
-/** One live or pending session and where it sits on the ladder. */
-interface Slot {
-  readonly id: number;
-  readonly level: number;
-  readonly session: TransportSession;
-  live: boolean;
-  /** Live for `stableLiveMs` already: its loss is a real disconnect, not a failed attempt. */
-  stable: boolean;
-  stableTimer: ReturnType<typeof setTimeout> | undefined;
-}
 
 const LADDER: readonly TransportKind[] = ["ws", "sse", "poll"];
 
@@ -143,16 +134,10 @@ export class Ladder {
     clearTimeout(this.#probeTimer);
     this.#reconnectTimer = undefined;
     this.#probeTimer = undefined;
-    this.#closeSlot(this.#current);
-    this.#closeSlot(this.#probe);
+    closeSlot(this.#current);
+    closeSlot(this.#probe);
     this.#current = null;
     this.#probe = null;
-  }
-
-  #closeSlot(slot: Slot | null): void {
-    if (slot === null) return;
-    clearTimeout(slot.stableTimer);
-    slot.session.close();
   }
 
   #kind(level: number): TransportKind {
@@ -234,7 +219,7 @@ export class Ladder {
       this.#current = slot;
       this.#probe = null;
       this.#level = slot.level;
-      this.#closeSlot(old);
+      closeSlot(old);
     }
     slot.stableTimer = setTimeout(() => {
       slot.stable = true;
@@ -257,7 +242,7 @@ export class Ladder {
     this.#current = null;
     clearTimeout(this.#probeTimer);
     this.#probeTimer = undefined;
-    this.#closeSlot(this.#probe);
+    closeSlot(this.#probe);
     this.#probe = null;
     if (slot.live) this.state.update({ status: "reconnecting", reconnects: this.state.get().reconnects + 1, error: failure.message });
     else this.state.update({ error: failure.message });
@@ -323,7 +308,3 @@ export class Ladder {
   }
 }
 
-/** A live event the server sent after falling behind: only the latest point per series (@livedash/events). */
-function isCoalesced(data: unknown): boolean {
-  return isObject(data) && data["coalesced"] === true;
-}

@@ -16,7 +16,7 @@ export interface ServerProcess {
 /** Runs the real entry point (main.ts under tsx) on a free port, as `npm start` would; resolves once it listens. */
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { PATH: process.env.PATH ?? "", PORT: "0", LIVEDASH_COLLECTORS: "off", ...env },
+    env: { PATH: process.env.PATH ?? "", PORT: "0", LIVEDASH_COLLECTORS: "off", LIVEDASH_STORAGE: "memory", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
