@@ -120,9 +120,9 @@ export function renderMarkdown(/** @type {any} */ results) {
   if (pat) {
     out.push(`\n## Adversarial patterns (${pat.patternsPerSubscriber ?? "?"} patterns per subscriber, each subscriber a group of its own)`);
     if (pat.error) out.push(`error: ${pat.error}`);
-    else out.push(table(["subscribers", "matcher alone: us per name (256 patterns)", "cold batch: delivered to all ms", "worst /healthz ms meanwhile",
+    else out.push(table(["subscribers", "opened in s", "matcher alone: us per name (256 patterns)", "cold batch: delivered to all ms", "worst /healthz ms meanwhile",
       "steady delivered ratio", "steady p50 / p99 ms", "server CPU %"],
-      [[fmt(pat.subscribers), fmt(pat.micro.usPerNameAllPatterns, 1), fmt(pat.cold.deliveredMs), fmt(pat.cold.healthzMaxMs, 1),
+      [[fmt(pat.subscribers), fmt(pat.openMs / 1000, 1), fmt(pat.micro.usPerNameAllPatterns, 1), fmt(pat.cold.deliveredMs), fmt(pat.cold.healthzMaxMs, 1),
         fmt(pat.steady.deliveredRatio, 3), `${fmt(pat.steady.p50Ms)} / ${fmt(pat.steady.p99Ms)}`, fmt(pat.steady.serverCpuPct, 1)]]));
   }
 

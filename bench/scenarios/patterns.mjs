@@ -56,7 +56,7 @@ export async function runPatterns(ctx, start) {
       pointsPerBatch: args.pointsPerBatch, seriesPrefix: LONG_PREFIX, warmupMs: args.warmupMs, measureMs: args.durationMs, subscribers: opened.opened });
     log(`  steady ${RATE_BATCHES_PER_S} batches/s: ${steady.deliveredPointsPerS} points/s (ratio ${steady.deliveredRatio}), p50 ${steady.p50Ms} ms, ` +
       `p99 ${steady.p99Ms} ms, server CPU ${steady.serverCpuPct}%`);
-    return { patternsPerSubscriber: series.length + 1, subscribers: opened.opened, micro, cold: { deliveredMs: coldMs, healthzMaxMs }, steady };
+    return { patternsPerSubscriber: series.length + 1, subscribers: opened.opened, openMs: Math.round(opened.openMs), micro, cold: { deliveredMs: coldMs, healthzMaxMs }, steady };
   } finally {
     await closeSubscribers(subs).catch(() => {});
     await server.stop();

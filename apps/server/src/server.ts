@@ -1,3 +1,4 @@
+import { LIMIT_DEFAULTS } from "@livedash/events";
 import { createSeriesMatcherCache } from "@livedash/events";
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
@@ -105,7 +106,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     store,
     batcher,
     rateLimiter,
-    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: 5 * 60_000, maxLatePoints: config.limits.maxLatePoints },
+    limits: { maxPointsPerRequest: config.limits.maxPointsPerRequest, maxSeries: config.limits.maxSeries, maxFutureMs: LIMIT_DEFAULTS.maxFutureMs, maxLatePoints: config.limits.maxLatePoints },
     logError: (message) => log.error(message),
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.

@@ -2,7 +2,8 @@ import { createServer, request, type IncomingHttpHeaders, type Server } from "no
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { BodyTooLargeError, HttpError, readBody, sendJsonError } from "../src/ingest/read-body";
+import { BodyTooLargeError, HttpError, readBody } from "../src/ingest/read-body";
+import { sendJsonError } from "../src/transport/http-errors";
 
 const MAX_BYTES = 1024;
 

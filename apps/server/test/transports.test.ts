@@ -121,6 +121,9 @@ describe.each(MATRIX)("%s engine: metrics.live over %s", (engine, transport) => 
     expect(client.events[0]!.data).toEqual({ type: "reset", reason });
     await pushCounter(server.url, series, 1, 3);
     await vi.waitFor(() => expect(client.points().map((p) => p.value)).toEqual([1, 2, 3]), WAIT);
+    // The reset's id is below everything after it: a client never drops a live event as a duplicate.
+    const ids = client.events.map((e) => e.id);
+    for (let i = 1; i < ids.length; i++) expect(server.services.engine.compareIds(ids[i]!, ids[i - 1]!)).toBeGreaterThan(0);
   });
 
   it("sends reset (too-old) when the id fell out of the replay window", async () => {
@@ -133,6 +136,9 @@ describe.each(MATRIX)("%s engine: metrics.live over %s", (engine, transport) => 
       const client = open({ series: [series], lastEventId: oldId }, small);
       await vi.waitFor(() => expect(client.events.length).toBeGreaterThan(0), WAIT);
       expect(client.events[0]!.data).toEqual({ type: "reset", reason: "too-old" });
+      // Above the id the client resumed from, and naming the newest batch (history covers up to it).
+      expect(small.services.engine.compareIds(client.events[0]!.id, oldId)).toBeGreaterThan(0);
+      expect(client.events[0]!.id).toBe(small.services.engine.latestId());
       await client.close();
     } finally {
       await small.close();

@@ -48,6 +48,30 @@ describe("subscriptions per WebSocket", () => {
     await vi.waitFor(() => expect(server.services.hub.stats().subscriptions).toBe(0), WAIT);
   });
 
+  it("a client that sends thousands of requests over the limit and never reads the refusals is cut, not buffered for", async () => {
+    const { ws } = await open(server.url);
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    // Stop reading: every refusal the server writes now stays in its buffers.
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    // ~10k requests per frame (under the 1 MiB frame limit), refusals ~2 MB per frame if all were sent.
+    const frame = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => subscription(i + 1)));
+    for (let i = 0; i < 5; i++) ws.send(frame);
+    await vi.waitFor(() => expect(server.services.traffic.ws).toBe(0), WAIT);
+    expect(server.services.hub.stats().subscriptions).toBe(0);
+    ws.terminate();
+    await closed;
+  });
+
+  it("a frame of half a million malformed entries sent by a client that does not read is cut too", async () => {
+    const { ws } = await open(server.url);
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    ws.send(`[${"1,".repeat(400_000)}1]`);
+    await vi.waitFor(() => expect(server.services.traffic.ws).toBe(0), WAIT);
+    ws.terminate();
+    await closed;
+  });
+
   it("long-polls in flight count too", async () => {
     const { ws, messages } = await open(server.url);
     try {

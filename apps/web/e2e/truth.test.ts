@@ -150,11 +150,18 @@ describe("the chart never lies", () => {
     const { page, errors, proxy, badge, statuses } = await openProxiedPage();
     const { route, subscriptionIds } = proxy.current();
     const subscriptionId = subscriptionIds.at(-1)!;
+    // On a phone: the reason must fit (the badge wraps and shortens it rather than pushing the page sideways).
+    await page.setViewportSize({ width: 390, height: 800 });
     const failedAt = Date.now();
     route.send(JSON.stringify({ id: subscriptionId, error: { message: "test: internal failure", code: -32603, data: { code: "INTERNAL_SERVER_ERROR", httpStatus: 500, path: "metrics.live" } } }));
-    await until("badge failed with the reason", async () =>
-      (await badge.getAttribute("data-status")) === "failed" && ((await badge.getAttribute("data-error")) ?? "").includes("test: internal failure") ? true : undefined,
-    );
+    const overflowWhileFailed = await until("badge failed with the reason", async () => {
+      const shown = await page.evaluate(() => {
+        const el = document.querySelector('[data-testid="connection-badge"]') as HTMLElement;
+        return { status: el.dataset.status, error: el.dataset.error ?? "", overflow: document.documentElement.scrollWidth > window.innerWidth };
+      });
+      return shown.status === "failed" && shown.error.includes("test: internal failure") ? { overflow: shown.overflow } : undefined;
+    });
+    expect(overflowWhileFailed).toEqual({ overflow: false });
     await until("the page says it resubscribes", async () => ((await page.getByTestId("resubscribe").count()) > 0 ? true : undefined));
     // The page resubscribes by itself (a new socket, since the failed one was the last subscription).
     const backAt = await backLive(page, badge, 40_000);

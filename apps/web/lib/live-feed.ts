@@ -75,6 +75,7 @@ export class LiveFeed {
   private disconnectedAt: number | null = null;
   private gapFromAtDisconnect: number | null = null;
   private closed = false;
+  private clockFailing = false;
   private catalogRefresh: Promise<void> | null = null;
   private readonly unsubscribeNewSeries: () => void;
   private readonly stitcher: Stitcher;
@@ -248,12 +249,15 @@ export class LiveFeed {
     this.options.onStateChange?.(next);
   }
 
-  /** Reads the server's clock; a server that cannot say keeps the estimate from events. */
+  /** Reads the server's clock; a server that cannot say keeps the estimate from events (reported once per run of failures). */
   private async syncClock(): Promise<void> {
     try {
       await this.options.clock.sync(async () => (await this.options.client.info()).now);
+      this.clockFailing = false;
     } catch (error) {
-      if (!this.closed) this.options.onError?.(error);
+      if (this.closed || this.clockFailing) return;
+      this.clockFailing = true;
+      this.options.onError?.(error);
     }
   }
 

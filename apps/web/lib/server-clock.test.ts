@@ -50,6 +50,13 @@ describe("ServerClock", () => {
     expect(clock.now()).toBe(3_001_000);
   });
 
+  it("an answer without the server's time is refused and changes nothing", async () => {
+    const { clock } = fakeTime(1_000_000);
+    await expect(clock.sync(async () => undefined as unknown as number)).rejects.toThrow(/no server time/);
+    expect(clock.now()).toBe(1_000_000);
+    expect(clock.calibrated).toBe(false);
+  });
+
   it("before any answer, the newest event's points stand in for the server's clock", () => {
     const { t, clock } = fakeTime(1_000_000);
     expect(clock.now()).toBe(1_000_000);

@@ -68,6 +68,8 @@ export class ServerClock implements Clock {
     const sentAt = this.monotonicNow();
     const serverMs = await fetchServerNow();
     const receivedAt = this.monotonicNow();
+    // A server that does not tell its time (an older one) must not turn every chart edge into NaN.
+    if (typeof serverMs !== "number" || !Number.isFinite(serverMs)) throw new Error("system.info: the answer has no server time (now)");
     const rttMs = Math.max(0, receivedAt - sentAt);
     const kept = this.sample;
     const keptIsGood = kept !== null && kept.source === "info" && receivedAt - kept.atMonotonicMs < this.maxSampleAgeMs && kept.rttMs * 2 < rttMs;

@@ -39,11 +39,22 @@ function compileSegment(text: string): Segment {
   return { text, fail };
 }
 
-function compileGlob(pattern: string): CompiledGlob {
+/** `segments` shares one compiled Segment per distinct text across the patterns of a set. */
+function compileGlob(pattern: string, segments: Map<string, Segment>): CompiledGlob {
   const parts = pattern.split("*");
   const prefix = parts[0]!;
   const suffix = parts[parts.length - 1]!;
-  const middles = parts.slice(1, -1).filter((part) => part !== "").map(compileSegment);
+  const middles: Segment[] = [];
+  for (let i = 1; i < parts.length - 1; i++) {
+    const text = parts[i]!;
+    if (text === "") continue;
+    let segment = segments.get(text);
+    if (segment === undefined) {
+      segment = compileSegment(text);
+      segments.set(text, segment);
+    }
+    middles.push(segment);
+  }
   const minLength = prefix.length + suffix.length + middles.reduce((sum, segment) => sum + segment.text.length, 0);
   return { prefix, suffix, middles, minLength };
 }
@@ -83,11 +94,12 @@ export function compileSeriesMatcher(patterns: readonly string[]): (series: stri
   const exact = new Set<string>();
   const globs: CompiledGlob[] = [];
   const seen = new Set<string>();
+  const segments = new Map<string, Segment>();
   for (const pattern of patterns) {
     if (pattern === "*") return () => true;
     if (seen.has(pattern)) continue;
     seen.add(pattern);
-    if (pattern.includes("*")) globs.push(compileGlob(pattern));
+    if (pattern.includes("*")) globs.push(compileGlob(pattern, segments));
     else exact.add(pattern);
   }
   if (globs.length === 0) return (series) => exact.has(series);

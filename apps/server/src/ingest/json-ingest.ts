@@ -6,8 +6,12 @@ import { checkFuture } from "./timestamp";
 export interface IngestValidationOptions {
   /** Time of the request, epoch ms: the ts of points without one, and the base of maxFutureMs. */
   readonly nowMs: number;
-  /** Points allowed in one request (LIVEDASH_MAX_POINTS_PER_REQUEST). */
-  readonly maxPoints: number;
+  /**
+   * Refuse more points than this before validating them. The server leaves it unset: its ingest
+   * service checks LIVEDASH_MAX_POINTS_PER_REQUEST once for every entry point (one 413).
+   * @default no cap (the body byte limit bounds the work)
+   */
+  readonly maxPoints?: number;
   /** How far ahead of nowMs a ts may be. */
   readonly maxFutureMs: number;
 }
@@ -64,8 +68,8 @@ export function validateIngestPoints(points: readonly IncomingPoint[], opts: Ing
   return { ok: true, points: out };
 }
 
-function countError(points: unknown, maxPoints: number): PathError | null {
-  if (!Array.isArray(points) || points.length <= maxPoints) return null;
+function countError(points: unknown, maxPoints: number | undefined): PathError | null {
+  if (maxPoints === undefined || !Array.isArray(points) || points.length <= maxPoints) return null;
   return { path: "points", message: `points: ${points.length} entries (limit ${maxPoints} per request)` };
 }
 

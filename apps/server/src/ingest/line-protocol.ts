@@ -8,13 +8,17 @@ export interface LineProtocolOptions {
   readonly precision: Precision;
   /** Time of the request, epoch ms: the ts of lines without a timestamp, and the base of maxFutureMs. */
   readonly nowMs: number;
-  /** Data lines (comments and blank lines do not count) allowed in one body. */
-  readonly maxLines: number;
+  /**
+   * Data lines (comments and blank lines do not count) allowed in one body. The server leaves it and
+   * maxPoints unset: its ingest service checks LIVEDASH_MAX_POINTS_PER_REQUEST once for every entry point.
+   * @default no cap (the body byte limit bounds the work)
+   */
+  readonly maxLines?: number;
   /** How far ahead of nowMs a timestamp may be. */
   readonly maxFutureMs: number;
   /**
    * Points allowed in one body; every numeric field of a line is one point.
-   * @default Infinity (bounded by maxLines × fields per line, and by the body byte limit)
+   * @default no cap (the body byte limit bounds the work)
    */
   readonly maxPoints?: number;
 }
@@ -105,7 +109,7 @@ class LineProtocolParser {
       }
       dataLines += 1;
       const startLine = this.line;
-      if (dataLines > this.opts.maxLines) {
+      if (this.opts.maxLines !== undefined && dataLines > this.opts.maxLines) {
         this.fail(startLine, `body has more than ${this.opts.maxLines} lines (limit ${this.opts.maxLines})`);
         break;
       }

@@ -1,72 +1,12 @@
-import { createSeriesMatcherCache, seriesPatternKey } from "@livedash/events";
+import { createSeriesMatcherCache } from "@livedash/events";
 import type { Point, ResetEvent, SeriesMatcherCache } from "@livedash/events";
 import type { Batch, Engine } from "../engine/types";
-import type { BackpressureOptions, FrameEncoder, Sink } from "./types";
+import { createGroups, filterPoints as filter, isClosed, pointsEvent } from "./subscriber";
+import type { LiveSubscription, SubscribeOptions, Subscriber } from "./subscriber";
+import type { BackpressureOptions } from "./types";
 import { WireEvent } from "./wire-event";
 
-interface Group {
-  readonly key: string;
-  readonly matches: (series: string) => boolean;
-  readonly matchAll: boolean;
-  /** Memo of matches() per series name; bounded by the store's series cap. */
-  readonly memo: Map<string, boolean>;
-  readonly subs: Set<Subscriber>;
-}
-
-/**
- * replaying: the replay (then what arrived meanwhile) is being written; live batches are held.
- * awaiting-reset: a reset is due but no id greater than the subscriber's position exists yet; the
- * next batch's id carries it. live: batches are written as they come (coalesced when slow).
- */
-type Phase = "replaying" | "awaiting-reset" | "live" | "closed";
-
-interface Subscriber {
-  readonly sink: Sink<unknown>;
-  readonly encoder: FrameEncoder<unknown>;
-  readonly group: Group;
-  phase: Phase;
-  /** Live batches that arrived while replaying; written after the replay, deduped by id. */
-  held: Batch[];
-  /** More than maxHeldBatches arrived while replaying: the replay ends in a reset ("lagged"). */
-  overflowed: boolean;
-  /**
-   * Newest id this subscriber was given (written, coalesced into the next event, or passed over by
-   * its replay), or where it started. Every later event, resets included, has a greater id.
-   */
-  position: string | null;
-  pendingReset: ResetEvent["reason"] | null;
-  coalesced: Map<string, Point> | null;
-  slowSinceMs: number;
-  removeDrain: (() => void) | null;
-  /** Ends a replay's wait for the socket to drain (the subscriber was removed). */
-  wake: (() => void) | null;
-  settle: () => void;
-}
-
-/** Batches and their points are never mutated once published, so events share their arrays. */
-function pointsEvent(id: string, points: readonly Point[]): WireEvent {
-  return new WireEvent(id, { type: "points", points: points as Point[] });
-}
-
-/** The phase as it is now (after an await TypeScript would still narrow it to what it was before). */
-function isClosed(sub: Subscriber): boolean {
-  return sub.phase === "closed";
-}
-
-export interface SubscribeOptions<F> {
-  sink: Sink<F>;
-  encoder: FrameEncoder<F>;
-  patterns: readonly string[];
-  lastEventId?: string | null;
-}
-
-export interface LiveSubscription {
-  unsubscribe(): void;
-  /** Resolves once the replay is out (or ended in a reset, or the subscriber was removed). */
-  readonly settled: Promise<void>;
-  /** The newest id given to this subscriber (a poll's next cursor); null when none exists yet. */
-  position(): string | null;
-}
+export type { LiveSubscription, SubscribeOptions } from "./subscriber";
 
 export interface LivePathStats {
   /** Streaming subscriptions (WebSocket, SSE, in-process streams); long-polls are counted apart. */
@@ -95,37 +35,11 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
   const maxSlowMs = options.maxSlowMs ?? 30_000;
   const maxHeldBatches = options.maxHeldBatches ?? 10_000;
   const replayBatchesPerTurn = options.replayBatchesPerTurn ?? 500;
-  const groups = new Map<string, Group>();
+  const groups = createGroups(matchers);
   const awaitingReset = new Set<Subscriber>();
   /** Live batches at or below this id are not fanned out (see reset()); null almost always. */
   let liveFloor: string | null = null;
   const stats: LivePathStats = { subscriptions: 0, eventsOut: 0, bytesOut: 0, coalescedEvents: 0, slowClosed: 0, replayWaits: 0 };
-
-  function groupFor(patterns: readonly string[]): Group {
-    const key = seriesPatternKey(patterns);
-    let group = groups.get(key);
-    if (!group) {
-      group = { key, matches: matchers.matcherFor(patterns), matchAll: patterns.includes("*"), memo: new Map(), subs: new Set() };
-      groups.set(key, group);
-    }
-    return group;
-  }
-
-  function filter(group: Group, points: readonly Point[]): readonly Point[] {
-    if (group.matchAll) return points;
-    let out: Point[] | null = null;
-    for (let i = 0; i < points.length; i++) {
-      const point = points[i]!;
-      let hit = group.memo.get(point.series);
-      if (hit === undefined) {
-        hit = group.matches(point.series);
-        group.memo.set(point.series, hit);
-      }
-      if (hit) (out ??= []).push(point);
-    }
-    // Returning the batch's own array when everything matched lets groups share its event.
-    return out === null ? [] : out.length === points.length ? points : out;
-  }
 
   /** <0, 0, >0, or null for an id this engine did not make (another epoch, garbage). */
   function compare(a: string, b: string): number | null {
@@ -335,8 +249,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
     awaitingReset.delete(sub);
     sub.held = [];
     sub.wake?.();
-    sub.group.subs.delete(sub);
-    if (sub.group.subs.size === 0) groups.delete(sub.group.key);
+    groups.leave(sub);
     if (sub.sink.transport !== "poll") stats.subscriptions--;
     sub.settle();
   }
@@ -351,10 +264,10 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
     subscribe<F>(options: SubscribeOptions<F>): LiveSubscription {
       let settle!: () => void;
       const settled = new Promise<void>((resolve) => (settle = resolve));
-      const sub: Subscriber = {
+      const sub = groups.join(options.patterns, (group): Subscriber => ({
         sink: options.sink,
         encoder: options.encoder,
-        group: groupFor(options.patterns),
+        group,
         phase: options.lastEventId ? "replaying" : "live",
         held: [],
         overflowed: false,
@@ -365,8 +278,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
         removeDrain: null,
         wake: null,
         settle,
-      };
-      sub.group.subs.add(sub);
+      }));
       if (sub.sink.transport !== "poll") stats.subscriptions++;
       if (options.lastEventId) {
         replay(sub, options.lastEventId).catch(() => {

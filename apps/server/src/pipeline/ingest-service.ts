@@ -74,10 +74,9 @@ export function createIngestService(deps: {
     if (!errors.empty) throw new TRPCError({ code: "BAD_REQUEST", message: summarizeErrors(errors.items, errors.truncated, "point") });
   }
 
-  /** The rest of the path once points are validated (ts set, not too far ahead): cap, rate, one batch. */
-  async function acceptValidated(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string): Promise<IngestResult> {
+  /** The rest of the path once points are counted and validated (ts set, not too far ahead): cap, rate, one batch. */
+  async function publish(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string): Promise<IngestResult> {
     const { limits, store } = deps;
-    checkCount(points.length);
     checkLate(points);
     for (const name of reserved) if (store.has(name)) reserved.delete(name);
     const newSeries = new Set<string>();
@@ -127,15 +126,24 @@ export function createIngestService(deps: {
   return {
     /** The tRPC mutation's entry: the same validation the HTTP parsers run, then the shared path. */
     async accept(input: { points: IngestInput["points"]; meta?: SeriesMeta[] }, clientKey: string): Promise<IngestResult> {
+      // Counted before validation, so an oversized request costs no per-point work.
       checkCount(input.points.length);
-      const validated = validateIngestPoints(input.points, { nowMs: now(), maxPoints: deps.limits.maxPointsPerRequest, maxFutureMs: deps.limits.maxFutureMs });
+      const validated = validateIngestPoints(input.points, { nowMs: now(), maxFutureMs: deps.limits.maxFutureMs });
       if (!validated.ok) {
         throw new TRPCError({ code: "BAD_REQUEST", message: summarizeErrors(validated.errors, validated.truncated, "point") });
       }
-      return acceptValidated(validated.points, input.meta, clientKey);
+      return publish(validated.points, input.meta, clientKey);
     },
-    /** For the HTTP routes, whose parsers already validated (and defaulted ts of) every point. */
-    acceptValidated,
+    /**
+     * For the HTTP routes, whose parsers already validated (and defaulted ts of) every point; the
+     * body byte limit bounded that work, and the points-per-request limit is checked here, once.
+     */
+    async acceptValidated(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string): Promise<IngestResult> {
+      checkCount(points.length);
+      return publish(points, meta, clientKey);
+    },
+    /** The limits in force; the HTTP parsers take maxFutureMs from here so it is set in one place. */
+    limits: deps.limits as Readonly<IngestLimits>,
   };
 }
 

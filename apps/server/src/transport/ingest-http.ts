@@ -9,11 +9,8 @@ import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage, RetryAfter } from "..
 import type { Point, SeriesMeta } from "@livedash/events";
 import type { Services } from "../services";
 import { contextFromRequest } from "./auth";
-import { HttpError, readBody, sendJsonError } from "../ingest/read-body";
-import { sendJson } from "./http-errors";
-
-/** Maximum time a producer's timestamp may lie ahead of the server clock. */
-const MAX_FUTURE_MS = 5 * 60_000;
+import { HttpError, readBody } from "../ingest/read-body";
+import { sendJson, sendJsonError } from "./http-errors";
 
 async function readRequestBody(req: IncomingMessage, res: ServerResponse, services: Services): Promise<string | null> {
   try {
@@ -54,7 +51,7 @@ export async function handleIngestJson(req: IncomingMessage, res: ServerResponse
   if (body === null) return;
   // The points-per-request limit is the ingest service's (one 413 for every entry point); the body
   // byte limit already bounds what the parser sees.
-  const parsed = parseJsonIngest(body, { nowMs: Date.now(), maxPoints: Number.MAX_SAFE_INTEGER, maxFutureMs: MAX_FUTURE_MS });
+  const parsed = parseJsonIngest(body, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs });
   if (!parsed.ok) {
     return sendJsonError(res, 400, summarizeErrors(parsed.errors, parsed.truncated, "field"), { errors: parsed.errors, truncated: parsed.truncated });
   }
@@ -74,8 +71,7 @@ export async function handleIngestLineProtocol(req: IncomingMessage, res: Server
   const parsed = parseLineProtocol(body, {
     precision: precision.data,
     nowMs: Date.now(),
-    maxLines: Number.MAX_SAFE_INTEGER,
-    maxFutureMs: MAX_FUTURE_MS,
+    maxFutureMs: services.ingest.limits.maxFutureMs,
   });
   if (!parsed.ok) {
     return sendJsonError(res, 400, summarizeErrors(parsed.errors, parsed.truncated, "line"), { errors: parsed.errors, truncated: parsed.truncated });

@@ -3,7 +3,7 @@ import { plainSseFrameEncoder } from "../live/frames";
 import type { Services } from "../services";
 import { authorize } from "./auth";
 import { extractBearer } from "../security/tokens";
-import { sendJsonError } from "../ingest/read-body";
+import { sendJsonError } from "./http-errors";
 import { parseLiveRequest } from "./live-request";
 import type { SseStreams } from "./sse-streams";
 

@@ -15,6 +15,13 @@ import { authorize, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
 import { parseLiveRequest } from "./live-request";
 
+/**
+ * Unread bytes past which a connection that is still being refused is cut: each refusal is an answer,
+ * and a client that never reads them (one 1 MiB frame holds ~10k requests, or 500k `1,` entries that
+ * each earn a PARSE_ERROR) would make the server buffer them all.
+ */
+const MAX_UNREAD_REFUSAL_BYTES = 1_048_576;
+
 /** Requests a connection may queue while its connectionParams have not arrived yet. */
 const MAX_WAITING_MESSAGES = 100;
 
@@ -50,8 +57,10 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   const maxRequests = services.config.limits.maxSubscriptionsPerWs;
   let callsInFlight = 0;
   const overRequestLimit = () => subscriptions.size + callsInFlight >= maxRequests;
-  const requestLimitError = () =>
-    new TRPCError({ code: "TOO_MANY_REQUESTS", message: `at most ${maxRequests} subscriptions and requests in flight per WebSocket (LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS)` });
+  const refuseOverLimit = (id: WsRequestId, path: string | undefined, type: "query" | "mutation" | "subscription") => {
+    const error = new TRPCError({ code: "TOO_MANY_REQUESTS", message: `at most ${maxRequests} subscriptions and requests in flight per WebSocket (LIVEDASH_MAX_SUBSCRIPTIONS_PER_WS)` });
+    sendError(id, error, path, type);
+  };
   let windowStartMs = Date.now();
   let messagesInWindow = 0;
   let slowTimer: NodeJS.Timeout | null = null;
@@ -60,6 +69,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
   };
   const sendError = (id: WsRequestId | null, cause: unknown, path?: string, type: "query" | "mutation" | "subscription" | "unknown" = "unknown") => {
+    if (ws.bufferedAmount > MAX_UNREAD_REFUSAL_BYTES) return ws.terminate();
     const error = getTRPCErrorFromUnknown(cause);
     // One line per failed request, named `<connection>:<request id>`; refusals only show at debug.
     const fields = { reqId: `${connectionId}:${String(id)}`, transport: "ws", path, type, code: error.code };
@@ -140,12 +150,12 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       if (message.params?.path !== LIVE_PROCEDURE) {
         return sendError(id, new TRPCError({ code: "NOT_FOUND", message: `no subscription "${String(message.params?.path)}" (only ${LIVE_PROCEDURE})` }), undefined, "subscription");
       }
-      if (overRequestLimit()) return sendError(id, requestLimitError(), LIVE_PROCEDURE, "subscription");
+      if (overRequestLimit()) return refuseOverLimit(id, LIVE_PROCEDURE, "subscription");
       void startLive(id, message, context).catch((cause: unknown) => sendError(id, cause, LIVE_PROCEDURE, "subscription"));
       return;
     }
     if (method === WS_METHOD.query || method === WS_METHOD.mutation) {
-      if (overRequestLimit()) return sendError(id, requestLimitError(), typeof message.params?.path === "string" ? message.params.path : undefined, method);
+      if (overRequestLimit()) return refuseOverLimit(id, typeof message.params?.path === "string" ? message.params.path : undefined, method);
       void callProcedure(id, message, context);
       return;
     }
@@ -185,6 +195,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     }
     const messages = Array.isArray(parsed) ? parsed : [parsed];
     for (const message of messages) {
+      // Cut mid-frame (refusals not read): the rest of the array is not worth an answer.
+      if (ws.readyState !== ws.OPEN) return;
       if (!isWsClientMessage(message)) {
         sendError(null, new TRPCError({ code: "PARSE_ERROR", message: "message must be an object with a string `method` and an `id`" }));
         continue;

@@ -4,6 +4,7 @@ import type { LivedashServer } from "../../src/server";
 import { PATHS, openPausable } from "../helpers/pausable-live";
 import type { PausableLive } from "../helpers/pausable-live";
 import { startTestServer } from "../helpers/server";
+import { reportResult } from "./helpers/results";
 
 const BATCHES = 1_500;
 const SERIES = 10;
@@ -38,6 +39,8 @@ describe.each(PATHS)("a large backlog resumed over %s", (path) => {
     const anchor = await engine.publish([{ series: "backlog.s0", ts: 1, value: -1 }]);
     for (let round = 0; round < BATCHES; round++) await engine.publish(batch(round));
     const before = hub.stats();
+    const backlogBytes = JSON.stringify(Array.from({ length: BATCHES }, (_, round) => ({ type: "points", points: batch(round) }))).length;
+    const startedMs = Date.now();
 
     client = openPausable(path, server, { series: ["backlog.*"], lastEventId: anchor }, path !== "poll");
     if (path !== "poll") {
@@ -59,5 +62,14 @@ describe.each(PATHS)("a large backlog resumed over %s", (path) => {
     const ids = client.events.map((e) => e.id);
     for (let i = 1; i < ids.length; i++) expect(engine.compareIds(ids[i]!, ids[i - 1]!)).toBeGreaterThan(0);
     expect(hub.stats().slowClosed).toBe(before.slowClosed);
+    const after = hub.stats();
+    reportResult(`backlog-resume-${path}`, {
+      backlogMB: +(backlogBytes / 1_048_576).toFixed(1),
+      points: total,
+      events: client.events.length,
+      replayWaits: after.replayWaits - before.replayWaits,
+      coalescedEvents: after.coalescedEvents - before.coalescedEvents,
+      resumeToLastPointMs: Date.now() - startedMs,
+    });
   });
 });
