@@ -67,10 +67,12 @@ export async function runStorage(ctx, startOurs, repoRoot) {
         latencies.push(performance.now() - t0);
         points = body.result.data.reduce((/** @type {number} */ n, /** @type {any} */ s) => n + s.points.length, 0);
       }
-      latencies.sort((a, b) => a - b);
       const at = (/** @type {number} */ q) => round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0, 1);
-      result.query30d = { runs, series: 50, pointsReturned: points, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: round(latencies.at(-1) ?? 0, 1) };
-      log(`  30-day query, 50 series x 1000 points: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms (${points} points returned)`);
+      // The first query is cold (JIT, page cache, decoded-chunk cache): reported alone, percentiles over the rest.
+      const firstMs = round(latencies.shift() ?? 0, 1);
+      latencies.sort((a, b) => a - b);
+      result.query30d = { runs, series: 50, pointsReturned: points, firstMs, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: round(latencies.at(-1) ?? 0, 1) };
+      log(`  30-day query, 50 series x 1000 points: first ${firstMs} ms, then p50 ${at(0.5)} ms, p99 ${at(0.99)} ms (${points} points returned)`);
     } finally {
       await queryServer.stop();
     }

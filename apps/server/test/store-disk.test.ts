@@ -180,6 +180,8 @@ describe("disk store: tiers", () => {
     clock = NOW - 2 * HOUR;
     disk.store.append(series("a", Array.from({ length: 600 }, (_, i) => [clock + i * 1000, i] as const)));
     disk.flush();
+    // Read once while the raw chunks exist, so decoded chunks sit in the cache when they expire.
+    expect(disk.store.history("a", { from: clock, to: clock + 600_000, maxPoints: 100_000 })).toHaveLength(600);
     clock = NOW;
     disk.flush();
     // The raw points are gone from the raw tier; the window is still answered from rollups.

@@ -4,6 +4,8 @@ import { HistoryQuerySchema } from "../series-store";
 import { catalogEntry, defaultCatalogFields } from "../series-meta";
 import { mergeMeta } from "../series-meta";
 import type { HistoryQuery, SeriesStore } from "../types";
+import { ChunkCache } from "./chunk-cache";
+import { decodeChunk } from "./chunk-codec";
 import { queryHistory } from "./history-query";
 import type { ChunkReader, StoredChunk } from "./history-query";
 import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
@@ -36,6 +38,8 @@ export interface DiskStoreOptions {
   replayBatches?: number;
   /** @default 500_000 */
   replayPoints?: number;
+  /** Decoded chunks kept for repeated queries (see ChunkCache). @default 64 MiB */
+  chunkCacheBytes?: number;
   /** Sealed chunks held in memory while the disk is full before the oldest are dropped. @default 64 MiB */
   maxPendingBytes?: number;
   /** Clock (retention cutoffs, tier choice); tests inject one. @default Date.now */
@@ -141,12 +145,14 @@ function createDiskStorage(
     insertChunk: db.prepare("INSERT INTO chunks (series_id, tier, start_ts, end_ts, late, data) VALUES (?, ?, ?, ?, ?, ?)"),
     upsertHead: db.prepare("INSERT INTO heads (series_id, tier, data, open) VALUES (?, ?, ?, ?) ON CONFLICT (series_id, tier) DO UPDATE SET data = excluded.data, open = excluded.open"),
     // In-order chunks by start, then late ones in the order they were written (rowid).
-    readChunks: db.prepare<[number, number, number, number, number], { data: Uint8Array; late: number }>(
-      "SELECT data, late FROM chunks WHERE series_id = ? AND tier = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY late, CASE late WHEN 0 THEN start_ts END, rowid",
+    readChunks: db.prepare<[number, number, number, number, number], { rowid: number; late: number }>(
+      "SELECT rowid, late FROM chunks WHERE series_id = ? AND tier = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY late, CASE late WHEN 0 THEN start_ts END, rowid",
     ),
     insertLog: db.prepare("INSERT OR REPLACE INTO replay_log (seq, points) VALUES (?, ?)"),
     trimLog: db.prepare("DELETE FROM replay_log WHERE seq < ?"),
     expire: db.prepare("DELETE FROM chunks WHERE tier = ? AND end_ts < ?"),
+    // The blob only when the decoded chunk is not cached.
+    readData: db.prepare<[number], { data: Uint8Array }>("SELECT data FROM chunks WHERE rowid = ?"),
   };
 
   // --- load what the previous run left ---
@@ -187,10 +193,21 @@ function createDiskStorage(
   };
 
   // Sealed chunks not yet committed (or held while the disk is full) are part of the answer too.
+  const cache = new ChunkCache(options.chunkCacheBytes);
+  const blobOf = (rowid: number): Uint8Array => {
+    const row = stmt.readData.get(rowid);
+    // Read in the same synchronous call that listed it: nothing can have deleted it in between.
+    if (row === undefined) throw new Error(`chunk row ${rowid} vanished from ${file}`);
+    return row.data;
+  };
   const readChunks: ChunkReader = (seriesId, tier, startFrom, startTo, endFrom) => {
-    const out: StoredChunk[] = stmt.readChunks.all(seriesId, tier, startFrom, startTo, endFrom).map((row) => ({ data: row.data, late: row.late === 1 }));
+    const out: StoredChunk[] = stmt.readChunks
+      .all(seriesId, tier, startFrom, startTo, endFrom)
+      .map((row) => ({ decode: () => cache.get(row.rowid, () => blobOf(row.rowid)), late: row.late === 1 }));
     for (const c of pendingChunks) {
-      if (c.seriesId === seriesId && c.tier === tier && c.startTs >= startFrom && c.startTs <= startTo && c.endTs >= endFrom) out.push(c);
+      if (c.seriesId === seriesId && c.tier === tier && c.startTs >= startFrom && c.startTs <= startTo && c.endTs >= endFrom) {
+        out.push({ decode: () => decodeChunk(c.data), late: c.late });
+      }
     }
     return out;
   };
@@ -254,7 +271,9 @@ function createDiskStorage(
     if (t - lastExpiry >= (options.expiryIntervalMs ?? 60_000)) {
       lastExpiry = t;
       try {
-        for (const spec of specs) stmt.expire.run(spec.key, t - spec.retentionMs);
+        let deleted = 0;
+        for (const spec of specs) deleted += stmt.expire.run(spec.key, t - spec.retentionMs).changes;
+        if (deleted > 0) cache.clear();
       } catch (error) {
         log(`storage expiry failed (${file}): ${(error as Error).message}`);
       }

@@ -2,10 +2,11 @@ import type { HistoryPoint } from "@livedash/events";
 import { reduceRows } from "../downsample";
 import type { AggregateRows } from "../downsample";
 import { decodeChunk } from "./chunk-codec";
+import type { DecodedChunk } from "./chunk-codec";
 import type { SeriesState, TierHead, TierSpec } from "./series-state";
 
 export interface StoredChunk {
-  readonly data: Uint8Array;
+  decode(): DecodedChunk;
   readonly late: boolean;
 }
 
@@ -96,8 +97,7 @@ function collect(state: SeriesState, segment: Segment, read: ChunkReader, rows: 
   const { head, lower, upper, upperInclusive } = segment;
   const spec: TierSpec = head.spec;
   const inRange = (ts: number) => ts >= lower && (ts < upper || (upperInclusive && ts === upper));
-  const addChunk = (data: Uint8Array) => {
-    const { ts, columns } = decodeChunk(data);
+  const addChunk = ({ ts, columns }: DecodedChunk) => {
     const c0 = columns[0] as Float64Array;
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i] as number;
@@ -110,9 +110,9 @@ function collect(state: SeriesState, segment: Segment, read: ChunkReader, rows: 
   // the head, then late chunks, then late points not flushed yet. A point in the head arrived
   // before any late point of the same ts, since the watermark only moves forward.
   const chunks = read(state.id, spec.key, lower - spec.maxSpanMs, upper, lower);
-  for (const chunk of chunks) if (!chunk.late) addChunk(chunk.data);
-  if (head.enc !== null && head.enc.count > 0) addChunk(head.enc.bytes());
-  for (const chunk of chunks) if (chunk.late) addChunk(chunk.data);
+  for (const chunk of chunks) if (!chunk.late) addChunk(chunk.decode());
+  if (head.enc !== null && head.enc.count > 0) addChunk((head.decoded ??= decodeChunk(head.enc.bytes())));
+  for (const chunk of chunks) if (chunk.late) addChunk(chunk.decode());
   // Late points not flushed yet: a rollup tier counts each in its bucket (merged below).
   for (let i = 0; i < head.late.length; i += 2) {
     const value = head.late[i + 1] as number;
@@ -134,6 +134,9 @@ function normalize(rows: Rows, mergeEqual: boolean): Rows {
     for (const i of order) out.push(rows.ts[i] as number, rows.min[i] as number, rows.max[i] as number, rows.sum[i] as number, rows.count[i] as number);
   }
   if (!mergeEqual) return out;
+  let duplicates = false;
+  for (let i = 1; i < out.length && !duplicates; i++) if (out.ts[i] === out.ts[i - 1]) duplicates = true;
+  if (!duplicates) return out;
   const merged = new Rows();
   for (let i = 0; i < out.length; i++) {
     const last = merged.length - 1;
@@ -152,14 +155,18 @@ function normalize(rows: Rows, mergeEqual: boolean): Rows {
 export function queryHistory(state: SeriesState, read: ChunkReader, from: number, to: number, maxPoints: number, nowMs: number): HistoryPoint[] {
   const segments = planSegments(state.heads, from, to, maxPoints, nowMs);
   // Oldest segment first, so rows come out in ts order without a sort in the common case.
-  const all = new Rows();
+  const parts: Rows[] = [];
   for (let s = segments.length - 1; s >= 0; s--) {
     const segment = segments[s] as Segment;
     const rows = new Rows();
     collect(state, segment, read, rows);
-    const normalized = normalize(rows, segment.head.spec.rollup);
-    for (let i = 0; i < normalized.length; i++) {
-      all.push(normalized.ts[i] as number, normalized.min[i] as number, normalized.max[i] as number, normalized.sum[i] as number, normalized.count[i] as number);
+    parts.push(normalize(rows, segment.head.spec.rollup));
+  }
+  let all = parts[0] ?? new Rows();
+  if (parts.length > 1) {
+    all = new Rows();
+    for (const part of parts) {
+      for (let i = 0; i < part.length; i++) all.push(part.ts[i] as number, part.min[i] as number, part.max[i] as number, part.sum[i] as number, part.count[i] as number);
     }
   }
   return reduceRows(all, 0, all.length, from, to, maxPoints);

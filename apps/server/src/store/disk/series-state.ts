@@ -1,5 +1,6 @@
 import type { RetentionTier } from "./retention";
 import { ChunkEncoder, decodeChunk } from "./chunk-codec";
+import type { DecodedChunk } from "./chunk-codec";
 import type { CatalogFields } from "../series-meta";
 
 /**
@@ -50,6 +51,8 @@ export class TierHead {
   late: number[] = [];
   /** Changed since the last flush (head row to rewrite). */
   dirty = false;
+  /** The head chunk decoded for queries, until the next row changes it. */
+  decoded: DecodedChunk | null = null;
 
   constructor(
     readonly spec: TierSpec,
@@ -180,6 +183,7 @@ function appendRow(head: TierHead, seriesId: number, ts: number, values: Float64
     head.enc = enc;
   }
   enc.append(ts, values);
+  head.decoded = null;
   head.watermark = ts;
   head.dirty = true;
   if (enc.count >= CHUNK_ROWS) seal(head, seriesId, sealed);
@@ -190,6 +194,7 @@ function seal(head: TierHead, seriesId: number, sealed: SealedChunk[]): void {
   if (enc === null || enc.count === 0) return;
   sealed.push({ seriesId, tier: head.spec.key, startTs: enc.firstTs, endTs: enc.lastTs, late: head.isLateScratch, data: enc.bytes() });
   head.enc = null;
+  head.decoded = null;
   head.dirty = true;
 }
 
