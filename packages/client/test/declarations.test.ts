@@ -63,7 +63,9 @@ function compileConsumer(dir: string) {
 describe("published declarations", () => {
   afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-  it("bundle the router and wire types, and a consumer compiles against them alone", async () => {
+  // Three whole-program compiles (tsc emit, the bundler's own program, the consumer): about 30-50 s on
+  // a quiet 2-core box and twice that under load. The limit is a hang guard, not a speed assertion.
+  it("bundle the router and wire types, and a consumer compiles against them alone", { timeout: 300_000 }, async () => {
     mkdirSync(workDir, { recursive: true });
     await buildDeclarations(workDir);
     const { diagnostics, files } = compileConsumer(workDir);
