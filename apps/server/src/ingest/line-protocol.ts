@@ -56,8 +56,11 @@ class LineSyntaxError {
   constructor(readonly message: string) {}
 }
 
-/** Thrown out of a line once the body is known to pass stopAfterPoints; parse() turns it into `more`. */
-class StopParsing {}
+/**
+ * Thrown out of a line once the body is known to pass stopAfterPoints; parse() turns it into `more`.
+ * At most once per body, so an Error's stack capture costs nothing that matters.
+ */
+class StopParsing extends Error {}
 
 const BOOLEANS: ReadonlyMap<string, number> = new Map([
   ["t", 1], ["T", 1], ["true", 1], ["True", 1], ["TRUE", 1],
