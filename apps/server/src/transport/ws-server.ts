@@ -32,6 +32,12 @@ export interface WsServerOptions {
    * @default 8_388_608
    */
   maxUnreadReplyBytes?: number;
+  /**
+   * With tokens configured, a socket whose credentials (Authorization header or connectionParams) grant
+   * nothing by then is closed 1008, naming the deadline.
+   * @default 10_000
+   */
+  authTimeoutMs?: number;
 }
 
 interface Gate {
@@ -54,7 +60,7 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   // Sockets pinged and not heard back from since; a socket leaves on pong or close.
   const unanswered = new Set<WebSocket>();
 
-  const connectionOptions = { maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608 };
+  const connectionOptions = { maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608, authTimeoutMs: options.authTimeoutMs ?? 10_000 };
   const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!hostAllowed(req.headers.host)) return refuse(socket, 403, "Forbidden", hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []));
