@@ -8,19 +8,13 @@ import type { DiskStorage, DiskStoreOptions } from "../src/store/disk/disk-store
 import { parseRetention } from "../src/store/disk/retention";
 import { StorageError } from "../src/store/disk/sqlite";
 import { createSeriesStore } from "../src/store/series-store";
-import { tempDataDir } from "./helpers/data-dir";
+import { tempDataDir, tiers } from "./helpers/data-dir";
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** A round "now" so bucket boundaries are easy to reason about. */
 const NOW = Date.UTC(2026, 0, 31, 12, 0, 0);
-
-function tiers(text: string) {
-  const parsed = parseRetention(text);
-  if (!parsed.ok) throw new Error(parsed.message);
-  return parsed.tiers;
-}
 
 let data: ReturnType<typeof tempDataDir>;
 const opened: DiskStorage[] = [];
@@ -159,6 +153,32 @@ describe("disk store: tiers", () => {
     const hourly = disk.store.history("a", { from: start, to: NOW - 1, maxPoints: 400 });
     expect(hourly).toHaveLength(240);
     hourly.forEach((p, h) => expect(p).toEqual({ ts: start + h * HOUR, value: h, min: h, max: h }));
+  });
+
+  it("a window older than every finer tier's retention returns no points after `to` (upper bound clamped)", () => {
+    const disk = open();
+    const start = NOW - 10 * DAY;
+    // One point a minute for the whole 10 days, so every tier has rows after the window too.
+    for (let h = 0; h < 10 * 24; h++) {
+      clock = start + h * HOUR;
+      disk.store.append(series("a", Array.from({ length: 60 }, (_, m) => [clock + m * MIN, h] as const)));
+    }
+    clock = NOW;
+    disk.flush();
+    for (const [from, to] of [
+      [start + 2 * HOUR, start + 2 * HOUR + 10 * MIN],
+      [start + 5 * DAY, start + 5 * DAY + 3 * HOUR],
+      [NOW - DAY - 30 * MIN, NOW - DAY + 30 * MIN],
+    ] as const) {
+      const points = disk.store.history("a", { from, to, maxPoints: 1000 });
+      expect(points.length).toBeGreaterThan(0);
+      for (const p of points) {
+        expect(p.ts).toBeGreaterThanOrEqual(Math.floor(from / HOUR) * HOUR);
+        expect(p.ts).toBeLessThanOrEqual(to);
+      }
+    }
+    // Exactly the hour the 10-minute window falls in: value h = 2, nothing folded in from later hours.
+    expect(disk.store.history("a", { from: start + 2 * HOUR, to: start + 2 * HOUR + 10 * MIN, maxPoints: 1000 })).toEqual([{ ts: start + 2 * HOUR, value: 2, min: 2, max: 2 }]);
   });
 
   it("accepts backfill as old as the longest retention into the tiers that keep it, and drops older points", () => {
