@@ -37,6 +37,14 @@ export class ChunkCache {
     return decoded;
   }
 
+  /** Forgets one row (a late chunk rewritten with more points, see sealLate). */
+  delete(rowid: number): void {
+    const hit = this.entries.get(rowid);
+    if (hit === undefined) return;
+    this.entries.delete(rowid);
+    this.bytes -= sizeOf(hit);
+  }
+
   clear(): void {
     this.entries.clear();
     this.bytes = 0;

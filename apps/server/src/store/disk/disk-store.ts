@@ -13,7 +13,7 @@ import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
 import type { LoggedBatch } from "./replay-log";
 import type { RetentionTier } from "./retention";
 import { SeriesState, sealLate, tierSpecs } from "./series-state";
-import type { SealedChunk, TierHead, TierSpec } from "./series-state";
+import type { LateSlot, SealedChunk, TierHead, TierSpec } from "./series-state";
 import { asStorageError, isDiskFull, openDatabase } from "./sqlite";
 
 export interface DiskStoreOptions {
@@ -175,6 +175,8 @@ function createDiskStorage(
     setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     upsertSeries: db.prepare("INSERT INTO series (id, name, meta) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta"),
     insertChunk: db.prepare("INSERT INTO chunks (series_id, tier, start_ts, end_ts, late, data) VALUES (?, ?, ?, ?, ?, ?)"),
+    // Bounds checked too: expiry may have deleted the row and SQLite may have given its id to another.
+    deleteLate: db.prepare("DELETE FROM chunks WHERE rowid = ? AND series_id = ? AND tier = ? AND late = 1 AND start_ts = ? AND end_ts = ?"),
     upsertHead: db.prepare("INSERT INTO heads (series_id, tier, data, open, gen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, tier) DO UPDATE SET data = excluded.data, open = excluded.open, gen = excluded.gen"),
     insertPointLog: db.prepare("INSERT INTO point_log (gen, points) VALUES (?, ?)"),
     trimPointLog: db.prepare("DELETE FROM point_log WHERE gen <= ?"),
@@ -251,6 +253,8 @@ function createDiskStorage(
 
   // Sealed chunks not yet committed (or held while the disk is full) are part of the answer too.
   const cache = new ChunkCache(options.chunkCacheBytes);
+  /** Rows of late chunks rewritten by chunks not committed yet (see sealLate). */
+  const replacedRows = new Set<number>();
   const blobOf = (rowid: number): Uint8Array => {
     const row = stmt.readData.get(rowid);
     // Read in the same synchronous call that listed it: nothing can have deleted it in between.
@@ -260,9 +264,10 @@ function createDiskStorage(
   const readChunks: ChunkReader = (seriesId, tier, startFrom, startTo, endFrom) => {
     const out: StoredChunk[] = stmt.readChunks
       .all(seriesId, tier, startFrom, startTo, endFrom)
+      .filter((row) => !replacedRows.has(row.rowid))
       .map((row) => ({ decode: () => cache.get(row.rowid, () => blobOf(row.rowid)), late: row.late === 1, startTs: row.start_ts, endTs: row.end_ts }));
     for (const c of pendingChunks) {
-      if (c.seriesId === seriesId && c.tier === tier && c.startTs >= startFrom && c.startTs <= startTo && c.endTs >= endFrom) {
+      if (c.superseded !== true && c.seriesId === seriesId && c.tier === tier && c.startTs >= startFrom && c.startTs <= startTo && c.endTs >= endFrom) {
         out.push({ decode: () => decodeChunk(c.data), late: c.late, startTs: c.startTs, endTs: c.endTs });
       }
     }
@@ -281,11 +286,21 @@ function createDiskStorage(
     for (const [state, head] of heads) stmt.upsertHead.run(state.id, head.spec.key, head.enc?.bytes() ?? null, state.openBytes(head), gen);
     if (snapshot) stmt.trimPointLog.run(gen);
     else if (pointRow !== null) stmt.insertPointLog.run(gen, pointRow);
-    for (const c of chunks) stmt.insertChunk.run(c.seriesId, c.tier, c.startTs, c.endTs, c.late ? 1 : 0, c.data);
+    const slots = new Map<LateSlot, LateSlot["row"]>();
+    for (const c of chunks) {
+      if (c.replaces !== undefined) {
+        const old = slots.has(c.replaces) ? (slots.get(c.replaces) as LateSlot["row"]) : c.replaces.row;
+        if (old !== null) stmt.deleteLate.run(old.rowid, c.seriesId, c.tier, old.startTs, old.endTs);
+        slots.set(c.replaces, null);
+      }
+      const rowid = Number(stmt.insertChunk.run(c.seriesId, c.tier, c.startTs, c.endTs, c.late ? 1 : 0, c.data).lastInsertRowid);
+      if (c.opens !== undefined) slots.set(c.opens, { rowid, startTs: c.startTs, endTs: c.endTs });
+    }
     for (const entry of logRows) stmt.insertLog.run(entry.seq, entry.data);
     if (trimBelow !== null) stmt.trimLog.run(trimBelow);
     if (reservedDirty !== null) stmt.setMeta.run("seq_reserved", String(reservedDirty));
     if (appliedDirty !== null) stmt.setMeta.run("applied_id", appliedDirty);
+    return slots;
   });
 
   let lastExpiry = 0;
@@ -307,7 +322,12 @@ function createDiskStorage(
         if (head.late.length === 0) continue;
         const before = pendingChunks.length;
         sealLate(head, state.id, pendingChunks);
-        for (let i = before; i < pendingChunks.length; i++) pendingBytes += (pendingChunks[i] as SealedChunk).data.length;
+        for (let i = before; i < pendingChunks.length; i++) {
+          const chunk = pendingChunks[i] as SealedChunk;
+          pendingBytes += chunk.data.length;
+          // The row this chunk rewrites is hidden from queries until the commit deletes it.
+          if (chunk.replaces?.row) replacedRows.add(chunk.replaces.row.rowid);
+        }
       }
     }
     lateTotal = 0;
@@ -321,7 +341,10 @@ function createDiskStorage(
     }
     const pointRow = snapshot ? null : pointLog.take();
     try {
-      commit(heads, pointRow, snapshot, pendingChunks, pendingLog, window.oldest());
+      const slots = commit(heads, pointRow, snapshot, pendingChunks, pendingLog, window.oldest());
+      for (const [slot, row] of slots) slot.row = row;
+      for (const rowid of replacedRows) cache.delete(rowid);
+      replacedRows.clear();
     } catch (error) {
       gen--;
       flushFailures++;

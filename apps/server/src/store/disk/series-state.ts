@@ -38,6 +38,20 @@ export interface SealedChunk {
   /** Made of late points (backfill): overlaps in-order chunks, sorts after them on equal ts. */
   readonly late: boolean;
   readonly data: Uint8Array;
+  /** A late chunk that rewrites the slot's current row (deleted in the same commit). */
+  readonly replaces?: LateSlot;
+  /** A late chunk with room left: its row id goes to the slot, the next late points rewrite it. */
+  readonly opens?: LateSlot;
+  /** A newer version of the same late chunk was made before this one was committed: not read. */
+  superseded?: boolean;
+}
+
+/** Where the open (not full) late chunk of one tier head is on disk. */
+export interface LateSlot {
+  /** Row of the chunk on disk with its bounds (checked on delete), or null before its first commit. */
+  row: { rowid: number; startTs: number; endTs: number } | null;
+  /** The version not committed yet, if any. */
+  pending: SealedChunk | null;
 }
 
 /** The in-memory head of one tier of one series: the chunk being filled and, for rollups, the open bucket. */
@@ -49,6 +63,12 @@ export class TierHead {
   watermark = -Infinity;
   /** Points (ts, value pairs) that arrived behind the watermark, written as their own chunks at the next flush. */
   late: number[] = [];
+  /**
+   * The rows (ts then columns, sorted) of the newest late chunk while it has room: the next late
+   * points are merged into it and it is rewritten, so late data costs whole chunks, not a chunk
+   * per flush (an agent 5 minutes ahead or a clock stepped back made every point late).
+   */
+  lateOpen: { rows: Float64Array[]; slot: LateSlot } | null = null;
   /** Changed since its head row was last written (the periodic snapshot writes it). */
   dirty = false;
   /**
@@ -217,29 +237,48 @@ export function sealLate(head: TierHead, seriesId: number, sealed: SealedChunk[]
   if (head.late.length === 0) return;
   head.sealedSince = true;
   head.dirty = true;
-  const pairs: [number, number][] = [];
-  for (let i = 0; i < head.late.length; i += 2) pairs.push([head.late[i] as number, head.late[i + 1] as number]);
-  head.late = [];
-  // Stable: equal timestamps keep their arrival order.
-  pairs.sort((a, b) => a[0] - b[0]);
-  const scratch = new TierHead(head.spec, true);
-  if (!head.spec.rollup) {
-    for (const [ts, value] of pairs) {
-      row[0] = value;
-      appendRow(scratch, seriesId, ts, row, sealed);
-    }
-  } else {
-    for (const [ts, value] of pairs) {
-      const bucket = Math.floor(ts / head.spec.stepMs) * head.spec.stepMs;
-      const open = scratch.open;
-      if (open === null || bucket !== open[0]) {
-        if (open !== null) closeBucket(scratch, seriesId, sealed);
-        scratch.open = newBucket(bucket, value);
-      } else {
-        foldIntoBucket(open, value);
-      }
-    }
-    if (scratch.open !== null) closeBucket(scratch, seriesId, sealed);
+  const { spec } = head;
+  // The open late chunk's rows first, then the new points: a stable sort keeps arrival order on equal ts.
+  const rows: Float64Array[] = head.lateOpen?.rows.slice() ?? [];
+  for (let i = 0; i < head.late.length; i += 2) {
+    const ts = head.late[i] as number;
+    const value = head.late[i + 1] as number;
+    rows.push(spec.rollup ? newBucket(Math.floor(ts / spec.stepMs) * spec.stepMs, value) : Float64Array.of(ts, value));
   }
+  head.late = [];
+  rows.sort((a, b) => (a[0] as number) - (b[0] as number));
+  const merged: Float64Array[] = [];
+  for (const r of rows) {
+    const last = merged[merged.length - 1];
+    // One rollup row per bucket: fold a bucket's rows (min, max, sum, count; last = the later one).
+    if (spec.rollup && last !== undefined && last[0] === r[0]) foldRows(last, r);
+    else merged.push(spec.rollup ? Float64Array.from(r) : r);
+  }
+  const slot: LateSlot = head.lateOpen?.slot ?? { row: null, pending: null };
+  if (slot.pending !== null) slot.pending.superseded = true;
+  const scratch = new TierHead(spec, true);
+  const first = sealed.length;
+  for (const r of merged) appendRow(scratch, seriesId, r[0] as number, r.subarray(1), sealed);
+  const kept = scratch.enc?.count ?? 0;
   seal(scratch, seriesId, sealed);
+  const made = sealed.splice(first);
+  head.lateOpen = null;
+  slot.pending = null;
+  made.forEach((chunk, i) => {
+    const open = i === made.length - 1 && kept > 0 && kept < CHUNK_ROWS;
+    const out: SealedChunk = { ...chunk, ...(i === 0 ? { replaces: slot } : {}), ...(open ? { opens: slot } : {}) };
+    sealed.push(out);
+    if (open) {
+      head.lateOpen = { rows: merged.slice(merged.length - kept), slot };
+      slot.pending = out;
+    }
+  });
+}
+
+function foldRows(into: Float64Array, r: Float64Array): void {
+  if ((r[1] as number) < (into[1] as number)) into[1] = r[1] as number;
+  if ((r[2] as number) > (into[2] as number)) into[2] = r[2] as number;
+  into[3] = (into[3] as number) + (r[3] as number);
+  into[4] = (into[4] as number) + (r[4] as number);
+  into[5] = r[5] as number;
 }
