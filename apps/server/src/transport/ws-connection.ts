@@ -13,6 +13,7 @@ import type { Context } from "@livedash/api";
 import type { Services } from "../services";
 import { authorize, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
+import { drainFanOut } from "./drain-fan-out";
 import { parseLiveRequest } from "./live-request";
 
 /**
@@ -36,7 +37,16 @@ function isWsClientMessage(value: unknown): value is WsClientMessage {
  * `connectionParams` first when the URL says `?connectionParams=1`). `metrics.live` runs on the live path's
  * shared-frame path; queries and mutations go through tRPC's own procedure caller.
  */
-export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMessage, url: URL, services: Services, onClose: () => void) {
+export function serveWsConnection(
+  ws: WebSocket,
+  socket: Socket,
+  req: IncomingMessage,
+  url: URL,
+  services: Services,
+  /** Counts a query or mutation until its answer is sent; returns its end (shutdown waits for them). */
+  trackCall: () => () => void,
+  onClose: () => void,
+) {
   const subscriptions = new Map<WsRequestId, () => void>();
   // Aborted on close: a query still running (a long-poll waits up to 60 s) stops with its socket.
   // Each in-flight query listens to it, so Node's 10-listener leak warning does not apply here.
@@ -94,10 +104,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       // 4008; one that never does is dropped after this grace period (its client sees 1006).
       slowTimer = setTimeout(() => ws.terminate(), 10_000);
     },
-    onDrain(listener) {
-      socket.on("drain", listener);
-      return () => socket.off("drain", listener);
-    },
+    // Every slowed subscription of this socket waits on the same drain: one listener for all of them.
+    onDrain: drainFanOut(socket),
   };
 
   async function startLive(id: WsRequestId, message: WsClientMessage, context: Context) {
@@ -119,6 +127,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const type = message.method as "query" | "mutation";
     const path = typeof message.params?.path === "string" ? message.params.path : "";
     callsInFlight++;
+    const ended = trackCall();
     try {
       const data: unknown = await callTRPCProcedure({
         router: appRouter,
@@ -134,6 +143,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       sendError(id, cause, path, type);
     } finally {
       callsInFlight--;
+      ended();
     }
   }
 
