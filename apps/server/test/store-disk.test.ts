@@ -8,19 +8,13 @@ import type { DiskStorage, DiskStoreOptions } from "../src/store/disk/disk-store
 import { parseRetention } from "../src/store/disk/retention";
 import { StorageError } from "../src/store/disk/sqlite";
 import { createSeriesStore } from "../src/store/series-store";
-import { tempDataDir } from "./helpers/data-dir";
+import { tempDataDir, tiers } from "./helpers/data-dir";
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** A round "now" so bucket boundaries are easy to reason about. */
 const NOW = Date.UTC(2026, 0, 31, 12, 0, 0);
-
-function tiers(text: string) {
-  const parsed = parseRetention(text);
-  if (!parsed.ok) throw new Error(parsed.message);
-  return parsed.tiers;
-}
 
 let data: ReturnType<typeof tempDataDir>;
 const opened: DiskStorage[] = [];

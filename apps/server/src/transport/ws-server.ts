@@ -27,6 +27,12 @@ export interface WsServerOptions {
    * @default 10_000
    */
   pongTimeoutMs?: number;
+  /**
+   * Answer bytes (query results, refusals, `stopped`) a client may leave unread before its socket is closed
+   * as a slow consumer (WS_CLOSE.slowConsumer, 4008), as live subscribers are past the hub's hard cap.
+   * @default 8_388_608
+   */
+  maxUnreadReplyBytes?: number;
 }
 
 interface Gate {
@@ -51,6 +57,7 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   // Queries and mutations running on any socket: shutdown sends their answers before the close frames.
   const calls = createInFlight();
 
+  const connectionOptions = { maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608, trackCall: calls.start };
   const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!hostAllowed(req.headers.host)) return refuse(socket, 403, "Forbidden", hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []));
@@ -64,7 +71,7 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
       ws.on("pong", () => unanswered.delete(ws));
       ws.on("close", () => unanswered.delete(ws));
       (socket as Socket).setNoDelay(true);
-      serveWsConnection(ws, socket as Socket, req, url, services, calls.start, () => {
+      serveWsConnection(ws, socket as Socket, req, url, services, connectionOptions, () => {
         services.traffic.ws--;
         gate.releaseConnection(ip);
       });
