@@ -155,6 +155,32 @@ describe("disk store: tiers", () => {
     hourly.forEach((p, h) => expect(p).toEqual({ ts: start + h * HOUR, value: h, min: h, max: h }));
   });
 
+  it("a window older than every finer tier's retention returns no points after `to` (upper bound clamped)", () => {
+    const disk = open();
+    const start = NOW - 10 * DAY;
+    // One point a minute for the whole 10 days, so every tier has rows after the window too.
+    for (let h = 0; h < 10 * 24; h++) {
+      clock = start + h * HOUR;
+      disk.store.append(series("a", Array.from({ length: 60 }, (_, m) => [clock + m * MIN, h] as const)));
+    }
+    clock = NOW;
+    disk.flush();
+    for (const [from, to] of [
+      [start + 2 * HOUR, start + 2 * HOUR + 10 * MIN],
+      [start + 5 * DAY, start + 5 * DAY + 3 * HOUR],
+      [NOW - DAY - 30 * MIN, NOW - DAY + 30 * MIN],
+    ] as const) {
+      const points = disk.store.history("a", { from, to, maxPoints: 1000 });
+      expect(points.length).toBeGreaterThan(0);
+      for (const p of points) {
+        expect(p.ts).toBeGreaterThanOrEqual(Math.floor(from / HOUR) * HOUR);
+        expect(p.ts).toBeLessThanOrEqual(to);
+      }
+    }
+    // Exactly the hour the 10-minute window falls in: value h = 2, nothing folded in from later hours.
+    expect(disk.store.history("a", { from: start + 2 * HOUR, to: start + 2 * HOUR + 10 * MIN, maxPoints: 1000 })).toEqual([{ ts: start + 2 * HOUR, value: 2, min: 2, max: 2 }]);
+  });
+
   it("accepts backfill as old as the longest retention into the tiers that keep it, and drops older points", () => {
     const disk = open();
     disk.store.append(series("a", [[NOW, 1]]));

@@ -35,6 +35,8 @@ export interface WsConnectionOptions {
   maxUnreadReplyBytes: number;
   /** Counts a query or mutation until its answer is sent; returns its end (shutdown waits for them). */
   trackCall: () => () => void;
+  /** With tokens configured: how long a socket may stay without credentials that grant anything. */
+  authTimeoutMs: number;
 }
 
 /** Why a frame element is not a wsLink message, or null when it is one. Hand-written: it runs per element. */
@@ -109,6 +111,16 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     ws.close(code, reason);
     closeTimer ??= setTimeout(() => ws.terminate(), POLICY_CLOSE_GRACE_MS);
   };
+
+  // With tokens set, a socket that has not authenticated by the deadline is closed: otherwise anyone who
+  // reaches the port could hold sockets (and their buffers) forever without a token.
+  let authTimer: NodeJS.Timeout | null = null;
+  if (services.config.readToken || services.config.ingestToken) {
+    authTimer = setTimeout(() => {
+      if (ctx && (ctx.auth.read || ctx.auth.ingest)) return;
+      closePolicy(`not authenticated within ${options.authTimeoutMs} ms (send connectionParams with a token)`);
+    }, options.authTimeoutMs);
+  }
 
   const sink: Sink = {
     transport: "ws",
@@ -266,6 +278,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     closed.abort();
     if (slowTimer) clearTimeout(slowTimer);
     if (closeTimer) clearTimeout(closeTimer);
+    if (authTimer) clearTimeout(authTimer);
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
     onClose();
