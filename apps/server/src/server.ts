@@ -133,7 +133,10 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const originAllowed = createOriginCheck(config.allowedOrigins);
   const connections = createConnectionLimiter({ maxPerIp: config.limits.maxConnectionsPerIp });
   const streams = createSseStreams(options.sse);
-  const app = createHttpApp(services, streams, originAllowed, startedAtMs, connections);
+  // Long-polls hold a request and an engine listener up to 60 s each: counted per address, over HTTP
+  // and WebSocket alike.
+  const pollWaiters = createConnectionLimiter({ maxPerIp: config.limits.maxPollsPerIp });
+  const app = createHttpApp(services, streams, originAllowed, startedAtMs, connections, pollWaiters);
   const writes = createWriteTracker(traffic);
   const { headersTimeoutMs, requestTimeoutMs } = config.limits;
   const http = createHttpServer(
@@ -152,7 +155,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
       app(req, res);
     },
   );
-  const ws = attachWsServer(http, services, { originAllowed, acquireConnection: connections.acquire, releaseConnection: connections.release }, options.ws);
+  const ws = attachWsServer(http, services, { originAllowed, acquireConnection: connections.acquire, releaseConnection: connections.release, pollWaiters }, options.ws);
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);

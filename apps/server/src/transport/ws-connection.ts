@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
 import type { WebSocket } from "ws";
-import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
+import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, POLL_PROCEDURE, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
 import type { WsClientMessage, WsRequestId } from "@livedash/events";
 import { wsFrameEncoder } from "../live/frames";
 import type { Sink } from "../live/types";
@@ -14,6 +14,8 @@ import type { Services } from "../services";
 import { authorize, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
 import { parseLiveRequest } from "./live-request";
+import { pollLimitMessage } from "../security/connection-limit";
+import type { ConnectionLimiter } from "../security/connection-limit";
 
 /**
  * Unread bytes past which a connection that is still being refused is cut: each refusal is an answer,
@@ -34,6 +36,8 @@ export interface WsConnectionOptions {
   maxUnreadReplyBytes: number;
   /** With tokens configured: how long a socket may stay without credentials that grant anything. */
   authTimeoutMs: number;
+  /** Long-polls waiting per address, shared with HTTP (LIVEDASH_MAX_POLLS_PER_IP). */
+  pollWaiters: ConnectionLimiter;
 }
 
 /** Why a frame element is not a wsLink message, or null when it is one. Hand-written: it runs per element. */
@@ -57,7 +61,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   // Each in-flight query listens to it, so Node's 10-listener leak warning does not apply here.
   const closed = new AbortController();
   setMaxListeners(0, closed.signal);
-  const clientKey = `ip:${peerAddress(req)}`;
+  const peerIp = peerAddress(req);
+  const clientKey = `ip:${peerIp}`;
   const connectionId = randomBytes(4).toString("hex");
   const headerToken = extractBearer(req.headers.authorization);
   let ctx: Context | null = null;
@@ -159,6 +164,11 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   async function callProcedure(id: WsRequestId, message: WsClientMessage, context: Context) {
     const type = message.method as "query" | "mutation";
     const path = typeof message.params?.path === "string" ? message.params.path : "";
+    // A long-poll holds an engine listener up to 60 s: it takes one of its address's poll slots, as over HTTP.
+    const isPoll = path === POLL_PROCEDURE;
+    if (isPoll && !options.pollWaiters.acquire(peerIp)) {
+      return sendError(id, new TRPCError({ code: "TOO_MANY_REQUESTS", message: pollLimitMessage(services.config.limits.maxPollsPerIp) }), path, type);
+    }
     callsInFlight++;
     try {
       const data: unknown = await callTRPCProcedure({
@@ -175,6 +185,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       sendError(id, cause, path, type);
     } finally {
       callsInFlight--;
+      if (isPoll) options.pollWaiters.release(peerIp);
     }
   }
 

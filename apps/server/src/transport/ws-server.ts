@@ -8,6 +8,7 @@ import { createHostCheck, hostRefusedMessage } from "../security/host";
 import type { Services } from "../services";
 import { peerAddress } from "./auth";
 import { serveWsConnection } from "./ws-connection";
+import type { ConnectionLimiter } from "../security/connection-limit";
 
 export interface WsServerOptions {
   /**
@@ -44,6 +45,8 @@ interface Gate {
   originAllowed: (origin: string | undefined) => boolean;
   acquireConnection: (ip: string) => boolean;
   releaseConnection: (ip: string) => void;
+  /** Long-polls waiting per address, shared with HTTP (LIVEDASH_MAX_POLLS_PER_IP). */
+  pollWaiters: ConnectionLimiter;
 }
 
 function refuse(socket: Duplex, status: number, reason: string, message: string) {
@@ -60,7 +63,7 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   // Sockets pinged and not heard back from since; a socket leaves on pong or close.
   const unanswered = new Set<WebSocket>();
 
-  const connectionOptions = { maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608, authTimeoutMs: options.authTimeoutMs ?? 10_000 };
+  const connectionOptions = { maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608, authTimeoutMs: options.authTimeoutMs ?? 10_000, pollWaiters: gate.pollWaiters };
   const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // HTTP/1.1 without Host is refused by Node's parser for plain requests but not for upgrades.
