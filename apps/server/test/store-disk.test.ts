@@ -155,6 +155,32 @@ describe("disk store: tiers", () => {
     hourly.forEach((p, h) => expect(p).toEqual({ ts: start + h * HOUR, value: h, min: h, max: h }));
   });
 
+  it("a window older than every finer tier's retention returns no points after `to` (upper bound clamped)", () => {
+    const disk = open();
+    const start = NOW - 10 * DAY;
+    // One point a minute for the whole 10 days, so every tier has rows after the window too.
+    for (let h = 0; h < 10 * 24; h++) {
+      clock = start + h * HOUR;
+      disk.store.append(series("a", Array.from({ length: 60 }, (_, m) => [clock + m * MIN, h] as const)));
+    }
+    clock = NOW;
+    disk.flush();
+    for (const [from, to] of [
+      [start + 2 * HOUR, start + 2 * HOUR + 10 * MIN],
+      [start + 5 * DAY, start + 5 * DAY + 3 * HOUR],
+      [NOW - DAY - 30 * MIN, NOW - DAY + 30 * MIN],
+    ] as const) {
+      const points = disk.store.history("a", { from, to, maxPoints: 1000 });
+      expect(points.length).toBeGreaterThan(0);
+      for (const p of points) {
+        expect(p.ts).toBeGreaterThanOrEqual(Math.floor(from / HOUR) * HOUR);
+        expect(p.ts).toBeLessThanOrEqual(to);
+      }
+    }
+    // Exactly the hour the 10-minute window falls in: value h = 2, nothing folded in from later hours.
+    expect(disk.store.history("a", { from: start + 2 * HOUR, to: start + 2 * HOUR + 10 * MIN, maxPoints: 1000 })).toEqual([{ ts: start + 2 * HOUR, value: 2, min: 2, max: 2 }]);
+  });
+
   it("accepts backfill as old as the longest retention into the tiers that keep it, and drops older points", () => {
     const disk = open();
     disk.store.append(series("a", [[NOW, 1]]));
@@ -181,6 +207,50 @@ describe("disk store: tiers", () => {
     // The raw points are gone from the raw tier; the window is still answered from rollups.
     const answer = disk.store.history("a", { from: NOW - 2 * HOUR, to: NOW - 2 * HOUR + 600_000, maxPoints: 100_000 });
     expect(answer).toHaveLength(10);
+  });
+});
+
+describe("disk store: rows a history query reads", () => {
+  const scanned = (disk: DiskStorage, run: () => void) => {
+    const before = disk.stats().historyRowsScanned;
+    run();
+    return disk.stats().historyRowsScanned - before;
+  };
+
+  it("a raw window worth more than 2x maxPoints rows is answered from the 1-minute tier (history blocked the loop)", () => {
+    const disk = open({ tiers: tiers("1s:1d,1m:30d,1h:365d") });
+    const start = NOW - 6 * HOUR;
+    for (let m = 0; m < 6 * 60; m++) {
+      clock = start + m * MIN;
+      disk.store.append(series("a", Array.from({ length: 60 }, (_, s) => [clock + s * 1000, s] as const)));
+    }
+    clock = NOW;
+    disk.flush();
+    // 6 h at 1 s is 21 600 raw rows; at maxPoints 5000 the 360 one-minute rows answer (mean of 0..59).
+    let points: ReturnType<typeof disk.store.history> = [];
+    const rows = scanned(disk, () => (points = disk.store.history("a", { from: start, to: NOW, maxPoints: 5000 })));
+    expect(rows).toBeLessThanOrEqual(10_000);
+    expect(points).toHaveLength(360);
+    for (const p of points) expect(p).toMatchObject({ value: 29.5, min: 0, max: 59 });
+    // A window the raw tier answers within budget still reads raw rows.
+    expect(disk.store.history("a", { from: NOW - 10 * MIN, to: NOW, maxPoints: 1000 })).toHaveLength(600);
+  });
+
+  it("raw data denser than its nominal step counts by rows, not by window: 10 points a second", () => {
+    const disk = open({ tiers: tiers("1s:1d,1m:30d,1h:365d") });
+    const start = NOW - 30 * MIN;
+    for (let s = 0; s < 30 * 60; s++) {
+      clock = start + s * 1000;
+      disk.store.append(series("a", Array.from({ length: 10 }, (_, i) => [clock + i * 100, i] as const)));
+    }
+    clock = NOW;
+    disk.flush();
+    // 30 min is 1800 nominal rows (inside the raw budget) but 18 000 real ones: the 30 one-minute rows answer.
+    let points: ReturnType<typeof disk.store.history> = [];
+    const rows = scanned(disk, () => (points = disk.store.history("a", { from: start, to: NOW - 1, maxPoints: 1000 })));
+    expect(rows).toBeLessThanOrEqual(10_000);
+    expect(points).toHaveLength(30);
+    for (const p of points) expect(p).toMatchObject({ value: 4.5, min: 0, max: 9 });
   });
 });
 

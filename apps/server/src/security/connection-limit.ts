@@ -1,5 +1,7 @@
+import { LIMIT_DEFAULTS } from "@livedash/events";
+
 export interface ConnectionLimiterOptions {
-  /** Concurrent connections (WebSocket + SSE + long-poll) one address may hold. @default 20_000 */
+  /** Concurrent connections (WebSocket, SSE, ingest requests in flight) one address may hold. @default LIMIT_DEFAULTS.maxConnectionsPerIp (1_000) */
   readonly maxPerIp?: number;
 }
 
@@ -23,7 +25,7 @@ export interface ConnectionLimiter {
  * Callers must pair every successful acquire() with exactly one release() (on the socket's `close`).
  */
 export function createConnectionLimiter(options: ConnectionLimiterOptions = {}): ConnectionLimiter {
-  const maxPerIp = options.maxPerIp ?? 20_000;
+  const maxPerIp = options.maxPerIp ?? LIMIT_DEFAULTS.maxConnectionsPerIp;
   const counts = new Map<string, number>();
   let total = 0;
   return {

@@ -30,7 +30,10 @@ export function createHttpApp(
   startedAtMs: number,
   connections: { acquire(ip: string): boolean; release(ip: string): void },
 ) {
-  /** Streams count against the same per-IP connection limit as WebSockets. */
+  /**
+   * Streams and ingest requests in flight (a body may trickle up to LIVEDASH_REQUEST_TIMEOUT_MS) count
+   * against the same per-IP connection limit as WebSockets.
+   */
   const limited = (handle: Route["handle"]): Route["handle"] => (req, res, url) => {
     const ip = peerAddress(req);
     if (!connections.acquire(ip)) return sendJsonError(res, 429, "too many connections from this address (LIVEDASH_MAX_CONNECTIONS_PER_IP)");
@@ -119,8 +122,8 @@ export function createHttpApp(
     },
     [PLAIN_SSE_PATH]: { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
     [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
-    "/api/ingest": { method: "POST", handle: (req, res) => handleIngestJson(req, res, services) },
-    "/api/write": { method: "POST", handle: (req, res, url) => handleIngestLineProtocol(req, res, url, services) },
+    "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
+    "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {

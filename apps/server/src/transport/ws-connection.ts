@@ -32,6 +32,8 @@ const MAX_WAITING_MESSAGES = 100;
 export interface WsConnectionOptions {
   /** Unread answer bytes past which the socket is closed as a slow consumer. */
   maxUnreadReplyBytes: number;
+  /** With tokens configured: how long a socket may stay without credentials that grant anything. */
+  authTimeoutMs: number;
 }
 
 /** Why a frame element is not a wsLink message, or null when it is one. Hand-written: it runs per element. */
@@ -107,6 +109,16 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     closeTimer ??= setTimeout(() => ws.terminate(), POLICY_CLOSE_GRACE_MS);
   };
 
+  // With tokens set, a socket that has not authenticated by the deadline is closed: otherwise anyone who
+  // reaches the port could hold sockets (and their buffers) forever without a token.
+  let authTimer: NodeJS.Timeout | null = null;
+  if (services.config.readToken || services.config.ingestToken) {
+    authTimer = setTimeout(() => {
+      if (ctx && (ctx.auth.read || ctx.auth.ingest)) return;
+      closePolicy(`not authenticated within ${options.authTimeoutMs} ms (send connectionParams with a token)`);
+    }, options.authTimeoutMs);
+  }
+
   const sink: Sink = {
     transport: "ws",
     bufferedBytes: () => ws.bufferedAmount,
@@ -137,9 +149,15 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const raw = lastEventId !== undefined && lastEventId !== null && input && typeof input === "object" ? { ...input, lastEventId } : input;
     const request = parseLiveRequest(raw, services.config.limits.maxPatterns);
     if (!request.ok) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: request.message }), LIVE_PROCEDURE, "subscription");
+    let subscription;
+    try {
+      // Attached at once; the replay is written in the background (never before "started" goes out).
+      subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, address: clientKey, lastEventId: request.input.lastEventId });
+    } catch (error) {
+      // Past a live pattern cap: TOO_MANY_REQUESTS naming it.
+      return sendError(id, error, LIVE_PROCEDURE, "subscription");
+    }
     send(wsStartedMessage(id));
-    // Attached at once; the replay is written in the background, under the socket's backpressure.
-    const subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, lastEventId: request.input.lastEventId });
     if (ws.readyState !== ws.OPEN) subscription.unsubscribe();
     else subscriptions.set(id, subscription.unsubscribe);
   }
@@ -263,6 +281,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     closed.abort();
     if (slowTimer) clearTimeout(slowTimer);
     if (closeTimer) clearTimeout(closeTimer);
+    if (authTimer) clearTimeout(authTimer);
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
     onClose();
