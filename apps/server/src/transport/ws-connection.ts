@@ -154,9 +154,15 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const raw = lastEventId !== undefined && lastEventId !== null && input && typeof input === "object" ? { ...input, lastEventId } : input;
     const request = parseLiveRequest(raw, services.config.limits.maxPatterns);
     if (!request.ok) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: request.message }), LIVE_PROCEDURE, "subscription");
+    let subscription;
+    try {
+      // Attached at once; the replay is written in the background (never before "started" goes out).
+      subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, address: clientKey, lastEventId: request.input.lastEventId });
+    } catch (error) {
+      // Past a live pattern cap: TOO_MANY_REQUESTS naming it.
+      return sendError(id, error, LIVE_PROCEDURE, "subscription");
+    }
     send(wsStartedMessage(id));
-    // Attached at once; the replay is written in the background, under the socket's backpressure.
-    const subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, lastEventId: request.input.lastEventId });
     if (ws.readyState !== ws.OPEN) subscription.unsubscribe();
     else subscriptions.set(id, subscription.unsubscribe);
   }
