@@ -9,6 +9,7 @@ import type { Services } from "../services";
 import { peerAddress } from "./auth";
 import { createInFlight } from "./in-flight";
 import { serveWsConnection } from "./ws-connection";
+import type { ConnectionLimiter } from "../security/connection-limit";
 
 export interface WsServerOptions {
   /**
@@ -45,6 +46,8 @@ interface Gate {
   originAllowed: (origin: string | undefined) => boolean;
   acquireConnection: (ip: string) => boolean;
   releaseConnection: (ip: string) => void;
+  /** Long-polls waiting per address, shared with HTTP (LIVEDASH_MAX_POLLS_PER_IP). */
+  pollWaiters: ConnectionLimiter;
 }
 
 function refuse(socket: Duplex, status: number, reason: string, message: string) {
@@ -63,7 +66,12 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   // Queries and mutations running on any socket: shutdown sends their answers before the close frames.
   const calls = createInFlight();
 
-  const connectionOptions = { maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608, authTimeoutMs: options.authTimeoutMs ?? 10_000, trackCall: calls.start };
+  const connectionOptions = {
+    maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608,
+    authTimeoutMs: options.authTimeoutMs ?? 10_000,
+    pollWaiters: gate.pollWaiters,
+    trackCall: calls.start,
+  };
   const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // HTTP/1.1 without Host is refused by Node's parser for plain requests but not for upgrades.
