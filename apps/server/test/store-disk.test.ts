@@ -1,4 +1,4 @@
-import { readFileSync, truncateSync, writeFileSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, truncateSync, writeFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import type { Point } from "@livedash/events";
@@ -102,13 +102,18 @@ describe("disk store: restart", () => {
     disk.store.append(series("a", [[NOW - 2000, 1], [NOW - 1000, 2]]));
     disk.flush();
     disk.store.append(series("a", [[NOW, 3]]));
-    // A second connection sees only committed data: the unflushed point is what a kill -9 loses.
-    const other = openDiskStore({ dataDir: data.dir, tiers: tiers("1s:1h,1m:1d,1h:30d"), now: () => clock, flushIntervalMs: 60_000, log: () => undefined });
+    // The files as a kill -9 leaves them (the writer holds an exclusive lock, so a second connection
+    // cannot read them in place): only committed data is there, the unflushed point is what is lost.
+    const copy = tempDataDir();
+    for (const name of ["livedash.db", "livedash.db-wal"]) {
+      if (existsSync(join(data.dir, name))) copyFileSync(join(data.dir, name), join(copy.dir, name));
+    }
+    const other = openDiskStore({ dataDir: copy.dir, tiers: tiers("1s:1h,1m:1d,1h:30d"), now: () => clock, flushIntervalMs: 60_000, log: () => undefined });
     try {
       expect(other.store.history("a", { from: NOW - 10_000, to: NOW, maxPoints: 100 }).map((p) => p.value)).toEqual([1, 2]);
     } finally {
-      // Nothing is dirty in the reader, so closing it writes nothing over the writer's rows.
       other.close();
+      copy.remove();
     }
   });
 });
