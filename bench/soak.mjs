@@ -41,7 +41,8 @@ const entry = args.fromSource ? ["--import", "tsx", path.join(repoRoot, "apps/se
 const server = await startServerProcess({
   name: "livedash",
   args: ["--import", path.join(here, "lib/loop-lag-probe.mjs"), ...entry],
-  env: { HOST: "127.0.0.1", PORT: String(port), LIVEDASH_COLLECTORS: args.collectors, LIVEDASH_LOG: "silent", LIVEDASH_STORAGE: "memory",
+  // Every soak client connects from 127.0.0.1: the per-address connection limit is raised for them.
+  env: { HOST: "127.0.0.1", PORT: String(port), LIVEDASH_COLLECTORS: args.collectors, LIVEDASH_LOG: "silent", LIVEDASH_STORAGE: "memory", LIVEDASH_MAX_CONNECTIONS_PER_IP: "100000",
     LIVEDASH_RETENTION_MS: String(args.retentionSec * 1000), LIVEDASH_REPLAY_BATCHES: String(args.replayBatches),
     SOAK_LAG_FILE: lagFile, SOAK_LAG_INTERVAL_MS: String(args.sampleSec * 1000) },
   port,

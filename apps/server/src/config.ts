@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { formatZodIssues } from "@livedash/events";
+import { formatZodIssues, LIMIT_DEFAULTS } from "@livedash/events";
 import { z } from "zod";
 import { DEFAULT_RETENTION, parseRetention } from "./store/disk/retention";
 import { LOG_LEVELS } from "./logger";
@@ -60,7 +60,10 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_POINTS_PER_REQUEST: intFromEnv("LIVEDASH_MAX_POINTS_PER_REQUEST", 1, 100_000, 10_000),
   LIVEDASH_MAX_SERIES: intFromEnv("LIVEDASH_MAX_SERIES", 1, 1_000_000, 10_000),
   LIVEDASH_INGEST_RATE: intFromEnv("LIVEDASH_INGEST_RATE", 1, 100_000_000, 100_000),
-  LIVEDASH_MAX_CONNECTIONS_PER_IP: intFromEnv("LIVEDASH_MAX_CONNECTIONS_PER_IP", 1, 1_000_000, 20_000),
+  LIVEDASH_MAX_CONNECTIONS_PER_IP: intFromEnv("LIVEDASH_MAX_CONNECTIONS_PER_IP", 1, 1_000_000, LIMIT_DEFAULTS.maxConnectionsPerIp),
+  LIVEDASH_HEADERS_TIMEOUT_MS: intFromEnv("LIVEDASH_HEADERS_TIMEOUT_MS", 1_000, 120_000, 10_000),
+  LIVEDASH_REQUEST_TIMEOUT_MS: intFromEnv("LIVEDASH_REQUEST_TIMEOUT_MS", 1_000, 600_000, 30_000),
+  LIVEDASH_MAX_HISTORY_POINTS: intFromEnv("LIVEDASH_MAX_HISTORY_POINTS", 1_000, 10_000_000, LIMIT_DEFAULTS.maxHistoryPointsPerQuery),
   LIVEDASH_MAX_PATTERNS: intFromEnv("LIVEDASH_MAX_PATTERNS", 1, 1_000, 256),
   LIVEDASH_MAX_WS_MESSAGES_PER_SEC: intFromEnv("LIVEDASH_MAX_WS_MESSAGES_PER_SEC", 1, 1_000_000, 200),
   LIVEDASH_STORAGE: z.enum(["disk", "memory"], { message: 'LIVEDASH_STORAGE must be "disk" or "memory"' }).default("disk"),
@@ -119,6 +122,11 @@ export function parseConfig(env: Record<string, string | undefined>) {
       throw new ConfigError(`LIVEDASH_ALLOWED_ORIGINS: "${origin}" is not an origin like http://host:port (or *)`);
     }
   }
+  if (e.LIVEDASH_HEADERS_TIMEOUT_MS > e.LIVEDASH_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      `LIVEDASH_HEADERS_TIMEOUT_MS (${e.LIVEDASH_HEADERS_TIMEOUT_MS}) must not be above LIVEDASH_REQUEST_TIMEOUT_MS (${e.LIVEDASH_REQUEST_TIMEOUT_MS}): the headers are part of the request`,
+    );
+  }
   const allowedHosts = parseAllowedHosts(e.LIVEDASH_ALLOWED_HOSTS, Boolean(e.LIVEDASH_READ_TOKEN && e.LIVEDASH_INGEST_TOKEN));
   return {
     port: e.PORT,
@@ -143,6 +151,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
       ingestPointsPerSec: e.LIVEDASH_INGEST_RATE,
       maxConnectionsPerIp: e.LIVEDASH_MAX_CONNECTIONS_PER_IP,
       maxPatterns: e.LIVEDASH_MAX_PATTERNS,
+      /** Series × maxPoints one metrics.history query may ask for (its largest possible answer). */
+      maxHistoryPoints: e.LIVEDASH_MAX_HISTORY_POINTS,
       maxWsMessagesPerSec: e.LIVEDASH_MAX_WS_MESSAGES_PER_SEC,
       maxLatePoints: e.LIVEDASH_MAX_LATE_POINTS,
       /** Live subscriptions plus queries in flight (long-polls) on one WebSocket. */
@@ -151,6 +161,10 @@ export function parseConfig(env: Record<string, string | undefined>) {
       maxBatchSize: e.LIVEDASH_MAX_BATCH_SIZE,
       /** Long-polls (`metrics.poll` over HTTP) waiting at once per address. */
       maxPollsPerIp: e.LIVEDASH_MAX_POLLS_PER_IP,
+      /** A request's headers must arrive within this (408 and the socket closed otherwise). */
+      headersTimeoutMs: e.LIVEDASH_HEADERS_TIMEOUT_MS,
+      /** A whole request, body included, must arrive within this; a response may take longer (streams). */
+      requestTimeoutMs: e.LIVEDASH_REQUEST_TIMEOUT_MS,
     },
     /** SIGTERM/SIGINT: time to drain (ingest answered, batcher flushed, engine closed) before a hard exit. */
     shutdownTimeoutMs: e.LIVEDASH_SHUTDOWN_TIMEOUT_MS,

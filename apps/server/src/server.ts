@@ -60,6 +60,9 @@ export interface LivedashServer {
 }
 
 /** Builds and starts everything; no module-level state, so tests can run several servers in one process. */
+/** An idle keep-alive socket is closed after this (Node's own default, stated so it is not lost). */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
 export async function createServer(config: LivedashConfig, options: ServerOptions = {}): Promise<LivedashServer> {
   const startedAtMs = Date.now();
   const log = createLogger({ level: config.log, destination: options.logDestination, secrets: [config.readToken, config.ingestToken] });
@@ -132,10 +135,23 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const streams = createSseStreams(options.sse);
   const app = createHttpApp(services, streams, originAllowed, startedAtMs, connections);
   const writes = createWriteTracker(traffic);
-  const http = createHttpServer((req, res) => {
-    writes.track(req, res);
-    app(req, res);
-  });
+  const { headersTimeoutMs, requestTimeoutMs } = config.limits;
+  const http = createHttpServer(
+    {
+      // A request that trickles its headers or body holds a socket (a file descriptor) and counts
+      // nowhere else: it is answered 408 and closed past these. Streams are not cut: the timeouts
+      // cover receiving the request, not the response.
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      // Node checks both timeouts on this interval (30 s by default), which would let a 10 s limit hold 40 s.
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(headersTimeoutMs / 4)),
+    },
+    (req, res) => {
+      writes.track(req, res);
+      app(req, res);
+    },
+  );
   const ws = attachWsServer(http, services, { originAllowed, acquireConnection: connections.acquire, releaseConnection: connections.release }, options.ws);
 
   await new Promise<void>((resolve, reject) => {

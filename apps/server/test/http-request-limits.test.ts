@@ -47,3 +47,60 @@ describe("tRPC HTTP batch size and long-polls per address", () => {
     expect(short.status).toBe(200);
   });
 });
+
+describe("every spelling of a tRPC path tRPC resolves counts against the per-address limits", () => {
+  let server: LivedashServer;
+  beforeAll(async () => {
+    server = await startTestServer({ LIVEDASH_MAX_CONNECTIONS_PER_IP: "2", LIVEDASH_MAX_POLLS_PER_IP: "3", LIVEDASH_MAX_BATCH_SIZE: "10" });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("/trpc/metrics%2Elive and /trpc/metrics.live/ hold a connection slot: past LIVEDASH_MAX_CONNECTIONS_PER_IP every spelling gets 429", async () => {
+    const input = encodeURIComponent(JSON.stringify({ series: ["*"] }));
+    const abort = new AbortController();
+    try {
+      // tRPC serves both as metrics.live (it trims one trailing slash and percent-decodes the path).
+      for (const spelling of ["metrics%2Elive", "metrics.live/"]) {
+        const res = await fetch(`${server.url}/trpc/${spelling}?input=${input}`, { signal: abort.signal });
+        expect(res.status).toBe(200);
+        expect(res.headers.get("content-type")).toContain("text/event-stream");
+      }
+      await vi.waitFor(() => expect(server.services.hub.stats().subscriptions).toBe(2), WAIT);
+      for (const spelling of ["metrics.live", "metrics%2Elive", "metrics.live/", "metrics%2elive/"]) {
+        const refused = await fetch(`${server.url}/trpc/${spelling}?input=${input}`, { signal: AbortSignal.timeout(10_000) });
+        expect(refused.status, spelling).toBe(429);
+        expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+          "too many connections from this address (LIVEDASH_MAX_CONNECTIONS_PER_IP)",
+        );
+      }
+    } finally {
+      abort.abort();
+    }
+    await vi.waitFor(() => expect(server.services.hub.stats().subscriptions).toBe(0), WAIT);
+  });
+
+  it("a batch of metrics.poll calls takes one LIVEDASH_MAX_POLLS_PER_IP slot per call, not one per request", async () => {
+    const batch = (n: number) => {
+      const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [i, { series: [`nothing${i}.*`], waitMs: 30_000 }]));
+      return `${server.url}/trpc/${Array(n).fill("metrics.poll").join(",")}?batch=1&input=${encodeURIComponent(JSON.stringify(input))}`;
+    };
+    const refused = await fetch(batch(4), { signal: AbortSignal.timeout(10_000) });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+      "too many long-polls waiting from this address (limit 3, LIVEDASH_MAX_POLLS_PER_IP)",
+    );
+    const abort = new AbortController();
+    const waiting = fetch(batch(3), { signal: abort.signal }).catch(() => null);
+    await vi.waitFor(() => expect(server.services.traffic.polls).toBe(3), WAIT);
+    const one = await fetch(batch(1), { signal: AbortSignal.timeout(10_000) });
+    expect(one.status).toBe(429);
+    abort.abort();
+    await waiting;
+    await vi.waitFor(async () => {
+      const short = await fetch(`${server.url}/trpc/metrics.poll,metrics.poll?batch=1&input=${encodeURIComponent(JSON.stringify({ 0: { series: ["x"], waitMs: 0 }, 1: { series: ["y"], waitMs: 0 } }))}`);
+      expect(short.status).toBe(200);
+    }, WAIT);
+  });
+});

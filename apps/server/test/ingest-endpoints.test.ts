@@ -90,6 +90,17 @@ describe("ingest over HTTP and tRPC", () => {
     expect(many.body.error!.message).toMatch(/50/);
   });
 
+  it("a line-protocol body past LIVEDASH_MAX_POINTS_PER_REQUEST is refused once limit+1 points are parsed, not parsed whole", async () => {
+    // 60 good points, then a broken line: parsing the whole body would answer 400 for line 61;
+    // stopping at the 51st point answers the one 413 of the ingest service.
+    const lines = Array.from({ length: 60 }, (_, i) => `stop m${i}=1`);
+    for (const body of [`${lines.join("\n")}\nbroken line`, `stop ${lines.map((_, i) => `f${i}=1`).join(",")},broken`]) {
+      const res = await post(`${server.url}/api/write?precision=ms`, body, { "content-type": "text/plain" });
+      expect(res.status).toBe(413);
+      expect(res.body.error!.message).toBe("points: at most 50 points per request (got more than 50; LIVEDASH_MAX_POINTS_PER_REQUEST)");
+    }
+  });
+
   it("answers the cardinality cap with a clear error naming the cap, over HTTP and tRPC", async () => {
     const points = Array.from({ length: 45 }, (_, i) => ({ series: `card.s${i}`, value: i }));
     const http = await post(`${server.url}/api/ingest`, JSON.stringify({ points }));

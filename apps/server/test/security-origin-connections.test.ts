@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LIMIT_DEFAULTS } from "@livedash/events";
 import { createConnectionLimiter, normalizeIp } from "../src/security/connection-limit";
 import { createOriginCheck, normalizeOrigin } from "../src/security/origin";
 
@@ -81,9 +82,10 @@ describe("createConnectionLimiter", () => {
     expect(normalizeIp("::1")).toBe("::1");
   });
 
-  it("defaults to 20_000 per address", () => {
+  it("defaults to LIMIT_DEFAULTS.maxConnectionsPerIp (1_000) per address", () => {
     const limiter = createConnectionLimiter();
-    for (let i = 0; i < 20_000; i += 1) limiter.acquire("a");
+    expect(LIMIT_DEFAULTS.maxConnectionsPerIp).toBe(1_000);
+    for (let i = 0; i < 1_000; i += 1) expect(limiter.acquire("a")).toBe(true);
     expect(limiter.acquire("a")).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync, truncateSync, writeFileSync, statSync } from "node:fs";
+import { readFileSync, truncateSync, writeFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import type { Point } from "@livedash/events";
@@ -8,19 +8,13 @@ import type { DiskStorage, DiskStoreOptions } from "../src/store/disk/disk-store
 import { parseRetention } from "../src/store/disk/retention";
 import { StorageError } from "../src/store/disk/sqlite";
 import { createSeriesStore } from "../src/store/series-store";
-import { tempDataDir } from "./helpers/data-dir";
+import { copyDataDir, tempDataDir, tiers } from "./helpers/data-dir";
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** A round "now" so bucket boundaries are easy to reason about. */
 const NOW = Date.UTC(2026, 0, 31, 12, 0, 0);
-
-function tiers(text: string) {
-  const parsed = parseRetention(text);
-  if (!parsed.ok) throw new Error(parsed.message);
-  return parsed.tiers;
-}
 
 let data: ReturnType<typeof tempDataDir>;
 const opened: DiskStorage[] = [];
@@ -104,10 +98,7 @@ describe("disk store: restart", () => {
     disk.store.append(series("a", [[NOW, 3]]));
     // The files as a kill -9 leaves them (the writer holds an exclusive lock, so a second connection
     // cannot read them in place): only committed data is there, the unflushed point is what is lost.
-    const copy = tempDataDir();
-    for (const name of ["livedash.db", "livedash.db-wal"]) {
-      if (existsSync(join(data.dir, name))) copyFileSync(join(data.dir, name), join(copy.dir, name));
-    }
+    const copy = copyDataDir(data.dir);
     const other = openDiskStore({ dataDir: copy.dir, tiers: tiers("1s:1h,1m:1d,1h:30d"), now: () => clock, flushIntervalMs: 60_000, log: () => undefined });
     try {
       expect(other.store.history("a", { from: NOW - 10_000, to: NOW, maxPoints: 100 }).map((p) => p.value)).toEqual([1, 2]);
@@ -164,6 +155,32 @@ describe("disk store: tiers", () => {
     const hourly = disk.store.history("a", { from: start, to: NOW - 1, maxPoints: 400 });
     expect(hourly).toHaveLength(240);
     hourly.forEach((p, h) => expect(p).toEqual({ ts: start + h * HOUR, value: h, min: h, max: h }));
+  });
+
+  it("a window older than every finer tier's retention returns no points after `to` (upper bound clamped)", () => {
+    const disk = open();
+    const start = NOW - 10 * DAY;
+    // One point a minute for the whole 10 days, so every tier has rows after the window too.
+    for (let h = 0; h < 10 * 24; h++) {
+      clock = start + h * HOUR;
+      disk.store.append(series("a", Array.from({ length: 60 }, (_, m) => [clock + m * MIN, h] as const)));
+    }
+    clock = NOW;
+    disk.flush();
+    for (const [from, to] of [
+      [start + 2 * HOUR, start + 2 * HOUR + 10 * MIN],
+      [start + 5 * DAY, start + 5 * DAY + 3 * HOUR],
+      [NOW - DAY - 30 * MIN, NOW - DAY + 30 * MIN],
+    ] as const) {
+      const points = disk.store.history("a", { from, to, maxPoints: 1000 });
+      expect(points.length).toBeGreaterThan(0);
+      for (const p of points) {
+        expect(p.ts).toBeGreaterThanOrEqual(Math.floor(from / HOUR) * HOUR);
+        expect(p.ts).toBeLessThanOrEqual(to);
+      }
+    }
+    // Exactly the hour the 10-minute window falls in: value h = 2, nothing folded in from later hours.
+    expect(disk.store.history("a", { from: start + 2 * HOUR, to: start + 2 * HOUR + 10 * MIN, maxPoints: 1000 })).toEqual([{ ts: start + 2 * HOUR, value: 2, min: 2, max: 2 }]);
   });
 
   it("accepts backfill as old as the longest retention into the tiers that keep it, and drops older points", () => {

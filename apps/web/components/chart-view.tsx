@@ -31,7 +31,10 @@ export function ChartView(props: ChartViewProps) {
   useEffect(() => {
     const host = hostRef.current;
     if (host === null || series.length === 0) return;
-    const chart = new LiveChart(host, { store: runtime.store, series, labels, unit, thresholds, windowMs: windowRef.current });
+    const chart = new LiveChart(host, { store: runtime.store, series, labels, unit, thresholds, windowMs: windowRef.current,
+      onSelectRange: (from, to) => runtime.zoom.select(from, to),
+      onDoubleClick: () => runtime.zoom.backToLive(),
+    });
     chartRef.current = chart;
     const remove = runtime.loop.add(chart);
     return () => {

@@ -1,6 +1,6 @@
 "use client";
 import type { SeriesInfo } from "@livedash/events";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { LiveFeed } from "../lib/live-feed";
 import type { LiveFeedState } from "../lib/live-feed";
 import { openClient } from "../lib/open-client";
@@ -9,7 +9,7 @@ import { RenderLoop } from "../lib/render-loop";
 import { ServerClock } from "../lib/server-clock";
 import { SeriesStore } from "../lib/series-store";
 import type { ViewState, WindowKey } from "../lib/view-state";
-import { MAX_CUSTOM_CHARTS, WINDOWS, resolveServerUrl, serializeViewState } from "../lib/view-state";
+import { MAX_CUSTOM_CHARTS, WINDOWS, normalizeZoom, resolveServerUrl, serializeViewState } from "../lib/view-state";
 import { ChartView } from "./chart-view";
 import { Explorer } from "./explorer";
 import { PanelView, thresholdsOf } from "./panel-view";
@@ -34,7 +34,10 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   const [lastError, setLastError] = useState<string | null>(null);
   const [feedState, setFeedState] = useState<LiveFeedState>({ resubscribeAt: null });
   const [theme, setTheme] = useState("dark");
-  const windowMs = WINDOWS[view.window];
+  // Zoomed, every chart and tile shows the selected range; its span is their window, its end their frozen now.
+  const zoomFrom = view.zoom?.from ?? null;
+  const zoomTo = view.zoom?.to ?? null;
+  const windowMs = zoomFrom !== null && zoomTo !== null ? zoomTo - zoomFrom : WINDOWS[view.window];
 
   useEffect(() => setTheme(document.documentElement.dataset.theme ?? "dark"), []);
 
@@ -67,7 +70,14 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
       if (live && !wasLive) setLastError(null);
       wasLive = live;
     });
-    setRuntime({ client, store, loop, feed, clock });
+    const zoom = {
+      select: (from: number, to: number) => {
+        const range = normalizeZoom(from, to);
+        if (range !== undefined) setView((v) => ({ ...v, zoom: range }));
+      },
+      backToLive: () => setView((v) => (v.zoom === undefined && !v.paused ? v : { ...v, zoom: undefined, paused: false })),
+    };
+    setRuntime({ client, store, loop, feed, clock, zoom });
     exposeDebugHandle(store, clock);
     void feed.start();
     return () => {
@@ -86,23 +96,39 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
     window.history.replaceState(window.history.state, "", `${window.location.pathname}${serializeViewState(view)}`);
   }, [view]);
 
+  // The last zoom's end: leaving a zoom while paused freezes at now, not there.
+  const zoomEndRef = useRef<number | null>(null);
   useEffect(() => {
-    // Paused freezes the time axis where it is (server time); buffers keep filling, trimming keeps
-    // what the frozen view shows, and resume jumps to now.
+    if (zoomTo !== null) zoomEndRef.current = zoomTo;
+  }, [zoomTo]);
+
+  useEffect(() => {
+    // Zoomed freezes the axis at the range's end (its span is the charts' window) and asks history for
+    // the range; paused freezes it where it is (server time). Buffers keep filling either way, trimming
+    // keeps what the frozen view shows, and resume or back to live jumps to now.
     if (runtime === null) return;
+    if (zoomFrom !== null && zoomTo !== null) {
+      runtime.feed.setZoom({ from: zoomFrom, to: zoomTo });
+      runtime.loop.setFrozenAt(zoomTo);
+      runtime.feed.setFrozenAt(zoomTo);
+      return;
+    }
+    runtime.feed.setZoom(null);
     if (!view.paused) {
       runtime.loop.setFrozenAt(null);
       runtime.feed.setFrozenAt(null);
-    } else if (runtime.loop.frozenAt() === null) {
+    } else if (runtime.loop.frozenAt() === null || runtime.loop.frozenAt() === zoomEndRef.current) {
+      // Paused, or leaving a zoom while paused: freeze at now.
       const at = runtime.clock.now();
       runtime.loop.setFrozenAt(at);
       runtime.feed.setFrozenAt(at);
     }
-  }, [runtime, view.paused]);
+  }, [runtime, view.paused, zoomFrom, zoomTo]);
 
   useEffect(() => {
-    runtime?.feed.setWindow(windowMs);
-  }, [runtime, windowMs]);
+    // The feed's window is the selected one even while zoomed: what it backfills and keeps for live.
+    runtime?.feed.setWindow(WINDOWS[view.window]);
+  }, [runtime, view.window]);
 
   useEffect(() => {
     runtime?.feed.setPatterns([...OVERVIEW_PATTERNS, ...view.charts]);
@@ -128,7 +154,8 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
     return [...infos.values()];
   }, [runtime, names]);
 
-  const setWindow = useCallback((key: WindowKey) => setView((v) => ({ ...v, window: key })), []);
+  // Picking a window is going live with it.
+  const setWindow = useCallback((key: WindowKey) => setView((v) => ({ ...v, window: key, zoom: undefined })), []);
   const togglePause = useCallback(() => {
     setView((v) => ({ ...v, paused: !v.paused }));
   }, []);
@@ -158,10 +185,11 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
         onWindow={setWindow}
         onTogglePause={togglePause}
         onToggleTheme={toggleTheme}
+        onBackToLive={() => runtime?.zoom.backToLive()}
         onToggleExplorer={() => setExplorerOpen((o) => !o)}
         explorerOpen={explorerOpen}
       />
-      <main>
+      <main data-zoomed={view.zoom !== undefined ? "true" : undefined}>
         {lastError !== null ? <p className="error" role="alert" data-testid="last-error">{lastError}</p> : null}
         {explorerOpen ? <Explorer catalog={catalog} added={view.charts} onAdd={addChart} onClose={() => setExplorerOpen(false)} /> : null}
         {runtime !== null && view.charts.length > 0 ? (

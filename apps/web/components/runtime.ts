@@ -12,4 +12,12 @@ export interface Runtime {
   feed: LiveFeed;
   /** The server's clock: chart edges, pause, history ranges and trimming. */
   clock: ServerClock;
+  /** What a drag and a double-click on any chart do: zoom every chart into the range, or back to live. */
+  zoom: ZoomControls;
+}
+
+export interface ZoomControls {
+  /** A drag selected (from, to), server time, either order. */
+  select(from: number, to: number): void;
+  backToLive(): void;
 }

@@ -17,6 +17,7 @@ export interface TopBarProps {
   onWindow(key: WindowKey): void;
   onTogglePause(): void;
   onToggleTheme(): void;
+  onBackToLive(): void;
   onToggleExplorer(): void;
 }
 
@@ -37,6 +38,16 @@ export function TopBar(props: TopBarProps) {
             </button>
           ))}
         </div>
+        {view.zoom !== undefined ? (
+          <>
+            <span className="zoomed" data-testid="zoomed" title="Drag on a chart to zoom; double-click a chart to go back to live">
+              zoomed: {new Date(view.zoom.from).toLocaleString()} – {new Date(view.zoom.to).toLocaleString()}
+            </span>
+            <button type="button" onClick={props.onBackToLive} data-testid="back-to-live">
+              Back to live
+            </button>
+          </>
+        ) : null}
         <button type="button" aria-pressed={view.paused} onClick={props.onTogglePause} data-testid="pause">
           {view.paused ? "Resume" : "Pause"}
         </button>

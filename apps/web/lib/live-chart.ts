@@ -21,7 +21,14 @@ export interface LiveChartOptions {
   minRedrawMs?: number;
   /** Show uPlot's legend (series names, values under the cursor). @default true */
   legend?: boolean;
+  /** A drag across the plot selected this time range (ms, either order, unrounded); absent = no drag-select. */
+  onSelectRange?(from: number, to: number): void;
+  /** A double-click on the plot: back to live. */
+  onDoubleClick?(): void;
 }
+
+/** A drag narrower than this many CSS pixels is a click. */
+const MIN_SELECT_PX = 3;
 
 const PALETTE_VARS = ["--series-1", "--series-2", "--series-3", "--series-4", "--series-5", "--series-6", "--series-7", "--series-8"];
 
@@ -62,7 +69,17 @@ export class LiveChart implements Drawable {
       height: options.heightPx ?? 180,
       ms: 1,
       pxAlign: 0,
-      cursor: { sync: { key: options.syncKey ?? "livedash", scales: ["x", null] }, drag: { x: false, y: false }, points: { size: 6 } },
+      cursor: {
+        sync: {
+          key: options.syncKey ?? "livedash",
+          scales: ["x", null],
+          // The crosshair is shared; a drag is not: only the chart dragged on reports the selection, once.
+          filters: { pub: (type) => type !== "mousedown" && type !== "mouseup" && type !== "dblclick" },
+        },
+        // setScale false: the zoom is the page's (every chart, the URL, history for the range), not this plot's scale.
+        drag: { x: options.onSelectRange !== undefined, y: false, setScale: false },
+        points: { size: 6 },
+      },
       legend: { show: options.legend ?? true, live: true },
       scales: {
         x: { time: true, range: () => [this.fromMs, this.toMs] },
@@ -111,6 +128,7 @@ export class LiveChart implements Drawable {
       ],
       hooks: {
         draw: [(u) => this.drawThresholds(u)],
+        setSelect: [(u) => this.onSelect(u)],
       },
     };
     this.plot = new uPlot(plotOptions, [[], ...options.series.map(() => [])] as uPlot.AlignedData, host);
@@ -122,6 +140,19 @@ export class LiveChart implements Drawable {
       }
     });
     this.resizeObserver.observe(host);
+    if (options.onDoubleClick !== undefined) this.plot.over.addEventListener("dblclick", this.onDoubleClick);
+  }
+
+  private readonly onDoubleClick = () => this.options.onDoubleClick?.();
+
+  private onSelect(u: uPlot): void {
+    const { left, width } = u.select;
+    if (width < MIN_SELECT_PX) return;
+    const from = u.posToVal(left, "x");
+    const to = u.posToVal(left + width, "x");
+    // The selection box goes; the zoomed axis shows what was selected.
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    this.options.onSelectRange?.(from, to);
   }
 
   setWindow(windowMs: number): void {
@@ -150,6 +181,7 @@ export class LiveChart implements Drawable {
   }
 
   destroy(): void {
+    this.plot.over.removeEventListener("dblclick", this.onDoubleClick);
     this.resizeObserver.disconnect();
     this.plot.destroy();
   }

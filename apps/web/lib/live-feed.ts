@@ -7,6 +7,7 @@ import { HistoryFill } from "./history-fill";
 import type { ServerClock } from "./server-clock";
 import type { SeriesStore } from "./series-store";
 import { Stitcher } from "./stitcher";
+import type { TimeRange } from "./view-state";
 
 export interface LiveFeedOptions {
   client: DashboardClient;
@@ -67,6 +68,7 @@ export class LiveFeed {
   private patterns: string[];
   private windowMs: number;
   private frozenAtMs: number | null = null;
+  private zoom: TimeRange | null = null;
   private readonly unsubscribeConnection: () => void;
   private readonly trimTimer: ReturnType<typeof setInterval>;
   private readonly resyncTimer: ReturnType<typeof setInterval>;
@@ -133,6 +135,8 @@ export class LiveFeed {
     const now = this.options.clock.now();
     this.backfilledTo = now;
     await this.backfillWindow(this.matchingCatalog(this.patterns), now - this.windowMs, now);
+    // A zoom opened from a link was set before the catalog said which series to ask for.
+    if (this.zoom !== null) await this.fetchZoom(this.zoom);
   }
 
   getState(): LiveFeedState {
@@ -151,11 +155,35 @@ export class LiveFeed {
     if (fresh.length > 0) void this.backfillWindow(fresh, now - this.windowMs, this.lastLiveTs ?? now);
   }
 
+  /**
+   * A longer window is backfilled from history (historyPoints buckets over it: about a chart's width,
+   * so a 30-day window costs 1000 points per series, not the 2.6 million raw ones the buffer could never
+   * hold) and live points keep being appended at its right edge. Appending rather than re-querying
+   * the window periodically: live points are exact, cost nothing extra, and a re-query would ask the
+   * server for the whole window per series every period to learn what the stream already delivered.
+   */
   setWindow(windowMs: number): void {
     const grew = windowMs > this.windowMs;
     this.windowMs = windowMs;
     const now = this.options.clock.now();
     if (grew) void this.backfillWindow(this.heldSeries(), now - windowMs, now);
+  }
+
+  /**
+   * Zooming shows the absolute range `range` (server time) instead of the live window: its history is
+   * asked at the window's resolution (historyPoints buckets over the range, so the server picks the
+   * tier and a narrower range gets finer points) and merged into the holes of what is held; trimming
+   * keeps the range. Live points keep landing meanwhile; null goes back to live.
+   */
+  setZoom(range: TimeRange | null): void {
+    if (range?.from === this.zoom?.from && range?.to === this.zoom?.to) return;
+    this.zoom = range;
+    if (range !== null) void this.fetchZoom(range);
+  }
+
+  private fetchZoom(range: TimeRange): Promise<void> {
+    // Holes only, anywhere in the range: live points already held there are exact and stay.
+    return this.history.window(this.heldSeries(), range.from, range.to, () => Number.POSITIVE_INFINITY);
   }
 
   /** Pausing freezes the view at `ms` (server time): trimming keeps what the frozen view shows. */
@@ -300,9 +328,10 @@ export class LiveFeed {
   private trim(): void {
     // On the browser's clock (nothing from the server yet) a clock far ahead would trim every point.
     if (!this.options.clock.calibrated) return;
-    const keepMs = this.windowMs + (this.options.retentionExtraMs ?? this.windowMs);
-    // A frozen view keeps what it shows, however long the pause.
-    const viewEnd = Math.min(this.options.clock.now(), this.frozenAtMs ?? Number.POSITIVE_INFINITY);
+    const zoomMs = this.zoom === null ? 0 : this.zoom.to - this.zoom.from;
+    const keepMs = Math.max(this.windowMs, zoomMs) + (this.options.retentionExtraMs ?? this.windowMs);
+    // A frozen view keeps what it shows, however long the pause; a zoomed one keeps its range.
+    const viewEnd = Math.min(this.options.clock.now(), this.frozenAtMs ?? Number.POSITIVE_INFINITY, this.zoom?.to ?? Number.POSITIVE_INFINITY);
     this.options.store.dropBefore(viewEnd - keepMs);
     const match = compileSeriesMatcher(this.patterns);
     // Series the page no longer shows, and series with nothing left in the window, give their memory back.

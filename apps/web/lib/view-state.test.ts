@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_CUSTOM_CHARTS, parseViewState, serializeViewState } from "./view-state";
+import { MAX_CUSTOM_CHARTS, MAX_ZOOM_MS, MIN_ZOOM_MS, WINDOWS, normalizeZoom, parseViewState, parseZoom, serializeViewState, visibleRange } from "./view-state";
 
 describe("view state in the URL", () => {
   it("round-trips a view", () => {
@@ -21,5 +21,45 @@ describe("view state in the URL", () => {
   it("caps the number of custom charts", () => {
     const many = Array.from({ length: 100 }, (_, i) => `s${i}`).join(",");
     expect(parseViewState({ charts: many }).charts).toHaveLength(MAX_CUSTOM_CHARTS);
+  });
+});
+
+describe("long windows and zoom in the URL", () => {
+  it("accepts the long windows", () => {
+    for (const key of ["6h", "24h", "7d", "30d"] as const) {
+      expect(parseViewState({ window: key }).window).toBe(key);
+      expect(serializeViewState({ ...parseViewState({}), window: key })).toBe(`?window=${key}`);
+    }
+    expect(WINDOWS["24h"]).toBe(86_400_000);
+    expect(WINDOWS["30d"]).toBe(30 * 86_400_000);
+  });
+
+  it("round-trips a zoom", () => {
+    const view = { window: "24h" as const, paused: false, charts: [], transport: "auto" as const, zoom: { from: 1_700_000_000_000, to: 1_700_000_600_000 } };
+    const query = serializeViewState(view);
+    expect(query).toBe("?window=24h&from=1700000000000&to=1700000600000");
+    expect(parseViewState(Object.fromEntries(new URLSearchParams(query)))).toEqual(view);
+  });
+
+  it("a missing, reversed, too short, too long or non-numeric zoom is no zoom", () => {
+    expect(parseZoom("1000", undefined)).toBeUndefined();
+    expect(parseZoom("5000", "2000")).toBeUndefined();
+    expect(parseZoom("1000", "1500")).toBeUndefined();
+    expect(parseZoom("0", String(MAX_ZOOM_MS + 1))).toBeUndefined();
+    expect(parseZoom("1e12", "2e12")).toBeUndefined();
+    expect(parseZoom("-5", "5000")).toBeUndefined();
+    expect(parseZoom("1000", String(1000 + MIN_ZOOM_MS))).toEqual({ from: 1000, to: 1000 + MIN_ZOOM_MS });
+    expect(parseViewState({ from: "abc", to: "def" }).zoom).toBeUndefined();
+  });
+
+  it("a drag in either direction becomes whole ms, from < to", () => {
+    expect(normalizeZoom(5000.6, 1000.2)).toEqual({ from: 1000, to: 5001 });
+    expect(normalizeZoom(1000, 1400)).toBeUndefined();
+    expect(normalizeZoom(Number.NaN, 5000)).toBeUndefined();
+  });
+
+  it("the visible range is the zoom, else the window ending now", () => {
+    expect(visibleRange({ window: "6h" }, 100_000_000)).toEqual({ from: 100_000_000 - 6 * 3_600_000, to: 100_000_000 });
+    expect(visibleRange({ window: "6h", zoom: { from: 1, to: 2000 } }, 100_000_000)).toEqual({ from: 1, to: 2000 });
   });
 });

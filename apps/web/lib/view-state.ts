@@ -1,8 +1,33 @@
 import { SeriesNameSchema } from "@livedash/events";
 import type { TransportChoice } from "./client-types";
 
-export const WINDOWS = { "1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000 } as const;
+const HOUR_MS = 3_600_000;
+/**
+ * Windows up to 1h hold raw live points; the longer ones are drawn from metrics.history downsampled
+ * to about the chart's width (the server picks the 1m or 1h tier), with live points added at the right edge.
+ */
+export const WINDOWS = {
+  "1m": 60_000,
+  "5m": 300_000,
+  "15m": 900_000,
+  "1h": HOUR_MS,
+  "6h": 6 * HOUR_MS,
+  "24h": 24 * HOUR_MS,
+  "7d": 7 * 24 * HOUR_MS,
+  "30d": 30 * 24 * HOUR_MS,
+} as const;
 export type WindowKey = keyof typeof WINDOWS;
+
+/** An absolute range of server time, in ms since the epoch; from < to. */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+/** Shortest zoom: a drag narrower than this is a click, not a selection. */
+export const MIN_ZOOM_MS = 1000;
+/** Longest zoom: the longest window (a zoom is always narrower than what it was selected on). */
+export const MAX_ZOOM_MS = WINDOWS["30d"];
 
 /** Custom charts a URL may carry; more is a layout nobody reads. */
 export const MAX_CUSTOM_CHARTS = 24;
@@ -14,6 +39,11 @@ export interface ViewState {
   /** Series added from the explorer, one chart each, in order. */
   charts: string[];
   transport: TransportChoice;
+  /**
+   * Drag-selected range every chart shows instead of the live window; absent = live.
+   * Optional so a view without a zoom equals one written before zooming existed.
+   */
+  zoom?: TimeRange;
 }
 
 type Params = Record<string, string | string[] | undefined>;
@@ -41,7 +71,37 @@ export function parseViewState(params: Params): ViewState {
     paused: first("paused") === "1",
     charts,
     transport: TRANSPORTS.find((t) => t === transportParam) ?? "auto",
+    zoom: parseZoom(first("from"), first("to")),
   };
+}
+
+/** Whole milliseconds only: at most 15 digits keeps every value an exact integer. */
+const MS_PATTERN = /^\d{1,15}$/;
+
+/** A zoom from the `from` and `to` params; anything missing, reversed, shorter than MIN_ZOOM_MS or longer than MAX_ZOOM_MS is no zoom. */
+export function parseZoom(fromParam: string | undefined, toParam: string | undefined): TimeRange | undefined {
+  if (fromParam === undefined || toParam === undefined || !MS_PATTERN.test(fromParam) || !MS_PATTERN.test(toParam)) return undefined;
+  const from = Number(fromParam);
+  const to = Number(toParam);
+  // A link says from then to: reversed is a broken link, not a drag to the left.
+  return from < to ? normalizeZoom(from, to) : undefined;
+}
+
+/**
+ * A selection (either direction, fractional ms from pixel positions) as a zoom: whole ms, from < to,
+ * within MIN_ZOOM_MS..MAX_ZOOM_MS, else undefined (a click or a degenerate drag zooms nowhere).
+ */
+export function normalizeZoom(a: number, b: number): TimeRange | undefined {
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return undefined;
+  const from = Math.round(Math.min(a, b));
+  const to = Math.round(Math.max(a, b));
+  if (from < 0 || to - from < MIN_ZOOM_MS || to - from > MAX_ZOOM_MS) return undefined;
+  return { from, to };
+}
+
+/** The range the charts show: the zoom when there is one, else the window ending at `nowMs` (server time). */
+export function visibleRange(view: Pick<ViewState, "window" | "zoom">, nowMs: number): TimeRange {
+  return view.zoom ?? { from: nowMs - WINDOWS[view.window], to: nowMs };
 }
 
 export function serializeViewState(state: ViewState): string {
@@ -50,6 +110,10 @@ export function serializeViewState(state: ViewState): string {
   if (state.paused) params.set("paused", "1");
   if (state.charts.length > 0) params.set("charts", state.charts.join(","));
   if (state.transport !== "auto") params.set("transport", state.transport);
+  if (state.zoom !== undefined) {
+    params.set("from", String(state.zoom.from));
+    params.set("to", String(state.zoom.to));
+  }
   const query = params.toString().replaceAll("%2C", ",");
   return query === "" ? "" : `?${query}`;
 }

@@ -39,7 +39,11 @@ export interface ApiServices {
   readonly config: {
     /** How far back history reaches when a query gives no `from`. */
     readonly retentionMs: number;
-    readonly limits: { readonly maxPatterns: number };
+    readonly limits: {
+      readonly maxPatterns: number;
+      /** Series × maxPoints one metrics.history query may ask for. */
+      readonly maxHistoryPoints: number;
+    };
   };
   readonly live: LiveFeed;
   readonly store: CatalogStore;

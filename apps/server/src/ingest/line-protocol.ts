@@ -21,6 +21,14 @@ export interface LineProtocolOptions {
    * @default no cap (the body byte limit bounds the work)
    */
   readonly maxPoints?: number;
+  /**
+   * Stop reading once the body is known to hold more points than this, and answer the points so far
+   * with `more: true`. Not a limit of its own: the server passes its ingest service's
+   * LIVEDASH_MAX_POINTS_PER_REQUEST, so an oversized body costs no more parsing than limit+1 points
+   * and the service, which checks the limit once for every entry point, refuses it.
+   * @default the whole body is read
+   */
+  readonly stopAfterPoints?: number;
 }
 
 /**
@@ -47,6 +55,12 @@ export function parseLineProtocol(body: string, opts: LineProtocolOptions): Inge
 class LineSyntaxError {
   constructor(readonly message: string) {}
 }
+
+/**
+ * Thrown out of a line once the body is known to pass stopAfterPoints; parse() turns it into `more`.
+ * At most once per body, so an Error's stack capture costs nothing that matters.
+ */
+class StopParsing extends Error {}
 
 const BOOLEANS: ReadonlyMap<string, number> = new Map([
   ["t", 1], ["T", 1], ["true", 1], ["True", 1], ["TRUE", 1],
@@ -84,6 +98,7 @@ class LineProtocolParser {
   private readonly points: Point[] = [];
   private readonly errors = new ErrorList<LineError>();
   private readonly maxPoints: number;
+  private readonly stopAfterPoints: number;
   private lastTsText = "";
   private lastTsMs = 0;
 
@@ -92,10 +107,12 @@ class LineProtocolParser {
     private readonly opts: LineProtocolOptions,
   ) {
     this.maxPoints = opts.maxPoints ?? Number.POSITIVE_INFINITY;
+    this.stopAfterPoints = opts.stopAfterPoints ?? Number.POSITIVE_INFINITY;
   }
 
   parse(): IngestParseResult<LineError> {
     let dataLines = 0;
+    let more = false;
     while (this.pos < this.s.length) {
       this.skipBlanks();
       if (this.pos >= this.s.length) break;
@@ -122,13 +139,21 @@ class LineProtocolParser {
           this.fail(startLine, `body has more than ${this.maxPoints} points (limit ${this.maxPoints}; each numeric field is one point)`);
           break;
         }
+        if (this.points.length > this.stopAfterPoints) {
+          more = true;
+          break;
+        }
       } catch (error) {
+        if (error instanceof StopParsing) {
+          more = true;
+          break;
+        }
         if (!(error instanceof LineSyntaxError)) throw error;
         this.fail(startLine, error.message);
         this.skipRestOfLine();
       }
     }
-    if (this.errors.empty) return { ok: true, points: this.points };
+    if (this.errors.empty) return more ? { ok: true, points: this.points, more } : { ok: true, points: this.points };
     return { ok: false, errors: this.errors.items, truncated: this.errors.truncated };
   }
 
@@ -204,6 +229,8 @@ class LineProtocolParser {
         }
       } else {
         fields.push([key, parseFieldValue(key, this.readRawValue())]);
+        // One 1 MiB line can hold ~260k fields: stop inside it, not only between lines.
+        if (this.points.length + fields.length > this.stopAfterPoints) throw new StopParsing();
       }
       if (this.s[this.pos] !== ",") return fields;
       this.pos += 1;

@@ -22,7 +22,13 @@ export interface PathError {
  * so a producer never has to guess which half of its request landed.
  */
 export type IngestParseResult<E extends { readonly message: string }> =
-  | { readonly ok: true; readonly points: Point[]; readonly meta?: SeriesMeta[] }
+  | {
+      readonly ok: true;
+      readonly points: Point[];
+      readonly meta?: SeriesMeta[];
+      /** true when the parser stopped early (stopAfterPoints): the body holds more points than `points`. */
+      readonly more?: boolean;
+    }
   | {
       readonly ok: false;
       /** At most MAX_REPORTED_ERRORS entries. */

@@ -49,11 +49,13 @@ export function createIngestService(deps: {
   const reserved = new Set<string>();
   /** The store's raw error is logged once per outage, not once per refused request. */
   let unavailableLogged = false;
-  function checkCount(count: number) {
-    if (count > deps.limits.maxPointsPerRequest) {
+  /** `more`: a parser stopped early, so the request holds more points than `count` (past the limit). */
+  function checkCount(count: number, more = false) {
+    const limit = deps.limits.maxPointsPerRequest;
+    if (more || count > limit) {
       throw new TRPCError({
         code: "PAYLOAD_TOO_LARGE",
-        message: `points: at most ${deps.limits.maxPointsPerRequest} points per request (got ${count}; LIVEDASH_MAX_POINTS_PER_REQUEST)`,
+        message: `points: at most ${limit} points per request (got ${more ? `more than ${limit}` : count}; LIVEDASH_MAX_POINTS_PER_REQUEST)`,
       });
     }
   }
@@ -137,9 +139,10 @@ export function createIngestService(deps: {
     /**
      * For the HTTP routes, whose parsers already validated (and defaulted ts of) every point; the
      * body byte limit bounded that work, and the points-per-request limit is checked here, once.
+     * `more`: the parser stopped past the limit (stopAfterPoints) without reading the rest.
      */
-    async acceptValidated(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string): Promise<IngestResult> {
-      checkCount(points.length);
+    async acceptValidated(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string, more = false): Promise<IngestResult> {
+      checkCount(points.length, more);
       return publish(points, meta, clientKey);
     },
     /** The limits in force; the HTTP parsers take maxFutureMs from here so it is set in one place. */

@@ -1,13 +1,18 @@
+import { LIMIT_DEFAULTS } from "@livedash/events";
+
 export interface ConnectionLimiterOptions {
-  /** Concurrent connections (WebSocket + SSE + long-poll) one address may hold. @default 20_000 */
+  /** Concurrent connections (WebSocket, SSE, ingest requests in flight) one address may hold. @default LIMIT_DEFAULTS.maxConnectionsPerIp (1_000) */
   readonly maxPerIp?: number;
 }
 
 export interface ConnectionLimiter {
-  /** Counts one more connection for `ip`; false (and nothing counted) when it is at the limit. */
-  acquire(ip: string): boolean;
-  /** Gives back one connection of `ip`. Releasing more than was acquired is a no-op, never negative. */
-  release(ip: string): void;
+  /**
+   * Counts `n` more connections (default 1) for `ip`; false (and nothing counted) when they would pass
+   * the limit. One request holding several waiters (a batch of long-polls) takes one slot for each.
+   */
+  acquire(ip: string, n?: number): boolean;
+  /** Gives back `n` connections (default 1) of `ip`. Releasing more than was acquired stops at 0, never negative. */
+  release(ip: string, n?: number): void;
   /** Connections held by all addresses. */
   count(): number;
   /** Connections held by one address. */
@@ -20,25 +25,26 @@ export interface ConnectionLimiter {
  * Callers must pair every successful acquire() with exactly one release() (on the socket's `close`).
  */
 export function createConnectionLimiter(options: ConnectionLimiterOptions = {}): ConnectionLimiter {
-  const maxPerIp = options.maxPerIp ?? 20_000;
+  const maxPerIp = options.maxPerIp ?? LIMIT_DEFAULTS.maxConnectionsPerIp;
   const counts = new Map<string, number>();
   let total = 0;
   return {
-    acquire(ip) {
+    acquire(ip, n = 1) {
       const key = normalizeIp(ip);
       const current = counts.get(key) ?? 0;
-      if (current >= maxPerIp) return false;
-      counts.set(key, current + 1);
-      total += 1;
+      if (current + n > maxPerIp) return false;
+      counts.set(key, current + n);
+      total += n;
       return true;
     },
-    release(ip) {
+    release(ip, n = 1) {
       const key = normalizeIp(ip);
       const current = counts.get(key);
       if (current === undefined) return;
-      if (current <= 1) counts.delete(key);
-      else counts.set(key, current - 1);
-      total -= 1;
+      const released = Math.min(current, n);
+      if (current <= released) counts.delete(key);
+      else counts.set(key, current - released);
+      total -= released;
     },
     count: () => total,
     countFor: (ip) => counts.get(normalizeIp(ip)) ?? 0,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { appRouter } from "@livedash/api";
-import { LIVE_PROCEDURE, PLAIN_SSE_PATH, TRPC_PATH } from "@livedash/events";
+import { LIVE_PROCEDURE, PLAIN_SSE_PATH, POLL_PROCEDURE, TRPC_PATH } from "@livedash/events";
 import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
@@ -15,6 +15,7 @@ import { renderPrometheus } from "./prometheus";
 import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
 import { handleTrpcSse } from "./trpc-sse";
+import { trpcProcedurePath } from "./trpc-path";
 
 interface Route {
   method: "GET" | "POST";
@@ -29,7 +30,10 @@ export function createHttpApp(
   startedAtMs: number,
   connections: { acquire(ip: string): boolean; release(ip: string): void },
 ) {
-  /** Streams count against the same per-IP connection limit as WebSockets. */
+  /**
+   * Streams and ingest requests in flight (a body may trickle up to LIVEDASH_REQUEST_TIMEOUT_MS) count
+   * against the same per-IP connection limit as WebSockets.
+   */
   const limited = (handle: Route["handle"]): Route["handle"] => (req, res, url) => {
     const ip = peerAddress(req);
     if (!connections.acquire(ip)) return sendJsonError(res, 429, "too many connections from this address (LIVEDASH_MAX_CONNECTIONS_PER_IP)");
@@ -59,14 +63,12 @@ export function createHttpApp(
   /** Long-polls hold a request and an engine listener up to 60 s each: counted per address like streams. */
   const pollWaiters = createConnectionLimiter({ maxPerIp: maxPollsPerIp });
 
-  /** Limits tRPC's HTTP handler does not name: batch size, long-polls per address. false: answered. */
-  function admitTrpc(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
-    let procedures: string[];
-    try {
-      procedures = decodeURIComponent(url.pathname.slice(TRPC_PATH.length + 1)).split(",");
-    } catch {
-      procedures = [];
-    }
+  /**
+   * Limits tRPC's HTTP handler does not name: batch size, long-polls per address (each poll of a batch
+   * holds its own waiter, so each takes a slot). false: answered.
+   */
+  function admitTrpc(req: IncomingMessage, res: ServerResponse, url: URL, procedurePath: string | null): boolean {
+    const procedures = procedurePath === null ? [] : procedurePath.split(",");
     if (url.searchParams.get("batch") === "1" && procedures.length > maxBatchSize) {
       // tRPC's own envelope for a refused batch, so httpBatchLink reports it on every call of the batch.
       sendJsonError(res, 400, `batch of ${procedures.length} calls is over the limit of ${maxBatchSize} (LIVEDASH_MAX_BATCH_SIZE)`, {
@@ -75,16 +77,17 @@ export function createHttpApp(
       });
       return false;
     }
-    if (procedures.includes("metrics.poll")) {
+    const polls = procedures.filter((procedure) => procedure === POLL_PROCEDURE).length;
+    if (polls > 0) {
       const ip = peerAddress(req);
-      if (!pollWaiters.acquire(ip)) {
+      if (!pollWaiters.acquire(ip, polls)) {
         sendJsonError(res, 429, `too many long-polls waiting from this address (limit ${maxPollsPerIp}, LIVEDASH_MAX_POLLS_PER_IP)`, {
           code: -32029,
           data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, limit: maxPollsPerIp },
         });
         return false;
       }
-      res.once("close", () => pollWaiters.release(ip));
+      res.once("close", () => pollWaiters.release(ip, polls));
     }
     return true;
   }
@@ -119,8 +122,8 @@ export function createHttpApp(
     },
     [PLAIN_SSE_PATH]: { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
     [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
-    "/api/ingest": { method: "POST", handle: (req, res) => handleIngestJson(req, res, services) },
-    "/api/write": { method: "POST", handle: (req, res, url) => handleIngestLineProtocol(req, res, url, services) },
+    "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
+    "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -136,7 +139,10 @@ export function createHttpApp(
       return sendJsonError(res, 400, "malformed request URL");
     }
     if (!handleCors(req, res, originAllowed)) return;
-    const route = routes[url.pathname];
+    // A /trpc/ path is looked up as the procedure tRPC will resolve, so no spelling of metrics.live
+    // reaches tRPC's own handler past the per-address stream limit.
+    const procedurePath = trpcProcedurePath(url.pathname);
+    const route = routes[procedurePath === null ? url.pathname : `${TRPC_PATH}/${procedurePath}`];
     if (route) {
       if (req.method !== route.method) {
         res.setHeader("allow", route.method);
@@ -156,7 +162,7 @@ export function createHttpApp(
       return;
     }
     if (url.pathname.startsWith(`${TRPC_PATH}/`)) {
-      if (admitTrpc(req, res, url)) trpcHandler(req, res);
+      if (admitTrpc(req, res, url, procedurePath)) trpcHandler(req, res);
       return;
     }
     if (url.pathname === "/") {

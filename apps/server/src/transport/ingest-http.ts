@@ -23,9 +23,9 @@ async function readRequestBody(req: IncomingMessage, res: ServerResponse, servic
 }
 
 /** Shared tail of both ingest routes: the one ingest path for parsed points, then a JSON answer. */
-async function accept(res: ServerResponse, services: Services, clientKey: string, points: Point[], meta?: SeriesMeta[]) {
+async function accept(res: ServerResponse, services: Services, clientKey: string, points: Point[], meta?: SeriesMeta[], more = false) {
   try {
-    const result = await services.ingest.acceptValidated(points, meta, clientKey);
+    const result = await services.ingest.acceptValidated(points, meta, clientKey, more);
     sendJson(res, 200, result);
   } catch (error) {
     if (!(error instanceof TRPCError)) throw error;
@@ -69,13 +69,15 @@ export async function handleIngestLineProtocol(req: IncomingMessage, res: Server
   }
   const body = await readRequestBody(req, res, services);
   if (body === null) return;
+  // Parsing stops once the body is known to pass the points limit; the service still decides (once).
   const parsed = parseLineProtocol(body, {
     precision: precision.data,
     nowMs: Date.now(),
     maxFutureMs: services.ingest.limits.maxFutureMs,
+    stopAfterPoints: services.ingest.limits.maxPointsPerRequest,
   });
   if (!parsed.ok) {
     return sendJsonError(res, 400, summarizeErrors(parsed.errors, parsed.truncated, "line"), { errors: parsed.errors, truncated: parsed.truncated });
   }
-  await accept(res, services, clientKey, parsed.points);
+  await accept(res, services, clientKey, parsed.points, undefined, parsed.more);
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
 import type { WebSocket } from "ws";
-import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
+import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
 import type { WsClientMessage, WsRequestId } from "@livedash/events";
 import { wsFrameEncoder } from "../live/frames";
 import type { Sink } from "../live/types";
@@ -22,13 +22,26 @@ import { parseLiveRequest } from "./live-request";
  */
 const MAX_UNREAD_REFUSAL_BYTES = 1_048_576;
 
+/** How long a client closed for breaking a rule has to read its close frame before the socket is cut. */
+const POLICY_CLOSE_GRACE_MS = 2_000;
+
 /** Requests a connection may queue while its connectionParams have not arrived yet. */
 const MAX_WAITING_MESSAGES = 100;
 
-function isWsClientMessage(value: unknown): value is WsClientMessage {
-  if (!value || typeof value !== "object") return false;
+/** Tunables of one connection (ws-server.ts documents their defaults). */
+export interface WsConnectionOptions {
+  /** Unread answer bytes past which the socket is closed as a slow consumer. */
+  maxUnreadReplyBytes: number;
+}
+
+/** Why a frame element is not a wsLink message, or null when it is one. Hand-written: it runs per element. */
+function clientMessageProblem(value: unknown): string | null {
+  if (!value || typeof value !== "object") return "message must be an object with a string `method` and an `id`";
   const m = value as Record<string, unknown>;
-  return typeof m.method === "string" && (m.id === undefined || m.id === null || typeof m.id === "number" || typeof m.id === "string");
+  if (typeof m.method !== "string") return "message must be an object with a string `method` and an `id`";
+  if (m.id === undefined || m.id === null || typeof m.id === "number") return null;
+  if (typeof m.id !== "string") return "`id` must be a number or a string";
+  return m.id.length > MAX_WS_REQUEST_ID_CHARS ? `\`id\` is at most ${MAX_WS_REQUEST_ID_CHARS} characters (got ${m.id.length})` : null;
 }
 
 /**
@@ -36,7 +49,7 @@ function isWsClientMessage(value: unknown): value is WsClientMessage {
  * `connectionParams` first when the URL says `?connectionParams=1`). `metrics.live` runs on the live path's
  * shared-frame path; queries and mutations go through tRPC's own procedure caller.
  */
-export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMessage, url: URL, services: Services, onClose: () => void) {
+export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMessage, url: URL, services: Services, options: WsConnectionOptions, onClose: () => void) {
   const subscriptions = new Map<WsRequestId, () => void>();
   // Aborted on close: a query still running (a long-poll waits up to 60 s) stops with its socket.
   // Each in-flight query listens to it, so Node's 10-listener leak warning does not apply here.
@@ -65,8 +78,15 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   let messagesInWindow = 0;
   let slowTimer: NodeJS.Timeout | null = null;
 
+  // Answers respect backpressure like live frames: a client that asks and never reads is closed as a
+  // slow consumer once its unread bytes pass the cap, instead of the server buffering for it.
   const send = (message: unknown) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > options.maxUnreadReplyBytes) {
+      services.log.warn({ connectionId, bufferedBytes: ws.bufferedAmount, limit: options.maxUnreadReplyBytes }, "ws replies not read past the cap; closing as slow consumer");
+      return sink.closeSlow();
+    }
+    ws.send(JSON.stringify(message));
   };
   const sendError = (id: WsRequestId | null, cause: unknown, path?: string, type: "query" | "mutation" | "subscription" | "unknown" = "unknown") => {
     if (ws.bufferedAmount > MAX_UNREAD_REFUSAL_BYTES) return ws.terminate();
@@ -79,6 +99,14 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     send({ id, error: shape });
   };
 
+  // A flooding client often does not read either: its close frame would wait behind unread answers for
+  // ws's 30 s close timeout, so the socket is cut after a short grace instead.
+  let closeTimer: NodeJS.Timeout | null = null;
+  const closePolicy = (reason: string, code: number = WS_CLOSE.policyViolation) => {
+    ws.close(code, reason);
+    closeTimer ??= setTimeout(() => ws.terminate(), POLICY_CLOSE_GRACE_MS);
+  };
+
   const sink: Sink = {
     transport: "ws",
     bufferedBytes: () => ws.bufferedAmount,
@@ -89,6 +117,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       if (ws.readyState === ws.OPEN) socket.write(frame);
     },
     closeSlow: () => {
+      if (slowTimer) return;
       ws.close(WS_CLOSE.slowConsumer, "slow consumer: resume with lastEventId");
       // The close frame queues behind what the peer has not read, so only a peer that reads again sees
       // 4008; one that never does is dropped after this grace period (its client sees 1006).
@@ -141,7 +170,10 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const { id, method } = message;
     if (id === null || id === undefined) return sendError(null, new TRPCError({ code: "PARSE_ERROR", message: "`id` is required" }));
     if (method === WS_METHOD.stop) {
-      subscriptions.get(id)?.();
+      // Only a subscription that exists is confirmed: a stop for any other id costs nothing, not an answer.
+      const stop = subscriptions.get(id);
+      if (!stop) return;
+      stop();
       subscriptions.delete(id);
       send(wsStoppedMessage(id));
       return;
@@ -178,11 +210,14 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       windowStartMs = nowMs;
       messagesInWindow = 0;
     }
-    if (++messagesInWindow > maxPerSec) {
+    const overRate = (count: number) => {
+      messagesInWindow += count;
+      if (messagesInWindow <= maxPerSec) return false;
       sendError(null, new TRPCError({ code: "TOO_MANY_REQUESTS", message: `more than ${maxPerSec} messages per second (LIVEDASH_MAX_WS_MESSAGES_PER_SEC)` }));
-      ws.close(WS_CLOSE.policyViolation, "message rate limit");
-      return;
-    }
+      closePolicy("message rate limit");
+      return true;
+    };
+    if (overRate(1)) return;
     // ws hands text frames over as one Buffer (binaryType "nodebuffer", fragments joined).
     const text = isBinary ? null : (data as Buffer).toString();
     if (text === WS_KEEPALIVE.ping) return void (ws.readyState === ws.OPEN && ws.send(WS_KEEPALIVE.pong));
@@ -194,18 +229,28 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       return sendError(null, new TRPCError({ code: "PARSE_ERROR", message: "message is not JSON (tRPC wsLink protocol expected)" }));
     }
     const messages = Array.isArray(parsed) ? parsed : [parsed];
-    for (const message of messages) {
+    // Each request of an array is a message for the rate limit (the frame itself counted one above); an
+    // array that alone passes a second's budget can never be within it and is refused before any runs.
+    if (messages.length > maxPerSec) {
+      sendError(null, new TRPCError({ code: "TOO_MANY_REQUESTS", message: `a frame holds at most ${maxPerSec} requests, this one ${messages.length} (LIVEDASH_MAX_WS_MESSAGES_PER_SEC)` }));
+      closePolicy("too many requests in one frame");
+      return;
+    }
+    if (overRate(messages.length - 1)) return;
+    for (const element of messages) {
       // Cut mid-frame (refusals not read): the rest of the array is not worth an answer.
       if (ws.readyState !== ws.OPEN) return;
-      if (!isWsClientMessage(message)) {
-        sendError(null, new TRPCError({ code: "PARSE_ERROR", message: "message must be an object with a string `method` and an `id`" }));
+      const problem = clientMessageProblem(element);
+      if (problem !== null) {
+        sendError(null, new TRPCError({ code: "PARSE_ERROR", message: problem }));
         continue;
       }
+      const message = element as WsClientMessage;
       if (message.method === WS_METHOD.connectionParams) onConnectionParams(message.data);
       else if (waiting) {
         if (waiting.length >= MAX_WAITING_MESSAGES) {
           sendError(null, new TRPCError({ code: "BAD_REQUEST", message: `connectionParams must be sent first (more than ${MAX_WAITING_MESSAGES} requests queued)` }));
-          ws.close(WS_CLOSE.policyViolation, "connectionParams missing");
+          closePolicy("connectionParams missing");
           return;
         }
         waiting.push(message);
@@ -217,6 +262,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   ws.on("close", () => {
     closed.abort();
     if (slowTimer) clearTimeout(slowTimer);
+    if (closeTimer) clearTimeout(closeTimer);
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
     onClose();

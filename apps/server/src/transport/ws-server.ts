@@ -26,6 +26,12 @@ export interface WsServerOptions {
    * @default 10_000
    */
   pongTimeoutMs?: number;
+  /**
+   * Answer bytes (query results, refusals, `stopped`) a client may leave unread before its socket is closed
+   * as a slow consumer (WS_CLOSE.slowConsumer, 4008), as live subscribers are past the hub's hard cap.
+   * @default 8_388_608
+   */
+  maxUnreadReplyBytes?: number;
 }
 
 interface Gate {
@@ -48,6 +54,7 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   // Sockets pinged and not heard back from since; a socket leaves on pong or close.
   const unanswered = new Set<WebSocket>();
 
+  const connectionOptions = { maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608 };
   const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!hostAllowed(req.headers.host)) return refuse(socket, 403, "Forbidden", hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []));
@@ -61,7 +68,7 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
       ws.on("pong", () => unanswered.delete(ws));
       ws.on("close", () => unanswered.delete(ws));
       (socket as Socket).setNoDelay(true);
-      serveWsConnection(ws, socket as Socket, req, url, services, () => {
+      serveWsConnection(ws, socket as Socket, req, url, services, connectionOptions, () => {
         services.traffic.ws--;
         gate.releaseConnection(ip);
       });

@@ -22,8 +22,16 @@ export const LIMIT_DEFAULTS = {
   maxSeries: 10_000,
   /** Points per second one writer may ingest. LIVEDASH_INGEST_RATE. */
   ingestPointsPerSec: 100_000,
-  /** Open connections from one address. LIVEDASH_MAX_CONNECTIONS_PER_IP. */
-  maxConnectionsPerIp: 20_000,
+  /**
+   * Open connections (WebSocket, SSE streams, ingest requests in flight) from one address, well under
+   * a process's usual file-descriptor limit so one address cannot take them all. LIVEDASH_MAX_CONNECTIONS_PER_IP.
+   */
+  maxConnectionsPerIp: 1_000,
+  /**
+   * Points one metrics.history query may ask for, counted as series × maxPoints (the most it can
+   * answer). The dashboard asks at most 200 series × 1000 points per request. LIVEDASH_MAX_HISTORY_POINTS.
+   */
+  maxHistoryPointsPerQuery: 200_000,
   /** Series patterns in one subscription or poll. LIVEDASH_MAX_PATTERNS. */
   maxPatterns: 256,
   /** Messages per second one WebSocket may send. LIVEDASH_MAX_WS_MESSAGES_PER_SEC. */

@@ -32,7 +32,12 @@ export const WS_METHOD = {
   reconnect: "reconnect",
 } as const;
 
-export const WsRequestIdSchema = z.union([z.number(), z.string()]);
+/**
+ * A request id is echoed in every answer and every event frame of its subscription: a long one would
+ * multiply the bytes of each (tRPC's own clients send small numbers).
+ */
+export const MAX_WS_REQUEST_ID_CHARS = 128;
+export const WsRequestIdSchema = z.union([z.number(), z.string().max(MAX_WS_REQUEST_ID_CHARS)]);
 export type WsRequestId = z.infer<typeof WsRequestIdSchema>;
 
 // ---- client -> server --------------------------------------------------------------------------

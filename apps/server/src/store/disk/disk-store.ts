@@ -9,11 +9,12 @@ import { decodeChunk } from "./chunk-codec";
 import type { DecodedChunk } from "./chunk-codec";
 import { queryHistory } from "./history-query";
 import type { ChunkReader, StoredChunk } from "./history-query";
+import { PointLogBuffer, replayPointLog } from "./point-log";
 import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
 import type { LoggedBatch } from "./replay-log";
 import type { RetentionTier } from "./retention";
 import { SeriesState, sealLate, tierSpecs } from "./series-state";
-import type { SealedChunk, TierSpec } from "./series-state";
+import type { SealedChunk, TierHead, TierSpec } from "./series-state";
 import { StorageError, asStorageError, corruptAdvice, isDiskFull, openDatabase, releasePidFile } from "./sqlite";
 
 export interface DiskStoreOptions {
@@ -27,6 +28,14 @@ export interface DiskStoreOptions {
    * @default 1000
    */
   flushIntervalMs?: number;
+  /**
+   * How often every head chunk that changed is written whole, after which the point log is
+   * trimmed. In between, a flush writes only its new points (point-log.ts) and the heads that
+   * sealed a chunk; a start after a crash replays the log into the heads. Longer means fewer
+   * bytes written per point and a longer replay at start.
+   * @default 300_000
+   */
+  snapshotIntervalMs?: number;
   /**
    * How often the write-ahead log is checkpointed into the data file (and fsynced): bounds what a
    * power loss can take with synchronous=NORMAL.
@@ -72,6 +81,10 @@ export interface DiskStats {
   readonly droppedTooOld: number;
   /** Sealed chunks dropped while the disk stayed full (memory bound). */
   readonly droppedChunks: number;
+  /** Head rows written since start (a head is written when it seals a chunk and at each snapshot). */
+  readonly headRowsWritten: number;
+  /** Bytes of point log rows written since start (20 bytes a point, plus one record per clock change). */
+  readonly pointLogBytesWritten: number;
 }
 
 export interface DiskStorage {
@@ -82,8 +95,11 @@ export interface DiskStorage {
   reserveIds(seq: number): number;
   /** Logs a published batch for replay after a restart (committed with the next flush). */
   recordBatch(seq: number, points: readonly Point[]): void;
-  /** Commits what is buffered now; false when the disk refused it (full). */
-  flush(): boolean;
+  /**
+   * Commits what is buffered now; false when the disk refused it (full). `snapshot` also writes
+   * every changed head and empties the point log.
+   */
+  flush(snapshot?: boolean): boolean;
   stats(): DiskStats;
   /** Redis engine: the newest stream id already in this store (from the previous run), or null. */
   readonly appliedId: string | null;
@@ -104,6 +120,10 @@ const MAX_DAMAGED_LOGGED = 1000;
 const EMPTY_CHUNK: DecodedChunk = { floatTs: false, ts: new Float64Array(0), columns: [] };
 /** Late points buffered across all series before a flush is forced (memory bound for backfill). */
 const MAX_LATE_POINTS = 200_000;
+/** Points logged since the last snapshot before one is forced (bounds the replay at start). */
+const MAX_LOGGED_POINTS = 2_000_000;
+/** Point log held in memory while the disk is full; past it the next commit writes a full snapshot instead. */
+const MAX_PENDING_LOG_BYTES = 32 * 1_048_576;
 
 export function openDiskStore(options: DiskStoreOptions): DiskStorage {
   const now = options.now ?? Date.now;
@@ -128,7 +148,16 @@ function createDiskStorage(
 ): DiskStorage {
   const byName = new Map<string, SeriesState>();
   const byId = new Map<number, SeriesState>();
+  /** Series changed since the last flush (metadata, seals, late points). */
   const dirty = new Set<SeriesState>();
+  /** Series with heads changed since the last snapshot (their point log rows are still needed). */
+  const unsnapshotted = new Set<SeriesState>();
+  const pointLog = new PointLogBuffer();
+  let loggedPoints = 0;
+  /** Anything appended by this process (a store opened only to read writes no snapshot at close). */
+  let appended = false;
+  /** The point log buffer was dropped (disk full too long): the next commit must be a snapshot. */
+  let logDropped = false;
   const window = new ReplayWindow(options.replayBatches ?? 100_000, options.replayPoints ?? 500_000);
   const maxPendingBytes = options.maxPendingBytes ?? 64 * 1_048_576;
   let pendingChunks: SealedChunk[] = [];
@@ -158,7 +187,9 @@ function createDiskStorage(
     setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     upsertSeries: db.prepare("INSERT INTO series (id, name, meta) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta"),
     insertChunk: db.prepare("INSERT INTO chunks (series_id, tier, start_ts, end_ts, late, data) VALUES (?, ?, ?, ?, ?, ?)"),
-    upsertHead: db.prepare("INSERT INTO heads (series_id, tier, data, open) VALUES (?, ?, ?, ?) ON CONFLICT (series_id, tier) DO UPDATE SET data = excluded.data, open = excluded.open"),
+    upsertHead: db.prepare("INSERT INTO heads (series_id, tier, data, open, gen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, tier) DO UPDATE SET data = excluded.data, open = excluded.open, gen = excluded.gen"),
+    insertPointLog: db.prepare("INSERT INTO point_log (gen, points) VALUES (?, ?)"),
+    trimPointLog: db.prepare("DELETE FROM point_log WHERE gen <= ?"),
     // In-order chunks by start, then late ones in the order they were written (rowid).
     readChunks: db.prepare<[number, number, number, number, number], { rowid: number; late: number }>(
       "SELECT rowid, late FROM chunks WHERE series_id = ? AND tier = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY late, CASE late WHEN 0 THEN start_ts END, rowid",
@@ -186,14 +217,37 @@ function createDiskStorage(
     byId.set(row.id, state);
     if (row.id >= nextId) nextId = row.id + 1;
   }
-  for (const row of db.prepare<[], { series_id: number; tier: number; data: Uint8Array | null; open: Uint8Array | null }>("SELECT series_id, tier, data, open FROM heads").iterate()) {
+  let gen = 0;
+  for (const row of db.prepare<[], { series_id: number; tier: number; data: Uint8Array | null; open: Uint8Array | null; gen: number }>("SELECT series_id, tier, data, open, gen FROM heads").iterate()) {
     try {
-      byId.get(row.series_id)?.restoreHead(row.tier, row.data, row.open);
+      byId.get(row.series_id)?.restoreHead(row.tier, row.data, row.open, row.gen);
     } catch (error) {
       // A head no decoder can read is a damaged file like any other: same advice, not "cannot open".
       if (!(error instanceof RangeError)) throw error;
       throw new StorageError(`data file ${file} is corrupt (head chunk of series ${byId.get(row.series_id)?.name} tier ${row.tier}: ${error.message}). ${corruptAdvice(file)}`, { cause: error });
     }
+    if (row.gen > gen) gen = row.gen;
+  }
+  // Points accepted after the head rows were written (a crash, or no snapshot since): replayed
+  // into the tiers whose row does not hold them yet, with the clock they were accepted with.
+  const replaySealed: SealedChunk[] = [];
+  for (const row of db.prepare<[], { gen: number; points: Uint8Array }>("SELECT gen, points FROM point_log ORDER BY gen").iterate()) {
+    const only = (head: TierHead) => head.writtenGen < row.gen;
+    replayPointLog(row.points, (id, ts, value, nowMs) => {
+      const state = byId.get(id);
+      if (state === undefined) throw new RangeError("corrupt point log row: unknown series id");
+      state.add(ts, value, nowMs, replaySealed, only);
+      unsnapshotted.add(state);
+      loggedPoints++;
+    });
+    if (row.gen > gen) gen = row.gen;
+  }
+  // None in practice (a head row is written in the flush that sealed its chunk), but never drop data.
+  for (const chunk of replaySealed) {
+    pendingChunks.push(chunk);
+    pendingBytes += chunk.data.length;
+    const state = byId.get(chunk.seriesId);
+    if (state !== undefined) dirty.add(state);
   }
   const restored: LoggedBatch[] = [];
   for (const row of db.prepare<[], { seq: number; points: Uint8Array }>("SELECT seq, points FROM replay_log ORDER BY seq").iterate()) {
@@ -248,14 +302,18 @@ function createDiskStorage(
     return out;
   };
 
-  const commit = db.transaction((chunks: SealedChunk[], logRows: { seq: number; data: Buffer }[], trimBelow: number | null) => {
+  /**
+   * One flush = one transaction at generation `gen`: the new series and metadata, the head rows in
+   * `heads`, the sealed chunks, this flush's point log row (or, at a snapshot, the trim of every
+   * row the heads now hold) and the replay log.
+   */
+  const commit = db.transaction((heads: [SeriesState, TierHead][], pointRow: Buffer | null, snapshot: boolean, chunks: SealedChunk[], logRows: { seq: number; data: Buffer }[], trimBelow: number | null) => {
     for (const state of dirty) {
       if (state.metaDirty) stmt.upsertSeries.run(state.id, state.name, JSON.stringify(state.fields));
-      for (const head of state.heads) {
-        if (!head.dirty) continue;
-        stmt.upsertHead.run(state.id, head.spec.key, head.enc?.bytes() ?? null, state.openBytes(head));
-      }
     }
+    for (const [state, head] of heads) stmt.upsertHead.run(state.id, head.spec.key, head.enc?.bytes() ?? null, state.openBytes(head), gen);
+    if (snapshot) stmt.trimPointLog.run(gen);
+    else if (pointRow !== null) stmt.insertPointLog.run(gen, pointRow);
     for (const c of chunks) stmt.insertChunk.run(c.seriesId, c.tier, c.startTs, c.endTs, c.late ? 1 : 0, c.data);
     for (const entry of logRows) stmt.insertLog.run(entry.seq, entry.data);
     if (trimBelow !== null) stmt.trimLog.run(trimBelow);
@@ -265,8 +323,17 @@ function createDiskStorage(
 
   let lastExpiry = 0;
   let lastCheckpoint = now();
+  let lastSnapshot = now();
+  let headRowsWritten = 0;
+  let pointLogBytesWritten = 0;
 
-  function flush(): boolean {
+  /**
+   * Commits what is buffered. Between snapshots only the heads that sealed a chunk are written (the
+   * chunk and the head that no longer holds its rows must land together); every other change is
+   * in the point log row. A snapshot (`snapshotIntervalMs`, close) writes every changed head and
+   * empties the point log.
+   */
+  function flush(forceSnapshot = false): boolean {
     if (closed) return false;
     for (const state of dirty) {
       for (const head of state.heads) {
@@ -277,10 +344,25 @@ function createDiskStorage(
       }
     }
     lateTotal = 0;
+    gen++;
+    const snapshot = forceSnapshot || logDropped || loggedPoints > MAX_LOGGED_POINTS || now() - lastSnapshot >= (options.snapshotIntervalMs ?? 300_000);
+    const heads: [SeriesState, TierHead][] = [];
+    for (const state of snapshot ? unsnapshotted : dirty) {
+      for (const head of state.heads) {
+        if (snapshot ? head.dirty || head.sealedSince : head.sealedSince) heads.push([state, head]);
+      }
+    }
+    const pointRow = snapshot ? null : pointLog.take();
     try {
-      commit(pendingChunks, pendingLog, window.oldest());
+      commit(heads, pointRow, snapshot, pendingChunks, pendingLog, window.oldest());
     } catch (error) {
+      gen--;
       flushFailures++;
+      if (pointLog.bytes > MAX_PENDING_LOG_BYTES) {
+        // Still bounded while the disk is full: the first commit that succeeds writes every head instead.
+        pointLog.clear();
+        logDropped = true;
+      }
       if (isDiskFull(error)) {
         if (!full) log(`storage full: ${file} cannot grow (${(error as Error).message}); ingest answers 507 until space returns, reads continue`);
         full = true;
@@ -294,11 +376,22 @@ function createDiskStorage(
     full = false;
     flushes++;
     unwritten = 0;
-    for (const state of dirty) {
-      state.metaDirty = false;
-      for (const head of state.heads) head.dirty = false;
+    headRowsWritten += heads.length;
+    pointLogBytesWritten += pointRow?.length ?? 0;
+    for (const state of dirty) state.metaDirty = false;
+    for (const [, head] of heads) {
+      head.dirty = false;
+      head.sealedSince = false;
+      head.writtenGen = gen;
     }
     dirty.clear();
+    pointLog.clear();
+    if (snapshot) {
+      unsnapshotted.clear();
+      loggedPoints = 0;
+      logDropped = false;
+      lastSnapshot = now();
+    }
     pendingChunks = [];
     pendingBytes = 0;
     pendingLog = [];
@@ -335,7 +428,7 @@ function createDiskStorage(
     }
   }
 
-  const timer = setInterval(flush, options.flushIntervalMs ?? 1000);
+  const timer = setInterval(() => flush(), options.flushIntervalMs ?? 1000);
 
   const store: SeriesStore = {
     append(points: readonly Point[]): void {
@@ -350,7 +443,11 @@ function createDiskStorage(
         const state = stateOf(point.series);
         if (state.add(point.ts, point.value, t, sealed)) lateTotal++;
         unwritten++;
+        if (!logDropped) pointLog.add(state.id, point.ts, point.value, t);
+        loggedPoints++;
+        appended = true;
         dirty.add(state);
+        unsnapshotted.add(state);
       }
       for (const chunk of sealed) {
         pendingChunks.push(chunk);
@@ -425,7 +522,7 @@ function createDiskStorage(
       appliedDirty = id;
     },
     flush,
-    stats: () => ({ file, series: byName.size, full, flushes, flushFailures, droppedTooOld, droppedChunks }),
+    stats: () => ({ file, series: byName.size, full, flushes, flushFailures, droppedTooOld, droppedChunks, headRowsWritten, pointLogBytesWritten }),
     limitPages(pages: number | null): void {
       // 2^31 - 2 is SQLite's own ceiling; max_page_count never goes below the current size.
       db.pragma(`max_page_count = ${pages ?? 2_147_483_646}`);
@@ -434,11 +531,12 @@ function createDiskStorage(
       if (closed) return;
       clearInterval(timer);
       // A full disk may be freed in a moment (log rotation, an operator): retry a bounded time.
-      let written = flush();
+      // A snapshot: the next start has no point log to replay.
+      let written = flush(appended);
       const deadline = Date.now() + (options.closeRetryMs ?? 2000);
       while (!written && Date.now() < deadline) {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-        written = flush();
+        written = flush(appended);
       }
       const lost = written ? 0 : unwritten;
       closed = true;

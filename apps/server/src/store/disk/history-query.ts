@@ -87,8 +87,11 @@ export function planSegments(heads: readonly TierHead[], from: number, to: numbe
     const lower = Math.max(from, boundary);
     if (lower < upper || (upperInclusive && lower === upper)) segments.push({ head, lower, upper, upperInclusive });
     if (boundary <= from) break;
-    upper = boundary;
-    upperInclusive = false;
+    // A window older than this tier's retention must not grow past `to`: only ever narrow the upper bound.
+    if (boundary < upper) {
+      upper = boundary;
+      upperInclusive = false;
+    }
   }
   return segments;
 }

@@ -49,8 +49,15 @@ export class TierHead {
   watermark = -Infinity;
   /** Points (ts, value pairs) that arrived behind the watermark, written as their own chunks at the next flush. */
   late: number[] = [];
-  /** Changed since the last flush (head row to rewrite). */
+  /** Changed since its head row was last written (the periodic snapshot writes it). */
   dirty = false;
+  /**
+   * Sealed a chunk since its head row was last written: the row must be written in the same flush
+   * as the chunk, or a replay of the point log after a crash would seal the chunk a second time.
+   */
+  sealedSince = false;
+  /** Flush generation of the head row on disk: point log rows up to it are already in the head. */
+  writtenGen = 0;
   /** The head chunk decoded for queries, until the next row changes it. */
   decoded: DecodedChunk | null = null;
 
@@ -83,13 +90,15 @@ export class SeriesState {
    * Adds one accepted point to every tier whose retention still covers its ts. In-order points extend
    * the heads; older ones (backfill, a late agent) wait in `late` and become chunks of their own at
    * the next flush, which a query merges with the rest. Sealed chunks go to `sealed`. Returns
-   * whether the point went late in some tier.
+   * whether the point went late in some tier. `only` (replay of the point log at start) limits the
+   * point to the tiers whose head row on disk does not hold it yet.
    */
-  add(ts: number, value: number, nowMs: number, sealed: SealedChunk[]): boolean {
-    if (this.last === null || ts >= this.last.ts) this.last = { ts, value };
+  add(ts: number, value: number, nowMs: number, sealed: SealedChunk[], only?: (head: TierHead) => boolean): boolean {
+    if ((this.last === null || ts >= this.last.ts) && (only === undefined || only(this.heads[0] as TierHead))) this.last = { ts, value };
     let late = false;
     for (const head of this.heads) {
       const { spec } = head;
+      if (only !== undefined && !only(head)) continue;
       if (ts < nowMs - spec.retentionMs) continue;
       if (!spec.rollup) {
         if (ts < head.watermark) {
@@ -118,9 +127,10 @@ export class SeriesState {
   }
 
   /** Rebuilds a head from its persisted row (startup). */
-  restoreHead(tierKey: number, data: Uint8Array | null, open: Uint8Array | null): void {
+  restoreHead(tierKey: number, data: Uint8Array | null, open: Uint8Array | null, gen: number): void {
     const head = this.heads.find((h) => h.spec.key === tierKey);
     if (!head) return;
+    head.writtenGen = gen;
     if (data !== null) {
       const decoded = decodeChunk(data);
       if (decoded.ts.length > 0) {
@@ -196,6 +206,7 @@ function seal(head: TierHead, seriesId: number, sealed: SealedChunk[]): void {
   head.enc = null;
   head.decoded = null;
   head.dirty = true;
+  head.sealedSince = true;
 }
 
 /**
@@ -204,6 +215,8 @@ function seal(head: TierHead, seriesId: number, sealed: SealedChunk[]): void {
  */
 export function sealLate(head: TierHead, seriesId: number, sealed: SealedChunk[]): void {
   if (head.late.length === 0) return;
+  head.sealedSince = true;
+  head.dirty = true;
   const pairs: [number, number][] = [];
   for (let i = 0; i < head.late.length; i += 2) pairs.push([head.late[i] as number, head.late[i + 1] as number]);
   head.late = [];

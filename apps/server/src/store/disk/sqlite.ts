@@ -83,6 +83,8 @@ const SCHEMA = `
     series_id INTEGER NOT NULL, tier INTEGER NOT NULL, data BLOB, open BLOB, PRIMARY KEY (series_id, tier)
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS replay_log (seq INTEGER PRIMARY KEY, points BLOB NOT NULL);
+  -- Points accepted since the head rows were written, one row per flush (point-log.ts).
+  CREATE TABLE IF NOT EXISTS point_log (gen INTEGER PRIMARY KEY, points BLOB NOT NULL);
 `;
 
 /**
@@ -109,6 +111,9 @@ export function openDatabase(dataDir: string): { db: Database.Database; file: st
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.exec(SCHEMA);
+    // Files written before the point log: their head rows hold everything (generation 0).
+    const headColumns = db.prepare<[], { name: string }>("PRAGMA table_info(heads)").all();
+    if (!headColumns.some((c) => c.name === "gen")) db.exec("ALTER TABLE heads ADD COLUMN gen INTEGER NOT NULL DEFAULT 0");
     const version = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema'").get()?.value;
     if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
     else if (version !== SCHEMA_VERSION) {
