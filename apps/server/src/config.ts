@@ -65,6 +65,8 @@ const EnvSchema = z.object({
   LIVEDASH_REQUEST_TIMEOUT_MS: intFromEnv("LIVEDASH_REQUEST_TIMEOUT_MS", 1_000, 600_000, 30_000),
   LIVEDASH_MAX_HISTORY_POINTS: intFromEnv("LIVEDASH_MAX_HISTORY_POINTS", 1_000, 10_000_000, LIMIT_DEFAULTS.maxHistoryPointsPerQuery),
   LIVEDASH_MAX_PATTERNS: intFromEnv("LIVEDASH_MAX_PATTERNS", 1, 1_000, 256),
+  LIVEDASH_MAX_LIVE_PATTERNS: intFromEnv("LIVEDASH_MAX_LIVE_PATTERNS", 1, 1_000_000, 2_048),
+  LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS: intFromEnv("LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS", 1, 1_000_000, 512),
   LIVEDASH_MAX_WS_MESSAGES_PER_SEC: intFromEnv("LIVEDASH_MAX_WS_MESSAGES_PER_SEC", 1, 1_000_000, 200),
   LIVEDASH_STORAGE: z.enum(["disk", "memory"], { message: 'LIVEDASH_STORAGE must be "disk" or "memory"' }).default("disk"),
   LIVEDASH_DATA_DIR: z.string().min(1, "LIVEDASH_DATA_DIR must not be empty").max(4096, "LIVEDASH_DATA_DIR must be at most 4096 characters").default("livedash-data"),
@@ -151,6 +153,12 @@ export function parseConfig(env: Record<string, string | undefined>) {
       ingestPointsPerSec: e.LIVEDASH_INGEST_RATE,
       maxConnectionsPerIp: e.LIVEDASH_MAX_CONNECTIONS_PER_IP,
       maxPatterns: e.LIVEDASH_MAX_PATTERNS,
+      /**
+       * Distinct live patterns across every subscription (a new series name is tested once against
+       * each), and per address (the ingest token's holder counts as one).
+       */
+      maxLivePatterns: e.LIVEDASH_MAX_LIVE_PATTERNS,
+      maxLivePatternsPerAddress: e.LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS,
       /** Series × maxPoints one metrics.history query may ask for (its largest possible answer). */
       maxHistoryPoints: e.LIVEDASH_MAX_HISTORY_POINTS,
       maxWsMessagesPerSec: e.LIVEDASH_MAX_WS_MESSAGES_PER_SEC,

@@ -1,5 +1,4 @@
 import { LIMIT_DEFAULTS } from "@livedash/events";
-import { createSeriesMatcherCache } from "@livedash/events";
 import { randomBytes } from "node:crypto";
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +11,7 @@ import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
 import { createInProcessLive } from "./live/in-process";
 import { createLivePath } from "./live/live-path";
+import { createPatternIndex } from "./live/pattern-index";
 import type { BackpressureOptions } from "./live/types";
 import { createLogger } from "./logger";
 import type { Logger } from "./logger";
@@ -98,9 +98,9 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   });
   const { engine } = runtime;
   compareIds = (a, b) => engine.compareIds(a, b);
-  // Compiled patterns and their per-series results outlive a group, so a client polling every second
-  // with the same patterns compiles them once.
-  const hub = createLivePath(engine, options.backpressure, createSeriesMatcherCache());
+  // Distinct patterns are compiled and tested once server-wide, whatever the number of groups holding them.
+  const patternIndex = createPatternIndex({ maxPatterns: config.limits.maxLivePatterns, maxPatternsPerAddress: config.limits.maxLivePatternsPerAddress });
+  const hub = createLivePath(engine, options.backpressure, patternIndex);
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
@@ -133,7 +133,10 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const originAllowed = createOriginCheck(config.allowedOrigins);
   const connections = createConnectionLimiter({ maxPerIp: config.limits.maxConnectionsPerIp });
   const streams = createSseStreams(options.sse);
-  const app = createHttpApp(services, streams, originAllowed, startedAtMs, connections);
+  // Long-polls hold a request and an engine listener up to 60 s each: counted per address, over HTTP
+  // and WebSocket alike.
+  const pollWaiters = createConnectionLimiter({ maxPerIp: config.limits.maxPollsPerIp });
+  const app = createHttpApp(services, streams, originAllowed, startedAtMs, connections, pollWaiters);
   const writes = createWriteTracker(traffic);
   const { headersTimeoutMs, requestTimeoutMs } = config.limits;
   const http = createHttpServer(
@@ -152,7 +155,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
       app(req, res);
     },
   );
-  const ws = attachWsServer(http, services, { originAllowed, acquireConnection: connections.acquire, releaseConnection: connections.release }, options.ws);
+  const ws = attachWsServer(http, services, { originAllowed, acquireConnection: connections.acquire, releaseConnection: connections.release, pollWaiters }, options.ws);
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);

@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../src/config";
 import type { LivedashServer } from "../src/server";
@@ -36,6 +37,27 @@ function upgrade(url: string, host: string): Promise<{ status: number; body: str
   });
 }
 
+/** The status line's code of a raw upgrade request, Host header left out when `host` is null. */
+function rawUpgradeStatus(url: string, host: string | null): Promise<number> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), "127.0.0.1");
+    let head = "";
+    socket.on("data", (d: Buffer) => {
+      head += d.toString();
+      const match = /^HTTP\/1\.1 (\d{3})/.exec(head);
+      if (match) {
+        socket.destroy();
+        resolve(Number(match[1]));
+      }
+    });
+    socket.on("error", reject);
+    socket.setTimeout(10_000, () => (socket.destroy(), reject(new Error("no answer to the upgrade"))));
+    const hostLine = host === null ? "" : `Host: ${host}\r\n`;
+    socket.write(`GET /trpc HTTP/1.1\r\n${hostLine}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+  });
+}
+
 describe("Host allow-list against DNS rebinding", () => {
   let server: LivedashServer | undefined;
   afterEach(async () => {
@@ -60,6 +82,22 @@ describe("Host allow-list against DNS rebinding", () => {
     expect((await get(server.url, "localhost.attacker.example")).status).toBe(403);
     expect((await upgrade(server.url, `attacker.example:${port}`)).status).toBe(403);
     expect((await upgrade(server.url, `localhost:${port}`)).status).toBe(101);
+  });
+
+  it("a WebSocket upgrade without a Host header is refused while the allow-list is on", async () => {
+    server = await startTestServer();
+    expect(await rawUpgradeStatus(server.url, null)).toBe(400);
+    expect(await rawUpgradeStatus(server.url, `localhost:${server.port}`)).toBe(101);
+  });
+
+  it("a Host of a bracketed loopback address followed by a foreign name ([::1]evil.example) is refused", async () => {
+    server = await startTestServer();
+    for (const host of ["[::1]evil.example", "[::1].evil.example:80", "[::1]:80x", "localhost:80:90", "localhost:x"]) {
+      expect((await get(server.url, host)).status, host).toBe(403);
+      expect(await rawUpgradeStatus(server.url, host), host).toBe(403);
+    }
+    expect((await get(server.url, "[::1]:80")).status).toBe(200);
+    expect((await get(server.url, "[::1]")).status).toBe(200);
   });
 
   it("takes the names in LIVEDASH_ALLOWED_HOSTS (a leading dot allows subdomains), and * turns the check off", async () => {

@@ -297,6 +297,31 @@ describe("LiveFeed in server time", () => {
     feed.close();
   });
 
+  it("a zoom asks history for exactly its range at the window's resolution, keeps it however old, and back to live lets it go", async () => {
+    const { server, feed, held } = setup(0, 60_000);
+    const from = T0 - 3 * 3_600_000;
+    const to = T0 - 2 * 3_600_000;
+    const old = Array.from({ length: 360 }, (_, i) => from + i * 10_000);
+    server.produce(old);
+    await feed.start();
+    expect(held()).toEqual([]);
+    feed.setZoom({ from, to });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(server.historyCalls.at(-1)?.input).toMatchObject({ series: [SERIES], from, to, maxPoints: 1000 });
+    expect(held()).toEqual(old);
+    // The same zoom again asks nothing more.
+    const calls = server.historyCalls.length;
+    feed.setZoom({ from, to });
+    expect(server.historyCalls.length).toBe(calls);
+    // Hours older than the window, the zoomed range survives trimming.
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(held()).toEqual(old);
+    feed.setZoom(null);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(held()).toEqual([]);
+    feed.close();
+  });
+
   it("trims a little at a time and releases series that leave the page or stop", async () => {
     const { server, feed, store } = setup(0, 60_000);
     await feed.start();

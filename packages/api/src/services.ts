@@ -6,9 +6,10 @@ import type { HistoryPoint, IdentifiedEvent, IngestInput, IngestResult, LiveInpu
  */
 export interface LiveFeed {
   /** Replay after lastEventId, then live, as id-carrying events (tracked() by the procedure). */
-  events(input: Pick<LiveInput, "series" | "lastEventId">, signal: AbortSignal | undefined): AsyncIterable<IdentifiedEvent>;
+  /** `caller` (the context's clientKey) is whose live pattern caps the subscription counts against. */
+  events(input: Pick<LiveInput, "series" | "lastEventId">, signal: AbortSignal | undefined, caller?: string): AsyncIterable<IdentifiedEvent>;
   /** Events after the cursor as soon as any exist, or none at waitMs; with no cursor, from now. */
-  poll(input: { series: readonly string[]; cursor?: string | null; waitMs: number }, signal: AbortSignal | undefined): Promise<PollResult>;
+  poll(input: { series: readonly string[]; cursor?: string | null; waitMs: number }, signal: AbortSignal | undefined, caller?: string): Promise<PollResult>;
 }
 
 export interface HistoryQuery {

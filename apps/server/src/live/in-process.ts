@@ -33,7 +33,7 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
      * The subscriber's events as an async iterable. Its queue is the "socket": the consumer pulling
      * drains it, a consumer that falls behind is coalesced, and one that stays behind is ended.
      */
-    async *events(input: Pick<LiveInput, "series" | "lastEventId">, signal: AbortSignal | undefined): AsyncGenerator<IdentifiedEvent> {
+    async *events(input: Pick<LiveInput, "series" | "lastEventId">, signal: AbortSignal | undefined, caller?: string): AsyncGenerator<IdentifiedEvent> {
       let queue: IdentifiedEvent[] = [];
       let head = 0;
       let queuedBytes = 0;
@@ -62,7 +62,7 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
       };
       const onAbort = () => wake?.();
       signal?.addEventListener("abort", onAbort, { once: true });
-      const subscription = path.subscribe({ sink, encoder: objectEncoder, patterns: input.series, lastEventId: input.lastEventId });
+      const subscription = path.subscribe({ sink, encoder: objectEncoder, patterns: input.series, address: caller, lastEventId: input.lastEventId });
       try {
         while (!signal?.aborted) {
           if (head < queue.length) {
@@ -90,7 +90,7 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
      * Long-poll: answers as soon as there are events after the cursor (at most MAX_EVENTS_PER_POLL),
      * or empty at waitMs. With no cursor it starts from now. waitMs 0 makes it a short poll.
      */
-    async poll(input: PollQuery, signal: AbortSignal | undefined): Promise<PollResult> {
+    async poll(input: PollQuery, signal: AbortSignal | undefined, caller?: string): Promise<PollResult> {
       const events: IdentifiedEvent[] = [];
       let answer: (() => void) | null = null;
       const sink: Sink<IdentifiedEvent> = {
@@ -105,7 +105,7 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
         closeSlow: () => undefined,
         onDrain: () => () => undefined,
       };
-      const subscription = path.subscribe({ sink, encoder: objectEncoder, patterns: input.series, lastEventId: input.cursor });
+      const subscription = path.subscribe({ sink, encoder: objectEncoder, patterns: input.series, address: caller, lastEventId: input.cursor });
       try {
         await subscription.settled;
         if (events.length === 0 && input.waitMs > 0 && !signal?.aborted) {

@@ -1,7 +1,8 @@
-import { createSeriesMatcherCache } from "@livedash/events";
-import type { Point, ResetEvent, SeriesMatcherCache } from "@livedash/events";
+import type { Point, ResetEvent } from "@livedash/events";
 import type { Batch, Engine } from "../engine/types";
 import { createGroups, filterPoints as filter, isClosed, pointsEvent } from "./subscriber";
+import { createPatternIndex } from "./pattern-index";
+import type { PatternIndex } from "./pattern-index";
 import type { LiveSubscription, SubscribeOptions, Subscriber } from "./subscriber";
 import type { BackpressureOptions } from "./types";
 import { WireEvent } from "./wire-event";
@@ -26,16 +27,18 @@ export interface LivePathStats {
  *
  * Fan-out: subscribers with the same pattern set form a group. Per batch each group filters the
  * points once and builds one event (JSON serialized once; shared by every group that kept the whole
- * batch); every subscriber with the same encoder key is written the same frame.
+ * batch); every subscriber with the same encoder key is written the same frame. A group's verdict on a
+ * series it has not seen comes from the server-wide pattern index (pattern-index.ts): each distinct
+ * glob is tested once per new series name, not once per group that holds it.
  */
-export function createLivePath(engine: Engine, options: BackpressureOptions = {}, matchers: SeriesMatcherCache = createSeriesMatcherCache()) {
+export function createLivePath(engine: Engine, options: BackpressureOptions = {}, patterns: PatternIndex = createPatternIndex()) {
   const highWatermarkBytes = options.highWatermarkBytes ?? 262_144;
   const lowWatermarkBytes = options.lowWatermarkBytes ?? 65_536;
   const hardCapBytes = options.hardCapBytes ?? 8_388_608;
   const maxSlowMs = options.maxSlowMs ?? 30_000;
   const maxHeldBatches = options.maxHeldBatches ?? 10_000;
   const replayBatchesPerTurn = options.replayBatchesPerTurn ?? 500;
-  const groups = createGroups(matchers);
+  const groups = createGroups(patterns);
   const awaitingReset = new Set<Subscriber>();
   /** Live batches at or below this id are not fanned out (see reset()); null almost always. */
   let liveFloor: string | null = null;
@@ -260,12 +263,14 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
     /**
      * Adds a subscriber. It is attached to the live bus before the replay is read, so no batch can
      * fall between replay and live; batches seen in both are written once (deduped by id).
+     * Throws TOO_MANY_REQUESTS (a TRPCError naming the limit) past the live pattern caps.
      */
     subscribe<F>(options: SubscribeOptions<F>): LiveSubscription {
       let settle!: () => void;
       const settled = new Promise<void>((resolve) => (settle = resolve));
-      const sub = groups.join(options.patterns, (group): Subscriber => ({
+      const sub = groups.join(options.patterns, options.address, (group): Subscriber => ({
         sink: options.sink,
+        address: options.address,
         encoder: options.encoder,
         group,
         phase: options.lastEventId ? "replaying" : "live",
@@ -287,6 +292,13 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
         });
       } else settle();
       return { unsubscribe: () => remove(sub), settled, position: () => sub.position };
+    },
+    /**
+     * Throws what subscribe() would throw for these patterns (TOO_MANY_REQUESTS past a pattern cap),
+     * for transports that must answer before they open a stream.
+     */
+    checkPatterns(list: readonly string[], address?: string) {
+      patterns.check([...new Set(list)], address);
     },
     /** Tells every subscriber to refetch: the engine lost batches it cannot replay. */
     resetAll(reason: ResetEvent["reason"]) {

@@ -1,12 +1,16 @@
 import { seriesPatternKey } from "@livedash/events";
-import type { Point, ResetEvent, SeriesMatcherCache } from "@livedash/events";
+import type { Point, ResetEvent } from "@livedash/events";
 import type { Batch } from "../engine/types";
 import type { FrameEncoder, Sink } from "./types";
+import type { PatternIndex, PatternSet } from "./pattern-index";
 import { WireEvent } from "./wire-event";
 
 /** Subscribers with the same pattern set: per batch the points are filtered once for all of them. */
 export interface Group {
   readonly key: string;
+  /** Its distinct patterns (sorted); they count against the caps of each subscriber's address. */
+  readonly patterns: readonly string[];
+  /** Verdicts come from the server-wide pattern index: no per-group matching. */
   readonly matches: (series: string) => boolean;
   readonly matchAll: boolean;
   /** Memo of matches() per series name; bounded by the store's series cap. */
@@ -25,6 +29,8 @@ export interface Subscriber {
   readonly sink: Sink<unknown>;
   readonly encoder: FrameEncoder<unknown>;
   readonly group: Group;
+  /** Whose pattern caps this subscriber counts against; undefined for in-process callers without one. */
+  readonly address: string | undefined;
   phase: Phase;
   /** Live batches that arrived while replaying; written after the replay, deduped by id. */
   held: Batch[];
@@ -48,6 +54,8 @@ export interface SubscribeOptions<F> {
   sink: Sink<F>;
   encoder: FrameEncoder<F>;
   patterns: readonly string[];
+  /** The peer's address, for the per-address pattern cap. */
+  address?: string;
   lastEventId?: string | null;
 }
 
@@ -70,15 +78,19 @@ export function isClosed(sub: Subscriber): boolean {
 }
 
 /** The groups of one live path; a group lives while it has subscribers. */
-export function createGroups(matchers: SeriesMatcherCache) {
-  const groups = new Map<string, Group>();
+export function createGroups(index: PatternIndex) {
+  const groups = new Map<string, Group & { readonly set: PatternSet }>();
   return {
     values: () => groups.values(),
-    join(patterns: readonly string[], sub: (group: Group) => Subscriber): Subscriber {
+    /** Throws TOO_MANY_REQUESTS (naming the limit) when the patterns pass a cap; nothing joined then. */
+    join(patterns: readonly string[], address: string | undefined, sub: (group: Group) => Subscriber): Subscriber {
       const key = seriesPatternKey(patterns);
       let group = groups.get(key);
+      const distinct = group?.patterns ?? [...new Set(patterns)].sort();
+      index.admit(distinct, address);
       if (!group) {
-        group = { key, matches: matchers.matcherFor(patterns), matchAll: patterns.includes("*"), memo: new Map(), subs: new Set() };
+        const set = index.acquire(distinct);
+        group = { key, patterns: distinct, set, matches: (series) => index.matches(set, series), matchAll: distinct.includes("*"), memo: new Map(), subs: new Set() };
         groups.set(key, group);
       }
       const joined = sub(group);
@@ -86,8 +98,13 @@ export function createGroups(matchers: SeriesMatcherCache) {
       return joined;
     },
     leave(sub: Subscriber) {
+      const group = groups.get(sub.group.key);
+      index.dismiss(sub.group.patterns, sub.address);
       sub.group.subs.delete(sub);
-      if (sub.group.subs.size === 0) groups.delete(sub.group.key);
+      if (sub.group.subs.size === 0 && group) {
+        groups.delete(group.key);
+        index.release(group.set);
+      }
     },
   };
 }

@@ -17,16 +17,15 @@ export function checkHostEntry(entry: string): string | null {
   return HOST_ENTRY_RE.test(entry) ? null : "is not a host name (expected dash.example.com, .example.com for subdomains, 10.0.0.5 or [::1], no scheme or port)";
 }
 
-/** The name part of a Host header: lowercased, without port or trailing dot; brackets kept for IPv6. */
-export function hostNameOf(header: string): string {
-  let name = header.trim().toLowerCase();
-  if (name.startsWith("[")) {
-    const end = name.indexOf("]");
-    name = end === -1 ? name : name.slice(0, end + 1);
-  } else {
-    const colon = name.indexOf(":");
-    if (colon !== -1) name = name.slice(0, colon);
-  }
+// RFC 9110 §7.2: `uri-host [ ":" port ]`, the host a bracketed IPv6 literal or a name without `:` or
+// brackets. Anything after `]` but a port (`[::1]evil.example`) is not a Host and matches no entry.
+const HOST_HEADER_RE = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::\d{0,5})?$/;
+
+/** The name part of a Host header: lowercased, without port or trailing dot; null when it is not a valid Host. */
+export function hostNameOf(header: string): string | null {
+  const match = HOST_HEADER_RE.exec(header.trim().toLowerCase());
+  if (!match) return null;
+  const name = match[1]!;
   return name.endsWith(".") ? name.slice(0, -1) : name;
 }
 
@@ -48,13 +47,14 @@ export function createHostCheck(allowed: readonly string[] | null): (hostHeader:
   return (hostHeader) => {
     if (hostHeader === undefined || hostHeader === "") return true;
     const name = hostNameOf(hostHeader);
+    if (name === null) return false;
     return exact.has(name) || suffixes.some((suffix) => name.endsWith(suffix));
   };
 }
 
 /** The 403 message: names the host (shortened), the setting and what it holds. */
 export function hostRefusedMessage(hostHeader: string, allowed: readonly string[]): string {
-  const name = hostNameOf(hostHeader);
+  const name = hostNameOf(hostHeader) ?? hostHeader.trim();
   const shown = name.length > 100 ? `${name.slice(0, 100)}…` : name;
   return `host '${shown}' is not allowed (LIVEDASH_ALLOWED_HOSTS: ${allowed.join(", ")}); add the name you reach the server by, or set tokens`;
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { plainSseFrameEncoder } from "../live/frames";
 import type { Services } from "../services";
-import { authorize } from "./auth";
+import { TRPCError } from "@trpc/server";
+import { authorize, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
 import { sendJsonError } from "./http-errors";
 import { parseLiveRequest } from "./live-request";
@@ -36,6 +37,14 @@ export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, 
     sendJsonError(res, 401, "a valid read token (Authorization: Bearer) or ticket (?ticket= from auth.ticket) is required");
     return;
   }
+  const address = `ip:${peerAddress(req)}`;
+  try {
+    services.hub.checkPatterns(request.input.series, address);
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    sendJsonError(res, 429, error.message, { field: "series" });
+    return;
+  }
   let unsubscribe: (() => void) | null = null;
   services.traffic.sse++;
   const sink = streams.open(req, res, {
@@ -48,7 +57,7 @@ export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, 
       unsubscribe = null;
     },
   });
-  const subscription = services.hub.subscribe({ sink, encoder: plainSseFrameEncoder, patterns: request.input.series, lastEventId: request.input.lastEventId });
+  const subscription = services.hub.subscribe({ sink, encoder: plainSseFrameEncoder, patterns: request.input.series, address, lastEventId: request.input.lastEventId });
   if (res.destroyed || res.writableEnded) subscription.unsubscribe();
   else unsubscribe = subscription.unsubscribe;
 }

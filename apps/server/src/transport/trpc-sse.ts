@@ -54,7 +54,14 @@ export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, u
   const request = parseLiveRequest(rawInput, services.config.limits.maxPatterns);
   if (!request.ok) return fail(new TRPCError({ code: "BAD_REQUEST", message: request.message }));
 
-  const subscription = services.hub.subscribe({ sink, encoder: trpcSseFrameEncoder, patterns: request.input.series, lastEventId: request.input.lastEventId });
+  let subscription;
+  try {
+    subscription = services.hub.subscribe({ sink, encoder: trpcSseFrameEncoder, patterns: request.input.series, address: ctx.clientKey, lastEventId: request.input.lastEventId });
+  } catch (error) {
+    // Past a live pattern cap (TOO_MANY_REQUESTS, naming it).
+    if (error instanceof TRPCError) return fail(error);
+    throw error;
+  }
   if (res.destroyed || res.writableEnded) subscription.unsubscribe();
   else unsubscribe = subscription.unsubscribe;
 }

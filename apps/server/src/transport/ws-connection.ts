@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
 import type { WebSocket } from "ws";
-import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
+import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, POLL_PROCEDURE, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
 import type { WsClientMessage, WsRequestId } from "@livedash/events";
 import { wsFrameEncoder } from "../live/frames";
 import type { Sink } from "../live/types";
@@ -14,6 +14,8 @@ import type { Services } from "../services";
 import { authorize, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
 import { parseLiveRequest } from "./live-request";
+import { pollLimitMessage } from "../security/connection-limit";
+import type { ConnectionLimiter } from "../security/connection-limit";
 
 /**
  * Unread bytes past which a connection that is still being refused is cut: each refusal is an answer,
@@ -32,6 +34,10 @@ const MAX_WAITING_MESSAGES = 100;
 export interface WsConnectionOptions {
   /** Unread answer bytes past which the socket is closed as a slow consumer. */
   maxUnreadReplyBytes: number;
+  /** With tokens configured: how long a socket may stay without credentials that grant anything. */
+  authTimeoutMs: number;
+  /** Long-polls waiting per address, shared with HTTP (LIVEDASH_MAX_POLLS_PER_IP). */
+  pollWaiters: ConnectionLimiter;
 }
 
 /** Why a frame element is not a wsLink message, or null when it is one. Hand-written: it runs per element. */
@@ -55,7 +61,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   // Each in-flight query listens to it, so Node's 10-listener leak warning does not apply here.
   const closed = new AbortController();
   setMaxListeners(0, closed.signal);
-  const clientKey = `ip:${peerAddress(req)}`;
+  const peerIp = peerAddress(req);
+  const clientKey = `ip:${peerIp}`;
   const connectionId = randomBytes(4).toString("hex");
   const headerToken = extractBearer(req.headers.authorization);
   let ctx: Context | null = null;
@@ -107,6 +114,16 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     closeTimer ??= setTimeout(() => ws.terminate(), POLICY_CLOSE_GRACE_MS);
   };
 
+  // With tokens set, a socket that has not authenticated by the deadline is closed: otherwise anyone who
+  // reaches the port could hold sockets (and their buffers) forever without a token.
+  let authTimer: NodeJS.Timeout | null = null;
+  if (services.config.readToken || services.config.ingestToken) {
+    authTimer = setTimeout(() => {
+      if (ctx && (ctx.auth.read || ctx.auth.ingest)) return;
+      closePolicy(`not authenticated within ${options.authTimeoutMs} ms (send connectionParams with a token)`);
+    }, options.authTimeoutMs);
+  }
+
   const sink: Sink = {
     transport: "ws",
     bufferedBytes: () => ws.bufferedAmount,
@@ -137,9 +154,15 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const raw = lastEventId !== undefined && lastEventId !== null && input && typeof input === "object" ? { ...input, lastEventId } : input;
     const request = parseLiveRequest(raw, services.config.limits.maxPatterns);
     if (!request.ok) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: request.message }), LIVE_PROCEDURE, "subscription");
+    let subscription;
+    try {
+      // Attached at once; the replay is written in the background (never before "started" goes out).
+      subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, address: clientKey, lastEventId: request.input.lastEventId });
+    } catch (error) {
+      // Past a live pattern cap: TOO_MANY_REQUESTS naming it.
+      return sendError(id, error, LIVE_PROCEDURE, "subscription");
+    }
     send(wsStartedMessage(id));
-    // Attached at once; the replay is written in the background, under the socket's backpressure.
-    const subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, lastEventId: request.input.lastEventId });
     if (ws.readyState !== ws.OPEN) subscription.unsubscribe();
     else subscriptions.set(id, subscription.unsubscribe);
   }
@@ -147,6 +170,11 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   async function callProcedure(id: WsRequestId, message: WsClientMessage, context: Context) {
     const type = message.method as "query" | "mutation";
     const path = typeof message.params?.path === "string" ? message.params.path : "";
+    // A long-poll holds an engine listener up to 60 s: it takes one of its address's poll slots, as over HTTP.
+    const isPoll = path === POLL_PROCEDURE;
+    if (isPoll && !options.pollWaiters.acquire(peerIp)) {
+      return sendError(id, new TRPCError({ code: "TOO_MANY_REQUESTS", message: pollLimitMessage(services.config.limits.maxPollsPerIp) }), path, type);
+    }
     callsInFlight++;
     try {
       const data: unknown = await callTRPCProcedure({
@@ -163,6 +191,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       sendError(id, cause, path, type);
     } finally {
       callsInFlight--;
+      if (isPoll) options.pollWaiters.release(peerIp);
     }
   }
 
@@ -263,6 +292,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     closed.abort();
     if (slowTimer) clearTimeout(slowTimer);
     if (closeTimer) clearTimeout(closeTimer);
+    if (authTimer) clearTimeout(authTimer);
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
     onClose();

@@ -8,6 +8,7 @@ import { createHostCheck, hostRefusedMessage } from "../security/host";
 import type { Services } from "../services";
 import { peerAddress } from "./auth";
 import { serveWsConnection } from "./ws-connection";
+import type { ConnectionLimiter } from "../security/connection-limit";
 
 export interface WsServerOptions {
   /**
@@ -32,12 +33,20 @@ export interface WsServerOptions {
    * @default 8_388_608
    */
   maxUnreadReplyBytes?: number;
+  /**
+   * With tokens configured, a socket whose credentials (Authorization header or connectionParams) grant
+   * nothing by then is closed 1008, naming the deadline.
+   * @default 10_000
+   */
+  authTimeoutMs?: number;
 }
 
 interface Gate {
   originAllowed: (origin: string | undefined) => boolean;
   acquireConnection: (ip: string) => boolean;
   releaseConnection: (ip: string) => void;
+  /** Long-polls waiting per address, shared with HTTP (LIVEDASH_MAX_POLLS_PER_IP). */
+  pollWaiters: ConnectionLimiter;
 }
 
 function refuse(socket: Duplex, status: number, reason: string, message: string) {
@@ -54,9 +63,11 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   // Sockets pinged and not heard back from since; a socket leaves on pong or close.
   const unanswered = new Set<WebSocket>();
 
-  const connectionOptions = { maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608 };
+  const connectionOptions = { maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608, authTimeoutMs: options.authTimeoutMs ?? 10_000, pollWaiters: gate.pollWaiters };
   const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // HTTP/1.1 without Host is refused by Node's parser for plain requests but not for upgrades.
+    if (services.config.allowedHosts !== null && !req.headers.host) return refuse(socket, 400, "Bad Request", "a Host header is required (LIVEDASH_ALLOWED_HOSTS is on)");
     if (!hostAllowed(req.headers.host)) return refuse(socket, 403, "Forbidden", hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []));
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== TRPC_PATH && url.pathname !== `${TRPC_PATH}/`) return refuse(socket, 404, "Not Found", `no WebSocket endpoint at ${url.pathname} (use ${TRPC_PATH})`);

@@ -8,10 +8,10 @@ interface PollQuery {
 }
 
 /** `metrics.poll`: the server's live path answers; open polls are counted for /metrics. */
-export async function pollEvents(services: ApiServices, input: PollQuery, signal: AbortSignal | undefined): Promise<PollResult> {
+export async function pollEvents(services: ApiServices, input: PollQuery, signal: AbortSignal | undefined, caller?: string): Promise<PollResult> {
   services.traffic.polls++;
   try {
-    return await services.live.poll(input, signal);
+    return await services.live.poll(input, signal, caller);
   } finally {
     services.traffic.polls--;
   }

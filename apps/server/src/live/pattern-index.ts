@@ -1,0 +1,178 @@
+import { compileSeriesMatcher } from "@livedash/events";
+import { TRPCError } from "@trpc/server";
+
+export interface PatternIndexOptions {
+  /**
+   * Distinct live patterns (deduplicated across every subscription) the server holds at once. A new
+   * series name is tested against each distinct glob once, so this bounds what a batch of new names
+   * can cost, whoever subscribed.
+   * @default 2048
+   */
+  maxPatterns?: number;
+  /**
+   * Distinct live patterns the subscriptions of one address may hold at once.
+   * @default 512
+   */
+  maxPatternsPerAddress?: number;
+  /**
+   * Series whose per-pattern results are remembered; past it they are all forgotten and recomputed
+   * when seen again (the store's series cap normally keeps it far below).
+   * @default 65_536
+   */
+  maxSeriesResults?: number;
+  /** Compiles one pattern; a test hook (counting matcher invocations). @default compileSeriesMatcher */
+  compile?: (pattern: string) => (series: string) => boolean;
+}
+
+/** One distinct pattern, shared by every group that holds it. Ids only grow, never reused. */
+export interface PatternEntry {
+  readonly id: number;
+  readonly pattern: string;
+  readonly glob: boolean;
+  readonly test: (series: string) => boolean;
+  refs: number;
+}
+
+/** Which live globs a series matched: those with ids below upTo were all tested. */
+interface SeriesResult {
+  readonly matched: Set<number>;
+  upTo: number;
+}
+
+/** What a group of subscribers needs to get its verdict from the shared results. */
+export interface PatternSet {
+  readonly ids: ReadonlySet<number>;
+  readonly entries: readonly PatternEntry[];
+}
+
+/**
+ * The distinct live patterns of the whole server and, per series name, which globs it matched. A new
+ * series costs one test per distinct glob (each linear in name and pattern), however many groups
+ * hold it; a group's verdict is then a set intersection of pattern ids, no matching. Exact patterns
+ * are a map lookup. Refuses subscriptions past the server-wide and per-address caps.
+ */
+export function createPatternIndex(options: PatternIndexOptions = {}) {
+  const maxPatterns = options.maxPatterns ?? 2048;
+  const maxPerAddress = options.maxPatternsPerAddress ?? 512;
+  const maxSeriesResults = options.maxSeriesResults ?? 65_536;
+  const compile = options.compile ?? ((pattern: string) => compileSeriesMatcher([pattern]));
+  const byPattern = new Map<string, PatternEntry>();
+  /** Live globs in id order (Map keeps insertion order and ids grow). */
+  const globs = new Map<number, PatternEntry>();
+  const results = new Map<string, SeriesResult>();
+  const perAddress = new Map<string, Map<string, number>>();
+  /**
+   * Patterns no group holds any more, least recently released first. They stay compiled with their
+   * results (a client long-polling every second would otherwise re-test each series every poll) while
+   * there is room under maxPatterns, and are dropped first when live ones need it.
+   */
+  const idle = new Map<string, PatternEntry>();
+  let nextId = 0;
+
+  function tooMany(message: string): never {
+    throw new TRPCError({ code: "TOO_MANY_REQUESTS", message });
+  }
+
+  function result(series: string): SeriesResult {
+    let r = results.get(series);
+    if (r === undefined) {
+      if (results.size >= maxSeriesResults) results.clear();
+      r = { matched: new Set(), upTo: 0 };
+      results.set(series, r);
+    }
+    if (r.upTo < nextId) {
+      // Only globs added since the last look are tested; ids of released globs are dropped.
+      for (const id of r.matched) if (!globs.has(id)) r.matched.delete(id);
+      for (const entry of globs.values()) {
+        if (entry.id >= r.upTo && entry.test(series)) r.matched.add(entry.id);
+      }
+      r.upTo = nextId;
+    }
+    return r;
+  }
+
+  function drop(entry: PatternEntry) {
+    idle.delete(entry.pattern);
+    byPattern.delete(entry.pattern);
+    globs.delete(entry.id);
+  }
+
+  return {
+    /** Throws TOO_MANY_REQUESTS, naming the limit, if a subscriber of `address` holding `patterns` passes a cap. */
+    check(patterns: readonly string[], address: string | undefined) {
+      const active = byPattern.size - idle.size;
+      let added = 0;
+      for (const pattern of patterns) if ((byPattern.get(pattern)?.refs ?? 0) === 0) added++;
+      if (active + added > maxPatterns) {
+        tooMany(`live patterns: the server holds at most ${maxPatterns} distinct patterns (LIVEDASH_MAX_LIVE_PATTERNS); ${active} are in use`);
+      }
+      const held = address === undefined ? undefined : perAddress.get(address);
+      let addedHere = 0;
+      for (const pattern of patterns) if (!held?.has(pattern)) addedHere++;
+      if ((held?.size ?? 0) + addedHere > maxPerAddress) {
+        tooMany(`live patterns: one address may hold at most ${maxPerAddress} distinct patterns (LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS); ${held?.size ?? 0} are in use`);
+      }
+    },
+    /** check(), then counts the (deduplicated) patterns against the address until dismiss(). */
+    admit(patterns: readonly string[], address: string | undefined) {
+      this.check(patterns, address);
+      if (address === undefined) return;
+      const held = perAddress.get(address) ?? new Map<string, number>();
+      for (const pattern of patterns) held.set(pattern, (held.get(pattern) ?? 0) + 1);
+      perAddress.set(address, held);
+    },
+    /** Undoes admit() when the subscriber leaves. */
+    dismiss(patterns: readonly string[], address: string | undefined) {
+      if (address === undefined) return;
+      const held = perAddress.get(address);
+      if (!held) return;
+      for (const pattern of patterns) {
+        const refs = (held.get(pattern) ?? 1) - 1;
+        if (refs <= 0) held.delete(pattern);
+        else held.set(pattern, refs);
+      }
+      if (held.size === 0) perAddress.delete(address);
+    },
+    /** The entries of a new group's patterns (deduplicated), compiled once server-wide. */
+    acquire(patterns: readonly string[]): PatternSet {
+      const entries: PatternEntry[] = [];
+      for (const pattern of patterns) {
+        let entry = byPattern.get(pattern);
+        if (!entry) {
+          entry = { id: nextId++, pattern, glob: pattern.includes("*"), test: compile(pattern), refs: 0 };
+          byPattern.set(pattern, entry);
+          if (entry.glob) globs.set(entry.id, entry);
+        }
+        if (entry.refs++ === 0) idle.delete(pattern);
+        entries.push(entry);
+      }
+      for (const entry of idle.values()) {
+        if (byPattern.size <= maxPatterns) break;
+        drop(entry);
+      }
+      return { ids: new Set(entries.map((entry) => entry.id)), entries };
+    },
+    /** The group is gone: patterns no other group holds turn idle. */
+    release(set: PatternSet) {
+      for (const entry of set.entries) if (--entry.refs === 0) idle.set(entry.pattern, entry);
+    },
+    /** Whether any pattern of the set matches `series`; the globs are tested once per series, server-wide. */
+    matches(set: PatternSet, series: string): boolean {
+      const exact = byPattern.get(series);
+      // An idle entry's id is in no live group's set, so an idle exact pattern never counts here.
+      if (exact !== undefined && !exact.glob && set.ids.has(exact.id)) return true;
+      const { matched } = result(series);
+      if (matched.size === 0) return false;
+      // Intersect from the smaller side.
+      if (matched.size < set.ids.size) {
+        for (const id of matched) if (set.ids.has(id)) return true;
+        return false;
+      }
+      for (const id of set.ids) if (matched.has(id)) return true;
+      return false;
+    },
+    stats: () => ({ patterns: byPattern.size - idle.size, idle: idle.size, globs: globs.size, addresses: perAddress.size, seriesResults: results.size }),
+  };
+}
+
+export type PatternIndex = ReturnType<typeof createPatternIndex>;
