@@ -210,6 +210,50 @@ describe("disk store: tiers", () => {
   });
 });
 
+describe("disk store: rows a history query reads", () => {
+  const scanned = (disk: DiskStorage, run: () => void) => {
+    const before = disk.stats().historyRowsScanned;
+    run();
+    return disk.stats().historyRowsScanned - before;
+  };
+
+  it("a raw window worth more than 2x maxPoints rows is answered from the 1-minute tier (history blocked the loop)", () => {
+    const disk = open({ tiers: tiers("1s:1d,1m:30d,1h:365d") });
+    const start = NOW - 6 * HOUR;
+    for (let m = 0; m < 6 * 60; m++) {
+      clock = start + m * MIN;
+      disk.store.append(series("a", Array.from({ length: 60 }, (_, s) => [clock + s * 1000, s] as const)));
+    }
+    clock = NOW;
+    disk.flush();
+    // 6 h at 1 s is 21 600 raw rows; at maxPoints 5000 the 360 one-minute rows answer (mean of 0..59).
+    let points: ReturnType<typeof disk.store.history> = [];
+    const rows = scanned(disk, () => (points = disk.store.history("a", { from: start, to: NOW, maxPoints: 5000 })));
+    expect(rows).toBeLessThanOrEqual(10_000);
+    expect(points).toHaveLength(360);
+    for (const p of points) expect(p).toMatchObject({ value: 29.5, min: 0, max: 59 });
+    // A window the raw tier answers within budget still reads raw rows.
+    expect(disk.store.history("a", { from: NOW - 10 * MIN, to: NOW, maxPoints: 1000 })).toHaveLength(600);
+  });
+
+  it("raw data denser than its nominal step counts by rows, not by window: 10 points a second", () => {
+    const disk = open({ tiers: tiers("1s:1d,1m:30d,1h:365d") });
+    const start = NOW - 30 * MIN;
+    for (let s = 0; s < 30 * 60; s++) {
+      clock = start + s * 1000;
+      disk.store.append(series("a", Array.from({ length: 10 }, (_, i) => [clock + i * 100, i] as const)));
+    }
+    clock = NOW;
+    disk.flush();
+    // 30 min is 1800 nominal rows (inside the raw budget) but 18 000 real ones: the 30 one-minute rows answer.
+    let points: ReturnType<typeof disk.store.history> = [];
+    const rows = scanned(disk, () => (points = disk.store.history("a", { from: start, to: NOW - 1, maxPoints: 1000 })));
+    expect(rows).toBeLessThanOrEqual(10_000);
+    expect(points).toHaveLength(30);
+    for (const p of points) expect(p).toMatchObject({ value: 4.5, min: 0, max: 9 });
+  });
+});
+
 describe("disk store: damaged files and a full disk", () => {
   it("refuses a corrupt data file with an error naming the file and what to do", () => {
     writeFileSync(join(data.dir, "livedash.db"), Buffer.alloc(8192, 7));

@@ -7,7 +7,7 @@ import type { HistoryQuery, SeriesStore } from "../types";
 import { ChunkCache } from "./chunk-cache";
 import { decodeChunk } from "./chunk-codec";
 import { queryHistory } from "./history-query";
-import type { ChunkReader, StoredChunk } from "./history-query";
+import type { ChunkReader, QueryCost, StoredChunk } from "./history-query";
 import { PointLogBuffer, replayPointLog } from "./point-log";
 import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
 import type { LoggedBatch } from "./replay-log";
@@ -74,6 +74,8 @@ export interface DiskStats {
   readonly droppedTooOld: number;
   /** Sealed chunks dropped while the disk stayed full (memory bound). */
   readonly droppedChunks: number;
+  /** Rows history queries scanned out of decoded chunks since start (what a query costs). */
+  readonly historyRowsScanned: number;
   /** Head rows written since start (a head is written when it seals a chunk and at each snapshot). */
   readonly headRowsWritten: number;
   /** Bytes of point log rows written since start (20 bytes a point, plus one record per clock change). */
@@ -157,6 +159,7 @@ function createDiskStorage(
   let flushFailures = 0;
   let droppedTooOld = 0;
   let droppedChunks = 0;
+  const cost: QueryCost = { rowsScanned: 0 };
   let reservedDirty: number | null = null;
   let lastRecordedSeq: number | null = null;
   let appliedDirty: string | null = null;
@@ -176,8 +179,8 @@ function createDiskStorage(
     insertPointLog: db.prepare("INSERT INTO point_log (gen, points) VALUES (?, ?)"),
     trimPointLog: db.prepare("DELETE FROM point_log WHERE gen <= ?"),
     // In-order chunks by start, then late ones in the order they were written (rowid).
-    readChunks: db.prepare<[number, number, number, number, number], { rowid: number; late: number }>(
-      "SELECT rowid, late FROM chunks WHERE series_id = ? AND tier = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY late, CASE late WHEN 0 THEN start_ts END, rowid",
+    readChunks: db.prepare<[number, number, number, number, number], { rowid: number; late: number; start_ts: number; end_ts: number }>(
+      "SELECT rowid, late, start_ts, end_ts FROM chunks WHERE series_id = ? AND tier = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY late, CASE late WHEN 0 THEN start_ts END, rowid",
     ),
     insertLog: db.prepare("INSERT OR REPLACE INTO replay_log (seq, points) VALUES (?, ?)"),
     trimLog: db.prepare("DELETE FROM replay_log WHERE seq < ?"),
@@ -257,10 +260,10 @@ function createDiskStorage(
   const readChunks: ChunkReader = (seriesId, tier, startFrom, startTo, endFrom) => {
     const out: StoredChunk[] = stmt.readChunks
       .all(seriesId, tier, startFrom, startTo, endFrom)
-      .map((row) => ({ decode: () => cache.get(row.rowid, () => blobOf(row.rowid)), late: row.late === 1 }));
+      .map((row) => ({ decode: () => cache.get(row.rowid, () => blobOf(row.rowid)), late: row.late === 1, startTs: row.start_ts, endTs: row.end_ts }));
     for (const c of pendingChunks) {
       if (c.seriesId === seriesId && c.tier === tier && c.startTs >= startFrom && c.startTs <= startTo && c.endTs >= endFrom) {
-        out.push({ decode: () => decodeChunk(c.data), late: c.late });
+        out.push({ decode: () => decodeChunk(c.data), late: c.late, startTs: c.startTs, endTs: c.endTs });
       }
     }
     return out;
@@ -445,7 +448,7 @@ function createDiskStorage(
       const { from, to, maxPoints } = HistoryQuerySchema.parse(query);
       const state = byName.get(series);
       if (state === undefined) return [];
-      return queryHistory(state, readChunks, from, to, maxPoints, now());
+      return queryHistory(state, readChunks, from, to, maxPoints, now(), cost);
     },
 
     writeBlocked(): string | null {
@@ -481,7 +484,7 @@ function createDiskStorage(
       appliedDirty = id;
     },
     flush,
-    stats: () => ({ file, series: byName.size, full, flushes, flushFailures, droppedTooOld, droppedChunks, headRowsWritten, pointLogBytesWritten }),
+    stats: () => ({ file, series: byName.size, full, flushes, flushFailures, droppedTooOld, droppedChunks, headRowsWritten, pointLogBytesWritten, historyRowsScanned: cost.rowsScanned }),
     limitPages(pages: number | null): void {
       // 2^31 - 2 is SQLite's own ceiling; max_page_count never goes below the current size.
       db.pragma(`max_page_count = ${pages ?? 2_147_483_646}`);
