@@ -13,6 +13,7 @@ import type { Context } from "@livedash/api";
 import type { Services } from "../services";
 import { authorize, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
+import { drainFanOut } from "./drain-fan-out";
 import { parseLiveRequest } from "./live-request";
 import { pollLimitMessage } from "../security/connection-limit";
 import type { ConnectionLimiter } from "../security/connection-limit";
@@ -34,6 +35,8 @@ const MAX_WAITING_MESSAGES = 100;
 export interface WsConnectionOptions {
   /** Unread answer bytes past which the socket is closed as a slow consumer. */
   maxUnreadReplyBytes: number;
+  /** Counts a query or mutation until its answer is sent; returns its end (shutdown waits for them). */
+  trackCall: () => () => void;
   /** With tokens configured: how long a socket may stay without credentials that grant anything. */
   authTimeoutMs: number;
   /** Long-polls waiting per address, shared with HTTP (LIVEDASH_MAX_POLLS_PER_IP). */
@@ -140,10 +143,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       // 4008; one that never does is dropped after this grace period (its client sees 1006).
       slowTimer = setTimeout(() => ws.terminate(), 10_000);
     },
-    onDrain(listener) {
-      socket.on("drain", listener);
-      return () => socket.off("drain", listener);
-    },
+    // Every slowed subscription of this socket waits on the same drain: one listener for all of them.
+    onDrain: drainFanOut(socket),
   };
 
   async function startLive(id: WsRequestId, message: WsClientMessage, context: Context) {
@@ -176,6 +177,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       return sendError(id, new TRPCError({ code: "TOO_MANY_REQUESTS", message: pollLimitMessage(services.config.limits.maxPollsPerIp) }), path, type);
     }
     callsInFlight++;
+    const ended = options.trackCall();
     try {
       const data: unknown = await callTRPCProcedure({
         router: appRouter,
@@ -192,6 +194,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     } finally {
       callsInFlight--;
       if (isPoll) options.pollWaiters.release(peerIp);
+      ended();
     }
   }
 
