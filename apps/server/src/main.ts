@@ -55,8 +55,9 @@ main(config).catch((error: unknown) => {
   if (error instanceof StorageError) {
     // A damaged or unusable data file does not heal by restarting: one plain line naming the file
     // and what to do, exit 2 like a bad setting, so a supervisor told not to restart on 2 does not loop.
+    // A full disk does heal: its error carries exit code 75, which a supervisor restarts on.
     process.stderr.write(`livedash: storage: ${error.message}\n`);
-    process.exit(2);
+    process.exit(error.exitCode);
   }
   // createServer failed, so its logger went with it: report on a fresh one (JSON lines).
   const log = createLogger({ level: config.log, secrets: [config.readToken, config.ingestToken] });

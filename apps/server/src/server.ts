@@ -28,7 +28,7 @@ import { createHttpApp } from "./transport/http-app";
 import { createSseStreams } from "./transport/sse-streams";
 import type { SseStreamsOptions } from "./transport/sse-streams";
 import { attachWsServer } from "./transport/ws-server";
-import { createWriteTracker } from "./transport/writes-in-flight";
+import { createRequestTracker } from "./transport/writes-in-flight";
 import type { WsServerOptions } from "./transport/ws-server";
 
 export const VERSION = "0.1.0";
@@ -133,8 +133,11 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const originAllowed = createOriginCheck(config.allowedOrigins);
   const connections = createConnectionLimiter({ maxPerIp: config.limits.maxConnectionsPerIp });
   const streams = createSseStreams(options.sse);
-  const app = createHttpApp(services, streams, originAllowed, startedAtMs, connections);
-  const writes = createWriteTracker(traffic);
+  // Long-polls hold a request and an engine listener up to 60 s each: counted per address, over HTTP
+  // and WebSocket alike.
+  const pollWaiters = createConnectionLimiter({ maxPerIp: config.limits.maxPollsPerIp });
+  const app = createHttpApp(services, streams, originAllowed, startedAtMs, connections, pollWaiters);
+  const requests = createRequestTracker(traffic);
   const { headersTimeoutMs, requestTimeoutMs } = config.limits;
   const http = createHttpServer(
     {
@@ -148,11 +151,11 @@ export async function createServer(config: LivedashConfig, options: ServerOption
       connectionsCheckingInterval: Math.min(1_000, Math.ceil(headersTimeoutMs / 4)),
     },
     (req, res) => {
-      writes.track(req, res);
+      requests.track(req, res);
       app(req, res);
     },
   );
-  const ws = attachWsServer(http, services, { originAllowed, acquireConnection: connections.acquire, releaseConnection: connections.release }, options.ws);
+  const ws = attachWsServer(http, services, { originAllowed, acquireConnection: connections.acquire, releaseConnection: connections.release, pollWaiters }, options.ws);
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -212,13 +215,17 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         // Points already accepted leave the batcher now, not at the end of its window.
         const flushed = batcher.drain().catch(() => undefined);
-        // A peer that never answers the close frame is cut after the grace, not after ws' 30 s.
+        // The live path first: every waiting long-poll is answered now (empty, with its cursor) and one
+        // arriving later at once, so neither the close frames nor closeAllConnections below cut a poll.
+        hub.close();
+        // WS answers in flight go out first; a peer that never answers the close frame is cut after the
+        // grace, not after ws' 30 s. Both waits are bounded by the grace: together at most left() / 2.
         await ws.close(Math.min(WS_CLOSE_GRACE_MS, left() / 4));
         streams.closeAll();
-        hub.close();
-        // Ingest in flight gets its answer (it may still be reading its body, then waits for its batch).
+        // Every request in flight gets its answer: ingest (it may still be reading its body, then waits
+        // for its batch), the long-polls answered above.
         await flushed;
-        await writes.idle(left() / 2);
+        await requests.idle(left() / 2);
         http.closeAllConnections();
         await httpClosed;
         await batcher.drain().catch(() => undefined);

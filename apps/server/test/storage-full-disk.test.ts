@@ -32,6 +32,8 @@ describe("a full disk", () => {
 
     const refused = await ingest(server.url, points("app.kept", 1));
     expect(refused.status).toBe(507);
+    // The body's code names the condition, not "service unavailable" (which invites a quick retry).
+    expect(refused.body).toMatchObject({ error: { code: "INSUFFICIENT_STORAGE" } });
     expect(refused.body).toMatchObject({ error: { message: expect.stringMatching(/^storage is full: the data file .*livedash\.db cannot grow; free disk space and ingest resumes by itself/) } });
     const trpc = await fetch(`${server.url}/trpc/metrics.ingest`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ points: points("app.kept", 1) }) });
     expect(trpc.status).toBe(507);

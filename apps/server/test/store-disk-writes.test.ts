@@ -6,7 +6,7 @@ import { openDiskStore } from "../src/store/disk/disk-store";
 import type { DiskStorage, DiskStoreOptions } from "../src/store/disk/disk-store";
 import { CHUNK_ROWS } from "../src/store/disk/series-state";
 import { DATA_FILE } from "../src/store/disk/sqlite";
-import { tempDataDir, tiers } from "./helpers/data-dir";
+import { copyDataDir, tempDataDir, tiers } from "./helpers/data-dir";
 
 // What a flush writes (issue #11, review finding F5): each flush used to rewrite the whole head
 // chunk of every changed series and tier, ~6 KB per accepted point. Now it writes its new points
@@ -18,6 +18,7 @@ const RECORD = 20;
 
 let data: ReturnType<typeof tempDataDir>;
 const opened: DiskStorage[] = [];
+const copies: ReturnType<typeof tempDataDir>[] = [];
 let clock = NOW;
 
 function open(overrides: Partial<DiskStoreOptions> = {}): DiskStorage {
@@ -32,6 +33,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   for (const disk of opened.splice(0)) disk.close();
+  for (const copy of copies.splice(0)) copy.remove();
   data.remove();
 });
 
@@ -59,12 +61,15 @@ function allHistory(disk: DiskStorage, from: number, to: number) {
   }));
 }
 
-function table(count: "point_log" | "heads"): number {
-  const db = new Database(join(data.dir, DATA_FILE), { readonly: true });
+/** Rows in a table, read from a copy of the files (the open store holds the file's exclusive lock). */
+function table(count: "point_log" | "heads", dir = data.dir): number {
+  const copy = copyDataDir(dir);
+  const db = new Database(join(copy.dir, DATA_FILE));
   try {
     return (db.prepare(`SELECT count(*) AS n FROM ${count}`).get() as { n: number }).n;
   } finally {
     db.close();
+    copy.remove();
   }
 }
 
@@ -125,8 +130,10 @@ describe("disk store: restart from the point log", () => {
     const expected = allHistory(disk, from, to);
     expect(table("point_log")).toBeGreaterThan(0);
 
-    // What a kill -9 leaves: the writer never closes; a second store opens the same file.
-    const restarted = open();
+    // What a kill -9 leaves: the writer never closes; a second store opens the files it left.
+    const crashed = copyDataDir(data.dir);
+    copies.push(crashed);
+    const restarted = open({ dataDir: crashed.dir });
     expect(allHistory(restarted, from, to)).toEqual(expected);
     // And it goes on from there: the same chunks continue (no duplicate rows after a seal).
     runSeconds(restarted, 2 * CHUNK_ROWS + 40, 3 * CHUNK_ROWS + 5);
@@ -136,9 +143,9 @@ describe("disk store: restart from the point log", () => {
       expect(new Set(ts.filter((t) => t % 1000 === 0)).size).toBe(ts.filter((t) => t % 1000 === 0).length);
     }
     restarted.close();
-    const third = open();
+    const third = open({ dataDir: crashed.dir });
     expect(allHistory(third, from, NOW + 3 * CHUNK_ROWS * 1000 + 5000)).toEqual(more);
     // The clean close wrote a snapshot: nothing left to replay.
-    expect(table("point_log")).toBe(0);
+    expect(table("point_log", crashed.dir)).toBe(0);
   });
 });

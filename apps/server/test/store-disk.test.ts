@@ -8,7 +8,7 @@ import type { DiskStorage, DiskStoreOptions } from "../src/store/disk/disk-store
 import { parseRetention } from "../src/store/disk/retention";
 import { StorageError } from "../src/store/disk/sqlite";
 import { createSeriesStore } from "../src/store/series-store";
-import { tempDataDir, tiers } from "./helpers/data-dir";
+import { copyDataDir, tempDataDir, tiers } from "./helpers/data-dir";
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
@@ -96,13 +96,15 @@ describe("disk store: restart", () => {
     disk.store.append(series("a", [[NOW - 2000, 1], [NOW - 1000, 2]]));
     disk.flush();
     disk.store.append(series("a", [[NOW, 3]]));
-    // A second connection sees only committed data: the unflushed point is what a kill -9 loses.
-    const other = openDiskStore({ dataDir: data.dir, tiers: tiers("1s:1h,1m:1d,1h:30d"), now: () => clock, flushIntervalMs: 60_000, log: () => undefined });
+    // The files as a kill -9 leaves them (the writer holds an exclusive lock, so a second connection
+    // cannot read them in place): only committed data is there, the unflushed point is what is lost.
+    const copy = copyDataDir(data.dir);
+    const other = openDiskStore({ dataDir: copy.dir, tiers: tiers("1s:1h,1m:1d,1h:30d"), now: () => clock, flushIntervalMs: 60_000, log: () => undefined });
     try {
       expect(other.store.history("a", { from: NOW - 10_000, to: NOW, maxPoints: 100 }).map((p) => p.value)).toEqual([1, 2]);
     } finally {
-      // Nothing is dirty in the reader, so closing it writes nothing over the writer's rows.
       other.close();
+      copy.remove();
     }
   });
 });

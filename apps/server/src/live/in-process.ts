@@ -1,5 +1,6 @@
 import type { IdentifiedEvent, LiveInput, PollResult } from "@livedash/events";
 import type { Engine } from "../engine/types";
+import { createDrainListeners } from "./drain-listeners";
 import { objectEncoder } from "./frames";
 import type { LivePath } from "./live-path";
 import type { Sink } from "./types";
@@ -39,7 +40,7 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
       let queuedBytes = 0;
       let ended = false;
       let wake: (() => void) | null = null;
-      const drainListeners = new Set<() => void>();
+      const drainListeners = createDrainListeners();
       // Too slow for too long, or the server is closing: what is queued is still handed out, then it ends.
       const end = () => {
         ended = true;
@@ -55,10 +56,7 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
         },
         closeSlow: () => end(),
         end: () => end(),
-        onDrain(listener) {
-          drainListeners.add(listener);
-          return () => drainListeners.delete(listener);
-        },
+        onDrain: drainListeners.add,
       };
       const onAbort = () => wake?.();
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -71,7 +69,7 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
             if (head === queue.length) {
               queue = [];
               head = 0;
-              for (const listener of [...drainListeners]) listener();
+              drainListeners.notify();
             }
             yield event;
             continue;
@@ -93,6 +91,8 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
     async poll(input: PollQuery, signal: AbortSignal | undefined, caller?: string): Promise<PollResult> {
       const events: IdentifiedEvent[] = [];
       let answer: (() => void) | null = null;
+      // The server is closing: the poll is answered now (what it has, and its cursor), not cut with its socket.
+      let ended = false;
       const sink: Sink<IdentifiedEvent> = {
         transport: "poll",
         // Never "behind": a poll takes what its answer can carry, then leaves.
@@ -104,11 +104,15 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
         },
         closeSlow: () => undefined,
         onDrain: () => () => undefined,
+        end() {
+          ended = true;
+          answer?.();
+        },
       };
       const subscription = path.subscribe({ sink, encoder: objectEncoder, patterns: input.series, address: caller, lastEventId: input.cursor });
       try {
         await subscription.settled;
-        if (events.length === 0 && input.waitMs > 0 && !signal?.aborted) {
+        if (events.length === 0 && input.waitMs > 0 && !signal?.aborted && !ended) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(done, input.waitMs);
             signal?.addEventListener("abort", done, { once: true });
@@ -123,7 +127,8 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
       } finally {
         subscription.unsubscribe();
       }
-      return { events, cursor: subscription.position() ?? engine.startId() };
+      // No position when the poll ended before its replay did (the server closing): its cursor stands.
+      return { events, cursor: subscription.position() ?? input.cursor ?? engine.startId() };
     },
   };
 }

@@ -258,6 +258,8 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
   }
 
   const stopListening = engine.onBatch(onBatch);
+  /** After close() a new subscriber is ended at once (a long-poll on a kept-alive socket gets its answer). */
+  let closed = false;
 
   return {
     /**
@@ -285,7 +287,10 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
         settle,
       }));
       if (sub.sink.transport !== "poll") stats.subscriptions++;
-      if (options.lastEventId) {
+      if (closed) {
+        remove(sub);
+        sub.sink.end?.();
+      } else if (options.lastEventId) {
         replay(sub, options.lastEventId).catch(() => {
           // Nothing proves the replay was whole: the client refetches instead of living with a gap.
           if (sub.phase === "replaying") finishReplay(sub, "lagged");
@@ -311,7 +316,9 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
       }
     },
     stats: (): LivePathStats => ({ ...stats }),
+    /** Removes every subscriber and ends its sink: in-process streams end, waiting long-polls are answered. */
     close() {
+      closed = true;
       stopListening();
       for (const group of [...groups.values()]) {
         for (const sub of [...group.subs]) {

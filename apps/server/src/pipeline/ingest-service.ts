@@ -168,5 +168,7 @@ export class InsufficientStorage extends Error {
 
 /** 507 Insufficient Storage (RFC 4918), the answer to an ingest while the disk is full. */
 export const INSUFFICIENT_STORAGE_STATUS = 507;
+/** The `code` in the body of POST /api/ingest's 507. */
+export const INSUFFICIENT_STORAGE_CODE = "INSUFFICIENT_STORAGE";
 
 export type IngestService = ReturnType<typeof createIngestService>;

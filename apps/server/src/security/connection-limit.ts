@@ -58,3 +58,8 @@ export function createConnectionLimiter(options: ConnectionLimiterOptions = {}):
 export function normalizeIp(ip: string): string {
   return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
 }
+
+/** The refusal of a long-poll past LIVEDASH_MAX_POLLS_PER_IP, the same over HTTP and WebSocket. */
+export function pollLimitMessage(maxPollsPerIp: number): string {
+  return `too many long-polls waiting from this address (limit ${maxPollsPerIp}, LIVEDASH_MAX_POLLS_PER_IP)`;
+}

@@ -6,7 +6,8 @@ import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
 import { createHostCheck, hostRefusedMessage } from "../security/host";
-import { createConnectionLimiter } from "../security/connection-limit";
+import type { ConnectionLimiter } from "../security/connection-limit";
+import { pollLimitMessage } from "../security/connection-limit";
 import { sendJson, sendJsonError } from "./http-errors";
 import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/ingest-service";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
@@ -29,6 +30,8 @@ export function createHttpApp(
   originAllowed: (origin: string | undefined) => boolean,
   startedAtMs: number,
   connections: { acquire(ip: string): boolean; release(ip: string): void },
+  /** Long-polls waiting per address (LIVEDASH_MAX_POLLS_PER_IP), shared with the WebSocket side. */
+  pollWaiters: ConnectionLimiter,
 ) {
   /**
    * Streams and ingest requests in flight (a body may trickle up to LIVEDASH_REQUEST_TIMEOUT_MS) count
@@ -60,8 +63,6 @@ export function createHttpApp(
 
   const hostAllowed = createHostCheck(services.config.allowedHosts);
   const { maxBatchSize, maxPollsPerIp } = services.config.limits;
-  /** Long-polls hold a request and an engine listener up to 60 s each: counted per address like streams. */
-  const pollWaiters = createConnectionLimiter({ maxPerIp: maxPollsPerIp });
 
   /**
    * Limits tRPC's HTTP handler does not name: batch size, long-polls per address (each poll of a batch
@@ -81,7 +82,7 @@ export function createHttpApp(
     if (polls > 0) {
       const ip = peerAddress(req);
       if (!pollWaiters.acquire(ip, polls)) {
-        sendJsonError(res, 429, `too many long-polls waiting from this address (limit ${maxPollsPerIp}, LIVEDASH_MAX_POLLS_PER_IP)`, {
+        sendJsonError(res, 429, pollLimitMessage(maxPollsPerIp), {
           code: -32029,
           data: { code: "TOO_MANY_REQUESTS", httpStatus: 429, limit: maxPollsPerIp },
         });

@@ -5,7 +5,7 @@ import { parseJsonIngest } from "../ingest/json-ingest";
 import { parseLineProtocol } from "../ingest/line-protocol";
 import { summarizeErrors } from "../ingest/result";
 import { PrecisionSchema } from "../ingest/timestamp";
-import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage, RetryAfter } from "../pipeline/ingest-service";
+import { INSUFFICIENT_STORAGE_CODE, INSUFFICIENT_STORAGE_STATUS, InsufficientStorage, RetryAfter } from "../pipeline/ingest-service";
 import type { Point, SeriesMeta } from "@livedash/events";
 import type { Services } from "../services";
 import { contextFromRequest } from "./auth";
@@ -30,8 +30,9 @@ async function accept(res: ServerResponse, services: Services, clientKey: string
   } catch (error) {
     if (!(error instanceof TRPCError)) throw error;
     const retryAfterMs = error.cause instanceof RetryAfter ? error.cause.retryAfterMs : undefined;
-    const status = error.cause instanceof InsufficientStorage ? INSUFFICIENT_STORAGE_STATUS : getHTTPStatusCodeFromError(error);
-    sendJsonError(res, status, error.message, { code: error.code }, retryAfterMs);
+    const full = error.cause instanceof InsufficientStorage;
+    // The body's code matches the status: a full disk is not "service unavailable" (that one means retry soon).
+    sendJsonError(res, full ? INSUFFICIENT_STORAGE_STATUS : getHTTPStatusCodeFromError(error), error.message, { code: full ? INSUFFICIENT_STORAGE_CODE : error.code }, retryAfterMs);
   }
 }
 

@@ -1,32 +1,24 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { createInFlight } from "./in-flight";
 
 /**
- * Counts HTTP writes in flight (every POST: ingest routes and tRPC mutations; queries, polls and
- * streams are GETs) so shutdown can wait for their answers before it closes the sockets.
+ * Tracks every HTTP request until its response closes, so shutdown can wait for the answers (ingest
+ * waiting for its batch, long-polls the live path just answered) before it closes the sockets. Writes
+ * (every POST: ingest routes and tRPC mutations) are also counted apart for /metrics.
  */
-export function createWriteTracker(counters: { writes: number }) {
-  let onIdle: (() => void) | null = null;
+export function createRequestTracker(counters: { writes: number }) {
+  const requests = createInFlight();
   return {
     track(req: IncomingMessage, res: ServerResponse) {
-      if (req.method !== "POST") return;
-      counters.writes++;
+      const end = requests.start();
+      const write = req.method === "POST";
+      if (write) counters.writes++;
       res.once("close", () => {
-        counters.writes--;
-        if (counters.writes === 0) onIdle?.();
+        if (write) counters.writes--;
+        end();
       });
     },
-    /** Resolves once no write is in flight, or after maxWaitMs, whichever comes first. */
-    idle(maxWaitMs: number): Promise<void> {
-      if (counters.writes === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(done, maxWaitMs);
-        function done() {
-          clearTimeout(timer);
-          onIdle = null;
-          resolve();
-        }
-        onIdle = done;
-      });
-    },
+    /** Resolves once no request is in flight, or after maxWaitMs, whichever comes first. */
+    idle: (maxWaitMs: number) => requests.idle(maxWaitMs),
   };
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
 import type { WebSocket } from "ws";
-import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
+import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, POLL_PROCEDURE, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
 import type { WsClientMessage, WsRequestId } from "@livedash/events";
 import { wsFrameEncoder } from "../live/frames";
 import type { Sink } from "../live/types";
@@ -13,7 +13,10 @@ import type { Context } from "@livedash/api";
 import type { Services } from "../services";
 import { authorize, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
+import { drainFanOut } from "./drain-fan-out";
 import { parseLiveRequest } from "./live-request";
+import { pollLimitMessage } from "../security/connection-limit";
+import type { ConnectionLimiter } from "../security/connection-limit";
 
 /**
  * Unread bytes past which a connection that is still being refused is cut: each refusal is an answer,
@@ -32,8 +35,12 @@ const MAX_WAITING_MESSAGES = 100;
 export interface WsConnectionOptions {
   /** Unread answer bytes past which the socket is closed as a slow consumer. */
   maxUnreadReplyBytes: number;
+  /** Counts a query or mutation until its answer is sent; returns its end (shutdown waits for them). */
+  trackCall: () => () => void;
   /** With tokens configured: how long a socket may stay without credentials that grant anything. */
   authTimeoutMs: number;
+  /** Long-polls waiting per address, shared with HTTP (LIVEDASH_MAX_POLLS_PER_IP). */
+  pollWaiters: ConnectionLimiter;
 }
 
 /** Why a frame element is not a wsLink message, or null when it is one. Hand-written: it runs per element. */
@@ -57,7 +64,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   // Each in-flight query listens to it, so Node's 10-listener leak warning does not apply here.
   const closed = new AbortController();
   setMaxListeners(0, closed.signal);
-  const clientKey = `ip:${peerAddress(req)}`;
+  const peerIp = peerAddress(req);
+  const clientKey = `ip:${peerIp}`;
   const connectionId = randomBytes(4).toString("hex");
   const headerToken = extractBearer(req.headers.authorization);
   let ctx: Context | null = null;
@@ -135,10 +143,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       // 4008; one that never does is dropped after this grace period (its client sees 1006).
       slowTimer = setTimeout(() => ws.terminate(), 10_000);
     },
-    onDrain(listener) {
-      socket.on("drain", listener);
-      return () => socket.off("drain", listener);
-    },
+    // Every slowed subscription of this socket waits on the same drain: one listener for all of them.
+    onDrain: drainFanOut(socket),
   };
 
   async function startLive(id: WsRequestId, message: WsClientMessage, context: Context) {
@@ -165,7 +171,13 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   async function callProcedure(id: WsRequestId, message: WsClientMessage, context: Context) {
     const type = message.method as "query" | "mutation";
     const path = typeof message.params?.path === "string" ? message.params.path : "";
+    // A long-poll holds an engine listener up to 60 s: it takes one of its address's poll slots, as over HTTP.
+    const isPoll = path === POLL_PROCEDURE;
+    if (isPoll && !options.pollWaiters.acquire(peerIp)) {
+      return sendError(id, new TRPCError({ code: "TOO_MANY_REQUESTS", message: pollLimitMessage(services.config.limits.maxPollsPerIp) }), path, type);
+    }
     callsInFlight++;
+    const ended = options.trackCall();
     try {
       const data: unknown = await callTRPCProcedure({
         router: appRouter,
@@ -181,6 +193,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       sendError(id, cause, path, type);
     } finally {
       callsInFlight--;
+      if (isPoll) options.pollWaiters.release(peerIp);
+      ended();
     }
   }
 

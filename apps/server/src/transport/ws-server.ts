@@ -7,7 +7,9 @@ import type { WebSocket } from "ws";
 import { createHostCheck, hostRefusedMessage } from "../security/host";
 import type { Services } from "../services";
 import { peerAddress } from "./auth";
+import { createInFlight } from "./in-flight";
 import { serveWsConnection } from "./ws-connection";
+import type { ConnectionLimiter } from "../security/connection-limit";
 
 export interface WsServerOptions {
   /**
@@ -44,6 +46,8 @@ interface Gate {
   originAllowed: (origin: string | undefined) => boolean;
   acquireConnection: (ip: string) => boolean;
   releaseConnection: (ip: string) => void;
+  /** Long-polls waiting per address, shared with HTTP (LIVEDASH_MAX_POLLS_PER_IP). */
+  pollWaiters: ConnectionLimiter;
 }
 
 function refuse(socket: Duplex, status: number, reason: string, message: string) {
@@ -59,8 +63,15 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? LIMIT_DEFAULTS.maxWsMessageBytes, perMessageDeflate: false, clientTracking: true });
   // Sockets pinged and not heard back from since; a socket leaves on pong or close.
   const unanswered = new Set<WebSocket>();
+  // Queries and mutations running on any socket: shutdown sends their answers before the close frames.
+  const calls = createInFlight();
 
-  const connectionOptions = { maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608, authTimeoutMs: options.authTimeoutMs ?? 10_000 };
+  const connectionOptions = {
+    maxUnreadReplyBytes: options.maxUnreadReplyBytes ?? 8_388_608,
+    authTimeoutMs: options.authTimeoutMs ?? 10_000,
+    pollWaiters: gate.pollWaiters,
+    trackCall: calls.start,
+  };
   const hostAllowed = createHostCheck(services.config.allowedHosts);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // HTTP/1.1 without Host is refused by Node's parser for plain requests but not for upgrades.
@@ -106,13 +117,16 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
 
   return {
     /**
-     * Shutdown: ask every client to reconnect (tRPC's notification), send close frames, and cut the
-     * sockets that have not completed the close handshake after graceMs (ws itself would wait 30 s).
+     * Shutdown: let the calls in flight send their answers (long-polls are answered once the live path
+     * closed; at most graceMs), ask every client to reconnect (tRPC's notification), send close frames,
+     * and cut the sockets that have not completed the close handshake after another graceMs (ws itself
+     * would wait 30 s).
      */
     async close(graceMs = 1_000) {
       clearInterval(pinger);
       clearTimeout(pongDeadline);
       server.off("upgrade", onUpgrade);
+      await calls.idle(graceMs);
       const notice = JSON.stringify(WS_RECONNECT_NOTICE);
       for (const ws of wss.clients) {
         if (ws.readyState === ws.OPEN) ws.send(notice);

@@ -107,6 +107,8 @@ describe("SIGTERM", () => {
     expect(tally(ws, (s) => s.gotReconnectNotice)).toEqual({ true: WS_CLIENTS });
     expect(tally(ws, (s) => s.ending)).toEqual({ [WS_CLOSE.serviceRestart]: WS_CLIENTS });
     expect(tally([...sse, ...trpcSse], (s) => s.ending)).toEqual({ end: PLAIN_SSE_CLIENTS + TRPC_SSE_CLIENTS });
+    // Answered (empty, with their cursor) before the sockets close, not cut with "socket hang up".
+    expect(tally(polls, (s) => (s.status ? `${s.status} ${s.ending}` : s.ending))).toEqual({ "200 end": POLL_CLIENTS });
   }, 120_000);
 
   it("with a WebSocket peer that never answers the close handshake: still exit 0 within the shutdown timeout", async () => {

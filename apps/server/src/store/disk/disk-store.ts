@@ -6,6 +6,7 @@ import { mergeMeta } from "../series-meta";
 import type { HistoryQuery, SeriesStore } from "../types";
 import { ChunkCache } from "./chunk-cache";
 import { decodeChunk } from "./chunk-codec";
+import type { DecodedChunk } from "./chunk-codec";
 import { queryHistory } from "./history-query";
 import type { ChunkReader, QueryCost, StoredChunk } from "./history-query";
 import { PointLogBuffer, replayPointLog } from "./point-log";
@@ -14,7 +15,7 @@ import type { LoggedBatch } from "./replay-log";
 import type { RetentionTier } from "./retention";
 import { SeriesState, sealLate, tierSpecs } from "./series-state";
 import type { SealedChunk, TierHead, TierSpec } from "./series-state";
-import { asStorageError, isDiskFull, openDatabase } from "./sqlite";
+import { StorageError, asStorageError, corruptAdvice, isDiskFull, openDatabase, releasePidFile } from "./sqlite";
 
 export interface DiskStoreOptions {
   /** Directory of livedash.db (created on first start). */
@@ -53,6 +54,12 @@ export interface DiskStoreOptions {
   maxPendingBytes?: number;
   /** Clock (retention cutoffs, tier choice); tests inject one. @default Date.now */
   now?: () => number;
+  /**
+   * How long close() keeps retrying its final flush while the disk refuses it (full) before it gives
+   * up, reports the points not written and throws.
+   * @default 2000
+   */
+  closeRetryMs?: number;
   /** @default console.error */
   log?: (message: string) => void;
 }
@@ -102,11 +109,17 @@ export interface DiskStorage {
   noteApplied(id: string): void;
   /** Test hook: caps the file at `pages` pages (PRAGMA max_page_count), null lifts the cap. */
   limitPages(pages: number | null): void;
-  /** Final flush and checkpoint; the next start continues ids right after the last recorded batch. */
+  /**
+   * Final flush and checkpoint; the next start continues ids right after the last recorded batch.
+   * Throws a StorageError naming the count when accepted points could not be written (disk full).
+   */
   close(): void;
 }
 
 const ID_RESERVATION = 10_000;
+/** Damaged chunks logged by row id (each once); beyond this many they are skipped silently. */
+const MAX_DAMAGED_LOGGED = 1000;
+const EMPTY_CHUNK: DecodedChunk = { floatTs: false, ts: new Float64Array(0), columns: [] };
 /** Late points buffered across all series before a flush is forced (memory bound for backfill). */
 const MAX_LATE_POINTS = 200_000;
 /** Points logged since the last snapshot before one is forced (bounds the replay at start). */
@@ -153,6 +166,8 @@ function createDiskStorage(
   let pendingBytes = 0;
   let pendingLog: { seq: number; data: Buffer }[] = [];
   let lateTotal = 0;
+  /** Points accepted since the last successful commit: what a failed final flush loses. */
+  let unwritten = 0;
   let nextId = 1;
   let full = false;
   let flushes = 0;
@@ -207,7 +222,13 @@ function createDiskStorage(
   }
   let gen = 0;
   for (const row of db.prepare<[], { series_id: number; tier: number; data: Uint8Array | null; open: Uint8Array | null; gen: number }>("SELECT series_id, tier, data, open, gen FROM heads").iterate()) {
-    byId.get(row.series_id)?.restoreHead(row.tier, row.data, row.open, row.gen);
+    try {
+      byId.get(row.series_id)?.restoreHead(row.tier, row.data, row.open, row.gen);
+    } catch (error) {
+      // A head no decoder can read is a damaged file like any other: same advice, not "cannot open".
+      if (!(error instanceof RangeError)) throw error;
+      throw new StorageError(`data file ${file} is corrupt (head chunk of series ${byId.get(row.series_id)?.name} tier ${row.tier}: ${error.message}). ${corruptAdvice(file)}`, { cause: error });
+    }
     if (row.gen > gen) gen = row.gen;
   }
   // Points accepted after the head rows were written (a crash, or no snapshot since): replayed
@@ -257,10 +278,25 @@ function createDiskStorage(
     if (row === undefined) throw new Error(`chunk row ${rowid} vanished from ${file}`);
     return row.data;
   };
+  // A damaged sealed chunk must not fail every query that touches its window: it is skipped, and
+  // logged once (bounded set) so the operator knows which rows are gone.
+  const damaged = new Set<number>();
+  const decodeSealed = (rowid: number): DecodedChunk => {
+    try {
+      return cache.get(rowid, () => blobOf(rowid));
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      if (!damaged.has(rowid) && damaged.size < MAX_DAMAGED_LOGGED) {
+        damaged.add(rowid);
+        log(`storage: damaged chunk (row ${rowid} of ${file}) skipped in history answers: ${error.message}`);
+      }
+      return EMPTY_CHUNK;
+    }
+  };
   const readChunks: ChunkReader = (seriesId, tier, startFrom, startTo, endFrom) => {
     const out: StoredChunk[] = stmt.readChunks
       .all(seriesId, tier, startFrom, startTo, endFrom)
-      .map((row) => ({ decode: () => cache.get(row.rowid, () => blobOf(row.rowid)), late: row.late === 1, startTs: row.start_ts, endTs: row.end_ts }));
+      .map((row) => ({ decode: () => decodeSealed(row.rowid), late: row.late === 1, startTs: row.start_ts, endTs: row.end_ts }));
     for (const c of pendingChunks) {
       if (c.seriesId === seriesId && c.tier === tier && c.startTs >= startFrom && c.startTs <= startTo && c.endTs >= endFrom) {
         out.push({ decode: () => decodeChunk(c.data), late: c.late, startTs: c.startTs, endTs: c.endTs });
@@ -342,6 +378,7 @@ function createDiskStorage(
     if (full) log(`storage writable again: ${file}`);
     full = false;
     flushes++;
+    unwritten = 0;
     headRowsWritten += heads.length;
     pointLogBytesWritten += pointRow?.length ?? 0;
     for (const state of dirty) state.metaDirty = false;
@@ -408,6 +445,7 @@ function createDiskStorage(
         }
         const state = stateOf(point.series);
         if (state.add(point.ts, point.value, t, sealed)) lateTotal++;
+        unwritten++;
         if (!logDropped) pointLog.add(state.id, point.ts, point.value, t);
         loggedPoints++;
         appended = true;
@@ -464,6 +502,9 @@ function createDiskStorage(
       const reserved = seq + ID_RESERVATION;
       try {
         stmt.setMeta.run("seq_reserved", String(reserved));
+        // Into the data file and fsynced now (once per ID_RESERVATION ids): with synchronous=NORMAL
+        // the commit alone lives in the WAL, and a lost WAL would hand these ids out again.
+        db.pragma("wal_checkpoint(PASSIVE)");
       } catch (error) {
         // Committed with the next successful flush instead; until then a crash could reuse ids.
         reservedDirty = reserved;
@@ -492,8 +533,15 @@ function createDiskStorage(
     close(): void {
       if (closed) return;
       clearInterval(timer);
+      // A full disk may be freed in a moment (log rotation, an operator): retry a bounded time.
       // A snapshot: the next start has no point log to replay.
-      flush(appended);
+      let written = flush(appended);
+      const deadline = Date.now() + (options.closeRetryMs ?? 2000);
+      while (!written && Date.now() < deadline) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+        written = flush(appended);
+      }
+      const lost = written ? 0 : unwritten;
       closed = true;
       try {
         // The next start continues right after the last batch: clean restarts keep ids contiguous.
@@ -503,6 +551,12 @@ function createDiskStorage(
         log(`storage close (${file}): ${(error as Error).message}`);
       }
       db.close();
+      releasePidFile(options.dataDir);
+      if (lost > 0) {
+        const message = `${lost} accepted points were not written to ${file} at shutdown (${full ? "disk full" : "the final flush failed"})${droppedChunks > 0 ? `, and ${droppedChunks} sealed chunks were dropped while the disk was full` : ""}; they are lost`;
+        log(`storage close: ${message}`);
+        throw new StorageError(message);
+      }
     },
   };
 }

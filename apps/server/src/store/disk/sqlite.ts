@@ -1,9 +1,11 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 
 /** File name of the database inside LIVEDASH_DATA_DIR. */
 export const DATA_FILE = "livedash.db";
+/** Pid of the server holding the data directory (informational: the lock itself is SQLite's). */
+export const PID_FILE = "livedash.pid";
 const SCHEMA_VERSION = "1";
 const SQLITE_MAGIC = "SQLite format 3\0";
 
@@ -13,13 +15,25 @@ const SQLITE_MAGIC = "SQLite format 3\0";
  * only fail again, so it should not loop).
  */
 export class StorageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * Exit code for main.ts: 2 for a setup problem, EXIT_TEMPORARY for one that passes by itself
+   * (a full disk), so a supervisor that does not restart on 2 still restarts the server.
+   * @default 2
+   */
+  readonly exitCode: number;
+  constructor(message: string, options?: { cause?: unknown; exitCode?: number }) {
     super(message, options);
     this.name = "StorageError";
+    this.exitCode = options?.exitCode ?? 2;
   }
 }
 
-const corruptAdvice = (file: string) =>
+/** EX_TEMPFAIL (sysexits.h): try again later. */
+export const EXIT_TEMPORARY = 75;
+/** Below this much free space an I/O error at open is taken for a full disk. */
+const NEARLY_FULL_BYTES = 1_048_576;
+
+export const corruptAdvice = (file: string) =>
   `Stop the server and move the file aside (mv ${file} ${file}.corrupt, with its -wal and -shm files) to start with empty history, or restore it from a backup.`;
 
 /**
@@ -81,13 +95,16 @@ export function openDatabase(dataDir: string): { db: Database.Database; file: st
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOSPC") throw diskFullError(dataDir, error);
     throw new StorageError(`cannot create data directory ${dataDir} (LIVEDASH_DATA_DIR): ${(error as Error).message}`, { cause: error });
   }
   const file = join(dataDir, DATA_FILE);
   checkFile(file);
   let db: Database.Database | undefined;
   try {
-    db = new Database(file);
+    // No busy wait: the only other holder of this file is another server, which never lets go.
+    db = new Database(file, { timeout: 0 });
+    lockExclusively(db, dataDir);
     // WAL: readers never block the once-a-second writer, and a crash leaves a consistent file.
     // synchronous=NORMAL: a commit is not fsynced (a killed process loses nothing committed; a power
     // loss may lose what was committed since the last checkpoint, which we run every few seconds).
@@ -106,8 +123,85 @@ export function openDatabase(dataDir: string): { db: Database.Database; file: st
   } catch (error) {
     db?.close();
     if (error instanceof StorageError) throw error;
+    if (isDiskFull(error) || (isIoError(error) && freeBytes(dataDir) < NEARLY_FULL_BYTES)) throw diskFullError(file, error);
+    if (isIoError(error) || (error as { code?: unknown }).code === "SQLITE_CANTOPEN" || (error as { code?: unknown }).code === "SQLITE_READONLY") {
+      if (readOnlyFilesystem(dataDir)) {
+        throw new StorageError(`data directory ${dataDir} is on a read-only filesystem, so ${file} cannot be written: mount it read-write or set LIVEDASH_DATA_DIR to a writable directory`, { cause: error });
+      }
+    }
     throw asStorageError(error, file);
   }
+}
+
+/** A full disk passes by itself: say so and exit with a code a supervisor restarts on. */
+function diskFullError(path: string, error: unknown): StorageError {
+  return new StorageError(`disk full: cannot open ${path} (${(error as Error).message}); free disk space, the server starts once it can write (exit code ${EXIT_TEMPORARY}: restart it)`, {
+    cause: error,
+    exitCode: EXIT_TEMPORARY,
+  });
+}
+
+function isIoError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && code.startsWith("SQLITE_IOERR");
+}
+
+function freeBytes(dir: string): number {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+function readOnlyFilesystem(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EROFS";
+  }
+}
+
+/**
+ * Two servers on one data directory would hand out the same series and event ids and overwrite each
+ * other's chunks. locking_mode=EXCLUSIVE makes SQLite keep its OS-level (fcntl) lock on the file for
+ * the life of the connection, taken here by an empty exclusive transaction: a second process, even one
+ * that only reads, gets SQLITE_BUSY. The kernel drops the lock when the holder dies (also on kill -9),
+ * so no stale lock survives. The pid file only names the holder in the refusal.
+ */
+function lockExclusively(db: Database.Database, dataDir: string): void {
+  db.pragma("locking_mode = EXCLUSIVE");
+  try {
+    db.exec("BEGIN EXCLUSIVE; COMMIT");
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "SQLITE_BUSY") throw error;
+    const pid = readPid(dataDir);
+    throw new StorageError(
+      `data directory ${dataDir} is in use by another livedash server${pid === null ? "" : ` (pid ${pid})`}: stop it, or give this one another LIVEDASH_DATA_DIR`,
+      { cause: error },
+    );
+  }
+  try {
+    writeFileSync(join(dataDir, PID_FILE), `${process.pid}\n`);
+  } catch {
+    // Only informational; a failure to write it (disk full) surfaces on the data file itself.
+  }
+}
+
+function readPid(dataDir: string): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(join(dataDir, PID_FILE), "utf8"), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Removes the pid file at a clean close when it is still ours. */
+export function releasePidFile(dataDir: string): void {
+  if (readPid(dataDir) === process.pid) rmSync(join(dataDir, PID_FILE), { force: true });
 }
 
 /** SQLite's "this file is damaged" codes. */
