@@ -4,6 +4,11 @@
  * crash the start replays these rows into the heads, so each flush writes just its new points
  * (20 bytes each) instead of every changed head chunk.
  *
+ * Why replay rather than appending per-series segments or rebuilding rollups from raw: replay goes
+ * through the same SeriesState.add as live ingest, so there is one code path that builds heads
+ * (no fold at seal time, no second read path), and rollup heads need no raw data (the 1-hour head
+ * spans 10 days, longer than raw is kept).
+ *
  * Records of 20 bytes: u32 series id, f64 ts, f64 value. Series ids start at 1, so id 0 marks a
  * change of the clock the points were accepted with (its ts field holds it): replay passes the
  * same `now` to SeriesState.add, so a point lands in exactly the tiers it landed in before.
