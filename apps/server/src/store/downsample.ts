@@ -13,6 +13,20 @@ export function bucketIndex(ts: number, from: number, to: number, buckets: numbe
 }
 
 /**
+ * sum / count, kept finite: a sum of values near the double limit overflows to ±Infinity (or NaN when
+ * both signs overflow) although every value was finite, and JSON would carry the mean as null. The true
+ * mean lies in [min, max], so an overflowed sum answers with the bound it overflowed towards (exact
+ * when the bucket's values are equal), or the midpoint when both did.
+ */
+export function finiteMean(sum: number, count: number, min: number, max: number): number {
+  const mean = sum / count;
+  if (Number.isFinite(mean)) return mean;
+  if (mean === Infinity) return max;
+  if (mean === -Infinity) return min;
+  return min / 2 + max / 2;
+}
+
+/**
  * Rows sorted by ts, each an aggregate of `count` points (a raw point: count 1, min = max = sum =
  * value; a rollup row of the disk store: its min, max, sum and count).
  */
@@ -40,7 +54,7 @@ export function reduceRows(rows: AggregateRows, start: number, end: number, from
     const out: HistoryPoint[] = new Array<HistoryPoint>(count);
     for (let i = 0; i < count; i++) {
       const r = start + i;
-      out[i] = { ts: rows.tsAt(r), value: rows.sumAt(r) / rows.countAt(r), min: rows.minAt(r), max: rows.maxAt(r) };
+      out[i] = { ts: rows.tsAt(r), value: finiteMean(rows.sumAt(r), rows.countAt(r), rows.minAt(r), rows.maxAt(r)), min: rows.minAt(r), max: rows.maxAt(r) };
     }
     return out;
   }
@@ -56,7 +70,7 @@ export function reduceRows(rows: AggregateRows, start: number, end: number, from
   let min = 0;
   let max = 0;
   const flush = (): void => {
-    if (n > 0) out.push({ ts: firstTs + sumDt / n, value: sum / n, min, max });
+    if (n > 0) out.push({ ts: firstTs + sumDt / n, value: finiteMean(sum, n, min, max), min, max });
   };
   for (let i = start; i < end; i++) {
     const ts = rows.tsAt(i);
