@@ -181,9 +181,16 @@ function createDiskStorage(
   let closed = false;
 
   const tierKeys = specs.map((s) => s.key);
-  // A tier dropped from LIVEDASH_RETENTION: its rows would never be read again.
+  // A tier dropped from LIVEDASH_RETENTION: its rows would never be read again. Deleting months of
+  // rollups is the operator's call, so it is said out loud, once, with what went.
+  const dropped = db
+    .prepare<[], { tier: number; chunks: number }>(`SELECT tier, COUNT(*) AS chunks FROM chunks WHERE tier NOT IN (${tierKeys.join(",")}) GROUP BY tier`)
+    .all();
   db.prepare(`DELETE FROM chunks WHERE tier NOT IN (${tierKeys.join(",")})`).run();
   db.prepare(`DELETE FROM heads WHERE tier NOT IN (${tierKeys.join(",")})`).run();
+  for (const { tier, chunks } of dropped) {
+    log(`livedash: storage: LIVEDASH_RETENTION no longer has the ${tier === 0 ? "raw" : formatStep(tier)} tier: deleted its ${chunks} chunk rows from ${file}`);
+  }
 
   const stmt = {
     getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
@@ -582,4 +589,12 @@ function createDiskStorage(
       }
     },
   };
+}
+
+/** A tier's step as LIVEDASH_RETENTION writes it (60000 -> "1m"). */
+function formatStep(stepMs: number): string {
+  for (const [unit, ms] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1_000]] as const) {
+    if (stepMs % ms === 0) return `${stepMs / ms}${unit}`;
+  }
+  return `${stepMs}ms`;
 }
