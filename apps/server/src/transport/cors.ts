@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { sendJsonError } from "./http-errors";
 
 const ALLOWED_HEADERS = "authorization, content-type, trpc-accept, x-trpc-source, last-event-id";
 
@@ -10,8 +11,7 @@ export function handleCors(req: IncomingMessage, res: ServerResponse, isAllowed:
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   if (!isAllowed(origin)) {
-    res.writeHead(403, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: { message: `origin ${origin} is not allowed (LIVEDASH_ALLOWED_ORIGINS)` } }));
+    sendJsonError(res, 403, `origin ${origin} is not allowed (LIVEDASH_ALLOWED_ORIGINS)`);
     return false;
   }
   res.setHeader("access-control-allow-origin", origin);
