@@ -290,6 +290,16 @@ describe("disk store: damaged files and a full disk", () => {
     disk.close();
     expect(open().store.history("new5", { from: NOW - 300_000, to: NOW, maxPoints: 1000 })).toHaveLength(240);
   });
+
+  it("close on a full disk names how many accepted points it could not write", () => {
+    const disk = open({ closeRetryMs: 0 });
+    disk.store.append(series("a", [[NOW - 1000, 1]]));
+    expect(disk.flush()).toBe(true);
+    disk.limitPages(1);
+    for (let i = 0; i < 100; i++) disk.store.append(series(`new${i}`, Array.from({ length: 240 }, (_, j) => [NOW - 240_000 + j * 1000, Math.random()] as const)));
+    expect(disk.flush()).toBe(false);
+    expect(() => disk.close()).toThrow(/^24000 accepted points were not written to .*livedash\.db at shutdown \(disk full\); they are lost$/);
+  });
 });
 
 describe("LIVEDASH_RETENTION", () => {
