@@ -172,3 +172,23 @@ describe("parseJsonIngest properties", () => {
     );
   });
 });
+
+describe("labels on JSON points", () => {
+  it("sorts a point's labels and its key's labels into one canonical series key", () => {
+    const body = JSON.stringify({
+      points: [
+        { series: "host.cpu.total", labels: { host: "web1", cpu: "0" }, value: 1, ts: 5 },
+        { series: 'host.cpu.total{host="web1"}', labels: { cpu: "0" }, value: 2, ts: 6 },
+        { series: 'host.cpu.total{host="web1",cpu="0"}', value: 3, ts: 7 },
+      ],
+    });
+    const result = parseJsonIngest(body, opts);
+    expect(result.ok && result.points.map((p) => p.series)).toEqual(Array(3).fill('host.cpu.total{cpu="0",host="web1"}'));
+  });
+
+  it("names the label that conflicts with the key", () => {
+    const result = parseJsonIngest(JSON.stringify({ points: [{ series: 'm{host="a"}', labels: { host: "b" }, value: 1 }] }), opts);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[0]!.message).toBe('points[0].labels.host: label host is "a" in the series key and "b" in labels');
+  });
+});

@@ -1,4 +1,5 @@
 export * from "./series";
+export * from "./labels";
 export * from "./point";
 export * from "./live";
 export * from "./procedures";

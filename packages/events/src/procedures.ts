@@ -2,7 +2,8 @@ import { z } from "zod";
 import { IdentifiedEventSchema, EventIdSchema } from "./live";
 import { IncomingPointSchema } from "./point";
 import { WIRE_LIMITS } from "./protocol/limits";
-import { SeriesMetaSchema, SeriesNameSchema, SeriesPatternSchema } from "./series";
+import { SeriesKeySchema } from "./labels";
+import { SeriesMetaSchema, SeriesPatternSchema } from "./series";
 
 const patterns = z
   .array(SeriesPatternSchema)
@@ -36,7 +37,7 @@ export type PollResult = z.infer<typeof PollResultSchema>;
 export const HistoryInputSchema = z
   .object({
     series: z
-      .array(SeriesNameSchema)
+      .array(SeriesKeySchema)
       .min(1, "series must name at least one series")
       .max(WIRE_LIMITS.seriesPerHistoryQuery, `series must have at most ${WIRE_LIMITS.seriesPerHistoryQuery} names`),
     from: z.number().finite("from must be epoch milliseconds").nonnegative("from must not be negative").optional(),
@@ -58,7 +59,7 @@ export type HistoryInput = z.input<typeof HistoryInputSchema>;
 export const HistoryPointSchema = z.object({ ts: z.number(), value: z.number(), min: z.number(), max: z.number() });
 export type HistoryPoint = z.infer<typeof HistoryPointSchema>;
 
-export const HistorySeriesSchema = z.object({ series: SeriesNameSchema, points: z.array(HistoryPointSchema) });
+export const HistorySeriesSchema = z.object({ series: SeriesKeySchema, points: z.array(HistoryPointSchema) });
 export type HistorySeries = z.infer<typeof HistorySeriesSchema>;
 
 export const IngestInputSchema = z.object({

@@ -1,4 +1,4 @@
-import { IngestInputSchema, formatIssuePath, type IncomingPoint, type Point } from "@livedash/events";
+import { IngestInputSchema, addLabels, canonicalSeriesKey, formatIssuePath, type IncomingPoint, type Point } from "@livedash/events";
 import type { z } from "zod";
 import { ErrorList, type IngestParseResult, type PathError } from "./result";
 import { checkFuture } from "./timestamp";
@@ -63,6 +63,17 @@ export function validateIngestPoints(points: readonly IncomingPoint[], opts: Ing
     const future = checkFuture(ts, opts);
     if (!future.ok) errors.push({ path: `points[${i}].ts`, message: `points[${i}].ts: ${future.message}` });
     out[i] = { series: point.series, ts, value: point.value };
+    // A bare name is already canonical; a key or `labels` is sorted into the one key of its series.
+    if (point.labels !== undefined) {
+      const merged = addLabels(point.series, point.labels);
+      if (merged.ok) out[i]!.series = merged.key;
+      else {
+        const path = merged.label === undefined ? `points[${i}].labels` : `points[${i}].labels.${merged.label}`;
+        errors.push({ path, message: `${path}: ${merged.message}` });
+      }
+    } else if (point.series.indexOf("{") !== -1) {
+      out[i]!.series = canonicalSeriesKey(point.series) ?? point.series;
+    }
   }
   if (!errors.empty) return { ok: false, errors: errors.items, truncated: errors.truncated };
   return { ok: true, points: out };

@@ -1,0 +1,201 @@
+import { z } from "zod";
+import { SERIES_NAME_MAX_LENGTH } from "./series";
+
+/**
+ * Labels: a series is a name plus a label set, `host.cpu.total{cpu="0",host="web1"}`.
+ *
+ * Everywhere past ingest a series is identified by one string, its *key*: the name, then the labels
+ * sorted by label name in braces, values quoted with `\\`, `\"` and `\n` escaped (Prometheus' text
+ * exposition escaping). A series without labels keeps its bare name as its key, so every name that
+ * was valid before labels is a valid key with the same meaning. One string keeps the store, the live
+ * path, the event ids and the wire exactly as they were; `parseSeriesKey` gives the parts back.
+ */
+
+/** Limits of a label set; the errors name the label and the limit. */
+export const LABEL_LIMITS = {
+  /** Labels on one series (VictoriaMetrics' default maxLabelsPerTimeseries is 30). */
+  labelsPerSeries: 30,
+  /** Characters in a label name. */
+  nameLength: 128,
+  /** Characters in a label value. */
+  valueLength: 1024,
+  /** Characters in a whole series key, name and labels. */
+  keyLength: 4096,
+} as const;
+
+/** Prometheus' label name charset: OpenTelemetry's dotted attribute keys map to underscores. */
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const SERIES_NAME_RE = /^[a-zA-Z0-9_.:-]+$/;
+// C0 controls other than \n, and DEL: invisible in a legend, and never meant.
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u0009\u000b-\u001f\u007f]/;
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** Why a label name is refused, or null. */
+export function labelNameProblem(name: string): string | null {
+  if (name.length === 0) return "label name must not be empty";
+  if (name.length > LABEL_LIMITS.nameLength) return `label name must be at most ${LABEL_LIMITS.nameLength} characters`;
+  if (!LABEL_NAME_RE.test(name)) return "label name must match [a-zA-Z_][a-zA-Z0-9_]*";
+  if (name.startsWith("__")) return "label names starting with __ are reserved";
+  return null;
+}
+
+/** Why a label value is refused, or null. An empty value means "no such label" (Prometheus). */
+export function labelValueProblem(value: string): string | null {
+  if (value.length > LABEL_LIMITS.valueLength) return `label value must be at most ${LABEL_LIMITS.valueLength} characters (got ${value.length})`;
+  if (CONTROL_RE.test(value)) return "label value must not contain control characters";
+  return null;
+}
+
+/** Why a series name is refused, or null (the same rules as SeriesNameSchema). */
+function seriesNameProblem(name: string): string | null {
+  if (name.length === 0) return "series name must not be empty";
+  if (name.length > SERIES_NAME_MAX_LENGTH) return `series name must be at most ${SERIES_NAME_MAX_LENGTH} characters`;
+  if (!SERIES_NAME_RE.test(name)) return "series name may only contain letters, digits and _ . : -";
+  return null;
+}
+
+/**
+ * The first problem of a label set as `[label, message]` (label "" when it is about the set), or null.
+ * Bounded by the count check first: a hostile set of a million labels costs one Object.keys.
+ */
+export function labelsProblem(labels: Labels): [label: string, message: string] | null {
+  const names = Object.keys(labels);
+  if (names.length > LABEL_LIMITS.labelsPerSeries) return ["", `a series may have at most ${LABEL_LIMITS.labelsPerSeries} labels (got ${names.length})`];
+  for (const name of names) {
+    const value = labels[name];
+    if (typeof value !== "string") return [name, "label value must be a string"];
+    const problem = labelNameProblem(name) ?? labelValueProblem(value);
+    if (problem) return [name, problem];
+  }
+  return null;
+}
+
+/** A JSON point's `labels`: `{ "host": "web1" }`. Issues carry the label's name in their path. */
+export const LabelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  const problem = labelsProblem(labels);
+  if (problem) ctx.addIssue({ code: "custom", message: problem[1], path: problem[0] ? [problem[0]] : [] });
+});
+
+function escapeLabelValue(value: string): string {
+  if (!/[\\"\n]/.test(value)) return value;
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+/**
+ * The canonical key of `name` with `labels` (already valid): labels sorted by name, empty values
+ * dropped, so the same series always has the same key whatever order a producer wrote its labels in.
+ */
+export function seriesKey(name: string, labels?: Labels | null): string {
+  if (!labels) return name;
+  const names = Object.keys(labels).filter((label) => labels[label] !== "");
+  if (names.length === 0) return name;
+  names.sort();
+  let key = name + "{";
+  for (let i = 0; i < names.length; i++) {
+    const label = names[i]!;
+    key += (i === 0 ? "" : ",") + label + '="' + escapeLabelValue(labels[label]!) + '"';
+  }
+  return key + "}";
+}
+
+export interface ParsedSeriesKey {
+  readonly name: string;
+  readonly labels: Labels;
+}
+
+const NO_LABELS: Labels = Object.freeze({});
+
+/**
+ * Parses `name{a="x",b="y"}` (or a bare name) in one left-to-right pass. Accepts any label order and
+ * an empty `{}`; refuses duplicates, bad names or values, and anything past the closing brace.
+ */
+export function parseSeriesKey(key: string): { ok: true; value: ParsedSeriesKey } | { ok: false; label?: string; message: string } {
+  if (key.length > LABEL_LIMITS.keyLength) return { ok: false, message: `series key must be at most ${LABEL_LIMITS.keyLength} characters` };
+  const brace = key.indexOf("{");
+  const name = brace === -1 ? key : key.slice(0, brace);
+  const nameProblem = seriesNameProblem(name);
+  if (nameProblem) return { ok: false, message: nameProblem };
+  if (brace === -1) return { ok: true, value: { name, labels: NO_LABELS } };
+  const labels: Record<string, string> = {};
+  const seen = new Set<string>();
+  let i = brace + 1;
+  const fail = (message: string, label?: string) => ({ ok: false as const, message, ...(label === undefined ? {} : { label }) });
+  if (key.charCodeAt(i) === 0x7d /* } */) {
+    if (i !== key.length - 1) return fail("nothing may follow the closing } of the labels");
+    return { ok: true, value: { name, labels: NO_LABELS } };
+  }
+  for (;;) {
+    const eq = key.indexOf("=", i);
+    if (eq === -1) return fail(`expected label="value" at character ${i}`);
+    const label = key.slice(i, eq);
+    const labelProblem = labelNameProblem(label);
+    if (labelProblem) return fail(labelProblem, label);
+    if (key.charCodeAt(eq + 1) !== 0x22 /* " */) return fail("label value must be in double quotes", label);
+    let value = "";
+    let j = eq + 2;
+    for (;;) {
+      if (j >= key.length) return fail("label value has no closing quote", label);
+      const c = key[j]!;
+      if (c === '"') break;
+      if (c === "\\") {
+        const next = key[j + 1];
+        if (next === "\\" || next === '"') value += next;
+        else if (next === "n") value += "\n";
+        else return fail("label value has a bad escape (only \\\\, \\\" and \\n)", label);
+        j += 2;
+      } else {
+        value += c;
+        j++;
+      }
+    }
+    const valueProblem = labelValueProblem(value);
+    if (valueProblem) return fail(valueProblem, label);
+    if (seen.has(label)) return fail("label appears twice", label);
+    seen.add(label);
+    if (seen.size > LABEL_LIMITS.labelsPerSeries) return fail(`a series may have at most ${LABEL_LIMITS.labelsPerSeries} labels`);
+    if (value !== "") labels[label] = value;
+    j++; // past the closing quote
+    const sep = key[j];
+    if (sep === "}") {
+      if (j !== key.length - 1) return fail("nothing may follow the closing } of the labels");
+      return { ok: true, value: { name, labels } };
+    }
+    if (sep !== ",") return fail(`expected , or } after the value of ${label}`, label);
+    i = j + 1;
+  }
+}
+
+/** A series key on the wire: a bare name or `name{label="value",...}`; the error names the label. */
+export const SeriesKeySchema = z.string().superRefine((key, ctx) => {
+  const parsed = parseSeriesKey(key);
+  if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.label === undefined ? parsed.message : `label ${parsed.label}: ${parsed.message}` });
+});
+
+/** The canonical form of a key a producer wrote (any label order, escapes): null when it does not parse. */
+export function canonicalSeriesKey(key: string): string | null {
+  if (key.indexOf("{") === -1) return seriesNameProblem(key) ? null : key;
+  const parsed = parseSeriesKey(key);
+  return parsed.ok ? seriesKey(parsed.value.name, parsed.value.labels) : null;
+}
+
+/**
+ * `key` with `labels` added (a JSON point's `series` and `labels`): the canonical key, or the problem
+ * naming the label. A label in both with different values is refused rather than silently picked.
+ */
+export function addLabels(key: string, labels: Labels): { ok: true; key: string } | { ok: false; label?: string; message: string } {
+  const parsed = parseSeriesKey(key);
+  if (!parsed.ok) return parsed;
+  const merged: Record<string, string> = { ...parsed.value.labels };
+  for (const [label, value] of Object.entries(labels)) {
+    const existing = merged[label];
+    if (existing !== undefined && existing !== value) return { ok: false, label, message: `label ${label} is "${existing}" in the series key and "${value}" in labels` };
+    merged[label] = value;
+  }
+  const problem = labelsProblem(merged);
+  if (problem) return { ok: false, ...(problem[0] ? { label: problem[0] } : {}), message: problem[1] };
+  const merges = seriesKey(parsed.value.name, merged);
+  if (merges.length > LABEL_LIMITS.keyLength) return { ok: false, message: `series key must be at most ${LABEL_LIMITS.keyLength} characters (got ${merges.length})` };
+  return { ok: true, key: merges };
+}

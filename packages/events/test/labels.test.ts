@@ -1,0 +1,70 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { IngestInputSchema, LABEL_LIMITS, addLabels, canonicalSeriesKey, formatZodIssues, parseSeriesKey, seriesKey } from "../src";
+
+const labelName = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/);
+const labelValue = fc.string({ maxLength: 40 }).filter((v) => !/[\u0000-\u0009\u000b-\u001f\u007f]/.test(v));
+const seriesName = fc.stringMatching(/^[a-zA-Z0-9_.:-]{1,40}$/);
+
+describe("series keys", () => {
+  it("round-trips any name and label set, whatever order the labels were written in", () => {
+    fc.assert(
+      fc.property(seriesName, fc.dictionary(labelName, labelValue, { maxKeys: 8 }), (name, labels) => {
+        const key = seriesKey(name, labels);
+        const parsed = parseSeriesKey(key);
+        expect(parsed.ok).toBe(true);
+        if (!parsed.ok) return;
+        const kept = Object.fromEntries(Object.entries(labels).filter(([, v]) => v !== ""));
+        expect(parsed.value).toEqual({ name, labels: kept });
+        const reversed = Object.fromEntries(Object.entries(labels).reverse());
+        expect(seriesKey(name, reversed)).toBe(key);
+        expect(canonicalSeriesKey(key)).toBe(key);
+      }),
+    );
+  });
+
+  it("keeps a bare name as its own key, and sorts labels", () => {
+    expect(seriesKey("host.load.1m")).toBe("host.load.1m");
+    expect(seriesKey("host.load.1m", {})).toBe("host.load.1m");
+    expect(seriesKey("host.cpu.total", { host: "web1", cpu: "0" })).toBe('host.cpu.total{cpu="0",host="web1"}');
+    expect(seriesKey("m", { path: 'C:\\a "b"\nc' })).toBe('m{path="C:\\\\a \\"b\\"\\nc"}');
+    expect(canonicalSeriesKey('m{b="2",a="1"}')).toBe('m{a="1",b="2"}');
+    expect(canonicalSeriesKey("m{}")).toBe("m");
+  });
+
+  it.each([
+    ['m{host="a",host="b"}', /label appears twice/, "host"],
+    ['m{Host=web1}', /double quotes/, "Host"],
+    ['m{1x="a"}', /label name must match/, "1x"],
+    ['m{__name__="a"}', /reserved/, "__name__"],
+    ['m{a="x"}junk', /nothing may follow/, undefined],
+    ['m{a="x"', /expected , or }/, "a"],
+    ['m{a="x\\q"}', /bad escape/, "a"],
+    ['m{a="' + "v".repeat(LABEL_LIMITS.valueLength + 1) + '"}', /at most 1024 characters/, "a"],
+    ["bad name{a=\"1\"}", /series name may only contain/, undefined],
+  ])("refuses %j naming the label", (key, message, label) => {
+    const parsed = parseSeriesKey(key);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.message).toMatch(message);
+    expect(parsed.label).toBe(label);
+  });
+
+  it("refuses more labels than the limit", () => {
+    const labels = Object.fromEntries(Array.from({ length: LABEL_LIMITS.labelsPerSeries + 1 }, (_, i) => [`l${i}`, "v"]));
+    const parsed = parseSeriesKey(seriesKey("m", labels));
+    expect(parsed.ok).toBe(false);
+  });
+
+  it("adds a point's labels to its key, refusing a conflict by name", () => {
+    expect(addLabels('m{cpu="0"}', { host: "web1" })).toEqual({ ok: true, key: 'm{cpu="0",host="web1"}' });
+    expect(addLabels('m{host="a"}', { host: "a" })).toEqual({ ok: true, key: 'm{host="a"}' });
+    expect(addLabels('m{host="a"}', { host: "b" })).toMatchObject({ ok: false, label: "host" });
+  });
+
+  it("a JSON point's bad label is refused with its path", () => {
+    const result = IngestInputSchema.safeParse({ points: [{ series: "m", value: 1, labels: { "bad-name": "x" } }] });
+    expect(result.success).toBe(false);
+    if (!result.success) expect(formatZodIssues(result.error)).toMatch(/^points\[0\]\.labels\.bad-name: label name must match/);
+  });
+});
