@@ -34,8 +34,13 @@ export class BodyTooLargeError extends HttpError {
  * After a 413 the rest of the body is unread: answer with `Connection: close` (sendJsonError does)
  * so Node closes the socket instead of draining an arbitrarily large upload.
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return (await readBodyBytes(req, maxBytes)).toString("utf8");
+}
+
+/** readBody's bytes, for binary bodies (OTLP protobuf); the same limits and errors. */
+export function readBodyBytes(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > maxBytes) {
       reject(new BodyTooLargeError(maxBytes, `is ${declared} bytes`));
@@ -78,7 +83,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<string
         req.pause();
         reject(error);
       } else {
-        resolve(Buffer.concat(chunks, decodedBytes).toString("utf8"));
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, decodedBytes));
       }
     };
     function onRawData(chunk: Buffer) {

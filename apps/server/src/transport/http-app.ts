@@ -11,6 +11,7 @@ import { pollLimitMessage } from "../security/connection-limit";
 import { sendJson, sendJsonError } from "./http-errors";
 import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/ingest-service";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
+import { createOtlpMetricsHandler } from "./otlp-http";
 import { handlePlainSse } from "./plain-sse";
 import { renderPrometheus } from "./prometheus";
 import { createRequestIds } from "./request-id";
@@ -125,6 +126,7 @@ export function createHttpApp(
     [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
     "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
     "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
+    "/v1/metrics": { method: "POST", handle: limited(createOtlpMetricsHandler(services)) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -169,7 +171,7 @@ export function createHttpApp(
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",
-        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write"],
+        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write", "POST /v1/metrics"],
       });
     }
     sendJsonError(res, 404, `no route ${url.pathname}`);
