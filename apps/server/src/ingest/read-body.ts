@@ -38,8 +38,11 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   return (await readBodyBytes(req, maxBytes)).toString("utf8");
 }
 
-/** readBody's bytes, for binary bodies (OTLP protobuf); the same limits and errors. */
-export function readBodyBytes(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/**
+ * readBody's bytes. `decodeContent: false` leaves Content-Encoding to the caller (remote_write's
+ * `snappy` is a block format no stream decoder here knows); the byte limit then bounds the raw body.
+ */
+export function readBodyBytes(req: IncomingMessage, maxBytes: number, options: { decodeContent?: boolean } = {}): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > maxBytes) {
@@ -49,7 +52,7 @@ export function readBodyBytes(req: IncomingMessage, maxBytes: number): Promise<B
     const encoding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
     let decoder: Transform | null;
     try {
-      decoder = createDecoder(encoding);
+      decoder = options.decodeContent === false ? null : createDecoder(encoding);
     } catch (error) {
       reject(error instanceof Error ? error : new Error(String(error)));
       return;
@@ -83,7 +86,7 @@ export function readBodyBytes(req: IncomingMessage, maxBytes: number): Promise<B
         req.pause();
         reject(error);
       } else {
-        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, decodedBytes));
+        resolve(Buffer.concat(chunks, decodedBytes));
       }
     };
     function onRawData(chunk: Buffer) {

@@ -6,6 +6,7 @@ import { createLogger } from "../logger";
 import type { Batcher } from "../engine/batcher";
 import { EngineUnavailableError } from "../engine/types";
 import type { SeriesStore } from "../store/types";
+import { labelWithMostValues } from "./cardinality";
 
 export interface IngestLimits {
   /** @default 10_000 */
@@ -94,7 +95,9 @@ export function createIngestService(deps: {
     const held = store.size() + reserved.size;
     let dropped: OverCapDrop | undefined;
     if (newSeries.size > 0 && held + newSeries.size > limits.maxSeries) {
-      const message = `series cap reached: the server holds ${held} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)`;
+      const culprit = labelWithMostValues(newSeries);
+      const blame = culprit === null ? "" : `; label ${culprit.label} has the most distinct values among them (${culprit.values})`;
+      const message = `series cap reached: the server holds ${held} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)${blame}`;
       if (overCap === "refuse") throw new TRPCError({ code: "BAD_REQUEST", message });
       // "drop" (OTLP's partial success): the first new series that fit are admitted, the others' points dropped.
       const series = new Set<string>();

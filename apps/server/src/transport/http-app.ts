@@ -13,6 +13,7 @@ import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/in
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { createOtlpMetricsHandler } from "./otlp-http";
 import { handlePlainSse } from "./plain-sse";
+import { handleRemoteWrite } from "./remote-write-http";
 import { renderPrometheus } from "./prometheus";
 import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
@@ -127,6 +128,7 @@ export function createHttpApp(
     "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
     "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
     "/v1/metrics": { method: "POST", handle: limited(createOtlpMetricsHandler(services)) },
+    "/api/v1/write": { method: "POST", handle: limited((req, res) => handleRemoteWrite(req, res, services, services.traffic.remoteWriteSkipped)) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -171,7 +173,7 @@ export function createHttpApp(
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",
-        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write", "POST /v1/metrics"],
+        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write", "POST /api/v1/write", "POST /v1/metrics"],
       });
     }
     sendJsonError(res, 404, `no route ${url.pathname}`);
