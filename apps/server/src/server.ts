@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import type { Point } from "@livedash/events";
 import { hostname } from "node:os";
 import type { DestinationStream } from "pino";
+import { buildAlerts, loadAlertRules } from "./alerts";
+import type { AlertsOptions } from "./alerts";
 import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
@@ -45,6 +47,8 @@ export interface ServerOptions {
   ws?: WsServerOptions;
   /** Disk store tunables (flush interval, clock); the data dir and tiers come from config. */
   storage?: StorageOptions;
+  /** Alert evaluation tunables: the clock, tick and rules-file poll intervals, notifier retries. */
+  alerts?: AlertsOptions;
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
   logDestination?: DestinationStream;
 }
@@ -68,6 +72,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const log = createLogger({ level: config.log, destination: options.logDestination, secrets: [config.readToken, config.ingestToken] });
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
   const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, writes: 0, pointsIn: 0 };
+  // Before anything opens: a rules file with an error refuses the start (nothing to clean up yet).
+  const alertRules = loadAlertRules(config);
   const storage = createStorage(config, { log: (message) => log.warn(message), ...options.storage });
   const { store, disk } = storage;
   // With the memory engine on a disk store, event ids and the replay window outlive the process,
@@ -114,13 +120,17 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
   const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken) : createTicketIssuer({ ttlMs: 60_000 });
+  const live = createInProcessLive(hub, engine);
+  let baseUrl = "";
+  const alerts = buildAlerts(config, alertRules, { live, publish: (points) => batcher.enqueue(points), catalog: () => store.catalog(), log, baseUrl: () => baseUrl }, options.alerts);
   const services: Services = {
     config,
     engine,
     store,
     storage,
     hub,
-    live: createInProcessLive(hub, engine),
+    live,
+    alerts,
     batcher,
     ingest,
     traffic,
@@ -166,6 +176,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   });
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  baseUrl = `http://${host}:${port}`;
+  alerts.start();
 
   let collectorFailing = false;
   const collectors = config.collectors
@@ -211,6 +223,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         const deadline = Date.now() + Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_MARGIN_MS);
         const left = () => Math.max(0, deadline - Date.now());
         collectors?.stop();
+        // Evaluation stops before the live path closes; unsent notifications stay in alerts.db.
+        await alerts.close();
         // Stop accepting; the callback runs once every connection has ended.
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         // Points already accepted leave the batcher now, not at the end of its window.
