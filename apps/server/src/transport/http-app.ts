@@ -13,6 +13,7 @@ import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/in
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handleAlertsList, handleAnnotations } from "./alerts-http";
 import { handlePlainSse } from "./plain-sse";
+import { handleRemoteWrite } from "./remote-write-http";
 import { renderPrometheus } from "./prometheus";
 import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
@@ -128,6 +129,7 @@ export function createHttpApp(
     "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
     "/api/alerts": { method: "GET", handle: (req, res) => handleAlertsList(req, res, services) },
     "/api/annotations": { method: "GET, POST", handle: limited((req, res, url) => handleAnnotations(req, res, url, services)) },
+    "/api/v1/write": { method: "POST", handle: limited((req, res) => handleRemoteWrite(req, res, services, services.traffic.remoteWriteSkipped)) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -172,7 +174,7 @@ export function createHttpApp(
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",
-        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write", "GET /api/alerts", "GET|POST /api/annotations"],
+        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write", "POST /api/v1/write", "GET /api/alerts", "GET|POST /api/annotations"],
       });
     }
     sendJsonError(res, 404, `no route ${url.pathname}`);
