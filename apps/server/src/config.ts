@@ -3,6 +3,7 @@ import { formatZodIssues, LIMIT_DEFAULTS } from "@livedash/events";
 import { z } from "zod";
 import { DEFAULT_RETENTION, parseRetention } from "./store/disk/retention";
 import { LOG_LEVELS } from "./logger";
+import { parseScrapeTargets } from "./scrape/targets";
 import { checkHostEntry, LOOPBACK_HOST_NAMES } from "./security/host";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -91,6 +92,19 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .refine((url) => url === undefined || url === "" || (/^https?:\/\/[^\s]+$/.test(url) && URL.canParse(url)), "LIVEDASH_ALERT_WEBHOOK must be an http:// or https:// URL"),
+  LIVEDASH_SCRAPE: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return [];
+      const parsed = parseScrapeTargets(raw);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: "custom", message: parsed.message });
+        return z.NEVER;
+      }
+      return parsed.targets;
+    }),
+  LIVEDASH_SCRAPE_INTERVAL_MS: intFromEnv("LIVEDASH_SCRAPE_INTERVAL_MS", 100, 3_600_000, 15_000),
   LIVEDASH_LOG: z.enum(LOG_LEVELS, { message: `LIVEDASH_LOG must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 
@@ -188,6 +202,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
       /** Where a rule without its own `webhook` sends its notifications; null: nowhere. */
       webhook: e.LIVEDASH_ALERT_WEBHOOK || null,
     },
+    /** Prometheus targets pulled every `intervalMs` (text exposition or OpenMetrics); none: no scraping. */
+    scrape: { targets: e.LIVEDASH_SCRAPE, intervalMs: e.LIVEDASH_SCRAPE_INTERVAL_MS },
     storage: {
       kind: e.LIVEDASH_STORAGE,
       /** Absolute; a relative LIVEDASH_DATA_DIR is resolved against the working directory. */
