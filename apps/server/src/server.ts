@@ -195,7 +195,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
             pointsIn: traffic.pointsIn,
           };
         },
-      }, { log })
+      }, { log, hostname: config.hostname })
     : null;
 
   let closing: Promise<void> | null = null;
