@@ -67,7 +67,15 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const startedAtMs = Date.now();
   const log = createLogger({ level: config.log, destination: options.logDestination, secrets: [config.readToken, config.ingestToken] });
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, writes: 0, pointsIn: 0 };
+  const traffic: TrafficCounters = {
+    ws: 0,
+    sse: 0,
+    trpcSse: 0,
+    polls: 0,
+    writes: 0,
+    pointsIn: 0,
+    remoteWriteSkipped: { nan: 0, stale: 0, infinite: 0, histograms: 0, metadata: 0 },
+  };
   const storage = createStorage(config, { log: (message) => log.warn(message), ...options.storage });
   const { store, disk } = storage;
   // With the memory engine on a disk store, event ids and the replay window outlive the process,

@@ -49,7 +49,7 @@ export function labelValueProblem(value: string): string | null {
 }
 
 /** Why a series name is refused, or null (the same rules as SeriesNameSchema). */
-function seriesNameProblem(name: string): string | null {
+export function seriesNameProblem(name: string): string | null {
   if (name.length === 0) return "series name must not be empty";
   if (name.length > SERIES_NAME_MAX_LENGTH) return `series name must be at most ${SERIES_NAME_MAX_LENGTH} characters`;
   if (!SERIES_NAME_RE.test(name)) return "series name may only contain letters, digits and _ . : -";

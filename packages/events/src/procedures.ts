@@ -3,10 +3,11 @@ import { IdentifiedEventSchema, EventIdSchema } from "./live";
 import { IncomingPointSchema } from "./point";
 import { WIRE_LIMITS } from "./protocol/limits";
 import { SeriesKeySchema } from "./labels";
-import { SeriesMetaSchema, SeriesPatternSchema } from "./series";
+import { SeriesMetaSchema } from "./series";
+import { SeriesSelectorSchema } from "./selector";
 
 const patterns = z
-  .array(SeriesPatternSchema)
+  .array(SeriesSelectorSchema)
   .min(1, "series must name at least one series or pattern")
   .max(WIRE_LIMITS.patternsPerSubscription, `series must have at most ${WIRE_LIMITS.patternsPerSubscription} patterns`);
 
