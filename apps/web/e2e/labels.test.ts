@@ -14,7 +14,8 @@ const PUSHED = [
 
 /** The legend rows of a chart (the time row left out): their text and their tooltip (the whole key). */
 async function legend(page: Page, chart: string): Promise<{ label: string; key: string }[]> {
-  return page.locator(`[data-chart="${chart}"] .u-legend .u-series[data-series]`).evaluateAll((rows) =>
+  // JSON quoting is CSS string quoting for these keys: `"` becomes `\"`.
+  return page.locator(`[data-chart=${JSON.stringify(chart)}] .u-legend .u-series[data-series]`).evaluateAll((rows) =>
     rows.map((row) => ({ label: row.querySelector(".u-label")?.textContent ?? "", key: row.getAttribute("title") ?? "" })),
   );
 }
@@ -110,7 +111,7 @@ describe("labels on the dashboard", () => {
     await until("three lines, one per series", async () => ((await legend(page, plain)).length === 3 ? true : undefined));
     expect((await legend(page, plain)).map((r) => r.label)).toEqual(['host="a", region="eu"', 'host="b", region="eu"', 'host="c", region="us"']);
 
-    await page.locator(`[data-chart="${plain}"] [data-testid="group-by"]`).selectOption("region");
+    await page.locator(`[data-chart=${JSON.stringify(plain)}] [data-testid="group-by"]`).selectOption("region");
     const grouped = "custom:sum by (region) (test.req)";
     await until("url has the aggregation", () => (decodeURIComponent(page.url().replaceAll("+", " ")).includes("charts=sum by (region) (test.req)") ? true : undefined));
     const rows = await until("one line per region", async () => {
@@ -124,7 +125,7 @@ describe("labels on the dashboard", () => {
     await until("eu sum", async () => ((await tile('test.req{region="eu"}').textContent()) === "3" ? true : undefined));
     await until("us sum", async () => ((await tile('test.req{region="us"}').textContent()) === "5" ? true : undefined));
     // Another op on the same grouping.
-    await page.locator(`[data-chart="${grouped}"] [data-testid="group-op"]`).selectOption("max");
+    await page.locator(`[data-chart=${JSON.stringify(grouped)}] [data-testid="group-op"]`).selectOption("max");
     await until("eu max", async () => ((await page.locator(`.tile[data-series='test.req{region="eu"}'] .value`).textContent()) === "2" ? true : undefined));
     // The drawn lines are the groups: the chart's data has two series besides time.
     const drawn = page.locator('[data-chart="custom:max by (region) (test.req)"] .chart-host');
