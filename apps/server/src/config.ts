@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { formatZodIssues, LIMIT_DEFAULTS } from "@livedash/events";
+import { formatZodIssues, labelValueProblem, LIMIT_DEFAULTS } from "@livedash/events";
 import { z } from "zod";
 import { DEFAULT_RETENTION, parseRetention } from "./store/disk/retention";
 import { LOG_LEVELS } from "./logger";
@@ -54,6 +54,14 @@ const EnvSchema = z.object({
   LIVEDASH_ALLOWED_HOSTS: z.string().optional(),
   LIVEDASH_TICK_MS: intFromEnv("LIVEDASH_TICK_MS", 50, 60_000, 1000),
   LIVEDASH_COLLECTORS: z.enum(["on", "off"], { message: 'LIVEDASH_COLLECTORS must be "on" or "off"' }).default("on"),
+  // The collectors' host label; a container's hostname is often a random id nobody recognizes.
+  LIVEDASH_HOSTNAME: z
+    .string()
+    .optional()
+    .superRefine((raw, ctx) => {
+      const problem = raw ? labelValueProblem(raw) : null;
+      if (problem) ctx.addIssue({ code: "custom", message: `LIVEDASH_HOSTNAME: ${problem}` });
+    }),
   LIVEDASH_RETENTION_MS: intFromEnv("LIVEDASH_RETENTION_MS", 60_000, 7 * 24 * 3_600_000, 3_600_000),
   LIVEDASH_REPLAY_BATCHES: intFromEnv("LIVEDASH_REPLAY_BATCHES", 10, 10_000_000, 100_000),
   LIVEDASH_BATCH_WINDOW_MS: intFromEnv("LIVEDASH_BATCH_WINDOW_MS", 0, 1_000, 0),
@@ -162,6 +170,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     allowedHosts,
     tickMs: e.LIVEDASH_TICK_MS,
     collectors: e.LIVEDASH_COLLECTORS === "on",
+    /** The collectors' `host` label; undefined: the machine's hostname. */
+    hostname: e.LIVEDASH_HOSTNAME || undefined,
     retentionMs: e.LIVEDASH_RETENTION_MS,
     replayBatches: e.LIVEDASH_REPLAY_BATCHES,
     batchWindowMs: e.LIVEDASH_BATCH_WINDOW_MS,

@@ -219,7 +219,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
             pointsIn: traffic.pointsIn,
           };
         },
-      }, { log })
+      }, { log, hostname: config.hostname })
     : null;
 
   // Prometheus targets (LIVEDASH_SCRAPE): pulled off the request path, written through the ingest service.
