@@ -95,6 +95,11 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_POLLS_PER_IP: intFromEnv("LIVEDASH_MAX_POLLS_PER_IP", 1, 1_000_000, 100),
   LIVEDASH_MAX_LATE_POINTS: intFromEnv("LIVEDASH_MAX_LATE_POINTS", 0, 1_000_000, 1024),
   LIVEDASH_SHUTDOWN_TIMEOUT_MS: intFromEnv("LIVEDASH_SHUTDOWN_TIMEOUT_MS", 500, 120_000, 5_000),
+  LIVEDASH_ALERT_RULES: z.string().max(4096, "LIVEDASH_ALERT_RULES must be at most 4096 characters").optional(),
+  LIVEDASH_ALERT_WEBHOOK: z
+    .string()
+    .optional()
+    .refine((url) => url === undefined || url === "" || (/^https?:\/\/[^\s]+$/.test(url) && URL.canParse(url)), "LIVEDASH_ALERT_WEBHOOK must be an http:// or https:// URL"),
   LIVEDASH_SCRAPE: z
     .string()
     .optional()
@@ -201,6 +206,12 @@ export function parseConfig(env: Record<string, string | undefined>) {
     /** SIGTERM/SIGINT: time to drain (ingest answered, batcher flushed, engine closed) before a hard exit. */
     shutdownTimeoutMs: e.LIVEDASH_SHUTDOWN_TIMEOUT_MS,
     log: e.LIVEDASH_LOG,
+    alerts: {
+      /** Absolute path of the rules file (YAML or JSON), re-read on change; null: no file rules. */
+      rulesFile: e.LIVEDASH_ALERT_RULES ? resolve(e.LIVEDASH_ALERT_RULES) : null,
+      /** Where a rule without its own `webhook` sends its notifications; null: nowhere. */
+      webhook: e.LIVEDASH_ALERT_WEBHOOK || null,
+    },
     /** Prometheus targets pulled every `intervalMs` (text exposition or OpenMetrics); none: no scraping. */
     scrape: { targets: e.LIVEDASH_SCRAPE, intervalMs: e.LIVEDASH_SCRAPE_INTERVAL_MS },
     storage: {
