@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import type { Point } from "@livedash/events";
 import { hostname } from "node:os";
 import type { DestinationStream } from "pino";
+import { buildAlerts, loadAlertRules } from "./alerts";
+import type { AlertsOptions } from "./alerts";
 import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
@@ -25,6 +27,8 @@ import type { Services, TrafficCounters } from "./services";
 import { createStorage } from "./store";
 import type { StorageOptions } from "./store";
 import { createHttpApp } from "./transport/http-app";
+import { startScraper } from "./scrape/scraper";
+import type { ScraperOptions } from "./scrape/scraper";
 import { createSseStreams } from "./transport/sse-streams";
 import type { SseStreamsOptions } from "./transport/sse-streams";
 import { attachWsServer } from "./transport/ws-server";
@@ -45,6 +49,10 @@ export interface ServerOptions {
   ws?: WsServerOptions;
   /** Disk store tunables (flush interval, clock); the data dir and tiers come from config. */
   storage?: StorageOptions;
+  /** Alert evaluation tunables: the clock, tick and rules-file poll intervals, notifier retries. */
+  alerts?: AlertsOptions;
+  /** Scrape tunables that are not settings (timeout, body and sample limits); targets and interval come from config. */
+  scrape?: Pick<ScraperOptions, "timeoutMs" | "maxBodyBytes" | "maxSamples">;
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
   logDestination?: DestinationStream;
 }
@@ -76,6 +84,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     pointsIn: 0,
     remoteWriteSkipped: { nan: 0, stale: 0, infinite: 0, histograms: 0, metadata: 0 },
   };
+  // Before anything opens: a rules file with an error refuses the start (nothing to clean up yet).
+  const alertRules = loadAlertRules(config);
   const storage = createStorage(config, { log: (message) => log.warn(message), ...options.storage });
   const { store, disk } = storage;
   // With the memory engine on a disk store, event ids and the replay window outlive the process,
@@ -122,13 +132,17 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
   const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken) : createTicketIssuer({ ttlMs: 60_000 });
+  const live = createInProcessLive(hub, engine);
+  let baseUrl = "";
+  const alerts = buildAlerts(config, alertRules, { live, publish: (points) => batcher.enqueue(points), catalog: () => store.catalog(), log, baseUrl: () => baseUrl }, options.alerts);
   const services: Services = {
     config,
     engine,
     store,
     storage,
     hub,
-    live: createInProcessLive(hub, engine),
+    live,
+    alerts,
     batcher,
     ingest,
     traffic,
@@ -174,6 +188,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   });
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  baseUrl = `http://${host}:${port}`;
+  alerts.start();
 
   let collectorFailing = false;
   const collectors = config.collectors
@@ -203,8 +219,14 @@ export async function createServer(config: LivedashConfig, options: ServerOption
             pointsIn: traffic.pointsIn,
           };
         },
-      }, { log })
+      }, { log, hostname: config.hostname })
     : null;
+
+  // Prometheus targets (LIVEDASH_SCRAPE): pulled off the request path, written through the ingest service.
+  const scraper =
+    config.scrape.targets.length > 0
+      ? startScraper({ targets: config.scrape.targets, intervalMs: config.scrape.intervalMs, userAgent: `livedash/${VERSION}`, ingest, log, ...options.scrape })
+      : null;
 
   let closing: Promise<void> | null = null;
   return {
@@ -219,6 +241,10 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         const deadline = Date.now() + Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_MARGIN_MS);
         const left = () => Math.max(0, deadline - Date.now());
         collectors?.stop();
+        // Evaluation stops before the live path closes; unsent notifications stay in alerts.db.
+        await alerts.close();
+        // Scrapes in flight are aborted now; one already writing finishes through the batcher below.
+        const scrapesStopped = scraper?.close();
         // Stop accepting; the callback runs once every connection has ended.
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         // Points already accepted leave the batcher now, not at the end of its window.
@@ -236,6 +262,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         await requests.idle(left() / 2);
         http.closeAllConnections();
         await httpClosed;
+        await scrapesStopped;
         await batcher.drain().catch(() => undefined);
         await engine.close();
         // Last: every batch the engine published is in the final flush.
