@@ -13,6 +13,7 @@ import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/in
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
 import { handleRemoteWrite } from "./remote-write-http";
+import { createSeriesKeyCache } from "../ingest/remote-write/decode";
 import { renderPrometheus } from "./prometheus";
 import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
@@ -46,6 +47,7 @@ export function createHttpApp(
   };
 
   const requestIds = createRequestIds();
+  const remoteWrite = { skipped: services.traffic.remoteWriteSkipped, keyCache: createSeriesKeyCache() };
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,
@@ -126,7 +128,7 @@ export function createHttpApp(
     [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
     "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
     "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
-    "/api/v1/write": { method: "POST", handle: limited((req, res) => handleRemoteWrite(req, res, services, services.traffic.remoteWriteSkipped)) },
+    "/api/v1/write": { method: "POST", handle: limited((req, res) => handleRemoteWrite(req, res, services, remoteWrite)) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
