@@ -18,6 +18,15 @@ describe("view state in the URL", () => {
     expect(view).toEqual({ window: "5m", paused: false, transport: "auto", charts: ["ok.series"] });
   });
 
+  it("keeps series keys and selectors, commas inside braces included, in canonical text", () => {
+    const charts = ['host.cpu.total{cpu="0",host="web1"}', 'host.disk.*{dev=~"sd.*",host!="db1"}', "app.requests"];
+    const view = { window: "5m" as const, paused: false, charts, transport: "auto" as const };
+    const query = serializeViewState(view);
+    expect(parseViewState(Object.fromEntries(new URLSearchParams(query)))).toEqual(view);
+    // Written by hand: spaces and single quotes become the canonical text; a broken one is dropped.
+    expect(parseViewState({ charts: "x{ host = 'a' },y{bad" }).charts).toEqual(['x{host="a"}']);
+  });
+
   it("caps the number of custom charts", () => {
     const many = Array.from({ length: 100 }, (_, i) => `s${i}`).join(",");
     expect(parseViewState({ charts: many }).charts).toHaveLength(MAX_CUSTOM_CHARTS);

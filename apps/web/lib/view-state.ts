@@ -1,4 +1,4 @@
-import { SeriesNameSchema } from "@livedash/events";
+import { SeriesSelectorSchema, splitSelectorList } from "@livedash/events";
 import type { TransportChoice } from "./client-types";
 
 const HOUR_MS = 3_600_000;
@@ -36,7 +36,7 @@ export const MAX_CUSTOM_CHARTS = 24;
 export interface ViewState {
   window: WindowKey;
   paused: boolean;
-  /** Series added from the explorer, one chart each, in order. */
+  /** Series added from the explorer (keys or selectors, canonical text), one chart each, in order. */
   charts: string[];
   transport: TransportChoice;
   /**
@@ -52,7 +52,7 @@ const TRANSPORTS: readonly TransportChoice[] = ["auto", "ws", "sse", "poll"];
 
 /**
  * Reads the view from URL search params. Anything invalid falls back to its default rather than
- * failing the page: a stale or hand-edited link still opens. Series names go through the wire schema.
+ * failing the page: a stale or hand-edited link still opens. Series keys and selectors go through the wire schema.
  */
 export function parseViewState(params: Params): ViewState {
   const first = (key: string) => {
@@ -61,9 +61,13 @@ export function parseViewState(params: Params): ViewState {
   };
   const windowParam = first("window");
   const transportParam = first("transport");
-  const charts = (first("charts") ?? "")
-    .split(",")
-    .filter((name) => SeriesNameSchema.safeParse(name).success)
+  // Series keys or selectors (`host.cpu.total{host="web1"}`), split on the commas outside braces and
+  // quotes, each in its canonical text.
+  const charts = splitSelectorList(first("charts") ?? "")
+    .flatMap((text) => {
+      const parsed = text === "" ? null : SeriesSelectorSchema.safeParse(text);
+      return parsed?.success ? [parsed.data] : [];
+    })
     .filter((name, i, all) => all.indexOf(name) === i)
     .slice(0, MAX_CUSTOM_CHARTS);
   return {

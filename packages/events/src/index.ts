@@ -5,6 +5,8 @@ export * from "./live";
 export * from "./procedures";
 export * from "./glob";
 export * from "./selector";
+export * from "./selector-builder";
+export * from "./catalog";
 export * from "./protocol/limits";
 export * from "./protocol/sse";
 export * from "./protocol/trpc-ws";

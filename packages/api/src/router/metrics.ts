@@ -2,13 +2,16 @@ import {
   DescribeInputSchema,
   HistoryInputSchema,
   IngestInputSchema,
+  LabelsInputSchema,
   LiveInputSchema,
+  WIRE_LIMITS,
   PollInputSchema,
 } from "@livedash/events";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { TRPCError } from "@trpc/server";
 import { liveEvents } from "./live-generator";
 import { pollEvents } from "./poll";
+import { catalogEntries, expandSelectors, labelValues } from "./series-queries";
 import { ingestProcedure, readProcedure } from "../trpc";
 
 export function checkPatternLimit(patterns: readonly string[], maxPatterns: number) {
@@ -32,13 +35,21 @@ export function checkHistoryBudget(series: number, maxPoints: number, limit: num
 }
 
 export const metricsRouter = {
-  catalog: readProcedure.query(({ ctx }) => ctx.services.store.catalog()),
+  /** Every series: its key, and the key's name and labels, with unit, kind and last value. */
+  catalog: readProcedure.query(({ ctx }) => catalogEntries(ctx.services.store.catalog())),
+
+  /** Label names and their values over the series a selector matches: the explorer's filters. */
+  labels: readProcedure.input(LabelsInputSchema).query(({ ctx, input }) => labelValues(catalogEntries(ctx.services.store.catalog()), input)),
 
   history: readProcedure.input(HistoryInputSchema).query(({ ctx, input }) => {
+    // The budget bounds what was asked before the catalog is read, then what the selectors expand to.
     checkHistoryBudget(input.series.length, input.maxPoints, ctx.services.config.limits.maxHistoryPoints);
+    const keys = ctx.services.store.catalog().map((info) => info.name);
+    const series = expandSelectors(input.series, keys, WIRE_LIMITS.seriesPerHistoryQuery);
+    checkHistoryBudget(series.length, input.maxPoints, ctx.services.config.limits.maxHistoryPoints);
     const to = input.to ?? Date.now();
     const from = input.from ?? to - ctx.services.config.retentionMs;
-    return input.series.map((series) => ({
+    return series.map((series) => ({
       series,
       points: ctx.services.store.history(series, { from, to, maxPoints: input.maxPoints }),
     }));
