@@ -25,6 +25,8 @@ import type { Services, TrafficCounters } from "./services";
 import { createStorage } from "./store";
 import type { StorageOptions } from "./store";
 import { createHttpApp } from "./transport/http-app";
+import { startScraper } from "./scrape/scraper";
+import type { ScraperOptions } from "./scrape/scraper";
 import { createSseStreams } from "./transport/sse-streams";
 import type { SseStreamsOptions } from "./transport/sse-streams";
 import { attachWsServer } from "./transport/ws-server";
@@ -45,6 +47,8 @@ export interface ServerOptions {
   ws?: WsServerOptions;
   /** Disk store tunables (flush interval, clock); the data dir and tiers come from config. */
   storage?: StorageOptions;
+  /** Scrape tunables that are not settings (timeout, body and sample limits); targets and interval come from config. */
+  scrape?: Pick<ScraperOptions, "timeoutMs" | "maxBodyBytes" | "maxSamples">;
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
   logDestination?: DestinationStream;
 }
@@ -206,6 +210,12 @@ export async function createServer(config: LivedashConfig, options: ServerOption
       }, { log })
     : null;
 
+  // Prometheus targets (LIVEDASH_SCRAPE): pulled off the request path, written through the ingest service.
+  const scraper =
+    config.scrape.targets.length > 0
+      ? startScraper({ targets: config.scrape.targets, intervalMs: config.scrape.intervalMs, userAgent: `livedash/${VERSION}`, ingest, log, ...options.scrape })
+      : null;
+
   let closing: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}`,
@@ -219,6 +229,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         const deadline = Date.now() + Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_MARGIN_MS);
         const left = () => Math.max(0, deadline - Date.now());
         collectors?.stop();
+        // Scrapes in flight are aborted now; one already writing finishes through the batcher below.
+        const scrapesStopped = scraper?.close();
         // Stop accepting; the callback runs once every connection has ended.
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         // Points already accepted leave the batcher now, not at the end of its window.
@@ -236,6 +248,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         await requests.idle(left() / 2);
         http.closeAllConnections();
         await httpClosed;
+        await scrapesStopped;
         await batcher.drain().catch(() => undefined);
         await engine.close();
         // Last: every batch the engine published is in the final flush.

@@ -7,6 +7,9 @@ import {
   WIRE_LIMITS,
   PollInputSchema,
 } from "@livedash/events";
+import type { HistoryColumns } from "@livedash/events";
+import type { z } from "zod";
+import type { ApiServices, HistoryQuery } from "../services";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { TRPCError } from "@trpc/server";
 import { liveEvents } from "./live-generator";
@@ -34,6 +37,19 @@ export function checkHistoryBudget(series: number, maxPoints: number, limit: num
   }
 }
 
+/**
+ * The keys the selectors expand to, and the window and bucket count, both history procedures read. The
+ * budget bounds what was asked before the catalog is read, then what the selectors expanded to.
+ */
+function historyQuery(services: ApiServices, input: z.output<typeof HistoryInputSchema>): { series: string[]; query: HistoryQuery } {
+  checkHistoryBudget(input.series.length, input.maxPoints, services.config.limits.maxHistoryPoints);
+  const keys = services.store.catalog().map((info) => info.name);
+  const series = expandSelectors(input.series, keys, WIRE_LIMITS.seriesPerHistoryQuery);
+  checkHistoryBudget(series.length, input.maxPoints, services.config.limits.maxHistoryPoints);
+  const to = input.to ?? Date.now();
+  return { series, query: { from: input.from ?? to - services.config.retentionMs, to, maxPoints: input.maxPoints } };
+}
+
 export const metricsRouter = {
   /** Every series: its key, and the key's name and labels, with unit, kind and last value. */
   catalog: readProcedure.query(({ ctx }) => catalogEntries(ctx.services.store.catalog())),
@@ -42,17 +58,17 @@ export const metricsRouter = {
   labels: readProcedure.input(LabelsInputSchema).query(({ ctx, input }) => labelValues(catalogEntries(ctx.services.store.catalog()), input)),
 
   history: readProcedure.input(HistoryInputSchema).query(({ ctx, input }) => {
-    // The budget bounds what was asked before the catalog is read, then what the selectors expand to.
-    checkHistoryBudget(input.series.length, input.maxPoints, ctx.services.config.limits.maxHistoryPoints);
-    const keys = ctx.services.store.catalog().map((info) => info.name);
-    const series = expandSelectors(input.series, keys, WIRE_LIMITS.seriesPerHistoryQuery);
-    checkHistoryBudget(series.length, input.maxPoints, ctx.services.config.limits.maxHistoryPoints);
-    const to = input.to ?? Date.now();
-    const from = input.from ?? to - ctx.services.config.retentionMs;
-    return series.map((series) => ({
-      series,
-      points: ctx.services.store.history(series, { from, to, maxPoints: input.maxPoints }),
-    }));
+    const { series, query } = historyQuery(ctx.services, input);
+    return series.map((key) => ({ series: key, points: ctx.services.store.history(key, query) }));
+  }),
+
+  /**
+   * metrics.history's answer as columns (HistoryColumns): same input, same limits, same numbers; no
+   * object per bucket to build, serialize and parse. The dashboard reads this one.
+   */
+  historyColumns: readProcedure.input(HistoryInputSchema).query(({ ctx, input }): HistoryColumns[] => {
+    const { series, query } = historyQuery(ctx.services, input);
+    return series.map((key) => ({ series: key, ...ctx.services.store.historyColumns(key, query) }));
   }),
 
   /**
