@@ -4,6 +4,7 @@ export * from "./point";
 export * from "./live";
 export * from "./procedures";
 export * from "./glob";
+export * from "./alerts";
 export * from "./selector";
 export * from "./selector-builder";
 export * from "./catalog";

@@ -86,12 +86,15 @@ export function openLive(transport: TransportName, baseUrl: string, input: LiveI
   };
 }
 
-/** Closes the clients, then waits until the server noticed (it does so asynchronously): the next test starts from a quiet server. */
-export async function closeAllAndSettle(server: LivedashServer, clients: LiveClient[]) {
+/**
+ * Closes the clients, then waits until the server noticed (it does so asynchronously): the next test
+ * starts from a quiet server. `baseline`: streaming subscriptions the server holds itself.
+ */
+export async function closeAllAndSettle(server: LivedashServer, clients: LiveClient[], baseline = 0) {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await vi.waitFor(
     () => {
-      expect(server.services.hub.stats().subscriptions).toBe(0);
+      expect(server.services.hub.stats().subscriptions).toBe(baseline);
       expect(server.services.traffic.polls).toBe(0);
     },
     { timeout: 10_000, interval: 20 },
