@@ -76,7 +76,7 @@ export function PanelView({ runtime, panel, names, host, windowMs, theme }: Pane
               chartId={spec.id}
               title={spec.title}
               series={series}
-              labels={legendLabels(series)}
+              labels={legendLabels(series, host === null ? [] : ["host"])}
               unit={unit}
               thresholds={thresholdsOf(runtime.store, series)}
               windowMs={windowMs}

@@ -28,6 +28,8 @@ describe("legend entries show what tells the lines apart", () => {
     expect(legendLabels(['app.requests{region="eu",status="500"}'])).toEqual(['requests region="eu", status="500"']);
     expect(legendLabels(["process.rss_bytes", "process.heap_used_bytes"])).toEqual(["rss_bytes", "heap_used_bytes"]);
     expect(legendLabels(["plain"])).toEqual(["plain"]);
+    // What the page already says (the overview's host) is left out.
+    expect(legendLabels(['process.cpu_percent{host="h"}'], ["host"])).toEqual(["cpu_percent"]);
   });
 
   it("a value with quotes or a backslash reads back as it was written", () => {

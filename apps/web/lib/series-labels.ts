@@ -27,14 +27,15 @@ function commonSegments(names: readonly string[]): number {
  * Compact legend entries for the lines of one chart: only what tells them apart. Names lose the
  * dotted prefix they all share (and are left out when they are all the same); labels with the same
  * value on every line are left out (and missing on some counts as differing). One line keeps the
- * last segment of its name and all its labels. `host.cpu.total{cpu="0",host="h"}` and `{cpu="1",host="h"}` -> `cpu="0"`, `cpu="1"`.
+ * last segment of its name and all its labels but `omit` (what the page already says, as the
+ * overview's host). `host.cpu.total{cpu="0",host="h"}` and `{cpu="1",host="h"}` -> `cpu="0"`, `cpu="1"`.
  */
-export function legendLabels(keys: readonly string[]): string[] {
+export function legendLabels(keys: readonly string[], omit: readonly string[] = []): string[] {
   const parts = keys.map(splitKey);
   const names = parts.map((p) => p.name);
   const sameName = names.every((n) => n === names[0]);
   const drop = keys.length === 1 ? (names[0] ?? "").split(".").length - 1 : commonSegments(names);
-  const labelNames = [...new Set(parts.flatMap((p) => Object.keys(p.labels)))];
+  const labelNames = [...new Set(parts.flatMap((p) => Object.keys(p.labels)))].filter((label) => !omit.includes(label));
   // One line: all its labels (nothing to compare with, and the legend says which series it is).
   const differing = keys.length === 1 ? labelNames : labelNames.filter((label) => parts.some((p) => p.labels[label] !== parts[0]?.labels[label]));
   return parts.map((p) => {
