@@ -183,8 +183,9 @@ export function parseConfig(env: Record<string, string | undefined>) {
       maxConnectionsPerIp: e.LIVEDASH_MAX_CONNECTIONS_PER_IP,
       maxPatterns: e.LIVEDASH_MAX_PATTERNS,
       /**
-       * Distinct live patterns across every subscription (a new series name is tested once against
-       * each), and per address (the ingest token's holder counts as one).
+       * Distinct live selectors (canonical text, however a client wrote them) across every
+       * subscription (a new series key is tested once against each), and per address (the ingest
+       * token's holder counts as one).
        */
       maxLivePatterns: e.LIVEDASH_MAX_LIVE_PATTERNS,
       maxLivePatternsPerAddress: e.LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS,
