@@ -143,6 +143,16 @@ describe("OTLP mapping", () => {
     });
   });
 
+  it("keeps the millisecond of a nanosecond timestamp that a double cannot hold exactly", () => {
+    // 1796522443002000000 ns is stored as a double just below it: dividing by 1e6 gives ...001.9998.
+    const ms = 1_796_522_443_002;
+    const timeNs = Number(BigInt(ms) * 1_000_000n);
+    expect(timeNs / 1e6).toBeLessThan(ms);
+    const metric: OtlpMetric = { name: "g", description: "", unit: "", gauge: { dataPoints: [{ ...base, startTimeUnixNano: 0, timeUnixNano: timeNs, asDouble: 1 }] } };
+    const mapped = mapExportRequest(one(metric), new CumulativeState(10), { nowMs: ms, maxFutureMs: 300_000 });
+    expect(mapped.points.map((p) => p.ts)).toEqual([ms]);
+  });
+
   it("refuses a delta sum without a start time, a future point, and an unset temporality, each by name", () => {
     const state = new CumulativeState(100);
     const sum = (temporality: number, startNs: number, timeNs: number): OtlpMetric => ({

@@ -15,6 +15,7 @@ import { createOtlpMetricsHandler } from "./otlp-http";
 import { handleAlertsList, handleAnnotations } from "./alerts-http";
 import { handlePlainSse } from "./plain-sse";
 import { handleRemoteWrite } from "./remote-write-http";
+import { createSeriesKeyCache } from "../ingest/remote-write/decode";
 import { renderPrometheus } from "./prometheus";
 import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
@@ -48,6 +49,7 @@ export function createHttpApp(
   };
 
   const requestIds = createRequestIds();
+  const remoteWrite = { skipped: services.traffic.remoteWriteSkipped, keyCache: createSeriesKeyCache() };
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,
@@ -131,7 +133,7 @@ export function createHttpApp(
     "/v1/metrics": { method: "POST", handle: limited(createOtlpMetricsHandler(services)) },
     "/api/alerts": { method: "GET", handle: (req, res) => handleAlertsList(req, res, services) },
     "/api/annotations": { method: "GET, POST", handle: limited((req, res, url) => handleAnnotations(req, res, url, services)) },
-    "/api/v1/write": { method: "POST", handle: limited((req, res) => handleRemoteWrite(req, res, services, services.traffic.remoteWriteSkipped)) },
+    "/api/v1/write": { method: "POST", handle: limited((req, res) => handleRemoteWrite(req, res, services, remoteWrite)) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {

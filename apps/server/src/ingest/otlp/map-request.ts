@@ -108,7 +108,7 @@ export function mapExportRequest(request: OtlpExportRequest, state: CumulativeSt
           try {
             if (metricProblem) throw new PointRefused(metricProblem);
             const tail = dp.attributes.length === 0 ? baseTail : labelTail(dp.attributes, base);
-            const ts = dp.timeUnixNano > 0 ? Math.floor(dp.timeUnixNano / 1e6) : opts.nowMs;
+            const ts = dp.timeUnixNano > 0 ? nanosToMs(dp.timeUnixNano) : opts.nowMs;
             const future = checkFuture(ts, opts);
             if (!future.ok) throw new PointRefused(`timeUnixNano: ${future.message}`);
             const emit = (suffix: string, value: number) => {
@@ -137,6 +137,14 @@ export function mapExportRequest(request: OtlpExportRequest, state: CumulativeSt
   }
   if (nonFinite > 0) errors.push({ message: `${nonFinite} non-finite values (NaN, ±Infinity) were skipped; data points with no other value were rejected` });
   return { points, sources, dataPoints: ordinal + 1, rejected, errors };
+}
+
+/**
+ * Epoch ns (as the nearest double, up to 256 ns off today) to whole ms. Through whole µs first: a
+ * double just below `...002000000` divided by 1e6 is `...001.9998` and would floor a ms too early.
+ */
+function nanosToMs(ns: number): number {
+  return Math.floor(Math.round(ns / 1e3) / 1e3);
 }
 
 type DataPoint = OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint | OtlpSummaryPoint;
