@@ -4,7 +4,9 @@ import {
   DescribeInputSchema,
   HistoryInputSchema,
   IngestInputSchema,
+  LabelsInputSchema,
   LiveInputSchema,
+  WIRE_LIMITS,
   PollInputSchema,
 } from "@livedash/events";
 import type { HistoryColumns } from "@livedash/events";
@@ -14,6 +16,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { TRPCError } from "@trpc/server";
 import { liveEvents } from "./live-generator";
 import { pollEvents } from "./poll";
+import { catalogEntries, expandSelectors, labelValues } from "./series-queries";
 import { ingestProcedure, readProcedure } from "../trpc";
 
 export function checkPatternLimit(patterns: readonly string[], maxPatterns: number) {
@@ -36,19 +39,29 @@ export function checkHistoryBudget(series: number, maxPoints: number, limit: num
   }
 }
 
-/** The window and bucket count both history procedures read, after the budget check. */
-function historyQuery(services: ApiServices, input: z.output<typeof HistoryInputSchema>): HistoryQuery {
+/**
+ * The keys the selectors expand to, and the window and bucket count, both history procedures read. The
+ * budget bounds what was asked before the catalog is read, then what the selectors expanded to.
+ */
+function historyQuery(services: ApiServices, input: z.output<typeof HistoryInputSchema>): { series: string[]; query: HistoryQuery } {
   checkHistoryBudget(input.series.length, input.maxPoints, services.config.limits.maxHistoryPoints);
+  const keys = services.store.catalog().map((info) => info.name);
+  const series = expandSelectors(input.series, keys, WIRE_LIMITS.seriesPerHistoryQuery);
+  checkHistoryBudget(series.length, input.maxPoints, services.config.limits.maxHistoryPoints);
   const to = input.to ?? Date.now();
-  return { from: input.from ?? to - services.config.retentionMs, to, maxPoints: input.maxPoints };
+  return { series, query: { from: input.from ?? to - services.config.retentionMs, to, maxPoints: input.maxPoints } };
 }
 
 export const metricsRouter = {
-  catalog: readProcedure.query(({ ctx }) => ctx.services.store.catalog()),
+  /** Every series: its key, and the key's name and labels, with unit, kind and last value. */
+  catalog: readProcedure.query(({ ctx }) => catalogEntries(ctx.services.store.catalog())),
+
+  /** Label names and their values over the series a selector matches: the explorer's filters. */
+  labels: readProcedure.input(LabelsInputSchema).query(({ ctx, input }) => labelValues(catalogEntries(ctx.services.store.catalog()), input)),
 
   history: readProcedure.input(HistoryInputSchema).query(({ ctx, input }) => {
-    const query = historyQuery(ctx.services, input);
-    return input.series.map((series) => ({ series, points: ctx.services.store.history(series, query) }));
+    const { series, query } = historyQuery(ctx.services, input);
+    return series.map((key) => ({ series: key, points: ctx.services.store.history(key, query) }));
   }),
 
   /**
@@ -56,8 +69,8 @@ export const metricsRouter = {
    * object per bucket to build, serialize and parse. The dashboard reads this one.
    */
   historyColumns: readProcedure.input(HistoryInputSchema).query(({ ctx, input }): HistoryColumns[] => {
-    const query = historyQuery(ctx.services, input);
-    return input.series.map((series) => ({ series, ...ctx.services.store.historyColumns(series, query) }));
+    const { series, query } = historyQuery(ctx.services, input);
+    return series.map((key) => ({ series: key, ...ctx.services.store.historyColumns(key, query) }));
   }),
 
   /**
