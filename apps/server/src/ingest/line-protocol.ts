@@ -1,6 +1,6 @@
 import type { Point } from "@livedash/events";
 import { ErrorList, quoteForError, type IngestParseResult, type LineError } from "./result";
-import { buildLineHead, hashStep, LineHeadCache, SeriesKeyProblem, type LineHead } from "./line-heads";
+import { buildLineHead, LineHeadCache, SeriesKeyProblem, type LineHead } from "./line-heads";
 import { timestampToMs, type Precision } from "./timestamp";
 
 export interface LineProtocolOptions {
@@ -108,6 +108,28 @@ function isLineEndAt(s: string, pos: number): boolean {
   return c === CR && (pos + 1 === s.length || s.charCodeAt(pos + 1) === LF);
 }
 
+/** Longest head text looked up in the cache; longer ones (far past the key limit anyway) are parsed each time. */
+const MAX_CACHED_HEAD = 8192;
+
+/**
+ * Index of the unescaped space that ends a line's `measurement[,tags]` head, with readKey's escape
+ * rule; -1 when the line ends first (the full parse then reports what is missing).
+ */
+function headEnd(s: string, pos: number): number {
+  const length = s.length;
+  while (pos < length) {
+    const c = s.charCodeAt(pos);
+    if (c === SPACE) return pos;
+    if (c === BACKSLASH && pos + 1 < length && isKeyEscapable(s.charCodeAt(pos + 1))) {
+      pos += 2;
+      continue;
+    }
+    if (c === LF || c === CR) return -1;
+    pos += 1;
+  }
+  return -1;
+}
+
 class LineProtocolParser {
   private pos = 0;
   private line = 1;
@@ -119,6 +141,10 @@ class LineProtocolParser {
   /** An error was reported: points are no longer collected (the answer is the errors). */
   private bad = false;
   private readonly heads: LineHeadCache;
+  /** Position of the first space at or after the current head's start (s.length when none): see readHead. */
+  private spaceAt = -1;
+  /** Position of the first LF at or after the current head's start (s.length when none), kept the same way. */
+  private lineFeedAt = -1;
   private lastTsMs = 0;
 
   constructor(
@@ -204,47 +230,44 @@ class LineProtocolParser {
   }
 
   /**
-   * The measurement and tags up to the space before the fields. One pass finds the head's end (the
-   * first unescaped space, with readKey's escape rule) and hashes it; a head seen before, in this body or
-   * an earlier one, is then a hash lookup and one compare in place: no slice, unescaping, sorting or
+   * The measurement and tags up to the space before the fields. A head seen before, in this body or an
+   * earlier one, is found by its text (one slice, one native Map lookup): no unescaping, sorting or
    * label checks again. A new one is parsed, checked and cached.
    */
   private readHead(): LineHead {
     const s = this.s;
     const start = this.pos;
-    const length = s.length;
-    let pos = start;
-    let hash = 0;
-    let end = -1;
-    while (pos < length) {
-      const c = s.charCodeAt(pos);
-      if (c === SPACE) {
-        end = pos;
-        break;
-      }
-      if (c === LF || c === CR) break;
-      hash = hashStep(hash, c);
-      if (c === BACKSLASH && pos + 1 < length && isKeyEscapable(s.charCodeAt(pos + 1))) {
-        hash = hashStep(hash, s.charCodeAt(pos + 1));
-        pos += 2;
-        continue;
-      }
-      pos += 1;
+    // indexOf finds the first space natively. Its answer is kept for the next lines while they start
+    // before it, so a body without spaces costs one scan, not one per line.
+    if (this.spaceAt < start) {
+      const space = s.indexOf(" ", start);
+      this.spaceAt = space === -1 ? s.length : space;
     }
-    if (end !== -1) {
-      const cached = this.heads.find(s, start, end, hash);
+    if (this.lineFeedAt < start) {
+      const lineFeed = s.indexOf("\n", start);
+      this.lineFeedAt = lineFeed === -1 ? s.length : lineFeed;
+    }
+    let end = this.spaceAt;
+    // A space after a backslash may be escaped: find the head's end by the escape rule instead.
+    if (end < s.length && s.charCodeAt(end - 1) === BACKSLASH) end = headEnd(s, start);
+    // A space past the line's end is no head's end (the parse reports the line): never sliced or hashed.
+    if (end !== -1 && end < this.lineFeedAt && end - start <= MAX_CACHED_HEAD) {
+      const text = s.slice(start, end);
+      const cached = this.heads.get(text);
       if (cached !== undefined) {
+        // A cached text is a whole head, so no line end lies inside it.
         this.pos = end;
         return cached;
       }
+      const head = this.parseHead(start);
+      // Cached only when the parse ended at that space: then the text is exactly this head.
+      if (this.pos === end) this.heads.add(head);
+      return head;
     }
-    const head = this.parseHead(start, hash);
-    // Cached only when the parse ended where the scan did (a bare CR inside a head stops the scan, not the parse).
-    if (this.pos === end) this.heads.add(head);
-    return head;
+    return this.parseHead(start);
   }
 
-  private parseHead(start: number, hash: number): LineHead {
+  private parseHead(start: number): LineHead {
     const measurement = this.readKey(false);
     if (measurement === "") throw new LineSyntaxError("missing measurement name");
     const tags: [string, string][] = [];
@@ -259,7 +282,7 @@ class LineProtocolParser {
       tags.push([key, value]);
     }
     if (this.s.charCodeAt(this.pos) !== SPACE) throw new LineSyntaxError("missing fields (expected '<measurement>[,<tags>] <field>=<value>')");
-    const head = buildLineHead(this.s.slice(start, this.pos), hash, measurement, tags, this.heads);
+    const head = buildLineHead(this.s.slice(start, this.pos), measurement, tags, this.heads);
     if (head instanceof SeriesKeyProblem) throw new LineSyntaxError(head.message);
     return head;
   }
