@@ -9,6 +9,7 @@ import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
+import { createAggregateHistory } from "./aggregate/history-service";
 import { createInProcessLive } from "./live/in-process";
 import { createLivePath } from "./live/live-path";
 import { createPatternIndex } from "./live/pattern-index";
@@ -100,7 +101,13 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   compareIds = (a, b) => engine.compareIds(a, b);
   // Distinct patterns are compiled and tested once server-wide, whatever the number of groups holding them.
   const patternIndex = createPatternIndex({ maxPatterns: config.limits.maxLivePatterns, maxPatternsPerAddress: config.limits.maxLivePatternsPerAddress });
-  const hub = createLivePath(engine, options.backpressure, patternIndex);
+  const hub = createLivePath(engine, options.backpressure, patternIndex, {
+    staleMs: config.aggregateStaleMs,
+    // A new aggregation starts from every member's latest point, not only those of its first batch.
+    *latestPoints() {
+      for (const info of store.catalog()) if (info.last) yield { series: info.name, ts: info.last.ts, value: info.last.value };
+    },
+  });
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
@@ -121,6 +128,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     storage,
     hub,
     live: createInProcessLive(hub, engine),
+    aggregates: createAggregateHistory(store, config.limits.maxHistoryPoints),
     batcher,
     ingest,
     traffic,

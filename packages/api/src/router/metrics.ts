@@ -35,9 +35,11 @@ export const metricsRouter = {
   catalog: readProcedure.query(({ ctx }) => ctx.services.store.catalog()),
 
   history: readProcedure.input(HistoryInputSchema).query(({ ctx, input }) => {
-    checkHistoryBudget(input.series.length, input.maxPoints, ctx.services.config.limits.maxHistoryPoints);
     const to = input.to ?? Date.now();
     const from = input.from ?? to - ctx.services.config.retentionMs;
+    // The answer's size depends on the output series, known once the members are grouped: checked there.
+    if (input.aggregate) return ctx.services.aggregates.history(input.series, input.aggregate, { from, to, maxPoints: input.maxPoints });
+    checkHistoryBudget(input.series.length, input.maxPoints, ctx.services.config.limits.maxHistoryPoints);
     return input.series.map((series) => ({
       series,
       points: ctx.services.store.history(series, { from, to, maxPoints: input.maxPoints }),
