@@ -3,6 +3,7 @@ import { formatZodIssues, LIMIT_DEFAULTS } from "@livedash/events";
 import { z } from "zod";
 import { DEFAULT_RETENTION, parseRetention } from "./store/disk/retention";
 import { LOG_LEVELS } from "./logger";
+import { parseScrapeTargets } from "./scrape/targets";
 import { checkHostEntry, LOOPBACK_HOST_NAMES } from "./security/host";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -87,6 +88,19 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_POLLS_PER_IP: intFromEnv("LIVEDASH_MAX_POLLS_PER_IP", 1, 1_000_000, 100),
   LIVEDASH_MAX_LATE_POINTS: intFromEnv("LIVEDASH_MAX_LATE_POINTS", 0, 1_000_000, 1024),
   LIVEDASH_SHUTDOWN_TIMEOUT_MS: intFromEnv("LIVEDASH_SHUTDOWN_TIMEOUT_MS", 500, 120_000, 5_000),
+  LIVEDASH_SCRAPE: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw.trim() === "") return [];
+      const parsed = parseScrapeTargets(raw);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: "custom", message: parsed.message });
+        return z.NEVER;
+      }
+      return parsed.targets;
+    }),
+  LIVEDASH_SCRAPE_INTERVAL_MS: intFromEnv("LIVEDASH_SCRAPE_INTERVAL_MS", 100, 3_600_000, 15_000),
   LIVEDASH_LOG: z.enum(LOG_LEVELS, { message: `LIVEDASH_LOG must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 
@@ -180,6 +194,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     /** SIGTERM/SIGINT: time to drain (ingest answered, batcher flushed, engine closed) before a hard exit. */
     shutdownTimeoutMs: e.LIVEDASH_SHUTDOWN_TIMEOUT_MS,
     log: e.LIVEDASH_LOG,
+    /** Prometheus targets pulled every `intervalMs` (text exposition or OpenMetrics); none: no scraping. */
+    scrape: { targets: e.LIVEDASH_SCRAPE, intervalMs: e.LIVEDASH_SCRAPE_INTERVAL_MS },
     storage: {
       kind: e.LIVEDASH_STORAGE,
       /** Absolute; a relative LIVEDASH_DATA_DIR is resolved against the working directory. */

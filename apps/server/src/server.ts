@@ -26,6 +26,8 @@ import type { Services, TrafficCounters } from "./services";
 import { createStorage } from "./store";
 import type { StorageOptions } from "./store";
 import { createHttpApp } from "./transport/http-app";
+import { startScraper } from "./scrape/scraper";
+import type { ScraperOptions } from "./scrape/scraper";
 import { createSseStreams } from "./transport/sse-streams";
 import type { SseStreamsOptions } from "./transport/sse-streams";
 import { attachWsServer } from "./transport/ws-server";
@@ -46,6 +48,8 @@ export interface ServerOptions {
   ws?: WsServerOptions;
   /** Disk store tunables (flush interval, clock); the data dir and tiers come from config. */
   storage?: StorageOptions;
+  /** Scrape tunables that are not settings (timeout, body and sample limits); targets and interval come from config. */
+  scrape?: Pick<ScraperOptions, "timeoutMs" | "maxBodyBytes" | "maxSamples">;
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
   logDestination?: DestinationStream;
 }
@@ -68,7 +72,15 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const startedAtMs = Date.now();
   const log = createLogger({ level: config.log, destination: options.logDestination, secrets: [config.readToken, config.ingestToken] });
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  const traffic: TrafficCounters = { ws: 0, sse: 0, trpcSse: 0, polls: 0, writes: 0, pointsIn: 0 };
+  const traffic: TrafficCounters = {
+    ws: 0,
+    sse: 0,
+    trpcSse: 0,
+    polls: 0,
+    writes: 0,
+    pointsIn: 0,
+    remoteWriteSkipped: { nan: 0, stale: 0, infinite: 0, histograms: 0, metadata: 0 },
+  };
   const storage = createStorage(config, { log: (message) => log.warn(message), ...options.storage });
   const { store, disk } = storage;
   // With the memory engine on a disk store, event ids and the replay window outlive the process,
@@ -206,6 +218,12 @@ export async function createServer(config: LivedashConfig, options: ServerOption
       }, { log })
     : null;
 
+  // Prometheus targets (LIVEDASH_SCRAPE): pulled off the request path, written through the ingest service.
+  const scraper =
+    config.scrape.targets.length > 0
+      ? startScraper({ targets: config.scrape.targets, intervalMs: config.scrape.intervalMs, userAgent: `livedash/${VERSION}`, ingest, log, ...options.scrape })
+      : null;
+
   let closing: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}`,
@@ -219,6 +237,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         const deadline = Date.now() + Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_MARGIN_MS);
         const left = () => Math.max(0, deadline - Date.now());
         collectors?.stop();
+        // Scrapes in flight are aborted now; one already writing finishes through the batcher below.
+        const scrapesStopped = scraper?.close();
         // Stop accepting; the callback runs once every connection has ended.
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         // Points already accepted leave the batcher now, not at the end of its window.
@@ -236,6 +256,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         await requests.idle(left() / 2);
         http.closeAllConnections();
         await httpClosed;
+        await scrapesStopped;
         await batcher.drain().catch(() => undefined);
         await engine.close();
         // Last: every batch the engine published is in the final flush.

@@ -2,6 +2,7 @@ import type { ApiServices } from "@livedash/api";
 import type { LivedashConfig } from "./config";
 import type { Batcher } from "./engine/batcher";
 import type { Engine } from "./engine/types";
+import type { RemoteWriteSkipped } from "./ingest/remote-write/decode";
 import type { EngineMetric } from "./engine/redis-metrics";
 import type { LivePath } from "./live/live-path";
 import type { Logger } from "./logger";
@@ -18,6 +19,8 @@ export interface TrafficCounters {
   /** HTTP writes (POST) being answered; shutdown waits for them. */
   writes: number;
   pointsIn: number;
+  /** What POST /api/v1/write accepted requests left out, by reason (NaN, staleness markers, ...). */
+  remoteWriteSkipped: RemoteWriteSkipped;
 }
 
 /**

@@ -204,6 +204,11 @@ describe("history aggregation over HTTP", () => {
       { series: 'aggh.cpu{host="a"}', points: [{ ts: t, value: 3, min: 3, max: 3 }, { ts: t + 10_000, value: 3, min: 3, max: 3 }] },
       { series: 'aggh.cpu{host="b"}', points: [{ ts: t, value: 10, min: 10, max: 10 }] },
     ]);
+    // The dashboard's columns answer carries the same numbers.
+    expect(await trpc.metrics.historyColumns.query({ series: ["aggh.cpu"], ...range, aggregate: { op: "sum", by: ["host"] } })).toEqual([
+      { series: 'aggh.cpu{host="a"}', ts: [t, t + 10_000], value: [3, 3], min: [3, 3], max: [3, 3] },
+      { series: 'aggh.cpu{host="b"}', ts: [t], value: [10], min: [10], max: [10] },
+    ]);
     expect(await trpc.metrics.history.query({ series: ['aggh.cpu{host="a"}'], ...range, aggregate: { op: "count" } })).toEqual([
       { series: "aggh.cpu", points: [{ ts: t, value: 2, min: 2, max: 2 }, { ts: t + 10_000, value: 1, min: 1, max: 1 }] },
     ]);

@@ -37,12 +37,12 @@ describe("ingest over HTTP and tRPC", () => {
     expect(await trpc.metrics.ingest.mutate({ points: [{ series: "pushed.trpc", value: 7, ts }] })).toMatchObject({ accepted: 1 });
 
     for (const client of clients) {
-      await vi.waitFor(() => expect(client.points().map((p) => p.series).sort()).toEqual(["pushed.a.temp", "pushed.a.up", "pushed.json", "pushed.trpc"]), WAIT);
+      await vi.waitFor(() => expect(client.points().map((p) => p.series).sort()).toEqual(["pushed.json", 'pushed.temp{host="a"}', "pushed.trpc", 'pushed.up{host="a"}']), WAIT);
     }
     const catalog = await trpc.metrics.catalog.query();
     expect(catalog.find((s) => s.name === "pushed.json")).toMatchObject({ unit: "ms", description: "from JSON", thresholds: { warn: 10 }, last: { ts, value: 1.5 } });
-    expect(catalog.find((s) => s.name === "pushed.a.up")?.last?.value).toBe(1);
-    const [history] = await trpc.metrics.history.query({ series: ["pushed.a.temp"], from: ts - 1000, to: ts + 1000 });
+    expect(catalog.find((s) => s.name === 'pushed.up{host="a"}')?.last?.value).toBe(1);
+    const [history] = await trpc.metrics.history.query({ series: ['pushed.temp{host="a"}'], from: ts - 1000, to: ts + 1000 });
     expect(history!.points).toEqual([{ ts, value: 21.5, min: 21.5, max: 21.5 }]);
     await Promise.all(clients.map((c) => c.close()));
   });

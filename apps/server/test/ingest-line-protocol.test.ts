@@ -16,56 +16,102 @@ function errors(body: string, overrides: Partial<LineProtocolOptions> = {}) {
   return result.errors;
 }
 
-describe("parseLineProtocol: series names", () => {
-  it("maps measurement, tag values in sorted key order and field", () => {
+describe("parseLineProtocol: series keys", () => {
+  it("keeps measurement.field as the name and makes tags labels, sorted whatever the line's order", () => {
     expect(ok("cpu,host=web1,cpu=cpu0 usage_idle=97.5")).toEqual([
-      { series: "cpu.cpu0.web1.usage_idle", ts: NOW_MS, value: 97.5 },
+      { series: 'cpu.usage_idle{cpu="cpu0",host="web1"}', ts: NOW_MS, value: 97.5 },
     ]);
+    expect(ok("cpu,cpu=cpu0,host=web1 usage_idle=1")[0]?.series).toBe('cpu.usage_idle{cpu="cpu0",host="web1"}');
   });
 
   it("gives one point per numeric field, in field order", () => {
     expect(ok("mem,host=a used=1i,free=2u,ok=true").map((p) => [p.series, p.value])).toEqual([
-      ["mem.a.used", 1],
-      ["mem.a.free", 2],
-      ["mem.a.ok", 1],
+      ['mem.used{host="a"}', 1],
+      ['mem.free{host="a"}', 2],
+      ['mem.ok{host="a"}', 1],
     ]);
   });
 
-  it("measurement without tags", () => {
+  it("measurement without tags is a bare name", () => {
     expect(ok("load1 value=0.5")[0]?.series).toBe("load1.value");
   });
 
-  it("replaces characters outside [a-zA-Z0-9_.:-] with _ (one per code point)", () => {
-    expect(ok("disk,path=/var/log\\ x,dev=sda1 used%=3")[0]?.series).toBe("disk.sda1._var_log_x.used_");
-    expect(ok("t,emoji=a😀b v=1")[0]?.series).toBe("t.a_b.v");
+  it("replaces characters outside [a-zA-Z0-9_.:-] in the name with _ (one per code point); tag values stay as written", () => {
+    expect(ok("disk,path=/var/log\\ x,dev=sda1 used%=3")[0]?.series).toBe('disk.used_{dev="sda1",path="/var/log x"}');
+    expect(ok("t😀,emoji=a😀b v=1")[0]?.series).toBe('t_.v{emoji="a😀b"}');
   });
 
-  it("keeps dots of tag values, so a hostname adds levels", () => {
-    expect(ok("cpu,host=web1.example.com idle=1")[0]?.series).toBe("cpu.web1.example.com.idle");
+  it("keeps a hostname with dots whole in its label", () => {
+    expect(ok("cpu,host=web1.example.com idle=1")[0]?.series).toBe('cpu.idle{host="web1.example.com"}');
+  });
+
+  it("maps tag keys to the label charset: other characters become _, a leading digit gets a _ in front", () => {
+    expect(ok("m,host-name=a,0x=b,k.8s=c v=1")[0]?.series).toBe('m.v{_0x="b",host_name="a",k_8s="c"}');
+  });
+
+  it("escapes quotes and backslashes of tag values in the key", () => {
+    expect(ok('m,path=C:\\\\x,q=say"hi" v=1')[0]?.series).toBe('m.v{path="C:\\\\x",q="say\\"hi\\""}');
+  });
+
+  it("a tag named like an Object.prototype member is an ordinary label", () => {
+    expect(ok("m,constructor=a,toString=b v=1")[0]?.series).toBe('m.v{constructor="a",toString="b"}');
   });
 
   it("rejects a series name over 200 characters on that line", () => {
-    const errs = errors(`m,t=${"a".repeat(200)} v=1`);
-    expect(errs).toEqual([{ line: 1, message: expect.stringMatching(/^line 1: series name '.*' is 204 characters \(limit 200\)$/) }]);
+    const errs = errors(`${"m".repeat(200)} v=1`);
+    expect(errs).toEqual([{ line: 1, message: expect.stringMatching(/^line 1: series name '.*' is 202 characters \(limit 200\)$/) }]);
+  });
+
+  it.each([
+    ["m,__name__=x v=1", "line 1: tag '__name__': label names starting with __ are reserved"],
+    ["m,--x=1 v=1", "line 1: tag '--x' (label __x): label names starting with __ are reserved"],
+    [`m,${"k".repeat(129)}=1 v=1`, "line 1: tag 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk…': label name must be at most 128 characters"],
+    [`m,t=${"v".repeat(1025)} v=1`, "line 1: tag 't': label value must be at most 1024 characters (got 1025)"],
+    ["m,t=a\tb v=1", "line 1: tag 't': label value must not contain control characters"],
+    ["m,a-b=1,a_b=2 v=1", "line 1: tags 'a-b' and 'a_b' both become label a_b"],
+    ["m,a=1,a=2 v=1", "line 1: tag 'a' appears twice"],
+    [`m,${Array.from({ length: 31 }, (_, i) => `t${i}=x`).join(",")} v=1`, "line 1: 31 tags (limit 30 labels per series)"],
+  ])("refuses tags that are no valid labels, naming the line, the tag and the limit: %#", (body, message) => {
+    expect(errors(body)).toEqual([{ line: 1, message }]);
+  });
+
+  it("rejects a series key over 4096 characters", () => {
+    const tags = Array.from({ length: 5 }, (_, i) => `t${i}=${"v".repeat(1000)}`).join(",");
+    expect(errors(`m,${tags} v=1`)[0]?.message).toMatch(/^line 1: series key 'm\.v\{t0="v+…' is 50\d\d characters \(limit 4096\)$/);
+  });
+
+  it("a head repeated across lines gives the same key per field, each line with its own timestamp and errors", () => {
+    const body = "cpu,host=a x=1,y=2 1000\ncpu,host=a y=3 2000\ncpu,host=a x=4";
+    expect(ok(body, { precision: "ms" })).toEqual([
+      { series: 'cpu.x{host="a"}', ts: 1000, value: 1 },
+      { series: 'cpu.y{host="a"}', ts: 1000, value: 2 },
+      { series: 'cpu.y{host="a"}', ts: 2000, value: 3 },
+      { series: 'cpu.x{host="a"}', ts: NOW_MS, value: 4 },
+    ]);
+    expect(errors("m,__a=1 v=1\nm,__a=1 v=2\nm,h=1 v=1\nm,h=1 v=x").map((e) => e.message)).toEqual([
+      "line 1: tag '__a': label names starting with __ are reserved",
+      "line 2: tag '__a': label names starting with __ are reserved",
+      "line 4: field 'v' value 'x' is not a number (expected 1.5, 12i, 12u, true/false or \"text\")",
+    ]);
   });
 });
 
 describe("parseLineProtocol: escaping", () => {
   it("unescapes \\, \\space \\= \\\\ in measurement, tags and field keys", () => {
     const [point] = ok("my\\,meas\\ x,ta\\=g=v\\,a\\ l\\=ue f\\ k\\=e\\,y=1");
-    // After unescaping: measurement "my,meas x", tag value "v,a l=ue", field "f k=e,y"; unsafe chars become _.
-    expect(point?.series).toBe("my_meas_x.v_a_l_ue.f_k_e_y");
+    // After unescaping: measurement "my,meas x", tag "ta=g" -> label ta_g, value "v,a l=ue", field "f k=e,y".
+    expect(point?.series).toBe('my_meas_x.f_k_e_y{ta_g="v,a l=ue"}');
   });
 
   it("keeps other backslashes literal and reads \\\\ as one backslash", () => {
-    expect(ok("a\\b,t=c\\\\d v=1")[0]?.series).toBe("a_b.c_d.v");
+    expect(ok("a\\b,t=c\\\\d v=1")[0]?.series).toBe('a_b.v{t="c\\\\d"}');
   });
 
   it("skips string fields (with escaped quotes, commas, spaces, newlines) without error", () => {
     const body = 'log,host=a msg="he said \\"hi, there\\" = \\\\",level=3i,note="multi\nline" 1700000000000000000\nx v=2';
     const points = ok(body);
     expect(points).toEqual([
-      { series: "log.a.level", ts: 1_700_000_000_000, value: 3 },
+      { series: 'log.level{host="a"}', ts: 1_700_000_000_000, value: 3 },
       { series: "x.v", ts: NOW_MS, value: 2 },
     ]);
   });
@@ -209,15 +255,6 @@ describe("parseLineProtocol: timestamps", () => {
   });
 });
 
-describe("series-name helpers", () => {
-  it("lineSeriesName and seriesPrefix agree and sanitize every part", async () => {
-    const { lineSeriesName, seriesPrefix, sanitizeSeriesPart } = await import("../src/ingest/series-name");
-    expect(lineSeriesName("cpu", ["cpu0", "web 1"], "usage%")).toBe("cpu.cpu0.web_1.usage_");
-    expect(seriesPrefix("cpu", ["cpu0", "web 1"]) + sanitizeSeriesPart("usage%")).toBe("cpu.cpu0.web_1.usage_");
-    expect(sanitizeSeriesPart("ok_.:-AZ09")).toBe("ok_.:-AZ09");
-  });
-});
-
 describe("parseLineProtocol: a Telegraf flush", () => {
   it("parses what outputs.http (data_format=influx) sends, string fields and escaped tags included", () => {
     const ts = "1700000000000000000";
@@ -231,16 +268,16 @@ describe("parseLineProtocol: a Telegraf flush", () => {
     ].join("\n");
     const points = ok(body);
     expect(points.map((p) => `${p.series}=${p.value}`)).toEqual([
-      "cpu.cpu-total.web1.usage_guest=0",
-      "cpu.cpu-total.web1.usage_idle=97.5",
-      "cpu.cpu-total.web1.usage_iowait=0.1",
-      "disk.sda1.ext4.web1.rw._.free=1234",
-      "disk.sda1.ext4.web1.rw._.inodes_free=5",
-      "disk.sda1.ext4.web1.rw._.used_percent=42.1",
-      "net.web1.eth0.bytes_recv=123",
-      "net.web1.eth0.err_in=0",
-      "system.web1.n_cpus=8",
-      "win_perf.web1.C:_.LogicalDisk.Percent_Free_Space=12.5",
+      'cpu.usage_guest{cpu="cpu-total",host="web1"}=0',
+      'cpu.usage_idle{cpu="cpu-total",host="web1"}=97.5',
+      'cpu.usage_iowait{cpu="cpu-total",host="web1"}=0.1',
+      'disk.free{device="sda1",fstype="ext4",host="web1",mode="rw",path="/"}=1234',
+      'disk.inodes_free{device="sda1",fstype="ext4",host="web1",mode="rw",path="/"}=5',
+      'disk.used_percent{device="sda1",fstype="ext4",host="web1",mode="rw",path="/"}=42.1',
+      'net.bytes_recv{host="web1",interface="eth0"}=123',
+      'net.err_in{host="web1",interface="eth0"}=0',
+      'system.n_cpus{host="web1"}=8',
+      'win_perf.Percent_Free_Space{host="web1",instance="C:\\\\",objectname="LogicalDisk"}=12.5',
     ]);
     expect(new Set(points.map((p) => p.ts))).toEqual(new Set([1_700_000_000_000]));
   });

@@ -1,4 +1,3 @@
-import { compileSeriesMatcher } from "@livedash/events";
 import type { IdentifiedEvent, Point } from "@livedash/events";
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
@@ -6,24 +5,8 @@ import { createMemoryEngine } from "../src/engine/memory-engine";
 import { objectEncoder } from "../src/live/frames";
 import { createLivePath } from "../src/live/live-path";
 import { createPatternIndex } from "../src/live/pattern-index";
-import type { PatternIndexOptions } from "../src/live/pattern-index";
 import type { Sink } from "../src/live/types";
-
-/** A compile hook that counts every matcher invocation (one pattern tested against one series name). */
-function countingIndex(options: PatternIndexOptions = {}) {
-  const counter = { tests: 0 };
-  const index = createPatternIndex({
-    ...options,
-    compile: (pattern) => {
-      const test = compileSeriesMatcher([pattern]);
-      return (series) => {
-        counter.tests++;
-        return test(series);
-      };
-    },
-  });
-  return { index, counter };
-}
+import { countingIndex } from "./helpers/counting-index";
 
 function sink(events: IdentifiedEvent[]): Sink<IdentifiedEvent> {
   return { transport: "caller", bufferedBytes: () => 0, write: (e) => events.push(e), closeSlow: () => undefined, onDrain: () => () => undefined };

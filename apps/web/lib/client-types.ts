@@ -1,5 +1,5 @@
 import type { ConnectionState, TransportPreference } from "@livedash/client";
-import type { HistoryInput, HistorySeries, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
+import type { HistoryColumns, HistoryInput, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
 
 /** The connection state is the client's own type: one definition, in @livedash/client. */
 export type { ConnectionState, ConnectionStatus, TransportKind } from "@livedash/client";
@@ -16,7 +16,8 @@ export interface LiveHandlers {
  */
 export interface DashboardClient {
   catalog(): Promise<SeriesInfo[]>;
-  history(input: HistoryInput): Promise<HistorySeries[]>;
+  /** metrics.historyColumns: buckets as parallel arrays (no object per bucket on the wire). */
+  history(input: HistoryInput): Promise<HistoryColumns[]>;
   info(): Promise<ServerInfo>;
   /** One multiplexed subscription; the client resumes by id across reconnects and transport switches. */
   subscribeLive(input: LiveInput, handlers: LiveHandlers): { unsubscribe(): void };

@@ -1,5 +1,5 @@
 import type { ConnectionState } from "@livedash/client";
-import type { HistoryInput, HistorySeries, LiveEvent, Point } from "@livedash/events";
+import type { HistoryColumns, HistoryInput, LiveEvent, Point } from "@livedash/events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { DashboardClient, LiveHandlers } from "./client-types";
 import { LiveFeed } from "./live-feed";
@@ -30,8 +30,12 @@ function fakeServer() {
       }
       const from = input.from ?? 0;
       const to = input.to ?? Number.POSITIVE_INFINITY;
-      const points = truth.filter((p) => p.ts >= from && p.ts <= to).map((p) => ({ ts: p.ts, value: p.value, min: p.value, max: p.value }));
-      return input.series.map((series): HistorySeries => ({ series, points: series === SERIES ? points : [] }));
+      const points = truth.filter((p) => p.ts >= from && p.ts <= to);
+      return input.series.map((series): HistoryColumns => {
+        const own = series === SERIES ? points : [];
+        const value = own.map((p) => p.value);
+        return { series, ts: own.map((p) => p.ts), value, min: value, max: value };
+      });
     },
     info: async () => (infoCalls++, { instanceId: "i", engine: "memory", version: "t", startedAt: T0, now: Date.now(), tickMs: 1000, retentionMs: 3_600_000 }),
     subscribeLive: (input, handlers) => {

@@ -7,7 +7,7 @@ export function openLivedashAdapter(options: OpenClientOptions): DashboardClient
   const { trpc } = client;
   return {
     catalog: () => trpc.metrics.catalog.query(),
-    history: (input) => trpc.metrics.history.query(input),
+    history: (input) => trpc.metrics.historyColumns.query(input),
     info: () => trpc.system.info.query(),
     subscribeLive: (input, handlers) =>
       trpc.metrics.live.subscribe(input, {

@@ -1,4 +1,4 @@
-import type { HistorySeries, Point, SeriesInfo } from "@livedash/events";
+import type { HistoryColumns, Point, SeriesInfo } from "@livedash/events";
 import { SeriesBuffer } from "./series-buffer";
 
 export interface SeriesStoreOptions {
@@ -51,18 +51,18 @@ export class SeriesStore {
    * Fills holes from metrics.history; `bucketMs` is the history's downsampling step. With `range`,
    * only history points strictly inside (after, before) are considered: the caller knows the hole.
    */
-  mergeHistory(history: readonly HistorySeries[], bucketMs: number, range: { after?: number; before?: number } = {}): void {
+  mergeHistory(history: readonly HistoryColumns[], bucketMs: number, range: { after?: number; before?: number } = {}): void {
     const after = range.after ?? Number.NEGATIVE_INFINITY;
     const before = range.before ?? Number.POSITIVE_INFINITY;
     for (const h of history) {
-      const inside = h.points.filter((p) => p.ts > after && p.ts < before);
-      if (inside.length === 0) continue;
-      const ts = new Float64Array(inside.length);
-      const values = new Float64Array(inside.length);
-      inside.forEach((p, i) => {
-        ts[i] = p.ts;
-        values[i] = p.value;
-      });
+      // Buckets are in ts order: the ones inside (after, before) are one run.
+      let start = 0;
+      while (start < h.ts.length && (h.ts[start] as number) <= after) start++;
+      let end = start;
+      while (end < h.ts.length && (h.ts[end] as number) < before) end++;
+      if (end === start) continue;
+      const ts = Float64Array.from(h.ts.slice(start, end));
+      const values = Float64Array.from(h.value.slice(start, end));
       this.buffer(h.series).mergeHistory(ts, values, Math.max(1, bucketMs / 2));
     }
   }

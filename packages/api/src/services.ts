@@ -1,4 +1,4 @@
-import type { Aggregate, HistoryPoint, HistorySeries, IdentifiedEvent, IngestInput, IngestResult, LiveInput, PollResult, SeriesInfo, SeriesMeta, ServerInfo } from "@livedash/events";
+import type { Aggregate, HistoryBuckets, HistoryPoint, HistorySeries, IdentifiedEvent, IngestInput, IngestResult, LiveInput, PollResult, SeriesInfo, SeriesMeta, ServerInfo } from "@livedash/events";
 
 /**
  * The server's one live path, as the procedures reach it: it decides replay, filtering, coalescing
@@ -25,6 +25,8 @@ export interface CatalogStore {
   catalog(): SeriesInfo[];
   /** Points in [from, to] downsampled to at most maxPoints buckets, each with mean, min and max. */
   history(series: string, query: HistoryQuery): HistoryPoint[];
+  /** The same buckets as columns (what `metrics.historyColumns` sends; no object per bucket). */
+  historyColumns(series: string, query: HistoryQuery): HistoryBuckets;
 }
 
 /** History of an aggregation by label (docs/aggregation.md). */

@@ -2,7 +2,7 @@
  * Series pattern matching in time linear in the name and the pattern, whatever the pattern.
  *
  * A pattern is literal text with `*` wildcards (any run of characters, dots included); patterns are
- * validated by SeriesPatternSchema first, so `*` is the only special character. A backtracking
+ * validated by parseSelector first, so `*` is the only special character. A backtracking
  * RegExp (`^.*.*.*Q$`) costs about name^stars on a miss: one `/sse?series=**************************Q`
  * froze the event loop for minutes. Here a pattern is split at its stars into a literal prefix, a
  * literal suffix and the literal segments between; the prefix and suffix are compared in place and
@@ -84,13 +84,11 @@ function matchGlob(glob: CompiledGlob, name: string): boolean {
   return true;
 }
 
-/** The canonical key of a pattern set: sorted, without duplicates (`,` cannot occur in a pattern). */
-export function seriesPatternKey(patterns: readonly string[]): string {
-  return [...new Set(patterns)].sort().join(",");
-}
-
-/** Compiles series patterns into one predicate; each call costs O(len(series) + total pattern length). */
-export function compileSeriesMatcher(patterns: readonly string[]): (series: string) => boolean {
+/**
+ * Compiles name globs into one predicate over series NAMES; each call costs O(len(name) + total
+ * pattern length). Selectors (selector.ts) match their name part with it.
+ */
+export function compileGlobMatcher(patterns: readonly string[]): (name: string) => boolean {
   const exact = new Set<string>();
   const globs: CompiledGlob[] = [];
   const seen = new Set<string>();

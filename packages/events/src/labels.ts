@@ -41,6 +41,42 @@ export function labelNameProblem(name: string): string | null {
   return null;
 }
 
+/** [a-zA-Z0-9_] by char code. */
+function isLabelChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/**
+ * Maps a foreign key (an Influx tag key, an OpenTelemetry attribute key) into the label name charset as
+ * Prometheus does: every character outside `[a-zA-Z0-9_]` becomes `_` (one per code point), and a
+ * leading digit gets a `_` in front (`host-name` -> `host_name`, `0x` -> `_0x`). The result may still be
+ * refused by labelNameProblem (longer than 128 characters, or starting with the reserved `__`).
+ */
+export function toLabelName(key: string): string {
+  let out = "";
+  let clean = 0; // chars of `key` before the first one that needed mapping
+  let mapped = false;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (isLabelChar(c)) {
+      if (mapped) out += key[i];
+      else clean = i + 1;
+      continue;
+    }
+    if (!mapped) out = key.slice(0, clean);
+    mapped = true;
+    out += "_";
+    // A surrogate pair is one code point: one `_`, not two.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < key.length) {
+      const next = key.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+  }
+  const name = mapped ? out : key;
+  const first = name.charCodeAt(0);
+  return first >= 48 && first <= 57 ? "_" + name : name;
+}
+
 /** Why a label value is refused, or null. An empty value means "no such label" (Prometheus). */
 export function labelValueProblem(value: string): string | null {
   if (value.length > LABEL_LIMITS.valueLength) return `label value must be at most ${LABEL_LIMITS.valueLength} characters (got ${value.length})`;
@@ -49,7 +85,7 @@ export function labelValueProblem(value: string): string | null {
 }
 
 /** Why a series name is refused, or null (the same rules as SeriesNameSchema). */
-function seriesNameProblem(name: string): string | null {
+export function seriesNameProblem(name: string): string | null {
   if (name.length === 0) return "series name must not be empty";
   if (name.length > SERIES_NAME_MAX_LENGTH) return `series name must be at most ${SERIES_NAME_MAX_LENGTH} characters`;
   if (!SERIES_NAME_RE.test(name)) return "series name may only contain letters, digits and _ . : -";

@@ -4,10 +4,11 @@ import { IncomingPointSchema } from "./point";
 import { WIRE_LIMITS } from "./protocol/limits";
 import { SeriesKeySchema } from "./labels";
 import { AggregateSchema } from "./aggregate";
-import { SeriesMetaSchema, SeriesPatternSchema } from "./series";
+import { SeriesMetaSchema } from "./series";
+import { SeriesSelectorSchema } from "./selector";
 
 const patterns = z
-  .array(SeriesPatternSchema)
+  .array(SeriesSelectorSchema)
   .min(1, "series must name at least one series or pattern")
   .max(WIRE_LIMITS.patternsPerSubscription, `series must have at most ${WIRE_LIMITS.patternsPerSubscription} patterns`);
 
@@ -68,6 +69,43 @@ export type HistoryPoint = z.infer<typeof HistoryPointSchema>;
 
 export const HistorySeriesSchema = z.object({ series: SeriesKeySchema, points: z.array(HistoryPointSchema) });
 export type HistorySeries = z.infer<typeof HistorySeriesSchema>;
+
+/**
+ * The buckets of one series as parallel arrays (`ts[i]`, `value[i]`, `min[i]`, `max[i]` are bucket i,
+ * in ts order), the answer of `metrics.historyColumns`. Same numbers as `metrics.history`, in plain JSON,
+ * without an object and four keys per bucket: a 30-day answer for 50 series (36 000 buckets) is 2.6 MB
+ * as points and about a third smaller as columns, and the server builds no object per bucket.
+ */
+export const HistoryColumnsSchema = z
+  .object({
+    series: SeriesKeySchema,
+    ts: z.array(z.number()),
+    value: z.array(z.number()),
+    min: z.array(z.number()),
+    max: z.array(z.number()),
+  })
+  .refine((c) => c.value.length === c.ts.length && c.min.length === c.ts.length && c.max.length === c.ts.length, {
+    message: "ts, value, min and max must have the same length",
+    path: ["ts"],
+  });
+export type HistoryColumns = z.infer<typeof HistoryColumnsSchema>;
+
+/** The columns of one series without its name (what a store answers for one series). */
+export type HistoryBuckets = Omit<HistoryColumns, "series">;
+
+/** Points as columns (the `metrics.historyColumns` shape). */
+export function historyColumns(points: readonly HistoryPoint[]): HistoryBuckets {
+  return { ts: points.map((p) => p.ts), value: points.map((p) => p.value), min: points.map((p) => p.min), max: points.map((p) => p.max) };
+}
+
+/** Bucket i of columns as a point (the `metrics.history` shape). */
+export function historyPoints(buckets: HistoryBuckets): HistoryPoint[] {
+  const out = new Array<HistoryPoint>(buckets.ts.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = { ts: buckets.ts[i] as number, value: buckets.value[i] as number, min: buckets.min[i] as number, max: buckets.max[i] as number };
+  }
+  return out;
+}
 
 export const IngestInputSchema = z.object({
   points: z

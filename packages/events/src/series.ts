@@ -4,7 +4,6 @@ import { z } from "zod";
 export const SERIES_NAME_MAX_LENGTH = 200;
 
 const SERIES_NAME_RE = /^[a-zA-Z0-9_.:-]+$/;
-const SERIES_PATTERN_RE = /^[a-zA-Z0-9_.:*-]+$/;
 
 /** A series name: `[a-zA-Z0-9_.:-]`, 1..200 chars, dotted hierarchy (`host.cpu.user`). */
 export const SeriesNameSchema = z
@@ -13,17 +12,6 @@ export const SeriesNameSchema = z
   .max(SERIES_NAME_MAX_LENGTH, `series name must be at most ${SERIES_NAME_MAX_LENGTH} characters`)
   .regex(SERIES_NAME_RE, "series name may only contain letters, digits and _ . : -");
 export type SeriesName = z.infer<typeof SeriesNameSchema>;
-
-/**
- * A series name or a glob: `*` matches any run of characters, dots included, so
- * `host.cpu.*` matches `host.cpu.user` and `host.cpu.core0.user`, and `*` matches everything.
- */
-export const SeriesPatternSchema = z
-  .string()
-  .min(1, "series pattern must not be empty")
-  .max(SERIES_NAME_MAX_LENGTH, `series pattern must be at most ${SERIES_NAME_MAX_LENGTH} characters`)
-  .regex(SERIES_PATTERN_RE, "series pattern may only contain letters, digits, _ . : - and the glob *");
-export type SeriesPattern = z.infer<typeof SeriesPatternSchema>;
 
 export const SeriesKindSchema = z.enum(["gauge", "counter", "rate"]);
 export type SeriesKind = z.infer<typeof SeriesKindSchema>;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IngestInputSchema, LABEL_LIMITS, addLabels, canonicalSeriesKey, formatZodIssues, parseSeriesKey, seriesKey } from "../src";
+import { IngestInputSchema, LABEL_LIMITS, addLabels, canonicalSeriesKey, formatZodIssues, parseSeriesKey, seriesKey, toLabelName } from "../src";
 
 const labelName = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/);
 // eslint-disable-next-line no-control-regex -- the generator must leave out what labels refuse
@@ -67,5 +67,19 @@ describe("series keys", () => {
     const result = IngestInputSchema.safeParse({ points: [{ series: "m", value: 1, labels: { "bad-name": "x" } }] });
     expect(result.success).toBe(false);
     if (!result.success) expect(formatZodIssues(result.error)).toMatch(/^points\[0\]\.labels\.bad-name: label name must match/);
+  });
+});
+
+describe("toLabelName", () => {
+  it.each([
+    ["host", "host"],
+    ["host-name", "host_name"],
+    ["service.name", "service_name"],
+    ["0x", "_0x"],
+    ["a😀b", "a_b"],
+    ["--x", "__x"],
+    ["", ""],
+  ])("%j -> %j", (key, label) => {
+    expect(toLabelName(key)).toBe(label);
   });
 });

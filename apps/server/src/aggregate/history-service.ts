@@ -1,28 +1,10 @@
 import type { Aggregate, HistorySeries } from "@livedash/events";
-import { parseSeriesKey } from "@livedash/events";
+import { compileSeriesMatcher } from "@livedash/events";
 import type { HistoryQuery } from "@livedash/api";
 import { TRPCError } from "@trpc/server";
 import type { SeriesStore } from "../store/types";
 import { aggregateHistory } from "./history-aggregate";
 import { outputKeyOf } from "./output-key";
-
-/**
- * Which held series a history entry selects for aggregation: every series of that name whose labels
- * include the entry's (`host.cpu.user` selects every `host.cpu.user{...}`; `host.cpu.user{host="a"}`
- * those of host a), the equality matchers of a selector.
- */
-function selects(entries: readonly string[]): (key: string) => boolean {
-  const wanted = entries.flatMap((entry) => {
-    const parsed = parseSeriesKey(entry);
-    return parsed.ok ? [parsed.value] : [];
-  });
-  return (key) => {
-    const parsed = parseSeriesKey(key);
-    if (!parsed.ok) return false;
-    const { name, labels } = parsed.value;
-    return wanted.some((w) => w.name === name && Object.entries(w.labels).every(([label, value]) => labels[label] === value));
-  };
-}
 
 /**
  * `metrics.history` with `aggregate`: the held series the entries select, each read from the store
@@ -33,7 +15,9 @@ function selects(entries: readonly string[]): (key: string) => boolean {
 export function createAggregateHistory(store: SeriesStore, maxHistoryPoints: number) {
   return {
     history(series: readonly string[], aggregate: Aggregate, query: HistoryQuery): HistorySeries[] {
-      const selected = selects(series);
+      // Each entry is a selector (a key is one: its name, its labels as = matchers), so
+      // `host.cpu.user` selects every `host.cpu.user{...}` and `host.cpu.user{host="a"}` those of host a.
+      const selected = compileSeriesMatcher(series);
       const members = store
         .catalog()
         .map((info) => info.name)

@@ -1,6 +1,6 @@
 import type { Point } from "@livedash/events";
 import { ErrorList, quoteForError, type IngestParseResult, type LineError } from "./result";
-import { checkSeriesNameLength, sanitizeSeriesPart, seriesPrefix } from "./series-name";
+import { buildLineHead, SeriesKeyProblem, type LineHead } from "./series-name";
 import { timestampToMs, type Precision } from "./timestamp";
 
 export interface LineProtocolOptions {
@@ -42,7 +42,8 @@ export interface LineProtocolOptions {
  * - escapes: `\,` `\ ` `\=` `\\` in the measurement, tag keys/values and field keys; `\"` `\\` in strings.
  *   A quoted string may span lines, as InfluxDB allows.
  * - `#` comment lines, blank lines, CRLF and leading whitespace are accepted.
- * - series name: `<measurement>[.<tag value>...].<field>` (tags in sorted key order), see series-name.ts.
+ * - series key: the name `<measurement>.<field>`, the tags as labels (`cpu.usage_idle{cpu="cpu0",host="web1"}`),
+ *   tag keys mapped to the label charset; see series-name.ts.
  *
  * Atomic: if any line is bad no point is returned and `errors` lists the bad lines (at most 20).
  * Never throws, whatever the body.
@@ -78,6 +79,8 @@ const SPACE = 32;
 const EQUALS = 61;
 const LF = 10;
 const CR = 13;
+const HASH = 35;
+const QUOTE = 34;
 
 /** `\,` `\ ` `\=` `\\` are escapes in keys; any other backslash is literal. */
 function isKeyEscapable(code: number): boolean {
@@ -92,6 +95,25 @@ function isLineEndAt(s: string, pos: number): boolean {
   return c === CR && (pos + 1 === s.length || s.charCodeAt(pos + 1) === LF);
 }
 
+/**
+ * Index of the unescaped space that ends a line's `measurement[,tags]` head, with the escape rule of
+ * readKey; -1 when the line ends first (the full parse then reports what is missing).
+ */
+function headEnd(s: string, pos: number): number {
+  const length = s.length;
+  while (pos < length) {
+    const c = s.charCodeAt(pos);
+    if (c === SPACE) return pos;
+    if (c === BACKSLASH && pos + 1 < length && isKeyEscapable(s.charCodeAt(pos + 1))) {
+      pos += 2;
+      continue;
+    }
+    if (c === LF || c === CR) return -1;
+    pos += 1;
+  }
+  return -1;
+}
+
 class LineProtocolParser {
   private pos = 0;
   private line = 1;
@@ -100,6 +122,10 @@ class LineProtocolParser {
   private readonly maxPoints: number;
   private readonly stopAfterPoints: number;
   private lastTsText = "";
+  /** An error was reported: points are no longer collected (the answer is the errors). */
+  private bad = false;
+  /** LineHead per distinct head text (`measurement,tag=value...`) of this body; bounded by the body size. */
+  private readonly heads = new Map<string, LineHead>();
   private lastTsMs = 0;
 
   constructor(
@@ -120,7 +146,7 @@ class LineProtocolParser {
         this.consumeLineEnd();
         continue;
       }
-      if (this.s[this.pos] === "#") {
+      if (this.s.charCodeAt(this.pos) === HASH) {
         this.skipRestOfLine();
         continue;
       }
@@ -130,11 +156,9 @@ class LineProtocolParser {
         this.fail(startLine, `body has more than ${this.opts.maxLines} lines (limit ${this.opts.maxLines})`);
         break;
       }
+      const mark = this.points.length;
       try {
-        const linePoints = this.parseLine();
-        // Once the batch is known bad, keep checking lines for errors but stop collecting points.
-        // A loop, not push(...linePoints): a 1 MiB line holds ~260k fields, past the engine's argument limit.
-        if (this.errors.empty) for (const point of linePoints) this.points.push(point);
+        this.parseLine();
         if (this.points.length > this.maxPoints) {
           this.fail(startLine, `body has more than ${this.maxPoints} points (limit ${this.maxPoints}; each numeric field is one point)`);
           break;
@@ -149,6 +173,7 @@ class LineProtocolParser {
           break;
         }
         if (!(error instanceof LineSyntaxError)) throw error;
+        this.points.length = mark; // a bad line adds no point
         this.fail(startLine, error.message);
         this.skipRestOfLine();
       }
@@ -157,48 +182,72 @@ class LineProtocolParser {
     return { ok: false, errors: this.errors.items, truncated: this.errors.truncated };
   }
 
+  /** Once the batch is known bad, the parser keeps checking lines for errors but stops collecting points. */
   private fail(line: number, message: string): void {
     this.errors.push({ line, message: `line ${line}: ${message}` });
+    this.bad = true;
+    this.points.length = 0;
   }
 
-  private parseLine(): Point[] {
+  /** Parses one data line and appends its points to this.points (the caller drops them if it throws). */
+  private parseLine(): void {
+    const head = this.readHead();
+    if (this.s.charCodeAt(this.pos) !== SPACE) throw new LineSyntaxError("missing fields (expected '<measurement>[,<tags>] <field>=<value>')");
+    this.skipSpaces();
+    const first = this.points.length;
+    this.readFields(head);
+    this.skipSpaces();
+    if (!this.atLineEnd()) {
+      const ts = this.timestamp(this.readUntilWhitespace());
+      this.skipBlanks();
+      if (!this.atLineEnd()) {
+        throw new LineSyntaxError(`unexpected text ${quoteForError(this.readUntilWhitespace())} after the timestamp`);
+      }
+      // Fields were stamped "now" while the timestamp was still ahead in the line.
+      if (ts !== this.opts.nowMs) for (let i = first; i < this.points.length; i++) this.points[i]!.ts = ts;
+    }
+    this.consumeLineEnd();
+  }
+
+  /**
+   * The measurement and tags up to the space before the fields. A head text seen before in this body
+   * is one Map lookup (no unescaping, sorting or label checks again); a new one is parsed and checked.
+   */
+  private readHead(): LineHead {
+    const start = this.pos;
+    const end = headEnd(this.s, start);
+    if (end !== -1) {
+      const text = this.s.slice(start, end);
+      const cached = this.heads.get(text);
+      if (cached !== undefined) {
+        this.pos = end;
+        return cached;
+      }
+      const head = this.parseHead();
+      this.heads.set(text, head);
+      return head;
+    }
+    return this.parseHead();
+  }
+
+  private parseHead(): LineHead {
     const measurement = this.readKey(false);
     if (measurement === "") throw new LineSyntaxError("missing measurement name");
     const tags: [string, string][] = [];
-    while (this.s[this.pos] === ",") {
+    while (this.s.charCodeAt(this.pos) === COMMA) {
       this.pos += 1;
       const key = this.readKey(true);
       if (key === "") throw new LineSyntaxError(`empty tag key after measurement ${quoteForError(measurement)}`);
-      if (this.s[this.pos] !== "=") throw new LineSyntaxError(`tag ${quoteForError(key)} has no value (expected key=value)`);
+      if (this.s.charCodeAt(this.pos) !== EQUALS) throw new LineSyntaxError(`tag ${quoteForError(key)} has no value (expected key=value)`);
       this.pos += 1;
       const value = this.readKey(false);
       if (value === "") throw new LineSyntaxError(`tag ${quoteForError(key)} has an empty value`);
       tags.push([key, value]);
     }
-    if (this.s[this.pos] !== " ") throw new LineSyntaxError("missing fields (expected '<measurement>[,<tags>] <field>=<value>')");
-    this.skipSpaces();
-    const fields = this.readFields();
-    this.skipSpaces();
-    let ts = this.opts.nowMs;
-    if (!this.atLineEnd()) {
-      ts = this.timestamp(this.readUntilWhitespace());
-      this.skipBlanks();
-      if (!this.atLineEnd()) {
-        throw new LineSyntaxError(`unexpected text ${quoteForError(this.readUntilWhitespace())} after the timestamp`);
-      }
-    }
-    this.consumeLineEnd();
-
-    tags.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const prefix = seriesPrefix(measurement, tags.map(([, value]) => value));
-    const points: Point[] = [];
-    for (const [field, value] of fields) {
-      const series = prefix + sanitizeSeriesPart(field);
-      const tooLong = checkSeriesNameLength(series);
-      if (tooLong) throw new LineSyntaxError(tooLong);
-      points.push({ series, ts, value });
-    }
-    return points;
+    if (this.s.charCodeAt(this.pos) !== SPACE) throw new LineSyntaxError("missing fields (expected '<measurement>[,<tags>] <field>=<value>')");
+    const head = buildLineHead(measurement, tags);
+    if (head instanceof SeriesKeyProblem) throw new LineSyntaxError(head.message);
+    return head;
   }
 
   /** Telegraf stamps every metric of a flush alike, so the last conversion is usually the answer. */
@@ -211,28 +260,35 @@ class LineProtocolParser {
     return result.ms;
   }
 
-  /** The field set; string fields are validated but left out (they carry no number). */
-  private readFields(): [string, number][] {
-    const fields: [string, number][] = [];
+  /**
+   * The field set, one point per numeric field pushed straight onto this.points (stamped nowMs; the
+   * line's timestamp, read after, restamps them). String fields are validated but left out.
+   */
+  private readFields(head: LineHead): void {
+    const points = this.points;
+    const nowMs = this.opts.nowMs;
     for (;;) {
       const key = this.readKey(true);
       if (key === "") {
         throw new LineSyntaxError(this.atLineEnd() ? "missing fields (expected <field>=<value>)" : "empty field key");
       }
-      if (this.s[this.pos] !== "=") throw new LineSyntaxError(`field ${quoteForError(key)} has no value (expected key=value)`);
+      if (this.s.charCodeAt(this.pos) !== EQUALS) throw new LineSyntaxError(`field ${quoteForError(key)} has no value (expected key=value)`);
       this.pos += 1;
-      if (this.s[this.pos] === '"') {
+      if (this.s.charCodeAt(this.pos) === QUOTE) {
         this.skipString(key);
         const next = this.s[this.pos];
         if (next !== "," && next !== " " && !this.atLineEnd()) {
           throw new LineSyntaxError(`unexpected ${quoteForError(next ?? "")} after the string value of field ${quoteForError(key)}`);
         }
       } else {
-        fields.push([key, parseFieldValue(key, this.readRawValue())]);
+        const value = parseFieldValue(key, this.readRawValue());
+        const series = head.keyFor(key);
+        if (typeof series !== "string") throw new LineSyntaxError(series.message);
+        if (!this.bad) points.push({ series, ts: nowMs, value });
         // One 1 MiB line can hold ~260k fields: stop inside it, not only between lines.
-        if (this.points.length + fields.length > this.stopAfterPoints) throw new StopParsing();
+        if (points.length > this.stopAfterPoints) throw new StopParsing();
       }
-      if (this.s[this.pos] !== ",") return fields;
+      if (this.s.charCodeAt(this.pos) !== COMMA) return;
       this.pos += 1;
     }
   }

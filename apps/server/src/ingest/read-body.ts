@@ -34,8 +34,16 @@ export class BodyTooLargeError extends HttpError {
  * After a 413 the rest of the body is unread: answer with `Connection: close` (sendJsonError does)
  * so Node closes the socket instead of draining an arbitrarily large upload.
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  return (await readBodyBytes(req, maxBytes)).toString("utf8");
+}
+
+/**
+ * readBody's bytes. `decodeContent: false` leaves Content-Encoding to the caller (remote_write's
+ * `snappy` is a block format no stream decoder here knows); the byte limit then bounds the raw body.
+ */
+export function readBodyBytes(req: IncomingMessage, maxBytes: number, options: { decodeContent?: boolean } = {}): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > maxBytes) {
       reject(new BodyTooLargeError(maxBytes, `is ${declared} bytes`));
@@ -44,7 +52,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<string
     const encoding = (req.headers["content-encoding"] ?? "identity").trim().toLowerCase();
     let decoder: Transform | null;
     try {
-      decoder = createDecoder(encoding);
+      decoder = options.decodeContent === false ? null : createDecoder(encoding);
     } catch (error) {
       reject(error instanceof Error ? error : new Error(String(error)));
       return;
@@ -78,7 +86,7 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<string
         req.pause();
         reject(error);
       } else {
-        resolve(Buffer.concat(chunks, decodedBytes).toString("utf8"));
+        resolve(Buffer.concat(chunks, decodedBytes));
       }
     };
     function onRawData(chunk: Buffer) {

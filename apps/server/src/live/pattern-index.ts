@@ -1,11 +1,12 @@
-import { compileSeriesMatcher } from "@livedash/events";
+import { compileSelector, parseSelector, parseSeriesKey, selectorLiteralName, seriesKeyName } from "@livedash/events";
+import type { KeyPredicate, ParsedSeriesKey } from "@livedash/events";
 import { TRPCError } from "@trpc/server";
 
 export interface PatternIndexOptions {
   /**
-   * Distinct live patterns (deduplicated across every subscription) the server holds at once. A new
-   * series name is tested against each distinct glob once, so this bounds what a batch of new names
-   * can cost, whoever subscribed.
+   * Distinct live selectors (deduplicated across every subscription, in canonical text) the server
+   * holds at once. A new series key is tested against each distinct selector once, so this bounds what
+   * a batch of new keys can cost, whoever subscribed.
    * @default 2048
    */
   maxPatterns?: number;
@@ -20,16 +21,22 @@ export interface PatternIndexOptions {
    * @default 65_536
    */
   maxSeriesResults?: number;
-  /** Compiles one pattern; a test hook (counting matcher invocations). @default compileSeriesMatcher */
-  compile?: (pattern: string) => (series: string) => boolean;
+  /** Compiles one selector; a test hook (counting matcher invocations). @default compileSelector */
+  compile?: (selector: string) => KeyPredicate;
 }
 
-/** One distinct pattern, shared by every group that holds it. Ids only grow, never reused. */
+/**
+ * One distinct selector (canonical text), shared by every group that holds it. Ids only grow, never
+ * reused. `glob` is true for every selector that must be tested (a name glob or label matchers); a
+ * bare literal name is answered by a map lookup on the key's name instead.
+ */
 export interface PatternEntry {
   readonly id: number;
   readonly pattern: string;
   readonly glob: boolean;
-  readonly test: (series: string) => boolean;
+  /** The one name a tested selector can match (`cpu{host="a"}`), or null (a name glob): other names skip the test. */
+  readonly literalName: string | null;
+  readonly test: KeyPredicate;
   refs: number;
 }
 
@@ -46,16 +53,18 @@ export interface PatternSet {
 }
 
 /**
- * The distinct live patterns of the whole server and, per series name, which globs it matched. A new
- * series costs one test per distinct glob (each linear in name and pattern), however many groups
- * hold it; a group's verdict is then a set intersection of pattern ids, no matching. Exact patterns
- * are a map lookup. Refuses subscriptions past the server-wide and per-address caps.
+ * The distinct live selectors of the whole server and, per series key, which of them it matched. A new
+ * key is parsed once and costs one test per distinct tested selector (each linear in the key and the
+ * selector: globs by KMP, regexes in re2js), however many groups hold it; a group's verdict is then a
+ * set intersection of selector ids, no matching. A bare literal name (`host.cpu.user`, every label set
+ * of that name) is a map lookup on the key's name. Refuses subscriptions past the server-wide and
+ * per-address caps, which count distinct selectors.
  */
 export function createPatternIndex(options: PatternIndexOptions = {}) {
   const maxPatterns = options.maxPatterns ?? 2048;
   const maxPerAddress = options.maxPatternsPerAddress ?? 512;
   const maxSeriesResults = options.maxSeriesResults ?? 65_536;
-  const compile = options.compile ?? ((pattern: string) => compileSeriesMatcher([pattern]));
+  const compile = options.compile ?? ((selector: string) => compileSelector(selector));
   const byPattern = new Map<string, PatternEntry>();
   /** Live globs in id order (Map keeps insertion order and ids grow). */
   const globs = new Map<number, PatternEntry>();
@@ -81,14 +90,31 @@ export function createPatternIndex(options: PatternIndexOptions = {}) {
       results.set(series, r);
     }
     if (r.upTo < nextId) {
-      // Only globs added since the last look are tested; ids of released globs are dropped.
+      // Only selectors added since the last look are tested; ids of released ones are dropped. The key
+      // is parsed once for all of them (keys come from ingest, so they parse; one that does not matches nothing).
       for (const id of r.matched) if (!globs.has(id)) r.matched.delete(id);
+      const name = seriesKeyName(series);
+      let parsed: ParsedSeriesKey | null | undefined;
       for (const entry of globs.values()) {
-        if (entry.id >= r.upTo && entry.test(series)) r.matched.add(entry.id);
+        if (entry.id < r.upTo || (entry.literalName !== null && entry.literalName !== name)) continue;
+        if (parsed === undefined) {
+          const result = parseSeriesKey(series);
+          parsed = result.ok ? result.value : null;
+        }
+        if (parsed !== null && entry.test(parsed)) r.matched.add(entry.id);
       }
       r.upTo = nextId;
     }
     return r;
+  }
+
+  /** `pattern` is a canonical selector (the schemas hand them over so); an invalid one throws here. */
+  function newEntry(pattern: string): PatternEntry {
+    const parsed = parseSelector(pattern);
+    if (!parsed.ok) throw new TRPCError({ code: "BAD_REQUEST", message: `series: ${parsed.message}` });
+    const literalName = selectorLiteralName(parsed.value);
+    const glob = literalName === null || parsed.value.matchers.length > 0;
+    return { id: nextId++, pattern, glob, literalName, test: compile(pattern), refs: 0 };
   }
 
   function drop(entry: PatternEntry) {
@@ -104,13 +130,13 @@ export function createPatternIndex(options: PatternIndexOptions = {}) {
       let added = 0;
       for (const pattern of patterns) if ((byPattern.get(pattern)?.refs ?? 0) === 0) added++;
       if (active + added > maxPatterns) {
-        tooMany(`live patterns: the server holds at most ${maxPatterns} distinct patterns (LIVEDASH_MAX_LIVE_PATTERNS); ${active} are in use`);
+        tooMany(`live patterns: the server holds at most ${maxPatterns} distinct patterns (LIVEDASH_MAX_LIVE_PATTERNS); ${active} are in use (each distinct selector counts once)`);
       }
       const held = address === undefined ? undefined : perAddress.get(address);
       let addedHere = 0;
       for (const pattern of patterns) if (!held?.has(pattern)) addedHere++;
       if ((held?.size ?? 0) + addedHere > maxPerAddress) {
-        tooMany(`live patterns: one address may hold at most ${maxPerAddress} distinct patterns (LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS); ${held?.size ?? 0} are in use`);
+        tooMany(`live patterns: one address may hold at most ${maxPerAddress} distinct patterns (LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS); ${held?.size ?? 0} are in use (each distinct selector counts once)`);
       }
     },
     /** check(), then counts the (deduplicated) patterns against the address until dismiss(). */
@@ -139,7 +165,7 @@ export function createPatternIndex(options: PatternIndexOptions = {}) {
       for (const pattern of patterns) {
         let entry = byPattern.get(pattern);
         if (!entry) {
-          entry = { id: nextId++, pattern, glob: pattern.includes("*"), test: compile(pattern), refs: 0 };
+          entry = newEntry(pattern);
           byPattern.set(pattern, entry);
           if (entry.glob) globs.set(entry.id, entry);
         }
@@ -156,9 +182,9 @@ export function createPatternIndex(options: PatternIndexOptions = {}) {
     release(set: PatternSet) {
       for (const entry of set.entries) if (--entry.refs === 0) idle.set(entry.pattern, entry);
     },
-    /** Whether any pattern of the set matches `series`; the globs are tested once per series, server-wide. */
+    /** Whether any selector of the set matches the key `series`; each is tested once per key, server-wide. */
     matches(set: PatternSet, series: string): boolean {
-      const exact = byPattern.get(series);
+      const exact = byPattern.get(seriesKeyName(series));
       // An idle entry's id is in no live group's set, so an idle exact pattern never counts here.
       if (exact !== undefined && !exact.glob && set.ids.has(exact.id)) return true;
       const { matched } = result(series);

@@ -6,6 +6,7 @@ import { createLogger } from "../logger";
 import type { Batcher } from "../engine/batcher";
 import { EngineUnavailableError } from "../engine/types";
 import type { SeriesStore } from "../store/types";
+import { labelWithMostValues } from "./cardinality";
 
 export interface IngestLimits {
   /** @default 10_000 */
@@ -87,9 +88,11 @@ export function createIngestService(deps: {
     for (const m of meta ?? []) if (!store.has(m.series) && !reserved.has(m.series)) newSeries.add(m.series);
     const held = store.size() + reserved.size;
     if (newSeries.size > 0 && held + newSeries.size > limits.maxSeries) {
+      const culprit = labelWithMostValues(newSeries);
+      const blame = culprit === null ? "" : `; label ${culprit.label} has the most distinct values among them (${culprit.values})`;
       throw new TRPCError({
         code: "BAD_REQUEST",
-        message: `series cap reached: the server holds ${held} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)`,
+        message: `series cap reached: the server holds ${held} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)${blame}`,
       });
     }
     if (points.length > 0) {

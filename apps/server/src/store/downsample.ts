@@ -1,4 +1,4 @@
-import type { HistoryPoint } from "@livedash/events";
+import type { HistoryBuckets } from "@livedash/events";
 import type { TimeRing } from "./ring-buffer";
 
 /**
@@ -39,7 +39,8 @@ export interface AggregateRows {
 }
 
 /**
- * Rows [start, end), all inside [from, to], reduced to at most `maxPoints` points in ts order.
+ * Rows [start, end), all inside [from, to], reduced to at most `maxPoints` buckets in ts order, as
+ * columns (no object per bucket: a 30-day answer for 50 series is 36 000 buckets).
  *
  * When they fit, the rows come back one for one (value = sum / count). Otherwise each non-empty
  * bucket yields one point: value is the mean, min/max keep the peaks a mean would hide, and ts is the
@@ -47,19 +48,24 @@ export interface AggregateRows {
  * drawn where its data is and the newest bucket does not appear up to one bucket-width early. Empty
  * buckets yield nothing: a gap in the data stays a gap on the chart.
  */
-export function reduceRows(rows: AggregateRows, start: number, end: number, from: number, to: number, maxPoints: number): HistoryPoint[] {
+export function reduceRows(rows: AggregateRows, start: number, end: number, from: number, to: number, maxPoints: number): HistoryBuckets {
   const count = end - start;
-  if (count <= 0) return [];
+  if (count <= 0) return { ts: [], value: [], min: [], max: [] };
   if (count <= maxPoints) {
-    const out: HistoryPoint[] = new Array<HistoryPoint>(count);
+    const out: HistoryBuckets = { ts: new Array<number>(count), value: new Array<number>(count), min: new Array<number>(count), max: new Array<number>(count) };
     for (let i = 0; i < count; i++) {
       const r = start + i;
-      out[i] = { ts: rows.tsAt(r), value: finiteMean(rows.sumAt(r), rows.countAt(r), rows.minAt(r), rows.maxAt(r)), min: rows.minAt(r), max: rows.maxAt(r) };
+      const min = rows.minAt(r);
+      const max = rows.maxAt(r);
+      out.ts[i] = rows.tsAt(r);
+      out.value[i] = finiteMean(rows.sumAt(r), rows.countAt(r), min, max);
+      out.min[i] = min;
+      out.max[i] = max;
     }
     return out;
   }
 
-  const out: HistoryPoint[] = [];
+  const out: HistoryBuckets = { ts: [], value: [], min: [], max: [] };
   let bucket = -1;
   let n = 0;
   // ts are summed as offsets from the bucket's first ts: raw epoch-ms sums would pass 2^53 for
@@ -70,7 +76,11 @@ export function reduceRows(rows: AggregateRows, start: number, end: number, from
   let min = 0;
   let max = 0;
   const flush = (): void => {
-    if (n > 0) out.push({ ts: firstTs + sumDt / n, value: finiteMean(sum, n, min, max), min, max });
+    if (n === 0) return;
+    out.ts.push(firstTs + sumDt / n);
+    out.value.push(finiteMean(sum, n, min, max));
+    out.min.push(min);
+    out.max.push(max);
   };
   for (let i = start; i < end; i++) {
     const ts = rows.tsAt(i);
@@ -98,7 +108,7 @@ export function reduceRows(rows: AggregateRows, start: number, end: number, from
 }
 
 /** The memory store's case: raw points of a ring, logical indices [start, end). */
-export function downsample(ring: TimeRing, start: number, end: number, from: number, to: number, maxPoints: number): HistoryPoint[] {
+export function downsample(ring: TimeRing, start: number, end: number, from: number, to: number, maxPoints: number): HistoryBuckets {
   const value = (i: number) => ring.valueAt(i);
   return reduceRows({ tsAt: (i) => ring.tsAt(i), minAt: value, maxAt: value, sumAt: value, countAt: () => 1 }, start, end, from, to, maxPoints);
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import type { HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
+import { historyPoints } from "@livedash/events";
+import type { HistoryBuckets, HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
 import { downsample } from "./downsample";
 import { catalogEntry, defaultCatalogFields, mergeMeta } from "./series-meta";
 import type { CatalogFields } from "./series-meta";
@@ -87,7 +88,7 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
     return entry;
   };
 
-  return {
+  const store: SeriesStore = {
     append(points: readonly Point[]): void {
       for (const point of points) {
         // Points are validated upstream (PointSchema); this guard only protects the sort invariant
@@ -131,12 +132,17 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
     },
 
     history(series: string, query: HistoryQuery): HistoryPoint[] {
+      return historyPoints(store.historyColumns(series, query));
+    },
+
+    historyColumns(series: string, query: HistoryQuery): HistoryBuckets {
       const { from, to, maxPoints } = HistoryQuerySchema.parse(query);
       const ring = entries.get(series)?.ring;
-      if (ring === null || ring === undefined) return [];
+      if (ring === null || ring === undefined) return { ts: [], value: [], min: [], max: [] };
       const start = ring.lowerBound(from);
       const end = ring.upperBound(to);
       return downsample(ring, start, end, from, to, maxPoints);
     },
   };
+  return store;
 }

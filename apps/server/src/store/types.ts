@@ -1,4 +1,4 @@
-import type { HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
+import type { HistoryBuckets, HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
 
 export interface HistoryQuery {
   readonly from: number;
@@ -25,6 +25,8 @@ export interface SeriesStore {
   catalog(): SeriesInfo[];
   /** Points in [from, to] downsampled to at most maxPoints buckets, each with mean, min and max. */
   history(series: string, query: HistoryQuery): HistoryPoint[];
+  /** The same buckets as columns (what `metrics.historyColumns` sends; no object per bucket). */
+  historyColumns(series: string, query: HistoryQuery): HistoryBuckets;
   /**
    * Why writes are refused right now (the disk store when its disk is full), or null. Ingest answers
    * 507 with this message while it is set. Absent: never blocked (memory).

@@ -12,6 +12,7 @@ import { sendJson, sendJsonError } from "./http-errors";
 import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/ingest-service";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { handlePlainSse } from "./plain-sse";
+import { handleRemoteWrite } from "./remote-write-http";
 import { renderPrometheus } from "./prometheus";
 import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
@@ -125,6 +126,7 @@ export function createHttpApp(
     [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
     "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
     "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
+    "/api/v1/write": { method: "POST", handle: limited((req, res) => handleRemoteWrite(req, res, services, services.traffic.remoteWriteSkipped)) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -169,7 +171,7 @@ export function createHttpApp(
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",
-        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write"],
+        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write", "POST /api/v1/write"],
       });
     }
     sendJsonError(res, 404, `no route ${url.pathname}`);

@@ -9,17 +9,36 @@ import { INSUFFICIENT_STORAGE_CODE, INSUFFICIENT_STORAGE_STATUS, InsufficientSto
 import type { Point, SeriesMeta } from "@livedash/events";
 import type { Services } from "../services";
 import { contextFromRequest } from "./auth";
-import { HttpError, readBody } from "../ingest/read-body";
+import { HttpError, readBodyBytes } from "../ingest/read-body";
 import { sendJson, sendJsonError } from "./http-errors";
 
 async function readRequestBody(req: IncomingMessage, res: ServerResponse, services: Services): Promise<string | null> {
+  const body = await readRequestBytes(req, res, services);
+  return body === null ? null : body.toString("utf8");
+}
+
+/** The body within LIVEDASH_MAX_BODY_BYTES, or null once the refusal is answered. */
+export async function readRequestBytes(req: IncomingMessage, res: ServerResponse, services: Services, options?: { decodeContent?: boolean }): Promise<Buffer | null> {
   try {
-    return await readBody(req, services.config.limits.maxBodyBytes);
+    return await readBodyBytes(req, services.config.limits.maxBodyBytes, options);
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     sendJsonError(res, error.status, error.message, error.extra);
     return null;
   }
+}
+
+/**
+ * Answers an ingest the service refused (its TRPCError) with the matching status, Retry-After on 429,
+ * 507 on a full disk. false: not a refusal (a bug), for the caller to rethrow.
+ */
+export function sendIngestRefusal(res: ServerResponse, error: unknown): boolean {
+  if (!(error instanceof TRPCError)) return false;
+  const retryAfterMs = error.cause instanceof RetryAfter ? error.cause.retryAfterMs : undefined;
+  const full = error.cause instanceof InsufficientStorage;
+  // The body's code matches the status: a full disk is not "service unavailable" (that one means retry soon).
+  sendJsonError(res, full ? INSUFFICIENT_STORAGE_STATUS : getHTTPStatusCodeFromError(error), error.message, { code: full ? INSUFFICIENT_STORAGE_CODE : error.code }, retryAfterMs);
+  return true;
 }
 
 /** Shared tail of both ingest routes: the one ingest path for parsed points, then a JSON answer. */
@@ -28,16 +47,12 @@ async function accept(res: ServerResponse, services: Services, clientKey: string
     const result = await services.ingest.acceptValidated(points, meta, clientKey, more);
     sendJson(res, 200, result);
   } catch (error) {
-    if (!(error instanceof TRPCError)) throw error;
-    const retryAfterMs = error.cause instanceof RetryAfter ? error.cause.retryAfterMs : undefined;
-    const full = error.cause instanceof InsufficientStorage;
-    // The body's code matches the status: a full disk is not "service unavailable" (that one means retry soon).
-    sendJsonError(res, full ? INSUFFICIENT_STORAGE_STATUS : getHTTPStatusCodeFromError(error), error.message, { code: full ? INSUFFICIENT_STORAGE_CODE : error.code }, retryAfterMs);
+    if (!sendIngestRefusal(res, error)) throw error;
   }
 }
 
 /** The caller's rate-limit key when it may write; null (401 sent) otherwise. */
-function requireIngest(req: IncomingMessage, res: ServerResponse, services: Services): string | null {
+export function requireIngest(req: IncomingMessage, res: ServerResponse, services: Services): string | null {
   const ctx = contextFromRequest(services, req);
   if (ctx.auth.ingest) return ctx.clientKey;
   sendJsonError(res, 401, "a valid ingest token is required (Authorization: Bearer <LIVEDASH_INGEST_TOKEN>)");

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { parseAggregateParams } from "@livedash/events";
+import { parseAggregateParams, splitSelectorList } from "@livedash/events";
 import { plainSseFrameEncoder } from "../live/frames";
 import type { Services } from "../services";
 import { TRPCError } from "@trpc/server";
@@ -14,6 +14,8 @@ const KNOWN_PARAMS = new Set(["series", "ticket", "lastEventId", "aggregate", "b
 /**
  * `GET /sse?series=host.cpu.*,process.*[&aggregate=sum&by=host]` for a bare `new EventSource()` or `curl -N`: named events
  * (`points`, `reset`), an `id:` on each, `retry:`, Last-Event-ID resume and comment heartbeats.
+ * `series` is a selector list split on the commas outside braces and quotes
+ * (`series=host.cpu.*{host="web1",cpu!="0"},process.*`).
  */
 export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, url: URL, services: Services, streams: SseStreams) {
   for (const key of url.searchParams.keys()) {
@@ -34,7 +36,7 @@ export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, 
     return;
   }
   const lastEventId = headerValue(req.headers["last-event-id"]) ?? url.searchParams.get("lastEventId");
-  const request = parseLiveRequest({ series: seriesParam.split(","), lastEventId: lastEventId || undefined, aggregate: aggregate.value }, services.config.limits.maxPatterns);
+  const request = parseLiveRequest({ series: splitSelectorList(seriesParam), lastEventId: lastEventId || undefined, aggregate: aggregate.value }, services.config.limits.maxPatterns);
   if (!request.ok) {
     sendJsonError(res, 400, request.message, { field: request.message.split(":")[0] });
     return;

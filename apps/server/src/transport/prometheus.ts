@@ -27,6 +27,12 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
   metric("livedash_slow_consumers_closed_total", "counter", "Connections closed as too slow (WS 4008).", [["", hub.slowClosed]]);
   metric("livedash_replay_waits_total", "counter", "Times a resume replay paused at the high watermark until its socket drained.", [["", hub.replayWaits]]);
   metric("livedash_points_in_total", "counter", "Points accepted (collectors and ingest).", [["", traffic.pointsIn]]);
+  metric(
+    "livedash_remote_write_skipped_total",
+    "counter",
+    "Samples and entries POST /api/v1/write took but did not store, by reason (NaN, staleness marker, infinite, native histogram, metadata).",
+    Object.entries(traffic.remoteWriteSkipped).map(([reason, count]): [string, number] => [`{reason="${reason}"}`, count as number]),
+  );
   metric("livedash_series", "gauge", "Distinct series held.", [["", services.store.size()]]);
   metric("process_resident_memory_bytes", "gauge", "Resident set size.", [["", memory.rss]]);
   metric("nodejs_heap_used_bytes", "gauge", "V8 heap in use.", [["", memory.heapUsed]]);

@@ -5,6 +5,10 @@ import {
   LiveInputSchema,
   PollInputSchema,
 } from "@livedash/events";
+import { historyColumns } from "@livedash/events";
+import type { HistoryColumns } from "@livedash/events";
+import type { z } from "zod";
+import type { ApiServices, HistoryQuery } from "../services";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { TRPCError } from "@trpc/server";
 import { liveEvents } from "./live-generator";
@@ -31,19 +35,32 @@ export function checkHistoryBudget(series: number, maxPoints: number, limit: num
   }
 }
 
+/** The window and bucket count both history procedures read (each checks its budget). */
+function historyWindow(services: ApiServices, input: z.output<typeof HistoryInputSchema>): HistoryQuery {
+  const to = input.to ?? Date.now();
+  return { from: input.from ?? to - services.config.retentionMs, to, maxPoints: input.maxPoints };
+}
+
 export const metricsRouter = {
   catalog: readProcedure.query(({ ctx }) => ctx.services.store.catalog()),
 
   history: readProcedure.input(HistoryInputSchema).query(({ ctx, input }) => {
-    const to = input.to ?? Date.now();
-    const from = input.from ?? to - ctx.services.config.retentionMs;
+    const window = historyWindow(ctx.services, input);
     // The answer's size depends on the output series, known once the members are grouped: checked there.
-    if (input.aggregate) return ctx.services.aggregates.history(input.series, input.aggregate, { from, to, maxPoints: input.maxPoints });
+    if (input.aggregate) return ctx.services.aggregates.history(input.series, input.aggregate, window);
     checkHistoryBudget(input.series.length, input.maxPoints, ctx.services.config.limits.maxHistoryPoints);
-    return input.series.map((series) => ({
-      series,
-      points: ctx.services.store.history(series, { from, to, maxPoints: input.maxPoints }),
-    }));
+    return input.series.map((series) => ({ series, points: ctx.services.store.history(series, window) }));
+  }),
+
+  /**
+   * metrics.history's answer as columns (HistoryColumns): same input, same limits, same numbers; no
+   * object per bucket to build, serialize and parse. The dashboard reads this one.
+   */
+  historyColumns: readProcedure.input(HistoryInputSchema).query(({ ctx, input }): HistoryColumns[] => {
+    const window = historyWindow(ctx.services, input);
+    if (input.aggregate) return ctx.services.aggregates.history(input.series, input.aggregate, window).map(({ series, points }) => ({ series, ...historyColumns(points) }));
+    checkHistoryBudget(input.series.length, input.maxPoints, ctx.services.config.limits.maxHistoryPoints);
+    return input.series.map((series) => ({ series, ...ctx.services.store.historyColumns(series, window) }));
   }),
 
   /**

@@ -1,4 +1,5 @@
-import type { HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
+import { historyPoints } from "@livedash/events";
+import type { HistoryBuckets, HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
 import type Database from "better-sqlite3";
 import { HistoryQuerySchema } from "../series-store";
 import { catalogEntry, defaultCatalogFields } from "../series-meta";
@@ -513,9 +514,13 @@ function createDiskStorage(
     },
 
     history(series: string, query: HistoryQuery): HistoryPoint[] {
+      return historyPoints(store.historyColumns(series, query));
+    },
+
+    historyColumns(series: string, query: HistoryQuery): HistoryBuckets {
       const { from, to, maxPoints } = HistoryQuerySchema.parse(query);
       const state = byName.get(series);
-      if (state === undefined) return [];
+      if (state === undefined) return { ts: [], value: [], min: [], max: [] };
       return queryHistory(state, readChunks, from, to, maxPoints, now(), cost);
     },
 

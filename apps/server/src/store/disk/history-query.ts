@@ -1,4 +1,4 @@
-import type { HistoryPoint } from "@livedash/events";
+import type { HistoryBuckets } from "@livedash/events";
 import { reduceRows } from "../downsample";
 import type { AggregateRows } from "../downsample";
 import { decodeChunk } from "./chunk-codec";
@@ -35,24 +35,49 @@ export interface QueryCost {
  */
 export type ChunkReader = (seriesId: number, tier: number, startFrom: number, startTo: number, endFrom: number) => StoredChunk[];
 
-/** Rows gathered for one query, as parallel arrays; a raw point is a row with count 1. */
+/**
+ * Rows gathered for one query, as parallel typed arrays grown by doubling (a raw point is a row with
+ * count 1). Typed arrays, not JS arrays: a 30-day answer for 50 series pushes 36 000 rows into five
+ * columns, and pushing onto growing JS arrays was the largest part of the store's time.
+ */
 class Rows implements AggregateRows {
-  ts: number[] = [];
-  min: number[] = [];
-  max: number[] = [];
-  sum: number[] = [];
-  count: number[] = [];
+  ts: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  sum: Float64Array;
+  count: Float64Array;
+  length = 0;
 
-  push(ts: number, min: number, max: number, sum: number, count: number): void {
-    this.ts.push(ts);
-    this.min.push(min);
-    this.max.push(max);
-    this.sum.push(sum);
-    this.count.push(count);
+  constructor(capacity = 256) {
+    this.ts = new Float64Array(capacity);
+    this.min = new Float64Array(capacity);
+    this.max = new Float64Array(capacity);
+    this.sum = new Float64Array(capacity);
+    this.count = new Float64Array(capacity);
   }
 
-  get length(): number {
-    return this.ts.length;
+  push(ts: number, min: number, max: number, sum: number, count: number): void {
+    if (this.length === this.ts.length) this.grow();
+    const i = this.length++;
+    this.ts[i] = ts;
+    this.min[i] = min;
+    this.max[i] = max;
+    this.sum[i] = sum;
+    this.count[i] = count;
+  }
+
+  private grow(): void {
+    const capacity = this.ts.length * 2;
+    const grown = (column: Float64Array) => {
+      const next = new Float64Array(capacity);
+      next.set(column);
+      return next;
+    };
+    this.ts = grown(this.ts);
+    this.min = grown(this.min);
+    this.max = grown(this.max);
+    this.sum = grown(this.sum);
+    this.count = grown(this.count);
   }
 
   tsAt(i: number): number {
@@ -171,7 +196,7 @@ function normalize(rows: Rows, mergeEqual: boolean): Rows {
   for (let i = 1; i < rows.length && sorted; i++) if ((rows.ts[i] as number) < (rows.ts[i - 1] as number)) sorted = false;
   let out = rows;
   if (!sorted) {
-    const order = rows.ts.map((_, i) => i).sort((a, b) => (rows.ts[a] as number) - (rows.ts[b] as number) || a - b);
+    const order = Array.from({ length: rows.length }, (_, i) => i).sort((a, b) => (rows.ts[a] as number) - (rows.ts[b] as number) || a - b);
     out = new Rows();
     for (const i of order) out.push(rows.ts[i] as number, rows.min[i] as number, rows.max[i] as number, rows.sum[i] as number, rows.count[i] as number);
   }
@@ -194,7 +219,7 @@ function normalize(rows: Rows, mergeEqual: boolean): Rows {
   return merged;
 }
 
-export function queryHistory(state: SeriesState, read: ChunkReader, from: number, to: number, maxPoints: number, nowMs: number, cost: QueryCost): HistoryPoint[] {
+export function queryHistory(state: SeriesState, read: ChunkReader, from: number, to: number, maxPoints: number, nowMs: number, cost: QueryCost): HistoryBuckets {
   let segments = planSegments(state.heads, from, to, maxPoints, nowMs);
   let chunks = segments.map((segment) => listChunks(state, segment, read));
   // Raw data denser than its nominal step (10 points a second): the rows, not the window, decide.

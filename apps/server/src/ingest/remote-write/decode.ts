@@ -1,0 +1,234 @@
+import protobuf from "protobufjs/minimal.js";
+import type { Point } from "@livedash/events";
+import { ErrorList } from "../result";
+import type { PathError } from "../result";
+import { checkFuture } from "../timestamp";
+import { METRIC_NAME_LABEL, prometheusSeriesKey } from "../prometheus-series";
+
+/*
+ * A decoder for prometheus.WriteRequest (remote_write 1.0), field numbers from prompb/remote.proto and
+ * prompb/types.proto (vendored in ./proto for reference; the tests encode with them). Written against
+ * protobufjs' Reader rather than a generated decoder so a sample costs no object: labels go straight
+ * into a key and a sample straight into a Point, and timestamps are read as plain numbers instead of
+ * the Long objects protobufjs builds for int64.
+ */
+
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LEN = 2;
+
+/** What the decoder left out on purpose; counted so /metrics can show it. */
+export interface RemoteWriteSkipped {
+  /** NaN samples other than staleness markers (Prometheus' own metrics have some). */
+  nan: number;
+  /** Prometheus staleness markers (NaN with bits 0x7ff0000000000002): a series ended, no value. */
+  stale: number;
+  /** +Inf/-Inf samples: a Livedash point holds a finite value. */
+  infinite: number;
+  /** Native histogram samples (a remote_write 1.0 extension Livedash does not store). */
+  histograms: number;
+  /** Metric metadata entries (TYPE/HELP/UNIT per metric family). */
+  metadata: number;
+}
+
+export type RemoteWriteDecodeResult =
+  | { ok: true; points: Point[]; skipped: RemoteWriteSkipped; more: boolean }
+  | { ok: false; errors: PathError[]; truncated: boolean };
+
+export interface RemoteWriteDecodeOptions {
+  nowMs: number;
+  maxFutureMs: number;
+  /** Stop once the request is known to hold more points than this (the service answers 413). */
+  stopAfterPoints: number;
+}
+
+/** Thrown for bytes that are not a WriteRequest; answered 400. */
+class MalformedProtobuf extends Error {}
+
+/** int64 as a number, without the Long object protobufjs' int64() allocates. Exact for |v| < 2^53. */
+function readInt64(r: protobuf.Reader): number {
+  const { buf, len } = r;
+  const start = r.pos;
+  let pos = start;
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= len) throw new MalformedProtobuf("varint runs past the end of the message");
+    const byte = buf[pos++]!;
+    value += (byte & 0x7f) * scale;
+    scale *= 128;
+    if (byte < 0x80) {
+      r.pos = pos;
+      if (i < 9) return value;
+      // A negative int64 is a 10-byte two's complement varint: rare (and refused), so exact via BigInt.
+      let big = 0n;
+      for (let j = pos - 1; j >= start; j--) big = (big << 7n) | BigInt(buf[j]! & 0x7f);
+      return Number(BigInt.asIntN(64, big));
+    }
+  }
+  throw new MalformedProtobuf("varint longer than 10 bytes");
+}
+
+/** The end offset of a length-delimited field that starts at r.pos, checked against its parent. */
+function subEnd(r: protobuf.Reader, parentEnd: number): number {
+  const length = r.uint32();
+  const end = r.pos + length;
+  if (end > parentEnd) throw new MalformedProtobuf("a field runs past the end of its message");
+  return end;
+}
+
+const WIRE_FIXED32 = 5;
+
+/** Skips an unknown field (proto3 forward compatibility); groups and unknown wire types are malformed. */
+function skip(r: protobuf.Reader, tag: number, end: number): void {
+  const wire = tag & 7;
+  if (wire === WIRE_LEN) r.pos = subEnd(r, end);
+  else if (wire === WIRE_VARINT || wire === WIRE_FIXED64 || wire === WIRE_FIXED32) r.skipType(wire);
+  else throw new MalformedProtobuf(`wire type ${wire} at offset ${r.pos}`);
+}
+
+/** Little-endian bits of a stale marker; only this NaN payload means "series ended". */
+const STALE_HI = 0x7ff0_0000;
+const STALE_LO = 0x0000_0002;
+
+function uint32At(buf: Uint8Array, at: number): number {
+  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+}
+
+/**
+ * Decodes a WriteRequest into points. A batch is atomic as every Livedash ingest: a series with a bad
+ * name or label fails the request (400) with errors naming `timeseries[i]` and the label. NaN,
+ * staleness markers, infinities, native histograms and metadata are skipped and counted.
+ */
+export function decodeWriteRequest(bytes: Uint8Array, options: RemoteWriteDecodeOptions): RemoteWriteDecodeResult {
+  const r = protobuf.Reader.create(bytes);
+  const points: Point[] = [];
+  const skipped: RemoteWriteSkipped = { nan: 0, stale: 0, infinite: 0, histograms: 0, metadata: 0 };
+  const errors = new ErrorList<PathError>();
+  const limits = { nowMs: options.nowMs, maxFutureMs: options.maxFutureMs };
+  let index = 0;
+  try {
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      const field = tag >>> 3;
+      if (field === 1 && (tag & 7) === WIRE_LEN) {
+        const end = subEnd(r, r.len);
+        decodeTimeSeries(r, end, `timeseries[${index}]`, points, skipped, errors, limits);
+        r.pos = end;
+        index++;
+        if (errors.full) break;
+        if (points.length > options.stopAfterPoints) return { ok: true, points, skipped, more: true };
+      } else {
+        if (field === 3) skipped.metadata++;
+        skip(r, tag, r.len);
+      }
+    }
+  } catch (error) {
+    // protobufjs' Reader throws RangeError past the end of its buffer.
+    if (!(error instanceof MalformedProtobuf || error instanceof RangeError)) throw error;
+    errors.push({ path: "body", message: `body: not a valid protobuf prometheus.WriteRequest (${error.message})` });
+  }
+  if (!errors.empty) return { ok: false, errors: errors.items, truncated: errors.truncated };
+  return { ok: true, points, skipped, more: false };
+}
+
+function decodeTimeSeries(
+  r: protobuf.Reader,
+  end: number,
+  path: string,
+  points: Point[],
+  skipped: RemoteWriteSkipped,
+  errors: ErrorList<PathError>,
+  limits: { nowMs: number; maxFutureMs: number },
+): void {
+  let name: string | undefined;
+  const labels: Record<string, string> = {};
+  // Samples may come before labels on the wire: keep their offsets, read them once the key is known.
+  const sampleStarts: number[] = [];
+  const sampleEnds: number[] = [];
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if (field === 1 && (tag & 7) === WIRE_LEN) {
+      const labelEnd = subEnd(r, end);
+      let labelName = "";
+      let value = "";
+      while (r.pos < labelEnd) {
+        const labelTag = r.uint32();
+        if (labelTag >>> 3 === 1 && (labelTag & 7) === WIRE_LEN) labelName = r.string();
+        else if (labelTag >>> 3 === 2 && (labelTag & 7) === WIRE_LEN) value = r.string();
+        else skip(r, labelTag, labelEnd);
+      }
+      r.pos = labelEnd;
+      if (labelName === METRIC_NAME_LABEL) {
+        if (name !== undefined) {
+          errors.push({ path: `${path}.labels.${labelName}`, message: `${path}: label ${labelName} appears twice` });
+          return;
+        }
+        name = value;
+        continue;
+      }
+      if (Object.hasOwn(labels, labelName)) {
+        errors.push({ path: `${path}.labels.${labelName}`, message: `${path}: label ${labelName} appears twice` });
+        return;
+      }
+      labels[labelName] = value;
+    } else if (field === 2 && (tag & 7) === WIRE_LEN) {
+      const sampleEnd = subEnd(r, end);
+      sampleStarts.push(r.pos);
+      sampleEnds.push(sampleEnd);
+      r.pos = sampleEnd;
+    } else {
+      if (field === 4) skipped.histograms++;
+      skip(r, tag, end);
+    }
+  }
+  if (name === undefined) {
+    errors.push({ path: `${path}.labels.${METRIC_NAME_LABEL}`, message: `${path}: label ${METRIC_NAME_LABEL} (the metric name) is missing` });
+    return;
+  }
+  const key = prometheusSeriesKey(name, labels);
+  if (!key.ok) {
+    const where = key.label ? `${path}.labels.${key.label}` : `${path}.labels`;
+    errors.push({ path: where, message: `${where}: ${key.message}` });
+    return;
+  }
+  for (let i = 0; i < sampleStarts.length; i++) {
+    r.pos = sampleStarts[i]!;
+    const sampleEnd = sampleEnds[i]!;
+    let value = 0;
+    let ts = 0;
+    let stale = false;
+    while (r.pos < sampleEnd) {
+      const tag = r.uint32();
+      if (tag >>> 3 === 1 && (tag & 7) === WIRE_FIXED64) {
+        const at = r.pos;
+        value = r.double();
+        if (Number.isNaN(value)) stale = uint32At(r.buf, at + 4) === STALE_HI && uint32At(r.buf, at) === STALE_LO;
+      } else if (tag >>> 3 === 2 && (tag & 7) === WIRE_VARINT) {
+        ts = readInt64(r);
+      } else {
+        skip(r, tag, sampleEnd);
+      }
+    }
+    if (Number.isNaN(value)) {
+      if (stale) skipped.stale++;
+      else skipped.nan++;
+      continue;
+    }
+    if (!Number.isFinite(value)) {
+      skipped.infinite++;
+      continue;
+    }
+    if (ts < 0) {
+      errors.push({ path: `${path}.samples[${i}].timestamp`, message: `${path}.samples[${i}].timestamp: ${ts} is before 1970 (negative timestamps are not supported)` });
+      return;
+    }
+    const future = checkFuture(ts, limits);
+    if (!future.ok) {
+      errors.push({ path: `${path}.samples[${i}].timestamp`, message: `${path}.samples[${i}].timestamp: ${future.message}` });
+      return;
+    }
+    points.push({ series: key.key, ts, value });
+  }
+}

@@ -1,0 +1,54 @@
+import { parseSeriesKey } from "@livedash/events";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { LivedashServer } from "../src/server";
+import { httpClient, openLive } from "./helpers/live-clients";
+import type { LiveClient } from "./helpers/live-clients";
+import { startPrometheus } from "./helpers/prometheus-peer";
+import type { PrometheusPeer } from "./helpers/prometheus-peer";
+import { startTestServer } from "./helpers/server";
+
+// Prometheus batches for 200 ms and scrapes every second (helpers/prometheus-peer.ts); the rest is
+// its start-up on a shared machine.
+const WAIT = { timeout: 30_000, interval: 200 };
+const INGEST = "ingest-token-for-prometheus";
+
+describe("Debian's prometheus remote-writing to POST /api/v1/write", () => {
+  let server: LivedashServer;
+  let prometheus: PrometheusPeer;
+  let live: LiveClient;
+  beforeAll(async () => {
+    // An ingest token as a user would set one; reads stay open (loopback) for the live client.
+    server = await startTestServer({ LIVEDASH_INGEST_TOKEN: INGEST });
+    live = openLive("ws", server.url, { series: ["up*"] });
+    prometheus = await startPrometheus({ remoteWriteUrl: `${server.url}/api/v1/write`, bearerToken: INGEST });
+  }, 40_000);
+  afterAll(async () => {
+    await prometheus?.stop();
+    await live?.close();
+    await server?.close();
+  });
+
+  it("delivers its series with their labels to history and live; NaN samples are taken, counted, not stored", async () => {
+    const up = `up{instance="${prometheus.address}",job="prometheus"}`;
+    const trpc = httpClient(server.url);
+    await vi.waitFor(async () => {
+      const [history] = await trpc.metrics.history.query({ series: [up], from: Date.now() - 60_000 });
+      expect(history!.points.at(-1)?.value, prometheus.output()).toBe(1);
+    }, WAIT);
+    await vi.waitFor(() => expect(live.points().some((p) => p.series === up && p.value === 1)).toBe(true), WAIT);
+
+    const catalog = await trpc.metrics.catalog.query();
+    const buildInfo = catalog.map((s) => parseSeriesKey(s.name)).find((p) => p.ok && p.value.name === "prometheus_build_info");
+    expect(buildInfo?.ok && buildInfo.value.labels).toMatchObject({ instance: prometheus.address, job: "prometheus", version: expect.stringMatching(/^2\.42\./) });
+    // Histograms arrive as Prometheus stores them: one series per bucket, with `le`.
+    expect(catalog.some((s) => s.name.startsWith("prometheus_http_request_duration_seconds_bucket{") && s.name.includes('le="+Inf"'))).toBe(true);
+
+    // Prometheus' own metrics include NaN (summaries with no observations): the requests were still
+    // accepted (204, or it would log and drop them) and the NaN samples counted.
+    await vi.waitFor(async () => {
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(Number(/livedash_remote_write_skipped_total\{reason="nan"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+    }, WAIT);
+    expect(prometheus.output()).not.toMatch(/non-recoverable error|status 4\d\d/);
+  });
+});
