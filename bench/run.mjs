@@ -10,11 +10,12 @@ import { readArgs } from "./lib/args.mjs";
 import { closeSubscribers, delay } from "./lib/measure.mjs";
 import { describeMachine } from "./lib/proc-stats.mjs";
 import { renderMarkdown } from "./lib/report.mjs";
-import { buildServer, gitCommit, startLivedash, startRawWs } from "./lib/targets.mjs";
+import { buildServer, gitCommit, startLivedash, startRawWs, startVictoriaMetrics } from "./lib/targets.mjs";
 import { spawnWorker } from "./lib/worker-ipc.mjs";
 import { runBatchWindow } from "./scenarios/batch-window.mjs";
 import { runFanoutSweep } from "./scenarios/fanout.mjs";
 import { runIdleRss } from "./scenarios/idle-rss.mjs";
+import { runIngest } from "./scenarios/ingest.mjs";
 import { runPatterns } from "./scenarios/patterns.mjs";
 import { runSlowConsumer } from "./scenarios/slow-consumer.mjs";
 import { runStorage } from "./scenarios/storage.mjs";
@@ -34,7 +35,7 @@ const log = (/** @type {string} */ line) => console.error(`[${((Date.now() - sta
 const machine = describeMachine();
 /** @type {any} the report: shape documented by lib/report.mjs, written as JSON */
 const results = { startedAt: startedAt.toISOString(), machine, serverCommit: gitCommit(repoRoot), args, fanout: [],
-  trpcClient: null, batchWindow: null, tenK: null, slowConsumer: null, patterns: null, storage: null, notes: /** @type {string[]} */ ([]) };
+  trpcClient: null, batchWindow: null, tenK: null, slowConsumer: null, patterns: null, storage: null, ingest: null, notes: /** @type {string[]} */ ([]) };
 
 // Node cannot raise its own RLIMIT_NOFILE; say what is possible instead of failing mid-run.
 const fdLimit = machine.openFilesLimit ?? 1024;
@@ -47,7 +48,7 @@ if (args.tenK + FD_HEADROOM > fdLimit) {
 }
 log(`machine: ${machine.cpus} x ${machine.cpuModel}, node ${machine.node}, ulimit -n ${fdLimit}; server commit ${results.serverCommit}`);
 
-const livedashNeeded = args.transports.some((t) => t !== "raw-ws") || ["trpc-client", "10k", "slow", "patterns", "storage"].some((s) => !args.skip.includes(s));
+const livedashNeeded = args.transports.some((t) => t !== "raw-ws") || ["trpc-client", "10k", "slow", "patterns", "storage", "ingest"].some((s) => !args.skip.includes(s));
 const serverEntry = args.url || args.fromSource || !livedashNeeded ? null : buildServer(repoRoot);
 
 /** Every server we start is tracked so Ctrl-C never leaves one behind. */
@@ -64,6 +65,7 @@ const tracked = (/** @type {(env?: Record<string, string>) => Promise<any>} */ s
 };
 const startOurs = tracked((env) => startLivedash({ repoRoot, args, serverEntry }, env));
 const startRaw = tracked(() => startRawWs(repoRoot, Number(args.serverEnv.LIVEDASH_BATCH_WINDOW_MS ?? 0)));
+const startVm = tracked((/** @type {any} */ env) => startVictoriaMetrics(env.dataDir));
 
 // Tokens reach the load processes through their env, never argv (which `ps` shows to everyone).
 const workerEnv = { BENCH_READ_TOKEN: args.readToken ?? "", BENCH_INGEST_TOKEN: args.ingestToken ?? "" };
@@ -81,6 +83,12 @@ const spawnProducer = () => {
   const extra = spawnWorker(path.join(here, "producer.mjs"), { name: `producer-${workers.length}`, env: workerEnv });
   workers.push(extra);
   return extra;
+};
+/** The ingest scenario's client, tracked like the other load processes. */
+const spawnIngestClient = () => {
+  const client = spawnWorker(path.join(here, "ingest-client.mjs"), { name: "ingest-client", env: workerEnv });
+  workers.push(client);
+  return client;
 };
 const ctx = { subs, producer, spawnProducer, args, log };
 try {
@@ -114,6 +122,10 @@ try {
   if (!args.skip.includes("storage") && !args.url) {
     log("durable storage: ingest disk vs memory, 30-day query, start, RSS with 10k series");
     results.storage = await runStorage(ctx, startOurs, repoRoot);
+  }
+  if (!args.skip.includes("ingest") && !args.url) {
+    log("ingest speed: the same bodies and client to VictoriaMetrics and Livedash (memory, disk)");
+    results.ingest = await runIngest({ ...ctx, spawnClient: spawnIngestClient }, { startOurs, startVm: (dir) => startVm({ dataDir: dir }) });
   }
 } finally {
   await cleanup();

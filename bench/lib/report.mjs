@@ -141,5 +141,17 @@ export function renderMarkdown(/** @type {any} */ results) {
     if (st.rss) rows.push([`server RSS, ${fmt(st.rss.series)} series x ${st.rss.hours} h on disk`, `${fmt(st.rss.afterStartMiB, 1)} MiB after start, ${fmt(st.rss.underIngestMiB, 1)} MiB under 10k points/s`, "bounded"]);
     if (rows.length > 0) out.push(table(["measure", "result", "aim"], rows));
   }
+
+  const ing = results.ingest;
+  if (ing) {
+    out.push(`\n## Ingest speed beside VictoriaMetrics (${ing.vmVersion ? `victoria-metrics ${ing.vmVersion}` : "victoria-metrics not installed"})`);
+    out.push(`${fmt(ing.lines)}-line bodies over ${fmt(ing.series)} series, one client with ${ing.concurrency} requests in flight, ${ing.seconds} s per target after a warm-up. ` +
+      `Server CPU is utime+stime of the server process (all threads) over the window, per accepted point. Aim: Livedash within 2x of VictoriaMetrics' CPU per point on line protocol.`);
+    out.push(table(["format", "target", "points/s", "server CPU us/point", "vs VictoriaMetrics", "server CPU %", "requests (2xx)"],
+      ing.rows.map((/** @type {any} */ r) => r.error
+        ? [r.format, r.target, `error: ${String(r.error).slice(0, 80)}`, "", "", "", ""]
+        : [r.format, r.target, fmt(r.pointsPerS), fmt(r.cpuUsPerPoint, 2), r.target === "victoria-metrics" ? "1x" : verdict(r.cpuVsVm, r.format === "line protocol" ? 2 : null, false),
+          fmt(r.serverCpuPct, 0), `${fmt(r.requests)} (${fmt(r.okRequests)})`])));
+  }
   return out.join("\n");
 }

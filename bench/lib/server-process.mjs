@@ -2,13 +2,13 @@ import { spawn } from "node:child_process";
 
 export { freePort } from "@livedash/test-support";
 
-/** Polls GET /healthz until 200 or timeout. */
-export async function waitHealthy(/** @type {string} */ baseUrl, timeoutMs = 20_000) {
+/** Polls GET /healthz (or healthPath) until 200 or timeout. */
+export async function waitHealthy(/** @type {string} */ baseUrl, timeoutMs = 20_000, healthPath = "/healthz") {
   const deadline = Date.now() + timeoutMs;
   let lastError = "";
   for (let attempt = 0; attempt < 1000 && Date.now() < deadline; attempt += 1) {
     try {
-      const res = await fetch(new URL("/healthz", baseUrl));
+      const res = await fetch(new URL(healthPath, baseUrl));
       if (res.ok) return;
       lastError = `status ${res.status}`;
     } catch (error) {
@@ -21,11 +21,11 @@ export async function waitHealthy(/** @type {string} */ baseUrl, timeoutMs = 20_
 
 /**
  * Starts a server process (node directly, never through npm, so `pid` is the process we measure)
- * and waits until /healthz answers.
- * @param {{ name: string, args: string[], env: Record<string, string>, port: number, cwd: string }} spec
+ * and waits until /healthz answers. `command` runs another program (VictoriaMetrics) with its own health path.
+ * @param {{ name: string, args: string[], env: Record<string, string>, port: number, cwd: string, command?: string, healthPath?: string }} spec
  */
 export async function startServerProcess(spec) {
-  const child = spawn(process.execPath, spec.args, {
+  const child = spawn(spec.command ?? process.execPath, spec.args, {
     cwd: spec.cwd,
     env: { ...process.env, ...spec.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -41,7 +41,7 @@ export async function startServerProcess(spec) {
   const url = `http://127.0.0.1:${spec.port}`;
   try {
     await Promise.race([
-      waitHealthy(url),
+      waitHealthy(url, 20_000, spec.healthPath),
       exited.then((status) => {
         throw new Error(`${spec.name} exited during startup ${JSON.stringify(status)}:\n${log}`);
       }),

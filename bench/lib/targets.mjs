@@ -61,6 +61,23 @@ export async function startRawWs(/** @type {string} */ repoRoot, batchMs = 0) {
   });
 }
 
+/**
+ * VictoriaMetrics from apt (`victoria-metrics`, Debian 1.79), on loopback with its data in `dataDir`:
+ * the baseline of the ingest scenario. Its Go runtime may use every core; /proc counts all its threads.
+ */
+export async function startVictoriaMetrics(/** @type {string} */ dataDir) {
+  const port = await freePort();
+  return startServerProcess({
+    name: "victoria-metrics",
+    command: "victoria-metrics",
+    args: [`-storageDataPath=${dataDir}`, `-httpListenAddr=127.0.0.1:${port}`, "-loggerLevel=ERROR"],
+    env: {},
+    port,
+    cwd: dataDir,
+    healthPath: "/health",
+  });
+}
+
 export function gitCommit(/** @type {string} */ repoRoot) {
   try {
     const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot }).toString().trim();

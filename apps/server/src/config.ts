@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { formatZodIssues, LIMIT_DEFAULTS } from "@livedash/events";
+import { formatZodIssues, labelValueProblem, LIMIT_DEFAULTS } from "@livedash/events";
 import { z } from "zod";
 import { DEFAULT_RETENTION, parseRetention } from "./store/disk/retention";
 import { LOG_LEVELS } from "./logger";
@@ -54,6 +54,14 @@ const EnvSchema = z.object({
   LIVEDASH_ALLOWED_HOSTS: z.string().optional(),
   LIVEDASH_TICK_MS: intFromEnv("LIVEDASH_TICK_MS", 50, 60_000, 1000),
   LIVEDASH_COLLECTORS: z.enum(["on", "off"], { message: 'LIVEDASH_COLLECTORS must be "on" or "off"' }).default("on"),
+  // The collectors' host label; a container's hostname is often a random id nobody recognizes.
+  LIVEDASH_HOSTNAME: z
+    .string()
+    .optional()
+    .superRefine((raw, ctx) => {
+      const problem = raw ? labelValueProblem(raw) : null;
+      if (problem) ctx.addIssue({ code: "custom", message: `LIVEDASH_HOSTNAME: ${problem}` });
+    }),
   LIVEDASH_RETENTION_MS: intFromEnv("LIVEDASH_RETENTION_MS", 60_000, 7 * 24 * 3_600_000, 3_600_000),
   LIVEDASH_REPLAY_BATCHES: intFromEnv("LIVEDASH_REPLAY_BATCHES", 10, 10_000_000, 100_000),
   LIVEDASH_BATCH_WINDOW_MS: intFromEnv("LIVEDASH_BATCH_WINDOW_MS", 0, 1_000, 0),
@@ -88,6 +96,11 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_POLLS_PER_IP: intFromEnv("LIVEDASH_MAX_POLLS_PER_IP", 1, 1_000_000, 100),
   LIVEDASH_MAX_LATE_POINTS: intFromEnv("LIVEDASH_MAX_LATE_POINTS", 0, 1_000_000, 1024),
   LIVEDASH_SHUTDOWN_TIMEOUT_MS: intFromEnv("LIVEDASH_SHUTDOWN_TIMEOUT_MS", 500, 120_000, 5_000),
+  LIVEDASH_ALERT_RULES: z.string().max(4096, "LIVEDASH_ALERT_RULES must be at most 4096 characters").optional(),
+  LIVEDASH_ALERT_WEBHOOK: z
+    .string()
+    .optional()
+    .refine((url) => url === undefined || url === "" || (/^https?:\/\/[^\s]+$/.test(url) && URL.canParse(url)), "LIVEDASH_ALERT_WEBHOOK must be an http:// or https:// URL"),
   LIVEDASH_SCRAPE: z
     .string()
     .optional()
@@ -158,6 +171,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     allowedHosts,
     tickMs: e.LIVEDASH_TICK_MS,
     collectors: e.LIVEDASH_COLLECTORS === "on",
+    /** The collectors' `host` label; undefined: the machine's hostname. */
+    hostname: e.LIVEDASH_HOSTNAME || undefined,
     retentionMs: e.LIVEDASH_RETENTION_MS,
     replayBatches: e.LIVEDASH_REPLAY_BATCHES,
     batchWindowMs: e.LIVEDASH_BATCH_WINDOW_MS,
@@ -194,6 +209,12 @@ export function parseConfig(env: Record<string, string | undefined>) {
     /** SIGTERM/SIGINT: time to drain (ingest answered, batcher flushed, engine closed) before a hard exit. */
     shutdownTimeoutMs: e.LIVEDASH_SHUTDOWN_TIMEOUT_MS,
     log: e.LIVEDASH_LOG,
+    alerts: {
+      /** Absolute path of the rules file (YAML or JSON), re-read on change; null: no file rules. */
+      rulesFile: e.LIVEDASH_ALERT_RULES ? resolve(e.LIVEDASH_ALERT_RULES) : null,
+      /** Where a rule without its own `webhook` sends its notifications; null: nowhere. */
+      webhook: e.LIVEDASH_ALERT_WEBHOOK || null,
+    },
     /** Prometheus targets pulled every `intervalMs` (text exposition or OpenMetrics); none: no scraping. */
     scrape: { targets: e.LIVEDASH_SCRAPE, intervalMs: e.LIVEDASH_SCRAPE_INTERVAL_MS },
     storage: {

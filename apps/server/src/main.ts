@@ -59,6 +59,11 @@ main(config).catch((error: unknown) => {
     process.stderr.write(`livedash: storage: ${error.message}\n`);
     process.exit(error.exitCode);
   }
+  if (error instanceof ConfigError) {
+    // A setting that only createServer can check (the alert rules file): exit 2 as for a bad variable.
+    process.stderr.write(`livedash: invalid configuration: ${error.message}\n`);
+    process.exit(2);
+  }
   // createServer failed, so its logger went with it: report on a fresh one (JSON lines).
   const log = createLogger({ level: config.log, secrets: [config.readToken, config.ingestToken] });
   const code = (error as NodeJS.ErrnoException).code;

@@ -5,6 +5,8 @@ import type { AddressInfo } from "node:net";
 import type { Point } from "@livedash/events";
 import { hostname } from "node:os";
 import type { DestinationStream } from "pino";
+import { buildAlerts, loadAlertRules } from "./alerts";
+import type { AlertsOptions } from "./alerts";
 import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
@@ -48,6 +50,8 @@ export interface ServerOptions {
   ws?: WsServerOptions;
   /** Disk store tunables (flush interval, clock); the data dir and tiers come from config. */
   storage?: StorageOptions;
+  /** Alert evaluation tunables: the clock, tick and rules-file poll intervals, notifier retries. */
+  alerts?: AlertsOptions;
   /** Scrape tunables that are not settings (timeout, body and sample limits); targets and interval come from config. */
   scrape?: Pick<ScraperOptions, "timeoutMs" | "maxBodyBytes" | "maxSamples">;
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
@@ -81,6 +85,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     pointsIn: 0,
     remoteWriteSkipped: { nan: 0, stale: 0, infinite: 0, histograms: 0, metadata: 0 },
   };
+  // Before anything opens: a rules file with an error refuses the start (nothing to clean up yet).
+  const alertRules = loadAlertRules(config);
   const storage = createStorage(config, { log: (message) => log.warn(message), ...options.storage });
   const { store, disk } = storage;
   // With the memory engine on a disk store, event ids and the replay window outlive the process,
@@ -133,14 +139,18 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
   const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken) : createTicketIssuer({ ttlMs: 60_000 });
+  const live = createInProcessLive(hub, engine);
+  let baseUrl = "";
+  const alerts = buildAlerts(config, alertRules, { live, publish: (points) => batcher.enqueue(points), catalog: () => store.catalog(), log, baseUrl: () => baseUrl }, options.alerts);
   const services: Services = {
     config,
     engine,
     store,
     storage,
     hub,
-    live: createInProcessLive(hub, engine),
+    live,
     aggregates: createAggregateHistory(store, config.limits.maxHistoryPoints),
+    alerts,
     batcher,
     ingest,
     traffic,
@@ -186,6 +196,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   });
   const { port } = http.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  baseUrl = `http://${host}:${port}`;
+  alerts.start();
 
   let collectorFailing = false;
   const collectors = config.collectors
@@ -215,7 +227,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
             pointsIn: traffic.pointsIn,
           };
         },
-      }, { log })
+      }, { log, hostname: config.hostname })
     : null;
 
   // Prometheus targets (LIVEDASH_SCRAPE): pulled off the request path, written through the ingest service.
@@ -237,6 +249,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         const deadline = Date.now() + Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_MARGIN_MS);
         const left = () => Math.max(0, deadline - Date.now());
         collectors?.stop();
+        // Evaluation stops before the live path closes; unsent notifications stay in alerts.db.
+        await alerts.close();
         // Scrapes in flight are aborted now; one already writing finishes through the batcher below.
         const scrapesStopped = scraper?.close();
         // Stop accepting; the callback runs once every connection has ended.

@@ -1,4 +1,5 @@
 import type { ApiServices } from "@livedash/api";
+import type { Alerts } from "./alerts";
 import type { LivedashConfig } from "./config";
 import type { Batcher } from "./engine/batcher";
 import type { Engine } from "./engine/types";
@@ -36,6 +37,8 @@ export interface Services extends ApiServices {
   /** The one live path every transport subscribes to (ApiServices' `live` is its in-process face). */
   readonly hub: LivePath;
   readonly batcher: Batcher;
+  /** Alert rules, their evaluation, silences, notifications and annotations (alerts/). */
+  readonly alerts: Alerts;
   readonly ingest: IngestService;
   readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };
   readonly traffic: TrafficCounters;

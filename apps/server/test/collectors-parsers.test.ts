@@ -3,7 +3,7 @@ import { cpuPercents, parseProcStat } from "../src/collectors/host-cpu";
 import { isCountedDisk, parseDiskStats } from "../src/collectors/host-disk";
 import { memoryFigures, parseMeminfo } from "../src/collectors/host-memory";
 import { parseNetDev } from "../src/collectors/host-net";
-import { ratePerSecond, seriesSegment } from "../src/collectors/proc-files";
+import { ratePerSecond } from "../src/collectors/proc-files";
 
 const PROC_STAT_A = `cpu  1000 100 500 8000 200 10 40 50 0 0
 cpu0 600 50 250 3900 100 5 20 25 0 0
@@ -103,12 +103,6 @@ describe("parseNetDev", () => {
       { iface: "eth0", rxBytes: 614111019, txBytes: 826462 },
       { iface: "eth0.100", rxBytes: 10, txBytes: 20 },
     ]);
-  });
-
-  it("turns interface names into one series segment", () => {
-    expect(seriesSegment("eth0.100")).toBe("eth0_100");
-    expect(seriesSegment("wg-home")).toBe("wg-home");
-    expect(seriesSegment("cciss!c0d0")).toBe("cciss_c0d0");
   });
 });
 

@@ -9,6 +9,7 @@ describe("configuration", () => {
     [{ PORT: "abc" }, /PORT must be an integer/],
     [{ LIVEDASH_TICKMS: "5" }, /unknown setting LIVEDASH_TICKMS/],
     [{ LIVEDASH_COLLECTORS: "maybe" }, /LIVEDASH_COLLECTORS must be "on" or "off"/],
+    [{ LIVEDASH_HOSTNAME: "web\u00071" }, /LIVEDASH_HOSTNAME: label value must not contain control characters/],
     [{ HOST: "0.0.0.0" }, /HOST=0.0.0.0 is not loopback: set LIVEDASH_READ_TOKEN and LIVEDASH_INGEST_TOKEN/],
     [{ LIVEDASH_READ_TOKEN: "short" }, /LIVEDASH_READ_TOKEN must be at least 16 characters/],
     [{ REDIS_URL: "http://x" }, /REDIS_URL must start with redis:\/\//],

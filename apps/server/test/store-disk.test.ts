@@ -91,6 +91,16 @@ describe("disk store: restart", () => {
     expect(again.store.history("host.cpu.user", query).at(-1)).toEqual({ ts: NOW, value: 5, min: 5, max: 5 });
   });
 
+  it("applies a name's metadata to its labelled keys across close and reopen", () => {
+    const disk = open();
+    disk.store.describe([{ series: "host.net.rx_bytes_per_s", unit: "bytes_per_second", kind: "rate" }]);
+    disk.store.append(series('host.net.rx_bytes_per_s{host="a",interface="lo"}', [[NOW - 1000, 10]]));
+    const want = [{ name: 'host.net.rx_bytes_per_s{host="a",interface="lo"}', unit: "bytes_per_second", kind: "rate", description: "", last: { ts: NOW - 1000, value: 10 } }];
+    expect(disk.store.catalog()).toEqual(want);
+    disk.close();
+    expect(open().store.catalog()).toEqual(want);
+  });
+
   it("keeps what was flushed when the process never closes (the state a kill -9 leaves)", () => {
     const disk = open();
     disk.store.append(series("a", [[NOW - 2000, 1], [NOW - 1000, 2]]));

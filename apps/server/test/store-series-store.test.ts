@@ -134,6 +134,25 @@ describe("createSeriesStore", () => {
     ]);
   });
 
+  it("applies a name's metadata to every labelled key of that name, and lists the described name alone only until a key of it exists", () => {
+    const store = createSeriesStore();
+    store.describe([{ series: "host.cpu.total", unit: "percent", description: "CPU busy", thresholds: { warn: 80 } }]);
+    expect(store.catalog().map((s) => s.name)).toEqual(["host.cpu.total"]);
+    store.append([
+      { series: 'host.cpu.total{cpu="0",host="a"}', ts: T0, value: 12 },
+      { series: 'host.cpu.total{host="a"}', ts: T0, value: 7 },
+      { series: 'other{host="a"}', ts: T0, value: 1 },
+    ]);
+    expect(store.catalog()).toEqual([
+      { name: 'host.cpu.total{cpu="0",host="a"}', unit: "percent", kind: "gauge", description: "CPU busy", thresholds: { warn: 80 }, last: { ts: T0, value: 12 } },
+      { name: 'host.cpu.total{host="a"}', unit: "percent", kind: "gauge", description: "CPU busy", thresholds: { warn: 80 }, last: { ts: T0, value: 7 } },
+      { name: 'other{host="a"}', unit: "none", kind: "gauge", description: "", last: { ts: T0, value: 1 } },
+    ]);
+    // A point under the bare name makes it a series of its own again.
+    store.append([{ series: "host.cpu.total", ts: T0, value: 3 }]);
+    expect(store.catalog().map((s) => s.name)).toEqual(["host.cpu.total", 'host.cpu.total{cpu="0",host="a"}', 'host.cpu.total{host="a"}', 'other{host="a"}']);
+  });
+
   it("matches a brute-force reference for any data and query (property)", () => {
     // `+ 0` turns -0 into 0: Math.min in the reference and `<` in the store disagree only on the zero sign.
     const sample = fc.tuple(

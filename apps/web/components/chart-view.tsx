@@ -1,15 +1,23 @@
 "use client";
 import type { SeriesUnit, Thresholds } from "@livedash/events";
 import { useEffect, useRef } from "react";
+import type { ReactNode } from "react";
 import { LiveChart } from "../lib/live-chart";
+import type { SeriesStore } from "../lib/series-store";
 import type { Runtime } from "./runtime";
 
 export interface ChartViewProps {
   runtime: Runtime;
   chartId: string;
   title: string;
+  /** Series keys, one line each. */
   series: readonly string[];
+  /** Legend entries in the order of `series` (the full key is each entry's tooltip). */
   labels?: readonly string[];
+  /** Where the lines' points are. @default runtime.store */
+  store?: SeriesStore;
+  /** Shown in the header, after the title (group-by controls). */
+  controls?: ReactNode;
   unit: SeriesUnit;
   thresholds?: Thresholds;
   windowMs: number;
@@ -22,6 +30,7 @@ export function ChartView(props: ChartViewProps) {
   const hostRef = useRef<HTMLDivElement>(null);
   const chartRef = useRef<LiveChart | null>(null);
   const { runtime, series, labels, unit, thresholds, theme } = props;
+  const store = props.store ?? runtime.store;
   const seriesKey = series.join("\n");
   const labelsKey = (labels ?? []).join("\n");
   const thresholdsKey = JSON.stringify(thresholds ?? null);
@@ -31,7 +40,7 @@ export function ChartView(props: ChartViewProps) {
   useEffect(() => {
     const host = hostRef.current;
     if (host === null || series.length === 0) return;
-    const chart = new LiveChart(host, { store: runtime.store, series, labels, unit, thresholds, windowMs: windowRef.current,
+    const chart = new LiveChart(host, { store, series, labels, unit, thresholds, windowMs: windowRef.current,
       onSelectRange: (from, to) => runtime.zoom.select(from, to),
       onDoubleClick: () => runtime.zoom.backToLive(),
     });
@@ -43,7 +52,7 @@ export function ChartView(props: ChartViewProps) {
       chartRef.current = null;
     };
     // The series/labels/thresholds keys stand for the arrays: a new array with the same names must not rebuild the chart.
-  }, [runtime, seriesKey, labelsKey, thresholdsKey, unit, theme]);
+  }, [runtime, store, seriesKey, labelsKey, thresholdsKey, unit, theme]);
 
   useEffect(() => {
     chartRef.current?.setWindow(props.windowMs);
@@ -53,6 +62,7 @@ export function ChartView(props: ChartViewProps) {
     <section className="chart" data-chart={props.chartId} aria-label={props.title}>
       <h3>
         {props.title}
+        {props.controls}
         {props.onRemove ? (
           <button type="button" onClick={props.onRemove} aria-label={`Remove chart ${props.title}`} style={{ marginLeft: 8 }}>
             Remove

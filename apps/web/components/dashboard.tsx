@@ -1,19 +1,20 @@
 "use client";
 import type { SeriesInfo } from "@livedash/events";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { formatChartQuery, parseChartQuery } from "../lib/chart-query";
 import { LiveFeed } from "../lib/live-feed";
 import type { LiveFeedState } from "../lib/live-feed";
 import { openClient } from "../lib/open-client";
-import { OVERVIEW_PANELS, OVERVIEW_PATTERNS } from "../lib/panels";
+import { OVERVIEW_PANELS, OVERVIEW_PATTERNS, SELF_SERIES } from "../lib/panels";
 import { RenderLoop } from "../lib/render-loop";
 import { ServerClock } from "../lib/server-clock";
+import { labelValues, splitKey } from "../lib/series-labels";
 import { SeriesStore } from "../lib/series-store";
 import type { ViewState, WindowKey } from "../lib/view-state";
 import { MAX_CUSTOM_CHARTS, WINDOWS, normalizeZoom, resolveServerUrl, serializeViewState } from "../lib/view-state";
-import { ChartView } from "./chart-view";
+import { CustomChart } from "./custom-chart";
 import { Explorer } from "./explorer";
-import { PanelView, thresholdsOf } from "./panel-view";
-import { StatTile } from "./stat-tile";
+import { PanelView, scopeSelectors } from "./panel-view";
 import { TopBar } from "./top-bar";
 import type { Runtime } from "./runtime";
 
@@ -25,6 +26,24 @@ export interface DashboardProps {
 
 /** Series-list refreshes (new series, catalog) are batched to this rate; points never re-render React. */
 const SERIES_REFRESH_MS = 500;
+
+/** What the page subscribes to: the overview (of `host` when known) and the custom charts. */
+function subscriptionPatterns(host: string | null, charts: readonly string[]): string[] {
+  const plain = charts.flatMap((text) => {
+    const query = parseChartQuery(text);
+    return query === null ? [] : [query.selector];
+  });
+  return [...scopeSelectors(OVERVIEW_PATTERNS, host), ...plain];
+}
+
+/** The overview's default host: the one whose Livedash server this page talks to (its self series' host). */
+function serverHost(keys: readonly string[]): string | null {
+  const hosts = keys.flatMap((key) => {
+    const { name, labels } = splitKey(key);
+    return name === SELF_SERIES && labels.host !== undefined ? [labels.host] : [];
+  });
+  return hosts.sort()[0] ?? null;
+}
 
 export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   const [view, setView] = useState<ViewState>(initialView);
@@ -48,20 +67,22 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
     const loop = new RenderLoop({ clock });
     const client = openClient({ url: resolveServerUrl(serverUrl), transport: initialView.transport });
     let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+    const onSeriesChange = () => {
+      refreshTimer ??= setTimeout(() => {
+        refreshTimer = null;
+        setSeriesTick((n) => n + 1);
+      }, SERIES_REFRESH_MS);
+    };
+    const onError = (error: unknown) => setLastError(error instanceof Error ? error.message : String(error));
     const feed = new LiveFeed({
       client,
       store,
       clock,
       onStateChange: setFeedState,
-      patterns: [...OVERVIEW_PATTERNS, ...initialView.charts],
+      patterns: subscriptionPatterns(initialView.host ?? null, initialView.charts),
       windowMs: WINDOWS[initialView.window],
-      onSeriesChange: () => {
-        refreshTimer ??= setTimeout(() => {
-          refreshTimer = null;
-          setSeriesTick((n) => n + 1);
-        }, SERIES_REFRESH_MS);
-      },
-      onError: (error) => setLastError(error instanceof Error ? error.message : String(error)),
+      onSeriesChange,
+      onError,
     });
     // An error shown while disconnected is history once the connection is live again.
     let wasLive = false;
@@ -107,21 +128,21 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
     // the range; paused freezes it where it is (server time). Buffers keep filling either way, trimming
     // keeps what the frozen view shows, and resume or back to live jumps to now.
     if (runtime === null) return;
+    const freeze = (at: number | null) => {
+      runtime.loop.setFrozenAt(at);
+      runtime.feed.setFrozenAt(at);
+    };
     if (zoomFrom !== null && zoomTo !== null) {
       runtime.feed.setZoom({ from: zoomFrom, to: zoomTo });
-      runtime.loop.setFrozenAt(zoomTo);
-      runtime.feed.setFrozenAt(zoomTo);
+      freeze(zoomTo);
       return;
     }
     runtime.feed.setZoom(null);
     if (!view.paused) {
-      runtime.loop.setFrozenAt(null);
-      runtime.feed.setFrozenAt(null);
+      freeze(null);
     } else if (runtime.loop.frozenAt() === null || runtime.loop.frozenAt() === zoomEndRef.current) {
       // Paused, or leaving a zoom while paused: freeze at now.
-      const at = runtime.clock.now();
-      runtime.loop.setFrozenAt(at);
-      runtime.feed.setFrozenAt(at);
+      freeze(runtime.clock.now());
     }
   }, [runtime, view.paused, zoomFrom, zoomTo]);
 
@@ -129,10 +150,6 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
     // The feed's window is the selected one even while zoomed: what it backfills and keeps for live.
     runtime?.feed.setWindow(WINDOWS[view.window]);
   }, [runtime, view.window]);
-
-  useEffect(() => {
-    runtime?.feed.setPatterns([...OVERVIEW_PATTERNS, ...view.charts]);
-  }, [runtime, view.charts]);
 
   useEffect(() => {
     if (explorerOpen) void runtime?.feed.refreshCatalog();
@@ -145,6 +162,14 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
     return [...all];
     // seriesTick is the signal that the store's series set changed.
   }, [runtime, seriesTick]);
+
+  // The overview's host: the link's, else the server's own (known once its first self series arrived).
+  const host = view.host ?? serverHost(names);
+  const hosts = useMemo(() => labelValues(names.filter((key) => key.startsWith("host."))).get("host") ?? [], [names]);
+
+  useEffect(() => {
+    runtime?.feed.setPatterns(subscriptionPatterns(host, view.charts));
+  }, [runtime, host, view.charts]);
 
   const catalog: SeriesInfo[] = useMemo(() => {
     if (runtime === null) return [];
@@ -159,10 +184,14 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   const togglePause = useCallback(() => {
     setView((v) => ({ ...v, paused: !v.paused }));
   }, []);
-  const addChart = useCallback((series: string) => {
-    setView((v) => (v.charts.includes(series) || v.charts.length >= MAX_CUSTOM_CHARTS ? v : { ...v, charts: [...v.charts, series] }));
+  const addChart = useCallback((selector: string) => {
+    const query = parseChartQuery(selector);
+    if (query === null) return;
+    const chart = formatChartQuery(query);
+    setView((v) => (v.charts.includes(chart) || v.charts.length >= MAX_CUSTOM_CHARTS ? v : { ...v, charts: [...v.charts, chart] }));
   }, []);
-  const removeChart = useCallback((series: string) => setView((v) => ({ ...v, charts: v.charts.filter((s) => s !== series) })), []);
+  const removeChart = useCallback((chart: string) => setView((v) => ({ ...v, charts: v.charts.filter((s) => s !== chart) })), []);
+  const pickHost = useCallback((next: string) => setView((v) => ({ ...v, host: next === "" ? undefined : next })), []);
   const toggleTheme = useCallback(() => {
     const next = document.documentElement.dataset.theme === "light" ? "dark" : "light";
     document.documentElement.dataset.theme = next;
@@ -195,34 +224,38 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
         {runtime !== null && view.charts.length > 0 ? (
           <section className="panel" aria-labelledby="panel-custom" data-panel="custom">
             <h2 id="panel-custom">Your charts</h2>
-            <div className="tiles">
-              {view.charts.map((series) => {
-                const info = runtime.store.info(series);
-                return <StatTile key={series} runtime={runtime} series={series} label={series} unit={info?.unit ?? "none"} thresholds={info?.thresholds} windowMs={windowMs} />;
-              })}
-            </div>
             <div className="charts">
-              {view.charts.map((series) => (
-                <ChartView
-                  key={series}
+              {view.charts.map((chart) => (
+                <CustomChart
+                  key={chart}
                   runtime={runtime}
-                  chartId={`custom:${series}`}
-                  title={series}
-                  series={[series]}
-                  unit={runtime.store.info(series)?.unit ?? "none"}
-                  thresholds={thresholdsOf(runtime, [series])}
+                  query={chart}
+                  names={names}
                   windowMs={windowMs}
                   theme={theme}
-                  onRemove={() => removeChart(series)}
+                  onRemove={() => removeChart(chart)}
                 />
               ))}
             </div>
           </section>
         ) : null}
+        {hosts.length > 1 || view.host !== undefined ? (
+          <p className="host-picker">
+            <label htmlFor="host-select">Host</label>{" "}
+            <select id="host-select" value={host ?? ""} onChange={(e) => pickHost(e.target.value)} data-testid="host-select">
+              {host !== null && !hosts.includes(host) ? <option value={host}>{host}</option> : null}
+              {hosts.map((h) => (
+                <option key={h} value={h}>
+                  {h}
+                </option>
+              ))}
+            </select>
+          </p>
+        ) : null}
         {runtime !== null ? (
           <div className="panels">
             {OVERVIEW_PANELS.map((panel) => (
-              <PanelView key={panel.id} runtime={runtime} panel={panel} names={names} windowMs={windowMs} theme={theme} />
+              <PanelView key={panel.id} runtime={runtime} panel={panel} names={names} host={host} windowMs={windowMs} theme={theme} />
             ))}
           </div>
         ) : null}

@@ -1,6 +1,8 @@
 "use client";
 import type { SeriesInfo } from "@livedash/events";
+import { formatSelector } from "@livedash/events";
 import { useId, useMemo, useState } from "react";
+import { labelValues, splitKey } from "../lib/series-labels";
 import { MAX_CUSTOM_CHARTS } from "../lib/view-state";
 
 /** Rows rendered at once; the search narrows the rest. */
@@ -8,22 +10,50 @@ const MAX_RESULTS = 200;
 
 export interface ExplorerProps {
   catalog: readonly SeriesInfo[];
+  /** The charts on the page (chart query texts). */
   added: readonly string[];
-  onAdd(series: string): void;
+  /** Adds a chart for a selector. */
+  onAdd(selector: string): void;
   onClose(): void;
 }
 
-/** Search the catalog (collectors and pushed series alike) and add a chart for any series. */
+interface NameRow {
+  name: string;
+  info: SeriesInfo;
+  /** Keys of this name that pass the label filters. */
+  keys: string[];
+}
+
+/**
+ * Search the catalog (collectors and pushed series alike) by name, narrow it by label values, and add
+ * a chart for a name with the chosen labels (`app.requests{region="eu"}`: one line per matching series).
+ */
 export function Explorer({ catalog, added, onAdd, onClose }: ExplorerProps) {
   const [query, setQuery] = useState("");
+  /** Label -> chosen value; absent: any. */
+  const [filters, setFilters] = useState<Record<string, string>>({});
   const inputId = useId();
-  const matches = useMemo(() => {
+
+  const searched = useMemo(() => {
     const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
-    return catalog
-      .filter((s) => terms.every((t) => s.name.toLowerCase().includes(t) || s.description.toLowerCase().includes(t)))
-      .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+    return catalog.filter((s) => terms.every((t) => s.name.toLowerCase().includes(t) || s.description.toLowerCase().includes(t)));
   }, [catalog, query]);
+  // The label values to filter on are those of the searched series, so every choice narrows to something.
+  const choices = useMemo(() => labelValues(searched.map((s) => s.name)), [searched]);
+  const rows = useMemo(() => {
+    const byName = new Map<string, NameRow>();
+    for (const info of searched) {
+      const { name, labels } = splitKey(info.name);
+      if (Object.entries(filters).some(([label, value]) => labels[label] !== value)) continue;
+      const row = byName.get(name) ?? { name, info, keys: [] };
+      row.keys.push(info.name);
+      byName.set(name, row);
+    }
+    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+  }, [searched, filters]);
   const full = added.length >= MAX_CUSTOM_CHARTS;
+  const selectorOf = (name: string): string =>
+    formatSelector({ name, matchers: Object.entries(filters).sort(([a], [b]) => a.localeCompare(b)).map(([label, value]) => ({ label, op: "=", value })) });
 
   return (
     <section className="panel explorer" aria-label="Series explorer" data-testid="explorer">
@@ -42,23 +72,59 @@ export function Explorer({ catalog, added, onAdd, onClose }: ExplorerProps) {
         onChange={(e) => setQuery(e.target.value)}
         data-testid="explorer-search"
       />
+      {choices.size > 0 ? (
+        <div className="label-filters" role="group" aria-label="Filter by label">
+          {[...choices].map(([label, values]) => (
+            <label key={label} className="label-filter">
+              {label}{" "}
+              <select
+                value={filters[label] ?? ""}
+                onChange={(e) => {
+                  const value = e.target.value;
+                  setFilters((f) => {
+                    const next = { ...f };
+                    if (value === "") delete next[label];
+                    else next[label] = value;
+                    return next;
+                  });
+                }}
+                data-label-filter={label}
+              >
+                <option value="">any ({values.length})</option>
+                {values.map((value) => (
+                  <option key={value} value={value}>
+                    {value}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ))}
+        </div>
+      ) : null}
       {full ? <p className="meta">At most {MAX_CUSTOM_CHARTS} custom charts; remove one to add another.</p> : null}
       <ul>
-        {matches.slice(0, MAX_RESULTS).map((s) => {
-          const isAdded = added.includes(s.name);
+        {rows.slice(0, MAX_RESULTS).map(({ name, info, keys }) => {
+          const selector = selectorOf(name);
+          const isAdded = added.includes(selector);
+          const labelNames = [...labelValues(keys).keys()];
           return (
-            <li key={s.name}>
+            <li key={name} data-explorer-name={name}>
               <span>
-                <code>{s.name}</code> <span className="meta">{s.unit} · {s.kind}{s.description ? ` · ${s.description}` : ""}</span>
+                <code>{selector}</code>{" "}
+                <span className="meta">
+                  {info.unit} · {info.kind}
+                  {keys.length > 1 || labelNames.length > 0 ? ` · ${keys.length} series${labelNames.length > 0 ? ` by ${labelNames.join(", ")}` : ""}` : ""}
+                  {info.description ? ` · ${info.description}` : ""}
+                </span>
               </span>
-              <button type="button" disabled={isAdded || full} onClick={() => onAdd(s.name)} aria-label={`Add chart for ${s.name}`} data-add-series={s.name}>
+              <button type="button" disabled={isAdded || full} onClick={() => onAdd(selector)} aria-label={`Add chart for ${selector}`} data-add-series={selector}>
                 {isAdded ? "Added" : "Add"}
               </button>
             </li>
           );
         })}
-        {matches.length === 0 ? <li className="meta">No series match “{query}”.</li> : null}
-        {matches.length > MAX_RESULTS ? <li className="meta">{matches.length - MAX_RESULTS} more: refine the search.</li> : null}
+        {rows.length === 0 ? <li className="meta">No series match “{query}”.</li> : null}
+        {rows.length > MAX_RESULTS ? <li className="meta">{rows.length - MAX_RESULTS} more: refine the search.</li> : null}
       </ul>
     </section>
   );

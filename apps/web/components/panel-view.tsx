@@ -1,27 +1,38 @@
 "use client";
 import type { SeriesUnit, Thresholds } from "@livedash/events";
 import { compileSeriesMatcher } from "@livedash/events";
+import { withLabel } from "../lib/chart-query";
 import type { PanelSpec } from "../lib/panels";
 import { MAX_TILES_PER_PATTERN } from "../lib/panels";
+import { legendLabels, splitKey } from "../lib/series-labels";
+import type { SeriesStore } from "../lib/series-store";
 import { ChartView } from "./chart-view";
 import type { Runtime } from "./runtime";
 import { StatTile } from "./stat-tile";
 
-/** Names matching the patterns, in pattern order, numeric-aware within one pattern (core2 before core10). */
-export function resolveSeries(patterns: readonly string[], names: readonly string[]): string[] {
+/** Keys matching the selectors, in selector order, numeric-aware within one selector (cpu="2" before cpu="10"). */
+export function resolveSeries(selectors: readonly string[], keys: readonly string[]): string[] {
   const out: string[] = [];
-  for (const pattern of patterns) {
-    const match = compileSeriesMatcher([pattern]);
-    const hits = names.filter((n) => match(n) && !out.includes(n));
+  const seen = new Set<string>();
+  for (const selector of selectors) {
+    const match = compileSeriesMatcher([selector]);
+    const hits = keys.filter((k) => match(k) && !seen.has(k));
     hits.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    for (const hit of hits) seen.add(hit);
     out.push(...hits);
   }
   return out;
 }
 
-export function thresholdsOf(runtime: Runtime, series: readonly string[]): Thresholds | undefined {
+/** The overview's selectors limited to one host (`host="web1"` added), or as they are without one. */
+export function scopeSelectors(selectors: readonly string[], host: string | null): string[] {
+  if (host === null) return [...selectors];
+  return selectors.flatMap((s) => withLabel(s, "host", host) ?? []);
+}
+
+export function thresholdsOf(store: SeriesStore, series: readonly string[]): Thresholds | undefined {
   for (const name of series) {
-    const t = runtime.store.info(name)?.thresholds;
+    const t = store.info(name)?.thresholds;
     if (t !== undefined && (t.warn !== undefined || t.crit !== undefined)) return t;
   }
   return undefined;
@@ -30,31 +41,34 @@ export function thresholdsOf(runtime: Runtime, series: readonly string[]): Thres
 export interface PanelViewProps {
   runtime: Runtime;
   panel: PanelSpec;
+  /** Every key the page knows (live and catalog). */
   names: readonly string[];
+  /** The host the overview shows; null: every host (no collector series carry one yet). */
+  host: string | null;
   windowMs: number;
   theme: string;
 }
 
-export function PanelView({ runtime, panel, names, windowMs, theme }: PanelViewProps) {
+export function PanelView({ runtime, panel, names, host, windowMs, theme }: PanelViewProps) {
   const tiles: string[] = [];
-  for (const pattern of panel.tiles) tiles.push(...resolveSeries([pattern], names).slice(0, MAX_TILES_PER_PATTERN));
+  for (const selector of scopeSelectors(panel.tiles, host)) tiles.push(...resolveSeries([selector], names).slice(0, MAX_TILES_PER_PATTERN));
+  const tileLabels = tileLabelsOf(tiles);
   return (
     <section className="panel" aria-labelledby={`panel-${panel.id}`} data-panel={panel.id}>
       <h2 id={`panel-${panel.id}`}>{panel.title}</h2>
       {tiles.length > 0 ? (
         <div className="tiles">
-          {tiles.map((name) => {
-            const info = runtime.store.info(name);
+          {tiles.map((key, i) => {
+            const info = runtime.store.info(key);
             const unit: SeriesUnit = info?.unit ?? "none";
-            return <StatTile key={name} runtime={runtime} series={name} label={tileLabel(name)} unit={unit} thresholds={info?.thresholds} windowMs={windowMs} />;
+            return <StatTile key={key} runtime={runtime} series={key} label={tileLabels[i] ?? key} unit={unit} thresholds={info?.thresholds} windowMs={windowMs} />;
           })}
         </div>
       ) : null}
       <div className="charts">
         {panel.charts.map((spec) => {
-          const series = resolveSeries(spec.patterns, names);
+          const series = resolveSeries(scopeSelectors(spec.selectors, host), names);
           const unit: SeriesUnit = spec.unit ?? runtime.store.info(series[0] ?? "")?.unit ?? "none";
-          const labels = series.map((s) => (spec.labelPrefix && s.startsWith(spec.labelPrefix) ? s.slice(spec.labelPrefix.length) : s));
           return (
             <ChartView
               key={spec.id}
@@ -62,9 +76,9 @@ export function PanelView({ runtime, panel, names, windowMs, theme }: PanelViewP
               chartId={spec.id}
               title={spec.title}
               series={series}
-              labels={labels}
+              labels={legendLabels(series, host === null ? [] : ["host"])}
               unit={unit}
-              thresholds={thresholdsOf(runtime, series)}
+              thresholds={thresholdsOf(runtime.store, series)}
               windowMs={windowMs}
               theme={theme}
             />
@@ -75,9 +89,18 @@ export function PanelView({ runtime, panel, names, windowMs, theme }: PanelViewP
   );
 }
 
-/** "host.mem.used_bytes" -> "mem used"; tiles are narrow, the full name is in the title attribute. */
-function tileLabel(name: string): string {
-  const parts = name.split(".");
-  const tail = parts.slice(1).join(" ");
-  return tail.replace(/_(bytes|bytes_per_s|percent|ms)$/, "").replace(/_/g, " ") || name;
+/**
+ * "host.mem.used_bytes" -> "mem used"; tiles are narrow (the full key is in the title attribute), so
+ * of the labels only the values that differ between the panel's tiles follow: "net rx lo", "net rx eth0".
+ */
+export function tileLabelsOf(keys: readonly string[]): string[] {
+  const parts = keys.map(splitKey);
+  const differing = [...new Set(parts.flatMap((p) => Object.keys(p.labels)))].filter((label) =>
+    parts.some((p) => p.labels[label] !== parts[0]?.labels[label]),
+  );
+  return parts.map(({ name, labels }) => {
+    const tail = name.split(".").slice(1).join(" ").replace(/_(bytes|bytes_per_s|percent|ms)$/, "").replace(/_/g, " ") || name;
+    const values = differing.flatMap((label) => labels[label] ?? []);
+    return values.length === 0 ? tail : `${tail} ${values.join(" ")}`;
+  });
 }

@@ -2,6 +2,7 @@
 import type { SeriesUnit, Thresholds } from "@livedash/events";
 import { useEffect, useRef } from "react";
 import type { Drawable } from "../lib/render-loop";
+import type { SeriesStore } from "../lib/series-store";
 import { formatValue, levelOf } from "../lib/units";
 import type { Runtime } from "./runtime";
 
@@ -12,6 +13,8 @@ export interface StatTileProps {
   unit: SeriesUnit;
   thresholds?: Thresholds;
   windowMs: number;
+  /** Where the series' points are. @default runtime.store */
+  store?: SeriesStore;
 }
 
 /** Refresh interval of the tile's text: faster than a person reads, slower than a frame. */
@@ -27,6 +30,7 @@ export function StatTile(props: StatTileProps) {
   const windowRef = useRef(props.windowMs);
   windowRef.current = props.windowMs;
   const { runtime, series, unit } = props;
+  const store = props.store ?? runtime.store;
   const thresholdsKey = JSON.stringify(props.thresholds ?? null);
 
   useEffect(() => {
@@ -44,7 +48,7 @@ export function StatTile(props: StatTileProps) {
       frame(nowMs) {
         const at = performance.now();
         if (at - lastAt < TILE_REFRESH_MS) return false;
-        const buffer = runtime.store.peek(series);
+        const buffer = store.peek(series);
         const version = buffer?.version ?? -1;
         if (version === lastVersion && Math.abs(nowMs - lastNow) < TILE_REFRESH_MS * 4) return false;
         lastAt = at;
@@ -56,13 +60,13 @@ export function StatTile(props: StatTileProps) {
         root.dataset.level = level;
         if (at - lastSparkAt < SPARKLINE_REFRESH_MS) return false;
         lastSparkAt = at;
-        drawSparkline(canvas, runtime, series, nowMs - windowRef.current, nowMs, level);
+        drawSparkline(canvas, store, series, nowMs - windowRef.current, nowMs, level);
         return true;
       },
     };
     return runtime.loop.add(drawable);
     // thresholdsKey stands for props.thresholds.
-  }, [runtime, series, unit, thresholdsKey]);
+  }, [runtime, store, series, unit, thresholdsKey]);
 
   return (
     <div className="tile" ref={rootRef} data-series={series} data-level="ok">
@@ -73,14 +77,14 @@ export function StatTile(props: StatTileProps) {
   );
 }
 
-function drawSparkline(canvas: HTMLCanvasElement, runtime: Runtime, series: string, fromMs: number, toMs: number, level: string) {
+function drawSparkline(canvas: HTMLCanvasElement, store: SeriesStore, series: string, fromMs: number, toMs: number, level: string) {
   const ratio = window.devicePixelRatio || 1;
   const width = Math.max(1, Math.round(canvas.clientWidth * ratio));
   const height = Math.max(1, Math.round(canvas.clientHeight * ratio));
   if (canvas.width !== width) canvas.width = width;
   if (canvas.height !== height) canvas.height = height;
   const ctx = canvas.getContext("2d");
-  const buffer = runtime.store.peek(series);
+  const buffer = store.peek(series);
   if (ctx === null) return;
   ctx.clearRect(0, 0, width, height);
   if (buffer === undefined || buffer.length === 0) return;

@@ -132,6 +132,14 @@ export class LiveChart implements Drawable {
       },
     };
     this.plot = new uPlot(plotOptions, [[], ...options.series.map(() => [])] as uPlot.AlignedData, host);
+    // The legend shows what tells the lines apart; each entry's tooltip is its whole series key.
+    const rows = this.plot.root.querySelectorAll<HTMLElement>(".u-legend .u-series");
+    options.series.forEach((key, i) => {
+      const row = rows[i + 1];
+      if (row === undefined) return;
+      row.title = key;
+      row.dataset.series = key;
+    });
     this.resizeObserver = new ResizeObserver(() => {
       const width = Math.max(200, host.clientWidth);
       if (width !== this.plot.width) {

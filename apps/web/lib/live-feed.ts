@@ -14,7 +14,7 @@ export interface LiveFeedOptions {
   store: SeriesStore;
   /** The server's clock: window edges, history ranges and trimming all use it. */
   clock: ServerClock;
-  /** Names or globs the page shows; one subscription carries them all. */
+  /** Selectors the page shows; one subscription carries them all. */
   patterns: readonly string[];
   windowMs: number;
   /** Buckets asked of metrics.history per series for a whole window. @default 1000 */

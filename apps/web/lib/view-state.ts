@@ -1,4 +1,5 @@
-import { SeriesNameSchema } from "@livedash/events";
+import { labelValueProblem } from "@livedash/events";
+import { formatChartQuery, parseChartQuery, splitChartList } from "./chart-query";
 import type { TransportChoice } from "./client-types";
 
 const HOUR_MS = 3_600_000;
@@ -36,7 +37,10 @@ export const MAX_CUSTOM_CHARTS = 24;
 export interface ViewState {
   window: WindowKey;
   paused: boolean;
-  /** Series added from the explorer, one chart each, in order. */
+  /**
+   * Charts added from the explorer, in order, each a chart query in canonical text: a selector
+   * (`app.requests{region="eu"}`).
+   */
   charts: string[];
   transport: TransportChoice;
   /**
@@ -44,6 +48,8 @@ export interface ViewState {
    * Optional so a view without a zoom equals one written before zooming existed.
    */
   zoom?: TimeRange;
+  /** The host the overview shows (its `host` label); absent: the Livedash server's own host. */
+  host?: string;
 }
 
 type Params = Record<string, string | string[] | undefined>;
@@ -52,7 +58,8 @@ const TRANSPORTS: readonly TransportChoice[] = ["auto", "ws", "sse", "poll"];
 
 /**
  * Reads the view from URL search params. Anything invalid falls back to its default rather than
- * failing the page: a stale or hand-edited link still opens. Series names go through the wire schema.
+ * failing the page: a stale or hand-edited link still opens. Charts go through the selector parser
+ * (`charts` splits on the commas outside braces, parentheses and quotes).
  */
 export function parseViewState(params: Params): ViewState {
   const first = (key: string) => {
@@ -61,17 +68,21 @@ export function parseViewState(params: Params): ViewState {
   };
   const windowParam = first("window");
   const transportParam = first("transport");
-  const charts = (first("charts") ?? "")
-    .split(",")
-    .filter((name) => SeriesNameSchema.safeParse(name).success)
-    .filter((name, i, all) => all.indexOf(name) === i)
+  const charts = splitChartList(first("charts") ?? "")
+    .flatMap((text) => {
+      const query = parseChartQuery(text);
+      return query === null ? [] : [formatChartQuery(query)];
+    })
+    .filter((chart, i, all) => all.indexOf(chart) === i)
     .slice(0, MAX_CUSTOM_CHARTS);
+  const host = first("host");
   return {
     window: windowParam !== undefined && Object.hasOwn(WINDOWS, windowParam) ? (windowParam as WindowKey) : "5m",
     paused: first("paused") === "1",
     charts,
     transport: TRANSPORTS.find((t) => t === transportParam) ?? "auto",
     zoom: parseZoom(first("from"), first("to")),
+    host: host !== undefined && host !== "" && labelValueProblem(host) === null ? host : undefined,
   };
 }
 
@@ -114,7 +125,9 @@ export function serializeViewState(state: ViewState): string {
     params.set("from", String(state.zoom.from));
     params.set("to", String(state.zoom.to));
   }
-  const query = params.toString().replaceAll("%2C", ",");
+  if (state.host !== undefined) params.set("host", state.host);
+  // Commas, braces and parentheses are legal in a query string: left readable, a link shows its selectors.
+  const query = params.toString().replace(/%2C|%7B|%7D|%28|%29/g, (escaped) => decodeURIComponent(escaped));
   return query === "" ? "" : `?${query}`;
 }
 

@@ -1,3 +1,4 @@
+import { alertsRouter } from "./router/alerts";
 import { authRouter } from "./router/auth";
 import { metricsRouter } from "./router/metrics";
 import { systemRouter } from "./router/system";
@@ -7,6 +8,7 @@ export const appRouter = router({
   metrics: metricsRouter,
   system: systemRouter,
   auth: authRouter,
+  alerts: alertsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,3 +1,5 @@
+import type { AlertsList, Annotation, AnnotationInputSchema, AnnotationQuerySchema, Silence, SilenceInputSchema } from "@livedash/events";
+import type { z } from "zod";
 import type { Aggregate, HistoryBuckets, HistoryPoint, HistorySeries, IdentifiedEvent, IngestInput, IngestResult, LiveInput, PollResult, SeriesInfo, SeriesMeta, ServerInfo } from "@livedash/events";
 
 /**
@@ -43,6 +45,21 @@ export interface IngestPath {
   accept(input: { points: IngestInput["points"]; meta?: SeriesMeta[] }, clientKey: string): Promise<IngestResult>;
 }
 
+/** A refusal the router turns into a TRPCError with this code. */
+export type AlertsResult = { ok: true } | { ok: false; code: "BAD_REQUEST" | "CONFLICT" | "NOT_FOUND"; message: string };
+
+/** Alert rules, silences and annotations (the server's alerts/), as the procedures reach them. */
+export interface AlertsApi {
+  list(): AlertsList;
+  /** Validates (errors name the field) and saves a rule from the dashboard; it runs at once. */
+  saveRule(rule: unknown): AlertsResult;
+  deleteRule(name: string): AlertsResult;
+  silence(input: z.output<typeof SilenceInputSchema>): { ok: true; silence: Silence } | { ok: false; message: string };
+  unsilence(id: string): boolean;
+  annotate(input: z.output<typeof AnnotationInputSchema>): Annotation;
+  annotations(query: z.output<typeof AnnotationQuerySchema>): Annotation[];
+}
+
 /**
  * Everything a procedure may use. The server builds one implementation in createServer() (its own
  * Services extends this); tests may hand a smaller fake to createCaller.
@@ -61,6 +78,7 @@ export interface ApiServices {
   readonly store: CatalogStore;
   readonly aggregates: AggregateQueries;
   readonly ingest: IngestPath;
+  readonly alerts: AlertsApi;
   readonly tickets: { issue(): { ticket: string; expiresAt: number } };
   /** Open long-polls, counted for the self collector and /metrics. */
   readonly traffic: { polls: number };

@@ -5,6 +5,7 @@ export * from "./point";
 export * from "./live";
 export * from "./procedures";
 export * from "./glob";
+export * from "./alerts";
 export * from "./selector";
 export * from "./protocol/limits";
 export * from "./protocol/sse";

@@ -1,8 +1,13 @@
-import type { SeriesMeta } from "@livedash/events";
+import type { Labels, SeriesMeta } from "@livedash/events";
 
-/** One value of one series; the tick loop stamps every reading of a tick with the same ts. */
+/**
+ * One value of one series; the tick loop stamps every reading of a tick with the same ts and adds
+ * the `host` label. `series` is the NAME (what is measured); what it was measured on (a core, an
+ * interface, a disk) goes in `labels`, so one name covers every core and `{cpu="0"}` picks one.
+ */
 export interface Reading {
   readonly series: string;
+  readonly labels?: Labels;
   readonly value: number;
 }
 
@@ -13,9 +18,10 @@ export interface CollectorEnv {
   /** Root of sysfs. @default "/sys" */
   readonly sysRoot: string;
   /**
-   * Declares metadata of series the collector will produce. Called from the constructor for what is
-   * known at start (sent in the one describe() of startCollectors) and again when a new core,
-   * interface or disk appears (sent before that tick's publish).
+   * Declares metadata of the series NAMES the collector will produce (meta is per name and applies to
+   * every label set of that name). Called from the constructor for what is known at start (sent in
+   * the one describe() of startCollectors) and again when a source appears late (sent before that
+   * tick's publish).
    */
   readonly declare: (meta: SeriesMeta[]) => void;
 }

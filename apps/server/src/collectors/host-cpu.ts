@@ -1,4 +1,4 @@
-import type { SeriesMeta } from "@livedash/events";
+import type { Labels, SeriesMeta } from "@livedash/events";
 import type { Collector, CollectorEnv, Reading } from "./collector";
 import { readText, readTextSync } from "./proc-files";
 
@@ -94,40 +94,48 @@ const DESCRIPTIONS: Record<(typeof PARTS)[number], string> = {
   total: "CPU busy (100 - idle - iowait)",
 };
 
-function metaFor(prefix: string, scope: string): SeriesMeta[] {
-  return PARTS.map((part) => ({
-    series: `${prefix}.${part}`,
-    unit: "percent",
-    kind: "gauge",
-    description: `${DESCRIPTIONS[part]}, ${scope}`,
-    ...(part === "total" ? { thresholds: { warn: 80, crit: 95 } } : {}),
-  }));
+/** One name per part, for every core and for the whole host: `cpu="N"` is one core, no `cpu` label all of them. */
+const META: SeriesMeta[] = PARTS.map((part) => ({
+  series: `host.cpu.${part}`,
+  unit: "percent",
+  kind: "gauge",
+  description: `${DESCRIPTIONS[part]}; label cpu: one core, none: all cores`,
+  ...(part === "total" ? { thresholds: { warn: 80, crit: 95 } } : {}),
+}));
+
+function push(out: Reading[], p: CpuPercents, labels?: Labels): void {
+  for (const part of PARTS) out.push({ series: `host.cpu.${part}`, ...(labels ? { labels } : {}), value: p[part] });
 }
 
-function push(out: Reading[], prefix: string, p: CpuPercents): void {
-  for (const part of PARTS) out.push({ series: `${prefix}.${part}`, value: p[part] });
-}
-
-/** host.cpu.* and host.cpu.core<N>.*: percent of the real time since the previous sample. */
+/**
+ * host.cpu.{user,system,iowait,idle,total}: percent of the real time since the previous sample, for
+ * all cores (no cpu label, as Telegraf's cpu-total and Netdata's system.cpu) and per core (`cpu="0"`,
+ * as node_exporter's node_cpu_seconds_total).
+ */
 export function createHostCpuCollector(env: CollectorEnv): Collector {
   const path = `${env.procRoot}/stat`;
-  const knownCores = new Set<number>();
-  let prev: ProcStat | null = null;
-
-  const declareCores = (stat: ProcStat, initial: boolean): void => {
-    const meta: SeriesMeta[] = initial ? metaFor("host.cpu", "all cores") : [];
-    for (const core of stat.cores.keys()) {
-      if (knownCores.has(core)) continue;
-      knownCores.add(core);
-      meta.push(...metaFor(`host.cpu.core${core}`, `core ${core}`));
+  /** Label sets per core number, built once: cores rarely change. */
+  const coreLabels = new Map<number, Labels>();
+  const labelsOf = (core: number): Labels => {
+    let labels = coreLabels.get(core);
+    if (labels === undefined) {
+      labels = { cpu: String(core) };
+      coreLabels.set(core, labels);
     }
-    if (meta.length > 0) env.declare(meta);
+    return labels;
+  };
+  let prev: ProcStat | null = null;
+  let declared = false;
+  const declare = (): void => {
+    if (declared) return;
+    declared = true;
+    env.declare(META);
   };
 
   const first = readTextSync(path);
   if (first !== null) {
     prev = parseProcStat(first);
-    declareCores(prev, true);
+    declare();
   }
 
   return {
@@ -136,17 +144,17 @@ export function createHostCpuCollector(env: CollectorEnv): Collector {
       const text = await readText(path);
       if (text === null) return;
       const cur = parseProcStat(text);
-      declareCores(cur, prev === null);
+      declare();
       // Percentages are ratios of jiffy deltas over the same window, so no elapsed time is needed.
       if (prev !== null) {
         if (prev.total !== null && cur.total !== null) {
           const p = cpuPercents(prev.total, cur.total);
-          if (p !== null) push(out, "host.cpu", p);
+          if (p !== null) push(out, p);
         }
         for (const [core, times] of cur.cores) {
           const before = prev.cores.get(core);
           const p = before === undefined ? null : cpuPercents(before, times);
-          if (p !== null) push(out, `host.cpu.core${core}`, p);
+          if (p !== null) push(out, p, labelsOf(core));
         }
       }
       prev = cur;

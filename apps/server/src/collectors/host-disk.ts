@@ -1,8 +1,8 @@
 import { readdirSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import type { SeriesMeta } from "@livedash/events";
+import type { Labels, SeriesMeta } from "@livedash/events";
 import type { Collector, CollectorEnv, Reading } from "./collector";
-import { ratePerSecond, readText, readTextSync, seriesSegment } from "./proc-files";
+import { ratePerSecond, readText, readTextSync } from "./proc-files";
 
 /** /proc/diskstats counts in 512-byte sectors whatever the device's real sector size. */
 const SECTOR_BYTES = 512;
@@ -64,46 +64,43 @@ interface Snapshot {
   readonly disks: ReadonlyMap<string, DiskCounters>;
 }
 
-/** host.disk.read_bytes_per_s / write_bytes_per_s (all counted disks) and per disk. */
+const META: SeriesMeta[] = [
+  { series: "host.disk.read_bytes_per_s", unit: "bytes_per_second", kind: "rate", description: "Bytes read; label device: one disk, none: all disks" },
+  { series: "host.disk.write_bytes_per_s", unit: "bytes_per_second", kind: "rate", description: "Bytes written; label device: one disk, none: all disks" },
+];
+
+/**
+ * host.disk.read_bytes_per_s / write_bytes_per_s of all counted disks (no device label) and of each
+ * (`device="sda"`, node_exporter's label for the kernel's device name).
+ */
 export function createHostDiskCollector(env: CollectorEnv): Collector {
   const path = `${env.procRoot}/diskstats`;
-  /** Device -> counted? Classified once per name, with sysfs read synchronously: devices rarely appear. */
-  const classified = new Map<string, boolean>();
+  /** Device -> its label set when counted, null when not. Classified once per name, with sysfs read synchronously: devices rarely appear. */
+  const classified = new Map<string, Labels | null>();
 
-  const classify = (device: string): boolean => {
-    let counted = classified.get(device);
-    if (counted === undefined) {
+  const classify = (device: string): Labels | null => {
+    let labels = classified.get(device);
+    if (labels === undefined) {
       const listed = listDir(`${env.sysRoot}/block`);
       const sys =
         listed === null
           ? null
           : { listed: listed.includes(device), stacked: (listDir(`${env.sysRoot}/block/${device}/slaves`) ?? []).length > 0 };
-      counted = isCountedDisk(device, sys);
-      classified.set(device, counted);
-      if (counted) {
-        const segment = seriesSegment(device);
-        env.declare([
-          { series: `host.disk.${segment}.read_bytes_per_s`, unit: "bytes_per_second", kind: "rate", description: `Bytes read from ${device}` },
-          { series: `host.disk.${segment}.write_bytes_per_s`, unit: "bytes_per_second", kind: "rate", description: `Bytes written to ${device}` },
-        ]);
-      }
+      labels = isCountedDisk(device, sys) ? { device } : null;
+      classified.set(device, labels);
     }
-    return counted;
+    return labels;
   };
 
   const snapshot = (text: string): Snapshot => ({
     atMs: performance.now(),
-    disks: new Map(parseDiskStats(text).filter((d) => classify(d.device)).map((d) => [d.device, d])),
+    disks: new Map(parseDiskStats(text).filter((d) => classify(d.device) !== null).map((d) => [d.device, d])),
   });
 
-  const totals: SeriesMeta[] = [
-    { series: "host.disk.read_bytes_per_s", unit: "bytes_per_second", kind: "rate", description: "Bytes read from all disks" },
-    { series: "host.disk.write_bytes_per_s", unit: "bytes_per_second", kind: "rate", description: "Bytes written to all disks" },
-  ];
   const first = readTextSync(path);
   let prev: Snapshot | null = first === null ? null : snapshot(first);
-  if (first !== null) env.declare(totals);
-  let totalsDeclared = first !== null;
+  if (first !== null) env.declare(META);
+  let declared = first !== null;
 
   return {
     name: "host-disk",
@@ -111,9 +108,9 @@ export function createHostDiskCollector(env: CollectorEnv): Collector {
       const text = await readText(path);
       if (text === null) return;
       const cur = snapshot(text);
-      if (!totalsDeclared) {
-        env.declare(totals);
-        totalsDeclared = true;
+      if (!declared) {
+        env.declare(META);
+        declared = true;
       }
       if (prev !== null) {
         const elapsedMs = cur.atMs - prev.atMs;
@@ -129,11 +126,11 @@ export function createHostDiskCollector(env: CollectorEnv): Collector {
           readNow += d.readBytes;
           writtenBefore += before.writtenBytes;
           writtenNow += d.writtenBytes;
-          const segment = seriesSegment(device);
+          const labels = classify(device) ?? undefined;
           const read = ratePerSecond(before.readBytes, d.readBytes, elapsedMs);
           const write = ratePerSecond(before.writtenBytes, d.writtenBytes, elapsedMs);
-          if (read !== null) out.push({ series: `host.disk.${segment}.read_bytes_per_s`, value: read });
-          if (write !== null) out.push({ series: `host.disk.${segment}.write_bytes_per_s`, value: write });
+          if (read !== null) out.push({ series: "host.disk.read_bytes_per_s", labels, value: read });
+          if (write !== null) out.push({ series: "host.disk.write_bytes_per_s", labels, value: write });
         }
         const read = ratePerSecond(readBefore, readNow, elapsedMs);
         const write = ratePerSecond(writtenBefore, writtenNow, elapsedMs);

@@ -56,15 +56,15 @@ function readFigures(text: string | null): MemoryFigures | null {
 export function createHostMemoryCollector(env: CollectorEnv): Collector {
   const path = `${env.procRoot}/meminfo`;
   const first = readFigures(readTextSync(path));
-  const totalBytes = first?.totalBytes ?? totalmem();
   const meta: SeriesMeta[] = [
+    { series: "host.mem.used_bytes", unit: "bytes", kind: "gauge", description: "Memory in use (total - available)" },
     {
-      series: "host.mem.used_bytes",
-      unit: "bytes",
+      series: "host.mem.used_percent",
+      unit: "percent",
       kind: "gauge",
-      description: "Memory in use (total - available)",
-      // Levels as a share of this host's memory, fixed at start (RAM does not change at run time).
-      thresholds: { warn: Math.round(totalBytes * 0.8), crit: Math.round(totalBytes * 0.95) },
+      description: "Memory in use as a share of total",
+      // On the share, not the bytes: meta is per name, and hosts differ in RAM.
+      thresholds: { warn: 80, crit: 95 },
     },
     { series: "host.mem.available_bytes", unit: "bytes", kind: "gauge", description: "Memory available for new work without swapping" },
     { series: "host.mem.total_bytes", unit: "bytes", kind: "gauge", description: "Physical memory" },
@@ -81,6 +81,7 @@ export function createHostMemoryCollector(env: CollectorEnv): Collector {
       if (figures === null) return;
       out.push(
         { series: "host.mem.used_bytes", value: figures.usedBytes },
+        { series: "host.mem.used_percent", value: figures.totalBytes > 0 ? (figures.usedBytes * 100) / figures.totalBytes : Number.NaN },
         { series: "host.mem.available_bytes", value: figures.availableBytes },
         { series: "host.mem.total_bytes", value: figures.totalBytes },
       );

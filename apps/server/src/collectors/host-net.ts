@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
-import type { SeriesMeta } from "@livedash/events";
+import type { Labels, SeriesMeta } from "@livedash/events";
 import type { Collector, CollectorEnv, Reading } from "./collector";
-import { ratePerSecond, readText, readTextSync, seriesSegment } from "./proc-files";
+import { ratePerSecond, readText, readTextSync } from "./proc-files";
 
 export interface NetCounters {
   /** Interface name as the kernel spells it. */
@@ -39,30 +39,38 @@ function snapshot(text: string): Snapshot {
   return { atMs: performance.now(), counters: new Map(parseNetDev(text).map((c) => [c.iface, c])) };
 }
 
+const META: SeriesMeta[] = [
+  { series: "host.net.rx_bytes_per_s", unit: "bytes_per_second", kind: "rate", description: "Bytes received on the interface (label interface)" },
+  { series: "host.net.tx_bytes_per_s", unit: "bytes_per_second", kind: "rate", description: "Bytes sent on the interface (label interface)" },
+];
+
 /**
- * host.net.<iface>.rx_bytes_per_s / tx_bytes_per_s for every interface, `lo` included: loopback
- * is where the benchmarks' traffic shows. Rates use the real time between the two reads.
+ * host.net.rx_bytes_per_s / tx_bytes_per_s with `interface="eth0"` for every interface, `lo`
+ * included: loopback is where the benchmarks' traffic shows. The label keeps the kernel's name as
+ * is (`eth0.100`, a VLAN), which a name segment could not. Rates use the real time between the two reads.
  */
 export function createHostNetCollector(env: CollectorEnv): Collector {
   const path = `${env.procRoot}/net/dev`;
-  const known = new Set<string>();
-  const declareNew = (snap: Snapshot): void => {
-    const meta: SeriesMeta[] = [];
-    for (const iface of snap.counters.keys()) {
-      if (known.has(iface)) continue;
-      known.add(iface);
-      const segment = seriesSegment(iface);
-      meta.push(
-        { series: `host.net.${segment}.rx_bytes_per_s`, unit: "bytes_per_second", kind: "rate", description: `Bytes received on ${iface}` },
-        { series: `host.net.${segment}.tx_bytes_per_s`, unit: "bytes_per_second", kind: "rate", description: `Bytes sent on ${iface}` },
-      );
+  /** Label set per interface, built once. */
+  const labelsByIface = new Map<string, Labels>();
+  const labelsOf = (iface: string): Labels => {
+    let labels = labelsByIface.get(iface);
+    if (labels === undefined) {
+      labels = { interface: iface };
+      labelsByIface.set(iface, labels);
     }
-    if (meta.length > 0) env.declare(meta);
+    return labels;
+  };
+  let declared = false;
+  const declare = (): void => {
+    if (declared) return;
+    declared = true;
+    env.declare(META);
   };
 
   const first = readTextSync(path);
   let prev: Snapshot | null = first === null ? null : snapshot(first);
-  if (prev !== null) declareNew(prev);
+  if (prev !== null) declare();
 
   return {
     name: "host-net",
@@ -70,18 +78,18 @@ export function createHostNetCollector(env: CollectorEnv): Collector {
       const text = await readText(path);
       if (text === null) return;
       const cur = snapshot(text);
-      declareNew(cur);
+      declare();
       if (prev !== null) {
         const elapsedMs = cur.atMs - prev.atMs;
         for (const [iface, c] of cur.counters) {
           // A new interface has no previous sample: its first rate comes next tick.
           const before = prev.counters.get(iface);
           if (before === undefined) continue;
-          const segment = seriesSegment(iface);
+          const labels = labelsOf(iface);
           const rx = ratePerSecond(before.rxBytes, c.rxBytes, elapsedMs);
           const tx = ratePerSecond(before.txBytes, c.txBytes, elapsedMs);
-          if (rx !== null) out.push({ series: `host.net.${segment}.rx_bytes_per_s`, value: rx });
-          if (tx !== null) out.push({ series: `host.net.${segment}.tx_bytes_per_s`, value: tx });
+          if (rx !== null) out.push({ series: "host.net.rx_bytes_per_s", labels, value: rx });
+          if (tx !== null) out.push({ series: "host.net.tx_bytes_per_s", labels, value: tx });
         }
       }
       prev = cur;

@@ -1,4 +1,6 @@
-import type { Point, SeriesMeta } from "@livedash/events";
+import { hostname as osHostname } from "node:os";
+import type { Labels, Point, SeriesMeta } from "@livedash/events";
+import { labelValueProblem, seriesKey } from "@livedash/events";
 import { z } from "zod";
 import type { Collector, CollectorEnv, Reading } from "./collector";
 import { createHostCpuCollector } from "./host-cpu";
@@ -38,6 +40,12 @@ export interface CollectorOptions {
   onError?: (error: unknown, collector: string) => void;
   /** Where the default onError reports. @default a logger at info level on stdout */
   log?: Logger;
+  /**
+   * The `host` label every collector series carries (`host.cpu.total{host="web1"}`), as agents label
+   * theirs, so this server's own host sits beside the others in one selector.
+   * @default os.hostname(), or "localhost" when the system has none
+   */
+  hostname?: string;
 }
 
 const IntervalSchema = z
@@ -45,6 +53,14 @@ const IntervalSchema = z
   .int("intervalMs must be an integer")
   .min(10, "intervalMs must be at least 10")
   .max(3_600_000, "intervalMs must be at most 3600000");
+
+const HostnameSchema = z
+  .string()
+  .min(1, "hostname must not be empty")
+  .superRefine((value, ctx) => {
+    const problem = labelValueProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: `hostname: ${problem}` });
+  });
 
 function defaultOnError(log: Logger): (error: unknown, collector: string) => void {
   const logged = new Set<string>();
@@ -56,14 +72,46 @@ function defaultOnError(log: Logger): (error: unknown, collector: string) => voi
 }
 
 /**
+ * Series keys of readings with the host label added, built once per name and label set: collectors
+ * reuse their label objects (one per core, interface, disk), so a tick costs map lookups, not sorts.
+ */
+function createKeyCache(host: string): { keyOf(reading: Reading): string } {
+  const hostOnly: Labels = { host };
+  const unlabelled = new Map<string, string>();
+  const labelled = new WeakMap<Labels, Map<string, string>>();
+  return {
+    keyOf({ series, labels }) {
+      let byName = unlabelled;
+      if (labels !== undefined) {
+        let forLabels = labelled.get(labels);
+        if (forLabels === undefined) {
+          forLabels = new Map<string, string>();
+          labelled.set(labels, forLabels);
+        }
+        byName = forLabels;
+      }
+      let key = byName.get(series);
+      if (key === undefined) {
+        // The collector's own host label, if it ever set one, loses: every series here is this host's.
+        key = seriesKey(series, labels === undefined ? hostOnly : { ...labels, host });
+        byName.set(series, key);
+      }
+      return key;
+    },
+  };
+}
+
+/**
  * Starts every built-in collector. Every ctx.intervalMs, all collectors sample concurrently and
  * their readings go out as ONE ctx.publish call (one event per tick), all stamped with the tick's
- * ts. Metadata of every series known at start goes out in one ctx.describe call before the first
- * tick; series that appear later (a new interface) are described before the tick that first
- * carries them. Nothing escapes the timer: a failing collector is reported and skipped.
+ * ts, every key with the `host` label. Metadata (per series name) of every series known at start
+ * goes out in one ctx.describe call before the first tick; names that appear later (a disk file
+ * that was missing at start) are described before the tick that first carries them. Nothing
+ * escapes the timer: a failing collector is reported and skipped.
  */
 export function startCollectors(ctx: CollectorContext, options: CollectorOptions = {}): Collectors {
   const intervalMs = IntervalSchema.parse(ctx.intervalMs);
+  const keys = createKeyCache(HostnameSchema.parse(options.hostname ?? (osHostname() || "localhost")));
   const now = ctx.now ?? Date.now;
   const onError = options.onError ?? defaultOnError(options.log ?? createLogger());
   const described = new Set<string>();
@@ -130,7 +178,7 @@ export function startCollectors(ctx: CollectorContext, options: CollectorOptions
       if (stopped) return;
       const points: Point[] = [];
       for (const out of outs) {
-        for (const r of out) if (Number.isFinite(r.value)) points.push({ series: r.series, ts, value: r.value });
+        for (const r of out) if (Number.isFinite(r.value)) points.push({ series: keys.keyOf(r), ts, value: r.value });
       }
       flushMeta();
       if (points.length > 0) ctx.publish(points);

@@ -35,11 +35,3 @@ export function ratePerSecond(previous: number, current: number, elapsedMs: numb
   if (!(elapsedMs > 0) || current < previous) return null;
   return ((current - previous) * 1000) / elapsedMs;
 }
-
-/**
- * Makes a device or interface name one segment of a series name: series allow `[a-zA-Z0-9_.:-]`,
- * and dots separate hierarchy levels, so `eth0.100` (a VLAN) becomes `eth0_100`.
- */
-export function seriesSegment(name: string): string {
-  return name.replace(/[^a-zA-Z0-9_-]/g, "_");
-}

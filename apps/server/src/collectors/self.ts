@@ -1,14 +1,16 @@
 import { performance } from "node:perf_hooks";
-import type { SeriesMeta } from "@livedash/events";
+import type { Labels, SeriesMeta } from "@livedash/events";
 import type { Collector, CollectorEnv, Reading } from "./collector";
 import { ratePerSecond } from "./proc-files";
 import type { TrafficStats } from "./types";
 
 const META: SeriesMeta[] = [
-  { series: "livedash.connections.ws", unit: "count", kind: "gauge", description: "Open WebSocket connections" },
-  { series: "livedash.connections.sse", unit: "count", kind: "gauge", description: "Open plain /sse streams" },
-  { series: "livedash.connections.trpc_sse", unit: "count", kind: "gauge", description: "Open tRPC SSE subscription streams" },
-  { series: "livedash.connections.poll", unit: "count", kind: "gauge", description: "Long-poll requests being held" },
+  {
+    series: "livedash.connections",
+    unit: "count",
+    kind: "gauge",
+    description: "Open connections by transport: ws (WebSocket), sse (plain /sse), trpc_sse (tRPC SSE), poll (long-polls held)",
+  },
   { series: "livedash.subscriptions", unit: "count", kind: "gauge", description: "Live subscriptions on all transports" },
   { series: "livedash.events_out_per_s", unit: "per_second", kind: "rate", description: "Events written to subscribers" },
   { series: "livedash.bytes_out_per_s", unit: "bytes_per_second", kind: "rate", description: "Bytes written to subscribers" },
@@ -20,7 +22,18 @@ interface Snapshot {
   readonly stats: TrafficStats;
 }
 
-/** livedash.*: the server's own connections (gauges) and throughput (rates of its counters). */
+/** One label set per transport, built once. */
+const TRANSPORTS = {
+  ws: { transport: "ws" },
+  sse: { transport: "sse" },
+  trpcSse: { transport: "trpc_sse" },
+  poll: { transport: "poll" },
+} as const satisfies Record<keyof TrafficStats["connections"], Labels>;
+
+/**
+ * livedash.*: the server's own connections (gauges, `livedash.connections{transport="ws"}`) and
+ * throughput (rates of its counters).
+ */
 export function createSelfCollector(env: CollectorEnv, traffic: () => TrafficStats): Collector {
   env.declare(META);
   let prev: Snapshot | null = null;
@@ -38,10 +51,10 @@ export function createSelfCollector(env: CollectorEnv, traffic: () => TrafficSta
       const cur: Snapshot = { atMs: performance.now(), stats: traffic() };
       const { connections, subscriptions } = cur.stats;
       out.push(
-        { series: "livedash.connections.ws", value: connections.ws },
-        { series: "livedash.connections.sse", value: connections.sse },
-        { series: "livedash.connections.trpc_sse", value: connections.trpcSse },
-        { series: "livedash.connections.poll", value: connections.poll },
+        { series: "livedash.connections", labels: TRANSPORTS.ws, value: connections.ws },
+        { series: "livedash.connections", labels: TRANSPORTS.sse, value: connections.sse },
+        { series: "livedash.connections", labels: TRANSPORTS.trpcSse, value: connections.trpcSse },
+        { series: "livedash.connections", labels: TRANSPORTS.poll, value: connections.poll },
         { series: "livedash.subscriptions", value: subscriptions },
       );
       if (prev !== null) {

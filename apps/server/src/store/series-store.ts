@@ -2,7 +2,7 @@ import { z } from "zod";
 import { historyPoints } from "@livedash/events";
 import type { HistoryBuckets, HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
 import { downsample } from "./downsample";
-import { catalogEntry, defaultCatalogFields, mergeMeta } from "./series-meta";
+import { catalogEntry, defaultCatalogFields, mergeMeta, withNameMeta } from "./series-meta";
 import type { CatalogFields } from "./series-meta";
 import { TimeRing } from "./ring-buffer";
 import type { HistoryQuery, SeriesStore } from "./types";
@@ -118,7 +118,7 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
 
     catalog(): SeriesInfo[] {
       const names = [...entries.keys()].sort();
-      return names.map((name) => {
+      const infos = names.map((name) => {
         const entry = entries.get(name) as Entry;
         const ring = entry.ring;
         // `last` is the newest point by ts (the ring's tail), which is the current value even when
@@ -129,6 +129,7 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
             : null;
         return catalogEntry(name, entry, last);
       });
+      return withNameMeta(infos);
     },
 
     history(series: string, query: HistoryQuery): HistoryPoint[] {

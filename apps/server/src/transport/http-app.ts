@@ -11,6 +11,7 @@ import { pollLimitMessage } from "../security/connection-limit";
 import { sendJson, sendJsonError } from "./http-errors";
 import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/ingest-service";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
+import { handleAlertsList, handleAnnotations } from "./alerts-http";
 import { handlePlainSse } from "./plain-sse";
 import { handleRemoteWrite } from "./remote-write-http";
 import { renderPrometheus } from "./prometheus";
@@ -20,7 +21,7 @@ import { handleTrpcSse } from "./trpc-sse";
 import { trpcProcedurePath } from "./trpc-path";
 
 interface Route {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "GET, POST";
   handle: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 }
 
@@ -126,6 +127,8 @@ export function createHttpApp(
     [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
     "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
     "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
+    "/api/alerts": { method: "GET", handle: (req, res) => handleAlertsList(req, res, services) },
+    "/api/annotations": { method: "GET, POST", handle: limited((req, res, url) => handleAnnotations(req, res, url, services)) },
     "/api/v1/write": { method: "POST", handle: limited((req, res) => handleRemoteWrite(req, res, services, services.traffic.remoteWriteSkipped)) },
   };
 
@@ -147,7 +150,7 @@ export function createHttpApp(
     const procedurePath = trpcProcedurePath(url.pathname);
     const route = routes[procedurePath === null ? url.pathname : `${TRPC_PATH}/${procedurePath}`];
     if (route) {
-      if (req.method !== route.method) {
+      if (!route.method.split(", ").includes(req.method ?? "")) {
         res.setHeader("allow", route.method);
         return sendJsonError(res, 405, `${url.pathname} accepts ${route.method} only`);
       }
@@ -171,7 +174,7 @@ export function createHttpApp(
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",
-        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write", "POST /api/v1/write"],
+        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write", "POST /api/v1/write", "GET /api/alerts", "GET|POST /api/annotations"],
       });
     }
     sendJsonError(res, 404, `no route ${url.pathname}`);

@@ -37,6 +37,18 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
   metric("process_resident_memory_bytes", "gauge", "Resident set size.", [["", memory.rss]]);
   metric("nodejs_heap_used_bytes", "gauge", "V8 heap in use.", [["", memory.heapUsed]]);
   for (const m of services.engineMetrics()) metric(m.name, m.type, m.help, [["", m.value]]);
+  const alerts = services.alerts.metrics();
+  const states = ["ok", "pending", "firing", "resolved"] as const;
+  metric("livedash_alert_rules", "gauge", "Alert rules running (rules file and dashboard).", [["", alerts.rules]]);
+  metric("livedash_alerts", "gauge", "Series tracked by alert rules, by state.", states.map((state) => [`{state="${state}"}`, alerts.states[state]]));
+  metric("livedash_alerts_silenced", "gauge", "Tracked series a silence covers now.", [["", alerts.silenced]]);
+  metric("livedash_alert_transitions_total", "counter", "Alert state transitions since start, by the state entered.", states.map((state) => [`{to="${state}"}`, alerts.counters.transitions[state]]));
+  metric("livedash_alert_notifications_sent_total", "counter", "Webhook notifications delivered (2xx) by this instance.", [["", alerts.notifier.sent]]);
+  metric("livedash_alert_notification_failures_total", "counter", "Failed webhook attempts (each is retried with backoff).", [["", alerts.notifier.failedAttempts]]);
+  metric("livedash_alert_notifications_dropped_total", "counter", "Notifications given up (refused with a 4xx, or unsent past their maximum age).", [["", alerts.notifier.dropped]]);
+  metric("livedash_alert_outbox", "gauge", "Notifications waiting to be sent (kept in alerts.db).", [["", alerts.outbox]]);
+  metric("livedash_alert_rules_file_error", "gauge", "1 while the last edit of the rules file was refused (the previous rules run).", [["", alerts.fileError ? 1 : 0]]);
+  metric("livedash_alert_series_dropped_total", "counter", "Series not evaluated because a rule tracked its maximum.", [["", alerts.evaluator.dropped]]);
   const disk = services.storage.disk?.stats();
   if (disk) {
     metric("livedash_storage_flushes_total", "counter", "Commits of buffered points to the data file (about one a second).", [["", disk.flushes]]);

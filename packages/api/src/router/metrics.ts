@@ -1,4 +1,6 @@
 import {
+  AnnotationInputSchema,
+  AnnotationQuerySchema,
   DescribeInputSchema,
   HistoryInputSchema,
   IngestInputSchema,
@@ -78,6 +80,12 @@ export const metricsRouter = {
   }),
 
   ingest: ingestProcedure.input(IngestInputSchema).mutation(({ ctx, input }) => ctx.services.ingest.accept(input, ctx.clientKey)),
+
+  /** A marker on every chart whose window holds it: a time point or a range, text and tags. */
+  annotate: ingestProcedure.input(AnnotationInputSchema).mutation(({ ctx, input }) => ctx.services.alerts.annotate(input)),
+
+  /** Annotations overlapping [from, to] (user ones and alert transitions), oldest first. */
+  annotations: readProcedure.input(AnnotationQuerySchema).query(({ ctx, input }) => ctx.services.alerts.annotations(input)),
 
   describe: ingestProcedure.input(DescribeInputSchema).mutation(({ ctx, input }) => {
     ctx.services.store.describe(input.series);

@@ -2,7 +2,7 @@ import { historyPoints } from "@livedash/events";
 import type { HistoryBuckets, HistoryPoint, Point, SeriesInfo, SeriesMeta } from "@livedash/events";
 import type Database from "better-sqlite3";
 import { HistoryQuerySchema } from "../series-store";
-import { catalogEntry, defaultCatalogFields } from "../series-meta";
+import { catalogEntry, defaultCatalogFields, withNameMeta } from "../series-meta";
 import { mergeMeta } from "../series-meta";
 import type { HistoryQuery, SeriesStore } from "../types";
 import { ChunkCache } from "./chunk-cache";
@@ -507,10 +507,11 @@ function createDiskStorage(
     size: () => byName.size,
 
     catalog(): SeriesInfo[] {
-      return [...byName.keys()].sort().map((name) => {
+      const infos = [...byName.keys()].sort().map((name) => {
         const state = byName.get(name) as SeriesState;
         return catalogEntry(name, state.fields, state.last === null ? null : { ...state.last });
       });
+      return withNameMeta(infos);
     },
 
     history(series: string, query: HistoryQuery): HistoryPoint[] {

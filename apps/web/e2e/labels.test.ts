@@ -1,0 +1,105 @@
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserHandle, ChildService } from "./harness";
+import { collectErrors, freePort, ingest, launchBrowser, startDashboard, startLivedashServer, until } from "./harness";
+
+/** The collectors' host label, fixed so the keys are known. */
+const HOST = "e2e-host";
+/** Pushed series: two hosts in eu, one in us; each keeps its value, so every aggregate is known. */
+const PUSHED = [
+  { series: 'test.req{host="a",region="eu"}', value: 1 },
+  { series: 'test.req{host="b",region="eu"}', value: 2 },
+  { series: 'test.req{host="c",region="us"}', value: 5 },
+];
+
+/** The legend rows of a chart (the time row left out): their text and their tooltip (the whole key). */
+async function legend(page: Page, chart: string): Promise<{ label: string; key: string }[]> {
+  // JSON quoting is CSS string quoting for these keys: `"` becomes `\"`.
+  return page.locator(`[data-chart=${JSON.stringify(chart)}] .u-legend .u-series[data-series]`).evaluateAll((rows) =>
+    rows.map((row) => ({ label: row.querySelector(".u-label")?.textContent ?? "", key: row.getAttribute("title") ?? "" })),
+  );
+}
+
+describe("labels on the dashboard", () => {
+  let server: ChildService;
+  let web: ChildService;
+  let browser: BrowserHandle;
+  let pushing = true;
+  let pusher: Promise<void> = Promise.resolve();
+
+  beforeAll(async () => {
+    const webPort = await freePort();
+    server = await startLivedashServer({ dashboardOrigin: `http://127.0.0.1:${webPort}`, env: { LIVEDASH_HOSTNAME: HOST } });
+    web = await startDashboard({ port: webPort, serverUrl: server.url });
+    browser = await launchBrowser();
+    // Every 250 ms while the tests run (bounded by afterAll), so charts have live points to draw.
+    pusher = (async () => {
+      for (let i = 0; pushing && i < 2400; i++) {
+        await ingest(server.url, PUSHED.map((p) => ({ ...p, ts: Date.now() })));
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+  });
+
+  afterAll(async () => {
+    pushing = false;
+    await pusher.catch(() => undefined);
+    await browser?.close();
+    await web?.stop();
+    await server?.stop();
+  });
+
+  it("legends show the labels that tell the lines apart; each entry's tooltip is the whole key", async () => {
+    const page = await browser.context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${web.url}/?window=1m`);
+    // Per core: one name, so the legend is the cpu label alone; the host is the same on every line.
+    const cores = await until("per-core legend", async () => {
+      const rows = await legend(page, "cpu-cores");
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(cores[0]).toEqual({ label: 'cpu="0"', key: `host.cpu.total{cpu="0",host="${HOST}"}` });
+    for (const row of cores) expect(row.label).toMatch(/^cpu="\d+"$/);
+    // Names differ on the CPU usage chart: the shared prefix goes, the labels all lines share too.
+    const usage = await legend(page, "cpu-usage");
+    expect(usage.map((r) => r.label)).toEqual(["user", "system", "iowait", "total"]);
+    expect(usage[0]?.key).toBe(`host.cpu.user{host="${HOST}"}`);
+    // Connections: one line per transport.
+    const conns = await until("connections legend", async () => {
+      const rows = await legend(page, "ld-conns");
+      return rows.length >= 5 ? rows : undefined;
+    });
+    expect(conns.map((r) => r.label)).toEqual(expect.arrayContaining(['connections transport="ws"', 'connections transport="sse"', "subscriptions"]));
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
+  it("the explorer filters by a label value and adds a chart for exactly those series", async () => {
+    const page = await browser.context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${web.url}/?window=1m`);
+    await page.getByTestId("explorer-toggle").click();
+    await page.getByTestId("explorer-search").fill("test.req");
+    const region = page.locator('[data-label-filter="region"]');
+    await region.waitFor();
+    // The values to filter on are the ones pushed.
+    expect(await region.locator("option").allTextContents()).toEqual(["any (2)", "eu", "us"]);
+    await region.selectOption("us");
+    const add = page.locator('[data-add-series=\'test.req{region="us"}\']');
+    await add.click();
+    await until("url keeps the selector", () => (decodeURIComponent(page.url()).includes('charts=test.req{region="us"}') ? true : undefined));
+    const chart = 'custom:test.req{region="us"}';
+    const rows = await until("one line for us", async () => {
+      const r = await legend(page, chart);
+      return r.length > 0 ? r : undefined;
+    });
+    // One series matches, so its legend shows all its labels.
+    expect(rows).toEqual([{ label: 'req host="c", region="us"', key: 'test.req{host="c",region="us"}' }]);
+    await until("tile value", async () => ((await page.locator('.tile[data-series=\'test.req{host="c",region="us"}\'] .value').textContent()) === "5" ? true : undefined));
+    // The link alone brings the chart back.
+    await page.reload();
+    await until("chart after reload", async () => ((await legend(page, chart)).length === 1 ? true : undefined));
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+});
