@@ -8,7 +8,8 @@ import { serveWorker } from "./lib/worker-ipc.mjs";
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 const INGEST_TOKEN = process.env.BENCH_INGEST_TOKEN || undefined;
-/** @type {null | { url: URL, bodies: { headers: Record<string, string>, next(): { body: Buffer | Uint8Array, points: number } }, token?: string }} */
+/** @typedef {{ headers: Record<string, string>, next(): { body: Buffer | Uint8Array, points: number } }} Bodies */
+/** @type {null | { url: URL, lane: (i: number) => Bodies, token?: string }} */
 let target = null;
 
 /** One POST; resolves with the status (0 on a socket error) once the answer is read. */
@@ -29,22 +30,26 @@ serveWorker(
     /** Points a target at a format: bodies start at startMs. */
     async target(/** @type {{ url: string, path: string, body: string, lines: number, series: number, startMs: number, token?: string }} */ args) {
       const mod = await import(`./lib/ingest-bodies/${args.body}.mjs`);
-      target = { url: new URL(args.path, args.url), bodies: mod.createBodies({ lines: args.lines, series: args.series, startMs: args.startMs }), token: args.token ?? INGEST_TOKEN };
+      /** One body generator per lane, kept across send calls so timestamps keep increasing. */
+      const lanes = /** @type {Bodies[]} */ ([]);
+      const lane = (/** @type {number} */ i) => (lanes[i] ??= mod.createBodies({ lines: args.lines, series: args.series, startMs: args.startMs, lane: i }));
+      target = { url: new URL(args.path, args.url), lane, token: args.token ?? INGEST_TOKEN };
       return { ok: true };
     },
     /** Sends for `seconds` (bounded: at most maxRequests) with `concurrency` in flight; counts 2xx points. */
     async send(/** @type {{ seconds: number, concurrency: number, maxRequests: number }} */ args) {
       if (!target) throw new Error("no target");
       const t = target;
-      const headers = { ...t.bodies.headers, ...(t.token ? { authorization: `Bearer ${t.token}` } : {}) };
+      const headers = { ...t.lane(0).headers, ...(t.token ? { authorization: `Bearer ${t.token}` } : {}) };
       const stats = { requests: 0, ok: 0, points: 0, statuses: /** @type {Record<string, number>} */ ({}), lastError: "" };
       const deadline = performance.now() + args.seconds * 1000;
       const started = performance.now();
-      const lane = async () => {
+      const lane = async (/** @type {unknown} */ _, /** @type {number} */ i) => {
+        const bodies = t.lane(i);
         while (performance.now() < deadline && stats.requests < args.maxRequests) {
           stats.requests += 1;
-          // Each lane sends its own copy: next() rewrites one shared buffer in place.
-          const { body, points } = t.bodies.next();
+          // A copy: next() rewrites the lane's buffer in place while this one may still be in flight.
+          const { body, points } = bodies.next();
           const answer = /** @type {{ status: number, text: string }} */ (await post(t.url, headers, Buffer.from(body)));
           stats.statuses[answer.status] = (stats.statuses[answer.status] ?? 0) + 1;
           if (answer.status >= 200 && answer.status < 300) {

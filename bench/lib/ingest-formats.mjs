@@ -2,8 +2,9 @@
  * Wire formats the ingest scenario (scenarios/ingest.mjs) measures, Livedash beside VictoriaMetrics with
  * the same bodies and the same client. A format is a row of the report:
  *  - `body`: the module in lib/ingest-bodies/ that builds its bodies. It exports
- *    `createBodies({ lines, series, startMs })` -> `{ headers, next(): { body: Buffer | Uint8Array, points } }`:
- *    `lines` lines/samples over `series` series, each call with timestamps after the previous call's.
+ *    `createBodies({ lines, series, startMs, lane })` -> `{ headers, next(): { body: Buffer | Uint8Array, points } }`:
+ *    `lines` lines/samples over `series` series of its own per `lane` (0..concurrency-1, so each series'
+ *    points arrive in order), each call with timestamps after the previous call's.
  *  - `livedashPath`: where Livedash takes it; `vmPath`: where VictoriaMetrics does, or null when the
  *    apt build (1.79) has no such endpoint (the row then shows Livedash alone).
  * To add a row (OTLP protobuf, remote_write with labels): write its body module, append an entry here.

@@ -137,6 +137,7 @@ export function renderMarkdown(/** @type {any} */ results) {
       const answer = `${fmt(q.pointsReturned)} points${q.answerBytes ? `, ${fmt(q.answerBytes / 1048576, 2)} MiB` : ""}`;
       rows.push([`30-day history, ${q.series} series x 1000 points (${q.runs} runs${q.procedure ? `, ${q.procedure}` : ""})`, `first (cold) ${fmt(q.firstMs, 1)} ms; p50 ${fmt(q.p50Ms, 1)} ms, p99 ${fmt(q.p99Ms, 1)} ms (${answer})`, q === st.query30d ? "p99 < 50 ms" : ""]);
     }
+    if (st.collectorBytes) rows.push([`bytes per point, collectors' own series, raw tier (${st.collectorBytes.series} series, ${st.collectorBytes.seconds} s at 1 s)`, `${fmt(st.collectorBytes.bytesPerPoint, 2)} B/point`, "<= 3"]);
     if (st.start) rows.push([`start on ${st.start.series} series x ${st.start.hours} h at 1 s (${fmt(st.start.fileMiB, 1)} MiB, ${fmt(st.start.bytesPerPoint, 2)} B/point)`, `${fmt(st.start.startMs)} ms (memory store: ${fmt(st.start.memoryStartMs)} ms)`, "< 3 s for 24 h"]);
     if (st.rss) rows.push([`server RSS, ${fmt(st.rss.series)} series x ${st.rss.hours} h on disk`, `${fmt(st.rss.afterStartMiB, 1)} MiB after start, ${fmt(st.rss.underIngestMiB, 1)} MiB under 10k points/s`, "bounded"]);
     if (rows.length > 0) out.push(table(["measure", "result", "aim"], rows));

@@ -9,6 +9,7 @@ import { delay, round, settledRss } from "../lib/measure.mjs";
  *  - sustained ingest, disk vs memory (HTTP, 1000-point requests over 100 series, 4 in flight);
  *  - a 30-day history query for 50 series x 1000 points (p50/p99 over repeated queries), as columns
  *    (metrics.historyColumns, what the dashboard reads) and as points (metrics.history);
+ *  - bytes per point of the built-in collectors' series (raw tier, 300 s at 1 s; quick: 45 s);
  *  - server start on 24 h x 1000 series at 1 s (quick: 1 h);
  *  - server RSS on 10 000 series (24 h at 1 s, quick: 15 min) after start and under live ingest.
  * Histories are written by apps/server/scripts/seed-disk-store.ts straight into the store (no HTTP).
@@ -83,6 +84,18 @@ export async function runStorage(ctx, startOurs, repoRoot) {
     } finally {
       await queryServer.stop();
     }
+
+    // --- bytes per point of the built-in collectors' own series (raw tier) ---
+    const collectSeconds = quick ? 45 : 300;
+    const collectDir = tempDir();
+    const collectServer = await startOurs({ ...disk(collectDir), LIVEDASH_COLLECTORS: "on" });
+    await delay(collectSeconds * 1000);
+    await collectServer.stop();
+    const measured = JSON.parse(
+      execFileSync(process.execPath, ["--import", "tsx", "scripts/raw-bytes-per-point.ts", "--dir", collectDir], { cwd: path.join(repoRoot, "apps/server"), maxBuffer: 1_048_576 }).toString().trim().split("\n").at(-1) ?? "{}",
+    );
+    result.collectorBytes = { seconds: collectSeconds, series: measured.series, points: measured.points, bytesPerPoint: measured.bytesPerPoint, costliest: measured.costliest };
+    log(`  collectors' series on disk after ${collectSeconds} s at 1 s: ${measured.bytesPerPoint} bytes/point (${measured.series} series, ${measured.points} points; costliest ${JSON.stringify(measured.costliest)})`);
 
     // --- start time ---
     const startHours = quick ? 1 : 24;

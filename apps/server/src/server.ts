@@ -19,6 +19,7 @@ import type { BackpressureOptions } from "./live/types";
 import { createLogger } from "./logger";
 import type { Logger } from "./logger";
 import { createIngestService } from "./pipeline/ingest-service";
+import { LineHeadCache } from "./ingest/line-heads";
 import { createConnectionLimiter } from "./security/connection-limit";
 import { createOriginCheck } from "./security/origin";
 import { createRateLimiter } from "./security/rate-limit";
@@ -153,6 +154,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     alerts,
     batcher,
     ingest,
+    lineHeads: new LineHeadCache(),
     traffic,
     log,
     tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },

@@ -8,6 +8,7 @@ import type { EngineMetric } from "./engine/redis-metrics";
 import type { LivePath } from "./live/live-path";
 import type { Logger } from "./logger";
 import type { IngestService } from "./pipeline/ingest-service";
+import type { LineHeadCache } from "./ingest/line-heads";
 import type { Storage } from "./store/create-storage";
 import type { SeriesStore } from "./store/types";
 
@@ -40,6 +41,8 @@ export interface Services extends ApiServices {
   /** Alert rules, their evaluation, silences, notifications and annotations (alerts/). */
   readonly alerts: Alerts;
   readonly ingest: IngestService;
+  /** Line-protocol heads already mapped to series keys, shared by every POST /api/write (bounded). */
+  readonly lineHeads: LineHeadCache;
   readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };
   readonly traffic: TrafficCounters;
   /** The server's logger (LIVEDASH_LOG); transports log request errors here with their request id. */

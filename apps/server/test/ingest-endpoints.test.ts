@@ -41,7 +41,7 @@ describe("ingest over HTTP and tRPC", () => {
     }
     const catalog = await trpc.metrics.catalog.query();
     expect(catalog.find((s) => s.name === "pushed.json")).toMatchObject({ unit: "ms", description: "from JSON", thresholds: { warn: 10 }, last: { ts, value: 1.5 } });
-    expect(catalog.find((s) => s.name === 'pushed.up{host="a"}')?.last?.value).toBe(1);
+    expect(catalog.find((s) => s.key === 'pushed.up{host="a"}')).toMatchObject({ name: "pushed.up", labels: { host: "a" }, last: { value: 1 } });
     const [history] = await trpc.metrics.history.query({ series: ['pushed.temp{host="a"}'], from: ts - 1000, to: ts + 1000 });
     expect(history!.points).toEqual([{ ts, value: 21.5, min: 21.5, max: 21.5 }]);
     await Promise.all(clients.map((c) => c.close()));

@@ -110,6 +110,19 @@ describe("parseLineProtocol properties", () => {
     );
   });
 
+  it("reads any decimal text (sign, digits, point) to the same double as Number()", () => {
+    const decimal = fc.tuple(fc.boolean(), fc.stringMatching(/^[0-9]{0,18}$/), fc.option(fc.stringMatching(/^[0-9]{0,18}$/), { nil: undefined }))
+      .map(([neg, int, frac]) => `${neg ? "-" : ""}${int}${frac === undefined ? "" : `.${frac}`}`)
+      .filter((text) => /[0-9]/.test(text));
+    fc.assert(
+      fc.property(decimal, (text) => {
+        const result = parseLineProtocol(`m v=${text}`, { precision: "ns", nowMs: NOW_MS, maxFutureMs: 0 });
+        expect(result).toEqual({ ok: true, points: [{ series: "m.v", ts: NOW_MS, value: Number(text) }] });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("never throws on arbitrary input and always answers ok or errors with line numbers", () => {
     const noisy = fc.oneof(
       fc.string({ maxLength: 200 }),

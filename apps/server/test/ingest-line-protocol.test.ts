@@ -282,3 +282,36 @@ describe("parseLineProtocol: a Telegraf flush", () => {
     expect(new Set(points.map((p) => p.ts))).toEqual(new Set([1_700_000_000_000]));
   });
 });
+
+describe("parseLineProtocol: heads shared across bodies", () => {
+  it("a shared cache gives the same key string for a series in every body, and the same answers as a fresh one", async () => {
+    const { LineHeadCache } = await import("../src/ingest/line-heads");
+    const heads = new LineHeadCache();
+    const body = "cpu,host=a,cpu=0 user=1,sys=2 1000\ncpu,cpu=0,host=a user=3 2000\nmem,host=a used=4i";
+    const first = ok(body, { precision: "ms", heads });
+    const second = ok(body, { precision: "ms", heads });
+    expect(second).toEqual(first);
+    expect(second).toEqual(ok(body, { precision: "ms" }));
+    expect(Object.is(first[0]!.series, second[0]!.series)).toBe(true);
+    // A field order the head has not seen, an escaped field name, a string field: the in-place paths fall back.
+    expect(ok("cpu,host=a,cpu=0 sys=5,user=6,note=\"x\",f\\ x=7", { heads }).map((p) => p.series)).toEqual([
+      'cpu.sys{cpu="0",host="a"}', 'cpu.user{cpu="0",host="a"}', 'cpu.f_x{cpu="0",host="a"}',
+    ]);
+  });
+
+  it("past its character budget the cache starts over and answers stay right", async () => {
+    const { LineHeadCache } = await import("../src/ingest/line-heads");
+    const heads = new LineHeadCache(64);
+    const body = Array.from({ length: 50 }, (_, i) => `m,host=h${i} v=${i}`).join("\n");
+    for (let round = 0; round < 3; round++) {
+      expect(ok(body, { heads }).map((p) => `${p.series}=${p.value}`)).toEqual(Array.from({ length: 50 }, (_, i) => `m.v{host="h${i}"}=${i}`));
+    }
+  });
+
+  it("reads plain decimals in place exactly as Number() does, and everything else by the full path", () => {
+    const values = ["0", "-0", "1.", ".5", "-.5", "123456789012345", "1234567890123456", "0.1", "-2.675", "99.99", "000123.4500", "1e3", "12i", "true", "-12.5e-3"];
+    const points = ok(values.map((v, i) => `m f${i}=${v}`).join("\n"));
+    expect(points.map((p) => p.value)).toEqual(values.map((v) => (v === "12i" ? 12 : v === "true" ? 1 : Number(v))));
+    expect(Object.is(points[1]!.value, -0)).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { labelValueProblem, seriesKey } from "@livedash/events";
-import { decodeWriteRequest } from "../src/ingest/remote-write/decode";
+import { createSeriesKeyCache, decodeWriteRequest } from "../src/ingest/remote-write/decode";
 import { decompressSnappyBlock, snappyUncompressedLength } from "../src/ingest/remote-write/snappy-block";
 import { BodyTooLargeError, HttpError } from "../src/ingest/read-body";
 import { encodeWriteRequest, snappy, staleNaN } from "./helpers/remote-write";
@@ -80,6 +80,17 @@ describe("remote_write WriteRequest decoding", () => {
     expect(result.errors[0]!.message).toMatch(message);
   });
 
+  it("finds a bad series every time: only valid keys are cached", () => {
+    const keyCache = createSeriesKeyCache();
+    const bad = encodeWriteRequest({ timeseries: [{ labels: [label("__name__", "up"), label("__x", "1")], samples: [{ value: 1, timestamp: NOW }] }] });
+    const good = encodeWriteRequest({ timeseries: [{ labels: [label("__name__", "up"), label("x", "1")], samples: [{ value: 1, timestamp: NOW }] }] });
+    for (let i = 0; i < 2; i++) {
+      expect(decodeWriteRequest(bad, { ...OPTIONS, keyCache })).toMatchObject({ ok: false, errors: [{ path: "timeseries[0].labels.__x" }] });
+      expect(decodeWriteRequest(good, { ...OPTIONS, keyCache })).toMatchObject({ ok: true, points: [{ series: 'up{x="1"}' }] });
+    }
+    expect([...keyCache.map.values()]).toEqual(['up{x="1"}']);
+  });
+
   it("refuses a timestamp far in the future or before 1970, naming the sample", () => {
     const future = decode([{ labels: [label("__name__", "up")], samples: [{ value: 1, timestamp: NOW }, { value: 1, timestamp: NOW + 86_400_000 }] }]);
     expect(future).toMatchObject({ ok: false, errors: [{ path: "timeseries[0].samples[1].timestamp", message: expect.stringMatching(/1 day in the future \(limit 5m\)/) }] });
@@ -103,7 +114,9 @@ describe("remote_write WriteRequest decoding", () => {
     }
   });
 
-  it("decodes what protobufjs encodes from the vendored .proto, for any series (property)", () => {
+  it("decodes what protobufjs encodes from the vendored .proto, for any series, with and without the key cache (property)", () => {
+    const cache = createSeriesKeyCache();
+    const tinyCache = createSeriesKeyCache(3);
     const labelName = fc.stringMatching(/^[a-z_][a-z0-9_]{0,10}$/).filter((name) => !name.startsWith("__"));
     const seriesArb = fc.record({
       name: fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,20}$/),
@@ -113,11 +126,15 @@ describe("remote_write WriteRequest decoding", () => {
     fc.assert(
       fc.property(fc.array(seriesArb, { maxLength: 8 }), (all) => {
         const timeseries = all.map((s) => ({ labels: [label("__name__", s.name), ...Object.entries(s.labels).map(([n, v]) => label(n, v))], samples: s.samples }));
-        const result = decodeWriteRequest(encodeWriteRequest({ timeseries }), OPTIONS);
-        expect(result.ok).toBe(true);
-        if (!result.ok) return;
+        const bytes = encodeWriteRequest({ timeseries });
         const expected = all.flatMap((s) => s.samples.map((sample) => ({ series: seriesKey(s.name, s.labels), ts: sample.timestamp, value: sample.value })));
-        expect(result.points).toEqual(expected);
+        // Without the key cache, then twice with one shared across runs (a miss, then a hit; a tiny
+        // one is emptied as it fills): the same points every time.
+        for (const keyCache of [undefined, cache, cache, tinyCache]) {
+          const result = decodeWriteRequest(bytes, { ...OPTIONS, keyCache });
+          expect(result.ok).toBe(true);
+          if (result.ok) expect(result.points).toEqual(expected);
+        }
       }),
       { numRuns: 200 },
     );

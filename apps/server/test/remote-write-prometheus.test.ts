@@ -38,10 +38,10 @@ describe("Debian's prometheus remote-writing to POST /api/v1/write", () => {
     await vi.waitFor(() => expect(live.points().some((p) => p.series === up && p.value === 1)).toBe(true), WAIT);
 
     const catalog = await trpc.metrics.catalog.query();
-    const buildInfo = catalog.map((s) => parseSeriesKey(s.name)).find((p) => p.ok && p.value.name === "prometheus_build_info");
+    const buildInfo = catalog.map((s) => parseSeriesKey(s.key)).find((p) => p.ok && p.value.name === "prometheus_build_info");
     expect(buildInfo?.ok && buildInfo.value.labels).toMatchObject({ instance: prometheus.address, job: "prometheus", version: expect.stringMatching(/^2\.42\./) });
     // Histograms arrive as Prometheus stores them: one series per bucket, with `le`.
-    expect(catalog.some((s) => s.name.startsWith("prometheus_http_request_duration_seconds_bucket{") && s.name.includes('le="+Inf"'))).toBe(true);
+    expect(catalog.some((s) => s.key.startsWith("prometheus_http_request_duration_seconds_bucket{") && s.key.includes('le="+Inf"'))).toBe(true);
 
     // Prometheus' own metrics include NaN (summaries with no observations): the requests were still
     // accepted (204, or it would log and drop them) and the NaN samples counted.

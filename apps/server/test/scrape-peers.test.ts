@@ -45,11 +45,11 @@ describe("scraping Debian's prometheus and prometheus-node-exporter (LIVEDASH_SC
     expect(await latest(server, `scrape_samples_scraped{instance="${node.instance}",job="node"}`)).toBeGreaterThan(100);
 
     const catalog = await httpClient(server.url).metrics.catalog.query();
-    const build = catalog.map((s) => parseSeriesKey(s.name)).find((p) => p.ok && p.value.name === "prometheus_build_info");
+    const build = catalog.map((s) => parseSeriesKey(s.key)).find((p) => p.ok && p.value.name === "prometheus_build_info");
     expect(build?.ok && build.value.labels).toMatchObject({ instance: prometheus.address, job: "prometheus", version: expect.stringMatching(/^2\.42\./) });
     // Histograms as Prometheus stores them: a series per bucket (le), _sum and _count.
-    expect(catalog.some((s) => s.name.startsWith("prometheus_http_request_duration_seconds_bucket{") && s.name.includes('le="+Inf"'))).toBe(true);
-    expect(catalog.some((s) => s.name.startsWith("prometheus_http_request_duration_seconds_count{"))).toBe(true);
+    expect(catalog.some((s) => s.key.startsWith("prometheus_http_request_duration_seconds_bucket{") && s.key.includes('le="+Inf"'))).toBe(true);
+    expect(catalog.some((s) => s.key.startsWith("prometheus_http_request_duration_seconds_count{"))).toBe(true);
   });
 
   it("writes up = 0 once the target is gone", async () => {

@@ -15,12 +15,15 @@ afterEach(() => {
 });
 
 /** Rows and bytes of the data file's chunks and heads, read after the store is closed. */
-function onDisk(dir: string): { chunks: number; lateChunks: number; bytes: number } {
+function onDisk(dir: string): { chunks: number; lateChunks: number; lateRows: number; bytes: number } {
   const db = new Database(join(dir, "livedash.db"), { readonly: true });
   try {
     const c = db.prepare<[], { n: number; late: number; bytes: number }>("SELECT count(*) AS n, coalesce(sum(late), 0) AS late, coalesce(sum(length(data)), 0) AS bytes FROM chunks").get()!;
     const h = db.prepare<[], { bytes: number }>("SELECT coalesce(sum(length(data)), 0) + coalesce(sum(length(open)), 0) AS bytes FROM heads").get()!;
-    return { chunks: c.n, lateChunks: c.late, bytes: c.bytes + h.bytes };
+    // A chunk's row count is the u32 after its 3-byte header prefix (chunk-codec.ts).
+    let lateRows = 0;
+    for (const { data } of db.prepare<[], { data: Uint8Array }>("SELECT data FROM chunks WHERE late = 1").iterate()) lateRows += new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(3, true);
+    return { chunks: c.n, lateChunks: c.late, lateRows, bytes: c.bytes + h.bytes };
   } finally {
     db.close();
   }
@@ -30,7 +33,7 @@ function onDisk(dir: string): { chunks: number; lateChunks: number; bytes: numbe
  * SERIES series at 1 s for SECONDS seconds, a flush after every second (as the 1 s timer does),
  * with `poison` points first: what an agent stamping ahead or a clock stepped back leaves.
  */
-function run(poison: (start: number) => { series: string; ts: number; value: number }[]) {
+function run(poison: (start: number) => { series: string; ts: number; value: number }[], skewMs = 0) {
   const data = tempDataDir();
   dirs.push(data);
   const start = NOW - SECONDS * 1000;
@@ -39,7 +42,7 @@ function run(poison: (start: number) => { series: string; ts: number; value: num
   disk.store.append(poison(start));
   for (let s = 0; s < SECONDS; s++) {
     clock = start + s * 1000;
-    disk.store.append(Array.from({ length: SERIES }, (_, k) => ({ series: `s${k}`, ts: clock, value: Math.round(Math.sin((s + k) / 30) * 1000) / 100 })));
+    disk.store.append(Array.from({ length: SERIES }, (_, k) => ({ series: `s${k}`, ts: clock + skewMs, value: Math.round(Math.sin((s + k) / 30) * 1000) / 100 })));
     disk.flush();
   }
   clock = NOW;
@@ -67,5 +70,25 @@ describe("late points are merged into whole chunks (out-of-order timestamps mult
     expect(stepped.disk.chunks).toBeLessThanOrEqual(3 * clean.disk.chunks + 3 * SERIES);
     expect(stepped.disk.bytes).toBeLessThanOrEqual(2 * clean.disk.bytes);
     for (let k = 0; k < SERIES; k++) expect(stepped.answers[k]!.filter((p) => p.value !== 1e6)).toEqual(clean.answers[k]);
+  });
+});
+
+describe("a point far ahead of the clock stays out of the way of the points after it (#11: one far-future point made every later point late)", () => {
+  it("one point per series 5 minutes ahead (just under maxFutureMs) is the only late row; the rest stay in order", () => {
+    const clean = run(() => []);
+    const ahead = run((start) => Array.from({ length: SERIES }, (_, k) => ({ series: `s${k}`, ts: start + 5 * 60_000 - 500, value: 1e6 })));
+    expect(clean.disk.lateRows).toBe(0);
+    // At most the far-ahead point itself, once per tier: 3 tiers.
+    expect(ahead.disk.lateRows).toBeLessThanOrEqual(3 * SERIES);
+    // Its answer holds the point, once, at its ts; the rest is the clean answer.
+    for (let k = 0; k < SERIES; k++) {
+      expect(ahead.answers[k]!.filter((p) => p.value === 1e6)).toHaveLength(1);
+      expect(ahead.answers[k]!.filter((p) => p.value !== 1e6)).toEqual(clean.answers[k]);
+    }
+  });
+
+  it("a series whose agent runs 2 minutes ahead all along stays in order (at most its first point is late)", () => {
+    const skewed = run(() => [], 2 * 60_000);
+    expect(skewed.disk.lateRows).toBeLessThanOrEqual(3 * SERIES);
   });
 });

@@ -1,7 +1,7 @@
 import { TRPCClientError } from "@trpc/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LivedashServer } from "../src/server";
-import { TRANSPORTS, httpClient, openLive } from "./helpers/live-clients";
+import { TRANSPORTS, closeAllAndSettle, httpClient, openLive } from "./helpers/live-clients";
 import type { LiveClient, TransportName } from "./helpers/live-clients";
 import { startRedis } from "./helpers/redis-server";
 import type { TestRedis } from "./helpers/redis-server";
@@ -71,12 +71,7 @@ describe.each(MATRIX)("%s engine: metrics.live over %s", (engine, transport) => 
     server = await startOn(engine);
   });
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    // The server notices closed connections asynchronously; start each test from a quiet server.
-    await vi.waitFor(() => {
-      expect(server.services.hub.stats().subscriptions).toBe(0);
-      expect(server.services.traffic.polls).toBe(0);
-    }, WAIT);
+    await closeAllAndSettle(server, clients);
   });
   afterAll(async () => {
     await server.close();

@@ -6,7 +6,9 @@ export function openLivedashAdapter(options: OpenClientOptions): DashboardClient
   const client = createLivedashClient({ url: options.url, transport: options.transport ?? "auto", token: options.token });
   const { trpc } = client;
   return {
-    catalog: () => trpc.metrics.catalog.query(),
+    // The page keys its series by `name`; the catalog now gives the key apart (name and labels parsed):
+    // keep the key there until the page reads `key` and `labels` itself.
+    catalog: () => trpc.metrics.catalog.query().then((entries) => entries.map((entry) => ({ ...entry, name: entry.key }))),
     history: (input) => trpc.metrics.historyColumns.query(input),
     info: () => trpc.system.info.query(),
     subscribeLive: (input, handlers) =>

@@ -1,10 +1,11 @@
 /**
  * Influx line-protocol bodies for the ingest scenario: `lines` lines over `series` series
- * (`bench,host=h<i/10>,cpu=c<i%10> value=<v> <ts ms>`), each series `lines / series` times per body
- * with consecutive timestamps. The bytes are built once; next() writes fresh 13-digit timestamps into
+ * (`bench,host=l<lane>h<i/10>,cpu=c<i%10> value=<v> <ts ms>`), each series `lines / series` times per
+ * body with consecutive timestamps. Each lane (request in flight) has series of its own, as each agent
+ * of a fleet does: a series' points then arrive in order, whatever order the server takes the lanes in. The bytes are built once; next() writes fresh 13-digit timestamps into
  * them in place, so the client spends microseconds per body, not milliseconds (VictoriaMetrics takes
  * millions of points/s: a slow client would measure the client).
- * @param {{ lines: number, series: number, startMs: number }} spec
+ * @param {{ lines: number, series: number, startMs: number, lane: number }} spec
  */
 export function createBodies(spec) {
   const repeats = Math.max(1, Math.floor(spec.lines / spec.series));
@@ -15,7 +16,7 @@ export function createBodies(spec) {
   let length = 0;
   for (let line = 0; line < spec.lines; line++) {
     const i = line % spec.series;
-    const head = `bench,host=h${Math.floor(i / 10)},cpu=c${i % 10} value=${((line * 7919) % 10_000) / 100} `;
+    const head = `bench,host=l${spec.lane}h${Math.floor(i / 10)},cpu=c${i % 10} value=${((line * 7919) % 10_000) / 100} `;
     tsOffsets.push(length + Buffer.byteLength(head));
     tsRepeat.push(Math.floor(line / spec.series) % repeats);
     const text = `${head}${"0".repeat(13)}\n`;

@@ -6,4 +6,6 @@ export { retryDelayMs } from "./ladder/backoff";
 export type { RetryPolicy } from "./ladder/backoff";
 export type { LadderOptions } from "./options";
 export type { EventSourceConstructorLike, WebSocketConstructorLike } from "./transports/types";
-export type { LiveEvent, Point, SeriesInfo } from "@livedash/events";
+export type { CatalogEntry, LabelMatch, LabelsResult, LiveEvent, Point, SeriesInfo, SeriesSelector } from "@livedash/events";
+// Selectors (docs/selectors.md): build one, split a comma-separated list, match keys client-side.
+export { compileSeriesMatcher, parseSelector, selector, splitSelectorList } from "@livedash/events";

@@ -81,6 +81,19 @@ describe("livedash CLI", () => {
     expect(points.every((p) => p.series === "cli.test" && typeof p.id === "string")).toBe(true);
   });
 
+  it("tail takes selectors with label matchers, an argument holding a comma-separated list", async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.close());
+    const io = captureIo();
+    const done = runCli(["tail", 'cli.sel{host="web1",cpu!="0"},cli.other{x="a,b"}', "cli.end", "--json", "--count", "2", "--url", server.url], io);
+    await vi.waitFor(() => expect(io.err.join("\n")).toMatch(/live via/), { timeout: 10_000 });
+    for (const [series, value] of [['cli.sel{cpu="0",host="web1"}', 1], ['cli.sel{cpu="1",host="web2"}', 2], ['cli.sel{cpu="1",host="web1"}', 3], ["cli.end", 4]] as const) {
+      await push(server.url, series, value);
+    }
+    expect(await done).toBe(0);
+    expect(io.out.map((l) => (JSON.parse(l) as { series: string }).series)).toEqual(['cli.sel{cpu="1",host="web1"}', "cli.end"]);
+  });
+
   it("tail prints a table and stops cleanly on abort (Ctrl-C)", async () => {
     const server = await startTestServer();
     cleanups.push(() => server.close());
@@ -114,6 +127,7 @@ describe("livedash CLI", () => {
       [["push", "a.b", "NaN"], /value must be a finite number/],
       [["tail"], /tail needs at least one series name or pattern/],
       [["tail", "a.*", "--transport", "pigeon"], /--transport: transport must be one of/],
+      [["tail", 'a{dev=~"(x)\\1"}'], /pattern "a\{dev=~"\(x\)\\1"\}": matcher dev=~: bad regex/],
       [["frobnicate"], /unknown command "frobnicate"/],
       [["series", "--url", "not a url"], /--url must be a URL/],
     ];

@@ -7,6 +7,8 @@ export * from "./procedures";
 export * from "./glob";
 export * from "./alerts";
 export * from "./selector";
+export * from "./selector-builder";
+export * from "./catalog";
 export * from "./protocol/limits";
 export * from "./protocol/sse";
 export * from "./protocol/trpc-ws";

@@ -42,8 +42,13 @@ export type PollResult = z.infer<typeof PollResultSchema>;
 
 export const HistoryInputSchema = z
   .object({
+    /**
+     * Series keys or selectors (`host.cpu.*{host="web1"}`); each is expanded to the catalog's keys it
+     * matches (at most seriesPerHistoryQuery in all). A selector that names one exact series (a name
+     * and `=` matchers) and matches nothing answers for that key with no points.
+     */
     series: z
-      .array(SeriesKeySchema)
+      .array(SeriesSelectorSchema)
       .min(1, "series must name at least one series")
       .max(WIRE_LIMITS.seriesPerHistoryQuery, `series must have at most ${WIRE_LIMITS.seriesPerHistoryQuery} names`),
     from: z.number().finite("from must be epoch milliseconds").nonnegative("from must not be negative").optional(),

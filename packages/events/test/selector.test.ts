@@ -11,6 +11,7 @@ import {
   formatSelector,
   parseSelector,
   parseSeriesKey,
+  selector,
   seriesKey,
   seriesPatternKey,
   splitSelectorList,
@@ -273,5 +274,18 @@ describe("splitSelectorList", () => {
 describe("seriesPatternKey", () => {
   it("cannot confuse one selector holding a comma with two selectors", () => {
     expect(seriesPatternKey(['a{x="1",y="2"}'])).not.toBe(seriesPatternKey(['a{x="1"', 'y="2"}']));
+  });
+});
+
+describe("selector() builder", () => {
+  it("quotes, sorts and checks what it builds", () => {
+    expect(selector("host.cpu.total", { host: "web1", cpu: { ne: "0" } })).toBe('host.cpu.total{cpu!="0",host="web1"}');
+    expect(selector(null, { dev: [{ re: "sd.*" }, { nre: "sda" }] })).toBe('{dev!~"sda",dev=~"sd.*"}');
+    expect(selector("app.log", { msg: 'say "hi"\n' })).toBe('app.log{msg="say \\"hi\\"\\n"}');
+    expect(selector("host.*")).toBe("host.*");
+    expect(() => selector("x", { dev: { re: "(a)\\1" } })).toThrow(/matcher dev=~: bad regex/);
+    expect(() => selector("x", { "bad-label": "1" })).toThrow(/matcher bad-label: label name must match/);
+    // What it builds selects what it says.
+    expect(compileSeriesMatcher([selector("host.cpu.total", { host: "web1", cpu: { ne: "0" } })])(KEYS[2]!)).toBe(true);
   });
 });

@@ -27,11 +27,13 @@ const SCHEMA = `
     PRIMARY KEY (rule, series)
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS transitions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, body TEXT NOT NULL);
+  -- grp: receiver and (rule, series); a row waits while an older row of its grp is unsent, so a
+  -- receiver never gets "resolved" before the "firing" it resolves.
   CREATE TABLE IF NOT EXISTS outbox (
-    id TEXT PRIMARY KEY, url TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL,
-    next_at INTEGER NOT NULL, created_at INTEGER NOT NULL
-  ) WITHOUT ROWID;
-  CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_at);
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, grp TEXT NOT NULL, url TEXT NOT NULL,
+    body TEXT NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, created_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS outbox_by_grp ON outbox (grp, seq);
   CREATE TABLE IF NOT EXISTS silences (id TEXT PRIMARY KEY, body TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS rules (name TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS annotations (
@@ -40,6 +42,9 @@ const SCHEMA = `
   );
   CREATE INDEX IF NOT EXISTS annotations_by_ts ON annotations (ts);
 `;
+
+/** An outbox row that no older row of its group waits before. */
+const HEAD = "NOT EXISTS (SELECT 1 FROM outbox p WHERE p.grp = o.grp AND p.seq < o.seq)";
 
 /** What the evaluator keeps per (rule, series) between points (see evaluator.ts). */
 export interface InstanceRow {
@@ -99,11 +104,11 @@ export function openAlertDb(dataDir: string | null, limits: AlertDbLimits = {}) 
     addTransition: db.prepare("INSERT OR IGNORE INTO transitions (id, body) VALUES (?, ?)"),
     trimTransitions: db.prepare("DELETE FROM transitions WHERE seq <= (SELECT MAX(seq) FROM transitions) - ?"),
     recent: db.prepare<[number], { body: string }>("SELECT body FROM transitions ORDER BY seq DESC LIMIT ?"),
-    enqueue: db.prepare("INSERT OR IGNORE INTO outbox (id, url, body, attempts, next_at, created_at) VALUES (?, ?, ?, 0, ?, ?)"),
+    enqueue: db.prepare("INSERT OR IGNORE INTO outbox (id, grp, url, body, attempts, next_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)"),
     due: db.prepare<[number, number], { id: string; url: string; body: string; attempts: number; next_at: number; created_at: number }>(
-      "SELECT * FROM outbox WHERE next_at <= ? ORDER BY next_at, id LIMIT ?",
+      `SELECT * FROM outbox o WHERE next_at <= ? AND ${HEAD} ORDER BY next_at, seq LIMIT ?`,
     ),
-    nextDue: db.prepare<[], { next_at: number | null }>("SELECT MIN(next_at) AS next_at FROM outbox"),
+    nextDue: db.prepare<[], { next_at: number | null }>(`SELECT MIN(next_at) AS next_at FROM outbox o WHERE ${HEAD}`),
     outboxSize: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM outbox"),
     reschedule: db.prepare("UPDATE outbox SET attempts = ?, next_at = ? WHERE id = ?"),
     sent: db.prepare("DELETE FROM outbox WHERE id = ?"),
@@ -137,7 +142,7 @@ export function openAlertDb(dataDir: string | null, limits: AlertDbLimits = {}) 
       stmt.trimTransitions.run(maxTransitions);
       if (instance) putInstance(instance);
       else stmt.deleteInstance.run(transition.rule, transition.series);
-      if (notification) stmt.enqueue.run(transition.id, notification.url, notification.body, notification.at, notification.at);
+      if (notification) stmt.enqueue.run(transition.id, `${notification.url}\n${transition.rule}\n${transition.series}`, notification.url, notification.body, notification.at, notification.at);
       if (annotation) {
         stmt.annotate.run(transition.ts, null, annotation.text, JSON.stringify(annotation.tags), "alert", transition.id);
         stmt.trimAnnotations.run(maxAnnotations);

@@ -10,6 +10,7 @@ import { createHostMemoryCollector } from "./host-memory";
 import { createHostNetCollector } from "./host-net";
 import { createProcessCollector } from "./process";
 import { createSelfCollector } from "./self";
+import { startTickClock } from "./tick-clock";
 import type { CollectorContext, Collectors } from "./types";
 import { createLogger } from "../logger";
 import type { Logger } from "../logger";
@@ -104,10 +105,10 @@ function createKeyCache(host: string): { keyOf(reading: Reading): string } {
 /**
  * Starts every built-in collector. Every ctx.intervalMs, all collectors sample concurrently and
  * their readings go out as ONE ctx.publish call (one event per tick), all stamped with the tick's
- * ts, every key with the `host` label. Metadata (per series name) of every series known at start
- * goes out in one ctx.describe call before the first tick; names that appear later (a disk file
- * that was missing at start) are described before the tick that first carries them. Nothing
- * escapes the timer: a failing collector is reported and skipped.
+ * slot on the interval grid (tick-clock.ts), every key with the `host` label. Metadata (per series
+ * name) of every series known at start goes out in one ctx.describe call before the first tick; names
+ * that appear later (a disk file that was missing at start) are described before the tick that first
+ * carries them. Nothing escapes the timer: a failing collector is reported and skipped.
  */
 export function startCollectors(ctx: CollectorContext, options: CollectorOptions = {}): Collectors {
   const intervalMs = IntervalSchema.parse(ctx.intervalMs);
@@ -160,13 +161,12 @@ export function startCollectors(ctx: CollectorContext, options: CollectorOptions
 
   let stopped = false;
   let running = false;
-  const tick = async (): Promise<void> => {
+  const tick = async (ts: number): Promise<void> => {
     // A slow tick (a stalled /proc read) makes the next one skip rather than pile up; rates use the
     // real elapsed time, so a skipped tick only widens the next window.
     if (running || stopped) return;
     running = true;
     try {
-      const ts = now();
       const outs = collectors.map((): Reading[] => []);
       const results = await Promise.allSettled(
         // async wrapper: a synchronous throw inside sample() becomes a rejection like any other.
@@ -188,13 +188,14 @@ export function startCollectors(ctx: CollectorContext, options: CollectorOptions
       running = false;
     }
   };
-  const timer = setInterval(() => void tick(), intervalMs);
+  // Points are stamped with the tick's slot on the interval grid, not Date.now() (tick-clock.ts).
+  const clock = startTickClock(intervalMs, now, (ts) => void tick(ts));
 
   return {
     stop() {
       if (stopped) return;
       stopped = true;
-      clearInterval(timer);
+      clock.stop();
       for (const collector of collectors) collector.stop?.();
     },
   };

@@ -1,6 +1,6 @@
 import type { Point } from "@livedash/events";
 import { ErrorList, quoteForError, type IngestParseResult, type LineError } from "./result";
-import { buildLineHead, SeriesKeyProblem, type LineHead } from "./series-name";
+import { buildLineHead, LineHeadCache, SeriesKeyProblem, type LineHead } from "./line-heads";
 import { timestampToMs, type Precision } from "./timestamp";
 
 export interface LineProtocolOptions {
@@ -29,6 +29,12 @@ export interface LineProtocolOptions {
    * @default the whole body is read
    */
   readonly stopAfterPoints?: number;
+  /**
+   * Heads (`measurement,tags`) already mapped to series keys, shared across requests: the server passes
+   * one it owns, so a producer's tag sets are checked and sorted once, not once per body.
+   * @default a fresh cache for this body
+   */
+  readonly heads?: LineHeadCache;
 }
 
 /**
@@ -81,6 +87,13 @@ const LF = 10;
 const CR = 13;
 const HASH = 35;
 const QUOTE = 34;
+const TAB = 9;
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const MINUS = 45;
+const DOT = 46;
+/** 10^0..10^15, each exact in a double. */
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /** `\,` `\ ` `\=` `\\` are escapes in keys; any other backslash is literal. */
 function isKeyEscapable(code: number): boolean {
@@ -95,9 +108,12 @@ function isLineEndAt(s: string, pos: number): boolean {
   return c === CR && (pos + 1 === s.length || s.charCodeAt(pos + 1) === LF);
 }
 
+/** Longest head text looked up in the cache; longer ones (far past the key limit anyway) are parsed each time. */
+const MAX_CACHED_HEAD = 8192;
+
 /**
- * Index of the unescaped space that ends a line's `measurement[,tags]` head, with the escape rule of
- * readKey; -1 when the line ends first (the full parse then reports what is missing).
+ * Index of the unescaped space that ends a line's `measurement[,tags]` head, with readKey's escape
+ * rule; -1 when the line ends first (the full parse then reports what is missing).
  */
 function headEnd(s: string, pos: number): number {
   const length = s.length;
@@ -124,8 +140,11 @@ class LineProtocolParser {
   private lastTsText = "";
   /** An error was reported: points are no longer collected (the answer is the errors). */
   private bad = false;
-  /** LineHead per distinct head text (`measurement,tag=value...`) of this body; bounded by the body size. */
-  private readonly heads = new Map<string, LineHead>();
+  private readonly heads: LineHeadCache;
+  /** Position of the first space at or after the current head's start (s.length when none): see readHead. */
+  private spaceAt = -1;
+  /** Position of the first LF at or after the current head's start (s.length when none), kept the same way. */
+  private lineFeedAt = -1;
   private lastTsMs = 0;
 
   constructor(
@@ -134,6 +153,7 @@ class LineProtocolParser {
   ) {
     this.maxPoints = opts.maxPoints ?? Number.POSITIVE_INFINITY;
     this.stopAfterPoints = opts.stopAfterPoints ?? Number.POSITIVE_INFINITY;
+    this.heads = opts.heads ?? new LineHeadCache();
   }
 
   parse(): IngestParseResult<LineError> {
@@ -198,7 +218,7 @@ class LineProtocolParser {
     this.readFields(head);
     this.skipSpaces();
     if (!this.atLineEnd()) {
-      const ts = this.timestamp(this.readUntilWhitespace());
+      const ts = this.readTimestamp();
       this.skipBlanks();
       if (!this.atLineEnd()) {
         throw new LineSyntaxError(`unexpected text ${quoteForError(this.readUntilWhitespace())} after the timestamp`);
@@ -210,27 +230,44 @@ class LineProtocolParser {
   }
 
   /**
-   * The measurement and tags up to the space before the fields. A head text seen before in this body
-   * is one Map lookup (no unescaping, sorting or label checks again); a new one is parsed and checked.
+   * The measurement and tags up to the space before the fields. A head seen before, in this body or an
+   * earlier one, is found by its text (one slice, one native Map lookup): no unescaping, sorting or
+   * label checks again. A new one is parsed, checked and cached.
    */
   private readHead(): LineHead {
+    const s = this.s;
     const start = this.pos;
-    const end = headEnd(this.s, start);
-    if (end !== -1) {
-      const text = this.s.slice(start, end);
+    // indexOf finds the first space natively. Its answer is kept for the next lines while they start
+    // before it, so a body without spaces costs one scan, not one per line.
+    if (this.spaceAt < start) {
+      const space = s.indexOf(" ", start);
+      this.spaceAt = space === -1 ? s.length : space;
+    }
+    if (this.lineFeedAt < start) {
+      const lineFeed = s.indexOf("\n", start);
+      this.lineFeedAt = lineFeed === -1 ? s.length : lineFeed;
+    }
+    let end = this.spaceAt;
+    // A space after a backslash may be escaped: find the head's end by the escape rule instead.
+    if (end < s.length && s.charCodeAt(end - 1) === BACKSLASH) end = headEnd(s, start);
+    // A space past the line's end is no head's end (the parse reports the line): never sliced or hashed.
+    if (end !== -1 && end < this.lineFeedAt && end - start <= MAX_CACHED_HEAD) {
+      const text = s.slice(start, end);
       const cached = this.heads.get(text);
       if (cached !== undefined) {
+        // A cached text is a whole head, so no line end lies inside it.
         this.pos = end;
         return cached;
       }
-      const head = this.parseHead();
-      this.heads.set(text, head);
+      const head = this.parseHead(start);
+      // Cached only when the parse ended at that space: then the text is exactly this head.
+      if (this.pos === end) this.heads.add(head);
       return head;
     }
-    return this.parseHead();
+    return this.parseHead(start);
   }
 
-  private parseHead(): LineHead {
+  private parseHead(start: number): LineHead {
     const measurement = this.readKey(false);
     if (measurement === "") throw new LineSyntaxError("missing measurement name");
     const tags: [string, string][] = [];
@@ -245,9 +282,22 @@ class LineProtocolParser {
       tags.push([key, value]);
     }
     if (this.s.charCodeAt(this.pos) !== SPACE) throw new LineSyntaxError("missing fields (expected '<measurement>[,<tags>] <field>=<value>')");
-    const head = buildLineHead(measurement, tags);
+    const head = buildLineHead(this.s.slice(start, this.pos), measurement, tags, this.heads);
     if (head instanceof SeriesKeyProblem) throw new LineSyntaxError(head.message);
     return head;
+  }
+
+  /** The line's timestamp: the previous line's text again (Telegraf stamps a flush alike) costs a compare in place. */
+  private readTimestamp(): number {
+    const last = this.lastTsText;
+    if (last !== "" && this.s.startsWith(last, this.pos)) {
+      const after = this.s.charCodeAt(this.pos + last.length);
+      if (after !== after /* NaN: end of body */ || after === SPACE || after === TAB || after === LF || after === CR) {
+        this.pos += last.length;
+        return this.lastTsMs;
+      }
+    }
+    return this.timestamp(this.readUntilWhitespace());
   }
 
   /** Telegraf stamps every metric of a flush alike, so the last conversion is usually the answer. */
@@ -262,35 +312,86 @@ class LineProtocolParser {
 
   /**
    * The field set, one point per numeric field pushed straight onto this.points (stamped nowMs; the
-   * line's timestamp, read after, restamps them). String fields are validated but left out.
+   * line's timestamp, read after, restamps them). String fields are validated but left out. A field
+   * name at the position the head's earlier lines had it is compared in place (no slice) and yields
+   * the same string, so keyFor's lookup is by identity.
    */
   private readFields(head: LineHead): void {
+    const s = this.s;
     const points = this.points;
     const nowMs = this.opts.nowMs;
-    for (;;) {
-      const key = this.readKey(true);
-      if (key === "") {
-        throw new LineSyntaxError(this.atLineEnd() ? "missing fields (expected <field>=<value>)" : "empty field key");
+    for (let index = 0; ; index++) {
+      let key: string;
+      const known = head.template[index];
+      if (known !== undefined && s.charCodeAt(this.pos + known.length) === EQUALS && s.startsWith(known, this.pos)) {
+        key = known;
+        this.pos += known.length;
+      } else {
+        const start = this.pos;
+        key = this.readKey(true);
+        if (key === "") {
+          throw new LineSyntaxError(this.atLineEnd() ? "missing fields (expected <field>=<value>)" : "empty field key");
+        }
+        // Only escape-free names: their raw text is the name, so the in-place compare above is exact.
+        if (this.pos - start === key.length && key.indexOf("\\") === -1) head.remember(index, key);
       }
-      if (this.s.charCodeAt(this.pos) !== EQUALS) throw new LineSyntaxError(`field ${quoteForError(key)} has no value (expected key=value)`);
+      if (s.charCodeAt(this.pos) !== EQUALS) throw new LineSyntaxError(`field ${quoteForError(key)} has no value (expected key=value)`);
       this.pos += 1;
-      if (this.s.charCodeAt(this.pos) === QUOTE) {
+      if (s.charCodeAt(this.pos) === QUOTE) {
         this.skipString(key);
-        const next = this.s[this.pos];
+        const next = s[this.pos];
         if (next !== "," && next !== " " && !this.atLineEnd()) {
           throw new LineSyntaxError(`unexpected ${quoteForError(next ?? "")} after the string value of field ${quoteForError(key)}`);
         }
       } else {
-        const value = parseFieldValue(key, this.readRawValue());
+        let value = this.readPlainDecimal();
+        if (value !== value) value = parseFieldValue(key, this.readRawValue());
         const series = head.keyFor(key);
         if (typeof series !== "string") throw new LineSyntaxError(series.message);
         if (!this.bad) points.push({ series, ts: nowMs, value });
         // One 1 MiB line can hold ~260k fields: stop inside it, not only between lines.
         if (points.length > this.stopAfterPoints) throw new StopParsing();
       }
-      if (this.s.charCodeAt(this.pos) !== COMMA) return;
+      if (s.charCodeAt(this.pos) !== COMMA) return;
       this.pos += 1;
     }
+  }
+
+  /**
+   * A field value that is a plain decimal (`-?digits[.digits]`, at most 15 digits) read in place: the
+   * digits as an exact integer divided by an exact power of ten is the correctly rounded double, the
+   * same as Number(text). Anything else (exponent, i/u suffix, boolean, more digits, bad text) answers
+   * NaN without moving, and the caller takes the full path.
+   */
+  private readPlainDecimal(): number {
+    const s = this.s;
+    let pos = this.pos;
+    const negative = s.charCodeAt(pos) === MINUS;
+    if (negative) pos += 1;
+    let mantissa = 0;
+    let digits = 0;
+    let fraction = 0;
+    let c = s.charCodeAt(pos);
+    while (c >= DIGIT_0 && c <= DIGIT_9) {
+      mantissa = mantissa * 10 + (c - DIGIT_0);
+      digits += 1;
+      c = s.charCodeAt(++pos);
+    }
+    if (c === DOT) {
+      c = s.charCodeAt(++pos);
+      while (c >= DIGIT_0 && c <= DIGIT_9) {
+        mantissa = mantissa * 10 + (c - DIGIT_0);
+        digits += 1;
+        fraction += 1;
+        c = s.charCodeAt(++pos);
+      }
+    }
+    if (digits === 0 || digits > 15) return Number.NaN;
+    // c is NaN past the end of the body.
+    if (!(c !== c || c === COMMA || c === SPACE || c === LF || (c === CR && isLineEndAt(s, pos)))) return Number.NaN;
+    this.pos = pos;
+    const value = fraction === 0 ? mantissa : mantissa / POW10[fraction]!;
+    return negative ? -value : value;
   }
 
   /**
@@ -422,9 +523,6 @@ function parseFieldValue(field: string, raw: string): number {
     `field ${quoteForError(field)} value ${quoteForError(raw)} is not a number (expected 1.5, 12i, 12u, true/false or "text")`,
   );
 }
-
-const DIGIT_0 = 48;
-const DIGIT_9 = 57;
 
 /** Index of the first non-digit at or after `pos`. */
 function skipDigits(s: string, pos: number): number {

@@ -78,8 +78,14 @@ export function createIngestService(deps: {
   }
 
   /** The rest of the path once points are counted and validated (ts set, not too far ahead): cap, rate, one batch. */
-  async function publish(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string): Promise<IngestResult> {
+  async function publish(
+    allPoints: readonly Point[],
+    meta: readonly SeriesMeta[] | undefined,
+    clientKey: string,
+    overCap: OverCap = "refuse",
+  ): Promise<IngestResult & { overCap?: OverCapDrop }> {
     const { limits, store } = deps;
+    let points = allPoints;
     checkLate(points);
     for (const name of reserved) if (store.has(name)) reserved.delete(name);
     const newSeries = new Set<string>();
@@ -87,13 +93,19 @@ export function createIngestService(deps: {
     // Described-only series enter the catalog too, so they count against the cap.
     for (const m of meta ?? []) if (!store.has(m.series) && !reserved.has(m.series)) newSeries.add(m.series);
     const held = store.size() + reserved.size;
+    let dropped: OverCapDrop | undefined;
     if (newSeries.size > 0 && held + newSeries.size > limits.maxSeries) {
       const culprit = labelWithMostValues(newSeries);
       const blame = culprit === null ? "" : `; label ${culprit.label} has the most distinct values among them (${culprit.values})`;
-      throw new TRPCError({
-        code: "BAD_REQUEST",
-        message: `series cap reached: the server holds ${held} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)${blame}`,
-      });
+      const message = `series cap reached: the server holds ${held} of at most ${limits.maxSeries} distinct series and this request adds ${newSeries.size} (LIVEDASH_MAX_SERIES)${blame}`;
+      if (overCap === "refuse") throw new TRPCError({ code: "BAD_REQUEST", message });
+      // "drop" (OTLP's partial success): the first new series that fit are admitted, the others' points dropped.
+      const series = new Set<string>();
+      let room = Math.max(0, limits.maxSeries - held);
+      for (const name of newSeries) if (room > 0) room--; else series.add(name);
+      for (const name of series) newSeries.delete(name);
+      points = points.filter((point) => !series.has(point.series));
+      dropped = { series, message };
     }
     if (points.length > 0) {
       const verdict = deps.rateLimiter.take(clientKey, points.length);
@@ -111,12 +123,12 @@ export function createIngestService(deps: {
       throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: blocked, cause: new InsufficientStorage(blocked) });
     }
     if (meta?.length) store.describe(meta);
-    if (points.length === 0) return { accepted: 0, id: null };
+    if (points.length === 0) return { accepted: 0, id: null, ...(dropped && { overCap: dropped }) };
     for (const name of newSeries) if (!store.has(name)) reserved.add(name);
     try {
       const id = await deps.batcher.enqueue(points);
       unavailableLogged = false;
-      return { accepted: points.length, id };
+      return { accepted: points.length, id, ...(dropped && { overCap: dropped }) };
     } catch (error) {
       for (const name of newSeries) reserved.delete(name);
       if (error instanceof EngineUnavailableError) {
@@ -144,13 +156,32 @@ export function createIngestService(deps: {
      * body byte limit bounded that work, and the points-per-request limit is checked here, once.
      * `more`: the parser stopped past the limit (stopAfterPoints) without reading the rest.
      */
-    async acceptValidated(points: readonly Point[], meta: readonly SeriesMeta[] | undefined, clientKey: string, more = false): Promise<IngestResult> {
+    async acceptValidated(
+      points: readonly Point[],
+      meta: readonly SeriesMeta[] | undefined,
+      clientKey: string,
+      more = false,
+      overCap: OverCap = "refuse",
+    ): Promise<IngestResult & { overCap?: OverCapDrop }> {
       checkCount(points.length, more);
-      return publish(points, meta, clientKey);
+      return publish(points, meta, clientKey, overCap);
     },
     /** The limits in force; the HTTP parsers take maxFutureMs from here so it is set in one place. */
     limits: deps.limits as Readonly<IngestLimits>,
   };
+}
+
+/**
+ * What a request whose new series pass LIVEDASH_MAX_SERIES gets: "refuse" answers 400 and keeps
+ * nothing (every entry point but OTLP); "drop" keeps the points of the series that fit and reports
+ * the others (OTLP's partial success).
+ */
+export type OverCap = "refuse" | "drop";
+
+/** The series whose points were dropped under OverCap "drop", and the cap's message. */
+export interface OverCapDrop {
+  readonly series: ReadonlySet<string>;
+  readonly message: string;
 }
 
 /** Carried as a TRPCError cause so HTTP answers can set Retry-After. */

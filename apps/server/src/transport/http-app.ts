@@ -11,9 +11,11 @@ import { pollLimitMessage } from "../security/connection-limit";
 import { sendJson, sendJsonError } from "./http-errors";
 import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage } from "../pipeline/ingest-service";
 import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
+import { createOtlpMetricsHandler } from "./otlp-http";
 import { handleAlertsList, handleAnnotations } from "./alerts-http";
 import { handlePlainSse } from "./plain-sse";
 import { handleRemoteWrite } from "./remote-write-http";
+import { createSeriesKeyCache } from "../ingest/remote-write/decode";
 import { renderPrometheus } from "./prometheus";
 import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
@@ -47,6 +49,7 @@ export function createHttpApp(
   };
 
   const requestIds = createRequestIds();
+  const remoteWrite = { skipped: services.traffic.remoteWriteSkipped, keyCache: createSeriesKeyCache() };
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,
@@ -127,9 +130,10 @@ export function createHttpApp(
     [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
     "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
     "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
+    "/v1/metrics": { method: "POST", handle: limited(createOtlpMetricsHandler(services)) },
     "/api/alerts": { method: "GET", handle: (req, res) => handleAlertsList(req, res, services) },
     "/api/annotations": { method: "GET, POST", handle: limited((req, res, url) => handleAnnotations(req, res, url, services)) },
-    "/api/v1/write": { method: "POST", handle: limited((req, res) => handleRemoteWrite(req, res, services, services.traffic.remoteWriteSkipped)) },
+    "/api/v1/write": { method: "POST", handle: limited((req, res) => handleRemoteWrite(req, res, services, remoteWrite)) },
   };
 
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -174,7 +178,7 @@ export function createHttpApp(
     if (url.pathname === "/") {
       return sendJson(res, 200, {
         name: "livedash",
-        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write", "POST /api/v1/write", "GET /api/alerts", "GET|POST /api/annotations"],
+        endpoints: ["/healthz", "/metrics", "/sse?series=<pattern,...>", "/trpc (HTTP + WebSocket)", "POST /api/ingest", "POST /api/write", "POST /api/v1/write", "GET /api/alerts", "GET|POST /api/annotations", "POST /v1/metrics"],
       });
     }
     sendJsonError(res, 404, `no route ${url.pathname}`);

@@ -90,6 +90,7 @@ export async function handleIngestLineProtocol(req: IncomingMessage, res: Server
     nowMs: Date.now(),
     maxFutureMs: services.ingest.limits.maxFutureMs,
     stopAfterPoints: services.ingest.limits.maxPointsPerRequest,
+    heads: services.lineHeads,
   });
   if (!parsed.ok) {
     return sendJsonError(res, 400, summarizeErrors(parsed.errors, parsed.truncated, "line"), { errors: parsed.errors, truncated: parsed.truncated });

@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { decodeWriteRequest } from "../ingest/remote-write/decode";
-import type { RemoteWriteSkipped } from "../ingest/remote-write/decode";
+import type { RemoteWriteSkipped, SeriesKeyCache } from "../ingest/remote-write/decode";
 import { decompressSnappyBlock } from "../ingest/remote-write/snappy-block";
 import { HttpError } from "../ingest/read-body";
 import { summarizeErrors } from "../ingest/result";
 import type { Services } from "../services";
 import { sendJsonError } from "./http-errors";
 import { readRequestBytes, requireIngest, sendIngestRefusal } from "./ingest-http";
+
+/** What the route keeps between requests: the skip counters (/metrics) and the series-key cache. */
+export interface RemoteWriteReceiver {
+  readonly skipped: RemoteWriteSkipped;
+  readonly keyCache: SeriesKeyCache;
+}
 
 /** The one message remote_write 1.0 sends; a 2.0 sender names its own (`io.prometheus.write.v2.Request`). */
 const V1_PROTO = "prometheus.WriteRequest";
@@ -32,7 +38,7 @@ function contentTypeProblem(header: string | undefined): string | null {
  * retry cannot fix (Prometheus drops the batch: bad data 400, too large 413, unsupported 415); 429
  * with Retry-After at the rate limit; 5xx (503 engine down, 507 disk full) for what a retry can fix.
  */
-export async function handleRemoteWrite(req: IncomingMessage, res: ServerResponse, services: Services, skipped: RemoteWriteSkipped) {
+export async function handleRemoteWrite(req: IncomingMessage, res: ServerResponse, services: Services, receiver: RemoteWriteReceiver) {
   const clientKey = requireIngest(req, res, services);
   if (clientKey === null) return;
   const typeProblem = contentTypeProblem(req.headers["content-type"]);
@@ -55,6 +61,7 @@ export async function handleRemoteWrite(req: IncomingMessage, res: ServerRespons
     nowMs: Date.now(),
     maxFutureMs: services.ingest.limits.maxFutureMs,
     stopAfterPoints: services.ingest.limits.maxPointsPerRequest,
+    keyCache: receiver.keyCache,
   });
   if (!decoded.ok) {
     return sendJsonError(res, 400, summarizeErrors(decoded.errors, decoded.truncated, "series"), { errors: decoded.errors, truncated: decoded.truncated });
@@ -66,6 +73,7 @@ export async function handleRemoteWrite(req: IncomingMessage, res: ServerRespons
     return;
   }
   // Counted once the request is accepted: a refused request (retried by the sender) would count twice.
+  const { skipped } = receiver;
   for (const reason of Object.keys(skipped) as (keyof RemoteWriteSkipped)[]) skipped[reason] += decoded.skipped[reason];
   res.writeHead(204);
   res.end();

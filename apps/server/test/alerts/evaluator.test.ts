@@ -84,12 +84,14 @@ describe("alert evaluator", () => {
 
   it("selects series by name glob and labels; each series has its own state", () => {
     const evaluator = createEvaluator();
-    evaluator.setRules([compiled({ name: "web-cpu", series: 'host.cpu.total{host="web1"}', above: 50 })]);
+    evaluator.setRules([compiled({ name: "web-cpu", series: 'host.cpu.*{host=~"web.*",cpu!="0"}', above: 50 })]);
     const changes = evaluator.observe(
       [
         { series: 'host.cpu.total{host="web1"}', ts: 0, value: 60 },
         { series: 'host.cpu.total{host="db1"}', ts: 0, value: 99 },
         { series: "host.cpu.total", ts: 0, value: 99 },
+        { series: 'host.cpu.total{cpu="0",host="web2"}', ts: 0, value: 99 },
+        { series: 'host.mem.used{host="web1"}', ts: 0, value: 99 },
       ],
       0,
     );

@@ -3,6 +3,8 @@ import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, 
 import { EventSource } from "eventsource";
 import WebSocket from "ws";
 import type { AppRouter } from "@livedash/api";
+import { expect, vi } from "vitest";
+import type { LivedashServer } from "../../src/server";
 
 export type TransportName = "ws" | "trpc-sse" | "sse" | "poll";
 export const TRANSPORTS: TransportName[] = ["ws", "trpc-sse", "sse", "poll"];
@@ -82,4 +84,19 @@ export function openLive(transport: TransportName, baseUrl: string, input: LiveI
       await loop;
     },
   };
+}
+
+/**
+ * Closes the clients, then waits until the server noticed (it does so asynchronously): the next test
+ * starts from a quiet server. `baseline`: streaming subscriptions the server holds itself.
+ */
+export async function closeAllAndSettle(server: LivedashServer, clients: LiveClient[], baseline = 0) {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await vi.waitFor(
+    () => {
+      expect(server.services.hub.stats().subscriptions).toBe(baseline);
+      expect(server.services.traffic.polls).toBe(0);
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 }

@@ -4,7 +4,9 @@ import {
   DescribeInputSchema,
   HistoryInputSchema,
   IngestInputSchema,
+  LabelsInputSchema,
   LiveInputSchema,
+  WIRE_LIMITS,
   PollInputSchema,
 } from "@livedash/events";
 import { historyColumns } from "@livedash/events";
@@ -15,6 +17,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { TRPCError } from "@trpc/server";
 import { liveEvents } from "./live-generator";
 import { pollEvents } from "./poll";
+import { catalogEntries, expandSelectors, labelValues } from "./series-queries";
 import { ingestProcedure, readProcedure } from "../trpc";
 
 export function checkPatternLimit(patterns: readonly string[], maxPatterns: number) {
@@ -37,21 +40,36 @@ export function checkHistoryBudget(series: number, maxPoints: number, limit: num
   }
 }
 
-/** The window and bucket count both history procedures read (each checks its budget). */
+/** The window and bucket count of a history query. */
 function historyWindow(services: ApiServices, input: z.output<typeof HistoryInputSchema>): HistoryQuery {
   const to = input.to ?? Date.now();
   return { from: input.from ?? to - services.config.retentionMs, to, maxPoints: input.maxPoints };
 }
 
+/**
+ * The keys the selectors expand to, and the window and bucket count, both history procedures read. The
+ * budget bounds what was asked before the catalog is read, then what the selectors expanded to.
+ */
+function historyQuery(services: ApiServices, input: z.output<typeof HistoryInputSchema>): { series: string[]; query: HistoryQuery } {
+  checkHistoryBudget(input.series.length, input.maxPoints, services.config.limits.maxHistoryPoints);
+  const keys = services.store.catalog().map((info) => info.name);
+  const series = expandSelectors(input.series, keys, WIRE_LIMITS.seriesPerHistoryQuery);
+  checkHistoryBudget(series.length, input.maxPoints, services.config.limits.maxHistoryPoints);
+  return { series, query: historyWindow(services, input) };
+}
+
 export const metricsRouter = {
-  catalog: readProcedure.query(({ ctx }) => ctx.services.store.catalog()),
+  /** Every series: its key, and the key's name and labels, with unit, kind and last value. */
+  catalog: readProcedure.query(({ ctx }) => catalogEntries(ctx.services.store.catalog())),
+
+  /** Label names and their values over the series a selector matches: the explorer's filters. */
+  labels: readProcedure.input(LabelsInputSchema).query(({ ctx, input }) => labelValues(catalogEntries(ctx.services.store.catalog()), input)),
 
   history: readProcedure.input(HistoryInputSchema).query(({ ctx, input }) => {
-    const window = historyWindow(ctx.services, input);
-    // The answer's size depends on the output series, known once the members are grouped: checked there.
-    if (input.aggregate) return ctx.services.aggregates.history(input.series, input.aggregate, window);
-    checkHistoryBudget(input.series.length, input.maxPoints, ctx.services.config.limits.maxHistoryPoints);
-    return input.series.map((series) => ({ series, points: ctx.services.store.history(series, window) }));
+    // Aggregated, the answer's size depends on the output series, known once the members are grouped: checked there.
+    if (input.aggregate) return ctx.services.aggregates.history(input.series, input.aggregate, historyWindow(ctx.services, input));
+    const { series, query } = historyQuery(ctx.services, input);
+    return series.map((key) => ({ series: key, points: ctx.services.store.history(key, query) }));
   }),
 
   /**
@@ -59,10 +77,11 @@ export const metricsRouter = {
    * object per bucket to build, serialize and parse. The dashboard reads this one.
    */
   historyColumns: readProcedure.input(HistoryInputSchema).query(({ ctx, input }): HistoryColumns[] => {
-    const window = historyWindow(ctx.services, input);
-    if (input.aggregate) return ctx.services.aggregates.history(input.series, input.aggregate, window).map(({ series, points }) => ({ series, ...historyColumns(points) }));
-    checkHistoryBudget(input.series.length, input.maxPoints, ctx.services.config.limits.maxHistoryPoints);
-    return input.series.map((series) => ({ series, ...ctx.services.store.historyColumns(series, window) }));
+    if (input.aggregate) {
+      return ctx.services.aggregates.history(input.series, input.aggregate, historyWindow(ctx.services, input)).map(({ series, points }) => ({ series, ...historyColumns(points) }));
+    }
+    const { series, query } = historyQuery(ctx.services, input);
+    return series.map((key) => ({ series: key, ...ctx.services.store.historyColumns(key, query) }));
   }),
 
   /**

@@ -1,11 +1,11 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { SeriesNameSchema, SeriesPatternSchema, formatZodIssues } from "@livedash/events";
+import { SeriesNameSchema, SeriesSelectorSchema, formatZodIssues, splitSelectorList } from "@livedash/events";
 import { TransportPreferenceSchema } from "../options";
 import type { TransportPreference } from "../connection-state";
 
 export const USAGE = `usage:
-  livedash tail <pattern...> [--url URL] [--transport auto|ws|sse|poll] [--json] [--count N]
+  livedash tail <selector...> [--url URL] [--transport auto|ws|sse|poll] [--json] [--count N]
   livedash series [--url URL] [--json]
   livedash push <series> <value> [--url URL]
 
@@ -15,7 +15,10 @@ options:
   --transport T     tail over this transport only (default: auto, WebSocket -> SSE -> long-poll)
   --json            one JSON object per line instead of a table
   --count N         tail: exit after N points
-  -h, --help        this text`;
+  -h, --help        this text
+
+selectors: a name or glob (host.cpu.*), plus label matchers: 'host.cpu.total{host="web1",cpu!="0"}',
+  '{dev=~"sd.*"}'; = != =~ !~ (regexes anchored, RE2 syntax). An argument may hold a comma-separated list.`;
 
 export type Command =
   | { kind: "help" }
@@ -75,9 +78,12 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
   switch (name) {
     case "tail": {
       if (rest.length === 0) throw new UsageError("tail needs at least one series name or pattern, e.g. livedash tail 'host.cpu.*'");
-      for (const pattern of rest) {
-        const check = SeriesPatternSchema.safeParse(pattern);
+      // Each argument may be a list (`a.*,b{x="1,2"}`): split on the commas outside braces and quotes.
+      const patterns: string[] = [];
+      for (const pattern of rest.flatMap(splitSelectorList)) {
+        const check = SeriesSelectorSchema.safeParse(pattern);
         if (!check.success) throw new UsageError(`pattern "${pattern}": ${formatZodIssues(check.error)}`);
+        patterns.push(check.data);
       }
       const transport = TransportPreferenceSchema.safeParse(values.transport ?? "auto");
       if (!transport.success) throw new UsageError(`--transport: ${formatZodIssues(transport.error)}`);
@@ -86,7 +92,7 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
         count = Number(values.count);
         if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a positive integer (got "${values.count}")`);
       }
-      return { kind: "tail", common: base, patterns: rest, transport: transport.data, json: values.json, count };
+      return { kind: "tail", common: base, patterns, transport: transport.data, json: values.json, count };
     }
     case "series":
       if (rest.length > 0) throw new UsageError(`series takes no arguments (got "${rest.join(" ")}")`);

@@ -1,4 +1,4 @@
-import type { LiveEvent, SeriesInfo } from "@livedash/events";
+import type { CatalogEntry, LiveEvent } from "@livedash/events";
 
 /** `12:04:05.123` in local time: a tail is read by a person watching now. */
 export function clock(ts: number): string {
@@ -27,13 +27,14 @@ export function formatEvent(id: string, event: LiveEvent, json: boolean, seriesW
   );
 }
 
-export function formatCatalog(series: readonly SeriesInfo[], json: boolean, nowMs: number): string[] {
+/** The catalog as a table of series KEYS (name and labels), or one JSON entry per line with key, name and labels. */
+export function formatCatalog(series: readonly CatalogEntry[], json: boolean, nowMs: number): string[] {
   if (json) return series.map((s) => JSON.stringify(s));
   if (series.length === 0) return ["(no series yet)"];
   const header = ["SERIES", "UNIT", "KIND", "LAST", "AGE"];
   const rows = [...series]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((s) => [s.name, s.unit, s.kind, s.last ? formatValue(s.last.value) : "-", s.last ? age(nowMs - s.last.ts) : "-"]);
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .map((s) => [s.key, s.unit, s.kind, s.last ? formatValue(s.last.value) : "-", s.last ? age(nowMs - s.last.ts) : "-"]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   return [line(header), ...rows.map(line)];

@@ -40,6 +40,8 @@ export interface RemoteWriteDecodeOptions {
   maxFutureMs: number;
   /** Stop once the request is known to hold more points than this (the service answers 413). */
   stopAfterPoints: number;
+  /** Keys of series seen in earlier requests (the receiver keeps one). */
+  keyCache?: SeriesKeyCache;
 }
 
 /** Thrown for bytes that are not a WriteRequest; answered 400. */
@@ -100,7 +102,7 @@ function uint32At(buf: Uint8Array, at: number): number {
  * name or label fails the request (400) with errors naming `timeseries[i]` and the label. NaN,
  * staleness markers, infinities, native histograms and metadata are skipped and counted.
  */
-export function decodeWriteRequest(bytes: Uint8Array, options: RemoteWriteDecodeOptions): RemoteWriteDecodeResult {
+export function decodeWriteRequest(bytes: Buffer, options: RemoteWriteDecodeOptions): RemoteWriteDecodeResult {
   const r = protobuf.Reader.create(bytes);
   const points: Point[] = [];
   const skipped: RemoteWriteSkipped = { nan: 0, stale: 0, infinite: 0, histograms: 0, metadata: 0 };
@@ -113,7 +115,7 @@ export function decodeWriteRequest(bytes: Uint8Array, options: RemoteWriteDecode
       const field = tag >>> 3;
       if (field === 1 && (tag & 7) === WIRE_LEN) {
         const end = subEnd(r, r.len);
-        decodeTimeSeries(r, end, `timeseries[${index}]`, points, skipped, errors, limits);
+        decodeTimeSeries(r, bytes, end, `timeseries[${index}]`, points, skipped, errors, limits, options.keyCache);
         r.pos = end;
         index++;
         if (errors.full) break;
@@ -132,48 +134,97 @@ export function decodeWriteRequest(bytes: Uint8Array, options: RemoteWriteDecode
   return { ok: true, points, skipped, more: false };
 }
 
+/**
+ * Validated keys by the raw bytes of a series' labels. A sender repeats the same series in every
+ * request, so a hit skips the UTF-8 decoding, the validation, the sort and the key building: one Map
+ * lookup on a latin1 view of bytes already in memory. Only valid keys are cached, so every error is
+ * still found and reported; the map is emptied when full, which bounds it whatever a sender sends.
+ */
+export interface SeriesKeyCache {
+  readonly map: Map<string, string>;
+  readonly maxEntries: number;
+}
+
+/** @param maxEntries @default 50_000 (a few MB of label bytes and keys at most) */
+export function createSeriesKeyCache(maxEntries = 50_000): SeriesKeyCache {
+  return { map: new Map(), maxEntries };
+}
+
+/** The key of the labels in `[start, end)` (every label field of one TimeSeries), or null with the error pushed. */
+function keyFromLabels(r: protobuf.Reader, start: number, end: number, path: string, errors: ErrorList<PathError>): string | null {
+  let name: string | undefined;
+  const labels: Record<string, string> = {};
+  r.pos = start;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (!(tag >>> 3 === 1 && (tag & 7) === WIRE_LEN)) {
+      skip(r, tag, end);
+      continue;
+    }
+    const labelEnd = subEnd(r, end);
+    let labelName = "";
+    let value = "";
+    while (r.pos < labelEnd) {
+      const labelTag = r.uint32();
+      if (labelTag >>> 3 === 1 && (labelTag & 7) === WIRE_LEN) labelName = r.string();
+      else if (labelTag >>> 3 === 2 && (labelTag & 7) === WIRE_LEN) value = r.string();
+      else skip(r, labelTag, labelEnd);
+    }
+    r.pos = labelEnd;
+    if (labelName === METRIC_NAME_LABEL ? name !== undefined : Object.hasOwn(labels, labelName)) {
+      errors.push({ path: `${path}.labels.${labelName}`, message: `${path}: label ${labelName} appears twice` });
+      return null;
+    }
+    if (labelName === METRIC_NAME_LABEL) name = value;
+    else labels[labelName] = value;
+  }
+  if (name === undefined) {
+    errors.push({ path: `${path}.labels.${METRIC_NAME_LABEL}`, message: `${path}: label ${METRIC_NAME_LABEL} (the metric name) is missing` });
+    return null;
+  }
+  const key = prometheusSeriesKey(name, labels);
+  if (!key.ok) {
+    const where = key.label ? `${path}.labels.${key.label}` : `${path}.labels`;
+    errors.push({ path: where, message: `${where}: ${key.message}` });
+    return null;
+  }
+  return key.key;
+}
+
 function decodeTimeSeries(
   r: protobuf.Reader,
+  bytes: Buffer,
   end: number,
   path: string,
   points: Point[],
   skipped: RemoteWriteSkipped,
   errors: ErrorList<PathError>,
   limits: { nowMs: number; maxFutureMs: number },
+  cache: SeriesKeyCache | undefined,
 ): void {
-  let name: string | undefined;
-  const labels: Record<string, string> = {};
-  // Samples may come before labels on the wire: keep their offsets, read them once the key is known.
+  const start = r.pos;
+  // First pass: where the labels and samples are, without decoding either. Labels written in one run
+  // (as every sender does) are one byte range, the cache's key.
+  let firstLabel = -1;
+  let lastLabelEnd = -1;
+  let oneRun = true;
+  let otherSinceLabel = false;
   const sampleStarts: number[] = [];
   const sampleEnds: number[] = [];
   while (r.pos < end) {
+    const tagPos = r.pos;
     const tag = r.uint32();
     const field = tag >>> 3;
     if (field === 1 && (tag & 7) === WIRE_LEN) {
       const labelEnd = subEnd(r, end);
-      let labelName = "";
-      let value = "";
-      while (r.pos < labelEnd) {
-        const labelTag = r.uint32();
-        if (labelTag >>> 3 === 1 && (labelTag & 7) === WIRE_LEN) labelName = r.string();
-        else if (labelTag >>> 3 === 2 && (labelTag & 7) === WIRE_LEN) value = r.string();
-        else skip(r, labelTag, labelEnd);
-      }
+      if (firstLabel === -1) firstLabel = tagPos;
+      else if (otherSinceLabel) oneRun = false;
+      lastLabelEnd = labelEnd;
       r.pos = labelEnd;
-      if (labelName === METRIC_NAME_LABEL) {
-        if (name !== undefined) {
-          errors.push({ path: `${path}.labels.${labelName}`, message: `${path}: label ${labelName} appears twice` });
-          return;
-        }
-        name = value;
-        continue;
-      }
-      if (Object.hasOwn(labels, labelName)) {
-        errors.push({ path: `${path}.labels.${labelName}`, message: `${path}: label ${labelName} appears twice` });
-        return;
-      }
-      labels[labelName] = value;
-    } else if (field === 2 && (tag & 7) === WIRE_LEN) {
+      continue;
+    }
+    if (firstLabel !== -1) otherSinceLabel = true;
+    if (field === 2 && (tag & 7) === WIRE_LEN) {
       const sampleEnd = subEnd(r, end);
       sampleStarts.push(r.pos);
       sampleEnds.push(sampleEnd);
@@ -183,15 +234,16 @@ function decodeTimeSeries(
       skip(r, tag, end);
     }
   }
-  if (name === undefined) {
-    errors.push({ path: `${path}.labels.${METRIC_NAME_LABEL}`, message: `${path}: label ${METRIC_NAME_LABEL} (the metric name) is missing` });
-    return;
-  }
-  const key = prometheusSeriesKey(name, labels);
-  if (!key.ok) {
-    const where = key.label ? `${path}.labels.${key.label}` : `${path}.labels`;
-    errors.push({ path: where, message: `${where}: ${key.message}` });
-    return;
+  const cacheKey = cache && oneRun && firstLabel !== -1 ? bytes.toString("latin1", firstLabel, lastLabelEnd) : null;
+  let key = cacheKey === null ? undefined : cache!.map.get(cacheKey);
+  if (key === undefined) {
+    const made = keyFromLabels(r, start, end, path, errors);
+    if (made === null) return;
+    key = made;
+    if (cacheKey !== null) {
+      if (cache!.map.size >= cache!.maxEntries) cache!.map.clear();
+      cache!.map.set(cacheKey, key);
+    }
   }
   for (let i = 0; i < sampleStarts.length; i++) {
     r.pos = sampleStarts[i]!;
@@ -229,6 +281,6 @@ function decodeTimeSeries(
       errors.push({ path: `${path}.samples[${i}].timestamp`, message: `${path}.samples[${i}].timestamp: ${future.message}` });
       return;
     }
-    points.push({ series: key.key, ts, value });
+    points.push({ series: key, ts, value });
   }
 }

@@ -10,6 +10,11 @@ import type { CatalogFields } from "../series-meta";
 export const CHUNK_ROWS = 240;
 /** Longest time a raw chunk may cover, so a range query knows how far before `from` to look. */
 export const RAW_MAX_SPAN_MS = 4 * 3_600_000;
+/**
+ * How far a point may lead both the store's clock and its series' newest in-order point before it is
+ * treated as a jump ahead (SeriesState.jumpsAhead). Well above clock skew and batching delays.
+ */
+export const AHEAD_JUMP_MS = 10_000;
 
 /** Column order of a rollup row (and of an open bucket after its start). */
 export const ROLLUP_COLUMNS = 5; // min, max, sum, count, last
@@ -96,6 +101,8 @@ export class SeriesState {
   metaDirty = true;
   last: { ts: number; value: number } | null = null;
   readonly heads: TierHead[];
+  /** ts of the newest point of an unbroken run of points ahead of the clock (see jumpsAhead); -Infinity when the last point was not ahead. */
+  private aheadTs = -Infinity;
 
   constructor(
     readonly id: number,
@@ -114,12 +121,18 @@ export class SeriesState {
    * point to the tiers whose head row on disk does not hold it yet.
    */
   add(ts: number, value: number, nowMs: number, sealed: SealedChunk[], only?: (head: TierHead) => boolean): boolean {
-    if ((this.last === null || ts >= this.last.ts) && (only === undefined || only(this.heads[0] as TierHead))) this.last = { ts, value };
+    const jump = this.jumpsAhead(ts, nowMs);
+    if (!jump && (this.last === null || ts >= this.last.ts) && (only === undefined || only(this.heads[0] as TierHead))) this.last = { ts, value };
     let late = false;
     for (const head of this.heads) {
       const { spec } = head;
       if (only !== undefined && !only(head)) continue;
       if (ts < nowMs - spec.retentionMs) continue;
+      if (jump) {
+        head.late.push(ts, value);
+        late = true;
+        continue;
+      }
       if (!spec.rollup) {
         if (ts < head.watermark) {
           head.late.push(ts, value);
@@ -144,6 +157,25 @@ export class SeriesState {
       head.dirty = true;
     }
     return late;
+  }
+
+  /**
+   * True for a point that jumps ahead of both the clock and the series' own newest in-order point by
+   * more than AHEAD_JUMP_MS, unless the previous point jumped ahead too and this one is not older than
+   * it. Such a point takes the late path (a late chunk at the next flush) instead of moving the
+   * watermark: before, one point stamped just under maxFutureMs ahead made every point of the series
+   * for the next minutes late (every tier), and the rollup tiers' open bucket jumped with it. A series
+   * whose clock really runs ahead sends ahead point after ahead point: the second and later are taken
+   * in order, so only its first point after a jump (or a restart) is late.
+   */
+  private jumpsAhead(ts: number, nowMs: number): boolean {
+    if (ts <= nowMs + AHEAD_JUMP_MS) {
+      this.aheadTs = -Infinity;
+      return false;
+    }
+    const followsAhead = this.aheadTs !== -Infinity && ts >= this.aheadTs;
+    this.aheadTs = ts;
+    return !followsAhead && ts > (this.heads[0] as TierHead).watermark + AHEAD_JUMP_MS;
   }
 
   /** Rebuilds a head from its persisted row (startup). */

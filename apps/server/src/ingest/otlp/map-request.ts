@@ -1,0 +1,300 @@
+import { LABEL_LIMITS, SERIES_NAME_MAX_LENGTH, labelsProblem, seriesKey, type Point } from "@livedash/events";
+import { ErrorList, quoteForError } from "../result";
+import { checkFuture } from "../timestamp";
+import { addAttributeLabels, emptyLabels, labelNameFor, resourceLabels, seriesNameFor } from "./attributes";
+import type { CumulativeState } from "./cumulative-state";
+import { bucketQuantile, quantileSuffix } from "./quantiles";
+import {
+  FLAG_NO_RECORDED_VALUE,
+  TEMPORALITY_CUMULATIVE,
+  TEMPORALITY_DELTA,
+  type OtlpExportRequest,
+  type OtlpExponentialHistogramPoint,
+  type OtlpHistogramPoint,
+  type OtlpKeyValue,
+  type OtlpMetric,
+  type OtlpNumberPoint,
+  type OtlpSummaryPoint,
+} from "./model";
+
+export interface OtlpMapOptions {
+  /** Time of the request, epoch ms: the ts of points without time_unix_nano, and the base of maxFutureMs. */
+  readonly nowMs: number;
+  /** How far ahead of nowMs a point may lie (LIVEDASH_MAX_FUTURE_MS). */
+  readonly maxFutureMs: number;
+  /** Quantiles estimated from histogram buckets, each a series `<name>.p<100q>`. @default [0.5, 0.9, 0.99] */
+  readonly quantiles?: readonly number[];
+  /**
+   * Most buckets one histogram data point may have: the server keeps the last bucket counts of each
+   * cumulative histogram series, so this bounds that memory. @default 256
+   */
+  readonly maxBuckets?: number;
+}
+
+export const DEFAULT_QUANTILES: readonly number[] = [0.5, 0.9, 0.99];
+export const DEFAULT_MAX_BUCKETS = 256;
+
+/** The points of one OTLP request, and what was refused, counted in OTLP data points. */
+export interface MappedRequest {
+  readonly points: Point[];
+  /** For each point, the ordinal (in request order) of the OTLP data point it came from. */
+  readonly sources: number[];
+  /** OTLP data points in the request (flagged no-value ones included). */
+  readonly dataPoints: number;
+  /** OTLP data points refused (bad labels or name, too far in the future, non-finite values...). */
+  readonly rejected: number;
+  /** The reasons, at most MAX_REPORTED_ERRORS; `truncated` when there were more. */
+  readonly errors: ErrorList<{ message: string }>;
+}
+
+/**
+ * Why one data point is refused; thrown and caught within the same data point. A plain class, not an
+ * Error: a hostile request can refuse every one of its points, and no stack is captured for each.
+ */
+class PointRefused {
+  constructor(readonly message: string) {}
+}
+
+/**
+ * Turns a decoded ExportMetricsServiceRequest into points (docs/ingest.md, "OpenTelemetry"):
+ * - gauge: `<name>`, the value;
+ * - sum: monotonic cumulative -> `<name>` as a per-second rate between samples (reset handling in
+ *   CumulativeState); delta -> `<name>` as the value over its interval, per second; non-monotonic
+ *   cumulative (an up-down counter) -> `<name>`, the value;
+ * - histogram: `<name>.count` and `<name>.sum` per second, `<name>.p50/.p90/.p99` estimated from the
+ *   buckets of the interval (the bucket increases for cumulative histograms);
+ * - exponential histogram: `<name>.count` and `<name>.sum` per second;
+ * - summary: `<name>.p<100q>` for each quantile, `<name>.count` and `<name>.sum` per second.
+ * Labels: point attributes (keys as label names), then the resource's service/host/instance.
+ * Not atomic, unlike the JSON and line-protocol bodies: OTLP answers partial success, so a refused
+ * data point is counted and named and the others go on.
+ */
+export function mapExportRequest(request: OtlpExportRequest, state: CumulativeState, opts: OtlpMapOptions): MappedRequest {
+  const quantiles = opts.quantiles ?? DEFAULT_QUANTILES;
+  const quantileSuffixes = quantiles.map((q) => [q, `.${quantileSuffix(q)}`] as const);
+  const maxBuckets = opts.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+  const points: Point[] = [];
+  const sources: number[] = [];
+  const errors = new ErrorList<{ message: string }>();
+  let ordinal = -1;
+  let rejected = 0;
+  let nonFinite = 0;
+
+  for (let r = 0; r < request.resourceMetrics.length; r++) {
+    const resource = request.resourceMetrics[r]!;
+    const base = resourceLabels(resource.resource?.attributes);
+    const baseProblem = labelsProblem(base);
+    // The key tail of points without attributes, computed once per resource.
+    const baseTail = baseProblem ? "" : seriesKey("", base);
+    for (let s = 0; s < resource.scopeMetrics.length; s++) {
+      const metrics = resource.scopeMetrics[s]!.metrics;
+      for (let m = 0; m < metrics.length; m++) {
+        const metric = metrics[m]!;
+        const where = `resourceMetrics[${r}].scopeMetrics[${s}].metrics[${m}]`;
+        const name = seriesNameFor(metric.name);
+        const dataPoints = dataPointsOf(metric);
+        if (dataPoints === null) {
+          errors.push({ message: `${where} ${quoteForError(metric.name)}: no data of a known type (gauge, sum, histogram, exponentialHistogram, summary); skipped` });
+          continue;
+        }
+        const metricProblem = name.length === 0 ? "metric name is empty" : name.length + maxSuffixLength(metric, quantiles) > SERIES_NAME_MAX_LENGTH
+          ? `metric name is ${name.length} characters; with its suffixes a series name must stay within ${SERIES_NAME_MAX_LENGTH}`
+          : baseProblem ? `resource attribute for label '${baseProblem[0]}': ${baseProblem[1]}` : null;
+        for (let p = 0; p < dataPoints.length; p++) {
+          ordinal++;
+          const dp = dataPoints[p]!;
+          if ((dp.flags & FLAG_NO_RECORDED_VALUE) !== 0) continue;
+          const before = points.length;
+          try {
+            if (metricProblem) throw new PointRefused(metricProblem);
+            const tail = dp.attributes.length === 0 ? baseTail : labelTail(dp.attributes, base);
+            const ts = dp.timeUnixNano > 0 ? nanosToMs(dp.timeUnixNano) : opts.nowMs;
+            const future = checkFuture(ts, opts);
+            if (!future.ok) throw new PointRefused(`timeUnixNano: ${future.message}`);
+            const emit = (suffix: string, value: number) => {
+              if (!Number.isFinite(value)) {
+                nonFinite++;
+                return;
+              }
+              points.push({ series: name + suffix + tail, ts, value });
+              sources.push(ordinal);
+            };
+            const skipped = nonFinite;
+            mapDataPoint(metric, dp, name + tail, emit, state, quantileSuffixes, maxBuckets);
+            // Nothing but non-finite values: refused, named once in the summary below.
+            if (points.length === before && nonFinite > skipped) rejected++;
+          } catch (error) {
+            if (!(error instanceof PointRefused)) throw error;
+            // A point refused half-way (a bad bucket layout after its count) keeps nothing.
+            points.length = before;
+            sources.length = before;
+            rejected++;
+            errors.push({ message: `${where} ${quoteForError(metric.name)} dataPoints[${p}]: ${error.message}` });
+          }
+        }
+      }
+    }
+  }
+  if (nonFinite > 0) errors.push({ message: `${nonFinite} non-finite values (NaN, ±Infinity) were skipped; data points with no other value were rejected` });
+  return { points, sources, dataPoints: ordinal + 1, rejected, errors };
+}
+
+/**
+ * Epoch ns (as the nearest double, up to 256 ns off today) to whole ms. Through whole µs first: a
+ * double just below `...002000000` divided by 1e6 is `...001.9998` and would floor a ms too early.
+ */
+function nanosToMs(ns: number): number {
+  return Math.floor(Math.round(ns / 1e3) / 1e3);
+}
+
+type DataPoint = OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint | OtlpSummaryPoint;
+
+function dataPointsOf(metric: OtlpMetric): readonly DataPoint[] | null {
+  return metric.gauge?.dataPoints ?? metric.sum?.dataPoints ?? metric.histogram?.dataPoints ?? metric.exponentialHistogram?.dataPoints ?? metric.summary?.dataPoints ?? null;
+}
+
+function maxSuffixLength(metric: OtlpMetric, quantiles: readonly number[]): number {
+  if (metric.gauge || metric.sum) return 0;
+  let longest = ".count".length;
+  if (metric.histogram) for (const q of quantiles) longest = Math.max(longest, quantileSuffix(q).length + 1);
+  if (metric.summary) longest = Math.max(longest, "p99.9999".length + 1);
+  return longest;
+}
+
+/** `{a="x",...}` of a point: its attributes, then the resource's labels (which win a clash). */
+function labelTail(attributes: readonly OtlpKeyValue[], base: Record<string, string>): string {
+  const labels = emptyLabels();
+  addAttributeLabels(labels, attributes);
+  for (const name in base) labels[name] = base[name]!;
+  const problem = labelsProblem(labels);
+  if (problem) {
+    const [label, message] = problem;
+    const attribute = attributes.find((a) => labelNameFor(a.key) === label);
+    const origin = attribute ? `attribute ${quoteForError(attribute.key)} (label '${label}')` : label ? `label '${label}'` : "attributes";
+    throw new PointRefused(`${origin}: ${message}`);
+  }
+  const tail = seriesKey("", labels);
+  if (tail.length > LABEL_LIMITS.keyLength - SERIES_NAME_MAX_LENGTH) {
+    throw new PointRefused(`attributes make a series key of ${tail.length} characters (limit ${LABEL_LIMITS.keyLength} with the name)`);
+  }
+  return tail;
+}
+
+type Emit = (suffix: string, value: number) => void;
+
+type QuantileSuffixes = readonly (readonly [q: number, suffix: string])[];
+
+function mapDataPoint(metric: OtlpMetric, dp: DataPoint, stateKey: string, emit: Emit, state: CumulativeState, quantiles: QuantileSuffixes, maxBuckets: number): void {
+  if (metric.gauge) return emit("", numberValue(dp));
+  if (metric.sum) {
+    const value = numberValue(dp);
+    const temporality = metric.sum.aggregationTemporality;
+    if (temporality === TEMPORALITY_DELTA) return emit("", value / windowSeconds(dp, "a delta sum"));
+    if (temporality !== TEMPORALITY_CUMULATIVE) throw new PointRefused(`aggregationTemporality ${temporality} is neither delta (1) nor cumulative (2)`);
+    if (!metric.sum.isMonotonic) return emit("", value);
+    if (!Number.isFinite(value)) return emit("", value);
+    const step = state.advance(stateKey, { startNs: dp.startTimeUnixNano, timeNs: dp.timeUnixNano, total: value });
+    if (step.kind === "interval") emit("", (value - (step.prev?.total ?? 0)) / step.seconds);
+    return;
+  }
+  if (metric.histogram) return mapHistogram(dp as OtlpHistogramPoint, metric.histogram.aggregationTemporality, stateKey, emit, state, quantiles, maxBuckets);
+  if (metric.exponentialHistogram) {
+    return mapCountSum(dp as OtlpExponentialHistogramPoint, metric.exponentialHistogram.aggregationTemporality, stateKey, emit, state);
+  }
+  const summary = dp as OtlpSummaryPoint;
+  for (const { quantile, value } of summary.quantileValues) {
+    if (!(quantile >= 0 && quantile <= 1)) throw new PointRefused(`quantile ${quantile} is outside [0, 1]`);
+    emit(`.${quantileSuffix(quantile)}`, value);
+  }
+  // Summaries are cumulative by definition (the proto says so).
+  mapCountSum(summary, TEMPORALITY_CUMULATIVE, stateKey, emit, state);
+}
+
+function numberValue(dp: OtlpNumberPoint): number {
+  if (dp.asDouble != null) return dp.asDouble;
+  if (dp.asInt != null) return dp.asInt;
+  throw new PointRefused("no value (asDouble or asInt)");
+}
+
+/** The seconds a delta point covers; refused when its start time does not tell. */
+function windowSeconds(dp: DataPoint, what: string): number {
+  if (dp.startTimeUnixNano > 0 && dp.timeUnixNano > dp.startTimeUnixNano) return (dp.timeUnixNano - dp.startTimeUnixNano) / 1e9;
+  throw new PointRefused(`${what} needs startTimeUnixNano before timeUnixNano to become a per-second rate`);
+}
+
+/** `.count` and `.sum` per second, for points without usable buckets. */
+function mapCountSum(dp: OtlpExponentialHistogramPoint | OtlpSummaryPoint, temporality: number, stateKey: string, emit: Emit, state: CumulativeState): void {
+  const sum = dp.sum ?? undefined;
+  if (temporality === TEMPORALITY_DELTA) {
+    const seconds = windowSeconds(dp, "a delta histogram");
+    emit(".count", dp.count / seconds);
+    if (sum !== undefined) emit(".sum", sum / seconds);
+    return;
+  }
+  if (temporality !== TEMPORALITY_CUMULATIVE) throw new PointRefused(`aggregationTemporality ${temporality} is neither delta (1) nor cumulative (2)`);
+  const step = state.advance(stateKey, { startNs: dp.startTimeUnixNano, timeNs: dp.timeUnixNano, total: dp.count, sum });
+  if (step.kind === "none") return;
+  emit(".count", (dp.count - (step.prev?.total ?? 0)) / step.seconds);
+  if (sum !== undefined) emit(".sum", (sum - (step.prev?.sum ?? 0)) / step.seconds);
+}
+
+function mapHistogram(
+  dp: OtlpHistogramPoint,
+  temporality: number,
+  stateKey: string,
+  emit: Emit,
+  state: CumulativeState,
+  quantiles: QuantileSuffixes,
+  maxBuckets: number,
+): void {
+  const { bucketCounts: buckets, explicitBounds: bounds } = dp;
+  if (buckets.length > maxBuckets) throw new PointRefused(`${buckets.length} buckets (limit ${maxBuckets} per histogram)`);
+  if (buckets.length !== 0 && buckets.length !== bounds.length + 1) {
+    throw new PointRefused(`bucketCounts has ${buckets.length} entries; explicitBounds has ${bounds.length}, so it needs ${bounds.length + 1}`);
+  }
+  const sum = dp.sum ?? undefined;
+  let counts: ArrayLike<number> = buckets;
+  let count = dp.count;
+  let sumIncrease = sum;
+  let seconds: number | null;
+  // min/max describe the window only when it is the whole life of the series.
+  let windowMin = dp.min ?? undefined;
+  let windowMax = dp.max ?? undefined;
+  if (temporality === TEMPORALITY_DELTA) {
+    seconds = dp.startTimeUnixNano > 0 && dp.timeUnixNano > dp.startTimeUnixNano ? (dp.timeUnixNano - dp.startTimeUnixNano) / 1e9 : null;
+  } else if (temporality === TEMPORALITY_CUMULATIVE) {
+    const step = state.advance(
+      stateKey,
+      { startNs: dp.startTimeUnixNano, timeNs: dp.timeUnixNano, total: dp.count, sum, buckets, bounds },
+      (prev) => sameBuckets(prev.bounds, bounds) && prev.buckets?.length === buckets.length,
+    );
+    if (step.kind === "none") return;
+    seconds = step.seconds;
+    const prev = step.prev;
+    if (prev !== null) {
+      count = dp.count - prev.total;
+      sumIncrease = sum !== undefined && prev.sum !== undefined ? sum - prev.sum : undefined;
+      const increases = new Float64Array(buckets.length);
+      for (let i = 0; i < buckets.length; i++) increases[i] = Math.max(0, buckets[i]! - prev.buckets![i]!);
+      counts = increases;
+      windowMin = undefined;
+      windowMax = undefined;
+    }
+  } else {
+    throw new PointRefused(`aggregationTemporality ${temporality} is neither delta (1) nor cumulative (2)`);
+  }
+  if (seconds !== null) {
+    emit(".count", count / seconds);
+    if (sumIncrease !== undefined) emit(".sum", sumIncrease / seconds);
+  }
+  if (counts.length === 0 || !(count > 0)) return;
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i]!;
+  for (const [q, suffix] of quantiles) emit(suffix, bucketQuantile(q, bounds, counts, total, windowMin, windowMax));
+}
+
+function sameBuckets(a: readonly number[] | undefined, b: readonly number[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

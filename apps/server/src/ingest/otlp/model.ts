@@ -1,0 +1,97 @@
+/**
+ * The part of an OTLP `ExportMetricsServiceRequest` the mapping reads, in the field names both
+ * decoders produce: the protobuf decoder (generated from the vendored opentelemetry-proto by
+ * protobufjs, see scripts/gen-otlp-proto.sh) and the JSON decoder (OTLP's JSON mapping, camelCase).
+ *
+ * 64-bit integers arrive as JavaScript numbers: nanosecond timestamps lose sub-microsecond digits
+ * (2^53 ns is 104 days, so a 2024 timestamp keeps ~256 ns), which a millisecond store never sees,
+ * and counts above 2^53 are beyond any real counter.
+ * Absent optional values and unset oneof members are `null` or `undefined`.
+ */
+
+export interface OtlpAnyValue {
+  stringValue?: string | null;
+  boolValue?: boolean | null;
+  intValue?: number | null;
+  doubleValue?: number | null;
+  arrayValue?: { values: readonly OtlpAnyValue[] } | null;
+  kvlistValue?: { values: readonly OtlpKeyValue[] } | null;
+  bytesValue?: Uint8Array | null;
+}
+
+export interface OtlpKeyValue {
+  key: string;
+  value?: OtlpAnyValue | null;
+}
+
+interface OtlpPointBase {
+  attributes: readonly OtlpKeyValue[];
+  /** 0 when the producer did not set it. */
+  startTimeUnixNano: number;
+  /** 0 when the producer did not set it (the point then takes the request's time). */
+  timeUnixNano: number;
+  /** Bit 0: FLAG_NO_RECORDED_VALUE (a staleness marker, no value). */
+  flags: number;
+}
+
+export interface OtlpNumberPoint extends OtlpPointBase {
+  asDouble?: number | null;
+  asInt?: number | null;
+}
+
+export interface OtlpHistogramPoint extends OtlpPointBase {
+  count: number;
+  sum?: number | null;
+  bucketCounts: readonly number[];
+  explicitBounds: readonly number[];
+  min?: number | null;
+  max?: number | null;
+}
+
+export interface OtlpExponentialBuckets {
+  offset: number;
+  bucketCounts: readonly number[];
+}
+
+export interface OtlpExponentialHistogramPoint extends OtlpPointBase {
+  count: number;
+  sum?: number | null;
+  scale: number;
+  zeroCount: number;
+  positive?: OtlpExponentialBuckets | null;
+  negative?: OtlpExponentialBuckets | null;
+  min?: number | null;
+  max?: number | null;
+}
+
+export interface OtlpSummaryPoint extends OtlpPointBase {
+  count: number;
+  sum: number;
+  quantileValues: readonly { quantile: number; value: number }[];
+}
+
+/** AggregationTemporality: 0 unspecified, 1 delta, 2 cumulative. */
+export const TEMPORALITY_DELTA = 1;
+export const TEMPORALITY_CUMULATIVE = 2;
+/** DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK */
+export const FLAG_NO_RECORDED_VALUE = 1;
+
+export interface OtlpMetric {
+  name: string;
+  description: string;
+  unit: string;
+  gauge?: { dataPoints: readonly OtlpNumberPoint[] } | null;
+  sum?: { dataPoints: readonly OtlpNumberPoint[]; aggregationTemporality: number; isMonotonic: boolean } | null;
+  histogram?: { dataPoints: readonly OtlpHistogramPoint[]; aggregationTemporality: number } | null;
+  exponentialHistogram?: { dataPoints: readonly OtlpExponentialHistogramPoint[]; aggregationTemporality: number } | null;
+  summary?: { dataPoints: readonly OtlpSummaryPoint[] } | null;
+}
+
+export interface OtlpResourceMetrics {
+  resource?: { attributes: readonly OtlpKeyValue[] } | null;
+  scopeMetrics: readonly { metrics: readonly OtlpMetric[] }[];
+}
+
+export interface OtlpExportRequest {
+  resourceMetrics: readonly OtlpResourceMetrics[];
+}

@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { HttpError, readBodyBytes } from "../ingest/read-body";
+import { CumulativeState } from "../ingest/otlp/cumulative-state";
+import { decodeJsonRequest } from "../ingest/otlp/decode-json";
+import { OtlpDecodeError, decodeProtobufRequest } from "../ingest/otlp/decode-proto";
+import { mapExportRequest, type MappedRequest } from "../ingest/otlp/map-request";
+import { formatOf, sendExportResponse, sendStatus, type OtlpFormat } from "../ingest/otlp/response";
+import type { OtlpExportRequest } from "../ingest/otlp/model";
+import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage, RetryAfter, type OverCapDrop } from "../pipeline/ingest-service";
+import type { Services } from "../services";
+import { contextFromRequest } from "./auth";
+
+/**
+ * What a producer is told to wait after a 503 (the engine is down): OTLP exporters retry 503 with
+ * backoff and honour Retry-After.
+ */
+const UNAVAILABLE_RETRY_AFTER_MS = 5_000;
+/** Error lines quoted in partial_success.error_message; the count says how many there were. */
+const QUOTED_ERRORS = 5;
+
+/**
+ * `POST /v1/metrics`, OTLP/HTTP (docs/ingest.md, "OpenTelemetry"): protobuf or JSON, gzip,
+ * through the same ingest service as /api/ingest (token, rate limit, series cap, points per request,
+ * 507 on a full disk). The per-series state that turns cumulative counters into rates lives here,
+ * one per server.
+ */
+export function createOtlpMetricsHandler(services: Services) {
+  const state = new CumulativeState(services.config.limits.maxSeries);
+
+  return async function handleOtlpMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const format = formatOf(req.headers["content-type"]);
+    if (format === null) {
+      const got = req.headers["content-type"] ?? "none";
+      return sendStatus(res, 415, "json", `Content-Type must be application/x-protobuf or application/json (got ${JSON.stringify(got.slice(0, 80))})`);
+    }
+    const ctx = contextFromRequest(services, req);
+    if (!ctx.auth.ingest) return sendStatus(res, 401, format, "a valid ingest token is required (Authorization: Bearer <LIVEDASH_INGEST_TOKEN>)");
+
+    let request: OtlpExportRequest;
+    try {
+      const body = await readBodyBytes(req, services.config.limits.maxBodyBytes);
+      request = format === "protobuf" ? decodeProtobufRequest(body) : decodeJsonRequest(body.toString("utf8"));
+    } catch (error) {
+      if (error instanceof HttpError) return sendStatus(res, error.status, format, error.message);
+      if (error instanceof OtlpDecodeError) return sendStatus(res, 400, format, error.message);
+      throw error;
+    }
+
+    const mapped = mapExportRequest(request, state, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs });
+    let overCap: OverCapDrop | undefined;
+    try {
+      ({ overCap } = await services.ingest.acceptValidated(mapped.points, undefined, ctx.clientKey, false, "drop"));
+    } catch (error) {
+      if (!(error instanceof TRPCError)) throw error;
+      return sendIngestError(res, format, error);
+    }
+    sendExportResponse(res, format, partialSuccess(mapped, overCap));
+  };
+}
+
+/** The ingest service's refusals as OTLP wants them: 429 and 503 are the retryable ones, with Retry-After. */
+function sendIngestError(res: ServerResponse, format: OtlpFormat, error: TRPCError): void {
+  if (error.cause instanceof InsufficientStorage) return sendStatus(res, INSUFFICIENT_STORAGE_STATUS, format, error.message);
+  const status = getHTTPStatusCodeFromError(error);
+  const retryAfterMs = error.cause instanceof RetryAfter ? error.cause.retryAfterMs : status === 503 ? UNAVAILABLE_RETRY_AFTER_MS : undefined;
+  sendStatus(res, status, format, error.message, retryAfterMs);
+}
+
+/** partial_success when data points were rejected (by the mapping or the series cap) or a warning is due; else null. */
+export function partialSuccess(mapped: MappedRequest, overCap: OverCapDrop | undefined): { rejectedDataPoints: number; errorMessage: string } | null {
+  let rejected = mapped.rejected;
+  const messages = mapped.errors.items.map((e) => e.message);
+  if (overCap) {
+    // A data point is rejected when any of its series was dropped (a histogram's .p99 but not its .count, say).
+    const dropped = new Set<number>();
+    for (let i = 0; i < mapped.points.length; i++) if (overCap.series.has(mapped.points[i]!.series)) dropped.add(mapped.sources[i]!);
+    rejected += dropped.size;
+    messages.unshift(`${dropped.size} data points over the series cap: ${overCap.message}`);
+  }
+  if (rejected === 0 && messages.length === 0) return null;
+  const more = messages.length - QUOTED_ERRORS + (mapped.errors.truncated ? 1 : 0);
+  const errorMessage = messages.slice(0, QUOTED_ERRORS).join("; ") + (more > 0 ? `; and more` : "");
+  return { rejectedDataPoints: rejected, errorMessage };
+}
