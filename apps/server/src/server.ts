@@ -119,7 +119,11 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const { engine } = runtime;
   compareIds = (a, b) => engine.compareIds(a, b);
   // Distinct patterns are compiled and tested once server-wide, whatever the number of groups holding them.
-  const patternIndex = createPatternIndex({ maxPatterns: config.limits.maxLivePatterns, maxPatternsPerAddress: config.limits.maxLivePatternsPerAddress });
+  const patternIndex = createPatternIndex({
+    maxPatterns: config.limits.maxLivePatterns,
+    maxPatternsPerAddress: config.limits.maxLivePatternsPerAddress,
+    maxRegexMatchers: config.limits.maxLiveRegexMatchers,
+  });
   const hub = createLivePath(engine, options.backpressure, patternIndex, {
     staleMs: config.aggregateStaleMs,
     // A new aggregation starts from every member's latest point, not only those of its first batch.

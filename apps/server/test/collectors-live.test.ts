@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Point, SeriesInfo, SeriesMeta } from "@livedash/events";
+import type { CatalogEntry, Point, SeriesMeta } from "@livedash/events";
 import { parseSeriesKey } from "@livedash/events";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { startCollectors, type CollectorOptions, type Collectors, type TrafficStats } from "../src/collectors";
@@ -271,22 +271,22 @@ describe("collectors through the server", () => {
   it("list their keys in metrics.catalog with the host from LIVEDASH_HOSTNAME and their name's unit", async () => {
     const server = await startTestServer({ LIVEDASH_COLLECTORS: "on", LIVEDASH_TICK_MS: "50", LIVEDASH_HOSTNAME: "edge-7" });
     try {
-      const catalog = async (): Promise<SeriesInfo[]> => {
+      const catalog = async (): Promise<CatalogEntry[]> => {
         const res = await fetch(`${server.url}/trpc/metrics.catalog`);
-        return ((await res.json()) as { result: { data: SeriesInfo[] } }).result.data;
+        return ((await res.json()) as { result: { data: CatalogEntry[] } }).result.data;
       };
-      await vi.waitFor(async () => expect((await catalog()).find((s) => s.name === 'process.rss_bytes{host="edge-7"}')?.last ?? null).not.toBeNull(), {
+      await vi.waitFor(async () => expect((await catalog()).find((s) => s.key === 'process.rss_bytes{host="edge-7"}')?.last ?? null).not.toBeNull(), {
         timeout: 5000,
         interval: 50,
       });
       const infos = await catalog();
-      expect(infos.find((s) => s.name === 'process.rss_bytes{host="edge-7"}')).toMatchObject({ unit: "bytes", kind: "gauge" });
-      expect(infos.find((s) => s.name === 'host.cpu.total{cpu="0",host="edge-7"}')).toMatchObject({ unit: "percent", thresholds: { warn: 80, crit: 95 } });
-      expect(infos.find((s) => s.name === 'livedash.connections{host="edge-7",transport="ws"}')).toMatchObject({ unit: "count" });
+      expect(infos.find((s) => s.key === 'process.rss_bytes{host="edge-7"}')).toMatchObject({ name: "process.rss_bytes", labels: { host: "edge-7" }, unit: "bytes", kind: "gauge" });
+      expect(infos.find((s) => s.key === 'host.cpu.total{cpu="0",host="edge-7"}')).toMatchObject({ unit: "percent", thresholds: { warn: 80, crit: 95 } });
+      expect(infos.find((s) => s.key === 'livedash.connections{host="edge-7",transport="ws"}')).toMatchObject({ unit: "count" });
       // A described name stands for its keys: once they exist it is not listed on its own.
-      expect(infos.some((s) => s.name === "process.rss_bytes" || s.name === "host.cpu.total")).toBe(false);
-      // Whatever has a value is a key with the host (a name whose first value is a tick away is still listed bare).
-      for (const info of infos.filter((s) => s.last !== null)) expect(info.name).toMatch(/\{.*host="edge-7"/);
+      expect(infos.some((s) => s.key === "process.rss_bytes" || s.key === "host.cpu.total")).toBe(false);
+      // Whatever has a value carries the host (a name whose first value is a tick away is still listed bare).
+      for (const info of infos.filter((s) => s.last !== null)) expect(info.labels.host).toBe("edge-7");
     } finally {
       await server.close();
     }

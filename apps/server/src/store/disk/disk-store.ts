@@ -196,7 +196,12 @@ function createDiskStorage(
   const stmt = {
     getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
     setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-    upsertSeries: db.prepare("INSERT INTO series (id, name, meta) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta"),
+    // A series written again is live again (a revived expired series keeps its id).
+    upsertSeries: db.prepare("INSERT INTO series (id, name, meta, expired) VALUES (?, ?, ?, 0) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta, expired = 0"),
+    expireSeries: db.prepare("UPDATE series SET expired = 1 WHERE id = ?"),
+    deleteHeads: db.prepare("DELETE FROM heads WHERE series_id = ?"),
+    expiredByName: db.prepare<[string], { id: number; meta: string }>("SELECT id, meta FROM series WHERE name = ? AND expired = 1"),
+    nameOf: db.prepare<[number], { name: string }>("SELECT name FROM series WHERE id = ?"),
     insertChunk: db.prepare("INSERT INTO chunks (series_id, tier, start_ts, end_ts, late, data) VALUES (?, ?, ?, ?, ?, ?)"),
     // Bounds checked too: expiry may have deleted the row and SQLite may have given its id to another.
     deleteLate: db.prepare("DELETE FROM chunks WHERE rowid = ? AND series_id = ? AND tier = ? AND late = 1 AND start_ts = ? AND end_ts = ?"),
@@ -221,14 +226,20 @@ function createDiskStorage(
     stmt.setMeta.run("epoch", epoch);
   }
   const startSeq = Number(stmt.getMeta.get("seq_reserved")?.value ?? "0");
-  for (const row of db.prepare<[], { id: number; name: string; meta: string }>("SELECT id, name, meta FROM series").iterate()) {
+  const stateFromRow = (id: number, name: string, meta: string): SeriesState => {
     const fields = defaultCatalogFields();
-    Object.assign(fields, JSON.parse(row.meta) as object);
-    const state = new SeriesState(row.id, row.name, fields, specs);
+    Object.assign(fields, JSON.parse(meta) as object);
+    return new SeriesState(id, name, fields, specs);
+  };
+  nextId = (db.prepare<[], { id: number | null }>("SELECT max(id) AS id FROM series").get()?.id ?? 0) + 1;
+  // Expired series stay on disk only: neither the catalog nor memory holds them.
+  for (const row of db.prepare<[], { id: number; name: string; meta: string }>("SELECT id, name, meta FROM series WHERE expired = 0").iterate()) {
+    const state = stateFromRow(row.id, row.name, row.meta);
     state.metaDirty = false;
+    // When it last reported is not stored: each start gives every series a full retention to report.
+    state.seenMs = now();
     byName.set(row.name, state);
     byId.set(row.id, state);
-    if (row.id >= nextId) nextId = row.id + 1;
   }
   let gen = 0;
   for (const row of db.prepare<[], { series_id: number; tier: number; data: Uint8Array | null; open: Uint8Array | null; gen: number }>("SELECT series_id, tier, data, open, gen FROM heads").iterate()) {
@@ -264,7 +275,8 @@ function createDiskStorage(
   }
   const restored: LoggedBatch[] = [];
   for (const row of db.prepare<[], { seq: number; points: Uint8Array }>("SELECT seq, points FROM replay_log ORDER BY seq").iterate()) {
-    const points = decodeBatch(row.points, (id) => byId.get(id)?.name);
+    // A series may have expired since its events were logged: its name is still in `series`.
+    const points = decodeBatch(row.points, (id) => byId.get(id)?.name ?? stmt.nameOf.get(id)?.name);
     restored.push({ seq: row.seq, points });
     window.add(row.seq, points.length);
   }
@@ -272,12 +284,28 @@ function createDiskStorage(
   const stateOf = (series: string): SeriesState => {
     let state = byName.get(series);
     if (state === undefined) {
-      state = new SeriesState(nextId++, series, defaultCatalogFields(), specs);
+      // An expired series that reports again comes back under its id, with its metadata (metaDirty:
+      // the next flush marks its row live again, in the same commit as its first point log row).
+      const expired = stmt.expiredByName.get(series);
+      state = expired === undefined ? new SeriesState(nextId++, series, defaultCatalogFields(), specs) : stateFromRow(expired.id, series, expired.meta);
+      state.seenMs = now();
       byName.set(series, state);
       byId.set(state.id, state);
       dirty.add(state);
     }
     return state;
+  };
+
+  /**
+   * Series that received no point for longer than the raw tier's retention (server clock, not point
+   * ts: a backfill of last month's data is a series reporting now). They leave the catalog and the
+   * series cap at the next snapshot; their chunks stay until their tiers expire them.
+   */
+  const staleSeries = (): SeriesState[] => {
+    const cutoff = now() - (specs[0] as TierSpec).retentionMs;
+    const out: SeriesState[] = [];
+    for (const state of byName.values()) if (state.seenMs < cutoff && state.heads.every((h) => h.late.length === 0)) out.push(state);
+    return out;
   };
 
   // Sealed chunks not yet committed (or held while the disk is full) are part of the answer too.
@@ -323,9 +351,13 @@ function createDiskStorage(
    * `heads`, the sealed chunks, this flush's point log row (or, at a snapshot, the trim of every
    * row the heads now hold) and the replay log.
    */
-  const commit = db.transaction((heads: [SeriesState, TierHead][], pointRow: Buffer | null, snapshot: boolean, chunks: SealedChunk[], logRows: { seq: number; data: Buffer }[], trimBelow: number | null) => {
+  const commit = db.transaction((heads: [SeriesState, TierHead][], pointRow: Buffer | null, snapshot: boolean, chunks: SealedChunk[], logRows: { seq: number; data: Buffer }[], trimBelow: number | null, expiring: readonly SeriesState[]) => {
     for (const state of dirty) {
       if (state.metaDirty) stmt.upsertSeries.run(state.id, state.name, JSON.stringify(state.fields));
+    }
+    for (const state of expiring) {
+      stmt.deleteHeads.run(state.id);
+      stmt.expireSeries.run(state.id);
     }
     for (const [state, head] of heads) stmt.upsertHead.run(state.id, head.spec.key, head.enc?.bytes() ?? null, state.openBytes(head), gen);
     if (snapshot) stmt.trimPointLog.run(gen);
@@ -377,15 +409,23 @@ function createDiskStorage(
     lateTotal = 0;
     gen++;
     const snapshot = forceSnapshot || logDropped || loggedPoints > MAX_LOGGED_POINTS || now() - lastSnapshot >= (options.snapshotIntervalMs ?? 300_000);
+    // Only at a snapshot: it empties the point log in the same commit, so no log row can name a
+    // series whose heads are gone.
+    const expiring = snapshot ? staleSeries() : [];
+    const expiringSet = new Set(expiring);
+    const sealedBefore = pendingChunks.length;
+    for (const state of expiring) state.sealHeads(pendingChunks);
+    for (let i = sealedBefore; i < pendingChunks.length; i++) pendingBytes += (pendingChunks[i] as SealedChunk).data.length;
     const heads: [SeriesState, TierHead][] = [];
     for (const state of snapshot ? unsnapshotted : dirty) {
+      if (expiringSet.has(state)) continue;
       for (const head of state.heads) {
         if (snapshot ? head.dirty || head.sealedSince : head.sealedSince) heads.push([state, head]);
       }
     }
     const pointRow = snapshot ? null : pointLog.take();
     try {
-      const slots = commit(heads, pointRow, snapshot, pendingChunks, pendingLog, window.oldest());
+      const slots = commit(heads, pointRow, snapshot, pendingChunks, pendingLog, window.oldest(), expiring);
       for (const [slot, row] of slots) slot.row = row;
       for (const rowid of replacedRows) cache.delete(rowid);
       replacedRows.clear();
@@ -420,6 +460,10 @@ function createDiskStorage(
     }
     dirty.clear();
     pointLog.clear();
+    for (const state of expiring) {
+      byName.delete(state.name);
+      byId.delete(state.id);
+    }
     if (snapshot) {
       unsnapshotted.clear();
       loggedPoints = 0;
@@ -520,8 +564,13 @@ function createDiskStorage(
 
     historyColumns(series: string, query: HistoryQuery): HistoryBuckets {
       const { from, to, maxPoints } = HistoryQuerySchema.parse(query);
-      const state = byName.get(series);
-      if (state === undefined) return { ts: [], value: [], min: [], max: [] };
+      let state = byName.get(series);
+      if (state === undefined) {
+        // An expired series answers from its chunks (it has no heads any more).
+        const expired = stmt.expiredByName.get(series);
+        if (expired === undefined) return { ts: [], value: [], min: [], max: [] };
+        state = stateFromRow(expired.id, series, expired.meta);
+      }
       return queryHistory(state, readChunks, from, to, maxPoints, now(), cost);
     },
 

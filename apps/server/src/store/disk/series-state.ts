@@ -101,6 +101,11 @@ export class SeriesState {
   metaDirty = true;
   last: { ts: number; value: number } | null = null;
   readonly heads: TierHead[];
+  /**
+   * Server clock when the series last received a point (or was created, or loaded at start): a series
+   * silent for longer than the raw tier's retention expires (disk-store.ts, staleSeries).
+   */
+  seenMs = -Infinity;
   /** ts of the newest point of an unbroken run of points ahead of the clock (see jumpsAhead); -Infinity when the last point was not ahead. */
   private aheadTs = -Infinity;
 
@@ -121,6 +126,7 @@ export class SeriesState {
    * point to the tiers whose head row on disk does not hold it yet.
    */
   add(ts: number, value: number, nowMs: number, sealed: SealedChunk[], only?: (head: TierHead) => boolean): boolean {
+    this.seenMs = Math.max(this.seenMs, nowMs);
     const jump = this.jumpsAhead(ts, nowMs);
     if (!jump && (this.last === null || ts >= this.last.ts) && (only === undefined || only(this.heads[0] as TierHead))) this.last = { ts, value };
     let late = false;
@@ -176,6 +182,17 @@ export class SeriesState {
     const followsAhead = this.aheadTs !== -Infinity && ts >= this.aheadTs;
     this.aheadTs = ts;
     return !followsAhead && ts > (this.heads[0] as TierHead).watermark + AHEAD_JUMP_MS;
+  }
+
+  /**
+   * Closes every open rollup bucket and seals every head chunk (the series expires: its heads leave
+   * memory and the `heads` table, its rows stay as chunks).
+   */
+  sealHeads(sealed: SealedChunk[]): void {
+    for (const head of this.heads) {
+      if (head.open !== null) closeBucket(head, this.id, sealed);
+      seal(head, this.id, sealed);
+    }
   }
 
   /** Rebuilds a head from its persisted row (startup). */

@@ -69,7 +69,9 @@ function checkFile(file: string): void {
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-  CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, meta TEXT NOT NULL);
+  -- expired = 1: no point for longer than the raw tier's retention; out of the catalog and the series
+  -- cap, its chunks still answer history until they expire; ids are never reused.
+  CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, meta TEXT NOT NULL, expired INTEGER NOT NULL DEFAULT 0);
   -- tier = the tier's step in ms (0 for raw points), so changing LIVEDASH_RETENTION never
   -- reinterprets old rollups as another step.
   CREATE TABLE IF NOT EXISTS chunks (
@@ -114,6 +116,8 @@ export function openDatabase(dataDir: string): { db: Database.Database; file: st
     // Files written before the point log: their head rows hold everything (generation 0).
     const headColumns = db.prepare<[], { name: string }>("PRAGMA table_info(heads)").all();
     if (!headColumns.some((c) => c.name === "gen")) db.exec("ALTER TABLE heads ADD COLUMN gen INTEGER NOT NULL DEFAULT 0");
+    const seriesColumns = db.prepare<[], { name: string }>("PRAGMA table_info(series)").all();
+    if (!seriesColumns.some((c) => c.name === "expired")) db.exec("ALTER TABLE series ADD COLUMN expired INTEGER NOT NULL DEFAULT 0");
     const version = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema'").get()?.value;
     if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
     else if (version !== SCHEMA_VERSION) {
