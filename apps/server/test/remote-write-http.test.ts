@@ -3,6 +3,7 @@ import type { LivedashServer } from "../src/server";
 import { httpClient } from "./helpers/live-clients";
 import { encodeWriteRequest, postRemoteWrite, snappy } from "./helpers/remote-write";
 import { startTestServer } from "./helpers/server";
+import { tempDataDir } from "./helpers/data-dir";
 
 const TOKEN = "ingest-token-0123456789";
 const READ = "read-token-0123456789ab";
@@ -127,5 +128,35 @@ describe("POST /api/v1/write at the rate limit", () => {
     expect(res.status).toBe(429);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(res.body?.error.message).toMatch(/LIVEDASH_INGEST_RATE/);
+  });
+});
+
+describe("POST /api/v1/write on a full disk", () => {
+  let data: ReturnType<typeof tempDataDir>;
+  let server: LivedashServer | undefined;
+  beforeAll(() => {
+    data = tempDataDir();
+  });
+  afterAll(async () => {
+    await server?.close();
+    data.remove();
+  });
+
+  it("answers 507 (a 5xx: Prometheus keeps the batch and retries with backoff), then 204 once space returns", async () => {
+    server = await startTestServer({ LIVEDASH_STORAGE: "disk", LIVEDASH_DATA_DIR: data.dir }, { storage: { flushIntervalMs: 3_600_000 } });
+    const disk = server.services.storage.disk!;
+    const ts = Date.now();
+    const write = (name: string, n: number) =>
+      postRemoteWrite(server!.url, body([{ labels: [label("__name__", name), label("host", "a")], samples: Array.from({ length: n }, (_, i) => ({ value: i, timestamp: ts - n + i })) }]));
+    expect((await write("kept", 5)).status).toBe(204);
+    disk.limitPages(1);
+    for (let i = 0; i < 50; i++) expect((await write(`fill${i}`, 500)).status).toBe(204);
+    expect(disk.flush()).toBe(false);
+    const refused = await write("late", 1);
+    expect(refused.status).toBe(507);
+    expect(refused.body?.error).toMatchObject({ code: "INSUFFICIENT_STORAGE", message: expect.stringMatching(/^storage is full/) });
+    disk.limitPages(null);
+    expect(disk.flush()).toBe(true);
+    expect((await write("late", 1)).status).toBe(204);
   });
 });

@@ -9,6 +9,7 @@ import { httpClient } from "./helpers/live-clients";
 import { startNodeExporter, startPrometheus } from "./helpers/prometheus-peer";
 import type { PrometheusPeer } from "./helpers/prometheus-peer";
 import { startTestServer } from "./helpers/server";
+import { mainUrl, startMain } from "./helpers/main-process";
 
 const WAIT = { timeout: 30_000, interval: 100 };
 
@@ -116,8 +117,22 @@ describe("scrape limits and shutdown, against misbehaving targets", () => {
     }
     const after = hangingRequests;
     await vi.waitFor(() => expect(inFlight).toBe(0), WAIT);
-    // No loop survives close(): another interval passes without a new request.
+    // No loop survives close(): another interval passes without a new request (an absence: nothing to await).
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(hangingRequests).toBe(after);
+  });
+
+  it("the server process exits 0 on SIGTERM while a scrape hangs, and the scrape's connection is closed", async () => {
+    const before = hangingRequests;
+    // A long interval: the scrape's own timeout (10 s) is far beyond the shutdown timeout (2 s).
+    const proc = startMain({ PORT: "0", LIVEDASH_SCRAPE: `${base}/hang#job=hang`, LIVEDASH_SCRAPE_INTERVAL_MS: "60000", LIVEDASH_SHUTDOWN_TIMEOUT_MS: "2000" });
+    await mainUrl(proc);
+    await vi.waitFor(() => {
+      expect(hangingRequests).toBe(before + 1);
+      expect(inFlight).toBe(1);
+    }, WAIT);
+    proc.child.kill("SIGTERM");
+    expect(await proc.exited, proc.output()).toBe(0);
+    await vi.waitFor(() => expect(inFlight).toBe(0), WAIT);
   });
 });

@@ -51,6 +51,28 @@ describe("livedash CLI", () => {
     execFileSync(process.execPath, ["build.mjs"], { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: "ignore" });
   });
 
+  it("annotate marks a point or a range with tags; bad times and empty text are usage errors", async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.close());
+    const io = captureIo();
+    expect(await runCli(["annotate", "deploy v1.4", "--tag", "deploy", "--tag", "api", "--ts", "1000", "--url", server.url], io)).toBe(0);
+    expect(io.out.join("\n")).toMatch(/^annotated 1970-01-01T00:00:01\.000Z: deploy v1\.4 \(id \d+\)$/);
+    expect(await runCli(["annotate", "maintenance", "--ts", "1970-01-01T00:00:02Z", "--end-ts", "5000", "--url", server.url], io)).toBe(0);
+    const res = await fetch(`${server.url}/api/annotations?from=0&to=10000`);
+    const body = (await res.json()) as { annotations: { text: string; ts: number; endTs: number | null; tags: string[] }[] };
+    expect(body.annotations.map((a) => [a.text, a.ts, a.endTs, a.tags])).toEqual([
+      ["deploy v1.4", 1000, null, ["deploy", "api"]],
+      ["maintenance", 2000, 5000, []],
+    ]);
+    const bad = captureIo();
+    expect(await runCli(["annotate", "x", "--ts", "yesterday-ish", "--url", server.url], bad)).toBe(2);
+    expect(bad.err[0]).toMatch(/--ts must be epoch milliseconds or an ISO date/);
+    expect(await runCli(["annotate", "", "--url", server.url], bad)).toBe(2);
+    expect(bad.err.join("\n")).toMatch(/text: text must not be empty/);
+    expect(await runCli(["annotate", "x", "--ts", "5000", "--end-ts", "1000", "--url", server.url], bad)).toBe(2);
+    expect(bad.err.join("\n")).toMatch(/endTs: endTs must not be before ts/);
+  });
+
   it("push ingests a point and series lists it", async () => {
     const server = await startTestServer();
     cleanups.push(() => server.close());

@@ -161,8 +161,13 @@ export const AlertRuleStatusSchema = z.object({
   severity: AlertSeveritySchema,
   /** The worst state over its series (firing > pending > resolved > ok). */
   state: AlertStateSchema,
+  /** Its series, worst state first, at most MAX_LISTED_INSTANCES of them. */
   instances: z.array(AlertInstanceSchema),
+  /** Every series it tracks (more than `instances` holds when past the listing limit). */
+  instanceCount: z.number(),
 });
+/** Series listed per rule in `GET /api/alerts` (the answer stays small whatever the cardinality). */
+export const MAX_LISTED_INSTANCES = 200;
 export type AlertRuleStatus = z.infer<typeof AlertRuleStatusSchema>;
 
 /** `GET /api/alerts` and `alerts.list`. */

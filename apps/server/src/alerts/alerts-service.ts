@@ -213,18 +213,18 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
       const to = query.to ?? Date.now();
       return db.annotations(query.from ?? 0, to, query.limit);
     },
-    /** For /metrics. */
+    /** For /metrics: counted over every tracked series, not only the listed ones. */
     metrics() {
-      const list = this.list();
       const states = { ok: 0, pending: 0, firing: 0, resolved: 0 };
       let silenced = 0;
-      for (const rule of list.rules) {
-        for (const instance of rule.instances) {
+      const at = now();
+      for (const { rule } of ruleList) {
+        for (const instance of evaluator.instances(rule.name)) {
           states[instance.state]++;
-          if (instance.silencedBy.length > 0) silenced++;
+          if (silences.matching(rule.name, instance.series, at).length > 0) silenced++;
         }
       }
-      return { rules: list.rules.length, states, silenced, counters, notifier: notifier.stats(), outbox: db.outboxSize(), fileError: fileError !== null, evaluator: evaluator.stats() };
+      return { rules: ruleList.length, states, silenced, counters, notifier: notifier.stats(), outbox: db.outboxSize(), fileError: fileError !== null, evaluator: evaluator.stats() };
     },
     async close() {
       abort.abort();

@@ -1,3 +1,4 @@
+import { MAX_LISTED_INSTANCES } from "@livedash/events";
 import type { AlertInstance, AlertRuleStatus, AlertsList, AlertState, AlertTransition } from "@livedash/events";
 import type { InstanceRow } from "./alert-db";
 import type { CompiledRule } from "./evaluator";
@@ -26,7 +27,15 @@ export function alertsList(input: {
       return { series: row.series, state: row.state, since: row.since, value: row.value, silencedBy };
     });
     instances.sort((a, b) => WORST[b.state] - WORST[a.state] || a.series.localeCompare(b.series));
-    return { rule, name: rule.name, source: input.fileNames.has(rule.name) ? "file" : "api", severity: rule.severity, state, instances };
+    return {
+      rule,
+      name: rule.name,
+      source: input.fileNames.has(rule.name) ? "file" : "api",
+      severity: rule.severity,
+      state,
+      instances: instances.slice(0, MAX_LISTED_INSTANCES),
+      instanceCount: instances.length,
+    };
   });
   return { rules, firing, silences: input.silences.list(input.now), recent: input.recent, rulesFile: input.rulesFile };
 }

@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { alertStateFromPoint, seriesKey, ALERT_STATE_SERIES } from "@livedash/events";
 import type { Annotation, Silence } from "@livedash/events";
 import type { LivedashServer } from "../../src/server";
-import { tempDataDir } from "../helpers/data-dir";
-import { ingest, startTestServer } from "../helpers/server";
-import { getAlerts, stateOf, writeRules } from "./helpers";
+import { ingest } from "../helpers/server";
+import { getAlerts, startWithRules, stateOf, useCleanups } from "./helpers";
 
 const READ = "read-token-0123456789";
 const INGEST = "ingest-token-0123456789";
@@ -17,21 +16,9 @@ async function trpc(server: LivedashServer, path: string, input: unknown, token 
 }
 
 describe("alerts API", () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function start(rules: string) {
-    const dir = tempDataDir();
-    cleanups.push(dir.remove);
-    const server = await startTestServer(
-      { LIVEDASH_ALERT_RULES: writeRules(dir.dir, rules), LIVEDASH_READ_TOKEN: READ, LIVEDASH_INGEST_TOKEN: INGEST },
-      { alerts: { tickMs: 60_000, rulesPollMs: 60_000 } },
-    );
-    cleanups.push(() => server.close());
-    return server;
-  }
+  const cleanups = useCleanups();
+  const start = (rules: string) =>
+    startWithRules(cleanups, rules, { LIVEDASH_READ_TOKEN: READ, LIVEDASH_INGEST_TOKEN: INGEST }, { alerts: { tickMs: 60_000, rulesPollMs: 60_000 } });
 
   it("annotations: POST with the ingest token, GET a window with the read token; errors name the field", async () => {
     const server = await start("[]");

@@ -3,7 +3,29 @@ import { join } from "node:path";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterEach } from "vitest";
 import type { AlertNotification, AlertsList } from "@livedash/events";
+import type { ServerOptions } from "../../src/server";
+import { tempDataDir } from "../helpers/data-dir";
+import { startTestServer } from "../helpers/server";
+
+/** Cleanups run after each test, last registered first. */
+export function useCleanups(): (() => unknown)[] {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
+}
+
+/** A test server (memory storage) running `rules`, closed and its rules file removed after the test. */
+export async function startWithRules(cleanups: (() => unknown)[], rules: string, env: Record<string, string> = {}, options: ServerOptions = {}) {
+  const dir = tempDataDir();
+  cleanups.push(dir.remove);
+  const server = await startTestServer({ LIVEDASH_ALERT_RULES: writeRules(dir.dir, rules), ...env }, options);
+  cleanups.push(() => server.close());
+  return server;
+}
 
 /** Writes a rules file (YAML text) into dir and returns its path. */
 export function writeRules(dir: string, text: string, name = "rules.yaml"): string {

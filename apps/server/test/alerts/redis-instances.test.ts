@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ALERT_STATE_SERIES, alertStateFromPoint } from "@livedash/events";
 import { parseConfig } from "../../src/config";
 import { createServer } from "../../src/server";
@@ -7,19 +7,16 @@ import { tempDataDir } from "../helpers/data-dir";
 import { startRedis } from "../helpers/redis-server";
 import type { TestRedis } from "../helpers/redis-server";
 import { ingest } from "../helpers/server";
-import { startReceiver, writeRules } from "./helpers";
+import { startReceiver, useCleanups, writeRules } from "./helpers";
 
 describe("alerts on three Redis-backed instances", () => {
   let redis: TestRedis;
-  const cleanups: (() => unknown)[] = [];
+  const cleanups = useCleanups();
   beforeAll(async () => {
     redis = await startRedis();
   });
   afterAll(async () => {
     await redis.stop();
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
   it("every instance evaluates every transition; exactly one sends each notification", async () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { writeFileSync } from "node:fs";
 import { parseConfig } from "../../src/config";
 import { createServer } from "../../src/server";
@@ -6,7 +6,7 @@ import type { LivedashServer } from "../../src/server";
 import { parseRulesText } from "../../src/alerts/rules-file";
 import { tempDataDir } from "../helpers/data-dir";
 import { ingest } from "../helpers/server";
-import { getAlerts, stateOf, writeRules } from "./helpers";
+import { getAlerts, stateOf, useCleanups, writeRules } from "./helpers";
 
 const GOOD = `
 rules:
@@ -19,10 +19,7 @@ rules:
 `;
 
 describe("alert rules file", () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = useCleanups();
 
   async function start(rulesPath: string): Promise<LivedashServer> {
     const server = await createServer(

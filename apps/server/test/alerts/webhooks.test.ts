@@ -1,19 +1,16 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../src/config";
 import { createServer } from "../../src/server";
 import type { LivedashServer } from "../../src/server";
 import { tempDataDir } from "../helpers/data-dir";
 import { ingest } from "../helpers/server";
-import { startReceiver, writeRules } from "./helpers";
+import { startReceiver, useCleanups, writeRules } from "./helpers";
 import type { Receiver } from "./helpers";
 
 const FAST = { retryBaseMs: 20, retryMaxMs: 100 };
 
 describe("alert webhooks", () => {
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = useCleanups();
 
   function rules(dir: string, webhook: string, format = "json") {
     return writeRules(dir, `- { name: cpu-high, series: 'host.cpu.*', above: 90, clear: 70, for: 0s, severity: critical, webhook: '${webhook}', format: ${format} }\n`);

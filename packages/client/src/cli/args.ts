@@ -1,13 +1,23 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { SeriesNameSchema, SeriesSelectorSchema, formatZodIssues, splitSelectorList } from "@livedash/events";
+import { AnnotationInputSchema, SeriesNameSchema, SeriesSelectorSchema, formatZodIssues, splitSelectorList } from "@livedash/events";
 import { TransportPreferenceSchema } from "../options";
 import type { TransportPreference } from "../connection-state";
+import type { AnnotationInput } from "@livedash/events";
+
+/** `--ts`/`--end-ts`: epoch milliseconds or a date Date.parse reads (ISO 8601). */
+function timeArg(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new UsageError(`${flag} must be epoch milliseconds or an ISO date like 2026-12-06T01:00:00Z (got "${raw}")`);
+  return ms;
+}
 
 export const USAGE = `usage:
   livedash tail <selector...> [--url URL] [--transport auto|ws|sse|poll] [--json] [--count N]
   livedash series [--url URL] [--json]
   livedash push <series> <value> [--url URL]
+  livedash annotate <text> [--tag TAG]... [--ts TIME] [--end-ts TIME] [--url URL]
 
 options:
   --url URL         server base URL (default: $LIVEDASH_URL or http://127.0.0.1:4000)
@@ -15,6 +25,9 @@ options:
   --transport T     tail over this transport only (default: auto, WebSocket -> SSE -> long-poll)
   --json            one JSON object per line instead of a table
   --count N         tail: exit after N points
+  --tag TAG         annotate: a tag (repeat for several)
+  --ts TIME         annotate: when (epoch ms or an ISO date; default: now)
+  --end-ts TIME     annotate: the end of a range
   -h, --help        this text
 
 selectors: a name or glob (host.cpu.*), plus label matchers: 'host.cpu.total{host="web1",cpu!="0"}',
@@ -24,7 +37,8 @@ export type Command =
   | { kind: "help" }
   | { kind: "tail"; common: Common; patterns: string[]; transport: TransportPreference; json: boolean; count: number | null }
   | { kind: "series"; common: Common; json: boolean }
-  | { kind: "push"; common: Common; series: string; value: number };
+  | { kind: "push"; common: Common; series: string; value: number }
+  | { kind: "annotate"; common: Common; input: AnnotationInput };
 
 export interface Common {
   url: string;
@@ -58,6 +72,9 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
         transport: { type: "string" },
         json: { type: "boolean", default: false },
         count: { type: "string" },
+        tag: { type: "string", multiple: true },
+        ts: { type: "string" },
+        "end-ts": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -106,7 +123,14 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
       if (raw.trim() === "" || !Number.isFinite(value)) throw new UsageError(`value must be a finite number (got "${raw}")`);
       return { kind: "push", common: base, series: name.data, value };
     }
+    case "annotate": {
+      const [text, ...extra] = rest;
+      if (text === undefined || extra.length > 0) throw new UsageError('annotate needs exactly one <text> (quote it), e.g. livedash annotate "deploy v1.4" --tag deploy');
+      const input = AnnotationInputSchema.safeParse({ text, tags: values.tag ?? [], ts: timeArg("--ts", values.ts), endTs: timeArg("--end-ts", values["end-ts"]) });
+      if (!input.success) throw new UsageError(formatZodIssues(input.error));
+      return { kind: "annotate", common: base, input: input.data };
+    }
     default:
-      throw new UsageError(`unknown command "${name}" (commands: tail, series, push)`);
+      throw new UsageError(`unknown command "${name}" (commands: tail, series, push, annotate)`);
   }
 }

@@ -49,6 +49,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         io.stdout(`accepted ${result.accepted} point${result.accepted === 1 ? "" : "s"}${result.id ? ` (event ${result.id})` : ""}`);
         return 0;
       }
+      case "annotate": {
+        const annotation = await client.trpc.metrics.annotate.mutate(command.input);
+        io.stdout(`annotated ${new Date(annotation.ts).toISOString()}${annotation.endTs === null ? "" : ` to ${new Date(annotation.endTs).toISOString()}`}: ${annotation.text} (id ${annotation.id})`);
+        return 0;
+      }
       case "tail":
         // Ask once over plain HTTP first, so a wrong URL fails fast with a clear message.
         await client.trpc.system.info.query();
