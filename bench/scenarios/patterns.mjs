@@ -26,6 +26,8 @@ export async function runPatterns(ctx, start) {
   const micro = runMicro(PATTERNS, args.quick ? 500 : 5000);
   log(`  matcher alone: ${micro.usPerNameAllPatterns} us per ~190-char name against ${PATTERNS} patterns ` +
     `(${micro.nsPerNamePerPattern} ns per pattern), compile ${micro.compileMs} ms`);
+  log(`  selectors alone: ${micro.selectors.usPerKeyAllSelectors} us per key (1000-char label value) against ${PATTERNS} selectors ` +
+    `with (a*)*b-style regexes (${micro.selectors.nsPerKeyPerSelector} ns per selector), compile ${micro.selectors.compileMs} ms`);
   // Two more than the adversarial ones: the per-connection pattern and the matching one.
   // Every subscriber here comes from one loopback address but stands for a client of its own, so the
   // per-address cap of distinct live patterns is lifted; the server-wide one (2048) still holds them all.

@@ -76,6 +76,7 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_PATTERNS: intFromEnv("LIVEDASH_MAX_PATTERNS", 1, 1_000, 256),
   LIVEDASH_MAX_LIVE_PATTERNS: intFromEnv("LIVEDASH_MAX_LIVE_PATTERNS", 1, 1_000_000, 2_048),
   LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS: intFromEnv("LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS", 1, 1_000_000, 512),
+  LIVEDASH_MAX_LIVE_REGEX_MATCHERS: intFromEnv("LIVEDASH_MAX_LIVE_REGEX_MATCHERS", 0, 1_000_000, 256),
   LIVEDASH_MAX_WS_MESSAGES_PER_SEC: intFromEnv("LIVEDASH_MAX_WS_MESSAGES_PER_SEC", 1, 1_000_000, 200),
   LIVEDASH_STORAGE: z.enum(["disk", "memory"], { message: 'LIVEDASH_STORAGE must be "disk" or "memory"' }).default("disk"),
   LIVEDASH_DATA_DIR: z.string().min(1, "LIVEDASH_DATA_DIR must not be empty").max(4096, "LIVEDASH_DATA_DIR must be at most 4096 characters").default("livedash-data"),
@@ -183,11 +184,14 @@ export function parseConfig(env: Record<string, string | undefined>) {
       maxConnectionsPerIp: e.LIVEDASH_MAX_CONNECTIONS_PER_IP,
       maxPatterns: e.LIVEDASH_MAX_PATTERNS,
       /**
-       * Distinct live patterns across every subscription (a new series name is tested once against
-       * each), and per address (the ingest token's holder counts as one).
+       * Distinct live selectors (canonical text, however a client wrote them) across every
+       * subscription (a new series key is tested once against each), and per address (the ingest
+       * token's holder counts as one).
        */
       maxLivePatterns: e.LIVEDASH_MAX_LIVE_PATTERNS,
       maxLivePatternsPerAddress: e.LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS,
+      /** Regex matchers (=~, !~) across the distinct live selectors of the server (about 20x a glob's cost per character). */
+      maxLiveRegexMatchers: e.LIVEDASH_MAX_LIVE_REGEX_MATCHERS,
       /** Series × maxPoints one metrics.history query may ask for (its largest possible answer). */
       maxHistoryPoints: e.LIVEDASH_MAX_HISTORY_POINTS,
       maxWsMessagesPerSec: e.LIVEDASH_MAX_WS_MESSAGES_PER_SEC,

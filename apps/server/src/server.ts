@@ -118,7 +118,11 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const { engine } = runtime;
   compareIds = (a, b) => engine.compareIds(a, b);
   // Distinct patterns are compiled and tested once server-wide, whatever the number of groups holding them.
-  const patternIndex = createPatternIndex({ maxPatterns: config.limits.maxLivePatterns, maxPatternsPerAddress: config.limits.maxLivePatternsPerAddress });
+  const patternIndex = createPatternIndex({
+    maxPatterns: config.limits.maxLivePatterns,
+    maxPatternsPerAddress: config.limits.maxLivePatternsPerAddress,
+    maxRegexMatchers: config.limits.maxLiveRegexMatchers,
+  });
   const hub = createLivePath(engine, options.backpressure, patternIndex);
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();

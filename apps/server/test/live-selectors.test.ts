@@ -75,3 +75,29 @@ describe("live path: selectors with label matchers", () => {
     path.close();
   });
 });
+
+describe("live path: regex matchers have a server-wide cap of their own", () => {
+  it("refuses selectors past LIVEDASH_MAX_LIVE_REGEX_MATCHERS, naming it; released ones make room, idle ones are dropped", async () => {
+    const engine = createMemoryEngine();
+    const { index, counter } = countingIndex({ maxRegexMatchers: 3 });
+    const path = createLivePath(engine, {}, index);
+    const subscribe = (patterns: string[], address = "10.0.0.1") => path.subscribe({ sink: sink([]), encoder: objectEncoder, patterns: patterns.map(canonical), address });
+    const a = subscribe(['{dev=~"sd.*",host!~"db.*"}', 'x{cpu="0"}']);
+    // The same selector written otherwise adds nothing; equality matchers never count.
+    subscribe(["{ host!~'db.*', dev=~'sd.*' }", 'y{a="1",b!="2"}'], "10.0.0.2");
+    expect(index.stats().regexMatchers).toBe(2);
+    expect(() => subscribe(['{a=~"1"}', '{b=~"2"}'])).toThrow(/at most 3 regex matchers \(=~, !~\) in its distinct selectors \(LIVEDASH_MAX_LIVE_REGEX_MATCHERS\); 2 are in use and these selectors add 2/);
+    const b = subscribe(['{a=~"1"}']);
+    expect(index.stats().regexMatchers).toBe(3);
+    b.unsubscribe();
+    // b's selector is idle (still compiled, still counted as compiled); a new regex takes its place.
+    subscribe(['{c=~"3"}']);
+    expect(index.stats()).toMatchObject({ regexMatchers: 3, idle: 0 });
+    // A new key is tested against the compiled label-only selectors ({dev,host} and {c}); x{} and y{}
+    // name other series; the dropped idle {a=~"1"} costs nothing any more.
+    await engine.publish([{ series: "k", ts: 1, value: 1 }]);
+    expect(counter.tests).toBe(2);
+    a.unsubscribe();
+    path.close();
+  });
+});

@@ -85,13 +85,33 @@ describe("selectors with label matchers on every transport: exactly the matching
     expect(event.points.map((p) => p.series).sort()).toEqual([...expected].sort());
   });
 
-  it("a bad selector is refused on /sse naming the matcher; the cap counts distinct selectors once however written", async () => {
+  it("a bad selector is refused on /sse naming the matcher or the limit", async () => {
     const bad = await fetch(`${server.url}/sse?series=${encodeURIComponent('a.*,b{dev=~"(x)\\1"}')}`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/^series\[1\]: matcher dev=~: bad regex/);
     const trpc = httpClient(server.url);
     await expect(trpc.metrics.poll.query({ series: ['x{a="1",a="1",a="1"}'], waitMs: 0 })).resolves.toMatchObject({ events: [] });
     await expect(trpc.metrics.poll.query({ series: [`x{${Array.from({ length: 17 }, (_, i) => `l${i}="v"`).join(",")}}`], waitMs: 0 })).rejects.toThrow(/series\[0\]: a selector may have at most 16 label matchers/);
+  });
+});
+
+describe("live pattern caps count distinct selectors, however they are written", () => {
+  it("two spellings of one selector hold one of the address's patterns", async () => {
+    const server = await startTestServer({ LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS: "2" });
+    const controller = new AbortController();
+    try {
+      const list = (...selectors: string[]) => `${server.url}/sse?series=${encodeURIComponent(selectors.join(","))}`;
+      const first = await fetch(list('a{x="1",y="2"}', "b.*"), { signal: controller.signal });
+      expect(first.status).toBe(200);
+      const second = await fetch(list("a{ y='2' , x='1' }", "b.*"), { signal: controller.signal });
+      expect(second.status).toBe(200);
+      const third = await fetch(list("c.*"));
+      expect(third.status).toBe(429);
+      expect(((await third.json()) as { error: { message: string } }).error.message).toMatch(/one address may hold at most 2 distinct patterns \(LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS\); 2 are in use/);
+    } finally {
+      controller.abort();
+      await server.close();
+    }
   });
 });
 

@@ -16,6 +16,13 @@ export interface PatternIndexOptions {
    */
   maxPatternsPerAddress?: number;
   /**
+   * Regex matchers (`=~`, `!~`) in the distinct live selectors of the whole server. A regex costs about
+   * 20 ns per character of a label value (a glob about 1): 256 regexes x 100 new keys with distinct
+   * 1000-character values is about 0.5 s of matching, so they get a cap of their own.
+   * @default 256
+   */
+  maxRegexMatchers?: number;
+  /**
    * Series whose per-pattern results are remembered; past it they are all forgotten and recomputed
    * when seen again (the store's series cap normally keeps it far below).
    * @default 65_536
@@ -36,6 +43,8 @@ export interface PatternEntry {
   readonly glob: boolean;
   /** The one name a tested selector can match (`cpu{host="a"}`), or null (a name glob): other names skip the test. */
   readonly literalName: string | null;
+  /** Its `=~` / `!~` matchers, counted against maxRegexMatchers while it is compiled. */
+  readonly regexMatchers: number;
   readonly test: KeyPredicate;
   refs: number;
 }
@@ -64,6 +73,10 @@ export function createPatternIndex(options: PatternIndexOptions = {}) {
   const maxPatterns = options.maxPatterns ?? 2048;
   const maxPerAddress = options.maxPatternsPerAddress ?? 512;
   const maxSeriesResults = options.maxSeriesResults ?? 65_536;
+  const maxRegexMatchers = options.maxRegexMatchers ?? 256;
+  /** Regex matchers of the entries groups hold, and of every compiled entry (held or idle; idle ones are still tested). */
+  let regexLive = 0;
+  let regexCompiled = 0;
   const compile = options.compile ?? ((selector: string) => compileSelector(selector));
   const byPattern = new Map<string, PatternEntry>();
   /** Live globs in id order (Map keeps insertion order and ids grow). */
@@ -114,10 +127,21 @@ export function createPatternIndex(options: PatternIndexOptions = {}) {
     if (!parsed.ok) throw new TRPCError({ code: "BAD_REQUEST", message: `series: ${parsed.message}` });
     const literalName = selectorLiteralName(parsed.value);
     const glob = literalName === null || parsed.value.matchers.length > 0;
-    return { id: nextId++, pattern, glob, literalName, test: compile(pattern), refs: 0 };
+    const regexMatchers = countRegexMatchers(parsed.value.matchers);
+    regexCompiled += regexMatchers;
+    return { id: nextId++, pattern, glob, literalName, regexMatchers, test: compile(pattern), refs: 0 };
+  }
+
+  /** Regex matchers `pattern` would add if a group took it now (0 when a group already holds it). */
+  function addedRegex(pattern: string): number {
+    const entry = byPattern.get(pattern);
+    if (entry !== undefined) return entry.refs === 0 ? entry.regexMatchers : 0;
+    const parsed = parseSelector(pattern);
+    return parsed.ok ? countRegexMatchers(parsed.value.matchers) : 0;
   }
 
   function drop(entry: PatternEntry) {
+    regexCompiled -= entry.regexMatchers;
     idle.delete(entry.pattern);
     byPattern.delete(entry.pattern);
     globs.delete(entry.id);
@@ -131,6 +155,11 @@ export function createPatternIndex(options: PatternIndexOptions = {}) {
       for (const pattern of patterns) if ((byPattern.get(pattern)?.refs ?? 0) === 0) added++;
       if (active + added > maxPatterns) {
         tooMany(`live patterns: the server holds at most ${maxPatterns} distinct patterns (LIVEDASH_MAX_LIVE_PATTERNS); ${active} are in use (each distinct selector counts once)`);
+      }
+      let regex = 0;
+      for (const pattern of patterns) regex += addedRegex(pattern);
+      if (regex > 0 && regexLive + regex > maxRegexMatchers) {
+        tooMany(`live patterns: the server holds at most ${maxRegexMatchers} regex matchers (=~, !~) in its distinct selectors (LIVEDASH_MAX_LIVE_REGEX_MATCHERS); ${regexLive} are in use and these selectors add ${regex}`);
       }
       const held = address === undefined ? undefined : perAddress.get(address);
       let addedHere = 0;
@@ -169,18 +198,25 @@ export function createPatternIndex(options: PatternIndexOptions = {}) {
           byPattern.set(pattern, entry);
           if (entry.glob) globs.set(entry.id, entry);
         }
-        if (entry.refs++ === 0) idle.delete(pattern);
+        if (entry.refs++ === 0) {
+          idle.delete(pattern);
+          regexLive += entry.regexMatchers;
+        }
         entries.push(entry);
       }
       for (const entry of idle.values()) {
-        if (byPattern.size <= maxPatterns) break;
+        if (byPattern.size <= maxPatterns && regexCompiled <= maxRegexMatchers) break;
         drop(entry);
       }
       return { ids: new Set(entries.map((entry) => entry.id)), entries };
     },
     /** The group is gone: patterns no other group holds turn idle. */
     release(set: PatternSet) {
-      for (const entry of set.entries) if (--entry.refs === 0) idle.set(entry.pattern, entry);
+      for (const entry of set.entries) {
+        if (--entry.refs > 0) continue;
+        idle.set(entry.pattern, entry);
+        regexLive -= entry.regexMatchers;
+      }
     },
     /** Whether any selector of the set matches the key `series`; each is tested once per key, server-wide. */
     matches(set: PatternSet, series: string): boolean {
@@ -197,8 +233,14 @@ export function createPatternIndex(options: PatternIndexOptions = {}) {
       for (const id of set.ids) if (matched.has(id)) return true;
       return false;
     },
-    stats: () => ({ patterns: byPattern.size - idle.size, idle: idle.size, globs: globs.size, addresses: perAddress.size, seriesResults: results.size }),
+    stats: () => ({ patterns: byPattern.size - idle.size, idle: idle.size, globs: globs.size, regexMatchers: regexLive, addresses: perAddress.size, seriesResults: results.size }),
   };
+}
+
+function countRegexMatchers(matchers: readonly { readonly op: string }[]): number {
+  let n = 0;
+  for (const m of matchers) if (m.op === "=~" || m.op === "!~") n++;
+  return n;
 }
 
 export type PatternIndex = ReturnType<typeof createPatternIndex>;
