@@ -299,6 +299,17 @@ describe("parseLineProtocol: heads shared across bodies", () => {
     ]);
   });
 
+  it("a head predicted from the previous body's order is only taken when the line has exactly that head", async () => {
+    const { LineHeadCache } = await import("../src/ingest/line-heads");
+    const heads = new LineHeadCache();
+    expect(ok("m,h=a v=1\nm,h=b v=2\nm,h=c v=3", { heads }).map((p) => p.series)).toEqual(['m.v{h="a"}', 'm.v{h="b"}', 'm.v{h="c"}']);
+    // After h=a the cache expects h=b: a longer head with that prefix, another order, an escaped space.
+    expect(ok("m,h=a v=1\nm,h=bb v=2\nm,h=b v=3\nm,h=a v=4\nm,h=b\\ x v=5\nm,h=b v=6", { heads }).map((p) => p.series)).toEqual([
+      'm.v{h="a"}', 'm.v{h="bb"}', 'm.v{h="b"}', 'm.v{h="a"}', 'm.v{h="b x"}', 'm.v{h="b"}',
+    ]);
+    expect(errors("m,h=a v=1\nm,h=b\nm,h=b v=2", { heads }).map((e) => e.line)).toEqual([2]);
+  });
+
   it("past its character budget the cache starts over and answers stay right", async () => {
     const { LineHeadCache } = await import("../src/ingest/line-heads");
     const heads = new LineHeadCache(64);

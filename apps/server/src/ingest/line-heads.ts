@@ -21,6 +21,8 @@ export class LineHead {
   private readonly keys = new Map<string, string | SeriesKeyProblem>();
   /** Field names (raw text without escapes) in the order the last lines had them. */
   readonly template: (string | undefined)[] = [];
+  /** The head the line after this one had last time (agents write their metrics in the same order each flush). */
+  next: LineHead | undefined = undefined;
 
   constructor(
     /** The head text as written in the body (escapes included): the cache's key. */
@@ -28,6 +30,8 @@ export class LineHead {
     private readonly namePrefix: string,
     private readonly labelText: string,
     private readonly budget: LineHeadCache,
+    /** The cache generation it was made in: heads of an earlier one are never linked or predicted. */
+    readonly generation: number,
   ) {}
 
   /** `<measurement>.<field>{labels}`: the series key of `field` on this head, or why there is none. */
@@ -65,6 +69,8 @@ function buildKey(name: string, labelText: string): string | SeriesKeyProblem {
 export class LineHeadCache {
   private heads = new Map<string, LineHead>();
   private chars = 0;
+  /** Bumped each time the cache starts over. */
+  generation = 0;
 
   constructor(
     /**
@@ -78,14 +84,35 @@ export class LineHeadCache {
     return this.heads.get(text);
   }
 
-  /** Caches `head` under its text. */
+  /** Caches `head` under its text; past the budget the cache starts over (a new generation). */
   add(head: LineHead): void {
+    if (head.generation !== this.generation) return;
     if (!this.charge(head.text.length * 2)) {
-      this.heads = new Map();
-      this.chars = 0;
-      if (!this.charge(head.text.length * 2)) return;
+      this.startOver();
+      return;
     }
     this.heads.set(head.text, head);
+  }
+
+  /**
+   * The head expected after `previous` (what followed it last time), or undefined. Only heads of the
+   * current generation link to each other, so dropped heads are not kept alive through `next`.
+   */
+  predict(previous: LineHead | undefined): LineHead | undefined {
+    const next = previous?.next;
+    return next !== undefined && next.generation === this.generation ? next : undefined;
+  }
+
+  /** Remembers that `head` followed `previous`. */
+  link(previous: LineHead | undefined, head: LineHead): void {
+    if (previous !== undefined && previous.next !== head && previous.generation === this.generation && head.generation === this.generation) previous.next = head;
+  }
+
+  private startOver(): void {
+    for (const head of this.heads.values()) head.next = undefined;
+    this.heads = new Map();
+    this.chars = 0;
+    this.generation += 1;
   }
 
   /** Counts `chars` against the budget; false (nothing counted) when they do not fit. */
@@ -126,5 +153,5 @@ export function buildLineHead(
     labels[label] = value;
   }
   // seriesKey("", labels) is exactly the `{...}` part of the canonical key ("" without labels).
-  return new LineHead(text, sanitizeSeriesPart(measurement) + ".", seriesKey("", labels), cache);
+  return new LineHead(text, sanitizeSeriesPart(measurement) + ".", seriesKey("", labels), cache, cache.generation);
 }

@@ -141,6 +141,8 @@ class LineProtocolParser {
   /** An error was reported: points are no longer collected (the answer is the errors). */
   private bad = false;
   private readonly heads: LineHeadCache;
+  /** The head of the previous line (unset after a bad line), for readHead's prediction. */
+  private previousHead: LineHead | undefined = undefined;
   /** Position of the first space at or after the current head's start (s.length when none): see readHead. */
   private spaceAt = -1;
   /** Position of the first LF at or after the current head's start (s.length when none), kept the same way. */
@@ -194,6 +196,7 @@ class LineProtocolParser {
         }
         if (!(error instanceof LineSyntaxError)) throw error;
         this.points.length = mark; // a bad line adds no point
+        this.previousHead = undefined;
         this.fail(startLine, error.message);
         this.skipRestOfLine();
       }
@@ -237,6 +240,22 @@ class LineProtocolParser {
   private readHead(): LineHead {
     const s = this.s;
     const start = this.pos;
+    // The head that followed the previous one last time, compared in place: no slice, no hash. Its
+    // text is a whole head (no line end inside, and an unescaped space after it ends it).
+    const predicted = this.heads.predict(this.previousHead);
+    if (predicted !== undefined && s.charCodeAt(start + predicted.text.length) === SPACE && s.startsWith(predicted.text, start)) {
+      this.pos = start + predicted.text.length;
+      this.previousHead = predicted;
+      return predicted;
+    }
+    const head = this.findHead(start);
+    this.heads.link(this.previousHead, head);
+    this.previousHead = head;
+    return head;
+  }
+
+  private findHead(start: number): LineHead {
+    const s = this.s;
     // indexOf finds the first space natively. Its answer is kept for the next lines while they start
     // before it, so a body without spaces costs one scan, not one per line.
     if (this.spaceAt < start) {
