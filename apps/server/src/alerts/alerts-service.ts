@@ -67,6 +67,10 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
   const counters = { transitions: { ok: 0, pending: 0, firing: 0, resolved: 0 }, publishFailures: 0, reloads: 0, reloadErrors: 0 };
   const abort = new AbortController();
   let ruleList: CompiledRule[] = [];
+  /** The live subscription of the evaluator, while there are rules; aborted when the last rule goes. */
+  let stream: AbortController | null = null;
+  /** Wakes the follower waiting for a first rule. */
+  let rulesChanged: (() => void) | null = null;
 
   function applyRules() {
     const names = new Set(fileRules.map((r) => r.rule.name));
@@ -74,6 +78,8 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
     ruleList = [...fileRules, ...[...savedRules.values()].filter((r) => !names.has(r.rule.name))];
     for (const gone of evaluator.setRules(ruleList)) db.forgetRule(gone);
     evaluator.seed(deps.catalog().flatMap((info) => (info.last ? [{ key: info.name, lastTs: info.last.ts }] : [])));
+    if (ruleList.length === 0) stream?.abort();
+    rulesChanged?.();
   }
 
   evaluator.restore(db.instances());
@@ -111,19 +117,42 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
     if (queued) notifier.kick();
   }
 
-  /** Reads the live path in process, from where it left off when it had to resubscribe. */
+  /**
+   * Reads the live path in process, from where it left off when it had to resubscribe. Without rules
+   * it holds no subscription at all: a "*" subscriber costs a filter per batch and shows in the stats.
+   */
   async function follow() {
     let lastId: string | null = null;
     while (!abort.signal.aborted) {
+      if (ruleList.length === 0) {
+        // Rules that come back later start from now: the points in between were evaluated by nothing.
+        lastId = null;
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            abort.signal.removeEventListener("abort", done);
+            rulesChanged = null;
+            resolve();
+          };
+          rulesChanged = done;
+          abort.signal.addEventListener("abort", done, { once: true });
+        });
+        continue;
+      }
+      const current = new AbortController();
+      stream = current;
       try {
-        for await (const { id, event } of deps.live.events({ series: ["*"], lastEventId: lastId }, abort.signal, "alerts")) {
+        for await (const { id, event } of deps.live.events({ series: ["*"], lastEventId: lastId }, AbortSignal.any([abort.signal, current.signal]), "alerts")) {
           lastId = id;
           if (event.type === "points") apply(evaluator.observe(event.points, now()));
         }
       } catch (error) {
         if (abort.signal.aborted) return;
-        log.error({ err: error }, "alert evaluation lost the live stream; resubscribing");
+        if (!current.signal.aborted) log.error({ err: error }, "alert evaluation lost the live stream; resubscribing");
+      } finally {
+        stream = null;
       }
+      // The last rule went: wait for the next one, not a breath.
+      if (current.signal.aborted) continue;
       // Ended (fell too far behind, or the server is closing): resume after a breath, never in a hot loop.
       await delay(100, undefined, { signal: abort.signal }).catch(() => undefined);
     }
