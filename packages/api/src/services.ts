@@ -54,8 +54,8 @@ export interface AlertsApi {
   /** Validates (errors name the field) and saves a rule from the dashboard; it runs at once. */
   saveRule(rule: unknown): AlertsResult;
   deleteRule(name: string): AlertsResult;
-  silence(input: z.output<typeof SilenceInputSchema>): { ok: true; silence: Silence } | { ok: false; message: string };
-  unsilence(id: string): boolean;
+  silence(input: z.output<typeof SilenceInputSchema>): Promise<{ ok: true; silence: Silence } | { ok: false; message: string }>;
+  unsilence(id: string): Promise<boolean>;
   annotate(input: z.output<typeof AnnotationInputSchema>): Annotation;
   annotations(query: z.output<typeof AnnotationQuerySchema>): Annotation[];
 }

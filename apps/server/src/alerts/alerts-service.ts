@@ -53,7 +53,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
   const now = options.now ?? Date.now;
   const { db, log } = deps;
   const evaluator = createEvaluator(options.evaluator);
-  const silences = createSilences(db);
+  const silences = createSilences(db, deps.claims.silences, log);
   const notifier = createNotifier(db, deps.claims, log, options.notifier);
   let fileRules: CompiledRule[] = deps.rulesFile?.rules ?? [];
   let fileError: string | null = null;
@@ -160,7 +160,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
 
   function tick() {
     const at = now();
-    silences.expire(at);
+    void silences.expire(at);
     apply(evaluator.tick(at));
   }
 
@@ -170,6 +170,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
 
   return {
     start() {
+      void silences.refresh();
       following = follow();
       ticker = setInterval(tick, options.tickMs ?? 1_000);
       ticker.unref();
@@ -230,10 +231,12 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
       applyRules();
       return { ok: true };
     },
-    silence(input: z.output<typeof SilenceInputSchema>): { ok: true; silence: Silence } | { ok: false; message: string } {
+    silence(input: z.output<typeof SilenceInputSchema>): Promise<{ ok: true; silence: Silence } | { ok: false; message: string }> {
       return silences.add(input, now());
     },
-    unsilence: (id: string): boolean => silences.remove(id),
+    unsilence: (id: string): Promise<boolean> => silences.remove(id),
+    /** Re-reads shared silences now (the ticker does it every tickMs). */
+    refreshSilences: () => silences.refresh(),
     annotate(input: z.output<typeof AnnotationInputSchema>): Annotation {
       const ts = input.ts ?? Date.now();
       return db.annotate({ ts, endTs: input.endTs ?? null, text: input.text, tags: input.tags, source: "user" });
