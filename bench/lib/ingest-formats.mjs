@@ -12,6 +12,7 @@
  */
 export const INGEST_FORMATS = [
   { name: "line protocol", body: "line-protocol", livedashPath: "/api/write?precision=ms", vmPath: "/write?precision=ms" },
-  // { name: "OTLP protobuf", body: "otlp-protobuf", livedashPath: "/v1/metrics", vmPath: null }, // helper OTLP: VictoriaMetrics 1.79 has no OTLP
   { name: "remote_write with labels", body: "remote-write", livedashPath: "/api/v1/write", vmPath: "/api/v1/write" },
+  // VictoriaMetrics 1.79 (apt) has no OTLP endpoint: the row shows Livedash alone.
+  { name: "OTLP protobuf", body: "otlp-protobuf", livedashPath: "/v1/metrics", vmPath: null },
 ];

@@ -5,6 +5,8 @@ import { HttpError, readBodyBytes } from "../ingest/read-body";
 import { CumulativeState } from "../ingest/otlp/cumulative-state";
 import { decodeJsonRequest } from "../ingest/otlp/decode-json";
 import { OtlpDecodeError, decodeProtobufRequest } from "../ingest/otlp/decode-proto";
+import { LabelTailCache } from "../ingest/otlp/label-tail-cache";
+import type { PointRefused} from "../ingest/otlp/map-request";
 import { mapExportRequest, type MappedRequest } from "../ingest/otlp/map-request";
 import { formatOf, sendExportResponse, sendStatus, type OtlpFormat } from "../ingest/otlp/response";
 import type { OtlpExportRequest } from "../ingest/otlp/model";
@@ -28,6 +30,7 @@ const QUOTED_ERRORS = 5;
  */
 export function createOtlpMetricsHandler(services: Services) {
   const state = new CumulativeState(services.config.limits.maxSeries);
+  const tails = new LabelTailCache<string | PointRefused>();
 
   return async function handleOtlpMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const format = formatOf(req.headers["content-type"]);
@@ -48,7 +51,7 @@ export function createOtlpMetricsHandler(services: Services) {
       throw error;
     }
 
-    const mapped = mapExportRequest(request, state, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs });
+    const mapped = mapExportRequest(request, state, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs }, tails);
     let overCap: OverCapDrop | undefined;
     try {
       ({ overCap } = await services.ingest.acceptValidated(mapped.points, undefined, ctx.clientKey, false, "drop"));

@@ -3,6 +3,7 @@ import { ErrorList, quoteForError } from "../result";
 import { checkFuture } from "../timestamp";
 import { addAttributeLabels, emptyLabels, labelNameFor, resourceLabels, seriesNameFor } from "./attributes";
 import type { CumulativeState } from "./cumulative-state";
+import { LabelTailCache } from "./label-tail-cache";
 import { bucketQuantile, quantileSuffix } from "./quantiles";
 import {
   FLAG_NO_RECORDED_VALUE,
@@ -51,7 +52,7 @@ export interface MappedRequest {
  * Why one data point is refused; thrown and caught within the same data point. A plain class, not an
  * Error: a hostile request can refuse every one of its points, and no stack is captured for each.
  */
-class PointRefused {
+export class PointRefused {
   constructor(readonly message: string) {}
 }
 
@@ -69,7 +70,13 @@ class PointRefused {
  * Not atomic, unlike the JSON and line-protocol bodies: OTLP answers partial success, so a refused
  * data point is counted and named and the others go on.
  */
-export function mapExportRequest(request: OtlpExportRequest, state: CumulativeState, opts: OtlpMapOptions): MappedRequest {
+export function mapExportRequest(
+  request: OtlpExportRequest,
+  state: CumulativeState,
+  opts: OtlpMapOptions,
+  /** Label tails of recent attribute sets, kept across requests by the receiver. @default one for this request */
+  tails: LabelTailCache<string | PointRefused> = new LabelTailCache(),
+): MappedRequest {
   const quantiles = opts.quantiles ?? DEFAULT_QUANTILES;
   const quantileSuffixes = quantiles.map((q) => [q, `.${quantileSuffix(q)}`] as const);
   const maxBuckets = opts.maxBuckets ?? DEFAULT_MAX_BUCKETS;
@@ -107,7 +114,7 @@ export function mapExportRequest(request: OtlpExportRequest, state: CumulativeSt
           const before = points.length;
           try {
             if (metricProblem) throw new PointRefused(metricProblem);
-            const tail = dp.attributes.length === 0 ? baseTail : labelTail(dp.attributes, base);
+            const tail = dp.attributes.length === 0 ? baseTail : cachedLabelTail(dp.attributes, base, baseTail, tails);
             const ts = dp.timeUnixNano > 0 ? nanosToMs(dp.timeUnixNano) : opts.nowMs;
             const future = checkFuture(ts, opts);
             if (!future.ok) throw new PointRefused(`timeUnixNano: ${future.message}`);
@@ -159,6 +166,23 @@ function maxSuffixLength(metric: OtlpMetric, quantiles: readonly number[]): numb
   if (metric.histogram) for (const q of quantiles) longest = Math.max(longest, quantileSuffix(q).length + 1);
   if (metric.summary) longest = Math.max(longest, "p99.9999".length + 1);
   return longest;
+}
+
+/** labelTail through the cache: the same attribute set under the same resource has the same tail (or refusal). */
+function cachedLabelTail(attributes: readonly OtlpKeyValue[], base: Record<string, string>, baseTail: string, tails: LabelTailCache<string | PointRefused>): string {
+  const key = tails.keyOf(baseTail, attributes);
+  let tail = key === null ? undefined : tails.get(key);
+  if (tail === undefined) {
+    try {
+      tail = labelTail(attributes, base);
+    } catch (error) {
+      if (!(error instanceof PointRefused)) throw error;
+      tail = error;
+    }
+    if (key !== null) tails.set(key, tail);
+  }
+  if (tail instanceof PointRefused) throw tail;
+  return tail;
 }
 
 /** `{a="x",...}` of a point: its attributes, then the resource's labels (which win a clash). */
