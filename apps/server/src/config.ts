@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   LIVEDASH_RETENTION_MS: intFromEnv("LIVEDASH_RETENTION_MS", 60_000, 7 * 24 * 3_600_000, 3_600_000),
   LIVEDASH_REPLAY_BATCHES: intFromEnv("LIVEDASH_REPLAY_BATCHES", 10, 10_000_000, 100_000),
   LIVEDASH_BATCH_WINDOW_MS: intFromEnv("LIVEDASH_BATCH_WINDOW_MS", 0, 1_000, 0),
+  LIVEDASH_AGGREGATE_STALE_MS: intFromEnv("LIVEDASH_AGGREGATE_STALE_MS", 1_000, 24 * 3_600_000, 300_000),
   LIVEDASH_MAX_BODY_BYTES: intFromEnv("LIVEDASH_MAX_BODY_BYTES", 1_024, 64 * 1_048_576, 1_048_576),
   LIVEDASH_MAX_POINTS_PER_REQUEST: intFromEnv("LIVEDASH_MAX_POINTS_PER_REQUEST", 1, 100_000, 10_000),
   LIVEDASH_MAX_SERIES: intFromEnv("LIVEDASH_MAX_SERIES", 1, 1_000_000, 10_000),
@@ -176,6 +177,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     retentionMs: e.LIVEDASH_RETENTION_MS,
     replayBatches: e.LIVEDASH_REPLAY_BATCHES,
     batchWindowMs: e.LIVEDASH_BATCH_WINDOW_MS,
+    /** A member series without a point for this long leaves live aggregates (docs/aggregation.md). */
+    aggregateStaleMs: e.LIVEDASH_AGGREGATE_STALE_MS,
     limits: {
       maxBodyBytes: e.LIVEDASH_MAX_BODY_BYTES,
       maxPointsPerRequest: e.LIVEDASH_MAX_POINTS_PER_REQUEST,

@@ -11,6 +11,7 @@ import { startCollectors } from "./collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
+import { createAggregateHistory } from "./aggregate/history-service";
 import { createInProcessLive } from "./live/in-process";
 import { createLivePath } from "./live/live-path";
 import { createPatternIndex } from "./live/pattern-index";
@@ -123,7 +124,13 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     maxPatternsPerAddress: config.limits.maxLivePatternsPerAddress,
     maxRegexMatchers: config.limits.maxLiveRegexMatchers,
   });
-  const hub = createLivePath(engine, options.backpressure, patternIndex);
+  const hub = createLivePath(engine, options.backpressure, patternIndex, {
+    staleMs: config.aggregateStaleMs,
+    // A new aggregation starts from every member's latest point, not only those of its first batch.
+    *latestPoints() {
+      for (const info of store.catalog()) if (info.last) yield { series: info.name, ts: info.last.ts, value: info.last.value };
+    },
+  });
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
@@ -147,6 +154,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     storage,
     hub,
     live,
+    aggregates: createAggregateHistory(store, config.limits.maxHistoryPoints),
     alerts,
     batcher,
     ingest,

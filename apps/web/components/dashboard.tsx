@@ -1,6 +1,7 @@
 "use client";
 import type { SeriesInfo } from "@livedash/events";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { AggregateFeeds } from "../lib/aggregate-feeds";
 import { formatChartQuery, parseChartQuery } from "../lib/chart-query";
 import { LiveFeed } from "../lib/live-feed";
 import type { LiveFeedState } from "../lib/live-feed";
@@ -27,11 +28,14 @@ export interface DashboardProps {
 /** Series-list refreshes (new series, catalog) are batched to this rate; points never re-render React. */
 const SERIES_REFRESH_MS = 500;
 
-/** What the page subscribes to: the overview (of `host` when known) and the custom charts. */
+/**
+ * What the page subscribes to: the overview (of `host` when known) and the plain custom charts;
+ * aggregated charts have feeds of their own (AggregateFeeds).
+ */
 function subscriptionPatterns(host: string | null, charts: readonly string[]): string[] {
   const plain = charts.flatMap((text) => {
     const query = parseChartQuery(text);
-    return query === null ? [] : [query.selector];
+    return query === null || query.aggregate !== undefined ? [] : [query.selector];
   });
   return [...scopeSelectors(OVERVIEW_PATTERNS, host), ...plain];
 }
@@ -84,6 +88,7 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
       onSeriesChange,
       onError,
     });
+    const aggregates = new AggregateFeeds({ client, clock, windowMs: WINDOWS[initialView.window], onSeriesChange, onError });
     // An error shown while disconnected is history once the connection is live again.
     let wasLive = false;
     const stopClearing = client.connection.subscribe((state) => {
@@ -98,13 +103,14 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
       },
       backToLive: () => setView((v) => (v.zoom === undefined && !v.paused ? v : { ...v, zoom: undefined, paused: false })),
     };
-    setRuntime({ client, store, loop, feed, clock, zoom });
+    setRuntime({ client, store, loop, feed, aggregates, clock, zoom });
     exposeDebugHandle(store, clock);
     void feed.start();
     return () => {
       delete (window as DebugWindow).__livedash;
       stopClearing();
       if (refreshTimer !== null) clearTimeout(refreshTimer);
+      aggregates.close();
       feed.close();
       client.close();
       loop.destroy();
@@ -131,13 +137,16 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
     const freeze = (at: number | null) => {
       runtime.loop.setFrozenAt(at);
       runtime.feed.setFrozenAt(at);
+      runtime.aggregates.setFrozenAt(at);
     };
     if (zoomFrom !== null && zoomTo !== null) {
       runtime.feed.setZoom({ from: zoomFrom, to: zoomTo });
+      runtime.aggregates.setZoom({ from: zoomFrom, to: zoomTo });
       freeze(zoomTo);
       return;
     }
     runtime.feed.setZoom(null);
+    runtime.aggregates.setZoom(null);
     if (!view.paused) {
       freeze(null);
     } else if (runtime.loop.frozenAt() === null || runtime.loop.frozenAt() === zoomEndRef.current) {
@@ -149,6 +158,7 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   useEffect(() => {
     // The feed's window is the selected one even while zoomed: what it backfills and keeps for live.
     runtime?.feed.setWindow(WINDOWS[view.window]);
+    runtime?.aggregates.setWindow(WINDOWS[view.window]);
   }, [runtime, view.window]);
 
   useEffect(() => {
@@ -191,6 +201,10 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
     setView((v) => (v.charts.includes(chart) || v.charts.length >= MAX_CUSTOM_CHARTS ? v : { ...v, charts: [...v.charts, chart] }));
   }, []);
   const removeChart = useCallback((chart: string) => setView((v) => ({ ...v, charts: v.charts.filter((s) => s !== chart) })), []);
+  const replaceChart = useCallback(
+    (chart: string, next: string) => setView((v) => (v.charts.includes(next) ? v : { ...v, charts: v.charts.map((s) => (s === chart ? next : s)) })),
+    [],
+  );
   const pickHost = useCallback((next: string) => setView((v) => ({ ...v, host: next === "" ? undefined : next })), []);
   const toggleTheme = useCallback(() => {
     const next = document.documentElement.dataset.theme === "light" ? "dark" : "light";
@@ -231,8 +245,10 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
                   runtime={runtime}
                   query={chart}
                   names={names}
+                  seriesTick={seriesTick}
                   windowMs={windowMs}
                   theme={theme}
+                  onReplace={(next) => replaceChart(chart, next)}
                   onRemove={() => removeChart(chart)}
                 />
               ))}

@@ -1,3 +1,4 @@
+import type { AggregateFeeds } from "../lib/aggregate-feeds";
 import type { DashboardClient } from "../lib/client-types";
 import type { LiveFeed } from "../lib/live-feed";
 import type { RenderLoop } from "../lib/render-loop";
@@ -10,6 +11,8 @@ export interface Runtime {
   store: SeriesStore;
   loop: RenderLoop;
   feed: LiveFeed;
+  /** The aggregated charts' feeds, one per distinct aggregation. */
+  aggregates: AggregateFeeds;
   /** The server's clock: chart edges, pause, history ranges and trimming. */
   clock: ServerClock;
   /** What a drag and a double-click on any chart do: zoom every chart into the range, or back to live. */

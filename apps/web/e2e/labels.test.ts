@@ -102,4 +102,35 @@ describe("labels on the dashboard", () => {
     await page.close();
     expect(errors).toEqual([]);
   });
+
+  it("a chart grouped by a label draws one line per value, aggregated on the server", async () => {
+    const page = await browser.context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${web.url}/?window=1m&charts=test.req`);
+    const plain = "custom:test.req";
+    await until("three lines, one per series", async () => ((await legend(page, plain)).length === 3 ? true : undefined));
+    expect((await legend(page, plain)).map((r) => r.label)).toEqual(['host="a", region="eu"', 'host="b", region="eu"', 'host="c", region="us"']);
+
+    await page.locator(`[data-chart=${JSON.stringify(plain)}] [data-testid="group-by"]`).selectOption("region");
+    const grouped = "custom:sum by (region) (test.req)";
+    await until("url has the aggregation", () => (decodeURIComponent(page.url().replaceAll("+", " ")).includes("charts=sum by (region) (test.req)") ? true : undefined));
+    const rows = await until("one line per region", async () => {
+      const r = await legend(page, grouped);
+      return r.length === 2 ? r : undefined;
+    });
+    expect(rows.map((r) => r.label)).toEqual(['region="eu"', 'region="us"']);
+    expect(rows.map((r) => r.key)).toEqual(['test.req{region="eu"}', 'test.req{region="us"}']);
+    // eu is a + b = 3, us is c = 5: the values are the server's sums, not one series' values.
+    const tile = (key: string) => page.locator(`.tile[data-series='${key}'] .value`);
+    await until("eu sum", async () => ((await tile('test.req{region="eu"}').textContent()) === "3" ? true : undefined));
+    await until("us sum", async () => ((await tile('test.req{region="us"}').textContent()) === "5" ? true : undefined));
+    // Another op on the same grouping.
+    await page.locator(`[data-chart=${JSON.stringify(grouped)}] [data-testid="group-op"]`).selectOption("max");
+    await until("eu max", async () => ((await page.locator(`.tile[data-series='test.req{region="eu"}'] .value`).textContent()) === "2" ? true : undefined));
+    // The drawn lines are the groups: the chart's data has two series besides time.
+    const drawn = page.locator('[data-chart="custom:max by (region) (test.req)"] .chart-host');
+    await until("max chart drawn", async () => ((await drawn.getAttribute("data-series")) === 'test.req{region="eu"},test.req{region="us"}' ? true : undefined));
+    await page.close();
+    expect(errors).toEqual([]);
+  });
 });

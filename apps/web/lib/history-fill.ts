@@ -1,6 +1,7 @@
 import { retryDelayMs } from "@livedash/client";
 import type { RetryPolicy } from "@livedash/client";
 import { WIRE_LIMITS } from "@livedash/events";
+import type { Aggregate } from "@livedash/events";
 import type { DashboardClient } from "./client-types";
 import type { SeriesStore } from "./series-store";
 
@@ -12,6 +13,8 @@ export interface HistoryFillOptions {
   historyPoints: number;
   /** Most series per request (the wire allows 1000). */
   historyChunk: number;
+  /** Asked of every history request: the series are then selectors and the answer their groups. */
+  aggregate?: Aggregate;
   onError(error: unknown): void;
   /** True once the owner closed: answers arriving after that are dropped. */
   isClosed(): boolean;
@@ -26,6 +29,10 @@ const GAP_POINTS_PER_REQUEST = 100_000;
 export class HistoryFill {
   constructor(private readonly options: HistoryFillOptions) {}
 
+  private aggregate(): { aggregate?: Aggregate } {
+    return this.options.aggregate === undefined ? {} : { aggregate: this.options.aggregate };
+  }
+
   /**
    * A window of history for `series`, downsampled to `historyPoints`, merged only into holes and only
    * below `before()` (read when the answer lands: live owns everything from its first point on).
@@ -36,7 +43,7 @@ export class HistoryFill {
     if (series.length === 0 || to <= from || this.options.isClosed()) return;
     for (let i = 0; i < series.length; i += historyChunk) {
       try {
-        const history = await client.history({ series: series.slice(i, i + historyChunk), from, to, maxPoints: historyPoints });
+        const history = await client.history({ series: series.slice(i, i + historyChunk), from, to, maxPoints: historyPoints, ...this.aggregate() });
         if (this.options.isClosed()) return;
         store.mergeHistory(history, (to - from) / historyPoints, { before: before() });
       } catch (error) {
@@ -54,7 +61,7 @@ export class HistoryFill {
     const maxPoints = Math.min(WIRE_LIMITS.maxHistoryPoints, Math.max(100, Math.ceil((to - from) / GAP_RAW_SPACING_MS)));
     const chunk = Math.max(1, Math.min(historyChunk, Math.floor(GAP_POINTS_PER_REQUEST / maxPoints)));
     for (let i = 0; i < series.length; i += chunk) {
-      const history = await client.history({ series: series.slice(i, i + chunk), from, to, maxPoints });
+      const history = await client.history({ series: series.slice(i, i + chunk), from, to, maxPoints, ...this.aggregate() });
       if (this.options.isClosed()) return;
       store.mergeHistory(history, (to - from) / maxPoints, { after: from, before: to });
     }

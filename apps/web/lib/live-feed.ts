@@ -1,6 +1,6 @@
 import { retryDelayMs } from "@livedash/client";
 import type { RetryPolicy } from "@livedash/client";
-import type { LiveEvent } from "@livedash/events";
+import type { Aggregate, LiveEvent } from "@livedash/events";
 import { compileSeriesMatcher } from "@livedash/events";
 import type { DashboardClient } from "./client-types";
 import { HistoryFill } from "./history-fill";
@@ -16,6 +16,12 @@ export interface LiveFeedOptions {
   clock: ServerClock;
   /** Selectors the page shows; one subscription carries them all. */
   patterns: readonly string[];
+  /**
+   * Aggregation the server computes for this feed (`metrics.live` and `metrics.history` with
+   * `aggregate`): the store holds the groups' output series, not the selected ones, so it must be a
+   * store of its own. Absent: the selected series themselves, with the catalog.
+   */
+  aggregate?: Aggregate;
   windowMs: number;
   /** Buckets asked of metrics.history per series for a whole window. @default 1000 */
   historyPoints?: number;
@@ -95,6 +101,7 @@ export class LiveFeed {
       retry: this.retry,
       historyPoints: options.historyPoints ?? 1000,
       historyChunk: options.historyChunk ?? 200,
+      aggregate: options.aggregate,
       onError: (error) => options.onError?.(error),
       isClosed: () => this.closed,
     });
@@ -124,14 +131,14 @@ export class LiveFeed {
     this.trimTimer = setInterval(() => this.trim(), options.trimIntervalMs ?? 1000);
     this.resyncTimer = setInterval(() => void this.syncClock(), options.clockResyncMs ?? 300_000);
     this.unsubscribeNewSeries = options.store.onNewSeries(() => {
-      void this.refreshCatalog();
+      if (options.aggregate === undefined) void this.refreshCatalog();
       options.onSeriesChange?.();
     });
   }
 
   async start(): Promise<void> {
     this.subscribe();
-    await Promise.all([this.refreshCatalog(), this.syncClock()]);
+    await Promise.all([this.options.aggregate === undefined ? this.refreshCatalog() : null, this.syncClock()]);
     const now = this.options.clock.now();
     this.backfilledTo = now;
     await this.backfillWindow(this.matchingCatalog(this.patterns), now - this.windowMs, now);
@@ -214,7 +221,7 @@ export class LiveFeed {
     if (this.patterns.length > 0) {
       // The new subscription opens before the old one stops, so the client keeps its session.
       this.subscription = this.options.client.subscribeLive(
-        { series: this.patterns, lastEventId: this.lastEventId },
+        { series: this.patterns, lastEventId: this.lastEventId, ...(this.options.aggregate ? { aggregate: this.options.aggregate } : {}) },
         {
           onData: (event) => {
             if (token === this.subscriptionToken) this.onEvent(event);
@@ -290,6 +297,8 @@ export class LiveFeed {
   }
 
   private heldSeries(): string[] {
+    // An aggregation's history is asked by its selectors: its output series are in no catalog.
+    if (this.options.aggregate !== undefined) return [...this.patterns];
     const match = compileSeriesMatcher(this.patterns);
     const names = new Set(this.options.store.names().filter(match));
     for (const name of this.matchingCatalog(this.patterns)) names.add(name);
@@ -298,6 +307,7 @@ export class LiveFeed {
 
   private matchingCatalog(patterns: readonly string[]): string[] {
     if (patterns.length === 0) return [];
+    if (this.options.aggregate !== undefined) return [...patterns];
     const match = compileSeriesMatcher(patterns);
     return this.options.store.catalog().map((s) => s.name).filter(match);
   }
@@ -333,8 +343,9 @@ export class LiveFeed {
     // A frozen view keeps what it shows, however long the pause; a zoomed one keeps its range.
     const viewEnd = Math.min(this.options.clock.now(), this.frozenAtMs ?? Number.POSITIVE_INFINITY, this.zoom?.to ?? Number.POSITIVE_INFINITY);
     this.options.store.dropBefore(viewEnd - keepMs);
-    const match = compileSeriesMatcher(this.patterns);
     // Series the page no longer shows, and series with nothing left in the window, give their memory back.
+    // An aggregation's output keys carry only its `by` labels, so the selectors cannot tell: its store is its own.
+    const match = this.options.aggregate === undefined ? compileSeriesMatcher(this.patterns) : () => true;
     this.options.store.releaseWhere((name, length) => length === 0 || !match(name));
   }
 }

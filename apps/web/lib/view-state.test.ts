@@ -18,19 +18,22 @@ describe("view state in the URL", () => {
     expect(view).toEqual({ window: "5m", paused: false, transport: "auto", charts: ["ok.series"] });
   });
 
-  it("keeps selectors whole, commas inside braces included", () => {
-    const charts = ['app.requests{region="eu",status!="500"}', 'host.cpu.total{cpu!=""}'];
+  it("keeps selectors and aggregations whole, commas inside braces and parentheses included", () => {
+    const charts = ['app.requests{region="eu",status!="500"}', "sum by (host,region) (app.requests)", 'avg (host.cpu.total{cpu!=""})'];
     const view = { window: "5m" as const, paused: false, charts, transport: "auto" as const, host: "web1" };
     const query = serializeViewState(view);
     expect(query).toContain("charts=app.requests{region");
     expect(query).toContain("&host=web1");
     expect(parseViewState(Object.fromEntries(new URLSearchParams(query)))).toEqual(view);
     // Written by hand in another order or spacing: the same canonical chart.
-    expect(parseViewState({ charts: 'app.requests{status!="500", region="eu"}' }).charts).toEqual(['app.requests{region="eu",status!="500"}']);
+    expect(parseViewState({ charts: 'app.requests{status!="500", region="eu"},sum  by(region, host)(app.requests)' }).charts).toEqual([
+      'app.requests{region="eu",status!="500"}',
+      "sum by (region,host) (app.requests)",
+    ]);
   });
 
-  it("drops a chart that is not a selector, and a host that cannot be a label value", () => {
-    const view = parseViewState({ charts: 'ok{a="1"},bad{a=1},median (ok),ok', host: "web\u00071" });
+  it("drops a chart that is not a selector or an aggregation of one, and a host that cannot be a label value", () => {
+    const view = parseViewState({ charts: 'ok{a="1"},bad{a=1},median (ok),sum by (bad-label) (ok),ok', host: "web\u00071" });
     expect(view.charts).toEqual(['ok{a="1"}', "ok"]);
     expect(view.host).toBeUndefined();
   });

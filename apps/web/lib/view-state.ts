@@ -39,7 +39,7 @@ export interface ViewState {
   paused: boolean;
   /**
    * Charts added from the explorer, in order, each a chart query in canonical text: a selector
-   * (`app.requests{region="eu"}`).
+   * (`app.requests{region="eu"}`), or an aggregation of one (`sum by (region) (app.requests)`).
    */
   charts: string[];
   transport: TransportChoice;

@@ -1,6 +1,6 @@
 import type { AlertsList, Annotation, AnnotationInputSchema, AnnotationQuerySchema, Silence, SilenceInputSchema } from "@livedash/events";
 import type { z } from "zod";
-import type { HistoryBuckets, HistoryPoint, IdentifiedEvent, IngestInput, IngestResult, LiveInput, PollResult, SeriesInfo, SeriesMeta, ServerInfo } from "@livedash/events";
+import type { Aggregate, HistoryBuckets, HistoryPoint, HistorySeries, IdentifiedEvent, IngestInput, IngestResult, LiveInput, PollResult, SeriesInfo, SeriesMeta, ServerInfo } from "@livedash/events";
 
 /**
  * The server's one live path, as the procedures reach it: it decides replay, filtering, coalescing
@@ -9,9 +9,9 @@ import type { HistoryBuckets, HistoryPoint, IdentifiedEvent, IngestInput, Ingest
 export interface LiveFeed {
   /** Replay after lastEventId, then live, as id-carrying events (tracked() by the procedure). */
   /** `caller` (the context's clientKey) is whose live pattern caps the subscription counts against. */
-  events(input: Pick<LiveInput, "series" | "lastEventId">, signal: AbortSignal | undefined, caller?: string): AsyncIterable<IdentifiedEvent>;
+  events(input: Pick<LiveInput, "series" | "lastEventId" | "aggregate">, signal: AbortSignal | undefined, caller?: string): AsyncIterable<IdentifiedEvent>;
   /** Events after the cursor as soon as any exist, or none at waitMs; with no cursor, from now. */
-  poll(input: { series: readonly string[]; cursor?: string | null; waitMs: number }, signal: AbortSignal | undefined, caller?: string): Promise<PollResult>;
+  poll(input: { series: readonly string[]; cursor?: string | null; waitMs: number; aggregate?: Aggregate | undefined }, signal: AbortSignal | undefined, caller?: string): Promise<PollResult>;
 }
 
 export interface HistoryQuery {
@@ -31,6 +31,15 @@ export interface CatalogStore {
   historyColumns(series: string, query: HistoryQuery): HistoryBuckets;
 }
 
+/** History of an aggregation by label (docs/aggregation.md). */
+export interface AggregateQueries {
+  /**
+   * The series the entries select (a name selects all its label sets), aggregated per bucket into
+   * output series named by name + `by` labels. Throws PAYLOAD_TOO_LARGE past the history budget.
+   */
+  history(series: readonly string[], aggregate: Aggregate, query: HistoryQuery): HistorySeries[];
+}
+
 /** The one write path (limits, cardinality cap, rate limit, one batch) shared with the HTTP ingest routes. */
 export interface IngestPath {
   accept(input: { points: IngestInput["points"]; meta?: SeriesMeta[] }, clientKey: string): Promise<IngestResult>;
@@ -45,8 +54,8 @@ export interface AlertsApi {
   /** Validates (errors name the field) and saves a rule from the dashboard; it runs at once. */
   saveRule(rule: unknown): AlertsResult;
   deleteRule(name: string): AlertsResult;
-  silence(input: z.output<typeof SilenceInputSchema>): { ok: true; silence: Silence } | { ok: false; message: string };
-  unsilence(id: string): boolean;
+  silence(input: z.output<typeof SilenceInputSchema>): Promise<{ ok: true; silence: Silence } | { ok: false; message: string }>;
+  unsilence(id: string): Promise<boolean>;
   annotate(input: z.output<typeof AnnotationInputSchema>): Annotation;
   annotations(query: z.output<typeof AnnotationQuerySchema>): Annotation[];
 }
@@ -67,6 +76,7 @@ export interface ApiServices {
   };
   readonly live: LiveFeed;
   readonly store: CatalogStore;
+  readonly aggregates: AggregateQueries;
   readonly ingest: IngestPath;
   readonly alerts: AlertsApi;
   readonly tickets: { issue(): { ticket: string; expiresAt: number } };

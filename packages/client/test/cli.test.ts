@@ -116,6 +116,18 @@ describe("livedash CLI", () => {
     expect(io.out.map((l) => (JSON.parse(l) as { series: string }).series)).toEqual(['cli.sel{cpu="1",host="web1"}', "cli.end"]);
   });
 
+  it("series lists the catalog keys a selector matches", async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.close());
+    for (const [series, value] of [['cli.disk{dev="sda",host="web1"}', 1], ['cli.disk{dev="nvme0",host="web1"}', 2], ["cli.plain", 3]] as const) await push(server.url, series, value);
+    const io = captureIo();
+    expect(await runCli(["series", '{dev=~"sd.*"},cli.pl*', "--json", "--url", server.url], io)).toBe(0);
+    expect(io.out.map((l) => JSON.parse(l) as { key: string; name: string; labels: Record<string, string> })).toEqual([
+      expect.objectContaining({ key: 'cli.disk{dev="sda",host="web1"}', name: "cli.disk", labels: { dev: "sda", host: "web1" } }),
+      expect.objectContaining({ key: "cli.plain", name: "cli.plain", labels: {} }),
+    ]);
+  });
+
   it("tail prints a table and stops cleanly on abort (Ctrl-C)", async () => {
     const server = await startTestServer();
     cleanups.push(() => server.close());

@@ -1,5 +1,6 @@
 export * from "./series";
 export * from "./labels";
+export * from "./aggregate";
 export * from "./point";
 export * from "./live";
 export * from "./procedures";

@@ -17,11 +17,12 @@ export type PointsEvent = z.infer<typeof PointsEventSchema>;
 
 /**
  * The server could not replay from the requested id (too old, another epoch, unparseable):
- * the client must refetch history instead of living with a silent gap.
+ * the client must refetch history instead of living with a silent gap. `aggregate-window`: an
+ * aggregated subscription resumed from before what its aggregation kept (docs/aggregation.md).
  */
 export const ResetEventSchema = z.object({
   type: z.literal("reset"),
-  reason: z.enum(["unknown-id", "too-old", "foreign-epoch", "unparseable-id", "engine-restarted", "lagged"]),
+  reason: z.enum(["unknown-id", "too-old", "foreign-epoch", "unparseable-id", "engine-restarted", "lagged", "aggregate-window"]),
 });
 export type ResetEvent = z.infer<typeof ResetEventSchema>;
 

@@ -3,6 +3,7 @@ import { IdentifiedEventSchema, EventIdSchema } from "./live";
 import { IncomingPointSchema } from "./point";
 import { WIRE_LIMITS } from "./protocol/limits";
 import { SeriesKeySchema } from "./labels";
+import { AggregateSchema } from "./aggregate";
 import { SeriesMetaSchema } from "./series";
 import { SeriesSelectorSchema } from "./selector";
 
@@ -15,6 +16,8 @@ export const LiveInputSchema = z.object({
   series: patterns,
   /** Set by tRPC's links on reconnect (tracked() convention) or by the caller to resume. */
   lastEventId: EventIdSchema.nullish(),
+  /** Aggregate the selected series by label (docs/aggregation.md); absent: every selected series as is. */
+  aggregate: AggregateSchema.optional(),
 });
 export type LiveInput = z.infer<typeof LiveInputSchema>;
 
@@ -29,6 +32,8 @@ export const PollInputSchema = z.object({
     .min(0, "waitMs must not be negative")
     .max(WIRE_LIMITS.maxPollWaitMs, `waitMs must be at most ${WIRE_LIMITS.maxPollWaitMs}`)
     .default(25_000),
+  /** As in metrics.live: the poll then carries the aggregate's points (docs/aggregation.md). */
+  aggregate: AggregateSchema.optional(),
 });
 export type PollInput = z.input<typeof PollInputSchema>;
 
@@ -54,6 +59,8 @@ export const HistoryInputSchema = z
       .min(1, "maxPoints must be at least 1")
       .max(WIRE_LIMITS.maxHistoryPoints, `maxPoints must be at most ${WIRE_LIMITS.maxHistoryPoints}`)
       .default(600),
+    /** Aggregate the series by label per bucket (docs/aggregation.md); the answer lists the output series. */
+    aggregate: AggregateSchema.optional(),
   })
   .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
     message: "from must not be after to",
@@ -90,6 +97,11 @@ export type HistoryColumns = z.infer<typeof HistoryColumnsSchema>;
 
 /** The columns of one series without its name (what a store answers for one series). */
 export type HistoryBuckets = Omit<HistoryColumns, "series">;
+
+/** Points as columns (the `metrics.historyColumns` shape). */
+export function historyColumns(points: readonly HistoryPoint[]): HistoryBuckets {
+  return { ts: points.map((p) => p.ts), value: points.map((p) => p.value), min: points.map((p) => p.min), max: points.map((p) => p.max) };
+}
 
 /** Bucket i of columns as a point (the `metrics.history` shape). */
 export function historyPoints(buckets: HistoryBuckets): HistoryPoint[] {

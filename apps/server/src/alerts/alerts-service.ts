@@ -53,7 +53,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
   const now = options.now ?? Date.now;
   const { db, log } = deps;
   const evaluator = createEvaluator(options.evaluator);
-  const silences = createSilences(db);
+  const silences = createSilences(db, deps.claims.silences, log);
   const notifier = createNotifier(db, deps.claims, log, options.notifier);
   let fileRules: CompiledRule[] = deps.rulesFile?.rules ?? [];
   let fileError: string | null = null;
@@ -67,6 +67,10 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
   const counters = { transitions: { ok: 0, pending: 0, firing: 0, resolved: 0 }, publishFailures: 0, reloads: 0, reloadErrors: 0 };
   const abort = new AbortController();
   let ruleList: CompiledRule[] = [];
+  /** The live subscription of the evaluator, while there are rules; aborted when the last rule goes. */
+  let stream: AbortController | null = null;
+  /** Wakes the follower waiting for a first rule. */
+  let rulesChanged: (() => void) | null = null;
 
   function applyRules() {
     const names = new Set(fileRules.map((r) => r.rule.name));
@@ -74,6 +78,8 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
     ruleList = [...fileRules, ...[...savedRules.values()].filter((r) => !names.has(r.rule.name))];
     for (const gone of evaluator.setRules(ruleList)) db.forgetRule(gone);
     evaluator.seed(deps.catalog().flatMap((info) => (info.last ? [{ key: info.name, lastTs: info.last.ts }] : [])));
+    if (ruleList.length === 0) stream?.abort();
+    rulesChanged?.();
   }
 
   evaluator.restore(db.instances());
@@ -111,19 +117,42 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
     if (queued) notifier.kick();
   }
 
-  /** Reads the live path in process, from where it left off when it had to resubscribe. */
+  /**
+   * Reads the live path in process, from where it left off when it had to resubscribe. Without rules
+   * it holds no subscription at all: a "*" subscriber costs a filter per batch and shows in the stats.
+   */
   async function follow() {
     let lastId: string | null = null;
     while (!abort.signal.aborted) {
+      if (ruleList.length === 0) {
+        // Rules that come back later start from now: the points in between were evaluated by nothing.
+        lastId = null;
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            abort.signal.removeEventListener("abort", done);
+            rulesChanged = null;
+            resolve();
+          };
+          rulesChanged = done;
+          abort.signal.addEventListener("abort", done, { once: true });
+        });
+        continue;
+      }
+      const current = new AbortController();
+      stream = current;
       try {
-        for await (const { id, event } of deps.live.events({ series: ["*"], lastEventId: lastId }, abort.signal, "alerts")) {
+        for await (const { id, event } of deps.live.events({ series: ["*"], lastEventId: lastId }, AbortSignal.any([abort.signal, current.signal]), "alerts")) {
           lastId = id;
           if (event.type === "points") apply(evaluator.observe(event.points, now()));
         }
       } catch (error) {
         if (abort.signal.aborted) return;
-        log.error({ err: error }, "alert evaluation lost the live stream; resubscribing");
+        if (!current.signal.aborted) log.error({ err: error }, "alert evaluation lost the live stream; resubscribing");
+      } finally {
+        stream = null;
       }
+      // The last rule went: wait for the next one, not a breath.
+      if (current.signal.aborted) continue;
       // Ended (fell too far behind, or the server is closing): resume after a breath, never in a hot loop.
       await delay(100, undefined, { signal: abort.signal }).catch(() => undefined);
     }
@@ -131,7 +160,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
 
   function tick() {
     const at = now();
-    silences.expire(at);
+    void silences.expire(at);
     apply(evaluator.tick(at));
   }
 
@@ -141,6 +170,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
 
   return {
     start() {
+      void silences.refresh();
       following = follow();
       ticker = setInterval(tick, options.tickMs ?? 1_000);
       ticker.unref();
@@ -201,10 +231,12 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
       applyRules();
       return { ok: true };
     },
-    silence(input: z.output<typeof SilenceInputSchema>): { ok: true; silence: Silence } | { ok: false; message: string } {
+    silence(input: z.output<typeof SilenceInputSchema>): Promise<{ ok: true; silence: Silence } | { ok: false; message: string }> {
       return silences.add(input, now());
     },
-    unsilence: (id: string): boolean => silences.remove(id),
+    unsilence: (id: string): Promise<boolean> => silences.remove(id),
+    /** Re-reads shared silences now (the ticker does it every tickMs). */
+    refreshSilences: () => silences.refresh(),
     annotate(input: z.output<typeof AnnotationInputSchema>): Annotation {
       const ts = input.ts ?? Date.now();
       return db.annotate({ ts, endTs: input.endTs ?? null, text: input.text, tags: input.tags, source: "user" });

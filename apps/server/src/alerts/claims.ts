@@ -1,4 +1,13 @@
 import { Redis } from "ioredis";
+import { SilenceSchema } from "@livedash/events";
+import type { Silence } from "@livedash/events";
+
+/** Silences every instance shares (Redis): one created on any instance holds back every instance's notifications. */
+export interface SharedSilences {
+  load(): Promise<Silence[]>;
+  put(silence: Silence): Promise<void>;
+  remove(id: string): Promise<boolean>;
+}
 
 /**
  * Which instance sends a notification (and publishes a transition's stream point) when several share
@@ -14,6 +23,8 @@ export interface Claims {
   done(id: string): Promise<void>;
   /** true for exactly one caller per key (for doneTtlMs). */
   once(key: string): Promise<boolean>;
+  /** Present with Redis: silences are shared by every instance. */
+  readonly silences?: SharedSilences;
   close(): Promise<void>;
 }
 
@@ -61,8 +72,32 @@ export function createRedisClaims(url: string, instanceId: string, options: Redi
     claim: (id, leaseMs) => withReady(async () => (await redis.eval(CLAIM_SCRIPT, 1, `${prefix}claim:${id}`, instanceId, String(Math.ceil(leaseMs)), DONE)) as "mine" | "taken" | "done"),
     done: (id) => withReady(async () => void (await redis.set(`${prefix}claim:${id}`, DONE, "PX", doneTtlMs))),
     once: (key) => withReady(async () => (await redis.set(`${prefix}once:${key}`, instanceId, "PX", doneTtlMs, "NX")) === "OK"),
+    silences: {
+      load: () =>
+        withReady(async () => {
+          const all = await redis.hgetall(`${prefix}silences`);
+          const now = Date.now();
+          const out: Silence[] = [];
+          for (const [id, json] of Object.entries(all)) {
+            const parsed = SilenceSchema.safeParse(safeJson(json));
+            if (parsed.success && parsed.data.expiresAt > now) out.push(parsed.data);
+            else await redis.hdel(`${prefix}silences`, id);
+          }
+          return out.sort((a, b) => a.expiresAt - b.expiresAt);
+        }),
+      put: (silence) => withReady(async () => void (await redis.hset(`${prefix}silences`, silence.id, JSON.stringify(silence)))),
+      remove: (id) => withReady(async () => (await redis.hdel(`${prefix}silences`, id)) > 0),
+    },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

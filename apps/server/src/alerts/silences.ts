@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Silence, SilenceInputSchema } from "@livedash/events";
 import type { z } from "zod";
 import type { AlertDb } from "./alert-db";
+import type { SharedSilences } from "./claims";
 import { labelsOf } from "./selector";
 
 /** Silences most held at once: each is tested against every transition. */
@@ -10,10 +11,25 @@ export const MAX_SILENCES = 1_000;
 /**
  * Silences by rule, by labels of the series, or both. A silenced alert is still evaluated, listed and
  * streamed (marked silenced); only its notifications are held back. Kept in alerts.db, so they
- * outlive a restart; expired ones are deleted at the next tick.
+ * outlive a restart; expired ones are deleted at the next tick. With Redis they are kept there instead,
+ * shared by every instance (any one may send a notification): each instance re-reads them every tick
+ * and at once after its own change.
  */
-export function createSilences(db: AlertDb) {
-  let active: Silence[] = db.silences();
+export function createSilences(db: AlertDb, shared: SharedSilences | undefined, log: { warn(o: object, m: string): void }) {
+  let active: Silence[] = shared ? [] : db.silences();
+
+  async function refresh() {
+    if (!shared) {
+      active = db.silences();
+      return;
+    }
+    try {
+      active = await shared.load();
+    } catch (error) {
+      // The last known silences stay in force until Redis answers again.
+      log.warn({ err: error }, "silences not refreshed from redis");
+    }
+  }
 
   return {
     list: (now: number): Silence[] => active.filter((s) => s.expiresAt > now),
@@ -33,22 +49,29 @@ export function createSilences(db: AlertDb) {
       }
       return out;
     },
-    add(input: z.output<typeof SilenceInputSchema>, now: number): { ok: true; silence: Silence } | { ok: false; message: string } {
+    refresh,
+    async add(input: z.output<typeof SilenceInputSchema>, now: number): Promise<{ ok: true; silence: Silence } | { ok: false; message: string }> {
       if (active.length >= MAX_SILENCES) return { ok: false, message: `at most ${MAX_SILENCES} silences at once; delete or let some expire` };
       const expiresAt = input.expiresAt ?? now + (input.duration ?? 0);
       if (expiresAt <= now) return { ok: false, message: "expiresAt: the silence would already be over" };
       const silence: Silence = { id: randomUUID(), rule: input.rule ?? null, labels: input.labels ?? null, reason: input.reason, createdAt: now, expiresAt };
-      db.addSilence(silence);
-      active = db.silences();
+      if (shared) await shared.put(silence);
+      else db.addSilence(silence);
+      await refresh();
       return { ok: true, silence };
     },
-    remove(id: string): boolean {
-      const removed = db.deleteSilence(id);
-      active = db.silences();
+    async remove(id: string): Promise<boolean> {
+      const removed = shared ? await shared.remove(id) : db.deleteSilence(id);
+      await refresh();
       return removed;
     },
-    expire(now: number) {
-      if (db.expireSilences(now) > 0) active = db.silences();
+    /** Drops expired silences (Redis: the next load drops them there) and re-reads the shared ones. */
+    async expire(now: number) {
+      if (!shared) {
+        if (db.expireSilences(now) > 0) active = db.silences();
+        return;
+      }
+      await refresh();
     },
   };
 }

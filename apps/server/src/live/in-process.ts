@@ -1,4 +1,4 @@
-import type { IdentifiedEvent, LiveInput, PollResult } from "@livedash/events";
+import type { Aggregate, IdentifiedEvent, LiveInput, PollResult } from "@livedash/events";
 import type { Engine } from "../engine/types";
 import { createDrainListeners } from "./drain-listeners";
 import { objectEncoder } from "./frames";
@@ -10,6 +10,7 @@ const MAX_EVENTS_PER_POLL = 1_000;
 
 export interface PollQuery {
   series: readonly string[];
+  aggregate?: Aggregate | undefined;
   cursor?: string | null;
   waitMs: number;
 }
@@ -34,7 +35,7 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
      * The subscriber's events as an async iterable. Its queue is the "socket": the consumer pulling
      * drains it, a consumer that falls behind is coalesced, and one that stays behind is ended.
      */
-    async *events(input: Pick<LiveInput, "series" | "lastEventId">, signal: AbortSignal | undefined, caller?: string): AsyncGenerator<IdentifiedEvent> {
+    async *events(input: Pick<LiveInput, "series" | "lastEventId" | "aggregate">, signal: AbortSignal | undefined, caller?: string): AsyncGenerator<IdentifiedEvent> {
       let queue: IdentifiedEvent[] = [];
       let head = 0;
       let queuedBytes = 0;
@@ -60,7 +61,7 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
       };
       const onAbort = () => wake?.();
       signal?.addEventListener("abort", onAbort, { once: true });
-      const subscription = path.subscribe({ sink, encoder: objectEncoder, patterns: input.series, address: caller, lastEventId: input.lastEventId });
+      const subscription = path.subscribe({ sink, encoder: objectEncoder, patterns: input.series, aggregate: input.aggregate, address: caller, lastEventId: input.lastEventId });
       try {
         while (!signal?.aborted) {
           if (head < queue.length) {
@@ -109,7 +110,7 @@ export function createInProcessLive(path: LivePath, engine: Engine) {
           answer?.();
         },
       };
-      const subscription = path.subscribe({ sink, encoder: objectEncoder, patterns: input.series, address: caller, lastEventId: input.cursor });
+      const subscription = path.subscribe({ sink, encoder: objectEncoder, patterns: input.series, aggregate: input.aggregate, address: caller, lastEventId: input.cursor });
       try {
         await subscription.settled;
         if (events.length === 0 && input.waitMs > 0 && !signal?.aborted && !ended) {

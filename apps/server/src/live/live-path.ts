@@ -6,6 +6,8 @@ import type { PatternIndex } from "./pattern-index";
 import type { LiveSubscription, SubscribeOptions, Subscriber } from "./subscriber";
 import type { BackpressureOptions } from "./types";
 import { WireEvent } from "./wire-event";
+import { createAggregateGroup } from "./aggregate-group";
+import type { AggregateOptions } from "./aggregate-group";
 
 export type { LiveSubscription, SubscribeOptions } from "./subscriber";
 
@@ -18,6 +20,17 @@ export interface LivePathStats {
   slowClosed: number;
   /** Times a replay stopped at the high watermark to wait for its socket to drain. */
   replayWaits: number;
+  /** Batches fed to an aggregation: one per batch per distinct aggregation, however many subscribe to it. */
+  aggregateComputations: number;
+  /** Aggregated subscribers that resumed from the aggregation's kept events (no reset). */
+  aggregateResumes: number;
+  /** Aggregations running now (with subscribers, or idling for the next poll or reconnect). */
+  aggregateGroups: number;
+}
+
+export interface LiveAggregateOptions extends AggregateOptions {
+  /** The latest point of every series held (the store's), to seed a new aggregation. Absent: it starts empty. */
+  latestPoints?: () => Iterable<Point>;
 }
 
 /**
@@ -31,18 +44,29 @@ export interface LivePathStats {
  * series it has not seen comes from the server-wide pattern index (pattern-index.ts): each distinct
  * glob is tested once per new series name, not once per group that holds it.
  */
-export function createLivePath(engine: Engine, options: BackpressureOptions = {}, patterns: PatternIndex = createPatternIndex()) {
+export function createLivePath(engine: Engine, options: BackpressureOptions = {}, patterns: PatternIndex = createPatternIndex(), aggregation: LiveAggregateOptions = {}) {
   const highWatermarkBytes = options.highWatermarkBytes ?? 262_144;
   const lowWatermarkBytes = options.lowWatermarkBytes ?? 65_536;
   const hardCapBytes = options.hardCapBytes ?? 8_388_608;
   const maxSlowMs = options.maxSlowMs ?? 30_000;
   const maxHeldBatches = options.maxHeldBatches ?? 10_000;
   const replayBatchesPerTurn = options.replayBatchesPerTurn ?? 500;
-  const groups = createGroups(patterns);
+  const now = aggregation.now ?? Date.now;
+  const groups = createGroups(patterns, {
+    idleMs: aggregation.idleMs ?? 60_000,
+    maxIdle: aggregation.maxIdle ?? 64,
+    now,
+    create(aggregate, group) {
+      // It has seen nothing before the engine's newest batch: a resume from before that gets a reset.
+      const created = createAggregateGroup(aggregate, engine.latestId(), aggregation);
+      if (aggregation.latestPoints) created.seed(filter(group, [...aggregation.latestPoints()]));
+      return created;
+    },
+  });
   const awaitingReset = new Set<Subscriber>();
   /** Live batches at or below this id are not fanned out (see reset()); null almost always. */
   let liveFloor: string | null = null;
-  const stats: LivePathStats = { subscriptions: 0, eventsOut: 0, bytesOut: 0, coalescedEvents: 0, slowClosed: 0, replayWaits: 0 };
+  const stats: LivePathStats = { subscriptions: 0, eventsOut: 0, bytesOut: 0, coalescedEvents: 0, slowClosed: 0, replayWaits: 0, aggregateComputations: 0, aggregateResumes: 0, aggregateGroups: 0 };
 
   /** <0, 0, >0, or null for an id this engine did not make (another epoch, garbage). */
   function compare(a: string, b: string): number | null {
@@ -146,12 +170,22 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
       if ((compare(batch.id, liveFloor) ?? 1) <= 0) return;
       liveFloor = null;
     }
+    groups.pruneIdle();
     // Built on first use, shared by every group whose filter kept the whole batch.
     let whole: WireEvent | null = null;
     for (const group of groups.values()) {
-      const points = filter(group, batch.points);
+      let points = filter(group, batch.points);
       if (points.length === 0) continue;
-      const event = points === batch.points ? (whole ??= pointsEvent(batch.id, points)) : pointsEvent(batch.id, points);
+      let event: WireEvent;
+      if (group.aggregate) {
+        // Once per batch for every subscriber of this aggregation (and while it idles, so its kept
+        // events stay whole for the next long-poll or reconnect).
+        stats.aggregateComputations++;
+        const out = group.aggregate.feed(batch.id, points);
+        if (out === null) continue;
+        points = out;
+        event = pointsEvent(batch.id, out);
+      } else event = points === batch.points ? (whole ??= pointsEvent(batch.id, points)) : pointsEvent(batch.id, points);
       for (const sub of group.subs) {
         if (sub.phase === "live") deliverLive(sub, event, points);
         else if (sub.phase === "replaying") hold(sub, batch);
@@ -257,6 +291,28 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
     sub.settle();
   }
 
+  /**
+   * An aggregate cannot be recomputed for a past position (it depends on every member's state then),
+   * so a resume is served from the events the aggregation kept, exactly as they were sent live, in
+   * one go (they are few and bounded). When they do not reach back to the position, the subscriber
+   * gets a reset and refetches the aggregated history: never a silent gap.
+   */
+  function resumeAggregate(sub: Subscriber, lastEventId: string) {
+    const latest = engine.latestId();
+    const known = compare(lastEventId, lastEventId) === 0 && (latest === null || (compare(lastEventId, latest) ?? 1) <= 0);
+    const kept = known ? sub.group.aggregate!.since(lastEventId, compare) : null;
+    sub.phase = "live";
+    if (kept === null) {
+      sub.position = known ? lastEventId : null;
+      reset(sub, "aggregate-window");
+    } else {
+      stats.aggregateResumes++;
+      sub.position = lastEventId;
+      for (const entry of kept) write(sub, pointsEvent(entry.id, entry.points));
+    }
+    sub.settle();
+  }
+
   const stopListening = engine.onBatch(onBatch);
   /** After close() a new subscriber is ended at once (a long-poll on a kept-alive socket gets its answer). */
   let closed = false;
@@ -270,7 +326,10 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
     subscribe<F>(options: SubscribeOptions<F>): LiveSubscription {
       let settle!: () => void;
       const settled = new Promise<void>((resolve) => (settle = resolve));
-      const sub = groups.join(options.patterns, options.address, (group): Subscriber => ({
+      const sub = groups.join(
+        options.patterns,
+        options.address,
+        (group): Subscriber => ({
         sink: options.sink,
         address: options.address,
         encoder: options.encoder,
@@ -285,11 +344,15 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
         removeDrain: null,
         wake: null,
         settle,
-      }));
+        }),
+        options.aggregate,
+      );
       if (sub.sink.transport !== "poll") stats.subscriptions++;
       if (closed) {
         remove(sub);
         sub.sink.end?.();
+      } else if (options.lastEventId && sub.group.aggregate) {
+        resumeAggregate(sub, options.lastEventId);
       } else if (options.lastEventId) {
         replay(sub, options.lastEventId).catch(() => {
           // Nothing proves the replay was whole: the client refetches instead of living with a gap.
@@ -308,6 +371,8 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
     /** Tells every subscriber to refetch: the engine lost batches it cannot replay. */
     resetAll(reason: ResetEvent["reason"]) {
       for (const group of groups.values()) {
+        // What an aggregation kept no longer stands for what happened: older resumes get resets.
+        group.aggregate?.restart(engine.latestId());
         for (const sub of group.subs) {
           // A replaying subscriber stops its replay (the client refetches anyway) and resets after it.
           if (sub.phase === "replaying") sub.pendingReset = reason;
@@ -315,7 +380,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
         }
       }
     },
-    stats: (): LivePathStats => ({ ...stats }),
+    stats: (): LivePathStats => ({ ...stats, aggregateGroups: [...groups.values()].filter((group) => group.aggregate !== null).length }),
     /** Removes every subscriber and ends its sink: in-process streams end, waiting long-polls are answered. */
     close() {
       closed = true;
@@ -326,6 +391,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
           sub.sink.end?.();
         }
       }
+      groups.clear();
     },
   };
 }

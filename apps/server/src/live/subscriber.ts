@@ -1,5 +1,6 @@
-import { seriesPatternKey } from "@livedash/events";
-import type { Point, ResetEvent } from "@livedash/events";
+import { aggregateKey, seriesPatternKey } from "@livedash/events";
+import type { Aggregate, Point, ResetEvent } from "@livedash/events";
+import type { AggregateGroup } from "./aggregate-group";
 import type { Batch } from "../engine/types";
 import type { FrameEncoder, Sink } from "./types";
 import type { PatternIndex, PatternSet } from "./pattern-index";
@@ -16,6 +17,8 @@ export interface Group {
   /** Memo of matches() per series name; bounded by the store's series cap. */
   readonly memo: Map<string, boolean>;
   readonly subs: Set<Subscriber>;
+  /** The aggregation its subscribers asked for (part of the key), computed once per batch for all of them; null: raw points. */
+  readonly aggregate: AggregateGroup | null;
 }
 
 /**
@@ -57,6 +60,8 @@ export interface SubscribeOptions<F> {
   /** The peer's address, for the per-address pattern cap. */
   address?: string;
   lastEventId?: string | null;
+  /** Aggregate the selected series (docs/aggregation.md): one computation per batch for every subscriber asking the same. */
+  aggregate?: Aggregate | undefined;
 }
 
 export interface LiveSubscription {
@@ -77,24 +82,63 @@ export function isClosed(sub: Subscriber): boolean {
   return sub.phase === "closed";
 }
 
-/** The groups of one live path; a group lives while it has subscribers. */
-export function createGroups(index: PatternIndex) {
+/**
+ * The groups of one live path. A raw group lives while it has subscribers; an aggregated one keeps
+ * running `idleMs` after its last subscriber left (at most `maxIdle` of them), so the next long-poll
+ * or a reconnect finds its state and its kept events.
+ */
+export function createGroups(index: PatternIndex, aggregates: { create(aggregate: Aggregate, group: Group): AggregateGroup; idleMs: number; maxIdle: number; now: () => number }) {
   const groups = new Map<string, Group & { readonly set: PatternSet }>();
+  /** Aggregated groups without subscribers, longest idle first. */
+  const idle = new Map<string, Group & { readonly set: PatternSet }>();
+
+  function drop(group: Group & { readonly set: PatternSet }) {
+    groups.delete(group.key);
+    idle.delete(group.key);
+    index.release(group.set);
+  }
+
+  function pruneIdle() {
+    const cutoff = aggregates.now() - aggregates.idleMs;
+    for (const group of idle.values()) {
+      if (idle.size <= aggregates.maxIdle && (group.aggregate!.idleSince ?? 0) > cutoff) break;
+      drop(group);
+    }
+  }
+
   return {
     values: () => groups.values(),
+    pruneIdle,
     /** Throws TOO_MANY_REQUESTS (naming the limit) when the patterns pass a cap; nothing joined then. */
-    join(patterns: readonly string[], address: string | undefined, sub: (group: Group) => Subscriber): Subscriber {
-      const key = seriesPatternKey(patterns);
+    join(patterns: readonly string[], address: string | undefined, sub: (group: Group) => Subscriber, aggregate?: Aggregate): Subscriber {
+      const key = seriesPatternKey(patterns) + (aggregate ? `|${aggregateKey(aggregate)}` : "");
       let group = groups.get(key);
       const distinct = group?.patterns ?? [...new Set(patterns)].sort();
       index.admit(distinct, address);
       if (!group) {
         const set = index.acquire(distinct);
-        group = { key, patterns: distinct, set, matches: (series) => index.matches(set, series), matchAll: distinct.includes("*"), memo: new Map(), subs: new Set() };
+        const created: Group & { readonly set: PatternSet; aggregate: AggregateGroup | null } = {
+          key,
+          patterns: distinct,
+          set,
+          matches: (series) => index.matches(set, series),
+          matchAll: distinct.includes("*"),
+          memo: new Map(),
+          subs: new Set(),
+          aggregate: null,
+        };
+        // Created with its group: seeding it filters the store's latest points through the group.
+        if (aggregate) created.aggregate = aggregates.create(aggregate, created);
+        group = created;
         groups.set(key, group);
+      }
+      if (group.aggregate) {
+        group.aggregate.idleSince = null;
+        idle.delete(key);
       }
       const joined = sub(group);
       group.subs.add(joined);
+      pruneIdle();
       return joined;
     },
     leave(sub: Subscriber) {
@@ -102,9 +146,15 @@ export function createGroups(index: PatternIndex) {
       index.dismiss(sub.group.patterns, sub.address);
       sub.group.subs.delete(sub);
       if (sub.group.subs.size === 0 && group) {
-        groups.delete(group.key);
-        index.release(group.set);
+        if (!group.aggregate) return drop(group);
+        group.aggregate.idleSince = aggregates.now();
+        idle.set(group.key, group);
+        pruneIdle();
       }
+    },
+    /** Ends every group, idle ones included (the live path closing). */
+    clear() {
+      for (const group of [...groups.values()]) drop(group);
     },
   };
 }

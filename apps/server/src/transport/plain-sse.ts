@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { splitSelectorList } from "@livedash/events";
+import { parseAggregateParams, splitSelectorList } from "@livedash/events";
 import { plainSseFrameEncoder } from "../live/frames";
 import type { Services } from "../services";
 import { TRPCError } from "@trpc/server";
@@ -9,10 +9,10 @@ import { sendJsonError } from "./http-errors";
 import { parseLiveRequest } from "./live-request";
 import type { SseStreams } from "./sse-streams";
 
-const KNOWN_PARAMS = new Set(["series", "ticket", "lastEventId"]);
+const KNOWN_PARAMS = new Set(["series", "ticket", "lastEventId", "aggregate", "by"]);
 
 /**
- * `GET /sse?series=host.cpu.*,process.*` for a bare `new EventSource()` or `curl -N`: named events
+ * `GET /sse?series=host.cpu.*,process.*[&aggregate=sum&by=host]` for a bare `new EventSource()` or `curl -N`: named events
  * (`points`, `reset`), an `id:` on each, `retry:`, Last-Event-ID resume and comment heartbeats.
  * `series` is a selector list split on the commas outside braces and quotes
  * (`series=host.cpu.*{host="web1",cpu!="0"},process.*`).
@@ -20,7 +20,7 @@ const KNOWN_PARAMS = new Set(["series", "ticket", "lastEventId"]);
 export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, url: URL, services: Services, streams: SseStreams) {
   for (const key of url.searchParams.keys()) {
     if (!KNOWN_PARAMS.has(key)) {
-      sendJsonError(res, 400, `unknown query parameter "${key}" (known: series, ticket, lastEventId)`, { field: key });
+      sendJsonError(res, 400, `unknown query parameter "${key}" (known: series, ticket, lastEventId, aggregate, by)`, { field: key });
       return;
     }
   }
@@ -29,8 +29,14 @@ export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, 
     sendJsonError(res, 400, "series: required, e.g. /sse?series=host.cpu.*,process.rss_bytes", { field: "series" });
     return;
   }
+  // `aggregate=sum&by=host,cpu` (docs/aggregation.md); each problem names its parameter.
+  const aggregate = parseAggregateParams(url.searchParams.get("aggregate"), url.searchParams.get("by"));
+  if (!aggregate.ok) {
+    sendJsonError(res, 400, aggregate.message, { field: aggregate.field });
+    return;
+  }
   const lastEventId = headerValue(req.headers["last-event-id"]) ?? url.searchParams.get("lastEventId");
-  const request = parseLiveRequest({ series: splitSelectorList(seriesParam), lastEventId: lastEventId || undefined }, services.config.limits.maxPatterns);
+  const request = parseLiveRequest({ series: splitSelectorList(seriesParam), lastEventId: lastEventId || undefined, aggregate: aggregate.value }, services.config.limits.maxPatterns);
   if (!request.ok) {
     sendJsonError(res, 400, request.message, { field: request.message.split(":")[0] });
     return;
@@ -60,7 +66,7 @@ export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, 
       unsubscribe = null;
     },
   });
-  const subscription = services.hub.subscribe({ sink, encoder: plainSseFrameEncoder, patterns: request.input.series, address, lastEventId: request.input.lastEventId });
+  const subscription = services.hub.subscribe({ sink, encoder: plainSseFrameEncoder, patterns: request.input.series, aggregate: request.input.aggregate, address, lastEventId: request.input.lastEventId });
   if (res.destroyed || res.writableEnded) subscription.unsubscribe();
   else unsubscribe = subscription.unsubscribe;
 }

@@ -158,7 +158,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     let subscription;
     try {
       // Attached at once; the replay is written in the background (never before "started" goes out).
-      subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, address: clientKey, lastEventId: request.input.lastEventId });
+      subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, aggregate: request.input.aggregate, address: clientKey, lastEventId: request.input.lastEventId });
     } catch (error) {
       // Past a live pattern cap: TOO_MANY_REQUESTS naming it.
       return sendError(id, error, LIVE_PROCEDURE, "subscription");

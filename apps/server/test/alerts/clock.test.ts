@@ -29,7 +29,7 @@ describe("alert evaluation on the server's injected clock", () => {
     const { server, advance } = await start(`- { name: agent-gone, series: 'agent.*', noData: 30s }\n`);
     await ingest(server.url, [{ series: "agent.heartbeat", value: 1 }]);
     await vi.waitFor(async () => expect(await stateOf(server.url, "agent-gone", "agent.heartbeat")).toBe("ok"));
-    const silence = server.services.alerts.silence({ rule: "agent-gone", reason: "agent upgrade", duration: 60_000 });
+    const silence = await server.services.alerts.silence({ rule: "agent-gone", reason: "agent upgrade", duration: 60_000 });
     expect(silence.ok).toBe(true);
     advance(30_000);
     const list = await getAlerts(server.url);

@@ -80,6 +80,8 @@ export function openPausable(path: PathName, server: LivedashServer, input: Live
     const url = new URL(`${base}/sse`);
     url.searchParams.set("series", input.series.join(","));
     if (input.lastEventId) url.searchParams.set("lastEventId", input.lastEventId);
+    if (input.aggregate) url.searchParams.set("aggregate", input.aggregate.op);
+    if (input.aggregate?.by) url.searchParams.set("by", input.aggregate.by.join(","));
     return sseStream(url.href, events, true, startPaused);
   }
   if (path === "trpc-sse") return sseStream(`${base}/trpc/metrics.live?input=${encodeURIComponent(JSON.stringify(input))}`, events, false, startPaused);
@@ -116,7 +118,7 @@ export function openPausable(path: PathName, server: LivedashServer, input: Live
       // Bounded: a test never polls more than this many times.
       for (let i = 0; i < 100_000 && !controller.signal.aborted; i++) {
         await waitWhilePaused();
-        const answer = await trpc.metrics.poll.query({ series: input.series, cursor, waitMs: 1_000 }, { signal: controller.signal }).catch(() => null);
+        const answer = await trpc.metrics.poll.query({ series: input.series, cursor, waitMs: 1_000, aggregate: input.aggregate }, { signal: controller.signal }).catch(() => null);
         if (!answer) return;
         for (const e of answer.events) events.push({ id: e.id, data: e.event });
         cursor = answer.cursor;

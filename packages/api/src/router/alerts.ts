@@ -23,14 +23,14 @@ export const alertsRouter = {
 
   deleteRule: ingestProcedure.input(z.object({ name: AlertRuleNameSchema }).strict()).mutation(({ ctx, input }) => orThrow(ctx.services.alerts.deleteRule(input.name))),
 
-  silence: ingestProcedure.input(SilenceInputSchema).mutation(({ ctx, input }) => {
-    const result = ctx.services.alerts.silence(input);
+  silence: ingestProcedure.input(SilenceInputSchema).mutation(async ({ ctx, input }) => {
+    const result = await ctx.services.alerts.silence(input);
     if (!result.ok) throw new TRPCError({ code: "BAD_REQUEST", message: result.message });
     return result.silence;
   }),
 
-  unsilence: ingestProcedure.input(z.object({ id: z.string().min(1, "id must not be empty").max(100, "id must be at most 100 characters") }).strict()).mutation(({ ctx, input }) => {
-    if (!ctx.services.alerts.unsilence(input.id)) throw new TRPCError({ code: "NOT_FOUND", message: `no silence ${input.id}` });
+  unsilence: ingestProcedure.input(z.object({ id: z.string().min(1, "id must not be empty").max(100, "id must be at most 100 characters") }).strict()).mutation(async ({ ctx, input }) => {
+    if (!(await ctx.services.alerts.unsilence(input.id))) throw new TRPCError({ code: "NOT_FOUND", message: `no silence ${input.id}` });
     return { ok: true as const };
   }),
 } satisfies TRPCRouterRecord;

@@ -9,6 +9,7 @@ import {
   WIRE_LIMITS,
   PollInputSchema,
 } from "@livedash/events";
+import { historyColumns } from "@livedash/events";
 import type { HistoryColumns } from "@livedash/events";
 import type { z } from "zod";
 import type { ApiServices, HistoryQuery } from "../services";
@@ -39,6 +40,12 @@ export function checkHistoryBudget(series: number, maxPoints: number, limit: num
   }
 }
 
+/** The window and bucket count of a history query. */
+function historyWindow(services: ApiServices, input: z.output<typeof HistoryInputSchema>): HistoryQuery {
+  const to = input.to ?? Date.now();
+  return { from: input.from ?? to - services.config.retentionMs, to, maxPoints: input.maxPoints };
+}
+
 /**
  * The keys the selectors expand to, and the window and bucket count, both history procedures read. The
  * budget bounds what was asked before the catalog is read, then what the selectors expanded to.
@@ -48,8 +55,7 @@ function historyQuery(services: ApiServices, input: z.output<typeof HistoryInput
   const keys = services.store.catalog().map((info) => info.name);
   const series = expandSelectors(input.series, keys, WIRE_LIMITS.seriesPerHistoryQuery);
   checkHistoryBudget(series.length, input.maxPoints, services.config.limits.maxHistoryPoints);
-  const to = input.to ?? Date.now();
-  return { series, query: { from: input.from ?? to - services.config.retentionMs, to, maxPoints: input.maxPoints } };
+  return { series, query: historyWindow(services, input) };
 }
 
 export const metricsRouter = {
@@ -60,6 +66,8 @@ export const metricsRouter = {
   labels: readProcedure.input(LabelsInputSchema).query(({ ctx, input }) => labelValues(catalogEntries(ctx.services.store.catalog()), input)),
 
   history: readProcedure.input(HistoryInputSchema).query(({ ctx, input }) => {
+    // Aggregated, the answer's size depends on the output series, known once the members are grouped: checked there.
+    if (input.aggregate) return ctx.services.aggregates.history(input.series, input.aggregate, historyWindow(ctx.services, input));
     const { series, query } = historyQuery(ctx.services, input);
     return series.map((key) => ({ series: key, points: ctx.services.store.history(key, query) }));
   }),
@@ -69,6 +77,9 @@ export const metricsRouter = {
    * object per bucket to build, serialize and parse. The dashboard reads this one.
    */
   historyColumns: readProcedure.input(HistoryInputSchema).query(({ ctx, input }): HistoryColumns[] => {
+    if (input.aggregate) {
+      return ctx.services.aggregates.history(input.series, input.aggregate, historyWindow(ctx.services, input)).map(({ series, points }) => ({ series, ...historyColumns(points) }));
+    }
     const { series, query } = historyQuery(ctx.services, input);
     return series.map((key) => ({ series: key, ...ctx.services.store.historyColumns(key, query) }));
   }),

@@ -1,10 +1,11 @@
-import type { PollResult } from "@livedash/events";
+import type { Aggregate, PollResult } from "@livedash/events";
 import type { ApiServices } from "../services";
 
 interface PollQuery {
   series: string[];
   cursor?: string | null;
   waitMs: number;
+  aggregate?: Aggregate | undefined;
 }
 
 /** `metrics.poll`: the server's live path answers; open polls are counted for /metrics. */

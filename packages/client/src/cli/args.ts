@@ -15,7 +15,7 @@ function timeArg(flag: string, raw: string | undefined): number | undefined {
 
 export const USAGE = `usage:
   livedash tail <selector...> [--url URL] [--transport auto|ws|sse|poll] [--json] [--count N]
-  livedash series [--url URL] [--json]
+  livedash series [selector...] [--url URL] [--json]
   livedash push <series> <value> [--url URL]
   livedash annotate <text> [--tag TAG]... [--ts TIME] [--end-ts TIME] [--url URL]
 
@@ -36,7 +36,8 @@ selectors: a name or glob (host.cpu.*), plus label matchers: 'host.cpu.total{hos
 export type Command =
   | { kind: "help" }
   | { kind: "tail"; common: Common; patterns: string[]; transport: TransportPreference; json: boolean; count: number | null }
-  | { kind: "series"; common: Common; json: boolean }
+  /** `selectors` empty: every series. */
+  | { kind: "series"; common: Common; json: boolean; selectors: string[] }
   | { kind: "push"; common: Common; series: string; value: number }
   | { kind: "annotate"; common: Common; input: AnnotationInput };
 
@@ -59,6 +60,17 @@ const CommonSchema = z.object({
 });
 
 /** Parses argv (without node and script); `env` supplies LIVEDASH_URL / LIVEDASH_TOKEN defaults. */
+/** Selector arguments in canonical text; each argument may be a list (`a.*,b{x="1,2"}`), split on the commas outside braces and quotes. */
+function selectorArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const pattern of args.flatMap(splitSelectorList)) {
+    const check = SeriesSelectorSchema.safeParse(pattern);
+    if (!check.success) throw new UsageError(`pattern "${pattern}": ${formatZodIssues(check.error)}`);
+    out.push(check.data);
+  }
+  return out;
+}
+
 export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Command {
   let parsed;
   try {
@@ -95,13 +107,7 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
   switch (name) {
     case "tail": {
       if (rest.length === 0) throw new UsageError("tail needs at least one series name or pattern, e.g. livedash tail 'host.cpu.*'");
-      // Each argument may be a list (`a.*,b{x="1,2"}`): split on the commas outside braces and quotes.
-      const patterns: string[] = [];
-      for (const pattern of rest.flatMap(splitSelectorList)) {
-        const check = SeriesSelectorSchema.safeParse(pattern);
-        if (!check.success) throw new UsageError(`pattern "${pattern}": ${formatZodIssues(check.error)}`);
-        patterns.push(check.data);
-      }
+      const patterns = selectorArgs(rest);
       const transport = TransportPreferenceSchema.safeParse(values.transport ?? "auto");
       if (!transport.success) throw new UsageError(`--transport: ${formatZodIssues(transport.error)}`);
       let count: number | null = null;
@@ -112,8 +118,7 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
       return { kind: "tail", common: base, patterns, transport: transport.data, json: values.json, count };
     }
     case "series":
-      if (rest.length > 0) throw new UsageError(`series takes no arguments (got "${rest.join(" ")}")`);
-      return { kind: "series", common: base, json: values.json };
+      return { kind: "series", common: base, json: values.json, selectors: selectorArgs(rest) };
     case "push": {
       const [series, raw, ...extra] = rest;
       if (series === undefined || raw === undefined || extra.length > 0) throw new UsageError("push needs exactly <series> <value>, e.g. livedash push app.queue.depth 42");

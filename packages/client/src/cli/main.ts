@@ -1,4 +1,5 @@
 import { TRPCClientError } from "@trpc/client";
+import { compileSeriesMatcher } from "@livedash/events";
 import type { LiveEvent } from "@livedash/events";
 import { createLivedashClient } from "../node";
 import type { LivedashClient } from "../client";
@@ -41,7 +42,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     switch (command.kind) {
       case "series": {
         const catalog = await client.trpc.metrics.catalog.query();
-        for (const line of formatCatalog(catalog, command.json, Date.now())) io.stdout(line);
+        const match = command.selectors.length === 0 ? null : compileSeriesMatcher(command.selectors);
+        const shown = match === null ? catalog : catalog.filter((entry) => match(entry.key));
+        for (const line of formatCatalog(shown, command.json, Date.now())) io.stdout(line);
         return 0;
       }
       case "push": {

@@ -85,7 +85,7 @@ export function mapExportRequest(
   const errors = new ErrorList<{ message: string }>();
   let ordinal = -1;
   let rejected = 0;
-  let nonFinite = 0;
+  const out = new Emitter(points, sources);
 
   for (let r = 0; r < request.resourceMetrics.length; r++) {
     const resource = request.resourceMetrics[r]!;
@@ -118,18 +118,14 @@ export function mapExportRequest(
             const ts = dp.timeUnixNano > 0 ? nanosToMs(dp.timeUnixNano) : opts.nowMs;
             const future = checkFuture(ts, opts);
             if (!future.ok) throw new PointRefused(`timeUnixNano: ${future.message}`);
-            const emit = (suffix: string, value: number) => {
-              if (!Number.isFinite(value)) {
-                nonFinite++;
-                return;
-              }
-              points.push({ series: name + suffix + tail, ts, value });
-              sources.push(ordinal);
-            };
-            const skipped = nonFinite;
-            mapDataPoint(metric, dp, name + tail, emit, state, quantileSuffixes, maxBuckets);
+            out.name = name;
+            out.tail = tail;
+            out.ts = ts;
+            out.ordinal = ordinal;
+            const skipped = out.nonFinite;
+            mapDataPoint(metric, dp, name + tail, out, state, quantileSuffixes, maxBuckets);
             // Nothing but non-finite values: refused, named once in the summary below.
-            if (points.length === before && nonFinite > skipped) rejected++;
+            if (points.length === before && out.nonFinite > skipped) rejected++;
           } catch (error) {
             if (!(error instanceof PointRefused)) throw error;
             // A point refused half-way (a bad bucket layout after its count) keeps nothing.
@@ -142,6 +138,7 @@ export function mapExportRequest(
       }
     }
   }
+  const { nonFinite } = out;
   if (nonFinite > 0) errors.push({ message: `${nonFinite} non-finite values (NaN, ±Infinity) were skipped; data points with no other value were rejected` });
   return { points, sources, dataPoints: ordinal + 1, rejected, errors };
 }
@@ -204,21 +201,45 @@ function labelTail(attributes: readonly OtlpKeyValue[], base: Record<string, str
   return tail;
 }
 
-type Emit = (suffix: string, value: number) => void;
+/**
+ * Where the series of one data point go: `<name><suffix><tail>` at `ts`. One per request, its fields
+ * set per data point (no closure per point on the hot path); non-finite values are counted, not kept.
+ */
+class Emitter {
+  name = "";
+  tail = "";
+  ts = 0;
+  ordinal = 0;
+  nonFinite = 0;
+
+  constructor(
+    private readonly points: Point[],
+    private readonly sources: number[],
+  ) {}
+
+  emit(suffix: string, value: number): void {
+    if (!Number.isFinite(value)) {
+      this.nonFinite++;
+      return;
+    }
+    this.points.push({ series: this.name + suffix + this.tail, ts: this.ts, value });
+    this.sources.push(this.ordinal);
+  }
+}
 
 type QuantileSuffixes = readonly (readonly [q: number, suffix: string])[];
 
-function mapDataPoint(metric: OtlpMetric, dp: DataPoint, stateKey: string, emit: Emit, state: CumulativeState, quantiles: QuantileSuffixes, maxBuckets: number): void {
-  if (metric.gauge) return emit("", numberValue(dp));
+function mapDataPoint(metric: OtlpMetric, dp: DataPoint, stateKey: string, emit: Emitter, state: CumulativeState, quantiles: QuantileSuffixes, maxBuckets: number): void {
+  if (metric.gauge) return emit.emit("", numberValue(dp));
   if (metric.sum) {
     const value = numberValue(dp);
     const temporality = metric.sum.aggregationTemporality;
-    if (temporality === TEMPORALITY_DELTA) return emit("", value / windowSeconds(dp, "a delta sum"));
+    if (temporality === TEMPORALITY_DELTA) return emit.emit("", value / windowSeconds(dp, "a delta sum"));
     if (temporality !== TEMPORALITY_CUMULATIVE) throw new PointRefused(`aggregationTemporality ${temporality} is neither delta (1) nor cumulative (2)`);
-    if (!metric.sum.isMonotonic) return emit("", value);
-    if (!Number.isFinite(value)) return emit("", value);
+    if (!metric.sum.isMonotonic) return emit.emit("", value);
+    if (!Number.isFinite(value)) return emit.emit("", value);
     const step = state.advance(stateKey, { startNs: dp.startTimeUnixNano, timeNs: dp.timeUnixNano, total: value });
-    if (step.kind === "interval") emit("", (value - (step.prev?.total ?? 0)) / step.seconds);
+    if (step.kind === "interval") emit.emit("", (value - (step.prev?.total ?? 0)) / step.seconds);
     return;
   }
   if (metric.histogram) return mapHistogram(dp as OtlpHistogramPoint, metric.histogram.aggregationTemporality, stateKey, emit, state, quantiles, maxBuckets);
@@ -228,7 +249,7 @@ function mapDataPoint(metric: OtlpMetric, dp: DataPoint, stateKey: string, emit:
   const summary = dp as OtlpSummaryPoint;
   for (const { quantile, value } of summary.quantileValues) {
     if (!(quantile >= 0 && quantile <= 1)) throw new PointRefused(`quantile ${quantile} is outside [0, 1]`);
-    emit(`.${quantileSuffix(quantile)}`, value);
+    emit.emit(`.${quantileSuffix(quantile)}`, value);
   }
   // Summaries are cumulative by definition (the proto says so).
   mapCountSum(summary, TEMPORALITY_CUMULATIVE, stateKey, emit, state);
@@ -247,26 +268,26 @@ function windowSeconds(dp: DataPoint, what: string): number {
 }
 
 /** `.count` and `.sum` per second, for points without usable buckets. */
-function mapCountSum(dp: OtlpExponentialHistogramPoint | OtlpSummaryPoint, temporality: number, stateKey: string, emit: Emit, state: CumulativeState): void {
+function mapCountSum(dp: OtlpExponentialHistogramPoint | OtlpSummaryPoint, temporality: number, stateKey: string, emit: Emitter, state: CumulativeState): void {
   const sum = dp.sum ?? undefined;
   if (temporality === TEMPORALITY_DELTA) {
     const seconds = windowSeconds(dp, "a delta histogram");
-    emit(".count", dp.count / seconds);
-    if (sum !== undefined) emit(".sum", sum / seconds);
+    emit.emit(".count", dp.count / seconds);
+    if (sum !== undefined) emit.emit(".sum", sum / seconds);
     return;
   }
   if (temporality !== TEMPORALITY_CUMULATIVE) throw new PointRefused(`aggregationTemporality ${temporality} is neither delta (1) nor cumulative (2)`);
   const step = state.advance(stateKey, { startNs: dp.startTimeUnixNano, timeNs: dp.timeUnixNano, total: dp.count, sum });
   if (step.kind === "none") return;
-  emit(".count", (dp.count - (step.prev?.total ?? 0)) / step.seconds);
-  if (sum !== undefined) emit(".sum", (sum - (step.prev?.sum ?? 0)) / step.seconds);
+  emit.emit(".count", (dp.count - (step.prev?.total ?? 0)) / step.seconds);
+  if (sum !== undefined) emit.emit(".sum", (sum - (step.prev?.sum ?? 0)) / step.seconds);
 }
 
 function mapHistogram(
   dp: OtlpHistogramPoint,
   temporality: number,
   stateKey: string,
-  emit: Emit,
+  emit: Emitter,
   state: CumulativeState,
   quantiles: QuantileSuffixes,
   maxBuckets: number,
@@ -308,13 +329,13 @@ function mapHistogram(
     throw new PointRefused(`aggregationTemporality ${temporality} is neither delta (1) nor cumulative (2)`);
   }
   if (seconds !== null) {
-    emit(".count", count / seconds);
-    if (sumIncrease !== undefined) emit(".sum", sumIncrease / seconds);
+    emit.emit(".count", count / seconds);
+    if (sumIncrease !== undefined) emit.emit(".sum", sumIncrease / seconds);
   }
   if (counts.length === 0 || !(count > 0)) return;
   let total = 0;
   for (let i = 0; i < counts.length; i++) total += counts[i]!;
-  for (const [q, suffix] of quantiles) emit(suffix, bucketQuantile(q, bounds, counts, total, windowMin, windowMax));
+  for (const [q, suffix] of quantiles) emit.emit(suffix, bucketQuantile(q, bounds, counts, total, windowMin, windowMax));
 }
 
 function sameBuckets(a: readonly number[] | undefined, b: readonly number[]): boolean {

@@ -9,7 +9,7 @@ import { ChunkCache } from "./chunk-cache";
 import { decodeChunk } from "./chunk-codec";
 import type { DecodedChunk } from "./chunk-codec";
 import { queryHistory } from "./history-query";
-import type { ChunkReader, QueryCost, StoredChunk } from "./history-query";
+import type { ChunkReader, HeadDecoder, QueryCost, StoredChunk } from "./history-query";
 import { PointLogBuffer, replayPointLog } from "./point-log";
 import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
 import type { LoggedBatch } from "./replay-log";
@@ -333,6 +333,7 @@ function createDiskStorage(
       return EMPTY_CHUNK;
     }
   };
+  const decodeHead: HeadDecoder = (head) => cache.head(head, head.version, () => (head.enc as NonNullable<typeof head.enc>).bytes());
   const readChunks: ChunkReader = (seriesId, tier, startFrom, startTo, endFrom) => {
     const out: StoredChunk[] = stmt.readChunks
       .all(seriesId, tier, startFrom, startTo, endFrom)
@@ -571,7 +572,7 @@ function createDiskStorage(
         if (expired === undefined) return { ts: [], value: [], min: [], max: [] };
         state = stateFromRow(expired.id, series, expired.meta);
       }
-      return queryHistory(state, readChunks, from, to, maxPoints, now(), cost);
+      return queryHistory(state, readChunks, decodeHead, from, to, maxPoints, now(), cost);
     },
 
     writeBlocked(): string | null {

@@ -1,7 +1,6 @@
 import type { HistoryBuckets } from "@livedash/events";
 import { reduceRows } from "../downsample";
 import type { AggregateRows } from "../downsample";
-import { decodeChunk } from "./chunk-codec";
 import type { DecodedChunk } from "./chunk-codec";
 import { CHUNK_ROWS } from "./series-state";
 import type { SeriesState, TierHead, TierSpec } from "./series-state";
@@ -34,6 +33,9 @@ export interface QueryCost {
  * at or after `endFrom`: in-order chunks by start, then late chunks in the order they were written.
  */
 export type ChunkReader = (seriesId: number, tier: number, startFrom: number, startTo: number, endFrom: number) => StoredChunk[];
+
+/** The decoded rows of a head's chunk (the store caches them under its chunk budget). */
+export type HeadDecoder = (head: TierHead) => DecodedChunk;
 
 /**
  * Rows gathered for one query, as parallel typed arrays grown by doubling (a raw point is a row with
@@ -160,7 +162,7 @@ function estimateRows(segment: Segment, chunks: readonly StoredChunk[]): number 
   return rows + head.late.length / 2;
 }
 
-function collect(state: SeriesState, segment: Segment, chunks: readonly StoredChunk[], rows: Rows, cost: QueryCost): void {
+function collect(segment: Segment, chunks: readonly StoredChunk[], decodeHead: HeadDecoder, rows: Rows, cost: QueryCost): void {
   const { head, lower, upper, upperInclusive } = segment;
   const spec: TierSpec = head.spec;
   const inRange = (ts: number) => ts >= lower && (ts < upper || (upperInclusive && ts === upper));
@@ -178,7 +180,7 @@ function collect(state: SeriesState, segment: Segment, chunks: readonly StoredCh
   // the head, then late chunks, then late points not flushed yet. A point in the head arrived
   // before any late point of the same ts, since the watermark only moves forward.
   for (const chunk of chunks) if (!chunk.late) addChunk(chunk.decode());
-  if (head.enc !== null && head.enc.count > 0) addChunk((head.decoded ??= decodeChunk(head.enc.bytes())));
+  if (head.enc !== null && head.enc.count > 0) addChunk(decodeHead(head));
   for (const chunk of chunks) if (chunk.late) addChunk(chunk.decode());
   // Late points not flushed yet: a rollup tier counts each in its bucket (merged below).
   for (let i = 0; i < head.late.length; i += 2) {
@@ -219,7 +221,7 @@ function normalize(rows: Rows, mergeEqual: boolean): Rows {
   return merged;
 }
 
-export function queryHistory(state: SeriesState, read: ChunkReader, from: number, to: number, maxPoints: number, nowMs: number, cost: QueryCost): HistoryBuckets {
+export function queryHistory(state: SeriesState, read: ChunkReader, decodeHead: HeadDecoder, from: number, to: number, maxPoints: number, nowMs: number, cost: QueryCost): HistoryBuckets {
   let segments = planSegments(state.heads, from, to, maxPoints, nowMs);
   let chunks = segments.map((segment) => listChunks(state, segment, read));
   // Raw data denser than its nominal step (10 points a second): the rows, not the window, decide.
@@ -233,7 +235,7 @@ export function queryHistory(state: SeriesState, read: ChunkReader, from: number
   for (let s = segments.length - 1; s >= 0; s--) {
     const segment = segments[s] as Segment;
     const rows = new Rows();
-    collect(state, segment, chunks[s] as StoredChunk[], rows, cost);
+    collect(segment, chunks[s] as StoredChunk[], decodeHead, rows, cost);
     parts.push(normalize(rows, segment.head.spec.rollup));
   }
   let all = parts[0] ?? new Rows();

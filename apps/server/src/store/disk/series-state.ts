@@ -1,6 +1,5 @@
 import type { RetentionTier } from "./retention";
 import { ChunkEncoder, decodeChunk } from "./chunk-codec";
-import type { DecodedChunk } from "./chunk-codec";
 import type { CatalogFields } from "../series-meta";
 
 /**
@@ -83,8 +82,8 @@ export class TierHead {
   sealedSince = false;
   /** Flush generation of the head row on disk: point log rows up to it are already in the head. */
   writtenGen = 0;
-  /** The head chunk decoded for queries, until the next row changes it. */
-  decoded: DecodedChunk | null = null;
+  /** Changes with every row the head chunk takes or loses: a decoded copy is valid for one version (ChunkCache.head). */
+  version = 0;
 
   constructor(
     readonly spec: TierSpec,
@@ -262,7 +261,7 @@ function appendRow(head: TierHead, seriesId: number, ts: number, values: Float64
     head.enc = enc;
   }
   enc.append(ts, values);
-  head.decoded = null;
+  head.version++;
   head.watermark = ts;
   head.dirty = true;
   if (enc.count >= CHUNK_ROWS) seal(head, seriesId, sealed);
@@ -273,7 +272,7 @@ function seal(head: TierHead, seriesId: number, sealed: SealedChunk[]): void {
   if (enc === null || enc.count === 0) return;
   sealed.push({ seriesId, tier: head.spec.key, startTs: enc.firstTs, endTs: enc.lastTs, late: head.isLateScratch, data: enc.bytes() });
   head.enc = null;
-  head.decoded = null;
+  head.version++;
   head.dirty = true;
   head.sealedSince = true;
 }

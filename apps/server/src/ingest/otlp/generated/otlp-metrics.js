@@ -1263,35 +1263,30 @@ export const opentelemetry = $root.opentelemetry = (() => {
                                     if (wireType !== 2)
                                         break;
                                     message.gauge = $root.opentelemetry.proto.metrics.v1.Gauge.decode(reader, reader.size(), $undefined, _depth + 1, message.gauge);
-                                    message.data = "gauge";
                                     continue;
                                 }
                             case 7: {
                                     if (wireType !== 2)
                                         break;
                                     message.sum = $root.opentelemetry.proto.metrics.v1.Sum.decode(reader, reader.size(), $undefined, _depth + 1, message.sum);
-                                    message.data = "sum";
                                     continue;
                                 }
                             case 9: {
                                     if (wireType !== 2)
                                         break;
                                     message.histogram = $root.opentelemetry.proto.metrics.v1.Histogram.decode(reader, reader.size(), $undefined, _depth + 1, message.histogram);
-                                    message.data = "histogram";
                                     continue;
                                 }
                             case 10: {
                                     if (wireType !== 2)
                                         break;
                                     message.exponentialHistogram = $root.opentelemetry.proto.metrics.v1.ExponentialHistogram.decode(reader, reader.size(), $undefined, _depth + 1, message.exponentialHistogram);
-                                    message.data = "exponentialHistogram";
                                     continue;
                                 }
                             case 11: {
                                     if (wireType !== 2)
                                         break;
                                     message.summary = $root.opentelemetry.proto.metrics.v1.Summary.decode(reader, reader.size(), $undefined, _depth + 1, message.summary);
-                                    message.data = "summary";
                                     continue;
                                 }
                             case 12: {
@@ -2369,14 +2364,12 @@ export const opentelemetry = $root.opentelemetry = (() => {
                                     if (wireType !== 1)
                                         break;
                                     message.asDouble = reader.double();
-                                    message.value = "asDouble";
                                     continue;
                                 }
                             case 6: {
                                     if (wireType !== 1)
                                         break;
                                     message.asInt = reader.sfixed64();
-                                    message.value = "asInt";
                                     continue;
                                 }
                             case 5: {
@@ -2712,7 +2705,6 @@ export const opentelemetry = $root.opentelemetry = (() => {
                                     if (wireType !== 1)
                                         break;
                                     message.sum = reader.double();
-                                    message._sum = "sum";
                                     continue;
                                 }
                             case 6: {
@@ -2764,14 +2756,12 @@ export const opentelemetry = $root.opentelemetry = (() => {
                                     if (wireType !== 1)
                                         break;
                                     message.min = reader.double();
-                                    message._min = "min";
                                     continue;
                                 }
                             case 12: {
                                     if (wireType !== 1)
                                         break;
                                     message.max = reader.double();
-                                    message._max = "max";
                                     continue;
                                 }
                             }
@@ -3124,7 +3114,6 @@ export const opentelemetry = $root.opentelemetry = (() => {
                                     if (wireType !== 1)
                                         break;
                                     message.sum = reader.double();
-                                    message._sum = "sum";
                                     continue;
                                 }
                             case 6: {
@@ -3178,14 +3167,12 @@ export const opentelemetry = $root.opentelemetry = (() => {
                                     if (wireType !== 1)
                                         break;
                                     message.min = reader.double();
-                                    message._min = "min";
                                     continue;
                                 }
                             case 13: {
                                     if (wireType !== 1)
                                         break;
                                     message.max = reader.double();
-                                    message._max = "max";
                                     continue;
                                 }
                             case 14: {
@@ -4012,14 +3999,12 @@ export const opentelemetry = $root.opentelemetry = (() => {
                                     if (wireType !== 1)
                                         break;
                                     message.asDouble = reader.double();
-                                    message.value = "asDouble";
                                     continue;
                                 }
                             case 6: {
                                     if (wireType !== 1)
                                         break;
                                     message.asInt = reader.sfixed64();
-                                    message.value = "asInt";
                                     continue;
                                 }
                             case 4: {
@@ -4299,56 +4284,48 @@ export const opentelemetry = $root.opentelemetry = (() => {
                                     if (wireType !== 2)
                                         break;
                                     message.stringValue = reader.stringVerify();
-                                    message.value = "stringValue";
                                     continue;
                                 }
                             case 2: {
                                     if (wireType !== 0)
                                         break;
                                     message.boolValue = reader.bool();
-                                    message.value = "boolValue";
                                     continue;
                                 }
                             case 3: {
                                     if (wireType !== 0)
                                         break;
                                     message.intValue = reader.int64();
-                                    message.value = "intValue";
                                     continue;
                                 }
                             case 4: {
                                     if (wireType !== 1)
                                         break;
                                     message.doubleValue = reader.double();
-                                    message.value = "doubleValue";
                                     continue;
                                 }
                             case 5: {
                                     if (wireType !== 2)
                                         break;
                                     message.arrayValue = $root.opentelemetry.proto.common.v1.ArrayValue.decode(reader, reader.size(), $undefined, _depth + 1, message.arrayValue);
-                                    message.value = "arrayValue";
                                     continue;
                                 }
                             case 6: {
                                     if (wireType !== 2)
                                         break;
                                     message.kvlistValue = $root.opentelemetry.proto.common.v1.KeyValueList.decode(reader, reader.size(), $undefined, _depth + 1, message.kvlistValue);
-                                    message.value = "kvlistValue";
                                     continue;
                                 }
                             case 7: {
                                     if (wireType !== 2)
                                         break;
                                     message.bytesValue = reader.bytes();
-                                    message.value = "bytesValue";
                                     continue;
                                 }
                             case 8: {
                                     if (wireType !== 0)
                                         break;
                                     message.stringValueStrindex = reader.int32();
-                                    message.value = "stringValueStrindex";
                                     continue;
                                 }
                             }
