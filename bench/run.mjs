@@ -3,6 +3,7 @@
  * the same run on the same machine. Server, producer and subscribers are separate processes.
  * Prints a markdown report and writes bench/results/<timestamp>.json. See bench/README.md.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,7 +36,7 @@ const log = (/** @type {string} */ line) => console.error(`[${((Date.now() - sta
 const machine = describeMachine();
 /** @type {any} the report: shape documented by lib/report.mjs, written as JSON */
 const results = { startedAt: startedAt.toISOString(), machine, serverCommit: gitCommit(repoRoot), args, fanout: [],
-  trpcClient: null, batchWindow: null, tenK: null, slowConsumer: null, patterns: null, storage: null, ingest: null, notes: /** @type {string[]} */ ([]) };
+  trpcClient: null, batchWindow: null, tenK: null, slowConsumer: null, patterns: null, aggregate: null, storage: null, ingest: null, notes: /** @type {string[]} */ ([]) };
 
 // Node cannot raise its own RLIMIT_NOFILE; say what is possible instead of failing mid-run.
 const fdLimit = machine.openFilesLimit ?? 1024;
@@ -119,6 +120,13 @@ try {
     log(`adversarial patterns (${args.subscribers} subscribers x 256 patterns)`);
     results.patterns = await runPatterns(ctx, startOurs);
   }
+  if (!args.skip.includes("aggregate") && !args.url) {
+    log("live aggregation: subscribers of one aggregation vs raw subscribers, same batches, in process");
+    results.aggregate = runAggregateMicro(args.quick ? 200 : 1000, args.quick ? 50 : 200);
+    log(`  ${results.aggregate.subscribers} subscribers, ${results.aggregate.pointsPerBatch} points per batch: raw ${results.aggregate.raw.usPerBatch} us and ` +
+      `${results.aggregate.raw.bytesPerBatch} bytes per batch; sum by (host) ${results.aggregate.aggregate.usPerBatch} us and ${results.aggregate.aggregate.bytesPerBatch} bytes ` +
+      `(${results.aggregate.aggregate.computationsPerBatch} computation per batch)`);
+  }
   if (!args.skip.includes("storage") && !args.url) {
     log("durable storage: ingest disk vs memory, 30-day query, start, RSS with 10k series");
     results.storage = await runStorage(ctx, startOurs, repoRoot);
@@ -165,4 +173,12 @@ async function runTrpcClientCheck() {
     await closeSubscribers(subs).catch(() => {});
     await server.stop();
   }
+}
+
+/** The live path in process (bench/aggregate-micro.mjs, TypeScript source through tsx), raw vs aggregated. */
+function runAggregateMicro(/** @type {number} */ subscribers, /** @type {number} */ batches) {
+  const out = spawnSync(process.execPath, ["--import", "tsx", path.join(path.dirname(fileURLToPath(import.meta.url)), "aggregate-micro.mjs"), String(subscribers), String(batches)],
+    { encoding: "utf8", timeout: 120_000 });
+  if (out.status !== 0) throw new Error(`aggregate-micro failed: ${out.stderr || out.error}`);
+  return JSON.parse(out.stdout.trim());
 }

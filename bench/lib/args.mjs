@@ -12,7 +12,7 @@ const HELP = `npm run bench -- [options]
   --points-per-batch <N>    points per ingest request, one per series bench.s<i> (default 10)
   --rates <a,b,c>           offered batches/s to sweep (default 10,20,35,50,70; quick 20,60)
   --transports <list>       subset of raw-ws,trpc-ws,sse,trpc-sse (default all)
-  --skip <list>             scenarios to skip: fanout,trpc-client,window,10k,slow,patterns,storage,ingest
+  --skip <list>             scenarios to skip: fanout,trpc-client,window,10k,slow,patterns,aggregate,storage,ingest
   --ten-k <N>               concurrent subscribers in the 10k scenario (default 10000; quick 1000)
   --slow-pause <S>          seconds the slow consumer stops reading (default 60; quick 4)
   --from-source             run the server with tsx from apps/server/src instead of building dist
@@ -20,7 +20,7 @@ const HELP = `npm run bench -- [options]
   --out <dir>               where the JSON goes (default bench/results)`;
 
 const TRANSPORTS = ["raw-ws", "trpc-ws", "sse", "trpc-sse"];
-const SCENARIOS = ["fanout", "trpc-client", "window", "10k", "slow", "patterns", "storage", "ingest"];
+const SCENARIOS = ["fanout", "trpc-client", "window", "10k", "slow", "patterns", "aggregate", "storage", "ingest"];
 const list = (name, allowed) =>
   z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(z.enum(allowed, { error: `--${name} entries must be among ${allowed.join(",")}` })));

@@ -126,6 +126,14 @@ export function renderMarkdown(/** @type {any} */ results) {
         fmt(pat.steady.deliveredRatio, 3), `${fmt(pat.steady.p50Ms)} / ${fmt(pat.steady.p99Ms)}`, fmt(pat.steady.serverCpuPct, 1)]]));
   }
 
+  const agg = results.aggregate;
+  if (agg) {
+    out.push(`\n## Live aggregation (in process, ${fmt(agg.subscribers)} subscribers, ${fmt(agg.pointsPerBatch)} points per batch: 50 hosts x 16 cpus)`);
+    out.push(table(["subscribers are", "us per batch", "bytes written per batch", "computations per batch"],
+      [["raw (host.cpu.*)", fmt(agg.raw.usPerBatch), fmt(agg.raw.bytesPerBatch), "-"],
+        ["sum by (host)", fmt(agg.aggregate.usPerBatch), fmt(agg.aggregate.bytesPerBatch), fmt(agg.aggregate.computationsPerBatch)]]));
+  }
+
   const st = results.storage;
   if (st) {
     out.push(`\n## Durable storage (disk store vs memory store, docs/storage.md)`);
