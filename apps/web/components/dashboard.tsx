@@ -177,9 +177,11 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   const host = view.host ?? serverHost(names);
   const hosts = useMemo(() => labelValues(names.filter((key) => key.startsWith("host."))).get("host") ?? [], [names]);
 
+  // Scoped to a host only when one was picked (the link's `host`): the default host is learned from the
+  // catalog after the first subscription opened, and narrowing then would resubscribe every page at start.
   useEffect(() => {
-    runtime?.feed.setPatterns(subscriptionPatterns(host, view.charts));
-  }, [runtime, host, view.charts]);
+    runtime?.feed.setPatterns(subscriptionPatterns(view.host ?? null, view.charts));
+  }, [runtime, view.host, view.charts]);
 
   const catalog: SeriesInfo[] = useMemo(() => {
     if (runtime === null) return [];

@@ -74,6 +74,26 @@ describe("labels on the dashboard", () => {
     expect(errors).toEqual([]);
   });
 
+  it("the host picker shows another host's series and keeps it in the URL", async () => {
+    // An agent's host: only its CPU total is pushed.
+    await ingest(server.url, [{ series: 'host.cpu.total{host="web9"}', value: 42 }]);
+    const page = await browser.context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${web.url}/?window=1m`);
+    const picker = page.getByTestId("host-select");
+    await picker.waitFor();
+    expect(await picker.inputValue()).toBe(HOST);
+    await picker.selectOption("web9");
+    await until("url host", () => (page.url().includes("host=web9") ? true : undefined));
+    const rows = await until("web9's cpu", async () => {
+      const r = await legend(page, "cpu-usage");
+      return r.length === 1 ? r : undefined;
+    });
+    expect(rows).toEqual([{ label: "total", key: 'host.cpu.total{host="web9"}' }]);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
   it("the explorer filters by a label value and adds a chart for exactly those series", async () => {
     const page = await browser.context.newPage();
     const errors = collectErrors(page);

@@ -203,7 +203,7 @@ describe("selectors against a slow reference", () => {
       }),
       { numRuns: 1500 },
     );
-  });
+  }, 60_000); // 1500 runs that compile re2js programs: seconds on a loaded machine, not a speed check
 });
 
 describe("hostile regexes cost linear work", () => {
@@ -268,7 +268,7 @@ describe("splitSelectorList", () => {
       }),
       { numRuns: 500 },
     );
-  });
+  }, 60_000);
 });
 
 describe("seriesPatternKey", () => {
