@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { labelNameFor, seriesNameFor } from "../src/ingest/otlp/attributes";
+import { LabelTailCache } from "../src/ingest/otlp/label-tail-cache";
 import { CumulativeState } from "../src/ingest/otlp/cumulative-state";
 import { mapExportRequest } from "../src/ingest/otlp/map-request";
 import type { OtlpExportRequest, OtlpMetric } from "../src/ingest/otlp/model";
@@ -54,6 +55,19 @@ describe("OTLP mapping", () => {
     expect(labelNameFor("http.route")).toBe("http_route");
     expect(labelNameFor("9lives")).toBe("_9lives");
     expect(labelNameFor("constructor")).toBe("constructor");
+  });
+
+  it("maps a key outside the BMP to one _ per character, as Influx tags do (an emoji made h__st here, h_st there)", () => {
+    expect(labelNameFor("h\u{1F600}st")).toBe("h_st");
+  });
+
+  it("never gives two different attribute sets one cache key (separators inside keys and values poisoned the cache)", () => {
+    const tails = new LabelTailCache<string>();
+    const attr = (key: string, value: string) => ({ key, value: { stringValue: value } });
+    const attacker = tails.keyOf("", [attr("a", "x\u0001b\u0000y")]);
+    const victim = tails.keyOf("", [attr("a", "x"), attr("b", "y")]);
+    expect(attacker).not.toBe(victim);
+    expect(tails.keyOf("", [attr("h\u0000k\u0001b", "y")])).not.toBe(tails.keyOf("", [attr("h", "k"), attr("b", "y")]));
   });
 
   it("turns a cumulative counter into a per-second rate, with resets by start time and by a falling total", () => {

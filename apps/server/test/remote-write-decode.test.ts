@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import protobuf from "protobufjs/minimal.js";
 import { describe, expect, it } from "vitest";
 import { labelValueProblem, seriesKey } from "@livedash/events";
 import { createSeriesKeyCache, decodeWriteRequest } from "../src/ingest/remote-write/decode";
@@ -16,6 +17,30 @@ function decode(timeseries: TestSeries[], extra: Omit<TestWriteRequest, "timeser
 }
 
 describe("remote_write WriteRequest decoding", () => {
+  it("refuses a __proto__ label as reserved (a plain object dropped it silently)", () => {
+    const result = decode([{ labels: [label("__name__", "pl"), label("__proto__", "x"), label("job", "j")], samples: [{ value: 1, timestamp: NOW }] }]);
+    expect(result).toMatchObject({ ok: false, errors: [{ path: "timeseries[0].labels.__proto__" }] });
+  });
+
+  it("does not cache label bytes past a valid key's size (padding in unknown fields held ~1 MiB an entry)", () => {
+    const keyCache = createSeriesKeyCache();
+    // WriteRequest{ timeseries: [{ labels: [{name:"__name__",value:"up"}, {name:"job",value:"j", 3: <20 KB>}], samples: [{value:1,timestamp}] }] }
+    const labelBytes = (name: string, value: string, pad = 0) => {
+      const w = protobuf.Writer.create().uint32(10).string(name).uint32(18).string(value);
+      if (pad > 0) w.uint32(26).bytes(new Uint8Array(pad));
+      return w.finish();
+    };
+    const request = (pad: number) => {
+      const series = protobuf.Writer.create().uint32(10).bytes(labelBytes("__name__", "up")).uint32(10).bytes(labelBytes("job", "j", pad));
+      series.uint32(18).bytes(protobuf.Writer.create().uint32(9).double(1).uint32(16).int64(NOW).finish());
+      return Buffer.from(protobuf.Writer.create().uint32(10).bytes(series.finish()).finish());
+    };
+    expect(decodeWriteRequest(request(0), { ...OPTIONS, keyCache })).toMatchObject({ ok: true, points: [{ series: 'up{job="j"}' }] });
+    expect(keyCache.map.size).toBe(1);
+    expect(decodeWriteRequest(request(20_000), { ...OPTIONS, keyCache })).toMatchObject({ ok: true, points: [{ series: 'up{job="j"}' }] });
+    expect(keyCache.map.size).toBe(1);
+  });
+
   it("makes __name__ the series name and every other label a label, in the canonical key whatever the wire order", () => {
     const result = decode([
       {

@@ -109,10 +109,14 @@ export function labelsProblem(labels: Labels): [label: string, message: string] 
 }
 
 /** A JSON point's `labels`: `{ "host": "web1" }`. Issues carry the label's name in their path. */
-export const LabelsSchema = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
-  const problem = labelsProblem(labels);
-  if (problem) ctx.addIssue({ code: "custom", message: problem[1], path: problem[0] ? [problem[0]] : [] });
-});
+export const LabelsSchema = z
+  // Checked on the object as sent, not a copy: a record parse assigns `__proto__` into a fresh
+  // object, which drops it silently instead of refusing it as a reserved name.
+  .custom<Record<string, string>>((value) => typeof value === "object" && value !== null && !Array.isArray(value), "labels must be an object of label names to string values")
+  .superRefine((labels, ctx) => {
+    const problem = labelsProblem(labels);
+    if (problem) ctx.addIssue({ code: "custom", message: problem[1], path: problem[0] ? [problem[0]] : [] });
+  });
 
 function escapeLabelValue(value: string): string {
   if (!/[\\"\n]/.test(value)) return value;

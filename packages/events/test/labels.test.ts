@@ -63,6 +63,12 @@ describe("series keys", () => {
     expect(addLabels('m{host="a"}', { host: "b" })).toMatchObject({ ok: false, label: "host" });
   });
 
+  it("a JSON point's __proto__ label is refused as reserved, not dropped by the record parse", () => {
+    const result = IngestInputSchema.safeParse(JSON.parse('{"points":[{"series":"m","value":1,"labels":{"__proto__":"x","job":"j"}}]}'));
+    expect(result.success).toBe(false);
+    if (!result.success) expect(formatZodIssues(result.error)).toMatch(/^points\[0\]\.labels\.__proto__: label names starting with __ are reserved/);
+  });
+
   it("a JSON point's bad label is refused with its path", () => {
     const result = IngestInputSchema.safeParse({ points: [{ series: "m", value: 1, labels: { "bad-name": "x" } }] });
     expect(result.success).toBe(false);

@@ -1,3 +1,4 @@
+import { toLabelName } from "@livedash/events";
 import type { OtlpAnyValue, OtlpKeyValue } from "./model";
 
 /**
@@ -16,8 +17,6 @@ export function emptyLabels(): Record<string, string> {
   return Object.create(null) as Record<string, string>;
 }
 
-const SAFE_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const UNSAFE_LABEL_CHARS = /[^a-zA-Z0-9_]/g;
 const SAFE_SERIES_NAME = /^[a-zA-Z0-9_.:-]+$/;
 const UNSAFE_SERIES_CHARS = /[^a-zA-Z0-9_.:-]/g;
 
@@ -27,9 +26,8 @@ const UNSAFE_SERIES_CHARS = /[^a-zA-Z0-9_.:-]/g;
  * `__`-prefixed results stay as they are: labelsProblem refuses them as reserved, naming the label.
  */
 export function labelNameFor(key: string): string {
-  if (SAFE_LABEL_NAME.test(key)) return key;
-  const replaced = key.replace(UNSAFE_LABEL_CHARS, "_");
-  return /^[0-9]/.test(replaced) ? `_${replaced}` : replaced;
+  // The one mapping Influx tag keys use too, so a key is the same label whichever way it arrives.
+  return toLabelName(key);
 }
 
 /** An OTLP metric name as a series name: characters outside `[a-zA-Z0-9_.:-]` become `_`. */

@@ -27,8 +27,9 @@ export class LabelTailCache<T> {
       const attribute = attributes[i]!;
       const text = attribute.value?.stringValue;
       if (text == null) return null;
-      // \u0000 and \u0001 cannot be confused with label text: a value with them is refused anyway.
-      key += "\u0001" + attribute.key + "\u0000" + text;
+      // Length-prefixed: no key or value text, whatever characters it holds, can imitate a boundary
+      // (separators alone let `a="x<sep>b<sep>y"` share the cache entry of `a="x", b="y"`).
+      key += attribute.key.length + ":" + attribute.key + text.length + ":" + text;
       if (key.length > MAX_CACHED_SIGNATURE) return null;
     }
     return key;

@@ -1,5 +1,6 @@
 import protobuf from "protobufjs/minimal.js";
 import type { Point } from "@livedash/events";
+import { LABEL_LIMITS } from "@livedash/events";
 import { ErrorList } from "../result";
 import type { PathError } from "../result";
 import { checkFuture } from "../timestamp";
@@ -16,6 +17,9 @@ import { METRIC_NAME_LABEL, prometheusSeriesKey } from "../prometheus-series";
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
 const WIRE_LEN = 2;
+
+/** A valid key's labels on the wire: its text plus a few bytes of tags and lengths per label. */
+const MAX_CACHED_LABEL_BYTES = LABEL_LIMITS.keyLength + 8 * LABEL_LIMITS.labelsPerSeries;
 
 /** What the decoder left out on purpose; counted so /metrics can show it. */
 export interface RemoteWriteSkipped {
@@ -153,7 +157,8 @@ export function createSeriesKeyCache(maxEntries = 50_000): SeriesKeyCache {
 /** The key of the labels in `[start, end)` (every label field of one TimeSeries), or null with the error pushed. */
 function keyFromLabels(r: protobuf.Reader, start: number, end: number, path: string, errors: ErrorList<PathError>): string | null {
   let name: string | undefined;
-  const labels: Record<string, string> = {};
+  // No prototype: `__proto__` is a plain key here, refused as reserved like any other `__` name.
+  const labels = Object.create(null) as Record<string, string>;
   r.pos = start;
   while (r.pos < end) {
     const tag = r.uint32();
@@ -234,7 +239,10 @@ function decodeTimeSeries(
       skip(r, tag, end);
     }
   }
-  const cacheKey = cache && oneRun && firstLabel !== -1 ? bytes.toString("latin1", firstLabel, lastLabelEnd) : null;
+  // Only label bytes a valid key can need are cached: unknown fields padding a Label would
+  // otherwise make one small series hold up to a body's size in the cache per entry.
+  const cacheable = cache && oneRun && firstLabel !== -1 && lastLabelEnd - firstLabel <= MAX_CACHED_LABEL_BYTES;
+  const cacheKey = cacheable ? bytes.toString("latin1", firstLabel, lastLabelEnd) : null;
   let key = cacheKey === null ? undefined : cache!.map.get(cacheKey);
   if (key === undefined) {
     const made = keyFromLabels(r, start, end, path, errors);
