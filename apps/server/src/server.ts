@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { DestinationStream } from "pino";
 import { buildAlerts, loadAlertRules } from "./alerts";
 import type { AlertsOptions } from "./alerts";
-import { startCollectors } from "./collectors";
+import { startCollectors } from "@livedash/collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
