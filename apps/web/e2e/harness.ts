@@ -110,7 +110,7 @@ export function collectErrors(page: Page): string[] {
 }
 
 /** Pushes points through the public HTTP ingest endpoint. */
-export async function ingest(serverUrl: string, points: { series: string; value: number; ts?: number }[]): Promise<void> {
+export async function ingest(serverUrl: string, points: { series: string; value: number; ts?: number; labels?: Record<string, string> }[]): Promise<void> {
   const res = await fetch(`${serverUrl}/api/ingest`, {
     method: "POST",
     headers: { "content-type": "application/json" },
