@@ -1,10 +1,7 @@
-"use client";
 import Link from "next/link";
-import { usePathname } from "next/navigation";
 
-/** The top bar's link to the fleet view (`/hosts`); marked as the current page there. */
-export function HostsLink() {
-  const current = usePathname() === "/hosts";
+/** The top bar's link to the fleet view (`/hosts`); `current` marks it on that page. */
+export function HostsLink({ current = false }: { current?: boolean }) {
   return (
     <Link href="/hosts" aria-current={current ? "page" : undefined} data-testid="hosts-link">
       Hosts

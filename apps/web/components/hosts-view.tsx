@@ -78,7 +78,7 @@ export function HostsView({ serverUrl, transport }: HostsViewProps) {
     <>
       <header className="topbar">
         <h1>Livedash</h1>
-        <PageNav />
+        <PageNav current="/hosts" />
         <span className="spacer" />
         <ConnectionBadge client={runtime?.client ?? null} feedState={feedState} clock={runtime?.clock ?? null} />
       </header>
