@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import "uplot/dist/uPlot.min.css";
 import "./globals.css";
+import "./alerts.css";
 
 export const metadata: Metadata = {
   title: "Livedash",
