@@ -11,7 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { URLSearchParams, fileURLToPath } from "node:url";
 import http from "node:http";
 
 const args = process.argv.slice(2).filter((a) => !a.includes("="));

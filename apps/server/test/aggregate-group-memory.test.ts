@@ -15,10 +15,12 @@ const gc = runInNewContext("gc") as () => void;
 describe("an aggregation's dropped kept events stayed referenced until 1024 were dropped", () => {
   it("an event past replayEvents is collectable at once", async () => {
     const group = createAggregateGroup({ op: "sum", by: ["host"] }, null, { replayEvents: 2, now: () => 10_000 });
-    let first: object | null = group.feed("1-1", [{ series: 'a{host="x"}', ts: 1_000, value: 1 }]);
-    expect(first).not.toBeNull();
-    const ref = new WeakRef(first!);
-    first = null;
+    // Only the WeakRef outlives this function: the kept events are the one other reference.
+    const ref = (() => {
+      const first = group.feed("1-1", [{ series: 'a{host="x"}', ts: 1_000, value: 1 }]);
+      expect(first).not.toBeNull();
+      return new WeakRef(first!);
+    })();
     for (let i = 2; i <= 5; i++) group.feed(`1-${i}`, [{ series: 'a{host="x"}', ts: i * 1_000, value: i }]);
     expect(group.stats().replayPoints).toBe(2);
     // WeakRefs hold their target until the current job ends.
