@@ -6,8 +6,12 @@ import type { Clock } from "../lib/server-clock";
 import type { ViewState, WindowKey } from "../lib/view-state";
 import { WINDOWS } from "../lib/view-state";
 import { ConnectionBadge } from "./connection-badge";
+import type { TopBarUser } from "./user-menu";
+import { UserMenu } from "./user-menu";
 
 export interface TopBarProps {
+  /** Signed-in user (name and sign-out); null when sign-in is off. */
+  user?: TopBarUser | null;
   client: DashboardClient | null;
   feedState: LiveFeedState;
   clock: Clock | null;
@@ -60,6 +64,7 @@ export function TopBar(props: TopBarProps) {
       </div>
       <span className="spacer" />
       <ConnectionBadge client={props.client} feedState={props.feedState} clock={props.clock} />
+      {props.user ? <UserMenu user={props.user} /> : null}
     </header>
   );
 }
