@@ -1,17 +1,12 @@
 /**
- * Runs once when the web app starts: with sign-in on, load the users now (hash the admin password,
- * read and validate LIVEDASH_USERS_FILE), so a broken file is reported at start, not at the first
- * sign-in. It does not stop the app: the sign-in page then says to read this log.
+ * Runs once when the web app starts. Next compiles this file for the edge runtime too, so the
+ * Node-only part (argon2, fs) is imported behind the literal NEXT_RUNTIME check its docs prescribe:
+ * the bundler drops that branch from the edge build.
  */
 export async function register(): Promise<void> {
-  const { isNodeRuntime } = await import("./lib/server-env");
-  if (!isNodeRuntime()) return;
-  const { authState, signInEnabled } = await import("./lib/auth/auth-state");
-  try {
-    if (!signInEnabled()) return;
-    await authState().users();
-    console.log("dashboard sign-in is on (LIVEDASH_READ_TOKEN is set)");
-  } catch (error) {
-    console.error(`dashboard sign-in: ${error instanceof Error ? error.message : String(error)}`);
+  // eslint-disable-next-line no-restricted-properties -- NEXT_RUNTIME is Next's compile-time switch, not a setting
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    const { checkSignInAtStart } = await import("./lib/auth/check-at-start");
+    await checkSignInAtStart();
   }
 }

@@ -94,8 +94,3 @@ export function readAuthEnv(env: NodeJS.ProcessEnv = process.env): AuthEnv {
     authProxy,
   };
 }
-
-/** True in Next's Node.js server runtime (instrumentation runs in the edge runtime too, where there is no fs). */
-export function isNodeRuntime(): boolean {
-  return process.env.NEXT_RUNTIME === "nodejs";
-}
