@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import "uplot/dist/uPlot.min.css";
 import "./globals.css";
+import "./alerts.css";
 import { SIGN_IN_ATTRIBUTE } from "../lib/auth/ticket-source";
 import { signInEnabled } from "../lib/auth/auth-state";
 

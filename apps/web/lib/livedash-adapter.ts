@@ -11,6 +11,8 @@ export function openLivedashAdapter(options: OpenClientOptions): DashboardClient
     catalog: () => trpc.metrics.catalog.query().then((entries) => entries.map((entry) => ({ ...entry, name: entry.key }))),
     history: (input) => trpc.metrics.historyColumns.query(input),
     info: () => trpc.system.info.query(),
+    alerts: () => trpc.alerts.list.query(),
+    annotations: (range) => trpc.metrics.annotations.query(range),
     subscribeLive: (input, handlers) =>
       trpc.metrics.live.subscribe(input, {
         onData: (event) => handlers.onData({ id: event.id, data: event.data }),

@@ -56,6 +56,20 @@ const nonEmpty = (value: string | undefined): string | null => {
   return trimmed ? trimmed : null;
 };
 
+/**
+ * Where this (Next) server reaches the Livedash server, for tickets and Server Action writes:
+ * LIVEDASH_INTERNAL_URL, else LIVEDASH_URL, else http://127.0.0.1:4000.
+ */
+export function readInternalServerUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const internal = nonEmpty(env.LIVEDASH_INTERNAL_URL);
+  if (internal === null) return readServerUrl() ?? "http://127.0.0.1:4000";
+  const url = URL.canParse(internal) ? new URL(internal) : null;
+  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new Error(`LIVEDASH_INTERNAL_URL must be an http(s) URL such as http://127.0.0.1:4000, got "${internal}"`);
+  }
+  return url.origin + url.pathname.replace(/\/+$/, "");
+}
+
 /** Reads and checks the sign-in settings; throws an Error naming the variable. */
 export function readAuthEnv(env: NodeJS.ProcessEnv = process.env): AuthEnv {
   const readToken = nonEmpty(env.LIVEDASH_READ_TOKEN);
@@ -64,17 +78,7 @@ export function readAuthEnv(env: NodeJS.ProcessEnv = process.env): AuthEnv {
     throw new Error("LIVEDASH_ADMIN_PASSWORD must be 12 to 1024 characters long");
   }
   const ttl = nonEmpty(env.LIVEDASH_SESSION_TTL);
-  const internal = nonEmpty(env.LIVEDASH_INTERNAL_URL);
-  let internalServerUrl = "http://127.0.0.1:4000";
-  if (internal !== null) {
-    const url = URL.canParse(internal) ? new URL(internal) : null;
-    if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      throw new Error(`LIVEDASH_INTERNAL_URL must be an http(s) URL such as http://127.0.0.1:4000, got "${internal}"`);
-    }
-    internalServerUrl = url.origin + url.pathname.replace(/\/+$/, "");
-  } else {
-    internalServerUrl = readServerUrl() ?? internalServerUrl;
-  }
+  const internalServerUrl = readInternalServerUrl(env);
   const proxyHeader = nonEmpty(env.LIVEDASH_AUTH_PROXY_HEADER)?.toLowerCase() ?? null;
   let authProxy: AuthProxyEnv | null = null;
   if (proxyHeader !== null) {
@@ -93,4 +97,21 @@ export function readAuthEnv(env: NodeJS.ProcessEnv = process.env): AuthEnv {
     internalServerUrl,
     authProxy,
   };
+}
+
+/** Where the dashboard's Server Actions send writes (alert rules, silences), and with what. */
+export interface WriteTarget {
+  /** The Livedash server as this (Next) server reaches it: LIVEDASH_INTERNAL_URL, else LIVEDASH_URL, else http://127.0.0.1:4000. */
+  readonly url: string;
+  /** LIVEDASH_INGEST_TOKEN: sent as a Bearer token; null when the Livedash server runs without tokens. */
+  readonly token: string | null;
+}
+
+/**
+ * Server-side only (Server Actions): the ingest token never reaches the browser; the page calls an
+ * action, the action calls the Livedash server with the token.
+ */
+export function readWriteTarget(env: NodeJS.ProcessEnv = process.env): WriteTarget {
+  const token = env.LIVEDASH_INGEST_TOKEN?.trim();
+  return { url: readInternalServerUrl(env), token: token ? token : null };
 }

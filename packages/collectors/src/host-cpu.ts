@@ -1,5 +1,6 @@
 import type { Labels, SeriesMeta } from "@livedash/events";
 import type { Collector, CollectorEnv, Reading } from "./collector";
+import { declareOnce } from "./collector";
 import { readText, readTextSync } from "./proc-files";
 
 /** Cumulative jiffies of one `cpu` line of /proc/stat (guest time is already inside user/nice). */
@@ -125,12 +126,7 @@ export function createHostCpuCollector(env: CollectorEnv): Collector {
     return labels;
   };
   let prev: ProcStat | null = null;
-  let declared = false;
-  const declare = (): void => {
-    if (declared) return;
-    declared = true;
-    env.declare(META);
-  };
+  const declare = declareOnce(env, META);
 
   const first = readTextSync(path);
   if (first !== null) {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { cpuPercents, parseProcStat } from "../src/collectors/host-cpu";
-import { isCountedDisk, parseDiskStats } from "../src/collectors/host-disk";
-import { memoryFigures, parseMeminfo } from "../src/collectors/host-memory";
-import { parseNetDev } from "../src/collectors/host-net";
-import { ratePerSecond } from "../src/collectors/proc-files";
+import { cpuPercents, parseProcStat } from "../src/host-cpu";
+import { isCountedDisk, parseDiskStats } from "../src/host-disk";
+import { memoryFigures, parseMeminfo } from "../src/host-memory";
+import { parseNetDev } from "../src/host-net";
+import { ratePerSecond } from "../src/proc-files";
 
 const PROC_STAT_A = `cpu  1000 100 500 8000 200 10 40 50 0 0
 cpu0 600 50 250 3900 100 5 20 25 0 0

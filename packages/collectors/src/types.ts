@@ -21,10 +21,16 @@ export interface CollectorContext {
   readonly publish: (points: Point[]) => void;
   /** Declares unit/kind/description of the series a collector produces, once at start. */
   readonly describe: (meta: SeriesMeta[]) => void;
-  readonly traffic: () => TrafficStats;
+  /** The server's own traffic, for the `livedash.*` series. @default none: no self collector (an agent) */
+  readonly traffic?: () => TrafficStats;
   readonly now?: () => number;
 }
 
 export interface Collectors {
   stop(): void;
+}
+
+/** The one logging call collectors make; pino's Logger fits it, and so does a CLI's line writer. */
+export interface CollectorLog {
+  warn(fields: { err: unknown; collector: string }, message: string): void;
 }

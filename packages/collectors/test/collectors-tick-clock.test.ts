@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Point } from "@livedash/events";
-import { startCollectors } from "../src/collectors";
-import { startTickClock } from "../src/collectors/tick-clock";
+import { startCollectors } from "../src";
+import { startTickClock } from "../src/tick-clock";
 
 describe("startCollectors stamps points with the tick's grid slot, not Date.now() (#11: bytes per point on disk)", () => {
   it("every batch of the real collectors is stamped on the 50 ms grid, one slot apart or more", async () => {

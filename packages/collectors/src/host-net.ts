@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { Labels, SeriesMeta } from "@livedash/events";
 import type { Collector, CollectorEnv, Reading } from "./collector";
+import { declareOnce } from "./collector";
 import { ratePerSecond, readText, readTextSync } from "./proc-files";
 
 export interface NetCounters {
@@ -61,12 +62,7 @@ export function createHostNetCollector(env: CollectorEnv): Collector {
     }
     return labels;
   };
-  let declared = false;
-  const declare = (): void => {
-    if (declared) return;
-    declared = true;
-    env.declare(META);
-  };
+  const declare = declareOnce(env, META);
 
   const first = readTextSync(path);
   let prev: Snapshot | null = first === null ? null : snapshot(first);

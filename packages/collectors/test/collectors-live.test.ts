@@ -2,11 +2,10 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CatalogEntry, Point, SeriesMeta } from "@livedash/events";
+import type { Point, SeriesMeta } from "@livedash/events";
 import { parseSeriesKey } from "@livedash/events";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { startCollectors, type CollectorOptions, type Collectors, type TrafficStats } from "../src/collectors";
-import { startTestServer } from "./helpers/server";
+import { startCollectors, type CollectorOptions, type Collectors, type TrafficStats } from "../src";
 
 interface Recorder {
   readonly batches: Point[][];
@@ -129,6 +128,24 @@ describe("startCollectors on the real /proc", () => {
     // gone and that a tick in flight at stop() did not publish.
     await new Promise<void>((resolve) => setTimeout(resolve, 200));
     expect(rec.batches.length).toBe(count);
+  });
+  it("without traffic (an agent) runs the host and process collectors and no livedash.* self series", async () => {
+    const batches: Point[][] = [];
+    const described: string[] = [];
+    const errors: string[] = [];
+    const collectors = startCollectors(
+      { intervalMs: 50, publish: (points) => batches.push(points), describe: (meta) => described.push(...meta.map((m) => m.series)) },
+      { hostname: "agent-1", onError: (_error, name) => errors.push(name) },
+    );
+    running.push(collectors);
+    await vi.waitFor(() => expect(batches.length).toBeGreaterThanOrEqual(2), { timeout: 5000, interval: 20 });
+    const names = new Set(batches.flat().map((p) => nameOf(p.series)));
+    expect(names).toContain("host.cpu.total");
+    expect(names).toContain("process.rss_bytes");
+    expect([...names].filter((n) => n.startsWith("livedash."))).toEqual([]);
+    expect(described.filter((n) => n.startsWith("livedash."))).toEqual([]);
+    expect(errors).toEqual([]);
+    for (const p of batches.flat()) expect(parseSeriesKey(p.series)).toMatchObject({ ok: true, value: { labels: { host: "agent-1" } } });
   });
 });
 
@@ -264,31 +281,5 @@ describe("startCollectors on a fixture /proc", () => {
     const ctx = { intervalMs: 1000, publish: () => undefined, describe: () => undefined, traffic: () => { throw new Error("unused"); } };
     expect(() => startCollectors(ctx, { hostname: "" })).toThrow(/hostname must not be empty/);
     expect(() => startCollectors(ctx, { hostname: "web\u00011" })).toThrow(/hostname: label value must not contain control characters/);
-  });
-});
-
-describe("collectors through the server", () => {
-  it("list their keys in metrics.catalog with the host from LIVEDASH_HOSTNAME and their name's unit", async () => {
-    const server = await startTestServer({ LIVEDASH_COLLECTORS: "on", LIVEDASH_TICK_MS: "50", LIVEDASH_HOSTNAME: "edge-7" });
-    try {
-      const catalog = async (): Promise<CatalogEntry[]> => {
-        const res = await fetch(`${server.url}/trpc/metrics.catalog`);
-        return ((await res.json()) as { result: { data: CatalogEntry[] } }).result.data;
-      };
-      await vi.waitFor(async () => expect((await catalog()).find((s) => s.key === 'process.rss_bytes{host="edge-7"}')?.last ?? null).not.toBeNull(), {
-        timeout: 5000,
-        interval: 50,
-      });
-      const infos = await catalog();
-      expect(infos.find((s) => s.key === 'process.rss_bytes{host="edge-7"}')).toMatchObject({ name: "process.rss_bytes", labels: { host: "edge-7" }, unit: "bytes", kind: "gauge" });
-      expect(infos.find((s) => s.key === 'host.cpu.total{cpu="0",host="edge-7"}')).toMatchObject({ unit: "percent", thresholds: { warn: 80, crit: 95 } });
-      expect(infos.find((s) => s.key === 'livedash.connections{host="edge-7",transport="ws"}')).toMatchObject({ unit: "count" });
-      // A described name stands for its keys: once they exist it is not listed on its own.
-      expect(infos.some((s) => s.key === "process.rss_bytes" || s.key === "host.cpu.total")).toBe(false);
-      // Whatever has a value carries the host (a name whose first value is a tick away is still listed bare).
-      for (const info of infos.filter((s) => s.last !== null)) expect(info.labels.host).toBe("edge-7");
-    } finally {
-      await server.close();
-    }
   });
 });

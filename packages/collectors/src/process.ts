@@ -12,7 +12,7 @@ export interface ProcessCollectorOptions {
 }
 
 const META: SeriesMeta[] = [
-  { series: "process.rss_bytes", unit: "bytes", kind: "gauge", description: "Resident set size of the server process" },
+  { series: "process.rss_bytes", unit: "bytes", kind: "gauge", description: "Resident set size of this process (the server, or the agent)" },
   { series: "process.heap_used_bytes", unit: "bytes", kind: "gauge", description: "V8 heap in use" },
   { series: "process.heap_total_bytes", unit: "bytes", kind: "gauge", description: "V8 heap reserved" },
   {
@@ -20,7 +20,7 @@ const META: SeriesMeta[] = [
     unit: "percent",
     kind: "gauge",
     // Counts every thread (GC, libuv pool), so it can pass 100 on a multi-core host.
-    description: "Server CPU time (user + system) as a percent of one core",
+    description: "CPU time of this process (the server, or the agent; user + system) as a percent of one core",
   },
   {
     series: "process.event_loop_lag_p99_ms",

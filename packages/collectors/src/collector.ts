@@ -37,3 +37,16 @@ export interface Collector {
   /** Releases observers/histograms the collector owns. */
   stop?(): void;
 }
+
+/**
+ * A declare() for a collector whose source may be missing at start: sends its metadata the first
+ * time the source is read (at start, or on the tick that finds it), and never again.
+ */
+export function declareOnce(env: CollectorEnv, meta: SeriesMeta[]): () => void {
+  let declared = false;
+  return () => {
+    if (declared) return;
+    declared = true;
+    env.declare(meta);
+  };
+}

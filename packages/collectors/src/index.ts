@@ -11,11 +11,9 @@ import { createHostNetCollector } from "./host-net";
 import { createProcessCollector } from "./process";
 import { createSelfCollector } from "./self";
 import { startTickClock } from "./tick-clock";
-import type { CollectorContext, Collectors } from "./types";
-import { createLogger } from "../logger";
-import type { Logger } from "../logger";
+import type { CollectorContext, CollectorLog, Collectors } from "./types";
 
-export type { CollectorContext, Collectors, TrafficStats } from "./types";
+export type { CollectorContext, CollectorLog, Collectors, TrafficStats } from "./types";
 
 export interface CollectorOptions {
   /**
@@ -39,8 +37,11 @@ export interface CollectorOptions {
    *   fault does not print once per second
    */
   onError?: (error: unknown, collector: string) => void;
-  /** Where the default onError reports. @default a logger at info level on stdout */
-  log?: Logger;
+  /**
+   * Where the default onError reports (the server hands its pino logger, the agent its own).
+   * @default one line on stderr per first failure
+   */
+  log?: CollectorLog;
   /**
    * The `host` label every collector series carries (`host.cpu.total{host="web1"}`), as agents label
    * theirs, so this server's own host sits beside the others in one selector.
@@ -63,7 +64,14 @@ const HostnameSchema = z
     if (problem) ctx.addIssue({ code: "custom", message: `hostname: ${problem}` });
   });
 
-function defaultOnError(log: Logger): (error: unknown, collector: string) => void {
+/** Without a logger: one plain line on stderr, the way a CLI reports. */
+const stderrLog: CollectorLog = {
+  warn({ err, collector }, message) {
+    process.stderr.write(`${collector}: ${message}: ${err instanceof Error ? err.message : String(err)}\n`);
+  },
+};
+
+function defaultOnError(log: CollectorLog): (error: unknown, collector: string) => void {
   const logged = new Set<string>();
   return (error, collector) => {
     if (logged.has(collector)) return;
@@ -114,7 +122,7 @@ export function startCollectors(ctx: CollectorContext, options: CollectorOptions
   const intervalMs = IntervalSchema.parse(ctx.intervalMs);
   const keys = createKeyCache(HostnameSchema.parse(options.hostname ?? (osHostname() || "localhost")));
   const now = ctx.now ?? Date.now;
-  const onError = options.onError ?? defaultOnError(options.log ?? createLogger());
+  const onError = options.onError ?? defaultOnError(options.log ?? stderrLog);
   const described = new Set<string>();
   let pendingMeta: SeriesMeta[] = [];
 
@@ -143,8 +151,10 @@ export function startCollectors(ctx: CollectorContext, options: CollectorOptions
     ["host-net", () => createHostNetCollector(env)],
     ["host-disk", () => createHostDiskCollector(env)],
     ["process", () => createProcessCollector(env, { eventLoopResolutionMs: options.eventLoopResolutionMs })],
-    ["self", () => createSelfCollector(env, ctx.traffic)],
   ];
+  // Only a Livedash server has traffic of its own; an agent starts without it.
+  const traffic = ctx.traffic;
+  if (traffic !== undefined) factories.push(["self", () => createSelfCollector(env, traffic)]);
   const collectors: Collector[] = [];
   for (const [name, create] of factories) {
     try {
