@@ -1,5 +1,5 @@
 import type { RetentionTier } from "./retention";
-import { ChunkEncoder, decodeChunk } from "./chunk-codec";
+import { ChunkEncoder } from "./chunk-codec";
 import type { CatalogFields } from "../series-meta";
 
 /**
@@ -206,15 +206,8 @@ export class SeriesState {
     if (!head) return;
     head.writtenGen = gen;
     if (data !== null) {
-      const decoded = decodeChunk(data);
-      if (decoded.ts.length > 0) {
-        head.enc = new ChunkEncoder(decoded.columns.length, decoded.floatTs);
-        const values = new Float64Array(decoded.columns.length);
-        for (let i = 0; i < decoded.ts.length; i++) {
-          for (let c = 0; c < values.length; c++) values[c] = (decoded.columns[c] as Float64Array)[i] as number;
-          head.enc.append(decoded.ts[i] as number, values);
-        }
-      }
+      const enc = ChunkEncoder.resume(data);
+      if (enc.count > 0) head.enc = enc;
     }
     if (open !== null) {
       const floats = new Float64Array(open.buffer.slice(open.byteOffset, open.byteOffset + open.byteLength));
