@@ -96,6 +96,9 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_BATCH_SIZE: intFromEnv("LIVEDASH_MAX_BATCH_SIZE", 1, 1_000, 100),
   LIVEDASH_MAX_POLLS_PER_IP: intFromEnv("LIVEDASH_MAX_POLLS_PER_IP", 1, 1_000_000, 100),
   LIVEDASH_MAX_LATE_POINTS: intFromEnv("LIVEDASH_MAX_LATE_POINTS", 0, 1_000_000, 1024),
+  LIVEDASH_MAX_HOSTS: intFromEnv("LIVEDASH_MAX_HOSTS", 1, 100_000, 1_000),
+  LIVEDASH_HOST_FORGET_MS: intFromEnv("LIVEDASH_HOST_FORGET_MS", 60_000, 365 * 24 * 3_600_000, 7 * 24 * 3_600_000),
+  LIVEDASH_HOST_MIN_INTERVAL_MS: intFromEnv("LIVEDASH_HOST_MIN_INTERVAL_MS", 100, 3_600_000, 1_000),
   LIVEDASH_SHUTDOWN_TIMEOUT_MS: intFromEnv("LIVEDASH_SHUTDOWN_TIMEOUT_MS", 500, 120_000, 5_000),
   LIVEDASH_ALERT_RULES: z.string().max(4096, "LIVEDASH_ALERT_RULES must be at most 4096 characters").optional(),
   LIVEDASH_ALERT_WEBHOOK: z
@@ -209,6 +212,15 @@ export function parseConfig(env: Record<string, string | undefined>) {
       headersTimeoutMs: e.LIVEDASH_HEADERS_TIMEOUT_MS,
       /** A whole request, body included, must arrive within this; a response may take longer (streams). */
       requestTimeoutMs: e.LIVEDASH_REQUEST_TIMEOUT_MS,
+    },
+    /** The fleet view's host registry (docs/architecture.md, "Host registry"). */
+    hosts: {
+      /** Distinct `host` label values tracked at once; a new one past it is logged and not tracked. */
+      maxHosts: e.LIVEDASH_MAX_HOSTS,
+      /** A host not seen for this long leaves the list. */
+      forgetAfterMs: e.LIVEDASH_HOST_FORGET_MS,
+      /** Floor of an inferred report interval (down after 3 missed intervals). */
+      minIntervalMs: e.LIVEDASH_HOST_MIN_INTERVAL_MS,
     },
     /** SIGTERM/SIGINT: time to drain (ingest answered, batcher flushed, engine closed) before a hard exit. */
     shutdownTimeoutMs: e.LIVEDASH_SHUTDOWN_TIMEOUT_MS,

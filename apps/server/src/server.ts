@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { DestinationStream } from "pino";
 import { buildAlerts, loadAlertRules } from "./alerts";
 import type { AlertsOptions } from "./alerts";
-import { startCollectors } from "./collectors";
+import { startCollectors } from "@livedash/collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
@@ -16,6 +16,8 @@ import { createInProcessLive } from "./live/in-process";
 import { createLivePath } from "./live/live-path";
 import { createPatternIndex } from "./live/pattern-index";
 import type { BackpressureOptions } from "./live/types";
+import { startHosts } from "./hosts";
+import type { HostsOptions } from "./hosts";
 import { createLogger } from "./logger";
 import type { Logger } from "./logger";
 import { createIngestService } from "./pipeline/ingest-service";
@@ -55,6 +57,8 @@ export interface ServerOptions {
   alerts?: AlertsOptions;
   /** Scrape tunables that are not settings (timeout, body and sample limits); targets and interval come from config. */
   scrape?: Pick<ScraperOptions, "timeoutMs" | "maxBodyBytes" | "maxSamples">;
+  /** Host registry tunables that are not settings: clock, sweep and publish intervals. */
+  hosts?: HostsOptions;
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
   logDestination?: DestinationStream;
 }
@@ -100,12 +104,28 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   // holds from its previous run; those batches must not be appended twice.
   const appliedBefore = config.redisUrl ? (disk?.appliedId ?? null) : null;
   let compareIds: ((a: string, b: string) => number) | null = null;
+  /** Every series' last point, as the store holds it. */
+  function* lastPoints(): Generator<Point> {
+    for (const info of store.catalog()) if (info.last) yield { series: info.name, ts: info.last.ts, value: info.last.value };
+  }
+  // Rebuilt from the store's last points (the disk store keeps them across runs), then fed every batch.
+  const hosts = startHosts(
+    config.hosts,
+    {
+      engineKind: config.redisUrl ? "redis" : "memory",
+      warn: (message) => log.warn(message),
+      lastPoints,
+    },
+    options.hosts,
+  );
   const runtime = await createEngine(
     config,
     (batch) => {
       // Registered before any batch flows (including a redis warm-up), so every instance's store
       // holds the same history.
       traffic.pointsIn += batch.points.length;
+      // Before the applied-id check: a warm-up batch this store already holds still says when its host reported.
+      hosts.observe(batch);
       if (appliedBefore !== null && compareIds !== null && compareIds(batch.id, appliedBefore) <= 0) return;
       store.append(batch.points);
       if (config.redisUrl) disk?.noteApplied(batch.id);
@@ -113,6 +133,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     log,
     persisted,
   ).catch((error: unknown) => {
+    hosts.close();
     storage.close();
     throw error;
   });
@@ -127,9 +148,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   const hub = createLivePath(engine, options.backpressure, patternIndex, {
     staleMs: config.aggregateStaleMs,
     // A new aggregation starts from every member's latest point, not only those of its first batch.
-    *latestPoints() {
-      for (const info of store.catalog()) if (info.last) yield { series: info.name, ts: info.last.ts, value: info.last.value };
-    },
+    latestPoints: lastPoints,
   });
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
@@ -156,6 +175,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     live,
     aggregates: createAggregateHistory(store, config.limits.maxHistoryPoints),
     alerts,
+    hosts: { list: () => hosts.registry.snapshot(), events: (signal) => hosts.feed.events(signal), poll: (input, signal) => hosts.feed.poll(input, signal) },
     batcher,
     ingest,
     lineHeads: new LineHeadCache(),
@@ -266,6 +286,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
         // The live path first: every waiting long-poll is answered now (empty, with its cursor) and one
         // arriving later at once, so neither the close frames nor closeAllConnections below cut a poll.
         hub.close();
+        // Same for the fleet: hosts.live streams end, waiting hosts.poll calls are answered empty.
+        hosts.close();
         // WS answers in flight go out first; a peer that never answers the close frame is cut after the
         // grace, not after ws' 30 s. Both waits are bounded by the grace: together at most left() / 2.
         await ws.close(Math.min(WS_CLOSE_GRACE_MS, left() / 4));

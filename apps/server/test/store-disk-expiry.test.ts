@@ -97,3 +97,47 @@ describe("series expire from the catalog and the series cap (#11: a series that 
     expect(disk.ids.batches).toEqual([{ seq: 1, points: [{ series: "brief", ts: T0, value: 5 }] }]);
   });
 });
+
+describe("when a series last reported survives a restart (#11: every start gave every series a full retention again)", () => {
+  it("a series silent since before a clean restart expires one raw retention after its last point, not after the restart", () => {
+    const data = tempDataDir();
+    dirs.push(data);
+    const clock = { now: T0 };
+    let disk = start(data.dir, clock);
+    disk.store.append([{ series: "gone", ts: T0, value: 1 }, { series: "alive", ts: T0, value: 1 }]);
+    expect(disk.lastSeen("gone")).toBe(T0);
+    clock.now = T0 + 0.75 * HOUR;
+    disk.store.append([{ series: "alive", ts: clock.now, value: 2 }]);
+    stop(disk);
+
+    disk = start(data.dir, clock);
+    expect(disk.lastSeen("gone")).toBe(T0);
+    expect(disk.lastSeen("alive")).toBe(T0 + 0.75 * HOUR);
+    // 1 h (the raw retention) after its last point, 15 minutes after the restart.
+    clock.now = T0 + HOUR + 1000;
+    disk.store.append([{ series: "alive", ts: clock.now, value: 3 }]);
+    expect(disk.flush(true)).toBe(true);
+    expect(disk.store.has("gone")).toBe(false);
+    expect(disk.store.has("alive")).toBe(true);
+    expect(disk.lastSeen("gone")).toBeNull();
+  });
+
+  it("after a crash the time comes back from the last snapshot and the point log", () => {
+    const data = tempDataDir();
+    dirs.push(data);
+    const clock = { now: T0 };
+    const disk = start(data.dir, clock);
+    disk.store.append([{ series: "a", ts: T0, value: 1 }, { series: "b", ts: T0, value: 1 }]);
+    expect(disk.flush(true)).toBe(true);
+    clock.now = T0 + 10 * 60_000;
+    // Only the point log holds this one (no snapshot), then the process dies.
+    disk.store.append([{ series: "b", ts: clock.now, value: 2 }]);
+    expect(disk.flush()).toBe(true);
+    const crashed = copyDataDir(data.dir);
+    dirs.push(crashed);
+    clock.now = T0 + 20 * 60_000;
+    const after = start(crashed.dir, clock);
+    expect(after.lastSeen("a")).toBe(T0);
+    expect(after.lastSeen("b")).toBe(T0 + 10 * 60_000);
+  });
+});

@@ -4,6 +4,7 @@ import { useEffect, useRef } from "react";
 import type { ReactNode } from "react";
 import { LiveChart } from "../lib/live-chart";
 import type { SeriesStore } from "../lib/series-store";
+import { useSeriesAlert } from "../lib/use-alerts";
 import type { Runtime } from "./runtime";
 
 export interface ChartViewProps {
@@ -40,7 +41,7 @@ export function ChartView(props: ChartViewProps) {
   useEffect(() => {
     const host = hostRef.current;
     if (host === null || series.length === 0) return;
-    const chart = new LiveChart(host, { store, series, labels, unit, thresholds, windowMs: windowRef.current,
+    const chart = new LiveChart(host, { store, series, labels, unit, thresholds, windowMs: windowRef.current, annotations: runtime.annotations,
       onSelectRange: (from, to) => runtime.zoom.select(from, to),
       onDoubleClick: () => runtime.zoom.backToLive(),
     });
@@ -58,8 +59,16 @@ export function ChartView(props: ChartViewProps) {
     chartRef.current?.setWindow(props.windowMs);
   }, [props.windowMs]);
 
+  // Outlined while one of its series is pending or firing (silenced ones too, drawn as silenced).
+  const alert = useSeriesAlert(runtime.alerts, series);
   return (
-    <section className="chart" data-chart={props.chartId} aria-label={props.title}>
+    <section
+      className="chart"
+      data-chart={props.chartId}
+      aria-label={alert === null ? props.title : `${props.title} (${alert.state}${alert.silenced ? ", silenced" : ""})`}
+      data-alert={alert?.state}
+      data-alert-silenced={alert === null ? undefined : String(alert.silenced)}
+    >
       <h3>
         {props.title}
         {props.controls}

@@ -1,7 +1,11 @@
 "use client";
+import { ALERT_STATE_SERIES } from "@livedash/events";
 import type { SeriesInfo } from "@livedash/events";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { AggregateFeeds } from "../lib/aggregate-feeds";
+import { isAlertStateKey } from "../lib/alert-state";
+import { AlertsWatch } from "../lib/alerts-watch";
+import { AnnotationFeed } from "../lib/annotation-feed";
 import { formatChartQuery, parseChartQuery } from "../lib/chart-query";
 import { LiveFeed } from "../lib/live-feed";
 import type { LiveFeedState } from "../lib/live-feed";
@@ -15,14 +19,18 @@ import type { ViewState, WindowKey } from "../lib/view-state";
 import { MAX_CUSTOM_CHARTS, WINDOWS, normalizeZoom, resolveServerUrl, serializeViewState } from "../lib/view-state";
 import { CustomChart } from "./custom-chart";
 import { Explorer } from "./explorer";
-import { PanelView, scopeSelectors } from "./panel-view";
+import { PanelView, resolveSeries, scopeSelectors } from "./panel-view";
 import { TopBar } from "./top-bar";
+import type { TopBarUser } from "./user-menu";
+import { useSeriesAlert } from "../lib/use-alerts";
 import type { Runtime } from "./runtime";
 
 export interface DashboardProps {
   /** LIVEDASH_URL as read on the server at request time; null = page host, port 4000. */
   serverUrl: string | null;
   initialView: ViewState;
+  /** The signed-in user for the top bar; null when sign-in is off. */
+  user?: TopBarUser | null;
 }
 
 /** Series-list refreshes (new series, catalog) are batched to this rate; points never re-render React. */
@@ -37,7 +45,8 @@ function subscriptionPatterns(host: string | null, charts: readonly string[]): s
     const query = parseChartQuery(text);
     return query === null || query.aggregate !== undefined ? [] : [query.selector];
   });
-  return [...scopeSelectors(OVERVIEW_PATTERNS, host), ...plain];
+  // Alert transitions are points of their own series (no host label): the bell and outlines follow them live.
+  return [...scopeSelectors(OVERVIEW_PATTERNS, host), ...plain, ALERT_STATE_SERIES];
 }
 
 /** The overview's default host: the one whose Livedash server this page talks to (its self series' host). */
@@ -49,7 +58,7 @@ function serverHost(keys: readonly string[]): string | null {
   return hosts.sort()[0] ?? null;
 }
 
-export function Dashboard({ serverUrl, initialView }: DashboardProps) {
+export function Dashboard({ serverUrl, initialView, user = null }: DashboardProps) {
   const [view, setView] = useState<ViewState>(initialView);
   const [runtime, setRuntime] = useState<Runtime | null>(null);
   const [seriesTick, setSeriesTick] = useState(0);
@@ -61,6 +70,9 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   const zoomFrom = view.zoom?.from ?? null;
   const zoomTo = view.zoom?.to ?? null;
   const windowMs = zoomFrom !== null && zoomTo !== null ? zoomTo - zoomFrom : WINDOWS[view.window];
+  // What the charts show, for the annotation feed's queries (read when it loads, not per render).
+  const shownRef = useRef({ windowMs, zoom: view.zoom });
+  shownRef.current = { windowMs, zoom: view.zoom };
 
   useEffect(() => setTheme(document.documentElement.dataset.theme ?? "dark"), []);
 
@@ -78,6 +90,18 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
       }, SERIES_REFRESH_MS);
     };
     const onError = (error: unknown) => setLastError(error instanceof Error ? error.message : String(error));
+    const alerts = new AlertsWatch({ load: () => client.alerts(), onError });
+    const annotations = new AnnotationFeed({
+      load: (range) => client.annotations(range),
+      range: () => {
+        const { zoom, windowMs: span } = shownRef.current;
+        if (zoom !== undefined) return zoom;
+        const end = loop.frozenAt() ?? clock.now();
+        // A little past now: a marker posted a moment ahead of this page's clock still shows.
+        return { from: Math.max(0, Math.round(end - span)), to: Math.round(end + 60_000) };
+      },
+      onError,
+    });
     const feed = new LiveFeed({
       client,
       store,
@@ -86,6 +110,12 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
       patterns: subscriptionPatterns(initialView.host ?? null, initialView.charts),
       windowMs: WINDOWS[initialView.window],
       onSeriesChange,
+      onPoints: (points) => {
+        if (!points.some((p) => isAlertStateKey(p.series))) return;
+        alerts.kick();
+        // Firing and resolved are annotations too.
+        annotations.kick();
+      },
       onError,
     });
     const aggregates = new AggregateFeeds({ client, clock, windowMs: WINDOWS[initialView.window], onSeriesChange, onError });
@@ -103,14 +133,18 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
       },
       backToLive: () => setView((v) => (v.zoom === undefined && !v.paused ? v : { ...v, zoom: undefined, paused: false })),
     };
-    setRuntime({ client, store, loop, feed, aggregates, clock, zoom });
+    setRuntime({ client, store, loop, feed, aggregates, clock, zoom, alerts, annotations });
     exposeDebugHandle(store, clock);
     void feed.start();
+    alerts.start();
+    annotations.start();
     return () => {
       delete (window as DebugWindow).__livedash;
       stopClearing();
       if (refreshTimer !== null) clearTimeout(refreshTimer);
       aggregates.close();
+      alerts.close();
+      annotations.close();
       feed.close();
       client.close();
       loop.destroy();
@@ -162,6 +196,11 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   }, [runtime, view.window]);
 
   useEffect(() => {
+    // Another span of time on the charts: its annotations now, not at the next re-read.
+    runtime?.annotations.kick();
+  }, [runtime, windowMs, zoomFrom, zoomTo, view.paused]);
+
+  useEffect(() => {
     if (explorerOpen) void runtime?.feed.refreshCatalog();
   }, [runtime, explorerOpen]);
 
@@ -182,6 +221,10 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   useEffect(() => {
     runtime?.feed.setPatterns(subscriptionPatterns(view.host ?? null, view.charts));
   }, [runtime, view.host, view.charts]);
+
+  // "Your charts" is outlined like an overview panel while a series of its charts is pending or firing.
+  const customSeries = useMemo(() => view.charts.flatMap((chart) => resolveSeries([parseChartQuery(chart)?.selector ?? chart], names)), [view.charts, names]);
+  const customAlert = useSeriesAlert(runtime?.alerts ?? null, customSeries);
 
   const catalog: SeriesInfo[] = useMemo(() => {
     if (runtime === null) return [];
@@ -222,7 +265,9 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   return (
     <>
       <TopBar
+        user={user}
         client={runtime?.client ?? null}
+        alerts={runtime?.alerts ?? null}
         feedState={feedState}
         clock={runtime?.clock ?? null}
         view={view}
@@ -238,7 +283,13 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
         {lastError !== null ? <p className="error" role="alert" data-testid="last-error">{lastError}</p> : null}
         {explorerOpen ? <Explorer catalog={catalog} added={view.charts} onAdd={addChart} onClose={() => setExplorerOpen(false)} /> : null}
         {runtime !== null && view.charts.length > 0 ? (
-          <section className="panel" aria-labelledby="panel-custom" data-panel="custom">
+          <section
+            className="panel"
+            aria-labelledby="panel-custom"
+            data-panel="custom"
+            data-alert={customAlert?.state}
+            data-alert-silenced={customAlert === null ? undefined : String(customAlert.silenced)}
+          >
             <h2 id="panel-custom">Your charts</h2>
             <div className="charts">
               {view.charts.map((chart) => (

@@ -6,6 +6,7 @@ import type { PanelSpec } from "../lib/panels";
 import { MAX_TILES_PER_PATTERN } from "../lib/panels";
 import { legendLabels, splitKey } from "../lib/series-labels";
 import type { SeriesStore } from "../lib/series-store";
+import { useSeriesAlert } from "../lib/use-alerts";
 import { ChartView } from "./chart-view";
 import type { Runtime } from "./runtime";
 import { StatTile } from "./stat-tile";
@@ -53,8 +54,17 @@ export function PanelView({ runtime, panel, names, host, windowMs, theme }: Pane
   const tiles: string[] = [];
   for (const selector of scopeSelectors(panel.tiles, host)) tiles.push(...resolveSeries([selector], names).slice(0, MAX_TILES_PER_PATTERN));
   const tileLabels = tileLabelsOf(tiles);
+  const charts = panel.charts.map((spec) => ({ spec, series: resolveSeries(scopeSelectors(spec.selectors, host), names) }));
+  // The panel is outlined while any series it shows is pending or firing.
+  const alert = useSeriesAlert(runtime.alerts, [...tiles, ...charts.flatMap((c) => c.series)]);
   return (
-    <section className="panel" aria-labelledby={`panel-${panel.id}`} data-panel={panel.id}>
+    <section
+      className="panel"
+      aria-labelledby={`panel-${panel.id}`}
+      data-panel={panel.id}
+      data-alert={alert?.state}
+      data-alert-silenced={alert === null ? undefined : String(alert.silenced)}
+    >
       <h2 id={`panel-${panel.id}`}>{panel.title}</h2>
       {tiles.length > 0 ? (
         <div className="tiles">
@@ -66,8 +76,7 @@ export function PanelView({ runtime, panel, names, host, windowMs, theme }: Pane
         </div>
       ) : null}
       <div className="charts">
-        {panel.charts.map((spec) => {
-          const series = resolveSeries(scopeSelectors(spec.selectors, host), names);
+        {charts.map(({ spec, series }) => {
           const unit: SeriesUnit = spec.unit ?? runtime.store.info(series[0] ?? "")?.unit ?? "none";
           return (
             <ChartView

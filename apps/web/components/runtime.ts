@@ -1,4 +1,6 @@
 import type { AggregateFeeds } from "../lib/aggregate-feeds";
+import type { AlertsWatch } from "../lib/alerts-watch";
+import type { AnnotationFeed } from "../lib/annotation-feed";
 import type { DashboardClient } from "../lib/client-types";
 import type { LiveFeed } from "../lib/live-feed";
 import type { RenderLoop } from "../lib/render-loop";
@@ -15,6 +17,10 @@ export interface Runtime {
   aggregates: AggregateFeeds;
   /** The server's clock: chart edges, pause, history ranges and trimming. */
   clock: ServerClock;
+  /** The server's alerts (the bell, outlined panels), re-read when a transition arrives. */
+  alerts: AlertsWatch;
+  /** Annotations of the time the charts show, drawn on every chart. */
+  annotations: AnnotationFeed;
   /** What a drag and a double-click on any chart do: zoom every chart into the range, or back to live. */
   zoom: ZoomControls;
 }

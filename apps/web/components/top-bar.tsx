@@ -1,14 +1,21 @@
 "use client";
-import Link from "next/link";
 import type { DashboardClient } from "../lib/client-types";
 import type { LiveFeedState } from "../lib/live-feed";
 import type { Clock } from "../lib/server-clock";
 import type { ViewState, WindowKey } from "../lib/view-state";
 import { WINDOWS } from "../lib/view-state";
+import type { AlertsWatch } from "../lib/alerts-watch";
+import { AlertBell } from "./alert-bell";
 import { ConnectionBadge } from "./connection-badge";
+import type { TopBarUser } from "./user-menu";
+import { UserMenu } from "./user-menu";
+import { PageNav } from "./page-nav";
 
 export interface TopBarProps {
+  /** Signed-in user (name and sign-out); null when sign-in is off. */
+  user?: TopBarUser | null;
   client: DashboardClient | null;
+  alerts: AlertsWatch | null;
   feedState: LiveFeedState;
   clock: Clock | null;
   view: ViewState;
@@ -26,10 +33,7 @@ export function TopBar(props: TopBarProps) {
   return (
     <header className="topbar">
       <h1>Livedash</h1>
-      <nav aria-label="Pages">
-        <Link href="/">Overview</Link>
-        <Link href="/transports">Transports</Link>
-      </nav>
+      <PageNav current="/" />
       <div className="toolbar" role="toolbar" aria-label="View controls">
         <div className="group" role="group" aria-label="Time window">
           {(Object.keys(WINDOWS) as WindowKey[]).map((key) => (
@@ -59,7 +63,9 @@ export function TopBar(props: TopBarProps) {
         </button>
       </div>
       <span className="spacer" />
+      <AlertBell alerts={props.alerts} />
       <ConnectionBadge client={props.client} feedState={props.feedState} clock={props.clock} />
+      {props.user ? <UserMenu user={props.user} /> : null}
     </header>
   );
 }

@@ -1,9 +1,9 @@
 "use client";
 import { SeriesPatternSchema, ServerInfoSchema, TRPC_PATH } from "@livedash/events";
-import Link from "next/link";
 import { useEffect, useState } from "react";
 import type { ProbeKind, ProbeStats } from "../lib/transport-probes";
 import { TransportProbe } from "../lib/transport-probes";
+import { PageNav } from "./page-nav";
 import { ServerClock } from "../lib/server-clock";
 import { formatValue } from "../lib/units";
 import { resolveServerUrl } from "../lib/view-state";
@@ -42,10 +42,7 @@ export function TransportsView({ serverUrl, series }: { serverUrl: string | null
     <>
       <header className="topbar">
         <h1>Livedash</h1>
-        <nav aria-label="Pages">
-          <Link href="/">Overview</Link>
-          <Link href="/transports" aria-current="page">Transports</Link>
-        </nav>
+        <PageNav current="/transports" />
         <span className="meta">Stream: <code>{valid.join(", ")}</code></span>
       </header>
       <main>

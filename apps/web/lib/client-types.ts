@@ -1,5 +1,5 @@
-import type { ConnectionState, TransportPreference } from "@livedash/client";
-import type { HistoryColumns, HistoryInput, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
+import type { ConnectionState, TicketProvider, TransportPreference } from "@livedash/client";
+import type { AlertsList, Annotation, HistoryColumns, HistoryInput, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
 
 /** The connection state is the client's own type: one definition, in @livedash/client. */
 export type { ConnectionState, ConnectionStatus, TransportKind } from "@livedash/client";
@@ -19,6 +19,10 @@ export interface DashboardClient {
   /** metrics.historyColumns: buckets as parallel arrays (no object per bucket on the wire). */
   history(input: HistoryInput): Promise<HistoryColumns[]>;
   info(): Promise<ServerInfo>;
+  /** alerts.list: rules with their series' states, active silences, recent transitions. */
+  alerts(): Promise<AlertsList>;
+  /** metrics.annotations: those overlapping [from, to] (server time). */
+  annotations(range: { from: number; to: number }): Promise<Annotation[]>;
   /** One multiplexed subscription; the client resumes by id across reconnects and transport switches. */
   subscribeLive(input: LiveInput, handlers: LiveHandlers): { unsubscribe(): void };
   connection: {
@@ -33,4 +37,6 @@ export interface OpenClientOptions {
   url: string;
   transport?: TransportChoice;
   token?: string;
+  /** Short-lived read tickets instead of a token (sign-in on): see lib/auth/ticket-source.ts. */
+  ticket?: TicketProvider;
 }

@@ -1,5 +1,8 @@
 import type { SeriesUnit, Thresholds } from "@livedash/events";
+import type { Annotation } from "@livedash/events";
 import uPlot from "uplot";
+import { annotationMarks } from "./annotation-geometry";
+import { AnnotationLayer } from "./annotation-layer";
 import { createFrame, decimate, type DecimatedFrame } from "./decimate";
 import type { Drawable } from "./render-loop";
 import type { SeriesStore } from "./series-store";
@@ -25,6 +28,14 @@ export interface LiveChartOptions {
   onSelectRange?(from: number, to: number): void;
   /** A double-click on the plot: back to live. */
   onDoubleClick?(): void;
+  /** Annotations to mark on the chart (every chart shows those its window holds). */
+  annotations?: AnnotationSource;
+}
+
+/** Where a chart reads its annotations; `version` changes when the list does. */
+export interface AnnotationSource {
+  list(): readonly Annotation[];
+  version(): number;
 }
 
 /** A drag narrower than this many CSS pixels is a click. */
@@ -54,6 +65,8 @@ export class LiveChart implements Drawable {
   private fromMs = 0;
   private toMs = 1;
   private readonly resizeObserver: ResizeObserver;
+  private readonly annotationLayer: AnnotationLayer;
+  private annotationVersion = -1;
 
   constructor(host: HTMLElement, private readonly options: LiveChartOptions) {
     this.element = host;
@@ -127,11 +140,12 @@ export class LiveChart implements Drawable {
         })),
       ],
       hooks: {
-        draw: [(u) => this.drawThresholds(u)],
+        draw: [(u) => this.drawThresholds(u), (u) => this.drawAnnotations(u)],
         setSelect: [(u) => this.onSelect(u)],
       },
     };
     this.plot = new uPlot(plotOptions, [[], ...options.series.map(() => [])] as uPlot.AlignedData, host);
+    this.annotationLayer = new AnnotationLayer(this.plot.over);
     // The legend shows what tells the lines apart; each entry's tooltip is its whole series key.
     const rows = this.plot.root.querySelectorAll<HTMLElement>(".u-legend .u-series");
     options.series.forEach((key, i) => {
@@ -182,6 +196,7 @@ export class LiveChart implements Drawable {
       const version = this.options.store.peek(this.options.series[i] as string)?.version ?? -1;
       if (version !== this.versions[i]) dataChanged = true;
     }
+    if ((this.options.annotations?.version() ?? -1) !== this.annotationVersion) dataChanged = true;
     const axisMoved = Math.abs(nowMs - this.lastDrawNow) >= colMs;
     if (!this.forceRedraw && !((dataChanged || axisMoved) && sinceDraw >= minRedrawMs)) return false;
     this.draw(nowMs, columns);
@@ -191,6 +206,7 @@ export class LiveChart implements Drawable {
   destroy(): void {
     this.plot.over.removeEventListener("dblclick", this.onDoubleClick);
     this.resizeObserver.disconnect();
+    this.annotationLayer.destroy();
     this.plot.destroy();
   }
 
@@ -210,6 +226,13 @@ export class LiveChart implements Drawable {
     // The drawn time range, for tests and for anyone inspecting the page.
     this.element.dataset.fromMs = String(Math.round(this.fromMs));
     this.element.dataset.toMs = String(Math.round(this.toMs));
+  }
+
+  private drawAnnotations(u: uPlot): void {
+    const source = this.options.annotations;
+    if (source === undefined) return;
+    this.annotationVersion = source.version();
+    this.annotationLayer.draw(u, annotationMarks(source.list(), this.fromMs, this.toMs, u.bbox.width / uPlot.pxRatio));
   }
 
   private drawThresholds(u: uPlot): void {

@@ -1,6 +1,6 @@
 import { retryDelayMs } from "@livedash/client";
 import type { RetryPolicy } from "@livedash/client";
-import type { Aggregate, LiveEvent } from "@livedash/events";
+import type { Aggregate, LiveEvent, Point } from "@livedash/events";
 import { compileSeriesMatcher } from "@livedash/events";
 import type { DashboardClient } from "./client-types";
 import { HistoryFill } from "./history-fill";
@@ -42,6 +42,8 @@ export interface LiveFeedOptions {
   onError?: (error: unknown) => void;
   /** Told when the set of held series changes (new pushed series, catalog refresh). */
   onSeriesChange?: () => void;
+  /** Told of every live batch after it is stored (the page watches alert transitions this way). */
+  onPoints?: (points: readonly Point[]) => void;
   /** Told when the feed's own state changes (a resubscribe is pending, or done). */
   onStateChange?: (state: LiveFeedState) => void;
 }
@@ -256,6 +258,7 @@ export class LiveFeed {
     this.firstLiveTs ??= minTs;
     this.lastLiveTs = this.lastLiveTs === null ? maxTs : Math.max(this.lastLiveTs, maxTs);
     this.stitcher.onPoints(minTs, maxTs);
+    this.options.onPoints?.(data.points);
   }
 
   private onSubscriptionError(error: unknown): void {

@@ -8,7 +8,18 @@
  * every `slack` appends, O(1) amortised. Arrays grow by 1.5x up to `maxCapacity` and shrink again
  * when the kept range falls under a quarter of them, so a narrowed window or a quiet series gives
  * its memory back.
+ *
+ * With `overflow: "thin"` the cap never drops the start: the points are thinned instead (see thin()),
+ * so a 24 h window at 1 Hz (86 400 live points, more than the cap) still reaches back 24 h.
  */
+export type BufferOverflow = "drop-oldest" | "thin";
+
+/**
+ * At the cap, "thin" keeps the min and the max of each of this many time buckets over the held span:
+ * at most half the cap is left, so the next thinning is as many appends away (O(1) amortised).
+ */
+const THIN_BUCKETS_PER_CAP = 1 / 4;
+
 export class SeriesBuffer {
   ts: Float64Array;
   values: Float64Array;
@@ -24,6 +35,8 @@ export class SeriesBuffer {
     initialCapacity: number,
     /** Hard ceiling on the arrays' length (memory per series: 16 bytes a slot). */
     readonly maxCapacity: number,
+    /** What the cap does: drop the oldest point per point that arrives, or thin the held span. @default "drop-oldest" */
+    readonly overflow: BufferOverflow = "drop-oldest",
   ) {
     const capacity = Math.max(16, Math.min(initialCapacity, maxCapacity));
     this.minCapacity = Math.min(capacity, 64);
@@ -54,7 +67,7 @@ export class SeriesBuffer {
       this.insertSorted(ts, value);
       return;
     }
-    if (this.length >= this.maxPoints) this.start++;
+    if (this.length >= this.maxPoints) this.makeRoomAtCap();
     this.ensureRoom();
     this.ts[this.end] = ts;
     this.values[this.end] = value;
@@ -116,6 +129,7 @@ export class SeriesBuffer {
       j++;
     }
     if (added === 0) return 0;
+    if (this.overflow === "thin" && k > this.maxPoints) k = thin(mergedTs, mergedValues, 0, k, this.thinBuckets());
     const capacity = Math.min(this.maxCapacity, Math.max(this.ts.length, Math.min(k, this.maxPoints)));
     if (capacity !== this.ts.length) {
       this.ts = new Float64Array(capacity);
@@ -146,8 +160,8 @@ export class SeriesBuffer {
     }
     if (this.length >= this.maxPoints) {
       // Full: the oldest point leaves. A point older than all of them is that point.
-      if (ts < this.firstTs) return;
-      this.start++;
+      if (this.overflow === "drop-oldest" && ts < this.firstTs) return;
+      this.makeRoomAtCap();
     }
     // Making room may move the points: the position is found after it, never before.
     this.ensureRoom();
@@ -158,6 +172,20 @@ export class SeriesBuffer {
     this.values[at] = value;
     this.end++;
     this.version++;
+  }
+
+  /** The cap is reached: the oldest point leaves, or ("thin") the held span is thinned to half the cap or less. */
+  private makeRoomAtCap(): void {
+    if (this.overflow === "drop-oldest") {
+      this.start++;
+      return;
+    }
+    this.end = thin(this.ts, this.values, this.start, this.end, this.thinBuckets());
+    this.version++;
+  }
+
+  private thinBuckets(): number {
+    return Math.max(1, Math.floor(this.maxPoints * THIN_BUCKETS_PER_CAP));
   }
 
   /** Makes room for one more point at `end`: grow while under the ceiling, else slide to the front. */
@@ -191,4 +219,42 @@ export class SeriesBuffer {
     this.end -= this.start;
     this.start = 0;
   }
+}
+
+/**
+ * Thins the sorted points [from, to) in place to at most 2 per time bucket (`buckets` equal buckets
+ * over their span): the bucket's min and max, in time order, so a spike survives as the chart's
+ * per-pixel min/max would draw it. Points already sparser than the buckets (a backfilled long window)
+ * are kept as they are; dense live points are what goes. Returns the new end.
+ */
+export function thin(ts: Float64Array, values: Float64Array, from: number, to: number, buckets: number): number {
+  if (to - from <= 2) return to;
+  const first = ts[from] as number;
+  const span = (ts[to - 1] as number) - first;
+  const width = span / buckets;
+  let out = from;
+  let i = from;
+  while (i < to) {
+    const bucket = width > 0 ? Math.min(buckets - 1, Math.floor(((ts[i] as number) - first) / width)) : 0;
+    let minAt = i;
+    let maxAt = i;
+    let j = i + 1;
+    for (; j < to; j++) {
+      const b = width > 0 ? Math.min(buckets - 1, Math.floor(((ts[j] as number) - first) / width)) : 0;
+      if (b !== bucket) break;
+      if ((values[j] as number) < (values[minAt] as number)) minAt = j;
+      if ((values[j] as number) > (values[maxAt] as number)) maxAt = j;
+    }
+    // Reads (i..j) are always at or after the writes (out), so in place is safe.
+    const a = Math.min(minAt, maxAt);
+    const b = Math.max(minAt, maxAt);
+    ts[out] = ts[a] as number;
+    values[out++] = values[a] as number;
+    if (b !== a) {
+      ts[out] = ts[b] as number;
+      values[out++] = values[b] as number;
+    }
+    i = j;
+  }
+  return out;
 }

@@ -1,11 +1,18 @@
 import type { HistoryColumns, Point, SeriesInfo } from "@livedash/events";
 import { SeriesBuffer } from "./series-buffer";
+import type { BufferOverflow } from "./series-buffer";
 
 export interface SeriesStoreOptions {
   /** Points a new buffer is sized for before it grows. @default 1024 */
   initialCapacity?: number;
   /** Most points kept per series (a 1-hour window at 10 Hz is 36,000). @default 40_000 */
   maxPointsPerSeries?: number;
+  /**
+   * What a full buffer does (SeriesBuffer): "thin" keeps the whole window at a coarser resolution, so
+   * a 24 h or 30 d window fed by live points at 1 Hz keeps its start (it lost it after ~10 h).
+   * @default "thin"
+   */
+  overflow?: BufferOverflow;
 }
 
 /**
@@ -19,16 +26,18 @@ export class SeriesStore {
   private readonly newSeriesListeners = new Set<(name: string) => void>();
   private readonly initialCapacity: number;
   private readonly maxPointsPerSeries: number;
+  private readonly overflow: BufferOverflow;
 
   constructor(options: SeriesStoreOptions = {}) {
     this.initialCapacity = options.initialCapacity ?? 1024;
     this.maxPointsPerSeries = options.maxPointsPerSeries ?? 40_000;
+    this.overflow = options.overflow ?? "thin";
   }
 
   buffer(name: string): SeriesBuffer {
     let buffer = this.buffers.get(name);
     if (buffer === undefined) {
-      buffer = new SeriesBuffer(this.initialCapacity, this.maxPointsPerSeries);
+      buffer = new SeriesBuffer(this.initialCapacity, this.maxPointsPerSeries, this.overflow);
       this.buffers.set(name, buffer);
       for (const listener of this.newSeriesListeners) listener(name);
     }

@@ -1,5 +1,6 @@
 import { alertsRouter } from "./router/alerts";
 import { authRouter } from "./router/auth";
+import { hostsRouter } from "./router/hosts";
 import { metricsRouter } from "./router/metrics";
 import { systemRouter } from "./router/system";
 import { router } from "./trpc";
@@ -9,6 +10,7 @@ export const appRouter = router({
   system: systemRouter,
   auth: authRouter,
   alerts: alertsRouter,
+  hosts: hostsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,6 @@
 import type { AlertsList, Annotation, AnnotationInputSchema, AnnotationQuerySchema, Silence, SilenceInputSchema } from "@livedash/events";
 import type { z } from "zod";
+import type { HostsEvent, HostsPollResult, HostsSnapshot } from "@livedash/events";
 import type { Aggregate, HistoryBuckets, HistoryPoint, HistorySeries, IdentifiedEvent, IngestInput, IngestResult, LiveInput, PollResult, SeriesInfo, SeriesMeta, ServerInfo } from "@livedash/events";
 
 /**
@@ -60,6 +61,15 @@ export interface AlertsApi {
   annotations(query: z.output<typeof AnnotationQuerySchema>): Annotation[];
 }
 
+/** The fleet (the server's host registry), as the procedures reach it. */
+export interface HostsApi {
+  list(): HostsSnapshot;
+  /** The current snapshot at once, then each published one (coalesced), until `signal` aborts. */
+  events(signal: AbortSignal | undefined): AsyncIterable<{ id: string; event: HostsEvent }>;
+  /** Long-poll twin of `events` (see HostsPollInputSchema). */
+  poll(input: { cursor?: string | null | undefined; waitMs: number }, signal: AbortSignal | undefined): Promise<HostsPollResult>;
+}
+
 /**
  * Everything a procedure may use. The server builds one implementation in createServer() (its own
  * Services extends this); tests may hand a smaller fake to createCaller.
@@ -79,6 +89,7 @@ export interface ApiServices {
   readonly aggregates: AggregateQueries;
   readonly ingest: IngestPath;
   readonly alerts: AlertsApi;
+  readonly hosts: HostsApi;
   readonly tickets: { issue(): { ticket: string; expiresAt: number } };
   /** Open long-polls, counted for the self collector and /metrics. */
   readonly traffic: { polls: number };

@@ -19,6 +19,9 @@ export interface Context {
 const t = initTRPC.context<Context>().create({
   // Never send stack traces to clients, whatever NODE_ENV says.
   isDev: false,
+  // Subscriptions tRPC serves itself over SSE (hosts.live; metrics.live has its own path): pings keep
+  // proxies from timing the stream out, and the client reconnects a stream silent for 3 pings.
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 45_000 } },
   errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
     // An error nobody turned into a TRPCError may carry a backend's raw text (a Redis address, a

@@ -1,4 +1,4 @@
-import { LIVE_PROCEDURE, POLL_PROCEDURE, formatZodIssues } from "@livedash/events";
+import { HOSTS_LIVE_PROCEDURE, HOSTS_POLL_PROCEDURE, LIVE_PROCEDURE, POLL_PROCEDURE, formatZodIssues } from "@livedash/events";
 import { z } from "zod";
 import type { TransportPreference } from "./connection-state";
 
@@ -81,7 +81,7 @@ export interface LadderOptions {
   dedupeCapacity: number;
   /**
    * Subscriptions that can be long-polled, and the query that polls each.
-   * @default { "metrics.live": "metrics.poll" }
+   * @default { "metrics.live": "metrics.poll", "hosts.live": "hosts.poll" }
    */
   pollProcedures: Readonly<Record<string, string>>;
 }
@@ -102,7 +102,7 @@ export const LADDER_DEFAULTS: LadderOptions = {
   pongTimeoutMs: 5_000,
   reachabilityTimeoutMs: 3_000,
   dedupeCapacity: 10_000,
-  pollProcedures: { [LIVE_PROCEDURE]: POLL_PROCEDURE },
+  pollProcedures: { [LIVE_PROCEDURE]: POLL_PROCEDURE, [HOSTS_LIVE_PROCEDURE]: HOSTS_POLL_PROCEDURE },
 };
 
 const ms = (name: string, min: number, max: number) =>

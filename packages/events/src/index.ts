@@ -14,3 +14,4 @@ export * from "./protocol/sse";
 export * from "./protocol/trpc-ws";
 export * from "./protocol/ws-close";
 export * from "./zod-issues";
+export * from "./hosts";

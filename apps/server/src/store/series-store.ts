@@ -36,7 +36,16 @@ export interface SeriesStoreOptions {
    * @default 1024
    */
   maxLatePoints?: number;
+  /**
+   * Server clock. A series that received nothing (no point, no description) for longer than
+   * retentionMs leaves the store: catalog, series cap and memory (time of arrival, not the points' ts).
+   * @default Date.now
+   */
+  now?: () => number;
 }
+
+/** Stale series are looked for at most this often (each look walks every series). */
+const SWEEP_INTERVAL_MS = 1000;
 
 const MAX_CAPACITY_PER_SERIES = 10_000_000;
 
@@ -52,6 +61,7 @@ const OptionsSchema = z
       .optional(),
     initialCapacity: z.number().int("initialCapacity must be an integer").min(1, "initialCapacity must be at least 1").default(64),
     maxLatePoints: z.number().int("maxLatePoints must be an integer").min(0, "maxLatePoints must not be negative").default(1024),
+    now: z.custom<() => number>((v) => typeof v === "function", "now must be a function returning epoch ms").default(() => Date.now),
   })
   .strict()
   .refine((o) => o.capacityPerSeries !== undefined || Math.ceil(o.retentionMs / o.resolutionMs) <= MAX_CAPACITY_PER_SERIES, {
@@ -71,6 +81,8 @@ export const HistoryQuerySchema = z
 interface Entry extends CatalogFields {
   /** Allocated on the first point: a series may be described before it has data. */
   ring: TimeRing | null;
+  /** Server clock of its last point or description (expiry). */
+  seenMs: number;
 }
 
 export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore {
@@ -78,37 +90,57 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
   const capacity = opts.capacityPerSeries ?? Math.ceil(opts.retentionMs / opts.resolutionMs);
   const initialCapacity = Math.min(capacity, opts.initialCapacity);
   const entries = new Map<string, Entry>();
+  const now = opts.now;
+  let lastSweep = Number.NEGATIVE_INFINITY;
 
-  const entryOf = (series: string): Entry => {
+  /**
+   * Drops series silent for longer than retentionMs. Before this the memory store kept every series it
+   * ever saw (its ring, its catalog entry and its slot of LIVEDASH_MAX_SERIES) until exit.
+   */
+  const sweep = (t: number): void => {
+    if (t - lastSweep < Math.min(SWEEP_INTERVAL_MS, opts.retentionMs)) return;
+    lastSweep = t;
+    const cutoff = t - opts.retentionMs;
+    for (const [name, entry] of entries) if (entry.seenMs < cutoff) entries.delete(name);
+  };
+
+  const entryOf = (series: string, t: number): Entry => {
     let entry = entries.get(series);
     if (entry === undefined) {
-      entry = { ...defaultCatalogFields(), ring: null };
+      entry = { ...defaultCatalogFields(), ring: null, seenMs: t };
       entries.set(series, entry);
     }
+    entry.seenMs = t;
     return entry;
   };
 
   const store: SeriesStore = {
     append(points: readonly Point[]): void {
+      const t = now();
+      sweep(t);
       for (const point of points) {
         // Points are validated upstream (PointSchema); this guard only protects the sort invariant
         // of the ring, which a NaN timestamp would silently break.
         if (!Number.isFinite(point.ts) || !Number.isFinite(point.value)) continue;
-        const entry = entryOf(point.series);
+        const entry = entryOf(point.series, t);
         entry.ring ??= new TimeRing(capacity, initialCapacity, opts.maxLatePoints);
         entry.ring.push(point.ts, point.value);
       }
     },
 
     describe(meta: readonly SeriesMeta[]): void {
-      for (const m of meta) mergeMeta(entryOf(m.series), m);
+      const t = now();
+      sweep(t);
+      for (const m of meta) mergeMeta(entryOf(m.series, t), m);
     },
 
     has(series: string): boolean {
+      sweep(now());
       return entries.has(series);
     },
 
     size(): number {
+      sweep(now());
       return entries.size;
     },
 
@@ -117,6 +149,7 @@ export function createSeriesStore(options: SeriesStoreOptions = {}): SeriesStore
     },
 
     catalog(): SeriesInfo[] {
+      sweep(now());
       const names = [...entries.keys()].sort();
       const infos = names.map((name) => {
         const entry = entries.get(name) as Entry;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { appRouter } from "@livedash/api";
-import { LIVE_PROCEDURE, PLAIN_SSE_PATH, POLL_PROCEDURE, TRPC_PATH } from "@livedash/events";
+import { HOSTS_LIVE_PROCEDURE, HOSTS_POLL_PROCEDURE, LIVE_PROCEDURE, PLAIN_SSE_PATH, POLL_PROCEDURE, TRPC_PATH } from "@livedash/events";
 import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
 import { handleCors } from "./cors";
@@ -83,7 +83,7 @@ export function createHttpApp(
       });
       return false;
     }
-    const polls = procedures.filter((procedure) => procedure === POLL_PROCEDURE).length;
+    const polls = procedures.filter((procedure) => procedure === POLL_PROCEDURE || procedure === HOSTS_POLL_PROCEDURE).length;
     if (polls > 0) {
       const ip = peerAddress(req);
       if (!pollWaiters.acquire(ip, polls)) {
@@ -128,6 +128,8 @@ export function createHttpApp(
     },
     [PLAIN_SSE_PATH]: { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
     [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
+    // tRPC's own SSE (httpSubscriptionLink's dialect), a stream held open: counted like the other streams.
+    [`${TRPC_PATH}/${HOSTS_LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res) => trpcHandler(req, res)) },
     "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
     "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
     "/v1/metrics": { method: "POST", handle: limited(createOtlpMetricsHandler(services)) },

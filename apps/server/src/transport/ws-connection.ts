@@ -2,9 +2,9 @@ import { setMaxListeners } from "node:events";
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, TRPCError } from "@trpc/server";
+import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
 import type { WebSocket } from "ws";
-import { CONNECTION_PARAMS_PARAM, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, POLL_PROCEDURE, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage } from "@livedash/events";
+import { CONNECTION_PARAMS_PARAM, HOSTS_LIVE_PROCEDURE, HOSTS_POLL_PROCEDURE, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, POLL_PROCEDURE, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage, wsTrackedDataMessage } from "@livedash/events";
 import type { WsClientMessage, WsRequestId } from "@livedash/events";
 import { wsFrameEncoder } from "../live/frames";
 import type { Sink } from "../live/types";
@@ -172,7 +172,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const type = message.method as "query" | "mutation";
     const path = typeof message.params?.path === "string" ? message.params.path : "";
     // A long-poll holds an engine listener up to 60 s: it takes one of its address's poll slots, as over HTTP.
-    const isPoll = path === POLL_PROCEDURE;
+    const isPoll = path === POLL_PROCEDURE || path === HOSTS_POLL_PROCEDURE;
     if (isPoll && !options.pollWaiters.acquire(peerIp)) {
       return sendError(id, new TRPCError({ code: "TOO_MANY_REQUESTS", message: pollLimitMessage(services.config.limits.maxPollsPerIp) }), path, type);
     }
@@ -198,6 +198,38 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     }
   }
 
+  /**
+   * A subscription other than metrics.live (hosts.live): tRPC's own procedure call, its async generator
+   * read here. Its events are few and small (one snapshot a second at most), so the shared-frame path
+   * is not needed; `send` still closes a peer that stops reading.
+   */
+  async function startProcedureSubscription(id: WsRequestId, message: WsClientMessage, context: Context, path: string) {
+    if (subscriptions.has(id)) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: `Duplicate id ${id}` }), path, "subscription");
+    const stopped = new AbortController();
+    const stop = () => stopped.abort();
+    subscriptions.set(id, stop);
+    const signal = AbortSignal.any([stopped.signal, closed.signal]);
+    const input = message.params?.input;
+    const lastEventId = message.params?.lastEventId;
+    const raw = lastEventId !== undefined && lastEventId !== null && input && typeof input === "object" ? { ...input, lastEventId } : input;
+    try {
+      const result: unknown = await callTRPCProcedure({ router: appRouter, path, getRawInput: async () => raw, ctx: context, type: "subscription", signal, batchIndex: 0 });
+      if (!isAsyncIterable(result)) throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `${path} did not return an async iterable` });
+      send(wsStartedMessage(id));
+      for await (const value of result) {
+        if (signal.aborted) break;
+        if (isTrackedEnvelope(value)) send(wsTrackedDataMessage(id, value[0], value[1]));
+        else send(wsDataMessage(id, value));
+      }
+      // The procedure ended on its own (the server is closing): tell the client, as tRPC does.
+      if (!signal.aborted) send(wsStoppedMessage(id));
+    } catch (cause) {
+      if (!signal.aborted) sendError(id, cause, path, "subscription");
+    } finally {
+      if (subscriptions.get(id) === stop) subscriptions.delete(id);
+    }
+  }
+
   function dispatch(message: WsClientMessage, context: Context) {
     const { id, method } = message;
     if (id === null || id === undefined) return sendError(null, new TRPCError({ code: "PARSE_ERROR", message: "`id` is required" }));
@@ -211,8 +243,13 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       return;
     }
     if (method === WS_METHOD.subscription) {
+      if (message.params?.path === HOSTS_LIVE_PROCEDURE) {
+        if (overRequestLimit()) return refuseOverLimit(id, HOSTS_LIVE_PROCEDURE, "subscription");
+        void startProcedureSubscription(id, message, context, HOSTS_LIVE_PROCEDURE);
+        return;
+      }
       if (message.params?.path !== LIVE_PROCEDURE) {
-        return sendError(id, new TRPCError({ code: "NOT_FOUND", message: `no subscription "${String(message.params?.path)}" (only ${LIVE_PROCEDURE})` }), undefined, "subscription");
+        return sendError(id, new TRPCError({ code: "NOT_FOUND", message: `no subscription "${String(message.params?.path)}" (only ${LIVE_PROCEDURE}, ${HOSTS_LIVE_PROCEDURE})` }), undefined, "subscription");
       }
       if (overRequestLimit()) return refuseOverLimit(id, LIVE_PROCEDURE, "subscription");
       void startLive(id, message, context).catch((cause: unknown) => sendError(id, cause, LIVE_PROCEDURE, "subscription"));
@@ -303,4 +340,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   ws.on("error", () => {
     // 'close' follows every 'error' in ws; cleanup happens there.
   });
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }

@@ -8,12 +8,17 @@ interface PollQuery {
   aggregate?: Aggregate | undefined;
 }
 
-/** `metrics.poll`: the server's live path answers; open polls are counted for /metrics. */
-export async function pollEvents(services: ApiServices, input: PollQuery, signal: AbortSignal | undefined, caller?: string): Promise<PollResult> {
+/** Runs one long-poll, counted as open for the self collector and /metrics while it waits. */
+export async function countedPoll<T>(services: ApiServices, poll: () => Promise<T>): Promise<T> {
   services.traffic.polls++;
   try {
-    return await services.live.poll(input, signal, caller);
+    return await poll();
   } finally {
     services.traffic.polls--;
   }
+}
+
+/** `metrics.poll`: the server's live path answers. */
+export function pollEvents(services: ApiServices, input: PollQuery, signal: AbortSignal | undefined, caller?: string): Promise<PollResult> {
+  return countedPoll(services, () => services.live.poll(input, signal, caller));
 }

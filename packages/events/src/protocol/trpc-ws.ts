@@ -81,7 +81,12 @@ export function wsDataMessage(id: WsRequestId, data: unknown) {
 
 /** One live event, tracked: `result.id` is the event id and `result.data` tRPC's `{ id, data }` envelope. */
 export function wsTrackedEventMessage(requestId: WsRequestId, eventId: string, event: LiveEvent) {
-  return { id: requestId, result: { type: "data" as const, id: eventId, data: { id: eventId, data: event } } };
+  return wsTrackedDataMessage(requestId, eventId, event);
+}
+
+/** Any subscription's tracked() event (hosts.live's snapshots), in the same envelope as a live event. */
+export function wsTrackedDataMessage<T>(requestId: WsRequestId, eventId: string, data: T) {
+  return { id: requestId, result: { type: "data" as const, id: eventId, data: { id: eventId, data } } };
 }
 
 /**

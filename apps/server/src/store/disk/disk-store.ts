@@ -8,13 +8,14 @@ import type { HistoryQuery, SeriesStore } from "../types";
 import { ChunkCache } from "./chunk-cache";
 import { decodeChunk } from "./chunk-codec";
 import type { DecodedChunk } from "./chunk-codec";
-import { queryHistory } from "./history-query";
+import { queryHistory, tierRows } from "./history-query";
 import type { ChunkReader, HeadDecoder, QueryCost, StoredChunk } from "./history-query";
 import { PointLogBuffer, replayPointLog } from "./point-log";
 import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
 import type { LoggedBatch } from "./replay-log";
 import type { RetentionTier } from "./retention";
 import { SeriesState, sealLate, tierSpecs } from "./series-state";
+import { markRebuilding, planRebuilds, rebuildChunks, saveProgress } from "./tier-rebuild";
 import type { LateSlot, SealedChunk, TierHead, TierSpec } from "./series-state";
 import { StorageError, asStorageError, corruptAdvice, isDiskFull, openDatabase, releasePidFile } from "./sqlite";
 
@@ -63,6 +64,14 @@ export interface DiskStoreOptions {
   closeRetryMs?: number;
   /** @default console.error */
   log?: (message: string) => void;
+  /**
+   * A tier new in LIVEDASH_RETENTION is rebuilt from a finer one (tier-rebuild.ts) at most this many
+   * series per flush, and for at most `rebuildBudgetMs` of each flush (at least one series).
+   * @default 50
+   */
+  rebuildSeriesPerFlush?: number;
+  /** @default 50 */
+  rebuildBudgetMs?: number;
 }
 
 /** Ids of the memory engine that outlive the process (see PersistedIds in the memory engine). */
@@ -88,6 +97,8 @@ export interface DiskStats {
   readonly headRowsWritten: number;
   /** Bytes of point log rows written since start (20 bytes a point, plus one record per clock change). */
   readonly pointLogBytesWritten: number;
+  /** Tiers new in LIVEDASH_RETENTION still being rebuilt from a finer tier (0 once done). */
+  readonly tiersRebuilding: number;
 }
 
 export interface DiskStorage {
@@ -108,6 +119,11 @@ export interface DiskStorage {
   readonly appliedId: string | null;
   /** Redis engine: notes the stream id of a batch just appended (committed with the next flush). */
   noteApplied(id: string): void;
+  /**
+   * Server clock when `series` last received a point (kept across restarts: written at each snapshot,
+   * and the point log carries the rest), or null for a series not held (unknown or expired).
+   */
+  lastSeen(series: string): number | null;
   /** Test hook: caps the file at `pages` pages (PRAGMA max_page_count), null lifts the cap. */
   limitPages(pages: number | null): void;
   /**
@@ -180,24 +196,35 @@ function createDiskStorage(
   let lastRecordedSeq: number | null = null;
   let appliedDirty: string | null = null;
   let closed = false;
+  /** close() is flushing: no rebuild work then (a stop must be quick; the next start goes on). */
+  let closing = false;
 
   const tierKeys = specs.map((s) => s.key);
   // A tier dropped from LIVEDASH_RETENTION: its rows would never be read again. Deleting months of
   // rollups is the operator's call, so it is said out loud, once, with what went.
-  const dropped = db
-    .prepare<[], { tier: number; chunks: number }>(`SELECT tier, COUNT(*) AS chunks FROM chunks WHERE tier NOT IN (${tierKeys.join(",")}) GROUP BY tier`)
-    .all();
-  db.prepare(`DELETE FROM chunks WHERE tier NOT IN (${tierKeys.join(",")})`).run();
+  // The tiers on disk, one index seek each (chunks by tier and end): `tier NOT IN (...)` read the whole
+  // index at every start (a quarter of a start on 1000 series x 6 h, growing with the history).
+  const nextTier = db.prepare<[number], { tier: number }>("SELECT tier FROM chunks WHERE tier > ? ORDER BY tier LIMIT 1");
+  const dropped: { tier: number; chunks: number }[] = [];
+  for (let row = nextTier.get(-1); row !== undefined; row = nextTier.get(row.tier)) {
+    if (!tierKeys.includes(row.tier)) dropped.push({ tier: row.tier, chunks: db.prepare<[number], { n: number }>("SELECT COUNT(*) AS n FROM chunks WHERE tier = ?").get(row.tier)?.n ?? 0 });
+  }
+  for (const { tier } of dropped) db.prepare("DELETE FROM chunks WHERE tier = ?").run(tier);
   db.prepare(`DELETE FROM heads WHERE tier NOT IN (${tierKeys.join(",")})`).run();
   for (const { tier, chunks } of dropped) {
     log(`livedash: storage: LIVEDASH_RETENTION no longer has the ${tier === 0 ? "raw" : formatStep(tier)} tier: deleted its ${chunks} chunk rows from ${file}`);
+  }
+  const rebuilds = planRebuilds(db, specs, now());
+  for (const job of rebuilds) {
+    if (job.created) log(`livedash: storage: the ${formatStep((specs[job.tier] as TierSpec).stepMs)} tier is new in LIVEDASH_RETENTION: rebuilding its rows before ${new Date(job.cutoff).toISOString()} from the ${tierName(specs[job.source] as TierSpec)} tier, in the background`);
   }
 
   const stmt = {
     getMeta: db.prepare<[string], { value: string }>("SELECT value FROM meta WHERE key = ?"),
     setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     // A series written again is live again (a revived expired series keeps its id).
-    upsertSeries: db.prepare("INSERT INTO series (id, name, meta, expired) VALUES (?, ?, ?, 0) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta, expired = 0"),
+    upsertSeries: db.prepare("INSERT INTO series (id, name, meta, expired, seen_ms) VALUES (?, ?, ?, 0, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta, expired = 0, seen_ms = excluded.seen_ms"),
+    setSeen: db.prepare("UPDATE series SET seen_ms = ? WHERE id = ?"),
     expireSeries: db.prepare("UPDATE series SET expired = 1 WHERE id = ?"),
     deleteHeads: db.prepare("DELETE FROM heads WHERE series_id = ?"),
     expiredByName: db.prepare<[string], { id: number; meta: string }>("SELECT id, meta FROM series WHERE name = ? AND expired = 1"),
@@ -229,15 +256,18 @@ function createDiskStorage(
   const stateFromRow = (id: number, name: string, meta: string): SeriesState => {
     const fields = defaultCatalogFields();
     Object.assign(fields, JSON.parse(meta) as object);
-    return new SeriesState(id, name, fields, specs);
+    const state = new SeriesState(id, name, fields, specs);
+    markRebuilding(state, rebuilds);
+    return state;
   };
   nextId = (db.prepare<[], { id: number | null }>("SELECT max(id) AS id FROM series").get()?.id ?? 0) + 1;
   // Expired series stay on disk only: neither the catalog nor memory holds them.
-  for (const row of db.prepare<[], { id: number; name: string; meta: string }>("SELECT id, name, meta FROM series WHERE expired = 0").iterate()) {
+  for (const row of db.prepare<[], { id: number; name: string; meta: string; seen_ms: number | null }>("SELECT id, name, meta, seen_ms FROM series WHERE expired = 0").iterate()) {
     const state = stateFromRow(row.id, row.name, row.meta);
     state.metaDirty = false;
-    // When it last reported is not stored: each start gives every series a full retention to report.
-    state.seenMs = now();
+    // When it last reported, as of the last snapshot (the point log replay below moves it on). A file
+    // written before seen_ms existed gives its series a full retention from this start.
+    state.seenMs = row.seen_ms ?? now();
     byName.set(row.name, state);
     byId.set(row.id, state);
   }
@@ -287,7 +317,10 @@ function createDiskStorage(
       // An expired series that reports again comes back under its id, with its metadata (metaDirty:
       // the next flush marks its row live again, in the same commit as its first point log row).
       const expired = stmt.expiredByName.get(series);
-      state = expired === undefined ? new SeriesState(nextId++, series, defaultCatalogFields(), specs) : stateFromRow(expired.id, series, expired.meta);
+      if (expired === undefined) {
+        state = new SeriesState(nextId++, series, defaultCatalogFields(), specs);
+        markRebuilding(state, rebuilds);
+      } else state = stateFromRow(expired.id, series, expired.meta);
       state.seenMs = now();
       byName.set(series, state);
       byId.set(state.id, state);
@@ -354,8 +387,10 @@ function createDiskStorage(
    */
   const commit = db.transaction((heads: [SeriesState, TierHead][], pointRow: Buffer | null, snapshot: boolean, chunks: SealedChunk[], logRows: { seq: number; data: Buffer }[], trimBelow: number | null, expiring: readonly SeriesState[]) => {
     for (const state of dirty) {
-      if (state.metaDirty) stmt.upsertSeries.run(state.id, state.name, JSON.stringify(state.fields));
+      if (state.metaDirty) stmt.upsertSeries.run(state.id, state.name, JSON.stringify(state.fields), seenOf(state));
     }
+    // When each series last reported: at a snapshot (the point log row it trims carried the clock).
+    if (snapshot) for (const state of unsnapshotted) if (!state.metaDirty) stmt.setSeen.run(seenOf(state), state.id);
     for (const state of expiring) {
       stmt.deleteHeads.run(state.id);
       stmt.expireSeries.run(state.id);
@@ -380,6 +415,7 @@ function createDiskStorage(
     return slots;
   });
 
+  const seenOf = (state: SeriesState) => (Number.isFinite(state.seenMs) ? Math.round(state.seenMs) : null);
   let lastExpiry = 0;
   let lastCheckpoint = now();
   let lastSnapshot = now();
@@ -487,6 +523,14 @@ function createDiskStorage(
         log(`storage expiry failed (${file}): ${(error as Error).message}`);
       }
     }
+    if (rebuilds.length > 0 && !closing) {
+      try {
+        rebuildStep();
+      } catch (error) {
+        // Retried at the next flush (a full disk, say); the progress on disk says where it stands.
+        log(`storage: rebuilding a new tier failed (${file}): ${(error as Error).message}`);
+      }
+    }
     if (t - lastCheckpoint >= (options.checkpointIntervalMs ?? 10_000)) {
       lastCheckpoint = t;
       try {
@@ -496,6 +540,43 @@ function createDiskStorage(
       }
     }
     return true;
+  }
+
+  const seriesAfter = db.prepare<[number, number], { id: number; name: string; meta: string }>("SELECT id, name, meta FROM series WHERE id > ? ORDER BY id LIMIT ?");
+  const writeRebuilt = db.transaction((chunks: SealedChunk[], spec: TierSpec, job: (typeof rebuilds)[number], done: boolean) => {
+    for (const c of chunks) stmt.insertChunk.run(c.seriesId, c.tier, c.startTs, c.endTs, 0, c.data);
+    saveProgress(db, spec, job, done);
+  });
+
+  /**
+   * A bounded share of the rebuild of new tiers (tier-rebuild.ts): the next series in id order, each
+   * read from the source tier and written in one transaction with the progress, until the series or
+   * time budget of this flush is spent.
+   */
+  function rebuildStep(): void {
+    const started = performance.now();
+    const perFlush = options.rebuildSeriesPerFlush ?? 50;
+    let done = 0;
+    while (rebuilds.length > 0 && done < perFlush && (done === 0 || performance.now() - started < (options.rebuildBudgetMs ?? 50))) {
+      const job = rebuilds[0] as (typeof rebuilds)[number];
+      const spec = specs[job.tier] as TierSpec;
+      const row = seriesAfter.get(job.after, 1);
+      if (row === undefined) {
+        writeRebuilt([], spec, job, true);
+        rebuilds.shift();
+        log(`livedash: storage: the ${formatStep(spec.stepMs)} tier is rebuilt: ${job.rows} rows for ${job.series} series from the ${tierName(specs[job.source] as TierSpec)} tier`);
+        continue;
+      }
+      const state = byId.get(row.id) ?? stateFromRow(row.id, row.name, row.meta);
+      const rows = tierRows(state, job.source, now() - spec.retentionMs, job.cutoff, readChunks, decodeHead, cost);
+      const chunks = rebuildChunks(spec, row.id, rows);
+      job.after = row.id;
+      writeRebuilt(chunks, spec, job, false);
+      (state.heads[job.tier] as TierHead).rebuildBefore = Number.NEGATIVE_INFINITY;
+      for (const c of chunks) job.rows += new DataView(c.data.buffer, c.data.byteOffset).getUint32(3, true);
+      if (chunks.length > 0) job.series++;
+      done++;
+    }
   }
 
   /** While the disk is full, memory must still be bounded: the oldest sealed chunks go first. */
@@ -611,7 +692,11 @@ function createDiskStorage(
       appliedDirty = id;
     },
     flush,
-    stats: () => ({ file, series: byName.size, full, flushes, flushFailures, droppedTooOld, droppedChunks, headRowsWritten, pointLogBytesWritten, historyRowsScanned: cost.rowsScanned }),
+    lastSeen(series: string): number | null {
+      const state = byName.get(series);
+      return state === undefined || !Number.isFinite(state.seenMs) ? null : state.seenMs;
+    },
+    stats: () => ({ file, series: byName.size, full, flushes, flushFailures, droppedTooOld, droppedChunks, headRowsWritten, pointLogBytesWritten, historyRowsScanned: cost.rowsScanned, tiersRebuilding: rebuilds.length }),
     limitPages(pages: number | null): void {
       // 2^31 - 2 is SQLite's own ceiling; max_page_count never goes below the current size.
       db.pragma(`max_page_count = ${pages ?? 2_147_483_646}`);
@@ -619,6 +704,7 @@ function createDiskStorage(
     close(): void {
       if (closed) return;
       clearInterval(timer);
+      closing = true;
       // A full disk may be freed in a moment (log rotation, an operator): retry a bounded time.
       // A snapshot: the next start has no point log to replay.
       let written = flush(appended);
@@ -646,6 +732,8 @@ function createDiskStorage(
     },
   };
 }
+
+const tierName = (spec: TierSpec) => (spec.rollup ? formatStep(spec.stepMs) : "raw");
 
 /** A tier's step as LIVEDASH_RETENTION writes it (60000 -> "1m"). */
 function formatStep(stepMs: number): string {

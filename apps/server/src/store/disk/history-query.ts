@@ -42,12 +42,14 @@ export type HeadDecoder = (head: TierHead) => DecodedChunk;
  * count 1). Typed arrays, not JS arrays: a 30-day answer for 50 series pushes 36 000 rows into five
  * columns, and pushing onto growing JS arrays was the largest part of the store's time.
  */
-class Rows implements AggregateRows {
+export class Rows implements AggregateRows {
   ts: Float64Array;
   min: Float64Array;
   max: Float64Array;
   sum: Float64Array;
   count: Float64Array;
+  /** The bucket's last value (a raw row's value): what a rebuilt coarser tier stores as `last`. */
+  last: Float64Array;
   length = 0;
 
   constructor(capacity = 256) {
@@ -56,9 +58,10 @@ class Rows implements AggregateRows {
     this.max = new Float64Array(capacity);
     this.sum = new Float64Array(capacity);
     this.count = new Float64Array(capacity);
+    this.last = new Float64Array(capacity);
   }
 
-  push(ts: number, min: number, max: number, sum: number, count: number): void {
+  push(ts: number, min: number, max: number, sum: number, count: number, last: number): void {
     if (this.length === this.ts.length) this.grow();
     const i = this.length++;
     this.ts[i] = ts;
@@ -66,6 +69,12 @@ class Rows implements AggregateRows {
     this.max[i] = max;
     this.sum[i] = sum;
     this.count[i] = count;
+    this.last[i] = last;
+  }
+
+  /** Appends row `i` of `other`. */
+  pushFrom(other: Rows, i: number): void {
+    this.push(other.ts[i] as number, other.min[i] as number, other.max[i] as number, other.sum[i] as number, other.count[i] as number, other.last[i] as number);
   }
 
   private grow(): void {
@@ -80,6 +89,7 @@ class Rows implements AggregateRows {
     this.max = grown(this.max);
     this.sum = grown(this.sum);
     this.count = grown(this.count);
+    this.last = grown(this.last);
   }
 
   tsAt(i: number): number {
@@ -172,8 +182,8 @@ function collect(segment: Segment, chunks: readonly StoredChunk[], decodeHead: H
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i] as number;
       if (!inRange(t)) continue;
-      if (!spec.rollup) rows.push(t, c0[i] as number, c0[i] as number, c0[i] as number, 1);
-      else rows.push(t, c0[i] as number, (columns[1] as Float64Array)[i] as number, (columns[2] as Float64Array)[i] as number, (columns[3] as Float64Array)[i] as number);
+      if (!spec.rollup) rows.push(t, c0[i] as number, c0[i] as number, c0[i] as number, 1, c0[i] as number);
+      else rows.push(t, c0[i] as number, (columns[1] as Float64Array)[i] as number, (columns[2] as Float64Array)[i] as number, (columns[3] as Float64Array)[i] as number, (columns[4] as Float64Array)[i] as number);
     }
   };
   // Arrival order for equal timestamps (the stable sort in normalize keeps it): in-order chunks,
@@ -186,10 +196,10 @@ function collect(segment: Segment, chunks: readonly StoredChunk[], decodeHead: H
   for (let i = 0; i < head.late.length; i += 2) {
     const value = head.late[i + 1] as number;
     const ts = spec.rollup ? Math.floor((head.late[i] as number) / spec.stepMs) * spec.stepMs : (head.late[i] as number);
-    if (inRange(ts)) rows.push(ts, value, value, value, 1);
+    if (inRange(ts)) rows.push(ts, value, value, value, 1, value);
   }
   const open = head.open;
-  if (open !== null && inRange(open[0] as number)) rows.push(open[0] as number, open[1] as number, open[2] as number, open[3] as number, open[4] as number);
+  if (open !== null && inRange(open[0] as number)) rows.push(open[0] as number, open[1] as number, open[2] as number, open[3] as number, open[4] as number, open[5] as number);
 }
 
 /** Sorts rows by ts (stable) when late chunks made them overlap, and merges rollup rows of the same bucket. */
@@ -200,7 +210,7 @@ function normalize(rows: Rows, mergeEqual: boolean): Rows {
   if (!sorted) {
     const order = Array.from({ length: rows.length }, (_, i) => i).sort((a, b) => (rows.ts[a] as number) - (rows.ts[b] as number) || a - b);
     out = new Rows();
-    for (const i of order) out.push(rows.ts[i] as number, rows.min[i] as number, rows.max[i] as number, rows.sum[i] as number, rows.count[i] as number);
+    for (const i of order) out.pushFrom(rows, i);
   }
   if (!mergeEqual) return out;
   let duplicates = false;
@@ -214,8 +224,9 @@ function normalize(rows: Rows, mergeEqual: boolean): Rows {
       merged.max[last] = Math.max(merged.max[last] as number, out.max[i] as number);
       merged.sum[last] = (merged.sum[last] as number) + (out.sum[i] as number);
       merged.count[last] = (merged.count[last] as number) + (out.count[i] as number);
+      merged.last[last] = out.last[i] as number;
     } else {
-      merged.push(out.ts[i] as number, out.min[i] as number, out.max[i] as number, out.sum[i] as number, out.count[i] as number);
+      merged.pushFrom(out, i);
     }
   }
   return merged;
@@ -234,7 +245,8 @@ export function queryHistory(state: SeriesState, read: ChunkReader, decodeHead: 
   const parts: Rows[] = [];
   for (let s = segments.length - 1; s >= 0; s--) {
     const segment = segments[s] as Segment;
-    const rows = new Rows();
+    // Sized from the estimate up front: growing by doubling from 256 cost three copies of six columns.
+    const rows = new Rows(Math.max(16, Math.ceil(estimateRows(segment, chunks[s] as StoredChunk[])) + 2));
     collect(segment, chunks[s] as StoredChunk[], decodeHead, rows, cost);
     parts.push(normalize(rows, segment.head.spec.rollup));
   }
@@ -242,8 +254,20 @@ export function queryHistory(state: SeriesState, read: ChunkReader, decodeHead: 
   if (parts.length > 1) {
     all = new Rows();
     for (const part of parts) {
-      for (let i = 0; i < part.length; i++) all.push(part.ts[i] as number, part.min[i] as number, part.max[i] as number, part.sum[i] as number, part.count[i] as number);
+      for (let i = 0; i < part.length; i++) all.pushFrom(part, i);
     }
   }
   return reduceRows(all, 0, all.length, from, to, maxPoints);
+}
+
+/**
+ * Every row one tier of a series holds in [lower, upper) (sealed, head, late, open bucket), sorted,
+ * one row per bucket for rollups: what a new coarser tier is rebuilt from (tier-rebuild.ts).
+ */
+export function tierRows(state: SeriesState, tierIndex: number, lower: number, upper: number, read: ChunkReader, decodeHead: HeadDecoder, cost: QueryCost): Rows {
+  const head = state.heads[tierIndex] as TierHead;
+  const segment: Segment = { head, lower, upper, upperInclusive: false };
+  const rows = new Rows();
+  collect(segment, listChunks(state, segment, read), decodeHead, rows, cost);
+  return normalize(rows, head.spec.rollup);
 }

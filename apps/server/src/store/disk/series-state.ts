@@ -1,5 +1,5 @@
 import type { RetentionTier } from "./retention";
-import { ChunkEncoder, decodeChunk } from "./chunk-codec";
+import { ChunkEncoder } from "./chunk-codec";
 import type { CatalogFields } from "../series-meta";
 
 /**
@@ -84,6 +84,12 @@ export class TierHead {
   writtenGen = 0;
   /** Changes with every row the head chunk takes or loses: a decoded copy is valid for one version (ChunkCache.head). */
   version = 0;
+  /**
+   * A tier added to LIVEDASH_RETENTION whose rows before this time are still being rebuilt from a
+   * finer tier for this series (tier-rebuild.ts): points older than it are left to the rebuild, or
+   * they would be counted twice. -Infinity once the series is rebuilt (or when nothing rebuilds).
+   */
+  rebuildBefore = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly spec: TierSpec,
@@ -139,7 +145,7 @@ export class SeriesState {
     for (const head of this.heads) {
       const { spec } = head;
       if (only !== undefined && !only(head)) continue;
-      if (ts < nowMs - spec.retentionMs) continue;
+      if (ts < nowMs - spec.retentionMs || ts < head.rebuildBefore) continue;
       if (jump) {
         head.late.push(ts, value);
         late = true;
@@ -207,15 +213,8 @@ export class SeriesState {
     if (!head) return;
     head.writtenGen = gen;
     if (data !== null) {
-      const decoded = decodeChunk(data);
-      if (decoded.ts.length > 0) {
-        head.enc = new ChunkEncoder(decoded.columns.length, decoded.floatTs);
-        const values = new Float64Array(decoded.columns.length);
-        for (let i = 0; i < decoded.ts.length; i++) {
-          for (let c = 0; c < values.length; c++) values[c] = (decoded.columns[c] as Float64Array)[i] as number;
-          head.enc.append(decoded.ts[i] as number, values);
-        }
-      }
+      const enc = ChunkEncoder.resume(data);
+      if (enc.count > 0) head.enc = enc;
     }
     if (open !== null) {
       const floats = new Float64Array(open.buffer.slice(open.byteOffset, open.byteOffset + open.byteLength));
@@ -330,7 +329,18 @@ export function sealLate(head: TierHead, seriesId: number, sealed: SealedChunk[]
   });
 }
 
-function foldRows(into: Float64Array, r: Float64Array): void {
+/**
+ * Packs sorted rows ([ts, ...columns], at most one per bucket for rollups) into sealed in-order
+ * chunks of `spec`, the last one short (a rebuilt tier's history, see tier-rebuild.ts).
+ */
+export function sealRows(spec: TierSpec, seriesId: number, rows: readonly Float64Array[], sealed: SealedChunk[]): void {
+  const scratch = new TierHead(spec);
+  for (const r of rows) appendRow(scratch, seriesId, r[0] as number, r.subarray(1), sealed);
+  seal(scratch, seriesId, sealed);
+}
+
+/** Folds rollup row `r` into `into` (both [bucket, min, max, sum, count, last]); `r` is the later one. */
+export function foldRows(into: Float64Array, r: Float64Array): void {
   if ((r[1] as number) < (into[1] as number)) into[1] = r[1] as number;
   if ((r[2] as number) > (into[2] as number)) into[2] = r[2] as number;
   into[3] = (into[3] as number) + (r[3] as number);

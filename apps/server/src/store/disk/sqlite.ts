@@ -118,6 +118,8 @@ export function openDatabase(dataDir: string): { db: Database.Database; file: st
     if (!headColumns.some((c) => c.name === "gen")) db.exec("ALTER TABLE heads ADD COLUMN gen INTEGER NOT NULL DEFAULT 0");
     const seriesColumns = db.prepare<[], { name: string }>("PRAGMA table_info(series)").all();
     if (!seriesColumns.some((c) => c.name === "expired")) db.exec("ALTER TABLE series ADD COLUMN expired INTEGER NOT NULL DEFAULT 0");
+    // When each series last reported (server clock, written at each snapshot); NULL in older files.
+    if (!seriesColumns.some((c) => c.name === "seen_ms")) db.exec("ALTER TABLE series ADD COLUMN seen_ms INTEGER");
     const version = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema'").get()?.value;
     if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
     else if (version !== SCHEMA_VERSION) {

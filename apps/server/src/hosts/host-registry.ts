@@ -1,0 +1,284 @@
+import { HOST_DOWN_AFTER_INTERVALS } from "@livedash/events";
+import type { HostsSnapshot, HostState, HostSummary, Point } from "@livedash/events";
+import { HostMetric, SlotCache } from "./series-slots";
+
+/** Tunables of the host registry (config.ts maps the LIVEDASH_HOST* variables onto them). */
+export interface HostRegistryOptions {
+  /** Hosts tracked at once; a new host past it is not tracked and logged with the limit. @default 1000 */
+  maxHosts?: number;
+  /** A host not seen for this long is forgotten (leaves the list). @default 7 days */
+  forgetAfterMs?: number;
+  /** Floor of an inferred interval: a burst of points must not make a host "down" after 3 ms. @default 1000 */
+  minIntervalMs?: number;
+  /** Ceiling of any interval, declared or inferred. @default 3_600_000 */
+  maxIntervalMs?: number;
+  /** The interval of a host before its spacing is known (one report so far). @default 15_000 */
+  initialIntervalMs?: number;
+  /** Series keys whose host is remembered; past it the cache starts over. @default 100_000 */
+  maxCachedKeys?: number;
+  /** Server time. Tests pass a fake clock. @default Date.now */
+  now?: () => number;
+  /** Where "registry full" goes (at most once a minute). */
+  warn?: (message: string) => void;
+}
+
+/** Gaps between a host's newest point timestamps kept for the inferred interval (median of them). */
+const GAP_SAMPLES = 5;
+const FULL_WARNING_EVERY_MS = 60_000;
+
+interface HostEntry {
+  readonly host: string;
+  state: HostState;
+  since: number;
+  lastSeenAt: number;
+  lastPointAt: number;
+  declaredIntervalMs: number | null;
+  /** Gaps between successive newest point timestamps, a ring of GAP_SAMPLES (NaN: not measured yet). */
+  readonly gaps: Float64Array;
+  gapNext: number;
+  inferredIntervalMs: number;
+  cpuPercent: number | null;
+  cpuAt: number;
+  memPercent: number | null;
+  memAt: number;
+  load1: number | null;
+  loadAt: number;
+  /** Newest point timestamp of the batch being observed (NaN: not touched by it). */
+  batchNewest: number;
+  /** Forgotten: slots holding this entry must look the host up again. */
+  gone: boolean;
+}
+
+/** What changed: "state" (a host appeared, went up or down, or was forgotten) or only "values". */
+export type HostsChange = "state" | "values";
+
+export interface HostRegistry {
+  /** One batch from the engine (every ingest path, every instance); `receivedAt` is server time. */
+  observe(points: readonly Point[], receivedAt: number): void;
+  /** Rebuilds from the store's last points at startup: point time stands in for receive time. */
+  restore(points: Iterable<Point>): void;
+  /** Marks hosts down past 3 missed intervals and forgets old ones; the timer calls it. */
+  sweep(): void;
+  snapshot(): HostsSnapshot;
+  /** Bumped on every change; snapshots of one version are equal. */
+  readonly version: number;
+  onChange(listener: (change: HostsChange) => void): () => void;
+  readonly size: number;
+  /** Hosts refused because the registry was full, since start. */
+  readonly refused: number;
+}
+
+export function createHostRegistry(options: HostRegistryOptions = {}): HostRegistry {
+  const maxHosts = options.maxHosts ?? 1000;
+  const forgetAfterMs = options.forgetAfterMs ?? 7 * 24 * 3_600_000;
+  const minIntervalMs = options.minIntervalMs ?? 1000;
+  const maxIntervalMs = options.maxIntervalMs ?? 3_600_000;
+  const initialIntervalMs = Math.min(maxIntervalMs, Math.max(minIntervalMs, options.initialIntervalMs ?? 15_000));
+  const now = options.now ?? Date.now;
+  const warn = options.warn ?? (() => {});
+
+  const hosts = new Map<string, HostEntry>();
+  const slots = new SlotCache<HostEntry>(options.maxCachedKeys ?? 100_000);
+  const listeners = new Set<(change: HostsChange) => void>();
+  /** Entries touched by the batch being observed: reused, so a batch allocates nothing once warm. */
+  const touched: HostEntry[] = [];
+  let version = 0;
+  let refused = 0;
+  let lastFullWarningAt = Number.NEGATIVE_INFINITY;
+  let cachedSnapshot: { version: number; snapshot: HostsSnapshot } | null = null;
+
+  const intervalOf = (entry: HostEntry) => entry.declaredIntervalMs ?? entry.inferredIntervalMs;
+  const isOverdue = (entry: HostEntry, at: number) => at - entry.lastSeenAt > HOST_DOWN_AFTER_INTERVALS * intervalOf(entry);
+
+  function changed(change: HostsChange) {
+    version++;
+    for (const listener of listeners) listener(change);
+  }
+
+  function entryFor(host: string): HostEntry | null {
+    const existing = hosts.get(host);
+    if (existing) return existing;
+    if (hosts.size >= maxHosts) {
+      refused++;
+      const at = now();
+      if (at - lastFullWarningAt >= FULL_WARNING_EVERY_MS) {
+        lastFullWarningAt = at;
+        warn(`host registry full: ${maxHosts} hosts tracked (LIVEDASH_MAX_HOSTS); host "${host.slice(0, 100)}" is not tracked (${refused} refused so far)`);
+      }
+      return null;
+    }
+    const entry: HostEntry = {
+      host,
+      state: "up",
+      since: 0,
+      lastSeenAt: Number.NEGATIVE_INFINITY,
+      lastPointAt: Number.NEGATIVE_INFINITY,
+      declaredIntervalMs: null,
+      gaps: new Float64Array(GAP_SAMPLES).fill(Number.NaN),
+      gapNext: 0,
+      inferredIntervalMs: initialIntervalMs,
+      cpuPercent: null,
+      cpuAt: Number.NEGATIVE_INFINITY,
+      memPercent: null,
+      memAt: Number.NEGATIVE_INFINITY,
+      load1: null,
+      loadAt: Number.NEGATIVE_INFINITY,
+      batchNewest: Number.NaN,
+      gone: false,
+    };
+    hosts.set(host, entry);
+    return entry;
+  }
+
+  /** Median of the measured gaps, within [minIntervalMs, maxIntervalMs]. */
+  function inferInterval(entry: HostEntry) {
+    const measured: number[] = [];
+    for (const gap of entry.gaps) if (!Number.isNaN(gap)) measured.push(gap);
+    if (measured.length === 0) return;
+    measured.sort((a, b) => a - b);
+    const median = measured[measured.length >> 1]!;
+    entry.inferredIntervalMs = Math.min(maxIntervalMs, Math.max(minIntervalMs, median));
+  }
+
+  /** Per point: the slot (one Map lookup), then plain field writes. */
+  function takePoint(point: Point) {
+    const slot = slots.get(point.series);
+    if (slot === null) return;
+    let entry = slot.entry;
+    if (entry === null || entry.gone) {
+      entry = entryFor(slot.host);
+      slot.entry = entry;
+      if (entry === null) return;
+    }
+    const { ts, value } = point;
+    if (Number.isNaN(entry.batchNewest)) {
+      entry.batchNewest = ts;
+      touched.push(entry);
+    } else if (ts > entry.batchNewest) entry.batchNewest = ts;
+    switch (slot.metric) {
+      case HostMetric.Cpu:
+        if (ts >= entry.cpuAt) {
+          entry.cpuPercent = value;
+          entry.cpuAt = ts;
+        }
+        break;
+      case HostMetric.Mem:
+        if (ts >= entry.memAt) {
+          entry.memPercent = value;
+          entry.memAt = ts;
+        }
+        break;
+      case HostMetric.Load:
+        if (ts >= entry.loadAt) {
+          entry.load1 = value;
+          entry.loadAt = ts;
+        }
+        break;
+      case HostMetric.Interval:
+        if (value > 0) entry.declaredIntervalMs = Math.min(maxIntervalMs, Math.max(100, value));
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Per touched host, once per batch: last seen, spacing, and back up. */
+  function settle(receivedAt: number, infer: boolean): HostsChange | null {
+    let change: HostsChange | null = null;
+    const at = Math.max(now(), receivedAt);
+    for (const entry of touched) {
+      const newest = entry.batchNewest;
+      entry.batchNewest = Number.NaN;
+      const isNew = entry.lastSeenAt === Number.NEGATIVE_INFINITY;
+      // Spacing of the host's own timestamps, not of arrivals: a buffer flushed after an outage
+      // arrives at once but keeps its spacing. The gap across an outage (a down host) is not one.
+      if (infer && !isNew && entry.state === "up" && newest > entry.lastPointAt) {
+        entry.gaps[entry.gapNext] = newest - entry.lastPointAt;
+        entry.gapNext = (entry.gapNext + 1) % GAP_SAMPLES;
+        inferInterval(entry);
+      }
+      if (newest > entry.lastPointAt) entry.lastPointAt = newest;
+      if (receivedAt > entry.lastSeenAt) entry.lastSeenAt = receivedAt;
+      // A batch read late (a Redis warm-up, a restore) may be too old to make its host up.
+      const state: HostState = isOverdue(entry, at) ? "down" : "up";
+      if (isNew || state !== entry.state) {
+        entry.state = state;
+        entry.since = isNew ? entry.lastSeenAt : at;
+        change = "state";
+      } else change ??= "values";
+    }
+    touched.length = 0;
+    return change;
+  }
+
+  function summary(entry: HostEntry): HostSummary {
+    return {
+      host: entry.host,
+      state: entry.state,
+      lastSeenAt: entry.lastSeenAt,
+      lastPointAt: entry.lastPointAt,
+      intervalMs: intervalOf(entry),
+      intervalSource: entry.declaredIntervalMs === null ? "inferred" : "declared",
+      since: entry.since,
+      cpuPercent: entry.cpuPercent,
+      memPercent: entry.memPercent,
+      load1: entry.load1,
+    };
+  }
+
+  return {
+    observe(points, receivedAt) {
+      for (let i = 0; i < points.length; i++) takePoint(points[i]!);
+      const change = settle(receivedAt, true);
+      if (change) changed(change);
+    },
+    restore(points) {
+      let change: HostsChange | null = null;
+      for (const point of points) {
+        takePoint(point);
+        const settled = settle(point.ts, false);
+        if (settled === "state") change = "state";
+        else if (settled !== null) change ??= settled;
+      }
+      if (change) changed(change);
+    },
+    sweep() {
+      const at = now();
+      let change = false;
+      for (const entry of hosts.values()) {
+        if (at - entry.lastSeenAt > forgetAfterMs) {
+          hosts.delete(entry.host);
+          entry.gone = true;
+          change = true;
+          continue;
+        }
+        if (entry.state === "up" && isOverdue(entry, at)) {
+          entry.state = "down";
+          entry.since = at;
+          change = true;
+        }
+      }
+      if (change) changed("state");
+    },
+    snapshot() {
+      if (cachedSnapshot?.version !== version) {
+        const list = [...hosts.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)).map(summary);
+        cachedSnapshot = { version, snapshot: { now: now(), hosts: list } };
+      }
+      return { now: now(), hosts: cachedSnapshot.snapshot.hosts };
+    },
+    get version() {
+      return version;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    get size() {
+      return hosts.size;
+    },
+    get refused() {
+      return refused;
+    },
+  };
+}
