@@ -18,6 +18,7 @@ export const USAGE = `usage:
   livedash series [selector...] [--url URL] [--json]
   livedash push <series> <value> [--url URL]
   livedash annotate <text> [--tag TAG]... [--ts TIME] [--end-ts TIME] [--url URL]
+  livedash agent --server URL [--token-file FILE] [--host NAME] [--interval 1s] ...  (livedash agent --help)
 
 options:
   --url URL         server base URL (default: $LIVEDASH_URL or http://127.0.0.1:4000)
@@ -143,6 +144,6 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
       return { kind: "annotate", common: base, input: input.data };
     }
     default:
-      throw new UsageError(`unknown command "${name}" (commands: tail, series, push, annotate)`);
+      throw new UsageError(`unknown command "${name}" (commands: tail, series, push, annotate, agent)`);
   }
 }
