@@ -73,6 +73,31 @@ describe("chunk codec (delta-of-delta ts, XOR floats)", () => {
     );
   });
 
+  it("an encoder resumed from a head's bytes goes on exactly as the one that wrote them (restart without re-encoding)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 120 }).chain((n) =>
+          fc.tuple(intTimestamps(n), fc.array(fc.array(edgeOrAny, { minLength: 3, maxLength: 3 }), { minLength: n, maxLength: n }), fc.integer({ min: 0, max: n }), fc.boolean()),
+        ),
+        ([ts, rows, cut, floatTs]) => {
+          const whole = new ChunkEncoder(3, floatTs);
+          const part = new ChunkEncoder(3, floatTs);
+          ts.forEach((t, i) => {
+            whole.append(t, rows[i]!);
+            if (i < cut) part.append(t, rows[i]!);
+          });
+          const resumed = ChunkEncoder.resume(part.bytes());
+          expect([resumed.count, resumed.floatTs]).toEqual([Math.min(cut, ts.length), floatTs]);
+          for (let i = cut; i < ts.length; i++) resumed.append(ts[i]!, rows[i]!);
+          expect(resumed.bytes()).toEqual(whole.bytes());
+          if (ts.length > 0) expect([resumed.firstTs, resumed.lastTs]).toEqual([ts[0], ts.at(-1)]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(() => ChunkEncoder.resume(new Uint8Array([1, 0, 1, 5, 0, 0, 0, 0x12]))).toThrow(RangeError);
+  });
+
   it("round-trips arbitrary finite timestamps (sub-millisecond) in float-ts mode", () => {
     fc.assert(
       fc.property(fc.array(fc.double({ min: 0, max: 1e15, noNaN: true }), { maxLength: 200 }), fc.array(edgeOrAny, { minLength: 200, maxLength: 200 }), (raw, values) => {

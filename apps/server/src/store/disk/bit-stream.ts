@@ -11,6 +11,17 @@ export class BitWriter {
     this.buf = new Uint8Array(initialBytes);
   }
 
+  /** A writer that goes on after the first `bits` bits of `bytes` (copied; bits past them cleared). */
+  static from(bytes: Uint8Array, bits: number): BitWriter {
+    const w = new BitWriter(Math.max(64, bytes.length * 2));
+    const whole = bits >>> 3;
+    w.buf.set(bytes.subarray(0, whole));
+    const rest = bits & 7;
+    if (rest > 0) w.buf[whole] = (bytes[whole] as number) & (0xff << (8 - rest));
+    w.bitLength = bits;
+    return w;
+  }
+
   /** Bits written so far. */
   get length(): number {
     return this.bitLength;
@@ -84,5 +95,10 @@ export class BitReader {
 
   readBit(): boolean {
     return this.read(1) === 1;
+  }
+
+  /** Bit offset of the next read. */
+  get position(): number {
+    return this.pos;
   }
 }

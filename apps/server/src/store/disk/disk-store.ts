@@ -202,10 +202,14 @@ function createDiskStorage(
   const tierKeys = specs.map((s) => s.key);
   // A tier dropped from LIVEDASH_RETENTION: its rows would never be read again. Deleting months of
   // rollups is the operator's call, so it is said out loud, once, with what went.
-  const dropped = db
-    .prepare<[], { tier: number; chunks: number }>(`SELECT tier, COUNT(*) AS chunks FROM chunks WHERE tier NOT IN (${tierKeys.join(",")}) GROUP BY tier`)
-    .all();
-  db.prepare(`DELETE FROM chunks WHERE tier NOT IN (${tierKeys.join(",")})`).run();
+  // The tiers on disk, one index seek each (chunks by tier and end): `tier NOT IN (...)` read the whole
+  // index at every start (a quarter of a start on 1000 series x 6 h, growing with the history).
+  const nextTier = db.prepare<[number], { tier: number }>("SELECT tier FROM chunks WHERE tier > ? ORDER BY tier LIMIT 1");
+  const dropped: { tier: number; chunks: number }[] = [];
+  for (let row = nextTier.get(-1); row !== undefined; row = nextTier.get(row.tier)) {
+    if (!tierKeys.includes(row.tier)) dropped.push({ tier: row.tier, chunks: db.prepare<[number], { n: number }>("SELECT COUNT(*) AS n FROM chunks WHERE tier = ?").get(row.tier)?.n ?? 0 });
+  }
+  for (const { tier } of dropped) db.prepare("DELETE FROM chunks WHERE tier = ?").run(tier);
   db.prepare(`DELETE FROM heads WHERE tier NOT IN (${tierKeys.join(",")})`).run();
   for (const { tier, chunks } of dropped) {
     log(`livedash: storage: LIVEDASH_RETENTION no longer has the ${tier === 0 ? "raw" : formatStep(tier)} tier: deleted its ${chunks} chunk rows from ${file}`);

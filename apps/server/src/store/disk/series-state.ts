@@ -1,5 +1,5 @@
 import type { RetentionTier } from "./retention";
-import { ChunkEncoder, decodeChunk } from "./chunk-codec";
+import { ChunkEncoder } from "./chunk-codec";
 import type { CatalogFields } from "../series-meta";
 
 /**
@@ -133,7 +133,14 @@ export class SeriesState {
   add(ts: number, value: number, nowMs: number, sealed: SealedChunk[], only?: (head: TierHead) => boolean): boolean {
     this.seenMs = Math.max(this.seenMs, nowMs);
     const jump = this.jumpsAhead(ts, nowMs);
-    if (!jump && (this.last === null || ts >= this.last.ts) && (only === undefined || only(this.heads[0] as TierHead))) this.last = { ts, value };
+    if (!jump && (this.last === null || ts >= this.last.ts) && (only === undefined || only(this.heads[0] as TierHead))) {
+      // Updated in place (the catalog hands out copies): no object per point.
+      if (this.last === null) this.last = { ts, value };
+      else {
+        this.last.ts = ts;
+        this.last.value = value;
+      }
+    }
     let late = false;
     for (const head of this.heads) {
       const { spec } = head;
@@ -206,15 +213,8 @@ export class SeriesState {
     if (!head) return;
     head.writtenGen = gen;
     if (data !== null) {
-      const decoded = decodeChunk(data);
-      if (decoded.ts.length > 0) {
-        head.enc = new ChunkEncoder(decoded.columns.length, decoded.floatTs);
-        const values = new Float64Array(decoded.columns.length);
-        for (let i = 0; i < decoded.ts.length; i++) {
-          for (let c = 0; c < values.length; c++) values[c] = (decoded.columns[c] as Float64Array)[i] as number;
-          head.enc.append(decoded.ts[i] as number, values);
-        }
-      }
+      const enc = ChunkEncoder.resume(data);
+      if (enc.count > 0) head.enc = enc;
     }
     if (open !== null) {
       const floats = new Float64Array(open.buffer.slice(open.byteOffset, open.byteOffset + open.byteLength));
