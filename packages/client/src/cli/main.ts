@@ -6,6 +6,9 @@ import type { LivedashClient } from "../client";
 import type { ConnectionState } from "../connection-state";
 import { USAGE, UsageError, parseCommand } from "./args";
 import type { Command } from "./args";
+import { AGENT_USAGE, parseAgentArgs } from "./agent/agent-args";
+import { runAgent } from "./agent/agent";
+import { errorCode } from "./error-code";
 import { formatCatalog, formatEvent } from "./format";
 
 export interface CliIo {
@@ -18,6 +21,7 @@ export interface CliIo {
 
 /** Runs one command; resolves with the process exit code. Never throws: errors become a message. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv[0] === "agent") return agentCommand(argv.slice(1), io);
   let command: Command;
   try {
     command = parseCommand(argv, io.env);
@@ -70,6 +74,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
+/** `livedash agent ...`: its own flags (a long-running service, not a one-shot command). */
+async function agentCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  let config;
+  try {
+    config = parseAgentArgs(argv, io.env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`livedash agent: ${error.message}`);
+      io.stderr(AGENT_USAGE);
+      return 2;
+    }
+    throw error;
+  }
+  if (config === "help") {
+    io.stdout(AGENT_USAGE);
+    return 0;
+  }
+  return runAgent(config, io);
+}
+
 function tail(client: LivedashClient, command: Extract<Command, { kind: "tail" }>, io: CliIo): Promise<number> {
   return new Promise((resolve) => {
     let printed = 0;
@@ -90,7 +114,7 @@ function tail(client: LivedashClient, command: Extract<Command, { kind: "tail" }
     };
     const onAbort = () => finish(0);
     const subscription = client.trpc.metrics.live.subscribe(
-      { series: command.patterns },
+      { series: command.patterns, ...(command.aggregate ? { aggregate: command.aggregate } : {}) },
       {
         onData: ({ id, data }: { id: string; data: LiveEvent }) => {
           if (data.type === "reset") {
@@ -136,14 +160,4 @@ export function explain(error: unknown, url: string): string {
     return `${trpcCode}: ${error.message}`;
   }
   return error instanceof Error ? error.message : String(error);
-}
-
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

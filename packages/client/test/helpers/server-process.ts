@@ -9,6 +9,8 @@ export interface ServerProcess {
   readonly port: number;
   /** SIGKILL: no goodbye to clients, sockets reset by the kernel. Resolves once the process is gone. */
   kill(): Promise<void>;
+  /** SIGTERM: the server's own graceful shutdown (drains writes, closes storage). Resolves with its exit code. */
+  stop(): Promise<number | null>;
 }
 
 /**
@@ -21,15 +23,19 @@ export async function startServerProcess(port = 0, env: Record<string, string> =
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LIVEDASH_COLLECTORS: "off", LIVEDASH_STORAGE: "memory", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = await waitForUrl(child, startTimeoutMs);
+  const signal = async (name: NodeJS.Signals): Promise<number | null> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(name);
+    return exited;
+  };
   return {
     url,
     port: Number(new URL(url).port),
     kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      await exited;
+      await signal("SIGKILL");
     },
+    stop: () => signal("SIGTERM"),
   };
 }
 
