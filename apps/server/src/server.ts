@@ -59,6 +59,8 @@ export interface ServerOptions {
   scrape?: Pick<ScraperOptions, "timeoutMs" | "maxBodyBytes" | "maxSamples">;
   /** Host registry tunables that are not settings: clock, sweep and publish intervals. */
   hosts?: HostsOptions;
+  /** Ticket lifetime (tests shorten it to see clients renew); not a setting: 60 s is the documented contract. */
+  tickets?: { ttlMs?: number };
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
   logDestination?: DestinationStream;
 }
@@ -147,6 +149,11 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   });
   const hub = createLivePath(engine, options.backpressure, patternIndex, {
     staleMs: config.aggregateStaleMs,
+    maxGroups: config.limits.maxAggregateGroups,
+    maxGroupsPerAddress: config.limits.maxAggregateGroupsPerAddress,
+    maxMembersTotal: config.limits.maxAggregateMembers,
+    // An aggregation cannot have more live members than the store holds series.
+    maxMembers: Math.min(65_536, config.limits.maxSeries),
     // A new aggregation starts from every member's latest point, not only those of its first batch.
     latestPoints: lastPoints,
   });
@@ -162,7 +169,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     logError: (message) => log.error(message),
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
-  const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken) : createTicketIssuer({ ttlMs: 60_000 });
+  const ticketTtlMs = options.tickets?.ttlMs ?? 60_000;
+  const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken, { ttlMs: ticketTtlMs }) : createTicketIssuer({ ttlMs: ticketTtlMs });
   const live = createInProcessLive(hub, engine);
   let baseUrl = "";
   const alerts = buildAlerts(config, alertRules, { live, publish: (points) => batcher.enqueue(points), catalog: () => store.catalog(), log, baseUrl: () => baseUrl }, options.alerts);
