@@ -80,10 +80,10 @@ export async function startLivedashServer(opts: { port?: number; dashboardOrigin
 }
 
 /** `next start` on the built app, pointed at the server through LIVEDASH_URL at run time. */
-export async function startDashboard(opts: { port: number; serverUrl: string }): Promise<ChildService> {
+export async function startDashboard(opts: { port: number; serverUrl: string; env?: Record<string, string> }): Promise<ChildService> {
   const child = spawn(NEXT_BIN, ["start", "-H", "127.0.0.1", "-p", String(opts.port)], {
     cwd: WEB_DIR,
-    env: childEnv({ LIVEDASH_URL: opts.serverUrl }),
+    env: childEnv({ LIVEDASH_URL: opts.serverUrl, ...opts.env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const service = own(child, `http://127.0.0.1:${opts.port}`, opts.port);
@@ -97,7 +97,7 @@ export async function startDashboard(opts: { port: number; serverUrl: string }):
 
 /** Debian's chromium with a fresh profile directory that is removed on close. */
 export type BrowserHandle = ChromiumContext;
-export const launchBrowser = (): Promise<BrowserHandle> => launchChromiumContext();
+export const launchBrowser = (options: { ignoreHTTPSErrors?: boolean } = {}): Promise<BrowserHandle> => launchChromiumContext(options);
 
 /** Console errors and uncaught exceptions of a page; tests assert the list is empty. */
 export function collectErrors(page: Page): string[] {
