@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 
 /** Workspace source (not tests, scripts or benchmarks): where the layering rules hold. */
 const PACKAGE_SOURCE = ["packages/*/src/**/*.{ts,tsx}"];
-const APP_SOURCE = ["apps/server/src/**/*.ts", "apps/web/app/**/*.{ts,tsx}", "apps/web/components/**/*.{ts,tsx}", "apps/web/lib/**/*.{ts,tsx}"];
+const APP_SOURCE = ["apps/server/src/**/*.ts", "apps/web/app/**/*.{ts,tsx}", "apps/web/components/**/*.{ts,tsx}", "apps/web/lib/**/*.{ts,tsx}", "apps/web/proxy.ts", "apps/web/instrumentation.ts"];
 const TESTS = ["**/test/**/*.{ts,tsx}", "**/*.test.{ts,tsx}", "apps/web/e2e/**/*.ts"];
 
 export default tseslint.config(

@@ -17,6 +17,8 @@ const HELP = `npm run bench -- [options]
   --slow-pause <S>          seconds the slow consumer stops reading (default 60; quick 4)
   --from-source             run the server with tsx from apps/server/src instead of building dist
   --server-env KEY=VALUE    extra env for the server we start (repeatable)
+  --ingest-formats <list>   ingest scenario formats: line-protocol,remote-write,otlp-protobuf (default all)
+  --cpu-prof <dir>          run each Livedash server we start with node --cpu-prof, profiles into <dir>
   --out <dir>               where the JSON goes (default bench/results)`;
 
 const TRANSPORTS = ["raw-ws", "trpc-ws", "sse", "trpc-sse"];
@@ -44,6 +46,8 @@ const ArgsSchema = z.object({
   fromSource: z.boolean(),
   serverEnv: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*=/, "--server-env must look like KEY=VALUE")),
   out: z.string().min(1),
+  ingestFormats: list("ingest-formats", ["line-protocol", "remote-write", "otlp-protobuf"]),
+  cpuProfDir: z.string().min(1, "--cpu-prof needs a directory").optional(),
 });
 
 /** Parses and validates argv; exits with a message naming the flag on bad input. */
@@ -54,11 +58,12 @@ export function readArgs(argv = process.argv.slice(2)) {
     rates: { type: "string" }, transports: { type: "string", default: TRANSPORTS.join(",") }, skip: { type: "string", default: "" },
     "ten-k": { type: "string" }, "slow-pause": { type: "string" }, "from-source": { type: "boolean", default: false },
     "server-env": { type: "string", multiple: true, default: [] }, out: { type: "string", default: "bench/results" },
+    "cpu-prof": { type: "string" }, "ingest-formats": { type: "string", default: "line-protocol,remote-write,otlp-protobuf" },
   }, HELP, (values) => ({
     url: values.url, serverPid: values["server-pid"], readToken: values["read-token"], ingestToken: values["ingest-token"], quick: values.quick, subscribers: values.subscribers,
     durationS: values.duration, pointsPerBatch: values["points-per-batch"], rates: values.rates, transports: values.transports,
     skip: values.skip, tenK: values["ten-k"], slowPauseS: values["slow-pause"], fromSource: values["from-source"],
-    serverEnv: values["server-env"], out: values.out,
+    serverEnv: values["server-env"], out: values.out, cpuProfDir: values["cpu-prof"], ingestFormats: values["ingest-formats"],
   }), ArgsSchema);
   const quick = a.quick;
   return {

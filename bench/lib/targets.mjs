@@ -37,9 +37,11 @@ export async function startLivedash(ctx, extraEnv = {}) {
     return { name: "livedash(external)", url: args.url, pid: args.serverPid ?? null, stop: async () => {}, log: () => "" };
   }
   const port = await freePort();
+  // --cpu-prof: node writes the profile when the server exits (stop() ends it with SIGTERM, a clean exit).
+  const profArgs = args.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(args.cpuProfDir)] : [];
   const entryArgs = args.fromSource
-    ? ["--import", "tsx", path.join(repoRoot, "apps/server/src/main.ts")]
-    : [/** @type {string} */ (ctx.serverEntry)];
+    ? [...profArgs, "--import", "tsx", path.join(repoRoot, "apps/server/src/main.ts")]
+    : [...profArgs, /** @type {string} */ (ctx.serverEntry)];
   return startServerProcess({
     name: "livedash",
     args: entryArgs,

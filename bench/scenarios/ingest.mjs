@@ -44,7 +44,7 @@ export async function runIngest(ctx, starters) {
   /** @type {any[]} */
   const rows = [];
   try {
-    for (const format of INGEST_FORMATS) {
+    for (const format of INGEST_FORMATS.filter((f) => args.ingestFormats.includes(f.body))) {
       const targets = [
         ...(vmVersion !== null && format.vmPath !== null ? [{ target: "victoria-metrics", path: format.vmPath, start: () => starters.startVm(tempDir()) }] : []),
         { target: "livedash memory", path: format.livedashPath, start: () => starters.startOurs({ ...ourEnv, LIVEDASH_STORAGE: "memory" }) },

@@ -66,6 +66,9 @@ const EnvSchema = z.object({
   LIVEDASH_REPLAY_BATCHES: intFromEnv("LIVEDASH_REPLAY_BATCHES", 10, 10_000_000, 100_000),
   LIVEDASH_BATCH_WINDOW_MS: intFromEnv("LIVEDASH_BATCH_WINDOW_MS", 0, 1_000, 0),
   LIVEDASH_AGGREGATE_STALE_MS: intFromEnv("LIVEDASH_AGGREGATE_STALE_MS", 1_000, 24 * 3_600_000, 300_000),
+  LIVEDASH_MAX_AGGREGATE_GROUPS: intFromEnv("LIVEDASH_MAX_AGGREGATE_GROUPS", 1, 100_000, 64),
+  LIVEDASH_MAX_AGGREGATE_GROUPS_PER_ADDRESS: intFromEnv("LIVEDASH_MAX_AGGREGATE_GROUPS_PER_ADDRESS", 1, 100_000, 16),
+  LIVEDASH_MAX_AGGREGATE_MEMBERS: intFromEnv("LIVEDASH_MAX_AGGREGATE_MEMBERS", 1, 10_000_000, 200_000),
   LIVEDASH_MAX_BODY_BYTES: intFromEnv("LIVEDASH_MAX_BODY_BYTES", 1_024, 64 * 1_048_576, 1_048_576),
   LIVEDASH_MAX_POINTS_PER_REQUEST: intFromEnv("LIVEDASH_MAX_POINTS_PER_REQUEST", 1, 100_000, 10_000),
   LIVEDASH_MAX_SERIES: intFromEnv("LIVEDASH_MAX_SERIES", 1, 1_000_000, 10_000),
@@ -196,6 +199,15 @@ export function parseConfig(env: Record<string, string | undefined>) {
        */
       maxLivePatterns: e.LIVEDASH_MAX_LIVE_PATTERNS,
       maxLivePatternsPerAddress: e.LIVEDASH_MAX_LIVE_PATTERNS_PER_ADDRESS,
+      /**
+       * Live aggregations (distinct selection + op + by) the server runs at once, idle ones included
+       * (an idle one gives way to a new one), and per address (those its subscribers hold). Each holds
+       * member state and kept events (docs/aggregation.md, "Memory").
+       */
+      maxAggregateGroups: e.LIVEDASH_MAX_AGGREGATE_GROUPS,
+      maxAggregateGroupsPerAddress: e.LIVEDASH_MAX_AGGREGATE_GROUPS_PER_ADDRESS,
+      /** Member series all live aggregations hold state for together (each member is a few hundred bytes). */
+      maxAggregateMembers: e.LIVEDASH_MAX_AGGREGATE_MEMBERS,
       /** Regex matchers (=~, !~) across the distinct live selectors of the server (about 20x a glob's cost per character). */
       maxLiveRegexMatchers: e.LIVEDASH_MAX_LIVE_REGEX_MATCHERS,
       /** Series × maxPoints one metrics.history query may ask for (its largest possible answer). */

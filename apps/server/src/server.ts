@@ -147,6 +147,11 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   });
   const hub = createLivePath(engine, options.backpressure, patternIndex, {
     staleMs: config.aggregateStaleMs,
+    maxGroups: config.limits.maxAggregateGroups,
+    maxGroupsPerAddress: config.limits.maxAggregateGroupsPerAddress,
+    maxMembersTotal: config.limits.maxAggregateMembers,
+    // An aggregation cannot have more live members than the store holds series.
+    maxMembers: Math.min(65_536, config.limits.maxSeries),
     // A new aggregation starts from every member's latest point, not only those of its first batch.
     latestPoints: lastPoints,
   });

@@ -4,7 +4,16 @@ import { OTLPMetricExporter as JsonExporter, AggregationTemporalityPreference } 
 import { OTLPMetricExporter as ProtoExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { CompressionAlgorithm } from "@opentelemetry/otlp-exporter-base";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { MeterProvider, PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
+import {
+  AggregationTemporality,
+  AggregationType,
+  DataPointType,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+  type ViewOptions,
+} from "@opentelemetry/sdk-metrics";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { LivedashServer } from "../src/server";
 import { httpClient, openLive } from "./helpers/live-clients";
@@ -41,11 +50,12 @@ const variants = [
 ] as const;
 
 /** A MeterProvider exporting only when flushed, so each export is one deliberate step of the test. */
-function sdk(exporter: PushMetricExporter, service: string) {
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000, exportTimeoutMillis: 10_000 });
+function sdk(exporter: PushMetricExporter, service: string, views: ViewOptions[] = [], also: PushMetricExporter[] = []) {
+  const reader = (e: PushMetricExporter) => new PeriodicExportingMetricReader({ exporter: e, exportIntervalMillis: 3_600_000, exportTimeoutMillis: 10_000 });
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ "service.name": service, "host.name": "web1", "service.instance.id": "i-1", "process.pid": 4242 }),
-    readers: [reader],
+    readers: [exporter, ...also].map(reader),
+    views,
   });
   return { meter: provider.getMeter("livedash-test"), flush: () => provider.forceFlush(), shutdown: () => provider.shutdown() };
 }
@@ -150,6 +160,48 @@ describe("OpenTelemetry JS SDK exporting to POST /v1/metrics", () => {
     await shutdown();
     await live.close();
     await proxy.close();
+  });
+
+  it.each([variants[0], variants[2]])("estimates p50/p90/p99 from an exponential histogram over $name, per export interval", async (variant) => {
+    const service = `expo-${variant.name.replace(/\W+/g, "-")}`;
+    // What the SDK exports, seen by a second reader: proof the view made the histogram exponential.
+    const seen = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+    const { meter, flush, shutdown } = sdk(variant.make(`${server.url}/v1/metrics`), service, [
+      { instrumentName: "otel.expo.latency", aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM } },
+    ], [seen]);
+    const histogram = meter.createHistogram("otel.expo.latency", { unit: "ms" });
+    for (let v = 1; v <= 1000; v++) histogram.record(v);
+    await clockPast(Date.now() + 2);
+    await flush();
+    const trpc = httpClient(server.url);
+    const labels = `host="web1",instance="i-1",service="${service}"`;
+    const values = async (suffix: string) =>
+      (await trpc.metrics.history.query({ series: [`otel.expo.latency.${suffix}{${labels}}`], from: 0, to: Date.now() + 60_000 }))[0]!.points.map((p) => p.value);
+    await vi.waitFor(async () => expect(await values("p50")).toHaveLength(1), WAIT);
+    const exported = seen.getMetrics().flatMap((m) => m.scopeMetrics.flatMap((sm) => sm.metrics));
+    expect(exported.map((m) => m.dataPointType)).toEqual([DataPointType.EXPONENTIAL_HISTOGRAM]);
+    // The SDK picks the finest scale that fits 1..1000 in its 160 buckets (scale 4: each bucket spans
+    // a factor 2^(1/16) = 1.044), so an estimate is within that factor of the exact quantile.
+    const within = (estimate: number, exact: number) => {
+      expect(estimate).toBeGreaterThanOrEqual(exact / 1.045);
+      expect(estimate).toBeLessThanOrEqual(exact * 1.045);
+    };
+    within((await values("p50"))[0]!, 500);
+    within((await values("p90"))[0]!, 900);
+    within((await values("p99"))[0]!, 990);
+    expect((await values("count"))[0]).toBeGreaterThan(0);
+
+    // Second export, cumulative, a range 3x wider (the SDK rescales): the quantiles are those of the interval.
+    for (let v = 2001; v <= 3000; v++) histogram.record(v);
+    await clockPast(Date.now() + 2);
+    await flush();
+    await vi.waitFor(async () => expect(await values("p50")).toHaveLength(2), WAIT);
+    const coarse = 2 ** (1 / 8) + 0.001; // at most one rescale: scale 3
+    const p50 = (await values("p50"))[1]!;
+    expect(p50).toBeGreaterThanOrEqual(2500 / coarse);
+    expect(p50).toBeLessThanOrEqual(2500 * coarse);
+    expect((await values("p99"))[1]!).toBeGreaterThanOrEqual(2990 / coarse);
+    await shutdown();
   });
 
   it("turns a delta counter into its rate over each interval", async () => {

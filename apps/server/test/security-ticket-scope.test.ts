@@ -49,4 +49,24 @@ describe("tickets only read and subscribe", () => {
     expect(ticket.length).toBeGreaterThan(20);
     expect(expiresAt).toBeGreaterThan(Date.now());
   });
+
+  it("a ticket as Authorization: Bearer reads (the dashboard's poll and queries) but cannot ingest or mint tickets", async () => {
+    const { ticket } = await issue();
+    const bearer = { authorization: `Bearer ${ticket}` };
+    const read = await fetch(`${server.url}/trpc/metrics.catalog`, { headers: bearer });
+    expect(read.status).toBe(200);
+    const poll = await fetch(`${server.url}/trpc/metrics.poll?input=${encodeURIComponent(JSON.stringify({ series: ["x.*"], waitMs: 0 }))}`, { headers: bearer });
+    expect(poll.status).toBe(200);
+    const mint = await fetch(`${server.url}/trpc/auth.ticket`, { method: "POST", headers: { ...bearer, "content-type": "application/json" } });
+    expect(mint.status).toBe(403);
+    const write = await fetch(`${server.url}/api/ingest`, {
+      method: "POST",
+      headers: { ...bearer, "content-type": "application/json" },
+      body: JSON.stringify({ points: [{ series: "x.y", value: 1 }] }),
+    });
+    expect(write.status).toBe(401);
+    // A made-up or tampered ticket reads nothing.
+    const forged = await fetch(`${server.url}/trpc/metrics.catalog`, { headers: { authorization: `Bearer ${ticket.slice(0, -1)}${ticket.endsWith("A") ? "B" : "A"}` } });
+    expect(forged.status).toBe(401);
+  });
 });

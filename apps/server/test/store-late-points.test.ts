@@ -50,4 +50,17 @@ describe("ingest refuses points later than LIVEDASH_MAX_LATE_POINTS", () => {
     expect(JSON.stringify(tooLate.body)).toContain("points[1].ts: 9 newer points of series 'late.x' are already held (limit 3 late points per series, LIVEDASH_MAX_LATE_POINTS)");
     expect((await ingest(server.url, [{ series: "late.x", ts: base + 7500, value: 7.5 }])).status).toBe(200);
   });
+
+  it("checks every point of a series in the request: a late one after an in-order one, and each of two late ones in a row", async () => {
+    const base = Date.now() - 120_000;
+    expect((await ingest(server.url, Array.from({ length: 10 }, (_, i) => ({ series: "late.z", ts: base + i * 1000, value: i })))).status).toBe(200);
+    // The first point is new (in order); the second goes back behind 9 held points (base+1000..9000).
+    const backwards = await ingest(server.url, [{ series: "late.z", ts: base + 20_000, value: 1 }, { series: "late.z", ts: base + 100, value: 2 }]);
+    expect(backwards.status).toBe(400);
+    expect(JSON.stringify(backwards.body)).toContain("points[1].ts: 9 newer points of series 'late.z'");
+    // Two late points in ts order: both are named (the second is not skipped behind the first).
+    const both = await ingest(server.url, [{ series: "late.z", ts: base + 100, value: 1 }, { series: "late.z", ts: base + 200, value: 2 }]);
+    expect(both.status).toBe(400);
+    expect(JSON.stringify(both.body)).toContain("2 invalid points; first: points[0].ts: 9 newer points");
+  });
 });

@@ -1,4 +1,6 @@
 import { Dashboard } from "../components/dashboard";
+import { requirePageUser } from "../lib/auth/guard";
+import { pagePath } from "../lib/auth/login-path";
 import { parseViewState } from "../lib/view-state";
 import { readServerUrl } from "../lib/server-env";
 
@@ -7,5 +9,6 @@ export const dynamic = "force-dynamic";
 
 export default async function OverviewPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = await searchParams;
-  return <Dashboard serverUrl={readServerUrl()} initialView={parseViewState(params)} />;
+  const user = await requirePageUser(pagePath("/", params));
+  return <Dashboard serverUrl={readServerUrl()} initialView={parseViewState(params)} user={user.via === "open" ? null : { name: user.name, role: user.role, canSignOut: user.via === "session" }} />;
 }

@@ -21,6 +21,7 @@ import { CustomChart } from "./custom-chart";
 import { Explorer } from "./explorer";
 import { PanelView, resolveSeries, scopeSelectors } from "./panel-view";
 import { TopBar } from "./top-bar";
+import type { TopBarUser } from "./user-menu";
 import { useSeriesAlert } from "../lib/use-alerts";
 import type { Runtime } from "./runtime";
 
@@ -28,6 +29,8 @@ export interface DashboardProps {
   /** LIVEDASH_URL as read on the server at request time; null = page host, port 4000. */
   serverUrl: string | null;
   initialView: ViewState;
+  /** The signed-in user for the top bar; null when sign-in is off. */
+  user?: TopBarUser | null;
 }
 
 /** Series-list refreshes (new series, catalog) are batched to this rate; points never re-render React. */
@@ -55,7 +58,7 @@ function serverHost(keys: readonly string[]): string | null {
   return hosts.sort()[0] ?? null;
 }
 
-export function Dashboard({ serverUrl, initialView }: DashboardProps) {
+export function Dashboard({ serverUrl, initialView, user = null }: DashboardProps) {
   const [view, setView] = useState<ViewState>(initialView);
   const [runtime, setRuntime] = useState<Runtime | null>(null);
   const [seriesTick, setSeriesTick] = useState(0);
@@ -262,6 +265,7 @@ export function Dashboard({ serverUrl, initialView }: DashboardProps) {
   return (
     <>
       <TopBar
+        user={user}
         client={runtime?.client ?? null}
         alerts={runtime?.alerts ?? null}
         feedState={feedState}

@@ -7,9 +7,13 @@ import { WINDOWS } from "../lib/view-state";
 import type { AlertsWatch } from "../lib/alerts-watch";
 import { AlertBell } from "./alert-bell";
 import { ConnectionBadge } from "./connection-badge";
+import type { TopBarUser } from "./user-menu";
+import { UserMenu } from "./user-menu";
 import { PageNav } from "./page-nav";
 
 export interface TopBarProps {
+  /** Signed-in user (name and sign-out); null when sign-in is off. */
+  user?: TopBarUser | null;
   client: DashboardClient | null;
   alerts: AlertsWatch | null;
   feedState: LiveFeedState;
@@ -61,6 +65,7 @@ export function TopBar(props: TopBarProps) {
       <span className="spacer" />
       <AlertBell alerts={props.alerts} />
       <ConnectionBadge client={props.client} feedState={props.feedState} clock={props.clock} />
+      {props.user ? <UserMenu user={props.user} /> : null}
     </header>
   );
 }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT, WEB_DIR } from "./harness";
 
-const SOURCES = ["app", "components", "lib", "next.config.ts", "../../packages/client/src", "../../packages/events/src"];
+const SOURCES = ["app", "components", "lib", "proxy.ts", "instrumentation.ts", "next.config.ts", "../../packages/client/src", "../../packages/events/src"];
 
 function newestMtimeMs(target: string): number {
   if (!existsSync(target)) return 0;

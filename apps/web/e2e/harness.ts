@@ -89,8 +89,9 @@ export async function startDashboard(opts: { port: number; serverUrl: string; en
   const service = own(child, `http://127.0.0.1:${opts.port}`, opts.port);
   await until("next start", async () => {
     if (child.exitCode !== null) throw new Error(`next exited: ${service.output()}`);
-    const res = await fetch(service.url).catch(() => null);
-    return res?.ok ? true : undefined;
+    // With sign-in on, / answers a redirect to /login: any answer means it listens.
+    const res = await fetch(service.url, { redirect: "manual" }).catch(() => null);
+    return res && res.status < 400 ? true : undefined;
   }, 30_000);
   return service;
 }
@@ -110,10 +111,10 @@ export function collectErrors(page: Page): string[] {
 }
 
 /** Pushes points through the public HTTP ingest endpoint. */
-export async function ingest(serverUrl: string, points: { series: string; value: number; ts?: number }[]): Promise<void> {
+export async function ingest(serverUrl: string, points: { series: string; value: number; ts?: number }[], token?: string): Promise<void> {
   const res = await fetch(`${serverUrl}/api/ingest`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ points }),
   });
   if (!res.ok) throw new Error(`ingest failed: ${res.status} ${await res.text()}`);
@@ -124,7 +125,7 @@ export async function ingest(serverUrl: string, points: { series: string; value:
  * request awaited before the next so the server accepts them in ts order. The owner stops it;
  * failures while the server is down are counted, not thrown.
  */
-export function startPusher(getServerUrl: () => string, series: string, intervalMs = 200) {
+export function startPusher(getServerUrl: () => string, series: string, intervalMs = 200, token?: string) {
   let n = 0;
   let failures = 0;
   let stopped = false;
@@ -133,7 +134,7 @@ export function startPusher(getServerUrl: () => string, series: string, interval
   const tick = async () => {
     const ts = Date.now();
     try {
-      await ingest(getServerUrl(), [{ series, value: n++, ts }]);
+      await ingest(getServerUrl(), [{ series, value: n++, ts }], token);
       sent.push(ts);
     } catch {
       failures++;

@@ -1,4 +1,4 @@
-import { AGGREGATE_OPS, AggregateSchema, canonicalSelector, formatSelector, parseSelector } from "@livedash/events";
+import { AGGREGATE_OPS, AggregateSchema, canonicalSelector, formatSelector, parseSelector, splitSelectorList } from "@livedash/events";
 import type { Aggregate, AggregateOp } from "@livedash/events";
 
 /**
@@ -53,25 +53,7 @@ export function withAggregate(query: ChartQuery, op: AggregateOp | null, by: rea
  * `a{x="1",y="2"},sum by (a,b) (c)` is two.
  */
 export function splitChartList(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quote !== null) {
-      if (c === "\\" && quote !== "`") i++;
-      else if (c === quote) quote = null;
-    } else if (c === '"' || c === "'" || c === "`") quote = c;
-    else if (c === "{" || c === "(") depth++;
-    else if (c === "}" || c === ")") depth = Math.max(0, depth - 1);
-    else if (c === "," && depth === 0) {
-      out.push(text.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(text.slice(start).trim());
-  return out.filter((piece) => piece !== "");
+  return splitSelectorList(text, { parentheses: true, dropEmpty: true });
 }
 
 /** `selector` with `label="value"` added to its matchers (the overview's host); null when it does not parse. */

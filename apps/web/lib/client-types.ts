@@ -1,4 +1,4 @@
-import type { ConnectionState, TransportPreference } from "@livedash/client";
+import type { ConnectionState, TicketProvider, TransportPreference } from "@livedash/client";
 import type { AlertsList, Annotation, HistoryColumns, HistoryInput, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
 
 /** The connection state is the client's own type: one definition, in @livedash/client. */
@@ -37,4 +37,6 @@ export interface OpenClientOptions {
   url: string;
   transport?: TransportChoice;
   token?: string;
+  /** Short-lived read tickets instead of a token (sign-in on): see lib/auth/ticket-source.ts. */
+  ticket?: TicketProvider;
 }

@@ -3,7 +3,7 @@ import type { DashboardClient, OpenClientOptions } from "./client-types";
 
 /** DashboardClient on top of @livedash/client: its transport ladder, resume and de-duplication. */
 export function openLivedashAdapter(options: OpenClientOptions): DashboardClient {
-  const client = createLivedashClient({ url: options.url, transport: options.transport ?? "auto", token: options.token });
+  const client = createLivedashClient({ url: options.url, transport: options.transport ?? "auto", token: options.token, ticket: options.ticket });
   const { trpc } = client;
   return {
     // The page keys its series by `name`; the catalog now gives the key apart (name and labels parsed):

@@ -2,12 +2,13 @@ import { compressSync } from "snappy";
 
 /**
  * Prometheus remote_write 1.0 bodies for the ingest scenario: the same `lines` samples over `series`
- * series as the line-protocol bodies (`bench_value{cpu="c<i%10>",host="h<i/10>"}`), grouped the way
+ * series as the line-protocol bodies (`bench_value{cpu="c<i%10>",host="l<lane>h<i/10>"}`), grouped the way
  * Prometheus sends them (one TimeSeries per series with its samples), as a WriteRequest
  * (prompb/remote.proto) compressed with snappy. The protobuf is built once with every timestamp a
  * 6-byte varint (ms timestamps from 2^35 to 2^42 all are); next() rewrites them in place and
- * compresses, so the client spends well under a millisecond per body.
- * @param {{ lines: number, series: number, startMs: number }} spec
+ * compresses, so the client spends well under a millisecond per body. Each lane (request in flight)
+ * has series of its own, as each Prometheus shard does: a series' samples then arrive in order.
+ * @param {{ lines: number, series: number, startMs: number, lane: number }} spec
  */
 export function createBodies(spec) {
   const repeats = Math.max(1, Math.floor(spec.lines / spec.series));
@@ -40,7 +41,7 @@ export function createBodies(spec) {
     const ts = /** @type {number[]} */ ([]);
     lenField(ts, 0x0a, label("__name__", "bench_value"));
     lenField(ts, 0x0a, label("cpu", `c${i % 10}`));
-    lenField(ts, 0x0a, label("host", `h${Math.floor(i / 10)}`));
+    lenField(ts, 0x0a, label("host", `l${spec.lane}h${Math.floor(i / 10)}`));
     /** Where this series' sample timestamps sit inside `ts`. */
     const local = [];
     for (let r = 0; r < repeats; r++) {

@@ -7,7 +7,9 @@ import { ladderLink } from "./ladder/ladder-link";
 import { formatZodIssues } from "@livedash/events";
 import { ClientOptionsSchema, resolveLadderOptions } from "./options";
 import type { LadderOptions } from "./options";
-import { authHeaders } from "./transports/http";
+import { TicketCache } from "./auth/ticket-cache";
+import type { TicketCacheOptions, TicketProvider } from "./auth/ticket-cache";
+import { authHeaders, readHeaders } from "./transports/http";
 import { createPollSession } from "./transports/poll-session";
 import { createSseSession } from "./transports/sse-session";
 import type { EventSourceConstructorLike, FetchLike, SessionFactory, TransportContext, WebSocketConstructorLike } from "./transports/types";
@@ -26,6 +28,16 @@ export interface LivedashClientOptions {
    * `Authorization: Bearer`, and traded for a short-lived ticket for SSE (never put in a URL).
    */
   token?: string;
+  /**
+   * Short-lived read tickets instead of `token`, for a client that must not hold the read token (the
+   * dashboard's browser page asks its own server). Called when a ticket is needed and renewed before
+   * it expires (TicketCache): WebSocket connectionParams at every (re)connect, the SSE URL, and
+   * `Authorization: Bearer <ticket>` on queries and long-polls. Resume by last event id carries
+   * across ticket changes like across any reconnect.
+   */
+  ticket?: TicketProvider;
+  /** Ticket renewal timing (see TicketCacheOptions). */
+  ticketCache?: TicketCacheOptions;
   /**
    * Ingest token for `metrics.ingest` and `metrics.describe`, when it differs from `token`.
    * @default token
@@ -66,6 +78,9 @@ export function createLivedashClient(options: LivedashClientOptions): LivedashCl
     ingestToken: options.ingestToken,
   });
   if (!parsed.success) throw new TypeError(`createLivedashClient: ${formatZodIssues(parsed.error)}`);
+  if (options.ticket !== undefined && typeof options.ticket !== "function") throw new TypeError("createLivedashClient: ticket must be a function returning { ticket, expiresInMs }");
+  if (options.ticket !== undefined && parsed.data.token !== undefined) throw new TypeError("createLivedashClient: pass token or ticket, not both");
+  const tickets = options.ticket === undefined ? null : new TicketCache(options.ticket, options.ticketCache);
   const baseUrl = parsed.data.url.replace(/\/+$/, "");
   const token = parsed.data.token;
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -73,6 +88,7 @@ export function createLivedashClient(options: LivedashClientOptions): LivedashCl
   const ctx: TransportContext = {
     baseUrl,
     token,
+    tickets,
     options: resolveLadderOptions(options.ladder),
     fetch: fetchImpl,
     getWebSocket: once(() => resolveWebSocket(options.WebSocket)),
@@ -82,7 +98,7 @@ export function createLivedashClient(options: LivedashClientOptions): LivedashCl
   const ladder = new Ladder(ctx, parsed.data.transport, factories);
 
   const trpcUrl = `${baseUrl}/trpc`;
-  const readLink = httpBatchLink({ url: trpcUrl, headers: () => authHeaders(token), fetch: fetchImpl });
+  const readLink = httpBatchLink({ url: trpcUrl, headers: () => readHeaders(ctx), fetch: fetchImpl });
   const ingestToken = parsed.data.ingestToken;
   // One batch carries one Authorization header, so writes with their own token go unbatched.
   const requestLink =
@@ -100,7 +116,10 @@ export function createLivedashClient(options: LivedashClientOptions): LivedashCl
   return {
     trpc,
     connection: { get: () => ladder.state.get(), subscribe: (listener) => ladder.state.subscribe(listener) },
-    close: () => ladder.close(),
+    close: () => {
+      ladder.close();
+      tickets?.close();
+    },
   };
 }
 

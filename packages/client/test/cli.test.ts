@@ -116,6 +116,23 @@ describe("livedash CLI", () => {
     expect(io.out.map((l) => (JSON.parse(l) as { series: string }).series)).toEqual(['cli.sel{cpu="1",host="web1"}', "cli.end"]);
   });
 
+  it("tail --aggregate sum --by host prints the server's sums per host, live", async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.close());
+    const io = captureIo();
+    const done = runCli(["tail", "cli.agg", "--aggregate", "sum", "--by", "host", "--json", "--count", "3", "--url", server.url], io);
+    await vi.waitFor(() => expect(io.err.join("\n")).toMatch(/live via/), { timeout: 10_000 });
+    for (const [series, value] of [['cli.agg{cpu="0",host="a"}', 1], ['cli.agg{cpu="1",host="a"}', 2], ['cli.agg{cpu="0",host="b"}', 10]] as const) {
+      await push(server.url, series, value);
+    }
+    expect(await done).toBe(0);
+    expect(io.out.map((l) => JSON.parse(l) as { series: string; value: number }).map(({ series, value }) => [series, value])).toEqual([
+      ['cli.agg{host="a"}', 1],
+      ['cli.agg{host="a"}', 3],
+      ['cli.agg{host="b"}', 10],
+    ]);
+  });
+
   it("series lists the catalog keys a selector matches", async () => {
     const server = await startTestServer();
     cleanups.push(() => server.close());
@@ -162,6 +179,9 @@ describe("livedash CLI", () => {
       [["tail"], /tail needs at least one series name or pattern/],
       [["tail", "a.*", "--transport", "pigeon"], /--transport: transport must be one of/],
       [["tail", 'a{dev=~"(x)\\1"}'], /pattern "a\{dev=~"\(x\)\\1"\}": matcher dev=~: bad regex/],
+      [["tail", "a.*", "--aggregate", "median"], /--aggregate: unknown op "median"/],
+      [["tail", "a.*", "--by", "host"], /--by: needs --aggregate OP beside it/],
+      [["tail", "a.*", "--aggregate", "sum", "--by", "host", "--by", "9x"], /--by\[1\]: "9x": label name must match/],
       [["frobnicate"], /unknown command "frobnicate"/],
       [["series", "--url", "not a url"], /--url must be a URL/],
     ];

@@ -296,12 +296,28 @@ export function seriesPatternKey(selectors: readonly string[]): string {
   return JSON.stringify([...new Set(selectors)].sort());
 }
 
+export interface SplitSelectorListOptions {
+  /**
+   * Commas inside parentheses do not split either: the dashboard's chart list holds PromQL-style
+   * aggregations (`sum by (host,cpu) (a{x="1"})`).
+   * @default false
+   */
+  parentheses?: boolean;
+  /**
+   * Drop empty pieces (a trailing comma in a URL) instead of keeping them for the schema to name.
+   * @default false
+   */
+  dropEmpty?: boolean;
+}
+
 /**
  * Splits a comma-separated selector list (`/sse?series=`, the CLI) on the commas outside braces and
  * quotes: `a{x="1",y="2"},b.*` is two selectors. Pieces are trimmed; empty ones are kept so the
- * schema names them.
+ * schema names them (unless `dropEmpty`).
  */
-export function splitSelectorList(text: string): string[] {
+export function splitSelectorList(text: string, options: SplitSelectorListOptions = {}): string[] {
+  const open = options.parentheses ? "{(" : "{";
+  const close = options.parentheses ? "})" : "}";
   const out: string[] = [];
   let depth = 0;
   let quote: string | null = null;
@@ -312,15 +328,15 @@ export function splitSelectorList(text: string): string[] {
       if (c === "\\" && quote !== "`") i++;
       else if (c === quote) quote = null;
     } else if (c === '"' || c === "'" || c === "`") quote = c;
-    else if (c === "{") depth++;
-    else if (c === "}") depth = Math.max(0, depth - 1);
+    else if (open.includes(c)) depth++;
+    else if (close.includes(c)) depth = Math.max(0, depth - 1);
     else if (c === "," && depth === 0) {
       out.push(text.slice(start, i).trim());
       start = i + 1;
     }
   }
   out.push(text.slice(start).trim());
-  return out;
+  return options.dropEmpty ? out.filter((piece) => piece !== "") : out;
 }
 
 /**

@@ -260,6 +260,16 @@ describe("splitSelectorList", () => {
     expect(splitSelectorList(text)).toEqual(expected);
   });
 
+  it.each([
+    ['sum by (a,b) (c{x="1",y="2"}),d', { parentheses: true }, ['sum by (a,b) (c{x="1",y="2"})', "d"]],
+    ["sum by (a,b) (c)", {}, ["sum by (a", "b) (c)"]],
+    ['f(")",x),g', { parentheses: true }, ['f(")",x)', "g"]],
+    ["a,,b,", { dropEmpty: true }, ["a", "b"]],
+    ["a,,b,", { parentheses: true }, ["a", "", "b", ""]],
+  ] as const)("%j with %j", (text, options, expected) => {
+    expect(splitSelectorList(text, options)).toEqual(expected);
+  });
+
   it("gives back any list of canonical selectors joined by commas", () => {
     fc.assert(
       fc.property(fc.array(selectorArb, { minLength: 1, maxLength: 5 }), (selectors) => {

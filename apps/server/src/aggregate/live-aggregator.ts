@@ -16,8 +16,19 @@ export interface LiveAggregatorOptions {
    * @default 65_536
    */
   maxMembers?: number;
+  /**
+   * Member slots shared by every aggregation of the server (LIVEDASH_MAX_AGGREGATE_MEMBERS): a new
+   * member past `max` is not counted either. Absent: only maxMembers bounds this aggregation.
+   */
+  budget?: MemberBudget;
   /** The clock staleness is judged by. @default Date.now */
   now?: () => number;
+}
+
+/** Members held by all the aggregations sharing it, and how many they may hold. */
+export interface MemberBudget {
+  used: number;
+  readonly max: number;
 }
 
 /**
@@ -48,6 +59,7 @@ export function createLiveAggregator(aggregate: Aggregate, options: LiveAggregat
   const staleMs = options.staleMs ?? 300_000;
   const maxMembers = options.maxMembers ?? 65_536;
   const now = options.now ?? Date.now;
+  const budget = options.budget;
   const by = aggregate.by ?? [];
   const op = aggregate.op;
   const groups = new Map<string, OutputGroup>();
@@ -59,7 +71,7 @@ export function createLiveAggregator(aggregate: Aggregate, options: LiveAggregat
   function groupOf(series: string): OutputGroup | null {
     const known = memberGroups.get(series);
     if (known) return known;
-    if (memberGroups.size >= maxMembers) {
+    if (memberGroups.size >= maxMembers || (budget !== undefined && budget.used >= budget.max)) {
       refused++;
       return null;
     }
@@ -71,12 +83,13 @@ export function createLiveAggregator(aggregate: Aggregate, options: LiveAggregat
       groups.set(key, group);
     }
     memberGroups.set(series, group);
+    if (budget) budget.used++;
     return group;
   }
 
   function drop(group: OutputGroup, series: string) {
     group.members.delete(series);
-    memberGroups.delete(series);
+    if (memberGroups.delete(series) && budget) budget.used--;
     if (group.members.size === 0) groups.delete(group.key);
   }
 
@@ -131,6 +144,12 @@ export function createLiveAggregator(aggregate: Aggregate, options: LiveAggregat
       return out;
     },
     stats: () => ({ groups: groups.size, members: memberGroups.size, refused }),
+    /** The aggregation is gone: its members give their budget back. */
+    release() {
+      if (budget) budget.used -= memberGroups.size;
+      memberGroups.clear();
+      groups.clear();
+    },
   };
 }
 

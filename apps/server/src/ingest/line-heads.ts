@@ -21,6 +21,8 @@ export class LineHead {
   private readonly keys = new Map<string, string | SeriesKeyProblem>();
   /** Field names (raw text without escapes) in the order the last lines had them. */
   readonly template: (string | undefined)[] = [];
+  /** The series key of each template field once asked for (only keys the cache holds): no Map lookup per point. */
+  private readonly templateKeys: (string | SeriesKeyProblem | undefined)[] = [];
   /** The head the line after this one had last time (agents write their metrics in the same order each flush). */
   next: LineHead | undefined = undefined;
 
@@ -45,9 +47,22 @@ export class LineHead {
     return key;
   }
 
+  /** keyFor(template[index]), for a line whose field at `index` matched the template. */
+  keyForTemplate(index: number): string | SeriesKeyProblem {
+    const known = this.templateKeys[index];
+    if (known !== undefined) return known;
+    const field = this.template[index]!;
+    const key = this.keyFor(field);
+    if (this.keys.get(field) === key) this.templateKeys[index] = key;
+    return key;
+  }
+
   /** Remembers that the field at `index` of a line was `field` (escape-free raw text). */
   remember(index: number, field: string): void {
-    if (index < TEMPLATE_FIELDS) this.template[index] = field;
+    if (index < TEMPLATE_FIELDS && this.template[index] !== field) {
+      this.template[index] = field;
+      this.templateKeys[index] = undefined;
+    }
   }
 }
 

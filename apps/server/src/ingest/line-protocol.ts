@@ -341,9 +341,11 @@ class LineProtocolParser {
     const nowMs = this.opts.nowMs;
     for (let index = 0; ; index++) {
       let key: string;
+      let templated = false;
       const known = head.template[index];
       if (known !== undefined && s.charCodeAt(this.pos + known.length) === EQUALS && s.startsWith(known, this.pos)) {
         key = known;
+        templated = true;
         this.pos += known.length;
       } else {
         const start = this.pos;
@@ -365,7 +367,7 @@ class LineProtocolParser {
       } else {
         let value = this.readPlainDecimal();
         if (value !== value) value = parseFieldValue(key, this.readRawValue());
-        const series = head.keyFor(key);
+        const series = templated ? head.keyForTemplate(index) : head.keyFor(key);
         if (typeof series !== "string") throw new LineSyntaxError(series.message);
         if (!this.bad) points.push({ series, ts: nowMs, value });
         // One 1 MiB line can hold ~260k fields: stop inside it, not only between lines.

@@ -1,5 +1,6 @@
 import type { Aggregate, Point } from "@livedash/events";
 import { createLiveAggregator } from "../aggregate/live-aggregator";
+import type { MemberBudget } from "../aggregate/live-aggregator";
 
 export interface AggregateOptions {
   /**
@@ -15,10 +16,16 @@ export interface AggregateOptions {
    */
   replayEvents?: number;
   /**
-   * Points those kept events may hold in all (an aggregate by a label with many values is wide).
-   * @default 100_000
+   * Points those kept events may hold in all (an aggregate by a label with many values is wide). With
+   * LIVEDASH_MAX_AGGREGATE_GROUPS this bounds what the server keeps for aggregate resumes.
+   * @default 10_000
    */
   replayPoints?: number;
+  /**
+   * Member series one aggregation keeps state for (the server passes its series cap, at most 65,536).
+   * @default 65_536
+   */
+  maxMembers?: number;
   /**
    * How long an aggregation nobody subscribes to keeps running (so long-polls, which leave between
    * answers, and reconnects find it with its state and its kept events).
@@ -30,6 +37,13 @@ export interface AggregateOptions {
    * @default 64
    */
   maxIdle?: number;
+  /**
+   * Member series all the aggregations of the server hold together (LIVEDASH_MAX_AGGREGATE_MEMBERS):
+   * a new aggregation whose seed passes it is refused; a member arriving later past it is not counted
+   * (livedash_aggregate_members_refused_total).
+   * @default 200_000
+   */
+  maxMembersTotal?: number;
   /** Clock for staleness and idleness. @default Date.now */
   now?: () => number;
 }
@@ -45,11 +59,17 @@ interface Sent {
  * (fed once per batch), and the events it produced, kept so a resume is exact. `coveredFrom` is the
  * engine position it started at: every batch after it was fed, none before.
  */
-export function createAggregateGroup(aggregate: Aggregate, coveredFrom: string | null, options: AggregateOptions = {}) {
+export function createAggregateGroup(aggregate: Aggregate, coveredFrom: string | null, options: AggregateOptions & { budget?: MemberBudget } = {}) {
   const replayEvents = options.replayEvents ?? 1_000;
-  const replayPoints = options.replayPoints ?? 100_000;
-  const aggregator = createLiveAggregator(aggregate, { ...(options.staleMs === undefined ? {} : { staleMs: options.staleMs }), ...(options.now ? { now: options.now } : {}) });
-  let sent: Sent[] = [];
+  const replayPoints = options.replayPoints ?? 10_000;
+  const aggregator = createLiveAggregator(aggregate, {
+    ...(options.staleMs === undefined ? {} : { staleMs: options.staleMs }),
+    ...(options.maxMembers === undefined ? {} : { maxMembers: options.maxMembers }),
+    ...(options.budget ? { budget: options.budget } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  /** Kept events from `head` on; the slots before it are emptied (a wide event is thousands of points). */
+  let sent: (Sent | undefined)[] = [];
   let head = 0;
   let sentPoints = 0;
   /** Newest id no longer kept (or the start): a resume must be at or after it. */
@@ -70,7 +90,9 @@ export function createAggregateGroup(aggregate: Aggregate, coveredFrom: string |
       sent.push({ id, points: out });
       sentPoints += out.length;
       while (sent.length - head > replayEvents || (sentPoints > replayPoints && sent.length - head > 1)) {
-        const dropped = sent[head++]!;
+        const dropped = sent[head]!;
+        // Emptied at once: the array's compaction below waits for many drops, its points must not.
+        sent[head++] = undefined;
         sentPoints -= dropped.points.length;
         floor = dropped.id;
       }
@@ -103,7 +125,15 @@ export function createAggregateGroup(aggregate: Aggregate, coveredFrom: string |
       sentPoints = 0;
       floor = position;
     },
-    stats: () => aggregator.stats(),
+    /** The aggregation is dropped: its members leave the server's budget. */
+    release() {
+      aggregator.release();
+      sent = [];
+      head = 0;
+      sentPoints = 0;
+    },
+    /** Output series, member series and kept points: what this aggregation holds. */
+    stats: () => ({ ...aggregator.stats(), replayPoints: sentPoints }),
   };
 }
 

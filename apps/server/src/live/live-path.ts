@@ -1,4 +1,4 @@
-import type { Point, ResetEvent } from "@livedash/events";
+import type { Aggregate, Point, ResetEvent } from "@livedash/events";
 import type { Batch, Engine } from "../engine/types";
 import { createGroups, filterPoints as filter, isClosed, pointsEvent } from "./subscriber";
 import { createPatternIndex } from "./pattern-index";
@@ -8,6 +8,10 @@ import type { BackpressureOptions } from "./types";
 import { WireEvent } from "./wire-event";
 import { createAggregateGroup } from "./aggregate-group";
 import type { AggregateOptions } from "./aggregate-group";
+import { createAggregateLimits } from "./aggregate-limits";
+import type { MemberBudget } from "../aggregate/live-aggregator";
+import { TRPCError } from "@trpc/server";
+import type { AggregateLimitOptions } from "./aggregate-limits";
 
 export type { LiveSubscription, SubscribeOptions } from "./subscriber";
 
@@ -26,9 +30,20 @@ export interface LivePathStats {
   aggregateResumes: number;
   /** Aggregations running now (with subscribers, or idling for the next poll or reconnect). */
   aggregateGroups: number;
+  /** Of those, the ones without subscribers. */
+  aggregateIdleGroups: number;
+  /** Member series the aggregations hold state for, summed over all of them. */
+  aggregateMembers: number;
+  /** Points the aggregations keep for resumes, summed over all of them. */
+  aggregateReplayPoints: number;
+  /** Member series the running aggregations could not count (their cap or the server's budget was full). */
+  aggregateMembersRefused: number;
+  /** Subscriptions refused at LIVEDASH_MAX_AGGREGATE_GROUPS / ..._PER_ADDRESS. */
+  aggregateRefusedServer: number;
+  aggregateRefusedPerAddress: number;
 }
 
-export interface LiveAggregateOptions extends AggregateOptions {
+export interface LiveAggregateOptions extends AggregateOptions, AggregateLimitOptions {
   /** The latest point of every series held (the store's), to seed a new aggregation. Absent: it starts empty. */
   latestPoints?: () => Iterable<Point>;
 }
@@ -52,21 +67,31 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
   const maxHeldBatches = options.maxHeldBatches ?? 10_000;
   const replayBatchesPerTurn = options.replayBatchesPerTurn ?? 500;
   const now = aggregation.now ?? Date.now;
+  const memberBudget: MemberBudget = { used: 0, max: aggregation.maxMembersTotal ?? 200_000 };
   const groups = createGroups(patterns, {
+    limits: createAggregateLimits(aggregation),
     idleMs: aggregation.idleMs ?? 60_000,
     maxIdle: aggregation.maxIdle ?? 64,
     now,
     create(aggregate, group) {
       // It has seen nothing before the engine's newest batch: a resume from before that gets a reset.
-      const created = createAggregateGroup(aggregate, engine.latestId(), aggregation);
+      const created = createAggregateGroup(aggregate, engine.latestId(), { ...aggregation, budget: memberBudget });
       if (aggregation.latestPoints) created.seed(filter(group, [...aggregation.latestPoints()]));
+      if (created.stats().refused > 0) {
+        // Its seed did not fit in the members all aggregations may hold: it would sum a part only.
+        created.release();
+        throw new TRPCError({
+          code: "TOO_MANY_REQUESTS",
+          message: `aggregate: the server's aggregations hold at most ${memberBudget.max} member series together (LIVEDASH_MAX_AGGREGATE_MEMBERS); ${memberBudget.used} are held and this selection matches more than the rest`,
+        });
+      }
       return created;
     },
   });
   const awaitingReset = new Set<Subscriber>();
   /** Live batches at or below this id are not fanned out (see reset()); null almost always. */
   let liveFloor: string | null = null;
-  const stats: LivePathStats = { subscriptions: 0, eventsOut: 0, bytesOut: 0, coalescedEvents: 0, slowClosed: 0, replayWaits: 0, aggregateComputations: 0, aggregateResumes: 0, aggregateGroups: 0 };
+  const stats = { subscriptions: 0, eventsOut: 0, bytesOut: 0, coalescedEvents: 0, slowClosed: 0, replayWaits: 0, aggregateComputations: 0, aggregateResumes: 0 };
 
   /** <0, 0, >0, or null for an id this engine did not make (another epoch, garbage). */
   function compare(a: string, b: string): number | null {
@@ -362,11 +387,13 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
       return { unsubscribe: () => remove(sub), settled, position: () => sub.position };
     },
     /**
-     * Throws what subscribe() would throw for these patterns (TOO_MANY_REQUESTS past a pattern cap),
-     * for transports that must answer before they open a stream.
+     * Throws what subscribe() would throw for these patterns and this aggregation (TOO_MANY_REQUESTS
+     * past a pattern or aggregation cap), for transports that must answer before they open a stream.
+     * A new aggregation is started here (its seed alone tells whether its members fit), idle until
+     * the subscriber joins it.
      */
-    checkPatterns(list: readonly string[], address?: string) {
-      patterns.check([...new Set(list)], address);
+    checkPatterns(list: readonly string[], address?: string, aggregate?: Aggregate) {
+      groups.prepare(list, address, aggregate);
     },
     /** Tells every subscriber to refetch: the engine lost batches it cannot replay. */
     resetAll(reason: ResetEvent["reason"]) {
@@ -380,7 +407,21 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
         }
       }
     },
-    stats: (): LivePathStats => ({ ...stats, aggregateGroups: [...groups.values()].filter((group) => group.aggregate !== null).length }),
+    stats(): LivePathStats {
+      const running = groups.aggregations();
+      let aggregateMembers = 0;
+      let aggregateReplayPoints = 0;
+      let aggregateMembersRefused = 0;
+      for (const group of groups.values()) {
+        if (!group.aggregate) continue;
+        const held = group.aggregate.stats();
+        aggregateMembers += held.members;
+        aggregateReplayPoints += held.replayPoints;
+        aggregateMembersRefused += held.refused;
+      }
+      const refused = groups.limits.stats();
+      return { ...stats, aggregateGroups: running.active + running.idle, aggregateIdleGroups: running.idle, aggregateMembers, aggregateReplayPoints, aggregateMembersRefused, aggregateRefusedServer: refused.refusedServer, aggregateRefusedPerAddress: refused.refusedPerAddress };
+    },
     /** Removes every subscriber and ends its sink: in-process streams end, waiting long-polls are answered. */
     close() {
       closed = true;

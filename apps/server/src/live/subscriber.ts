@@ -1,6 +1,7 @@
 import { aggregateKey, seriesPatternKey } from "@livedash/events";
 import type { Aggregate, Point, ResetEvent } from "@livedash/events";
 import type { AggregateGroup } from "./aggregate-group";
+import type { AggregateLimits } from "./aggregate-limits";
 import type { Batch } from "../engine/types";
 import type { FrameEncoder, Sink } from "./types";
 import type { PatternIndex, PatternSet } from "./pattern-index";
@@ -82,18 +83,39 @@ export function isClosed(sub: Subscriber): boolean {
   return sub.phase === "closed";
 }
 
+/** One aggregation per distinct selection (deduplicated, sorted) and aggregation (`by` order does not matter). */
+function groupKey(patterns: readonly string[], aggregate: Aggregate | undefined): string {
+  return seriesPatternKey(patterns) + (aggregate ? `|${aggregateKey(aggregate)}` : "");
+}
+
+export interface GroupAggregates {
+  create(aggregate: Aggregate, group: Group): AggregateGroup;
+  limits: AggregateLimits;
+  idleMs: number;
+  maxIdle: number;
+  now: () => number;
+}
+
 /**
  * The groups of one live path. A raw group lives while it has subscribers; an aggregated one keeps
- * running `idleMs` after its last subscriber left (at most `maxIdle` of them), so the next long-poll
- * or a reconnect finds its state and its kept events.
+ * running `idleMs` after its last subscriber left (at most `maxIdle` of them, and an idle one gives
+ * way when a new aggregation needs its room under the server-wide cap), so the next long-poll or a
+ * reconnect finds its state and its kept events.
  */
-export function createGroups(index: PatternIndex, aggregates: { create(aggregate: Aggregate, group: Group): AggregateGroup; idleMs: number; maxIdle: number; now: () => number }) {
+export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
   const groups = new Map<string, Group & { readonly set: PatternSet }>();
   /** Aggregated groups without subscribers, longest idle first. */
   const idle = new Map<string, Group & { readonly set: PatternSet }>();
+  const { limits } = aggregates;
+  /** Aggregated groups, idle ones included. */
+  let aggregations = 0;
 
   function drop(group: Group & { readonly set: PatternSet }) {
-    groups.delete(group.key);
+    if (!groups.delete(group.key)) return;
+    if (group.aggregate) {
+      aggregations--;
+      group.aggregate.release();
+    }
     idle.delete(group.key);
     index.release(group.set);
   }
@@ -106,32 +128,87 @@ export function createGroups(index: PatternIndex, aggregates: { create(aggregate
     }
   }
 
+  /** The aggregation of a new group; idle ones give their members back when the server's member budget is short. */
+  function createAggregate(aggregate: Aggregate, group: Group): AggregateGroup {
+    try {
+      return aggregates.create(aggregate, group);
+    } catch (error) {
+      if (idle.size === 0) throw error;
+      for (const old of [...idle.values()]) drop(old);
+      return aggregates.create(aggregate, group);
+    }
+  }
+
+  /** Throws TOO_MANY_REQUESTS naming the limit when this subscriber would pass a cap; changes nothing. */
+  function check(key: string, patterns: readonly string[], address: string | undefined, aggregate: Aggregate | undefined) {
+    // Aggregation caps first: the pattern check is what admit() records.
+    if (aggregate) limits.check(key, address, groups.has(key), aggregations - idle.size);
+    index.check(patterns, address);
+  }
+
+  /** The group of `key`, created when missing (an aggregation seeded, under the caps). Throws past the member budget. */
+  function ensure(key: string, distinct: readonly string[], aggregate: Aggregate | undefined): Group & { readonly set: PatternSet } {
+    const existing = groups.get(key);
+    if (existing) return existing;
+    // At the cap only idle aggregations can be over it (check() refused otherwise): the longest idle goes.
+    if (aggregate) for (const old of idle.values()) {
+      if (aggregations < limits.maxGroups) break;
+      drop(old);
+    }
+    const set = index.acquire(distinct);
+    const created: Group & { readonly set: PatternSet; aggregate: AggregateGroup | null } = {
+      key,
+      patterns: distinct,
+      set,
+      matches: (series) => index.matches(set, series),
+      matchAll: distinct.includes("*"),
+      memo: new Map(),
+      subs: new Set(),
+      aggregate: null,
+    };
+    // Created with its group: seeding it filters the store's latest points through the group. It
+    // throws when the members it would hold pass the server's budget: nothing is kept then.
+    if (aggregate) {
+      try {
+        created.aggregate = createAggregate(aggregate, created);
+      } catch (error) {
+        index.release(set);
+        throw error;
+      }
+      aggregations++;
+    }
+    groups.set(key, created);
+    return created;
+  }
+
   return {
     values: () => groups.values(),
     pruneIdle,
-    /** Throws TOO_MANY_REQUESTS (naming the limit) when the patterns pass a cap; nothing joined then. */
+    limits,
+    /** Aggregated groups running now: with subscribers, and idle. */
+    aggregations: () => ({ active: aggregations - idle.size, idle: idle.size }),
+    /**
+     * Throws what join() would throw, for transports that answer before they open a stream. A new
+     * aggregation is created here (idle until the subscriber joins it): only its seed tells whether
+     * its members fit the server's budget.
+     */
+    prepare(patterns: readonly string[], address: string | undefined, aggregate?: Aggregate) {
+      const key = groupKey(patterns, aggregate);
+      const distinct = groups.get(key)?.patterns ?? [...new Set(patterns)].sort();
+      check(key, distinct, address, aggregate);
+      if (!aggregate || groups.has(key)) return;
+      const group = ensure(key, distinct, aggregate);
+      group.aggregate!.idleSince = aggregates.now();
+      idle.set(key, group);
+    },
+    /** Throws TOO_MANY_REQUESTS (naming the limit) when the patterns or the aggregation pass a cap; nothing joined then. */
     join(patterns: readonly string[], address: string | undefined, sub: (group: Group) => Subscriber, aggregate?: Aggregate): Subscriber {
-      const key = seriesPatternKey(patterns) + (aggregate ? `|${aggregateKey(aggregate)}` : "");
-      let group = groups.get(key);
-      const distinct = group?.patterns ?? [...new Set(patterns)].sort();
+      const key = groupKey(patterns, aggregate);
+      const distinct = groups.get(key)?.patterns ?? [...new Set(patterns)].sort();
+      check(key, distinct, address, aggregate);
+      const group = ensure(key, distinct, aggregate);
       index.admit(distinct, address);
-      if (!group) {
-        const set = index.acquire(distinct);
-        const created: Group & { readonly set: PatternSet; aggregate: AggregateGroup | null } = {
-          key,
-          patterns: distinct,
-          set,
-          matches: (series) => index.matches(set, series),
-          matchAll: distinct.includes("*"),
-          memo: new Map(),
-          subs: new Set(),
-          aggregate: null,
-        };
-        // Created with its group: seeding it filters the store's latest points through the group.
-        if (aggregate) created.aggregate = aggregates.create(aggregate, created);
-        group = created;
-        groups.set(key, group);
-      }
+      if (aggregate) limits.admit(key, address);
       if (group.aggregate) {
         group.aggregate.idleSince = null;
         idle.delete(key);
@@ -144,6 +221,7 @@ export function createGroups(index: PatternIndex, aggregates: { create(aggregate
     leave(sub: Subscriber) {
       const group = groups.get(sub.group.key);
       index.dismiss(sub.group.patterns, sub.address);
+      if (sub.group.aggregate) limits.dismiss(sub.group.key, sub.address);
       sub.group.subs.delete(sub);
       if (sub.group.subs.size === 0 && group) {
         if (!group.aggregate) return drop(group);

@@ -61,15 +61,37 @@ export function createIngestService(deps: {
     }
   }
 
-  /** Refuses points the store would have to shift more than maxLatePoints newer ones for (O(log n) each). */
-  function checkLate(points: readonly Point[]) {
+  /**
+   * One pass over the points: refuses points the store would have to shift more than maxLatePoints
+   * newer ones for, and collects the series the store does not hold (nor has reserved) yet. Every
+   * entry point runs it on every point, so it looks each point's series up at most twice, and not at
+   * all for a point that follows one of the same series in ts order (it cannot be later than that one).
+   */
+  function scanPoints(points: readonly Point[], newSeries: Set<string>): void {
+    const { store } = deps;
+    const maxLate = deps.limits.maxLatePoints;
     const errors = new ErrorList<{ message: string }>();
+    let previous: string | undefined;
+    let previousTs = 0;
     for (let i = 0; i < points.length; i++) {
       const point = points[i]!;
-      const late = deps.store.latePoints(point.series, point.ts);
-      if (late > deps.limits.maxLatePoints) {
+      const series = point.series;
+      if (series === previous && point.ts >= previousTs) {
+        previousTs = point.ts;
+        continue;
+      }
+      previous = series;
+      previousTs = point.ts;
+      if (!store.has(series)) {
+        if (!reserved.has(series)) newSeries.add(series);
+        continue;
+      }
+      const late = store.latePoints(series, point.ts);
+      if (late > maxLate) {
+        // The next point of this series is checked on its own: the errors name each late one.
+        previous = undefined;
         errors.push({
-          message: `points[${i}].ts: ${late} newer points of series '${point.series}' are already held (limit ${deps.limits.maxLatePoints} late points per series, LIVEDASH_MAX_LATE_POINTS)`,
+          message: `points[${i}].ts: ${late} newer points of series '${series}' are already held (limit ${maxLate} late points per series, LIVEDASH_MAX_LATE_POINTS)`,
         });
         if (errors.full) break;
       }
@@ -86,10 +108,9 @@ export function createIngestService(deps: {
   ): Promise<IngestResult & { overCap?: OverCapDrop }> {
     const { limits, store } = deps;
     let points = allPoints;
-    checkLate(points);
     for (const name of reserved) if (store.has(name)) reserved.delete(name);
     const newSeries = new Set<string>();
-    for (const point of points) if (!store.has(point.series) && !reserved.has(point.series)) newSeries.add(point.series);
+    scanPoints(points, newSeries);
     // Described-only series enter the catalog too, so they count against the cap.
     for (const m of meta ?? []) if (!store.has(m.series) && !reserved.has(m.series)) newSeries.add(m.series);
     const held = store.size() + reserved.size;

@@ -4,6 +4,7 @@ import type { Services } from "../services";
 import { HttpError, readBody } from "../ingest/read-body";
 import { contextFromRequest } from "./auth";
 import { sendJson, sendJsonError } from "./http-errors";
+import { readSingleParams } from "./query-params";
 
 /** Annotations are small: a body past this is refused before it is parsed. */
 const MAX_ANNOTATION_BODY_BYTES = 16_384;
@@ -24,9 +25,11 @@ export function handleAlertsList(req: IncomingMessage, res: ServerResponse, serv
 export async function handleAnnotations(req: IncomingMessage, res: ServerResponse, url: URL, services: Services) {
   if (req.method === "GET") {
     if (!requireRead(req, res, services)) return;
+    const params = readSingleParams(url, ["from", "to", "limit"]);
+    if (!params.ok) return sendJsonError(res, 400, params.message, { field: params.field });
     const raw: Record<string, number | undefined> = {};
     for (const field of ["from", "to", "limit"] as const) {
-      const text = url.searchParams.get(field);
+      const text = params.values[field];
       if (text === null || text === "") continue;
       const value = Number(text);
       if (!Number.isFinite(value)) return sendJsonError(res, 400, `${field}: must be a number (got "${text.slice(0, 40)}")`, { field });

@@ -15,7 +15,10 @@ export function authorize(services: Services, credentials: Credentials): Context
   const { readToken, ingestToken } = services.config;
   const token = credentials.token ?? null;
   const readByToken = !readToken || (token !== null && tokensEqual(token, readToken));
-  const readByTicket = !readByToken && !!credentials.ticket && services.tickets.verify(credentials.ticket);
+  // A ticket also works as `Authorization: Bearer <ticket>` (and WS connectionParams `token`): the
+  // dashboard's browser page holds only tickets, and a header keeps them out of URLs. Reads only.
+  const ticket = credentials.ticket ?? (readByToken ? null : token);
+  const readByTicket = !readByToken && !!ticket && services.tickets.verify(ticket);
   const ingest = !ingestToken || (token !== null && tokensEqual(token, ingestToken));
   return { read: readByToken || readByTicket, ingest, ticketOnly: readByTicket };
 }

@@ -17,6 +17,7 @@ import { handlePlainSse } from "./plain-sse";
 import { handleRemoteWrite } from "./remote-write-http";
 import { createSeriesKeyCache } from "../ingest/remote-write/decode";
 import { renderPrometheus } from "./prometheus";
+import { readSingleParams, TRPC_QUERY_PARAMS } from "./query-params";
 import { createRequestIds } from "./request-id";
 import type { SseStreams } from "./sse-streams";
 import { handleTrpcSse } from "./trpc-sse";
@@ -75,7 +76,12 @@ export function createHttpApp(
    */
   function admitTrpc(req: IncomingMessage, res: ServerResponse, url: URL, procedurePath: string | null): boolean {
     const procedures = procedurePath === null ? [] : procedurePath.split(",");
-    if (url.searchParams.get("batch") === "1" && procedures.length > maxBatchSize) {
+    const params = readSingleParams(url, TRPC_QUERY_PARAMS);
+    if (!params.ok) {
+      sendJsonError(res, 400, params.message, { code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 }, field: params.field });
+      return false;
+    }
+    if (params.values.batch === "1" && procedures.length > maxBatchSize) {
       // tRPC's own envelope for a refused batch, so httpBatchLink reports it on every call of the batch.
       sendJsonError(res, 400, `batch of ${procedures.length} calls is over the limit of ${maxBatchSize} (LIVEDASH_MAX_BATCH_SIZE)`, {
         code: -32600,

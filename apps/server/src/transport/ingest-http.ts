@@ -11,6 +11,7 @@ import type { Services } from "../services";
 import { contextFromRequest } from "./auth";
 import { HttpError, readBodyBytes } from "../ingest/read-body";
 import { sendJson, sendJsonError } from "./http-errors";
+import { readSingleParams } from "./query-params";
 
 async function readRequestBody(req: IncomingMessage, res: ServerResponse, services: Services): Promise<string | null> {
   const body = await readRequestBytes(req, res, services);
@@ -78,9 +79,11 @@ export async function handleIngestJson(req: IncomingMessage, res: ServerResponse
 export async function handleIngestLineProtocol(req: IncomingMessage, res: ServerResponse, url: URL, services: Services) {
   const clientKey = requireIngest(req, res, services);
   if (clientKey === null) return;
-  const precision = PrecisionSchema.safeParse(url.searchParams.get("precision") ?? undefined);
+  const params = readSingleParams(url, ["precision"]);
+  if (!params.ok) return sendJsonError(res, 400, params.message, { field: params.field });
+  const precision = PrecisionSchema.safeParse(params.values.precision ?? undefined);
   if (!precision.success) {
-    return sendJsonError(res, 400, `precision: must be one of s, ms, us, ns (got "${url.searchParams.get("precision")}")`, { field: "precision" });
+    return sendJsonError(res, 400, `precision: must be one of s, ms, us, ns (got "${params.values.precision}")`, { field: "precision" });
   }
   const body = await readRequestBody(req, res, services);
   if (body === null) return;

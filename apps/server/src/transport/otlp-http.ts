@@ -6,7 +6,7 @@ import { CumulativeState } from "../ingest/otlp/cumulative-state";
 import { decodeJsonRequest } from "../ingest/otlp/decode-json";
 import { OtlpDecodeError, decodeProtobufRequest } from "../ingest/otlp/decode-proto";
 import { LabelTailCache } from "../ingest/otlp/label-tail-cache";
-import type { PointRefused} from "../ingest/otlp/map-request";
+import type { PointRefused } from "../ingest/otlp/emitter";
 import { mapExportRequest, type MappedRequest } from "../ingest/otlp/map-request";
 import { formatOf, sendExportResponse, sendStatus, type OtlpFormat } from "../ingest/otlp/response";
 import type { OtlpExportRequest } from "../ingest/otlp/model";

@@ -7,9 +7,10 @@ import { authorize, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
 import { sendJsonError } from "./http-errors";
 import { parseLiveRequest } from "./live-request";
+import { readSingleParams } from "./query-params";
 import type { SseStreams } from "./sse-streams";
 
-const KNOWN_PARAMS = new Set(["series", "ticket", "lastEventId", "aggregate", "by"]);
+const PARAMS = ["series", "ticket", "lastEventId", "aggregate", "by"] as const;
 
 /**
  * `GET /sse?series=host.cpu.*,process.*[&aggregate=sum&by=host]` for a bare `new EventSource()` or `curl -N`: named events
@@ -18,40 +19,39 @@ const KNOWN_PARAMS = new Set(["series", "ticket", "lastEventId", "aggregate", "b
  * (`series=host.cpu.*{host="web1",cpu!="0"},process.*`).
  */
 export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, url: URL, services: Services, streams: SseStreams) {
-  for (const key of url.searchParams.keys()) {
-    if (!KNOWN_PARAMS.has(key)) {
-      sendJsonError(res, 400, `unknown query parameter "${key}" (known: series, ticket, lastEventId, aggregate, by)`, { field: key });
-      return;
-    }
+  const params = readSingleParams(url, PARAMS, { onlyThese: true });
+  if (!params.ok) {
+    sendJsonError(res, 400, params.message, { field: params.field });
+    return;
   }
-  const seriesParam = url.searchParams.get("series");
+  const { series: seriesParam, ticket, by } = params.values;
   if (seriesParam === null) {
     sendJsonError(res, 400, "series: required, e.g. /sse?series=host.cpu.*,process.rss_bytes", { field: "series" });
     return;
   }
   // `aggregate=sum&by=host,cpu` (docs/aggregation.md); each problem names its parameter.
-  const aggregate = parseAggregateParams(url.searchParams.get("aggregate"), url.searchParams.get("by"));
+  const aggregate = parseAggregateParams(params.values.aggregate, by);
   if (!aggregate.ok) {
     sendJsonError(res, 400, aggregate.message, { field: aggregate.field });
     return;
   }
-  const lastEventId = headerValue(req.headers["last-event-id"]) ?? url.searchParams.get("lastEventId");
+  const lastEventId = headerValue(req.headers["last-event-id"]) ?? params.values.lastEventId;
   const request = parseLiveRequest({ series: splitSelectorList(seriesParam), lastEventId: lastEventId || undefined, aggregate: aggregate.value }, services.config.limits.maxPatterns);
   if (!request.ok) {
     sendJsonError(res, 400, request.message, { field: request.message.split(":")[0] });
     return;
   }
-  const auth = authorize(services, { token: extractBearer(req.headers.authorization), ticket: url.searchParams.get("ticket") });
+  const auth = authorize(services, { token: extractBearer(req.headers.authorization), ticket });
   if (!auth.read) {
     sendJsonError(res, 401, "a valid read token (Authorization: Bearer) or ticket (?ticket= from auth.ticket) is required");
     return;
   }
   const address = `ip:${peerAddress(req)}`;
   try {
-    services.hub.checkPatterns(request.input.series, address);
+    services.hub.checkPatterns(request.input.series, address, request.input.aggregate);
   } catch (error) {
     if (!(error instanceof TRPCError)) throw error;
-    sendJsonError(res, 429, error.message, { field: "series" });
+    sendJsonError(res, 429, error.message, { field: error.message.startsWith("aggregate:") ? "aggregate" : "series" });
     return;
   }
   let unsubscribe: (() => void) | null = null;

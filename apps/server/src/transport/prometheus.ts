@@ -26,6 +26,16 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
   metric("livedash_coalesced_events_total", "counter", "Events sent coalesced to slow subscribers.", [["", hub.coalescedEvents]]);
   metric("livedash_slow_consumers_closed_total", "counter", "Connections closed as too slow (WS 4008).", [["", hub.slowClosed]]);
   metric("livedash_replay_waits_total", "counter", "Times a resume replay paused at the high watermark until its socket drained.", [["", hub.replayWaits]]);
+  metric("livedash_aggregate_groups", "gauge", "Live aggregations running (with subscribers or idle; LIVEDASH_MAX_AGGREGATE_GROUPS).", [["", hub.aggregateGroups]]);
+  metric("livedash_aggregate_idle_groups", "gauge", "Live aggregations without subscribers, kept for the next poll or reconnect.", [["", hub.aggregateIdleGroups]]);
+  metric("livedash_aggregate_members", "gauge", "Member series the live aggregations hold state for, summed.", [["", hub.aggregateMembers]]);
+  metric("livedash_aggregate_members_refused", "gauge", "Member series the running live aggregations could not count (LIVEDASH_MAX_AGGREGATE_MEMBERS or the series cap was full).", [["", hub.aggregateMembersRefused]]);
+  metric("livedash_aggregate_replay_points", "gauge", "Points the live aggregations keep for resumes, summed.", [["", hub.aggregateReplayPoints]]);
+  metric("livedash_aggregate_computations_total", "counter", "Batches fed to a live aggregation (one per batch per aggregation).", [["", hub.aggregateComputations]]);
+  metric("livedash_aggregate_refused_total", "counter", "Aggregated subscriptions refused at a cap, by limit.", [
+    ['{limit="server"}', hub.aggregateRefusedServer],
+    ['{limit="per_address"}', hub.aggregateRefusedPerAddress],
+  ]);
   metric("livedash_points_in_total", "counter", "Points accepted (collectors and ingest).", [["", traffic.pointsIn]]);
   metric(
     "livedash_remote_write_skipped_total",

@@ -7,6 +7,8 @@ import type { Services } from "../services";
 import { ticketFromUrl, contextFromRequest } from "./auth";
 import { headerValue } from "./plain-sse";
 import { parseLiveRequest } from "./live-request";
+import { readSingleParams, TRPC_QUERY_PARAMS } from "./query-params";
+import { sendJsonError } from "./http-errors";
 import type { SseStreams } from "./sse-streams";
 
 /**
@@ -16,11 +18,13 @@ import type { SseStreams } from "./sse-streams";
  * web-streams chain per connection.
  */
 export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, url: URL, services: Services, streams: SseStreams) {
+  const params = readSingleParams(url, TRPC_QUERY_PARAMS);
+  if (!params.ok) return sendJsonError(res, 400, params.message, { field: params.field });
   const credentials = ticketFromUrl(url);
   const ctx = contextFromRequest(services, req, credentials);
   let rawInput: unknown = undefined;
   let inputError: string | null = null;
-  const inputParam = url.searchParams.get("input");
+  const inputParam = params.values.input;
   if (inputParam !== null) {
     try {
       rawInput = JSON.parse(inputParam);
@@ -28,7 +32,7 @@ export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, u
       inputError = "input: not valid JSON";
     }
   }
-  const lastEventId = headerValue(req.headers["last-event-id"]) ?? url.searchParams.get("lastEventId") ?? url.searchParams.get("Last-Event-Id");
+  const lastEventId = headerValue(req.headers["last-event-id"]) ?? params.values.lastEventId ?? params.values["Last-Event-Id"];
   if (lastEventId && rawInput && typeof rawInput === "object") rawInput = { ...rawInput, lastEventId };
 
   let unsubscribe: (() => void) | null = null;

@@ -10,6 +10,7 @@ import { peerAddress } from "./auth";
 import { createInFlight } from "./in-flight";
 import { serveWsConnection } from "./ws-connection";
 import type { ConnectionLimiter } from "../security/connection-limit";
+import { readSingleParams } from "./query-params";
 
 export interface WsServerOptions {
   /**
@@ -79,6 +80,8 @@ export function attachWsServer(server: Server, services: Services, gate: Gate, o
     if (!hostAllowed(req.headers.host)) return refuse(socket, 403, "Forbidden", hostRefusedMessage(req.headers.host ?? "", services.config.allowedHosts ?? []));
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname !== TRPC_PATH && url.pathname !== `${TRPC_PATH}/`) return refuse(socket, 404, "Not Found", `no WebSocket endpoint at ${url.pathname} (use ${TRPC_PATH})`);
+    const params = readSingleParams(url, ["connectionParams"]);
+    if (!params.ok) return refuse(socket, 400, "Bad Request", params.message);
     if (!gate.originAllowed(req.headers.origin)) return refuse(socket, 403, "Forbidden", `origin ${req.headers.origin} is not allowed (LIVEDASH_ALLOWED_ORIGINS)`);
     const ip = peerAddress(req);
     if (!gate.acquireConnection(ip)) return refuse(socket, 429, "Too Many Requests", "too many connections from this address (LIVEDASH_MAX_CONNECTIONS_PER_IP)");

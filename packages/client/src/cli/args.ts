@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { AnnotationInputSchema, SeriesNameSchema, SeriesSelectorSchema, formatZodIssues, splitSelectorList } from "@livedash/events";
+import { AnnotationInputSchema, SeriesNameSchema, SeriesSelectorSchema, formatZodIssues, parseAggregateParams, splitSelectorList } from "@livedash/events";
 import { TransportPreferenceSchema } from "../options";
 import type { TransportPreference } from "../connection-state";
-import type { AnnotationInput } from "@livedash/events";
+import type { Aggregate, AnnotationInput } from "@livedash/events";
 
 /** `--ts`/`--end-ts`: epoch milliseconds or a date Date.parse reads (ISO 8601). */
 function timeArg(flag: string, raw: string | undefined): number | undefined {
@@ -14,7 +14,7 @@ function timeArg(flag: string, raw: string | undefined): number | undefined {
 }
 
 export const USAGE = `usage:
-  livedash tail <selector...> [--url URL] [--transport auto|ws|sse|poll] [--json] [--count N]
+  livedash tail <selector...> [--aggregate OP [--by LABEL]...] [--url URL] [--transport auto|ws|sse|poll] [--json] [--count N]
   livedash series [selector...] [--url URL] [--json]
   livedash push <series> <value> [--url URL]
   livedash annotate <text> [--tag TAG]... [--ts TIME] [--end-ts TIME] [--url URL]
@@ -26,6 +26,8 @@ options:
   --transport T     tail over this transport only (default: auto, WebSocket -> SSE -> long-poll)
   --json            one JSON object per line instead of a table
   --count N         tail: exit after N points
+  --aggregate OP    tail: the server aggregates what the selectors match: sum, avg, min, max, count, rate
+  --by LABEL        tail: with --aggregate, one output series per value of these labels (repeat, or host,cpu)
   --tag TAG         annotate: a tag (repeat for several)
   --ts TIME         annotate: when (epoch ms or an ISO date; default: now)
   --end-ts TIME     annotate: the end of a range
@@ -36,7 +38,7 @@ selectors: a name or glob (host.cpu.*), plus label matchers: 'host.cpu.total{hos
 
 export type Command =
   | { kind: "help" }
-  | { kind: "tail"; common: Common; patterns: string[]; transport: TransportPreference; json: boolean; count: number | null }
+  | { kind: "tail"; common: Common; patterns: string[]; aggregate?: Aggregate | undefined; transport: TransportPreference; json: boolean; count: number | null }
   /** `selectors` empty: every series. */
   | { kind: "series"; common: Common; json: boolean; selectors: string[] }
   | { kind: "push"; common: Common; series: string; value: number }
@@ -64,7 +66,7 @@ const CommonSchema = z.object({
 /** Selector arguments in canonical text; each argument may be a list (`a.*,b{x="1,2"}`), split on the commas outside braces and quotes. */
 function selectorArgs(args: readonly string[]): string[] {
   const out: string[] = [];
-  for (const pattern of args.flatMap(splitSelectorList)) {
+  for (const pattern of args.flatMap((arg) => splitSelectorList(arg))) {
     const check = SeriesSelectorSchema.safeParse(pattern);
     if (!check.success) throw new UsageError(`pattern "${pattern}": ${formatZodIssues(check.error)}`);
     out.push(check.data);
@@ -85,6 +87,8 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
         transport: { type: "string" },
         json: { type: "boolean", default: false },
         count: { type: "string" },
+        aggregate: { type: "string" },
+        by: { type: "string", multiple: true },
         tag: { type: "string", multiple: true },
         ts: { type: "string" },
         "end-ts": { type: "string" },
@@ -116,7 +120,10 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
         count = Number(values.count);
         if (!Number.isInteger(count) || count < 1) throw new UsageError(`--count must be a positive integer (got "${values.count}")`);
       }
-      return { kind: "tail", common: base, patterns, transport: transport.data, json: values.json, count };
+      // The same rules and messages as /sse's aggregate=&by= (docs/aggregation.md), flags named.
+      const aggregate = parseAggregateParams(values.aggregate ?? null, values.by === undefined ? null : values.by.join(","));
+      if (!aggregate.ok) throw new UsageError(`--${aggregate.message.replace("needs aggregate=<op>", "needs --aggregate OP")}`);
+      return { kind: "tail", common: base, patterns, aggregate: aggregate.value, transport: transport.data, json: values.json, count };
     }
     case "series":
       return { kind: "series", common: base, json: values.json, selectors: selectorArgs(rest) };

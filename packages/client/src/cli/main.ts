@@ -114,7 +114,7 @@ function tail(client: LivedashClient, command: Extract<Command, { kind: "tail" }
     };
     const onAbort = () => finish(0);
     const subscription = client.trpc.metrics.live.subscribe(
-      { series: command.patterns },
+      { series: command.patterns, ...(command.aggregate ? { aggregate: command.aggregate } : {}) },
       {
         onData: ({ id, data }: { id: string; data: LiveEvent }) => {
           if (data.type === "reset") {

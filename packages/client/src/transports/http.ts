@@ -15,6 +15,15 @@ export function authHeaders(token: string | undefined): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
+/**
+ * The read credential of an HTTP request: the token, or else a ticket (the server takes a ticket as
+ * `Authorization: Bearer` for reads, so it never has to be in a URL). Rejects with TicketError.
+ */
+export async function readHeaders(ctx: Pick<TransportContext, "token" | "tickets">): Promise<Record<string, string>> {
+  if (ctx.token !== undefined || ctx.tickets === null) return authHeaders(ctx.token);
+  return authHeaders(await ctx.tickets.get());
+}
+
 /** Thrown when the HTTP exchange itself failed (no answer, or an answer that is not tRPC's). */
 export class TransportError extends Error {
   constructor(
@@ -42,14 +51,16 @@ export async function trpcHttpCall(
   input: unknown,
   signal?: AbortSignal,
 ): Promise<unknown> {
+  // Outside the try below: a missing ticket is a TicketError, not "the server did not answer".
+  const auth = await readHeaders(ctx);
   let res: Response;
   try {
     res =
       type === "query"
-        ? await ctx.fetch(trpcGetUrl(ctx.baseUrl, path, input), { headers: authHeaders(ctx.token), signal })
+        ? await ctx.fetch(trpcGetUrl(ctx.baseUrl, path, input), { headers: auth, signal })
         : await ctx.fetch(`${ctx.baseUrl}${TRPC_PATH}/${path}`, {
             method: "POST",
-            headers: { ...authHeaders(ctx.token), "content-type": "application/json" },
+            headers: { ...auth, "content-type": "application/json" },
             body: JSON.stringify(input ?? null),
             signal,
           });
@@ -88,8 +99,12 @@ export async function isServerReachable(ctx: TransportContext): Promise<boolean>
   }
 }
 
-/** A short-lived ticket for an EventSource, which cannot send an Authorization header. */
+/**
+ * A short-lived ticket for an EventSource, which cannot send an Authorization header: from the
+ * ticket provider when the client has one, else traded for the token at the server's auth.ticket.
+ */
 export async function fetchTicket(ctx: TransportContext, signal?: AbortSignal): Promise<string> {
+  if (ctx.token === undefined && ctx.tickets !== null) return ctx.tickets.get();
   const data = await trpcHttpCall(ctx, "mutation", "auth.ticket", undefined, signal);
   if (isObject(data) && typeof data["ticket"] === "string") return data["ticket"];
   throw new TransportError("auth.ticket: answer has no ticket", false);

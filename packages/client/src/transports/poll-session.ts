@@ -1,4 +1,5 @@
 import { TRPCClientError } from "@trpc/client";
+import { TicketError } from "../auth/ticket-cache";
 import { retryDelayMs } from "../ladder/backoff";
 import { TransportError, describe, isObject, trpcHttpCall } from "./http";
 import type { SessionEvents, SessionFailure, SessionSubscription, TransportContext, TransportSession } from "./types";
@@ -65,7 +66,8 @@ class PollSession implements TransportSession {
         }
         const retryable = !(cause instanceof TransportError) || cause.retryable;
         this.#fail({
-          kind: this.#live ? "unreachable" : retryable ? "unknown" : "blocked",
+          // No ticket is not a blocked transport: retry here, like an unreachable server.
+          kind: this.#live || cause instanceof TicketError ? "unreachable" : retryable ? "unknown" : "blocked",
           message: `long-poll failed: ${describe(cause)}`,
         });
         return;

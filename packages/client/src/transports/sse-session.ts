@@ -1,5 +1,6 @@
 import { CONNECTION_PARAMS_PARAM } from "@livedash/events";
 import { TRPCClientError } from "@trpc/client";
+import { TicketError } from "../auth/ticket-cache";
 import { TransportError, describe, fetchTicket, trpcGetUrl } from "./http";
 import type {
   EventSourceLike,
@@ -67,7 +68,7 @@ class SseSession implements TransportSession {
       const extra: Record<string, string> = {};
       // EventSource cannot send headers, and the long-lived token must not land in URLs (and
       // logs): trade it for a short-lived ticket, passed the way httpSubscriptionLink does.
-      if (this.ctx.token !== undefined) extra[CONNECTION_PARAMS_PARAM] = JSON.stringify({ ticket: await fetchTicket(this.ctx) });
+      if (this.ctx.token !== undefined || this.ctx.tickets !== null) extra[CONNECTION_PARAMS_PARAM] = JSON.stringify({ ticket: await fetchTicket(this.ctx) });
       url = trpcGetUrl(this.ctx.baseUrl, sub.path, sub.resumeInput(), extra);
       EventSourceImpl = await this.ctx.getEventSource();
     } catch (cause) {
@@ -77,6 +78,8 @@ class SseSession implements TransportSession {
         this.events.onSubscriptionError(sub, cause);
         return;
       }
+      // No ticket (the provider failed): like an unreachable server, retry here; SSE is not blocked.
+      if (cause instanceof TicketError) return this.#fail({ kind: "unreachable", message: `SSE setup failed: ${describe(cause)}` });
       const retryable = cause instanceof TransportError && cause.retryable;
       this.#fail({ kind: retryable ? "unknown" : "blocked", message: `SSE setup failed: ${describe(cause)}` });
       return;

@@ -1,4 +1,5 @@
 import type { TransportKind } from "../connection-state";
+import type { TicketCache } from "../auth/ticket-cache";
 import type { LadderOptions } from "../options";
 
 /** Minimal structural view of a browser WebSocket or the `ws` package's WebSocket. */
@@ -40,6 +41,8 @@ export interface TransportContext {
   /** Base URL without trailing slash, e.g. http://127.0.0.1:4000 */
   readonly baseUrl: string;
   readonly token: string | undefined;
+  /** Short-lived tickets instead of a token (a browser that must not hold it); null with a token or none. */
+  readonly tickets: TicketCache | null;
   readonly options: LadderOptions;
   readonly fetch: FetchLike;
   /** Resolved lazily: in Node they may come from a dynamic import. */

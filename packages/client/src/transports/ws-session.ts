@@ -30,6 +30,8 @@ class WsSession implements TransportSession {
   #opened = false;
   #live = false;
   #lastError: SocketEventLike | null = null;
+  /** The ticket this socket authenticates with (ticket clients only). */
+  #ticket: string | null = null;
   #nextRequestId = 1;
   /** request id -> subscription, for the requests this socket carries. */
   readonly #requests = new Map<number, SessionSubscription>();
@@ -58,9 +60,20 @@ class WsSession implements TransportSession {
       return;
     }
     if (this.#dead) return;
+    // A ticket is checked when the socket authenticates, so a long-lived socket is fine; every new
+    // socket (each reconnect) asks for a valid one here, before it opens.
+    if (this.ctx.token === undefined && this.ctx.tickets !== null) {
+      try {
+        this.#ticket = await this.ctx.tickets.get();
+      } catch (cause) {
+        this.#fail({ kind: "unreachable", message: `no ticket for the WebSocket: ${cause instanceof Error ? cause.message : String(cause)}` });
+        return;
+      }
+      if (this.#dead) return;
+    }
     let socket: WebSocketLike;
     try {
-      socket = new WebSocketImpl(trpcWsUrl(this.ctx.baseUrl, this.ctx.token !== undefined));
+      socket = new WebSocketImpl(trpcWsUrl(this.ctx.baseUrl, this.ctx.token !== undefined || this.#ticket !== null));
     } catch (cause) {
       this.#fail({ kind: "blocked", message: `WebSocket constructor threw: ${String(cause)}` });
       return;
@@ -79,6 +92,8 @@ class WsSession implements TransportSession {
     this.#opened = true;
     if (this.ctx.token !== undefined) {
       this.#send(JSON.stringify(wsConnectionParamsMessage({ token: this.ctx.token })));
+    } else if (this.#ticket !== null) {
+      this.#send(JSON.stringify(wsConnectionParamsMessage({ ticket: this.#ticket })));
     }
     // The server answers "PING" with "PONG" before any subscription work: our first message.
     this.#send(WS_KEEPALIVE.ping);

@@ -41,6 +41,7 @@ export function fakeContext(fetch: FetchLike, ladder: Partial<LadderOptions> = {
   return {
     baseUrl: "http://127.0.0.1:1",
     token: undefined,
+    tickets: null,
     // No baseline request before subscribing: the tests drive sessions directly.
     options: resolveLadderOptions({ pollProcedures: {}, ...ladder }),
     fetch,

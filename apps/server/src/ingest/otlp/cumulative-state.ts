@@ -1,3 +1,5 @@
+import type { ExponentialLayout } from "./exponential-histogram";
+
 /**
  * What the server remembers of each cumulative series (monotonic sums, histogram and summary
  * count/sum/buckets) to turn its running totals into per-second rates over the last interval.
@@ -16,6 +18,8 @@ export interface CumulativeSample {
   /** Histogram bucket counts (running totals); `bounds` is the layout they belong to. */
   readonly buckets?: readonly number[];
   readonly bounds?: readonly number[];
+  /** Exponential histogram buckets (running totals), bounded by the mapping's maxBuckets per side. */
+  readonly exponential?: ExponentialLayout;
 }
 
 /** How a new sample relates to the one held: the increase over how many seconds, or why none. */

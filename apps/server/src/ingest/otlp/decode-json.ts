@@ -186,6 +186,7 @@ function exponentialPoint(value: unknown, path: string): OtlpExponentialHistogra
     sum: optionalDouble(o.sum, `${path}.sum`),
     scale: integer(o.scale, `${path}.scale`),
     zeroCount: integer(field(o, "zeroCount", "zero_count"), `${path}.zeroCount`),
+    zeroThreshold: optionalDouble(field(o, "zeroThreshold", "zero_threshold"), `${path}.zeroThreshold`),
     positive: buckets(o.positive, `${path}.positive`),
     negative: buckets(o.negative, `${path}.negative`),
     min: optionalDouble(o.min, `${path}.min`),

@@ -3,8 +3,10 @@ import { ErrorList, quoteForError } from "../result";
 import { checkFuture } from "../timestamp";
 import { addAttributeLabels, emptyLabels, labelNameFor, resourceLabels, seriesNameFor } from "./attributes";
 import type { CumulativeState } from "./cumulative-state";
+import { Emitter, PointRefused, type QuantileSuffixes } from "./emitter";
 import { LabelTailCache } from "./label-tail-cache";
-import { bucketQuantile, quantileSuffix } from "./quantiles";
+import { mapExponentialHistogram, mapHistogram } from "./map-histogram";
+import { quantileSuffix } from "./quantiles";
 import {
   FLAG_NO_RECORDED_VALUE,
   TEMPORALITY_CUMULATIVE,
@@ -49,14 +51,6 @@ export interface MappedRequest {
 }
 
 /**
- * Why one data point is refused; thrown and caught within the same data point. A plain class, not an
- * Error: a hostile request can refuse every one of its points, and no stack is captured for each.
- */
-export class PointRefused {
-  constructor(readonly message: string) {}
-}
-
-/**
  * Turns a decoded ExportMetricsServiceRequest into points (docs/ingest.md, "OpenTelemetry"):
  * - gauge: `<name>`, the value;
  * - sum: monotonic cumulative -> `<name>` as a per-second rate between samples (reset handling in
@@ -64,7 +58,7 @@ export class PointRefused {
  *   cumulative (an up-down counter) -> `<name>`, the value;
  * - histogram: `<name>.count` and `<name>.sum` per second, `<name>.p50/.p90/.p99` estimated from the
  *   buckets of the interval (the bucket increases for cumulative histograms);
- * - exponential histogram: `<name>.count` and `<name>.sum` per second;
+ * - exponential histogram: the same series as a histogram, the quantiles from its exponential buckets;
  * - summary: `<name>.p<100q>` for each quantile, `<name>.count` and `<name>.sum` per second.
  * Labels: point attributes (keys as label names), then the resource's service/host/instance.
  * Not atomic, unlike the JSON and line-protocol bodies: OTLP answers partial success, so a refused
@@ -160,7 +154,7 @@ function dataPointsOf(metric: OtlpMetric): readonly DataPoint[] | null {
 function maxSuffixLength(metric: OtlpMetric, quantiles: readonly number[]): number {
   if (metric.gauge || metric.sum) return 0;
   let longest = ".count".length;
-  if (metric.histogram) for (const q of quantiles) longest = Math.max(longest, quantileSuffix(q).length + 1);
+  if (metric.histogram || metric.exponentialHistogram) for (const q of quantiles) longest = Math.max(longest, quantileSuffix(q).length + 1);
   if (metric.summary) longest = Math.max(longest, "p99.9999".length + 1);
   return longest;
 }
@@ -201,34 +195,6 @@ function labelTail(attributes: readonly OtlpKeyValue[], base: Record<string, str
   return tail;
 }
 
-/**
- * Where the series of one data point go: `<name><suffix><tail>` at `ts`. One per request, its fields
- * set per data point (no closure per point on the hot path); non-finite values are counted, not kept.
- */
-class Emitter {
-  name = "";
-  tail = "";
-  ts = 0;
-  ordinal = 0;
-  nonFinite = 0;
-
-  constructor(
-    private readonly points: Point[],
-    private readonly sources: number[],
-  ) {}
-
-  emit(suffix: string, value: number): void {
-    if (!Number.isFinite(value)) {
-      this.nonFinite++;
-      return;
-    }
-    this.points.push({ series: this.name + suffix + this.tail, ts: this.ts, value });
-    this.sources.push(this.ordinal);
-  }
-}
-
-type QuantileSuffixes = readonly (readonly [q: number, suffix: string])[];
-
 function mapDataPoint(metric: OtlpMetric, dp: DataPoint, stateKey: string, emit: Emitter, state: CumulativeState, quantiles: QuantileSuffixes, maxBuckets: number): void {
   if (metric.gauge) return emit.emit("", numberValue(dp));
   if (metric.sum) {
@@ -242,9 +208,9 @@ function mapDataPoint(metric: OtlpMetric, dp: DataPoint, stateKey: string, emit:
     if (step.kind === "interval") emit.emit("", (value - (step.prev?.total ?? 0)) / step.seconds);
     return;
   }
-  if (metric.histogram) return mapHistogram(dp as OtlpHistogramPoint, metric.histogram.aggregationTemporality, stateKey, emit, state, quantiles, maxBuckets);
+  if (metric.histogram) return mapHistogram(dp as OtlpHistogramPoint, { temporality: metric.histogram.aggregationTemporality, stateKey, emit, state, quantiles, maxBuckets });
   if (metric.exponentialHistogram) {
-    return mapCountSum(dp as OtlpExponentialHistogramPoint, metric.exponentialHistogram.aggregationTemporality, stateKey, emit, state);
+    return mapExponentialHistogram(dp as OtlpExponentialHistogramPoint, { temporality: metric.exponentialHistogram.aggregationTemporality, stateKey, emit, state, quantiles, maxBuckets });
   }
   const summary = dp as OtlpSummaryPoint;
   for (const { quantile, value } of summary.quantileValues) {
@@ -267,11 +233,11 @@ function windowSeconds(dp: DataPoint, what: string): number {
   throw new PointRefused(`${what} needs startTimeUnixNano before timeUnixNano to become a per-second rate`);
 }
 
-/** `.count` and `.sum` per second, for points without usable buckets. */
-function mapCountSum(dp: OtlpExponentialHistogramPoint | OtlpSummaryPoint, temporality: number, stateKey: string, emit: Emitter, state: CumulativeState): void {
+/** `.count` and `.sum` per second of a summary (its quantiles come as values). */
+function mapCountSum(dp: OtlpSummaryPoint, temporality: number, stateKey: string, emit: Emitter, state: CumulativeState): void {
   const sum = dp.sum ?? undefined;
   if (temporality === TEMPORALITY_DELTA) {
-    const seconds = windowSeconds(dp, "a delta histogram");
+    const seconds = windowSeconds(dp, "a delta summary");
     emit.emit(".count", dp.count / seconds);
     if (sum !== undefined) emit.emit(".sum", sum / seconds);
     return;
@@ -281,65 +247,4 @@ function mapCountSum(dp: OtlpExponentialHistogramPoint | OtlpSummaryPoint, tempo
   if (step.kind === "none") return;
   emit.emit(".count", (dp.count - (step.prev?.total ?? 0)) / step.seconds);
   if (sum !== undefined) emit.emit(".sum", (sum - (step.prev?.sum ?? 0)) / step.seconds);
-}
-
-function mapHistogram(
-  dp: OtlpHistogramPoint,
-  temporality: number,
-  stateKey: string,
-  emit: Emitter,
-  state: CumulativeState,
-  quantiles: QuantileSuffixes,
-  maxBuckets: number,
-): void {
-  const { bucketCounts: buckets, explicitBounds: bounds } = dp;
-  if (buckets.length > maxBuckets) throw new PointRefused(`${buckets.length} buckets (limit ${maxBuckets} per histogram)`);
-  if (buckets.length !== 0 && buckets.length !== bounds.length + 1) {
-    throw new PointRefused(`bucketCounts has ${buckets.length} entries; explicitBounds has ${bounds.length}, so it needs ${bounds.length + 1}`);
-  }
-  const sum = dp.sum ?? undefined;
-  let counts: ArrayLike<number> = buckets;
-  let count = dp.count;
-  let sumIncrease = sum;
-  let seconds: number | null;
-  // min/max describe the window only when it is the whole life of the series.
-  let windowMin = dp.min ?? undefined;
-  let windowMax = dp.max ?? undefined;
-  if (temporality === TEMPORALITY_DELTA) {
-    seconds = dp.startTimeUnixNano > 0 && dp.timeUnixNano > dp.startTimeUnixNano ? (dp.timeUnixNano - dp.startTimeUnixNano) / 1e9 : null;
-  } else if (temporality === TEMPORALITY_CUMULATIVE) {
-    const step = state.advance(
-      stateKey,
-      { startNs: dp.startTimeUnixNano, timeNs: dp.timeUnixNano, total: dp.count, sum, buckets, bounds },
-      (prev) => sameBuckets(prev.bounds, bounds) && prev.buckets?.length === buckets.length,
-    );
-    if (step.kind === "none") return;
-    seconds = step.seconds;
-    const prev = step.prev;
-    if (prev !== null) {
-      count = dp.count - prev.total;
-      sumIncrease = sum !== undefined && prev.sum !== undefined ? sum - prev.sum : undefined;
-      const increases = new Float64Array(buckets.length);
-      for (let i = 0; i < buckets.length; i++) increases[i] = Math.max(0, buckets[i]! - prev.buckets![i]!);
-      counts = increases;
-      windowMin = undefined;
-      windowMax = undefined;
-    }
-  } else {
-    throw new PointRefused(`aggregationTemporality ${temporality} is neither delta (1) nor cumulative (2)`);
-  }
-  if (seconds !== null) {
-    emit.emit(".count", count / seconds);
-    if (sumIncrease !== undefined) emit.emit(".sum", sumIncrease / seconds);
-  }
-  if (counts.length === 0 || !(count > 0)) return;
-  let total = 0;
-  for (let i = 0; i < counts.length; i++) total += counts[i]!;
-  for (const [q, suffix] of quantiles) emit.emit(suffix, bucketQuantile(q, bounds, counts, total, windowMin, windowMax));
-}
-
-function sameBuckets(a: readonly number[] | undefined, b: readonly number[]): boolean {
-  if (a === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -58,6 +58,8 @@ export interface OtlpExponentialHistogramPoint extends OtlpPointBase {
   sum?: number | null;
   scale: number;
   zeroCount: number;
+  /** Observations with |x| <= zeroThreshold are in zeroCount; 0 (or absent) when only exact zeros are. */
+  zeroThreshold?: number | null;
   positive?: OtlpExponentialBuckets | null;
   negative?: OtlpExponentialBuckets | null;
   min?: number | null;

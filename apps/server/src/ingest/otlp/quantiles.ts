@@ -36,7 +36,8 @@ export function bucketQuantile(
   return clamp(estimate, min, max);
 }
 
-function clamp(value: number, min?: number, max?: number): number {
+/** `value` within [min, max], each bound only when known. */
+export function clamp(value: number, min?: number, max?: number): number {
   if (min !== undefined && value < min) return min;
   if (max !== undefined && value > max) return max;
   return value;

@@ -133,7 +133,14 @@ export class SeriesState {
   add(ts: number, value: number, nowMs: number, sealed: SealedChunk[], only?: (head: TierHead) => boolean): boolean {
     this.seenMs = Math.max(this.seenMs, nowMs);
     const jump = this.jumpsAhead(ts, nowMs);
-    if (!jump && (this.last === null || ts >= this.last.ts) && (only === undefined || only(this.heads[0] as TierHead))) this.last = { ts, value };
+    if (!jump && (this.last === null || ts >= this.last.ts) && (only === undefined || only(this.heads[0] as TierHead))) {
+      // Updated in place (the catalog hands out copies): no object per point.
+      if (this.last === null) this.last = { ts, value };
+      else {
+        this.last.ts = ts;
+        this.last.value = value;
+      }
+    }
     let late = false;
     for (const head of this.heads) {
       const { spec } = head;
