@@ -7,10 +7,9 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { startPeer } from "@livedash/test-support";
 import type { PeerProcess } from "@livedash/test-support";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserHandle, ChildService } from "./harness";
-import { REPO_ROOT, collectErrors, freePort, launchBrowser, seriesTimestamps, startDashboard, startLivedashServer, startPusher, until } from "./harness";
+import { REPO_ROOT, collectErrors, freePort, launchBrowser, startDashboard, startLivedashServer, startPusher, until, untilGrowing, untilLiveOn } from "./harness";
 
 /**
  * docs/deployment.md step 4, run: docs/nginx-tls.conf.example (the file the doc tells a team to install)
@@ -20,6 +19,8 @@ import { REPO_ROOT, collectErrors, freePort, launchBrowser, seriesTimestamps, st
 const SITE_CONF = path.join(REPO_ROOT, "docs/nginx-tls.conf.example");
 const SERIES = "test.nginx.wave";
 const INGEST_TOKEN = "nginx-test-ingest-token-0123456789";
+const READ_TOKEN = "nginx-test-read-token-0123456789ab";
+const PASSWORD = "nginx-test-admin-password";
 
 /** Replaces each `from` of the doc's config; a `from` the doc no longer has fails loudly (update test and doc together). */
 function substitute(text: string, pairs: [string, string][]): string {
@@ -68,10 +69,15 @@ describe("the team set-up behind nginx with TLS (docs/deployment.md)", () => {
     const [serverPort, webPort, httpsPort, httpPort, readyPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     origin = `https://127.0.0.1:${httpsPort}`;
 
-    // The server: the ingest token set (agents must present it), the dashboard's public origin allowed.
-    server = await startLivedashServer({ port: serverPort, dashboardOrigin: origin, env: { LIVEDASH_INGEST_TOKEN: INGEST_TOKEN } });
-    // The browser reaches the server at the public origin; Next's server side trusts the test certificate.
-    web = await startDashboard({ port: webPort, serverUrl: origin, env: { NODE_EXTRA_CA_CERTS: cert } });
+    // Step 1, the server: both tokens, the dashboard's public origin allowed.
+    server = await startLivedashServer({ port: serverPort, dashboardOrigin: origin, env: { LIVEDASH_READ_TOKEN: READ_TOKEN, LIVEDASH_INGEST_TOKEN: INGEST_TOKEN } });
+    // Step 2, the dashboard with sign-in: browsers reach the server at the public origin (LIVEDASH_URL),
+    // the web server mints tickets over loopback (LIVEDASH_INTERNAL_URL).
+    web = await startDashboard({
+      port: webPort,
+      serverUrl: origin,
+      env: { LIVEDASH_INTERNAL_URL: server.url, LIVEDASH_READ_TOKEN: READ_TOKEN, LIVEDASH_ADMIN_PASSWORD: PASSWORD },
+    });
 
     const site = substitute(await readFile(SITE_CONF, "utf8"), [
       ["listen 443 ssl http2;", `listen 127.0.0.1:${httpsPort} ssl http2;`],
@@ -101,7 +107,7 @@ describe("the team set-up behind nginx with TLS (docs/deployment.md)", () => {
     );
     nginx = await startPeer({ command: "nginx", args: ["-p", `${dir}/`, "-e", "stderr", "-g", "daemon off;", "-c", conf], aptPackage: "nginx", readyUrl: `http://127.0.0.1:${readyPort}/` });
     browser = await launchBrowser({ ignoreHTTPSErrors: true });
-    pusher = startPusher(() => server.url, SERIES, 200);
+    pusher = startPusher(() => server.url, SERIES, 200, INGEST_TOKEN);
   });
 
   afterAll(async () => {
@@ -118,33 +124,44 @@ describe("the team set-up behind nginx with TLS (docs/deployment.md)", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function expectGrowing(page: Page, count = 5) {
-    const before = (await seriesTimestamps(page, SERIES)).length;
-    await until(`${count} new points of ${SERIES}`, async () => ((await seriesTimestamps(page, SERIES)).length >= before + count ? true : undefined));
+  let signedIn: Promise<void> | undefined;
+  /** Signs the browser context in once, through https: /login, the admin's password, back to the page. */
+  function signInOnce(): Promise<void> {
+    signedIn ??= (async () => {
+      const page = await browser.context.newPage();
+      await page.goto(`${origin}/?charts=${SERIES}`);
+      expect(new URL(page.url()).pathname).toBe("/login");
+      await page.locator('input[name="user"]').fill("admin");
+      await page.locator('input[name="password"]').fill(PASSWORD);
+      await page.locator('button[type="submit"]').click();
+      await until("back on the dashboard", () => (new URL(page.url()).pathname === "/" ? true : undefined));
+      await page.close();
+    })();
+    return signedIn;
   }
 
-  it("the dashboard page over https goes live over wss through nginx", async () => {
+  it("signing in over https (Secure cookie), the dashboard goes live over wss through nginx", async () => {
+    await signInOnce();
+    // Secure: nginx told Next the page came over https (X-Forwarded-Proto, set in every location).
+    const cookie = (await browser.context.cookies(origin)).find((c) => c.name === "livedash_session");
+    expect(cookie).toMatchObject({ secure: true, httpOnly: true, sameSite: "Lax" });
     const page = await browser.context.newPage();
     const errors = collectErrors(page);
     await page.goto(`${origin}/?charts=${SERIES}`);
-    const badge = page.getByTestId("connection-badge");
-    await until("badge live", async () => ((await badge.getAttribute("data-status")) === "live" ? true : undefined));
-    expect(await badge.getAttribute("data-transport")).toBe("ws");
-    await expectGrowing(page);
+    await untilLiveOn(page, "ws");
+    await untilGrowing(page, SERIES);
     await page.close();
     expect(errors).toEqual([]);
   });
 
   it("SSE is not buffered by nginx: with WebSocket blocked the dashboard stays live on SSE, not long-polling", async () => {
+    await signInOnce();
     const page = await browser.context.newPage();
     const errors = collectErrors(page);
     await page.routeWebSocket(/.*/, (ws) => ws.close());
     await page.goto(`${origin}/?charts=${SERIES}`);
-    const badge = page.getByTestId("connection-badge");
-    await until("badge sse/live", async () =>
-      (await badge.getAttribute("data-transport")) === "sse" && (await badge.getAttribute("data-status")) === "live" ? true : undefined,
-    );
-    await expectGrowing(page);
+    await untilLiveOn(page, "sse");
+    await untilGrowing(page, SERIES);
     await page.close();
     expect(errors).toEqual([]);
   });
@@ -152,7 +169,7 @@ describe("the team set-up behind nginx with TLS (docs/deployment.md)", () => {
   it("plain /sse streams event by event over https", async () => {
     const events = await new Promise<string[]>((resolve, reject) => {
       const seen: string[] = [];
-      const req = request(`${origin}/sse?series=${SERIES}`, { ca, headers: { accept: "text/event-stream" } }, (res) => {
+      const req = request(`${origin}/sse?series=${SERIES}`, { ca, headers: { accept: "text/event-stream", authorization: `Bearer ${READ_TOKEN}` } }, (res) => {
         expect(res.statusCode).toBe(200);
         expect(res.headers["content-type"]).toMatch(/^text\/event-stream/);
         res.setEncoding("utf8");
@@ -183,7 +200,7 @@ describe("the team set-up behind nginx with TLS (docs/deployment.md)", () => {
     agent.stderr?.on("data", (d: Buffer) => (agentLog += d.toString()));
     await until(`the agent's first batch (log: ${agentLog})`, () => (agentLog.includes(`connected: the server at ${origin} accepted the first batch`) ? true : undefined), 30_000);
     await until("the agent's points in the catalog", async () => {
-      const res = await fetch(`${server.url}/trpc/metrics.catalog`);
+      const res = await fetch(`${server.url}/trpc/metrics.catalog`, { headers: { authorization: `Bearer ${READ_TOKEN}` } });
       const catalog = ((await res.json()) as { result: { data: { key: string; last: { value: number } | null }[] } }).result.data;
       return catalog.find((e) => e.key === 'livedash.agent.interval_seconds{host="agent-tls"}')?.last?.value === 0.5 &&
         catalog.some((e) => e.key === 'host.mem.used_bytes{host="agent-tls"}' && e.last !== null)

@@ -152,6 +152,20 @@ export function startPusher(getServerUrl: () => string, series: string, interval
   };
 }
 
+/** Waits until the page's connection badge says `transport` and `live`. */
+export async function untilLiveOn(page: Page, transport: "ws" | "sse" | "poll"): Promise<void> {
+  const badge = page.getByTestId("connection-badge");
+  await until(`badge ${transport}/live`, async () =>
+    (await badge.getAttribute("data-transport")) === transport && (await badge.getAttribute("data-status")) === "live" ? true : undefined,
+  );
+}
+
+/** Waits until the page's buffer of `series` grows by `count` points after the call. */
+export async function untilGrowing(page: Page, series: string, count = 5): Promise<void> {
+  const before = (await seriesTimestamps(page, series)).length;
+  await until(`${count} new points of ${series}`, async () => ((await seriesTimestamps(page, series)).length >= before + count ? true : undefined));
+}
+
 /** Reads the page's buffers through the read-only debug handle the dashboard exposes. */
 export async function seriesTimestamps(page: Page, series: string): Promise<number[]> {
   return page.evaluate((name) => {
