@@ -267,7 +267,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   // Prometheus targets (LIVEDASH_SCRAPE): pulled off the request path, written through the ingest service.
   const scraper =
     config.scrape.targets.length > 0
-      ? startScraper({ targets: config.scrape.targets, intervalMs: config.scrape.intervalMs, userAgent: `livedash/${VERSION}`, ingest, log, ...options.scrape })
+      ? startScraper({ targets: config.scrape.targets, intervalMs: config.scrape.intervalMs, userAgent: `livedash/${VERSION}`, ingest, log, maxDescribed: config.limits.maxSeries, ...options.scrape })
       : null;
 
   let closing: Promise<void> | null = null;

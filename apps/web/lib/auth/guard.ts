@@ -36,22 +36,6 @@ export async function requireWriter(): Promise<SignedInUser> {
   return user;
 }
 
-/**
- * requireWriter for a Server Action that answers an ActionResult: null when the caller may write,
- * else the refusal as `{ ok: false }` (a thrown error would reach the form only as Next's generic
- * "server error"). Actions are plain POSTs with `Next-Action: <id>`, and proxy.ts checks only the
- * cookie's signature: this is where a viewer or a signed-out cookie is stopped.
- */
-export async function writerRefusal(): Promise<{ ok: false; field: null; message: string } | null> {
-  try {
-    await requireWriter();
-    return null;
-  } catch (error) {
-    if (error instanceof AuthError) return { ok: false, field: null, message: error.message };
-    throw error;
-  }
-}
-
 /** For pages: the user, or a redirect to /login?next=<this page> (never a blank dashboard). */
 export async function requirePageUser(nextPath: string): Promise<SignedInUser> {
   const user = await currentUser();
