@@ -59,6 +59,8 @@ export interface ServerOptions {
   scrape?: Pick<ScraperOptions, "timeoutMs" | "maxBodyBytes" | "maxSamples">;
   /** Host registry tunables that are not settings: clock, sweep and publish intervals. */
   hosts?: HostsOptions;
+  /** Ticket lifetime (tests shorten it to see clients renew); not a setting: 60 s is the documented contract. */
+  tickets?: { ttlMs?: number };
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
   logDestination?: DestinationStream;
 }
@@ -167,7 +169,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     logError: (message) => log.error(message),
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
-  const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken) : createTicketIssuer({ ttlMs: 60_000 });
+  const ticketTtlMs = options.tickets?.ttlMs ?? 60_000;
+  const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken, { ttlMs: ticketTtlMs }) : createTicketIssuer({ ttlMs: ticketTtlMs });
   const live = createInProcessLive(hub, engine);
   let baseUrl = "";
   const alerts = buildAlerts(config, alertRules, { live, publish: (points) => batcher.enqueue(points), catalog: () => store.catalog(), log, baseUrl: () => baseUrl }, options.alerts);
@@ -264,7 +267,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   // Prometheus targets (LIVEDASH_SCRAPE): pulled off the request path, written through the ingest service.
   const scraper =
     config.scrape.targets.length > 0
-      ? startScraper({ targets: config.scrape.targets, intervalMs: config.scrape.intervalMs, userAgent: `livedash/${VERSION}`, ingest, log, ...options.scrape })
+      ? startScraper({ targets: config.scrape.targets, intervalMs: config.scrape.intervalMs, userAgent: `livedash/${VERSION}`, ingest, log, maxDescribed: config.limits.maxSeries, ...options.scrape })
       : null;
 
   let closing: Promise<void> | null = null;

@@ -111,7 +111,7 @@ export function collectErrors(page: Page): string[] {
 }
 
 /** Pushes points through the public HTTP ingest endpoint. */
-export async function ingest(serverUrl: string, points: { series: string; value: number; ts?: number }[], token?: string): Promise<void> {
+export async function ingest(serverUrl: string, points: { series: string; value: number; ts?: number; labels?: Record<string, string> }[], token?: string): Promise<void> {
   const res = await fetch(`${serverUrl}/api/ingest`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },

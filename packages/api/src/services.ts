@@ -53,12 +53,13 @@ export type AlertsResult = { ok: true } | { ok: false; code: "BAD_REQUEST" | "CO
 export interface AlertsApi {
   list(): AlertsList;
   /** Validates (errors name the field) and saves a rule from the dashboard; it runs at once. */
-  saveRule(rule: unknown): AlertsResult;
-  deleteRule(name: string): AlertsResult;
+  saveRule(rule: unknown): Promise<AlertsResult>;
+  deleteRule(name: string): Promise<AlertsResult>;
   silence(input: z.output<typeof SilenceInputSchema>): Promise<{ ok: true; silence: Silence } | { ok: false; message: string }>;
   unsilence(id: string): Promise<boolean>;
-  annotate(input: z.output<typeof AnnotationInputSchema>): Annotation;
-  annotations(query: z.output<typeof AnnotationQuerySchema>): Annotation[];
+  /** With Redis, user annotations are kept there (every instance lists them). */
+  annotate(input: z.output<typeof AnnotationInputSchema>): Promise<Annotation>;
+  annotations(query: z.output<typeof AnnotationQuerySchema>): Promise<Annotation[]>;
 }
 
 /** The fleet (the server's host registry), as the procedures reach it. */

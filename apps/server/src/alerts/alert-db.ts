@@ -119,6 +119,7 @@ export function openAlertDb(dataDir: string | null, limits: AlertDbLimits = {}) 
     rules: db.prepare<[], { body: string }>("SELECT body FROM rules ORDER BY name"),
     putRule: db.prepare("INSERT OR REPLACE INTO rules (name, body) VALUES (?, ?)"),
     deleteRule: db.prepare("DELETE FROM rules WHERE name = ?"),
+    clearRules: db.prepare("DELETE FROM rules"),
     annotate: db.prepare("INSERT OR IGNORE INTO annotations (ts, end_ts, text, tags, source, dedupe) VALUES (?, ?, ?, ?, ?, ?)"),
     trimAnnotations: db.prepare("DELETE FROM annotations WHERE id <= (SELECT MAX(id) FROM annotations) - ?"),
     // A range annotation shows in every window it overlaps, not only the one holding its start.
@@ -150,6 +151,11 @@ export function openAlertDb(dataDir: string | null, limits: AlertDbLimits = {}) 
       return true;
     },
   );
+
+  const replaceRules = db.transaction((rules: readonly AlertRule[]) => {
+    stmt.clearRules.run();
+    for (const rule of rules) stmt.putRule.run(rule.name, JSON.stringify(rule));
+  });
 
   function putInstance(row: InstanceRow) {
     stmt.putInstance.run(row.rule, row.series, row.state, row.since, row.episode, row.pendingSince, row.value, row.lastSeen);
@@ -184,6 +190,8 @@ export function openAlertDb(dataDir: string | null, limits: AlertDbLimits = {}) 
     savedRules: (): AlertRule[] => stmt.rules.all().map((r) => JSON.parse(r.body) as AlertRule),
     saveRule: (rule: AlertRule) => void stmt.putRule.run(rule.name, JSON.stringify(rule)),
     deleteRule: (name: string): boolean => stmt.deleteRule.run(name).changes > 0,
+    /** The whole set at once (emptied once Redis mode moved them into Redis). */
+    replaceRules: (rules: readonly AlertRule[]) => replaceRules(rules),
     annotate(annotation: { ts: number; endTs: number | null; text: string; tags: string[]; source: "user" | "alert" }): Annotation {
       const info = stmt.annotate.run(annotation.ts, annotation.endTs, annotation.text, JSON.stringify(annotation.tags), annotation.source, null);
       stmt.trimAnnotations.run(maxAnnotations);

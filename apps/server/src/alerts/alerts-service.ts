@@ -12,6 +12,7 @@ import { createNotifier } from "./notifier";
 import type { NotifierOptions } from "./notifier";
 import { compileRule, watchRulesFile } from "./rules-file";
 import type { RulesWatcher } from "./rules-file";
+import { MAX_SAVED_RULES, createSavedRules } from "./saved-rules";
 import { createSilences } from "./silences";
 import { alertsList } from "./status";
 import { notificationBody, transitionAnnotation } from "./webhook-body";
@@ -58,12 +59,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
   let fileRules: CompiledRule[] = deps.rulesFile?.rules ?? [];
   let fileError: string | null = null;
   let fileLoadedAt: number | null = deps.rulesFile ? now() : null;
-  const savedRules = new Map<string, CompiledRule>();
-  for (const rule of db.savedRules()) {
-    const compiled = compileRule(rule, `saved rule`);
-    if (compiled.ok) savedRules.set(rule.name, compiled.rule);
-    else log.error({ rule: rule.name }, `saved alert rule no longer valid, not evaluated: ${compiled.message}`);
-  }
+  const savedRules = createSavedRules(db, deps.claims.rules, log, () => applyRules());
   const counters = { transitions: { ok: 0, pending: 0, firing: 0, resolved: 0 }, publishFailures: 0, reloads: 0, reloadErrors: 0 };
   const abort = new AbortController();
   let ruleList: CompiledRule[] = [];
@@ -74,8 +70,9 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
 
   function applyRules() {
     const names = new Set(fileRules.map((r) => r.rule.name));
-    for (const name of savedRules.keys()) if (names.has(name)) log.warn({ rule: name }, "a rule saved from the dashboard has the name of a rules-file rule: the file's runs");
-    ruleList = [...fileRules, ...[...savedRules.values()].filter((r) => !names.has(r.rule.name))];
+    const saved = savedRules.values();
+    for (const { rule: { name } } of saved) if (names.has(name)) log.warn({ rule: name }, "a rule saved from the dashboard has the name of a rules-file rule: the file's runs");
+    ruleList = [...fileRules, ...saved.filter((r) => !names.has(r.rule.name))];
     for (const gone of evaluator.setRules(ruleList)) db.forgetRule(gone);
     evaluator.seed(deps.catalog().flatMap((info) => (info.last ? [{ key: info.name, lastTs: info.last.ts }] : [])));
     if (ruleList.length === 0) stream?.abort();
@@ -161,6 +158,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
   function tick() {
     const at = now();
     void silences.expire(at);
+    void savedRules.refresh();
     apply(evaluator.tick(at));
   }
 
@@ -171,6 +169,7 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
   return {
     start() {
       void silences.refresh();
+      void savedRules.start();
       following = follow();
       ticker = setInterval(tick, options.tickMs ?? 1_000);
       ticker.unref();
@@ -213,22 +212,19 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
         rulesFile: { path: deps.rulesFile?.path ?? null, loadedAt: fileLoadedAt, error: fileError },
       });
     },
-    saveRule(raw: unknown): SaveResult {
+    /** Rejects when Redis (which keeps saved rules in Redis mode) does not answer: nothing changed then. */
+    async saveRule(raw: unknown): Promise<SaveResult> {
       const compiled = compileRule(raw, "rule");
       if (!compiled.ok) return { ok: false, code: "BAD_REQUEST", message: compiled.message };
       const { name } = compiled.rule.rule;
       if (fileRules.some((r) => r.rule.name === name)) return { ok: false, code: "CONFLICT", message: `rule "${name}" is defined in the rules file; edit it there` };
-      if (!savedRules.has(name) && savedRules.size >= 1_000) return { ok: false, code: "BAD_REQUEST", message: "at most 1000 rules saved from the dashboard" };
-      db.saveRule(compiled.rule.rule);
-      savedRules.set(name, compiled.rule);
-      applyRules();
+      if (!savedRules.has(name) && savedRules.size >= MAX_SAVED_RULES) return { ok: false, code: "BAD_REQUEST", message: `at most ${MAX_SAVED_RULES} rules saved from the dashboard` };
+      await savedRules.save(compiled.rule);
       return { ok: true };
     },
-    deleteRule(name: string): SaveResult {
+    async deleteRule(name: string): Promise<SaveResult> {
       if (fileRules.some((r) => r.rule.name === name)) return { ok: false, code: "CONFLICT", message: `rule "${name}" is defined in the rules file; remove it there` };
-      if (!db.deleteRule(name)) return { ok: false, code: "NOT_FOUND", message: `no rule "${name}" saved from the dashboard` };
-      savedRules.delete(name);
-      applyRules();
+      if (!(await savedRules.remove(name))) return { ok: false, code: "NOT_FOUND", message: `no rule "${name}" saved from the dashboard` };
       return { ok: true };
     },
     silence(input: z.output<typeof SilenceInputSchema>): Promise<{ ok: true; silence: Silence } | { ok: false; message: string }> {
@@ -237,13 +233,19 @@ export function createAlerts(deps: AlertsDeps, options: AlertsOptions = {}) {
     unsilence: (id: string): Promise<boolean> => silences.remove(id),
     /** Re-reads shared silences now (the ticker does it every tickMs). */
     refreshSilences: () => silences.refresh(),
-    annotate(input: z.output<typeof AnnotationInputSchema>): Annotation {
-      const ts = input.ts ?? Date.now();
-      return db.annotate({ ts, endTs: input.endTs ?? null, text: input.text, tags: input.tags, source: "user" });
+    /** A user annotation: in alerts.db, or with Redis in Redis (every instance lists it); rejects when Redis does not answer. */
+    annotate(input: z.output<typeof AnnotationInputSchema>): Promise<Annotation> {
+      const annotation = { ts: input.ts ?? Date.now(), endTs: input.endTs ?? null, text: input.text, tags: input.tags, source: "user" as const };
+      return deps.claims.annotations ? deps.claims.annotations.add(annotation) : Promise.resolve(db.annotate(annotation));
     },
-    annotations(query: z.output<typeof AnnotationQuerySchema>): Annotation[] {
+    /** Local ones (this instance's alert transitions) merged with Redis' user ones, in ts order. */
+    async annotations(query: z.output<typeof AnnotationQuerySchema>): Promise<Annotation[]> {
+      const from = query.from ?? 0;
       const to = query.to ?? Date.now();
-      return db.annotations(query.from ?? 0, to, query.limit);
+      const local = db.annotations(from, to, query.limit);
+      if (!deps.claims.annotations) return local;
+      const shared = await deps.claims.annotations.range(from, to, query.limit);
+      return [...local, ...shared].sort((a, b) => a.ts - b.ts || a.id - b.id).slice(0, query.limit);
     },
     /** For /metrics: counted over every tracked series, not only the listed ones. */
     metrics() {

@@ -1,6 +1,8 @@
 import { Redis } from "ioredis";
 import { SilenceSchema } from "@livedash/events";
 import type { Silence } from "@livedash/events";
+import { createSharedWrites, safeJson } from "./shared-writes";
+import type { SharedAnnotations, SharedRules } from "./shared-writes";
 
 /** Silences every instance shares (Redis): one created on any instance holds back every instance's notifications. */
 export interface SharedSilences {
@@ -25,6 +27,10 @@ export interface Claims {
   once(key: string): Promise<boolean>;
   /** Present with Redis: silences are shared by every instance. */
   readonly silences?: SharedSilences;
+  /** Present with Redis: rules saved from the dashboard are shared by every instance. */
+  readonly rules?: SharedRules;
+  /** Present with Redis: user annotations are shared by every instance. */
+  readonly annotations?: SharedAnnotations;
   close(): Promise<void>;
 }
 
@@ -68,7 +74,10 @@ export function createRedisClaims(url: string, instanceId: string, options: Redi
     if (redis.status !== "ready") await Promise.race([ready, new Promise((_, reject) => setTimeout(() => reject(new Error("redis not ready")), 2_000).unref())]);
     return run();
   };
+  const shared = createSharedWrites(redis, withReady, { prefix });
   return {
+    rules: shared.rules,
+    annotations: shared.annotations,
     claim: (id, leaseMs) => withReady(async () => (await redis.eval(CLAIM_SCRIPT, 1, `${prefix}claim:${id}`, instanceId, String(Math.ceil(leaseMs)), DONE)) as "mine" | "taken" | "done"),
     done: (id) => withReady(async () => void (await redis.set(`${prefix}claim:${id}`, DONE, "PX", doneTtlMs))),
     once: (key) => withReady(async () => (await redis.set(`${prefix}once:${key}`, instanceId, "PX", doneTtlMs, "NX")) === "OK"),
@@ -92,12 +101,4 @@ export function createRedisClaims(url: string, instanceId: string, options: Redi
       await redis.quit().catch(() => redis.disconnect());
     },
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }

@@ -37,7 +37,9 @@ export async function handleAnnotations(req: IncomingMessage, res: ServerRespons
     }
     const query = AnnotationQuerySchema.safeParse(raw);
     if (!query.success) return sendJsonError(res, 400, formatZodIssues(query.error), { field: String(query.error.issues[0]?.path[0] ?? "") });
-    return sendJson(res, 200, { annotations: services.alerts.annotations(query.data) });
+    const found = await orUnavailable(res, services, () => services.alerts.annotations(query.data));
+    if (found !== undefined) sendJson(res, 200, { annotations: found });
+    return;
   }
   if (!contextFromRequest(services, req).auth.ingest) {
     return sendJsonError(res, 401, "a valid ingest token is required (Authorization: Bearer <LIVEDASH_INGEST_TOKEN>)");
@@ -57,5 +59,20 @@ export async function handleAnnotations(req: IncomingMessage, res: ServerRespons
   }
   const input = AnnotationInputSchema.safeParse(json);
   if (!input.success) return sendJsonError(res, 400, formatZodIssues(input.error), { field: String(input.error.issues[0]?.path[0] ?? "body") });
-  sendJson(res, 200, services.alerts.annotate(input.data));
+  const annotation = await orUnavailable(res, services, () => services.alerts.annotate(input.data));
+  if (annotation !== undefined) sendJson(res, 200, annotation);
+}
+
+/**
+ * With Redis, user annotations live there: while it does not answer, a 503 says so (the caller
+ * retries). The backend's own text (addresses) goes to the log, not to the caller.
+ */
+async function orUnavailable<T>(res: ServerResponse, services: Services, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error) {
+    services.log.warn({ err: error }, "annotations: redis did not answer");
+    sendJsonError(res, 503, "annotations unavailable: their store (Redis) did not answer; try again");
+    return undefined;
+  }
 }

@@ -14,7 +14,7 @@ import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { createOtlpMetricsHandler } from "./otlp-http";
 import { handleAlertsList, handleAnnotations } from "./alerts-http";
 import { handlePlainSse } from "./plain-sse";
-import { handleRemoteWrite } from "./remote-write-http";
+import { handleRemoteWrite, RemoteWriteMetadata } from "./remote-write-http";
 import { createSeriesKeyCache } from "../ingest/remote-write/decode";
 import { renderPrometheus } from "./prometheus";
 import { readSingleParams, TRPC_QUERY_PARAMS } from "./query-params";
@@ -50,7 +50,7 @@ export function createHttpApp(
   };
 
   const requestIds = createRequestIds();
-  const remoteWrite = { skipped: services.traffic.remoteWriteSkipped, keyCache: createSeriesKeyCache() };
+  const remoteWrite = { skipped: services.traffic.remoteWriteSkipped, keyCache: createSeriesKeyCache(), metadata: new RemoteWriteMetadata(services.config.limits.maxSeries) };
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,

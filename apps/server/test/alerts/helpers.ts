@@ -3,10 +3,12 @@ import { join } from "node:path";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import type { AlertNotification, AlertsList } from "@livedash/events";
 import type { ServerOptions } from "../../src/server";
 import { tempDataDir } from "../helpers/data-dir";
+import { startRedis } from "../helpers/redis-server";
+import type { TestRedis } from "../helpers/redis-server";
 import { startTestServer } from "../helpers/server";
 
 /** Cleanups run after each test, last registered first. */
@@ -16,6 +18,31 @@ export function useCleanups(): (() => unknown)[] {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
   return cleanups;
+}
+
+/** A real redis-server for the whole describe block (started before its tests, stopped after). */
+export function useRedis(): TestRedis {
+  let redis: TestRedis | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  const current = (): TestRedis => {
+    if (redis === undefined) throw new Error("redis-server is not started yet (use it inside a test)");
+    return redis;
+  };
+  return {
+    get url() {
+      return current().url;
+    },
+    get port() {
+      return current().port;
+    },
+    stop: () => current().stop(),
+    restart: () => current().restart(),
+  };
 }
 
 /** A test server (memory storage) running `rules`, closed and its rules file removed after the test. */

@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ALERT_STATE_SERIES, alertStateFromPoint } from "@livedash/events";
 import { parseConfig } from "../../src/config";
 import { createServer } from "../../src/server";
 import type { LivedashServer } from "../../src/server";
 import { tempDataDir } from "../helpers/data-dir";
-import { startRedis } from "../helpers/redis-server";
-import type { TestRedis } from "../helpers/redis-server";
 import { ingest } from "../helpers/server";
-import { startReceiver, useCleanups, writeRules } from "./helpers";
+import { startReceiver, useCleanups, useRedis, writeRules } from "./helpers";
 
 describe("alerts on three Redis-backed instances", () => {
-  let redis: TestRedis;
+  const redis = useRedis();
   const cleanups = useCleanups();
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis.stop();
-  });
 
   /** Three instances on one stream running the same rules file. */
   async function startInstances(stream: string, rulesPath: string, tickMs: number): Promise<LivedashServer[]> {

@@ -19,9 +19,9 @@ export const alertsRouter = {
   list: readProcedure.query(({ ctx }) => ctx.services.alerts.list()),
 
   /** Creates or replaces a rule kept in the data directory (a rules-file rule cannot be replaced: CONFLICT). */
-  saveRule: ingestProcedure.input(AlertRuleInputSchema).mutation(({ ctx, input }) => orThrow(ctx.services.alerts.saveRule(input))),
+  saveRule: ingestProcedure.input(AlertRuleInputSchema).mutation(async ({ ctx, input }) => orThrow(await ctx.services.alerts.saveRule(input))),
 
-  deleteRule: ingestProcedure.input(z.object({ name: AlertRuleNameSchema }).strict()).mutation(({ ctx, input }) => orThrow(ctx.services.alerts.deleteRule(input.name))),
+  deleteRule: ingestProcedure.input(z.object({ name: AlertRuleNameSchema }).strict()).mutation(async ({ ctx, input }) => orThrow(await ctx.services.alerts.deleteRule(input.name))),
 
   silence: ingestProcedure.input(SilenceInputSchema).mutation(async ({ ctx, input }) => {
     const result = await ctx.services.alerts.silence(input);

@@ -18,6 +18,8 @@ export class Emitter {
   ts = 0;
   ordinal = 0;
   nonFinite = 0;
+  /** Suffixes of the current data point's points ("" for the metric's own series): which names it described. */
+  readonly suffixes: string[] = [];
 
   constructor(
     private readonly points: Point[],
@@ -31,6 +33,7 @@ export class Emitter {
     }
     this.points.push({ series: this.name + suffix + this.tail, ts: this.ts, value });
     this.sources.push(this.ordinal);
+    this.suffixes.push(suffix);
   }
 }
 

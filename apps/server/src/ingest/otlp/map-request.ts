@@ -1,4 +1,4 @@
-import { LABEL_LIMITS, SERIES_NAME_MAX_LENGTH, labelsProblem, seriesKey, type Point } from "@livedash/events";
+import { LABEL_LIMITS, SERIES_NAME_MAX_LENGTH, labelsProblem, seriesKey, type Point, type SeriesMeta } from "@livedash/events";
 import { ErrorList, quoteForError } from "../result";
 import { checkFuture } from "../timestamp";
 import { addAttributeLabels, emptyLabels, labelNameFor, resourceLabels, seriesNameFor } from "./attributes";
@@ -6,6 +6,7 @@ import type { CumulativeState } from "./cumulative-state";
 import { Emitter, PointRefused, type QuantileSuffixes } from "./emitter";
 import { LabelTailCache } from "./label-tail-cache";
 import { mapExponentialHistogram, mapHistogram } from "./map-histogram";
+import { metricMeta } from "./metric-meta";
 import { quantileSuffix } from "./quantiles";
 import {
   FLAG_NO_RECORDED_VALUE,
@@ -42,6 +43,8 @@ export interface MappedRequest {
   readonly points: Point[];
   /** For each point, the ordinal (in request order) of the OTLP data point it came from. */
   readonly sources: number[];
+  /** Unit, kind and description of each series name given points (metricMeta). */
+  readonly meta: SeriesMeta[];
   /** OTLP data points in the request (flagged no-value ones included). */
   readonly dataPoints: number;
   /** OTLP data points refused (bad labels or name, too far in the future, non-finite values...). */
@@ -80,6 +83,7 @@ export function mapExportRequest(
   let ordinal = -1;
   let rejected = 0;
   const out = new Emitter(points, sources);
+  const meta = new Map<string, SeriesMeta>();
 
   for (let r = 0; r < request.resourceMetrics.length; r++) {
     const resource = request.resourceMetrics[r]!;
@@ -101,6 +105,7 @@ export function mapExportRequest(
         const metricProblem = name.length === 0 ? "metric name is empty" : name.length + maxSuffixLength(metric, quantiles) > SERIES_NAME_MAX_LENGTH
           ? `metric name is ${name.length} characters; with its suffixes a series name must stay within ${SERIES_NAME_MAX_LENGTH}`
           : baseProblem ? `resource attribute for label '${baseProblem[0]}': ${baseProblem[1]}` : null;
+        const suffixes = new Set<string>();
         for (let p = 0; p < dataPoints.length; p++) {
           ordinal++;
           const dp = dataPoints[p]!;
@@ -117,7 +122,9 @@ export function mapExportRequest(
             out.ts = ts;
             out.ordinal = ordinal;
             const skipped = out.nonFinite;
+            out.suffixes.length = 0;
             mapDataPoint(metric, dp, name + tail, out, state, quantileSuffixes, maxBuckets);
+            for (const suffix of out.suffixes) suffixes.add(suffix);
             // Nothing but non-finite values: refused, named once in the summary below.
             if (points.length === before && out.nonFinite > skipped) rejected++;
           } catch (error) {
@@ -129,12 +136,14 @@ export function mapExportRequest(
             errors.push({ message: `${where} ${quoteForError(metric.name)} dataPoints[${p}]: ${error.message}` });
           }
         }
+        // Described only under the names that got points: a name with none would be an empty catalog entry.
+        for (const entry of metricMeta(metric, name, suffixes)) meta.set(entry.series, entry);
       }
     }
   }
   const { nonFinite } = out;
   if (nonFinite > 0) errors.push({ message: `${nonFinite} non-finite values (NaN, ±Infinity) were skipped; data points with no other value were rejected` });
-  return { points, sources, dataPoints: ordinal + 1, rejected, errors };
+  return { points, sources, meta: [...meta.values()], dataPoints: ordinal + 1, rejected, errors };
 }
 
 /**

@@ -5,6 +5,10 @@ import { ErrorList } from "../result";
 import type { PathError } from "../result";
 import { checkFuture } from "../timestamp";
 import { METRIC_NAME_LABEL, prometheusSeriesKey } from "../prometheus-series";
+import { decodeMetricMetadata, type FamilyMetadata } from "./metadata";
+
+/** Metadata entries kept from one request (Prometheus sends at most 500 per request by default). */
+const MAX_METADATA = 10_000;
 
 /*
  * A decoder for prometheus.WriteRequest (remote_write 1.0), field numbers from prompb/remote.proto and
@@ -31,12 +35,12 @@ export interface RemoteWriteSkipped {
   infinite: number;
   /** Native histogram samples (a remote_write 1.0 extension Livedash does not store). */
   histograms: number;
-  /** Metric metadata entries (TYPE/HELP/UNIT per metric family). */
+  /** Metric metadata entries (TYPE/HELP/UNIT per metric family): not points, but used for descriptions. */
   metadata: number;
 }
 
 export type RemoteWriteDecodeResult =
-  | { ok: true; points: Point[]; skipped: RemoteWriteSkipped; more: boolean }
+  | { ok: true; points: Point[]; skipped: RemoteWriteSkipped; metadata: FamilyMetadata[]; more: boolean }
   | { ok: false; errors: PathError[]; truncated: boolean };
 
 export interface RemoteWriteDecodeOptions {
@@ -110,6 +114,7 @@ export function decodeWriteRequest(bytes: Buffer, options: RemoteWriteDecodeOpti
   const r = protobuf.Reader.create(bytes);
   const points: Point[] = [];
   const skipped: RemoteWriteSkipped = { nan: 0, stale: 0, infinite: 0, histograms: 0, metadata: 0 };
+  const metadata: FamilyMetadata[] = [];
   const errors = new ErrorList<PathError>();
   const limits = { nowMs: options.nowMs, maxFutureMs: options.maxFutureMs };
   let index = 0;
@@ -123,10 +128,15 @@ export function decodeWriteRequest(bytes: Buffer, options: RemoteWriteDecodeOpti
         r.pos = end;
         index++;
         if (errors.full) break;
-        if (points.length > options.stopAfterPoints) return { ok: true, points, skipped, more: true };
+        if (points.length > options.stopAfterPoints) return { ok: true, points, skipped, metadata, more: true };
       } else {
-        if (field === 3) skipped.metadata++;
-        skip(r, tag, r.len);
+        if (field === 3 && (tag & 7) === WIRE_LEN) {
+          const end = subEnd(r, r.len);
+          const entry = decodeMetricMetadata(r, end);
+          if (entry !== null && metadata.length < MAX_METADATA) metadata.push(entry);
+          r.pos = end;
+          skipped.metadata++;
+        } else skip(r, tag, r.len);
       }
     }
   } catch (error) {
@@ -135,7 +145,7 @@ export function decodeWriteRequest(bytes: Buffer, options: RemoteWriteDecodeOpti
     errors.push({ path: "body", message: `body: not a valid protobuf prometheus.WriteRequest (${error.message})` });
   }
   if (!errors.empty) return { ok: false, errors: errors.items, truncated: errors.truncated };
-  return { ok: true, points, skipped, more: false };
+  return { ok: true, points, skipped, metadata, more: false };
 }
 
 /**

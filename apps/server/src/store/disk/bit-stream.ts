@@ -13,7 +13,9 @@ export class BitWriter {
 
   /** A writer that goes on after the first `bits` bits of `bytes` (copied; bits past them cleared). */
   static from(bytes: Uint8Array, bits: number): BitWriter {
-    const w = new BitWriter(Math.max(64, bytes.length * 2));
+    // Room for a few more rows only: most restored heads are near full or idle, and 10 000 series x 3
+    // tiers of doubled buffers cost tens of MiB at start (the writer still doubles when it must).
+    const w = new BitWriter(bytes.length + 64);
     const whole = bits >>> 3;
     w.buf.set(bytes.subarray(0, whole));
     const rest = bits & 7;

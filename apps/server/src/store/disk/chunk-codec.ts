@@ -1,4 +1,6 @@
 import { BitReader, BitWriter } from "./bit-stream";
+import { findRational, newRationalState, rationalCost, readRational, writeRational } from "./rational-codec";
+import type { RationalState } from "./rational-codec";
 
 /**
  * Compressed chunk of (ts, value columns) rows, after Facebook's Gorilla paper (VLDB 2015) and
@@ -9,8 +11,15 @@ import { BitReader, BitWriter } from "./bit-stream";
  * Layout: 7 header bytes [version, flags, columns, count u32 LE], then the bit stream. Flags bit 0
  * marks float timestamps: a chunk whose timestamps are not all safe integers (sub-millisecond JSON
  * ingest) XORs them like values instead of taking deltas, so every finite ts round-trips exactly.
+ *
+ * Version 2 (written since #11's bytes-per-point work; version 1 chunks are still read, and a head
+ * restored from a version 1 row goes on in version 1) adds a third way to write a value: an exact
+ * small fraction k / q (rational-codec.ts) when that is cheaper than its XOR. Value controls: `0`
+ * unchanged, `10` XOR in the previous window, `110` XOR with a new window, `111` fraction (version 1:
+ * `11` new window, no fractions).
  */
-const VERSION = 1;
+const VERSION = 2 as const;
+const VERSIONS = new Set([1, 2]);
 const HEADER_BYTES = 7;
 const FLAG_FLOAT_TS = 1;
 export const MAX_COLUMNS = 8;
@@ -65,7 +74,11 @@ function readWindow(r: BitReader, leading: number, trailing: number): [number, n
   return [hi, lo];
 }
 
-function writeXor(w: BitWriter, s: XorState, value: number, first: boolean): void {
+/**
+ * Writes one value: XOR with the previous one (Gorilla), or, with `rs` (version 2), the exact
+ * fraction k / q when that takes fewer bits. The XOR state follows every value either way.
+ */
+function writeXor(w: BitWriter, s: XorState, value: number, first: boolean, rs: RationalState | null = null): void {
   f64[0] = value;
   const hi = u32[1] as number;
   const lo = u32[0] as number;
@@ -82,13 +95,26 @@ function writeXor(w: BitWriter, s: XorState, value: number, first: boolean): voi
       const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh);
       // 5 bits store the leading count; more than 31 is written as 31 (a few wasted bits).
       if (leading > 31) leading = 31;
-      if (s.leading >= 0 && leading >= s.leading && trailing >= s.trailing) {
+      const reuse = s.leading >= 0 && leading >= s.leading && trailing >= s.trailing;
+      if (rs !== null) {
+        const xorBits = reuse ? 2 + 64 - s.leading - s.trailing : 3 + 11 + 64 - leading - trailing;
+        const fraction = findRational(value, rs.q);
+        if (fraction !== null && 3 + rationalCost(rs, fraction[0], fraction[1]) < xorBits) {
+          w.write(0b111, 3);
+          writeRational(w, rs, fraction[0], fraction[1]);
+          s.hi = hi;
+          s.lo = lo;
+          return;
+        }
+      }
+      if (reuse) {
         // Fits the previous window: control '10' and only the window's bits.
         w.write(0b10, 2);
         writeWindow(w, xh, xl, s.leading, s.trailing);
       } else {
         const significant = 64 - leading - trailing;
-        w.write(0b11, 2);
+        if (rs !== null) w.write(0b110, 3);
+        else w.write(0b11, 2);
         w.write(leading, 5);
         // 64 significant bits do not fit 6 bits; 0 never occurs otherwise, so it stands for 64.
         w.write(significant === 64 ? 0 : significant, 6);
@@ -102,12 +128,19 @@ function writeXor(w: BitWriter, s: XorState, value: number, first: boolean): voi
   s.lo = lo;
 }
 
-function readXor(r: BitReader, s: XorState, first: boolean): number {
+function readXor(r: BitReader, s: XorState, first: boolean, rs: RationalState | null = null): number {
   if (first) {
     s.hi = r.read(32);
     s.lo = r.read(32);
   } else if (r.readBit()) {
     if (r.readBit()) {
+      if (rs !== null && r.readBit()) {
+        const value = readRational(r, rs);
+        f64[0] = value;
+        s.hi = u32[1] as number;
+        s.lo = u32[0] as number;
+        return value;
+      }
       s.leading = r.read(5);
       const significant = r.read(6) || 64;
       s.trailing = 64 - s.leading - significant;
@@ -173,6 +206,9 @@ function readDod(r: BitReader): number {
 export class ChunkEncoder {
   private w = new BitWriter();
   private states: XorState[];
+  /** Version 2: one fraction state per column; null when continuing a version 1 chunk. */
+  private fractions: RationalState[] | null;
+  private version: number;
   private tsState = newXorState();
   private n = 0;
   private first = 0;
@@ -183,9 +219,13 @@ export class ChunkEncoder {
     readonly columns: number,
     /** XOR timestamps instead of delta-of-delta (set for chunks with non-integer ts). */
     readonly floatTs = false,
+    /** Format version written; 1 only to continue (or, in tests, to make) a chunk without fractions. @default 2 */
+    formatVersion: 1 | 2 = VERSION,
   ) {
     if (!Number.isInteger(columns) || columns < 1 || columns > MAX_COLUMNS) throw new RangeError(`columns must be 1..${MAX_COLUMNS}`);
     this.states = Array.from({ length: columns }, newXorState);
+    this.version = formatVersion;
+    this.fractions = formatVersion >= 2 ? Array.from({ length: columns }, newRationalState) : null;
   }
 
   get count(): number {
@@ -207,6 +247,8 @@ export class ChunkEncoder {
     const walked = walkChunk(data, false);
     const enc = new ChunkEncoder(walked.columns.length, walked.floatTs);
     enc.states = walked.states;
+    enc.fractions = walked.fractions;
+    enc.version = walked.version;
     enc.tsState = walked.tsState;
     enc.n = walked.count;
     enc.first = walked.first;
@@ -240,7 +282,7 @@ export class ChunkEncoder {
       writeDod(this.w, delta - this.prevDelta);
       this.prevDelta = delta;
     }
-    for (let c = 0; c < this.columns; c++) writeXor(this.w, this.states[c] as XorState, values[c] as number, this.n === 0);
+    for (let c = 0; c < this.columns; c++) writeXor(this.w, this.states[c] as XorState, values[c] as number, this.n === 0, this.fractions === null ? null : (this.fractions[c]));
     if (this.n === 0) this.first = ts;
     this.last = ts;
     this.n++;
@@ -249,7 +291,7 @@ export class ChunkEncoder {
   bytes(): Uint8Array {
     const body = this.w.bytes();
     const out = new Uint8Array(HEADER_BYTES + body.length);
-    out[0] = VERSION;
+    out[0] = this.version;
     out[1] = this.floatTs ? FLAG_FLOAT_TS : 0;
     out[2] = this.columns;
     new DataView(out.buffer).setUint32(3, this.n, true);
@@ -273,12 +315,14 @@ export function decodeChunk(data: Uint8Array): DecodedChunk {
 }
 
 interface Walked {
+  version: number;
   floatTs: boolean;
   count: number;
   /** The rows when kept, else empty arrays. */
   ts: Float64Array;
   columns: Float64Array[];
   states: XorState[];
+  fractions: RationalState[] | null;
   tsState: XorState;
   first: number;
   last: number;
@@ -292,7 +336,8 @@ const EMPTY = new Float64Array(0);
 /** Reads a chunk's stream, keeping its rows or only its final states (ChunkEncoder.resume). */
 function walkChunk(data: Uint8Array, keep: boolean): Walked {
   if (data.length < HEADER_BYTES) throw new RangeError("corrupt chunk: shorter than its header");
-  if (data[0] !== VERSION) throw new RangeError(`corrupt chunk: unknown format version ${data[0]}`);
+  const version = data[0] as number;
+  if (!VERSIONS.has(version)) throw new RangeError(`corrupt chunk: unknown format version ${version}`);
   const floatTs = ((data[1] as number) & FLAG_FLOAT_TS) !== 0;
   const columnCount = data[2] as number;
   if (columnCount < 1 || columnCount > MAX_COLUMNS) throw new RangeError(`corrupt chunk: ${columnCount} columns`);
@@ -304,6 +349,7 @@ function walkChunk(data: Uint8Array, keep: boolean): Walked {
   const ts = keep ? new Float64Array(count) : EMPTY;
   const columns = Array.from({ length: columnCount }, () => (keep ? new Float64Array(count) : EMPTY));
   const states = Array.from({ length: columnCount }, newXorState);
+  const fractions = version >= 2 ? Array.from({ length: columnCount }, newRationalState) : null;
   const tsState = newXorState();
   let first = 0;
   let last = 0;
@@ -322,9 +368,9 @@ function walkChunk(data: Uint8Array, keep: boolean): Walked {
     if (i === 0) first = last;
     if (keep) ts[i] = last;
     for (let c = 0; c < columnCount; c++) {
-      const value = readXor(r, states[c] as XorState, i === 0);
+      const value = readXor(r, states[c] as XorState, i === 0, fractions === null ? null : (fractions[c]));
       if (keep) (columns[c] as Float64Array)[i] = value;
     }
   }
-  return { floatTs, count, ts, columns, states, tsState, first, last, prevDelta, bits: r.position - HEADER_BYTES * 8 };
+  return { version, floatTs, count, ts, columns, states, fractions, tsState, first, last, prevDelta, bits: r.position - HEADER_BYTES * 8 };
 }
