@@ -104,7 +104,7 @@ describe("aggregation on the redis engine, two instances", () => {
     await vi.waitFor(() => expect(a.services.engine.latestId()).toBe(last), WAIT);
     const baseline = a.services.hub.stats().subscriptions;
     // A position before the newest batch: A's aggregation (created now, seeded from its store) cannot replay it.
-    const moved = subscribe("ws", a, firstTestIds[2]!);
+    const moved = subscribe("ws", a, firstTestIds[2]);
     await vi.waitFor(() => expect(moved.events.length).toBeGreaterThanOrEqual(1), WAIT);
     expect(moved.events[0]).toEqual({ id: last, data: { type: "reset", reason: "aggregate-window" } });
     // The client refetched history up to the reset's id and resumes from it, on A again: nothing is
