@@ -97,6 +97,23 @@ describe("dashboard sign-in", () => {
     expect(errors.filter((e) => !e.includes("/favicon.ico"))).toEqual([]);
   });
 
+  it("the /transports page measures all four transports with tickets", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    await signIn(page, stack.web, `/transports?series=${SERIES}`);
+    await page.waitForURL((url) => url.pathname === "/transports");
+    for (const kind of ["ws", "sse", "long-poll", "short-poll"]) {
+      const card = page.locator(`[data-probe="${kind}"]`);
+      await until(`${kind} receiving`, async () => {
+        const events = Number(await card.locator('[data-field="events"]').textContent());
+        return (await card.getAttribute("data-status")) === "live" && events >= 2 ? true : undefined;
+      });
+    }
+    await context.close();
+    expect(errors.filter((e) => !e.includes("/favicon.ico"))).toEqual([]);
+  });
+
   it("a wrong password shows an error and sets no session", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -1,5 +1,5 @@
 import type { ConnectionState, TicketProvider, TransportPreference } from "@livedash/client";
-import type { AlertsList, Annotation, HistoryColumns, HistoryInput, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
+import type { AlertsList, Annotation, HistoryColumns, HistoryInput, HostsEvent, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
 
 /** The connection state is the client's own type: one definition, in @livedash/client. */
 export type { ConnectionState, ConnectionStatus, TransportKind } from "@livedash/client";
@@ -7,6 +7,11 @@ export type TransportChoice = TransportPreference;
 
 export interface LiveHandlers {
   onData(event: { id: string; data: LiveEvent }): void;
+  onError(error: unknown): void;
+}
+
+export interface HostsHandlers {
+  onData(event: { id: string; data: HostsEvent }): void;
   onError(error: unknown): void;
 }
 
@@ -25,6 +30,8 @@ export interface DashboardClient {
   annotations(range: { from: number; to: number }): Promise<Annotation[]>;
   /** One multiplexed subscription; the client resumes by id across reconnects and transport switches. */
   subscribeLive(input: LiveInput, handlers: LiveHandlers): { unsubscribe(): void };
+  /** hosts.live: the whole fleet at once, then on every change (same connection as subscribeLive). */
+  subscribeHosts(handlers: HostsHandlers): { unsubscribe(): void };
   connection: {
     get(): ConnectionState;
     subscribe(listener: (state: ConnectionState) => void): () => void;

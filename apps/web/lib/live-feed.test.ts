@@ -45,6 +45,7 @@ function fakeServer() {
       subscriptions.push(sub);
       return { unsubscribe: () => void (sub.closed = true) };
     },
+    subscribeHosts: () => ({ unsubscribe: () => {} }),
     connection: {
       get: () => state,
       subscribe: (listener) => {

@@ -18,6 +18,11 @@ export function openLivedashAdapter(options: OpenClientOptions): DashboardClient
         onData: (event) => handlers.onData({ id: event.id, data: event.data }),
         onError: (error) => handlers.onError(error),
       }),
+    subscribeHosts: (handlers) =>
+      trpc.hosts.live.subscribe({}, {
+        onData: (event) => handlers.onData({ id: event.id, data: event.data }),
+        onError: (error) => handlers.onError(error),
+      }),
     connection: client.connection,
     close: () => client.close(),
   };
