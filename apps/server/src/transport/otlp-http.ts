@@ -32,6 +32,7 @@ const QUOTED_ERRORS = 5;
 export function createOtlpMetricsHandler(services: Services) {
   const state = new CumulativeState(services.config.limits.maxSeries);
   const tails = new LabelTailCache<string | PointRefused>();
+  const rawTails = new LabelTailCache<string | PointRefused>();
   const described = new MetaMemo(services.config.limits.maxSeries);
 
   return async function handleOtlpMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -53,7 +54,7 @@ export function createOtlpMetricsHandler(services: Services) {
       throw error;
     }
 
-    const mapped = mapExportRequest(request, state, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs }, tails);
+    const mapped = mapExportRequest(request, state, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs }, tails, rawTails);
     let overCap: OverCapDrop | undefined;
     try {
       const meta = described.changed(mapped.meta);
