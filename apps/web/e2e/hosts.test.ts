@@ -26,7 +26,7 @@ function reporter(serverUrl: string, host: string) {
         { series: "host.cpu.total", labels, ts, value: 20 + (round % 10) },
         { series: "host.mem.used_percent", labels, ts, value: 40 },
         { series: "host.load.1m", labels, ts, value: 0.25 },
-        { series: "livedash.agent.interval_ms", labels, ts, value: INTERVAL_MS },
+        { series: "livedash.agent.interval_seconds", labels, ts, value: INTERVAL_MS / 1000 },
       );
       if (paused) collectedWhilePaused.push(ts);
       else await ingest(serverUrl, buffer.splice(0));
