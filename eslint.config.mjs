@@ -78,7 +78,7 @@ export default tseslint.config(
     // Configuration is read in one place per process: config.ts (server), server-env.ts (dashboard),
     // and the entry points that hand process.env to them.
     files: [...PACKAGE_SOURCE, ...APP_SOURCE],
-    ignores: ["apps/server/src/config.ts", "apps/server/src/main.ts", "apps/web/lib/server-env.ts", "packages/client/src/cli/bin.ts"],
+    ignores: ["apps/server/src/config.ts", "apps/server/src/main.ts", "apps/web/lib/server-env.ts", "packages/client/src/cli/bin.ts", "packages/client/src/cli/agent/bin.ts"],
     rules: {
       "no-restricted-properties": ["error", { object: "process", property: "env", message: "read settings in config.ts (or server-env.ts) and pass them down" }],
     },

@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { DestinationStream } from "pino";
 import { buildAlerts, loadAlertRules } from "./alerts";
 import type { AlertsOptions } from "./alerts";
-import { startCollectors } from "@livedash/collectors";
+import { collectorHostname, startCollectors } from "@livedash/collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
@@ -59,6 +59,8 @@ export interface ServerOptions {
   scrape?: Pick<ScraperOptions, "timeoutMs" | "maxBodyBytes" | "maxSamples">;
   /** Host registry tunables that are not settings: clock, sweep and publish intervals. */
   hosts?: HostsOptions;
+  /** Ticket lifetime (tests shorten it to see clients renew); not a setting: 60 s is the documented contract. */
+  tickets?: { ttlMs?: number };
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
   logDestination?: DestinationStream;
 }
@@ -115,6 +117,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
       engineKind: config.redisUrl ? "redis" : "memory",
       warn: (message) => log.warn(message),
       lastPoints,
+      lastSeen: disk ? (series) => disk.lastSeen(series) : undefined,
+      knownHost: config.collectors ? { host: collectorHostname(config.hostname), intervalMs: config.tickMs } : undefined,
     },
     options.hosts,
   );
@@ -167,7 +171,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     logError: (message) => log.error(message),
   });
   // With a read token, tickets are signed with it, so any instance sharing the token accepts them.
-  const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken) : createTicketIssuer({ ttlMs: 60_000 });
+  const ticketTtlMs = options.tickets?.ttlMs ?? 60_000;
+  const ticketIssuer = config.readToken ? createSignedTicketIssuer(config.readToken, { ttlMs: ticketTtlMs }) : createTicketIssuer({ ttlMs: ticketTtlMs });
   const live = createInProcessLive(hub, engine);
   let baseUrl = "";
   const alerts = buildAlerts(config, alertRules, { live, publish: (points) => batcher.enqueue(points), catalog: () => store.catalog(), log, baseUrl: () => baseUrl }, options.alerts);
@@ -264,7 +269,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   // Prometheus targets (LIVEDASH_SCRAPE): pulled off the request path, written through the ingest service.
   const scraper =
     config.scrape.targets.length > 0
-      ? startScraper({ targets: config.scrape.targets, intervalMs: config.scrape.intervalMs, userAgent: `livedash/${VERSION}`, ingest, log, ...options.scrape })
+      ? startScraper({ targets: config.scrape.targets, intervalMs: config.scrape.intervalMs, userAgent: `livedash/${VERSION}`, ingest, log, maxDescribed: config.limits.maxSeries, ...options.scrape })
       : null;
 
   let closing: Promise<void> | null = null;

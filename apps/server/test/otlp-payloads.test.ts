@@ -197,6 +197,9 @@ describe("POST /v1/metrics with hand-made payloads", () => {
     expect(res.partial?.rejectedDataPoints).toBe(3);
     expect(res.partial?.errorMessage).toMatch(/3 data points over the series cap: series cap reached: .* at most 30 distinct series .*LIVEDASH_MAX_SERIES/);
     await vi.waitFor(() => expect(server.services.store.size()).toBe(30), WAIT);
+    // The metric's description (its bare name) comes after its points' series: past the cap it is
+    // dropped with them, not described into the catalog beyond LIVEDASH_MAX_SERIES.
+    expect(server.services.store.has("unit.cap")).toBe(false);
   });
 
   it("answers 413 past LIVEDASH_MAX_POINTS_PER_REQUEST, counting the points a request expands to", async () => {

@@ -204,6 +204,31 @@ describe("OpenTelemetry JS SDK exporting to POST /v1/metrics", () => {
     await shutdown();
   });
 
+  it.each([variants[0], variants[2]])("carries units and descriptions into the catalog over $name", async (variant) => {
+    const service = `meta-${variant.name.replace(/\W+/g, "-")}`;
+    const { meter, flush, shutdown } = sdk(variant.make(`${server.url}/v1/metrics`), service);
+    meter.createCounter("otel.meta.sent", { unit: "By", description: "Bytes sent." }).add(1000);
+    meter.createHistogram("otel.meta.latency", { unit: "ms", description: "Request latency." }).record(12);
+    meter.createUpDownCounter("otel.meta.queue", { unit: "{job}", description: "Jobs waiting." }).add(3);
+    meter.createGauge("otel.meta.temperature", { unit: "Cel", description: "Room temperature." }).record(21);
+    await clockPast(Date.now() + 2);
+    await flush();
+    const labels = `{host="web1",instance="i-1",service="${service}"}`;
+    const trpc = httpClient(server.url);
+    const entry = async (name: string) => (await trpc.metrics.catalog.query()).find((s) => s.key === name + labels);
+    await vi.waitFor(async () => expect(await entry("otel.meta.temperature")).toBeDefined(), WAIT);
+    // A counter becomes a per-second rate: bytes -> bytes per second.
+    expect(await entry("otel.meta.sent")).toMatchObject({ unit: "bytes_per_second", kind: "rate", description: "Bytes sent. (per second)" });
+    expect(await entry("otel.meta.latency.p99")).toMatchObject({ unit: "ms", kind: "gauge", description: "Request latency. (p99)" });
+    expect(await entry("otel.meta.latency.count")).toMatchObject({ unit: "per_second", kind: "rate", description: "Request latency. (observations per second)" });
+    expect(await entry("otel.meta.latency.sum")).toMatchObject({ unit: "none", kind: "rate" });
+    // `{job}` is a count of things; an up-down counter stays a value.
+    expect(await entry("otel.meta.queue")).toMatchObject({ unit: "count", kind: "gauge", description: "Jobs waiting." });
+    // A unit the dashboard has no format for (Celsius) is named in the description.
+    expect(await entry("otel.meta.temperature")).toMatchObject({ unit: "none", kind: "gauge", description: "Room temperature. [unit Cel]" });
+    await shutdown();
+  });
+
   it("turns a delta counter into its rate over each interval", async () => {
     const { meter, flush, shutdown } = sdk(
       new JsonExporter({ url: `${server.url}/v1/metrics`, temporalityPreference: AggregationTemporalityPreference.DELTA }),

@@ -56,6 +56,7 @@ describe("remote_write WriteRequest decoding", () => {
       ok: true,
       more: false,
       skipped: { nan: 0, stale: 0, infinite: 0, histograms: 0, metadata: 0 },
+      metadata: [],
       points: [
         { series: 'node_cpu_seconds_total{cpu="0",job="node",mode="idle"}', ts: NOW - 1000, value: 12.5 },
         { series: 'node_cpu_seconds_total{cpu="0",job="node",mode="idle"}', ts: NOW, value: 13 },
@@ -85,6 +86,8 @@ describe("remote_write WriteRequest decoding", () => {
       ok: true,
       more: false,
       skipped: { nan: 1, stale: 1, infinite: 1, histograms: 1, metadata: 1 },
+      // Metadata is no point, but it is read: it describes the family's series (prometheus-meta.ts).
+      metadata: [{ family: "up", type: "counter", help: "h", unit: "" }],
       points: [{ series: 'go_gc_duration_seconds{quantile="0.5"}', ts: NOW, value: 0.25 }],
     });
   });

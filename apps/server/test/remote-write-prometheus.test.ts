@@ -51,4 +51,13 @@ describe("Debian's prometheus remote-writing to POST /api/v1/write", () => {
     }, WAIT);
     expect(prometheus.output()).not.toMatch(/non-recoverable error|status 4\d\d/);
   });
+
+  it("describes the series from the metadata Prometheus sends (TYPE, HELP): unit, kind and description in the catalog", async () => {
+    const trpc = httpClient(server.url);
+    const find = async (prefix: string) => (await trpc.metrics.catalog.query()).find((s) => s.key.startsWith(prefix) && s.key.includes(`instance="${prometheus.address}"`));
+    await vi.waitFor(async () => expect(await find("prometheus_http_requests_total{"), prometheus.output()).toMatchObject({ kind: "counter", description: "Counter of HTTP requests." }), WAIT);
+    expect(await find("prometheus_http_request_duration_seconds_sum{")).toMatchObject({ unit: "seconds", kind: "counter", description: expect.stringContaining("sum of observations") });
+    expect(await find("process_resident_memory_bytes{")).toMatchObject({ unit: "bytes", kind: "gauge", description: "Resident memory size in bytes." });
+    expect(prometheus.output()).not.toMatch(/non-recoverable error|status 4\d\d/);
+  });
 });

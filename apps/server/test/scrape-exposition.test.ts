@@ -141,6 +141,8 @@ describe("scrape samples to points", () => {
         { series: 'reqs_total{code="200",exported_instance="inner",instance="127.0.0.1:9100",job="node"}', ts: 1_700_000_100_000, value: 5 },
         { series: 'temp{exported_job="other",instance="127.0.0.1:9100",job="node"}', ts: 1_700_000_000_123, value: 21.5 },
       ],
+      // The sample names that gave points: the names HELP/TYPE/UNIT describe (not nan_gauge, not _created).
+      names: new Set(["reqs_total", "temp"]),
     });
   });
 

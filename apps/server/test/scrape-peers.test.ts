@@ -53,6 +53,24 @@ describe("scraping Debian's prometheus and prometheus-node-exporter (LIVEDASH_SC
     expect(catalog.some((s) => s.key.startsWith("prometheus_http_request_duration_seconds_count{"))).toBe(true);
   });
 
+  it("describes the series from the targets' HELP and TYPE: unit, kind and description in the catalog", async () => {
+    const node = `instance="${nodeExporter.address}",job="node"`;
+    const entry = async (key: string) => (await httpClient(server.url).metrics.catalog.query()).find((s) => s.key === key);
+    const idle = `node_cpu_seconds_total{cpu="0",${node},mode="idle"}`;
+    // node_exporter 1.5: `# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.` / `# TYPE ... counter`.
+    await vi.waitFor(async () => expect(await entry(idle)).toMatchObject({ unit: "seconds", kind: "counter", description: "Seconds the CPUs spent in each mode." }), WAIT);
+    expect(await entry(`node_memory_MemAvailable_bytes{${node}}`)).toMatchObject({ unit: "bytes", kind: "gauge", description: expect.stringContaining("MemAvailable") });
+    // A histogram's series: buckets and _count count observations, _sum is in the family's unit.
+    const prom = `instance="${prometheus.address}",job="prometheus"`;
+    const catalog = await httpClient(server.url).metrics.catalog.query();
+    const sum = catalog.find((s) => s.key.startsWith("prometheus_http_request_duration_seconds_sum{") && s.key.includes(prom));
+    expect(sum).toMatchObject({ unit: "seconds", kind: "counter", description: expect.stringMatching(/^Histogram of latencies for HTTP requests\. \(sum of observations\)/) });
+    const bucket = catalog.find((s) => s.key.startsWith("prometheus_http_request_duration_seconds_bucket{") && s.key.includes(prom));
+    expect(bucket).toMatchObject({ unit: "count", kind: "counter" });
+    // The described name is not listed beside its labelled keys.
+    expect(catalog.filter((s) => s.key === "node_cpu_seconds_total")).toEqual([]);
+  });
+
   it("writes up = 0 once the target is gone", async () => {
     const up = `up{instance="${nodeExporter.address}",job="node"}`;
     await vi.waitFor(async () => expect(await latest(server, up)).toBe(1), WAIT);

@@ -4,6 +4,8 @@ import type { AlertRow } from "../lib/alert-state";
 import { formatDuration } from "../lib/alert-form";
 
 const time = (ms: number) => new Date(ms).toLocaleString();
+/** A value as read, not as stored: 128.736, not 128.73557328799552 (the row's title has it whole). */
+const value = (v: number | null) => (v === null ? "no data" : v.toLocaleString(undefined, { maximumFractionDigits: 3 }));
 
 /** A state as a coloured pill. */
 export function StatePill({ state }: { state: string }) {
@@ -15,7 +17,10 @@ export function StatePill({ state }: { state: string }) {
 }
 
 /** Firing or pending series; silenced ones stay in the list, marked. */
-export function ActiveAlertTable({ rows, caption, onSilence }: { rows: readonly AlertRow[]; caption: string; onSilence(rule: string): void }) {
+/** Row actions are absent (null) for a user who may not change anything. */
+type Action<A extends unknown[]> = ((...args: A) => void) | null;
+
+export function ActiveAlertTable({ rows, caption, onSilence }: { rows: readonly AlertRow[]; caption: string; onSilence: Action<[rule: string]> }) {
   if (rows.length === 0) return <p className="meta">None.</p>;
   return (
     <table className="alert-table">
@@ -34,9 +39,9 @@ export function ActiveAlertTable({ rows, caption, onSilence }: { rows: readonly 
             <td><code>{row.series}</code></td>
             <td>{row.severity}</td>
             <td>{time(row.since)}</td>
-            <td>{row.value ?? "no data"}</td>
+            <td title={row.value === null ? undefined : String(row.value)}>{value(row.value)}</td>
             <td className="actions">
-              <button type="button" onClick={() => onSilence(row.rule)} aria-label={`Silence ${row.rule}`}>Silence…</button>
+              {onSilence ? <button type="button" onClick={() => onSilence(row.rule)} aria-label={`Silence ${row.rule}`}>Silence…</button> : null}
             </td>
           </tr>
         ))}
@@ -45,7 +50,7 @@ export function ActiveAlertTable({ rows, caption, onSilence }: { rows: readonly 
   );
 }
 
-export function SilenceTable({ silences, onExpire }: { silences: readonly Silence[]; onExpire(id: string): void }) {
+export function SilenceTable({ silences, onExpire }: { silences: readonly Silence[]; onExpire: Action<[id: string]> }) {
   if (silences.length === 0) return <p className="meta">No active silences.</p>;
   return (
     <table className="alert-table" data-testid="silences">
@@ -64,7 +69,7 @@ export function SilenceTable({ silences, onExpire }: { silences: readonly Silenc
             <td data-field="expires">{time(s.expiresAt)}</td>
             <td>{time(s.createdAt)}</td>
             <td className="actions">
-              <button type="button" onClick={() => onExpire(s.id)} aria-label={`Expire silence: ${s.reason}`}>Expire now</button>
+              {onExpire ? <button type="button" onClick={() => onExpire(s.id)} aria-label={`Expire silence: ${s.reason}`}>Expire now</button> : null}
             </td>
           </tr>
         ))}
@@ -82,7 +87,7 @@ function conditionOf(status: AlertRuleStatus): string {
   return `no data for ${formatDuration(r.noData ?? 0)}${hold}`;
 }
 
-export function RuleTable({ rules, onEdit, onDelete }: { rules: readonly AlertRuleStatus[]; onEdit(status: AlertRuleStatus): void; onDelete(name: string): void }) {
+export function RuleTable({ rules, onEdit, onDelete }: { rules: readonly AlertRuleStatus[]; onEdit: Action<[status: AlertRuleStatus]>; onDelete: Action<[name: string]> }) {
   if (rules.length === 0) return <p className="meta">No rules yet: create one below, or name a rules file in LIVEDASH_ALERT_RULES.</p>;
   return (
     <table className="alert-table" data-testid="rules">
@@ -98,14 +103,14 @@ export function RuleTable({ rules, onEdit, onDelete }: { rules: readonly AlertRu
             <td><StatePill state={status.state} /> <span className="meta">{status.instanceCount} series</span></td>
             <td>{status.source === "file" ? "rules file" : "dashboard"}</td>
             <td className="actions">
-              {status.source === "api" ? (
+              {status.source === "api" && onEdit && onDelete ? (
                 <>
                   <button type="button" onClick={() => onEdit(status)} aria-label={`Edit rule ${status.name}`}>Edit</button>{" "}
                   <button type="button" onClick={() => onDelete(status.name)} aria-label={`Delete rule ${status.name}`}>Delete</button>
                 </>
-              ) : (
+              ) : status.source === "file" ? (
                 <span className="meta" title="Rules from the rules file are edited in the file">file</span>
-              )}
+              ) : null}
             </td>
           </tr>
         ))}
@@ -131,7 +136,7 @@ export function TransitionTable({ transitions }: { transitions: readonly AlertTr
               <StatePill state={t.from} /> → <StatePill state={t.to} />
               {t.silenced ? <span className="silenced-tag">silenced</span> : null}
             </td>
-            <td>{t.value ?? "no data"}</td>
+            <td title={t.value === null ? undefined : String(t.value)}>{value(t.value)}</td>
           </tr>
         ))}
       </tbody>

@@ -12,6 +12,8 @@ import { useAlertsSnapshot } from "../lib/use-alerts";
 import { resolveServerUrl } from "../lib/view-state";
 import { AlertBell } from "./alert-bell";
 import { PageNav } from "./page-nav";
+import type { TopBarUser } from "./user-menu";
+import { UserMenu } from "./user-menu";
 import { ActiveAlertTable, RuleTable, SilenceTable, TransitionTable } from "./alert-tables";
 import { RuleForm } from "./rule-form";
 import { SilenceForm } from "./silence-form";
@@ -65,11 +67,12 @@ function useAlertsWatch(serverUrl: string | null): { watch: AlertsWatch | null; 
 }
 
 /** `/alerts`: firing and pending series (silenced ones marked, never hidden), silences, rules, recent transitions. */
-export function AlertsView({ serverUrl }: { serverUrl: string | null }) {
+export function AlertsView({ serverUrl, user = null, canWrite = true }: { serverUrl: string | null; user?: TopBarUser | null; canWrite?: boolean }) {
   const { watch, error } = useAlertsWatch(serverUrl);
   const snapshot = useAlertsSnapshot(watch);
   const [editing, setEditing] = useState<RuleFields | null>(null);
-  const [silenceDraft, setSilenceDraft] = useState<SilenceFields | null>(null);
+  // A draft from a row's "Silence…" button; seq remounts the form with it (a second click on the same rule too).
+  const [silenceDraft, setSilenceDraft] = useState<{ seq: number; fields: SilenceFields } | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [, startTransition] = useTransition();
   const list = snapshot?.list ?? null;
@@ -83,7 +86,7 @@ export function AlertsView({ serverUrl }: { serverUrl: string | null }) {
       watch?.kick();
     });
   const silenceRule = (rule: string) => {
-    setSilenceDraft({ ...EMPTY_SILENCE, rule });
+    setSilenceDraft((d) => ({ seq: (d?.seq ?? 0) + 1, fields: { ...EMPTY_SILENCE, rule } }));
     document.getElementById("silence-form-heading")?.scrollIntoView({ block: "start" });
   };
   const editRule = (status: AlertRuleStatus) => {
@@ -98,9 +101,11 @@ export function AlertsView({ serverUrl }: { serverUrl: string | null }) {
         <PageNav current="/alerts" />
         <span className="spacer" />
         <AlertBell alerts={watch} />
+        {user ? <UserMenu user={user} /> : null}
       </header>
       <main className="alerts-grid" data-testid="alerts-page" data-loaded={list !== null ? "true" : "false"}>
         {error !== null ? <p className="error" role="alert">{error}</p> : null}
+        {!canWrite ? <p className="meta" data-testid="read-only">Read-only: changing rules and silences needs the editor or admin role.</p> : null}
         {actionError !== null ? <p className="error" role="alert" data-testid="action-error">{actionError}</p> : null}
         {list?.rulesFile.error ? (
           <p className="error" role="alert" data-testid="rules-file-error">
@@ -109,23 +114,28 @@ export function AlertsView({ serverUrl }: { serverUrl: string | null }) {
         ) : null}
         <section className="panel" aria-labelledby="alerts-firing" data-section="firing">
           <h2 id="alerts-firing">Firing ({active.firing.length})</h2>
-          <ActiveAlertTable rows={active.firing} caption="Firing" onSilence={silenceRule} />
+          <ActiveAlertTable rows={active.firing} caption="Firing" onSilence={canWrite ? silenceRule : null} />
         </section>
         <section className="panel" aria-labelledby="alerts-pending" data-section="pending">
           <h2 id="alerts-pending">Pending ({active.pending.length})</h2>
-          <ActiveAlertTable rows={active.pending} caption="Pending" onSilence={silenceRule} />
+          <ActiveAlertTable rows={active.pending} caption="Pending" onSilence={canWrite ? silenceRule : null} />
         </section>
         <section className="panel" aria-labelledby="silence-form-heading" data-section="silences">
           <h2 id="silence-form-heading">Silences ({list?.silences.length ?? 0} active)</h2>
-          <SilenceTable silences={list?.silences ?? []} onExpire={(id) => run(() => expireSilenceAction(id))} />
-          <h3>New silence</h3>
-          <SilenceForm rules={ruleNames} initial={silenceDraft} onSaved={() => watch?.kick()} />
+          <SilenceTable silences={list?.silences ?? []} onExpire={canWrite ? (id) => run(() => expireSilenceAction(id)) : null} />
+          {canWrite ? (
+            <>
+              <h3>New silence</h3>
+              <SilenceForm key={silenceDraft?.seq ?? 0} rules={ruleNames} initial={silenceDraft?.fields ?? null} onSaved={() => watch?.kick()} />
+            </>
+          ) : null}
         </section>
         <section className="panel" aria-labelledby="rule-form-heading" data-section="rules">
           <h2 id="rule-form-heading">Rules ({list?.rules.length ?? 0})</h2>
-          <RuleTable rules={list?.rules ?? []} onEdit={editRule} onDelete={(name) => run(() => deleteRuleAction(name))} />
-          <h3>{editing !== null ? `Edit rule ${editing.name}` : "New rule"}</h3>
-          <RuleForm
+          <RuleTable rules={list?.rules ?? []} onEdit={canWrite ? editRule : null} onDelete={canWrite ? (name) => run(() => deleteRuleAction(name)) : null} />
+          {canWrite ? <h3>{editing !== null ? `Edit rule ${editing.name}` : "New rule"}</h3> : null}
+          {canWrite ? <RuleForm
+            key={editing === null ? "new" : `edit:${editing.name}`}
             initial={editing}
             editing={editing !== null}
             onSaved={() => {
@@ -133,7 +143,7 @@ export function AlertsView({ serverUrl }: { serverUrl: string | null }) {
               watch?.kick();
             }}
             onCancel={() => setEditing(null)}
-          />
+          /> : null}
         </section>
         <section className="panel" aria-labelledby="alerts-recent" data-section="recent">
           <h2 id="alerts-recent">Recent transitions</h2>

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { HostsLink } from "./hosts-link";
 
 const PAGES = [
   { href: "/", label: "Overview" },
@@ -7,7 +8,7 @@ const PAGES = [
 ] as const;
 
 /** The pages every top bar links to; the current one is marked for screen readers and styles. */
-export function PageNav({ current }: { current?: (typeof PAGES)[number]["href"] }) {
+export function PageNav({ current }: { current?: (typeof PAGES)[number]["href"] | "/hosts" }) {
   return (
     <nav aria-label="Pages">
       {PAGES.map((page) => (
@@ -15,6 +16,7 @@ export function PageNav({ current }: { current?: (typeof PAGES)[number]["href"] 
           {page.label}
         </Link>
       ))}
+      <HostsLink current={current === "/hosts"} />
     </nav>
   );
 }

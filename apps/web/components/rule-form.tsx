@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { saveRuleAction } from "../app/alerts/actions";
 import type { RuleFields } from "../lib/alert-form";
 import { EMPTY_RULE, checkRule } from "../lib/alert-form";
@@ -10,10 +10,11 @@ import { useActionForm } from "./use-action-form";
  * Creates or edits a rule kept by the server (`alerts.saveRule` through a Server Action). Checked
  * in the browser with the wire schema first (instant, each error beside its field); what only the
  * server can judge (a selector's regex, a name the rules file holds) comes back the same way.
+ * The parent gives it a new `key` for each rule it edits: the form starts from `initial` when mounted.
  */
 export function RuleForm({ initial, editing, onSaved, onCancel }: { initial: RuleFields | null; editing: boolean; onSaved(name: string): void; onCancel(): void }) {
   const [saved, setSaved] = useState<string | null>(null);
-  const { fields, setFields, set, failure, setFailure, pending, submit, err, invalid } = useActionForm({
+  const { fields, set, failure, pending, submit, err, invalid } = useActionForm({
     empty: initial ?? EMPTY_RULE,
     check: checkRule,
     action: saveRuleAction,
@@ -23,11 +24,6 @@ export function RuleForm({ initial, editing, onSaved, onCancel }: { initial: Rul
       return editing ? done : EMPTY_RULE;
     },
   });
-  useEffect(() => {
-    setFields(initial ?? EMPTY_RULE);
-    setFailure(null);
-    setSaved(null);
-  }, [initial, setFields, setFailure]);
 
   return (
     <form

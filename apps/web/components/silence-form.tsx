@@ -1,14 +1,13 @@
 "use client";
-import { useEffect } from "react";
 import { silenceAction } from "../app/alerts/actions";
 import type { SilenceFields } from "../lib/alert-form";
 import { EMPTY_SILENCE, checkSilence } from "../lib/alert-form";
 import { FormField } from "./form-field";
 import { useActionForm } from "./use-action-form";
 
-/** Creates a silence (`alerts.silence` through a Server Action): by rule, labels or both, a reason and how long. */
+/** Starts from `initial` when mounted (the parent keys it per draft). Creates a silence (`alerts.silence` through a Server Action): by rule, labels or both, a reason and how long. */
 export function SilenceForm({ rules, initial, onSaved }: { rules: readonly string[]; initial: SilenceFields | null; onSaved(): void }) {
-  const { fields, setFields, set, failure, pending, submit, err, invalid } = useActionForm({
+  const { fields, set, failure, pending, submit, err, invalid } = useActionForm({
     empty: initial ?? EMPTY_SILENCE,
     check: checkSilence,
     action: silenceAction,
@@ -17,9 +16,6 @@ export function SilenceForm({ rules, initial, onSaved }: { rules: readonly strin
       return EMPTY_SILENCE;
     },
   });
-  useEffect(() => {
-    if (initial !== null) setFields(initial);
-  }, [initial, setFields]);
 
   return (
     <form

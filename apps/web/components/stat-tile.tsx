@@ -7,7 +7,8 @@ import { formatValue, levelOf } from "../lib/units";
 import type { Runtime } from "./runtime";
 
 export interface StatTileProps {
-  runtime: Runtime;
+  /** Only its render loop and store: the fleet view has no charts, zoom or aggregates. */
+  runtime: Pick<Runtime, "loop" | "store">;
   series: string;
   label: string;
   unit: SeriesUnit;

@@ -1,6 +1,8 @@
 "use client";
 import { SeriesPatternSchema, ServerInfoSchema, TRPC_PATH } from "@livedash/events";
+import { TicketCache } from "@livedash/client";
 import { useEffect, useState } from "react";
+import { fetchSessionTicket, pageNeedsTickets } from "../lib/auth/ticket-source";
 import type { ProbeKind, ProbeStats } from "../lib/transport-probes";
 import { TransportProbe } from "../lib/transport-probes";
 import { PageNav } from "./page-nav";
@@ -27,13 +29,17 @@ export function TransportsView({ serverUrl, series }: { serverUrl: string | null
     const baseUrl = resolveServerUrl(serverUrl);
     // Latency is receive time minus the point's timestamp: both on the server's clock.
     const clock = new ServerClock();
-    void clock.sync(() => fetchServerNow(baseUrl)).catch(() => undefined);
-    const probes = KINDS.map(({ kind }) => new TransportProbe(kind, { baseUrl, series: valid, clock }));
+    // Sign-in on: every probe authenticates with tickets from /api/auth/ticket (one cache for all four).
+    const tickets = pageNeedsTickets() ? new TicketCache(fetchSessionTicket) : null;
+    const ticket = tickets ? () => tickets.get() : undefined;
+    void clock.sync(() => fetchServerNow(baseUrl, ticket)).catch(() => undefined);
+    const probes = KINDS.map(({ kind }) => new TransportProbe(kind, { baseUrl, series: valid, clock, ticket }));
     for (const probe of probes) probe.start();
     const timer = setInterval(() => setStats(probes.map((p) => p.stats())), REFRESH_MS);
     return () => {
       clearInterval(timer);
       for (const probe of probes) probe.stop();
+      tickets?.close();
     };
     // valid is derived from series; joined it is the identity of the stream being compared.
   }, [serverUrl, valid.join(",")]);
@@ -78,8 +84,8 @@ export function TransportsView({ serverUrl, series }: { serverUrl: string | null
 }
 
 /** The server's clock from `system.info` (plain tRPC GET, as the probes speak the wire without a client). */
-async function fetchServerNow(baseUrl: string): Promise<number> {
-  const res = await fetch(`${baseUrl}${TRPC_PATH}/system.info`);
+async function fetchServerNow(baseUrl: string, ticket?: () => Promise<string>): Promise<number> {
+  const res = await fetch(`${baseUrl}${TRPC_PATH}/system.info`, { headers: ticket ? { authorization: `Bearer ${await ticket()}` } : {} });
   const body = (await res.json()) as { result?: { data?: unknown } };
   return ServerInfoSchema.parse(body.result?.data).now;
 }

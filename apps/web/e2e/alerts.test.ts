@@ -194,7 +194,8 @@ describe("alerts in the dashboard", () => {
     await ruleRow.waitFor();
     expect(await ruleRow.textContent()).toContain("above 5 for 2s");
     await ruleRow.getByRole("button", { name: "Edit rule e2e-rule" }).click();
-    expect(await form.locator('input[name="for"]').inputValue()).toBe("2s");
+    await until("edit form filled from the rule", async () => ((await form.locator('input[name="for"]').inputValue()) === "2s" ? true : undefined));
+    expect(await form.locator('input[name="name"]').inputValue()).toBe("e2e-rule");
     await form.locator('input[name="threshold"]').fill("7");
     await page.getByTestId("rule-save").click();
     await until("edited rule listed", async () => ((await ruleRow.textContent().catch(() => ""))?.includes("above 7 for 2s") ? true : undefined));

@@ -98,7 +98,7 @@ export async function startDashboard(opts: { port: number; serverUrl: string; en
 
 /** Debian's chromium with a fresh profile directory that is removed on close. */
 export type BrowserHandle = ChromiumContext;
-export const launchBrowser = (): Promise<BrowserHandle> => launchChromiumContext();
+export const launchBrowser = (options: { ignoreHTTPSErrors?: boolean } = {}): Promise<BrowserHandle> => launchChromiumContext(options);
 
 /** Console errors and uncaught exceptions of a page; tests assert the list is empty. */
 export function collectErrors(page: Page): string[] {
@@ -111,7 +111,7 @@ export function collectErrors(page: Page): string[] {
 }
 
 /** Pushes points through the public HTTP ingest endpoint. */
-export async function ingest(serverUrl: string, points: { series: string; value: number; ts?: number }[], token?: string): Promise<void> {
+export async function ingest(serverUrl: string, points: { series: string; value: number; ts?: number; labels?: Record<string, string> }[], token?: string): Promise<void> {
   const res = await fetch(`${serverUrl}/api/ingest`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -150,6 +150,20 @@ export function startPusher(getServerUrl: () => string, series: string, interval
       clearTimeout(timer);
     },
   };
+}
+
+/** Waits until the page's connection badge says `transport` and `live`. */
+export async function untilLiveOn(page: Page, transport: "ws" | "sse" | "poll"): Promise<void> {
+  const badge = page.getByTestId("connection-badge");
+  await until(`badge ${transport}/live`, async () =>
+    (await badge.getAttribute("data-transport")) === transport && (await badge.getAttribute("data-status")) === "live" ? true : undefined,
+  );
+}
+
+/** Waits until the page's buffer of `series` grows by `count` points after the call. */
+export async function untilGrowing(page: Page, series: string, count = 5): Promise<void> {
+  const before = (await seriesTimestamps(page, series)).length;
+  await until(`${count} new points of ${series}`, async () => ((await seriesTimestamps(page, series)).length >= before + count ? true : undefined));
 }
 
 /** Reads the page's buffers through the read-only debug handle the dashboard exposes. */

@@ -1,5 +1,5 @@
 import type { ConnectionState, TicketProvider, TransportPreference } from "@livedash/client";
-import type { AlertsList, Annotation, HistoryColumns, HistoryInput, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
+import type { AlertsList, Annotation, HistoryColumns, HistoryInput, HostsEvent, LabelsInput, LabelsResult, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
 
 /** The connection state is the client's own type: one definition, in @livedash/client. */
 export type { ConnectionState, ConnectionStatus, TransportKind } from "@livedash/client";
@@ -10,12 +10,19 @@ export interface LiveHandlers {
   onError(error: unknown): void;
 }
 
+export interface HostsHandlers {
+  onData(event: { id: string; data: HostsEvent }): void;
+  onError(error: unknown): void;
+}
+
 /**
  * The slice of the Livedash client the dashboard uses. Everything in components/ talks to this,
  * so swapping the implementation (lib/open-client.ts) is a one-file change.
  */
 export interface DashboardClient {
   catalog(): Promise<SeriesInfo[]>;
+  /** metrics.labels: the label names of the series a selector matches, each with its distinct values (the explorer's filters). */
+  labels(input: LabelsInput): Promise<LabelsResult>;
   /** metrics.historyColumns: buckets as parallel arrays (no object per bucket on the wire). */
   history(input: HistoryInput): Promise<HistoryColumns[]>;
   info(): Promise<ServerInfo>;
@@ -25,6 +32,8 @@ export interface DashboardClient {
   annotations(range: { from: number; to: number }): Promise<Annotation[]>;
   /** One multiplexed subscription; the client resumes by id across reconnects and transport switches. */
   subscribeLive(input: LiveInput, handlers: LiveHandlers): { unsubscribe(): void };
+  /** hosts.live: the whole fleet at once, then on every change (same connection as subscribeLive). */
+  subscribeHosts(handlers: HostsHandlers): { unsubscribe(): void };
   connection: {
     get(): ConnectionState;
     subscribe(listener: (state: ConnectionState) => void): () => void;

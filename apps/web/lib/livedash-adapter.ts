@@ -9,12 +9,18 @@ export function openLivedashAdapter(options: OpenClientOptions): DashboardClient
     // The page keys its series by `name`; the catalog now gives the key apart (name and labels parsed):
     // keep the key there until the page reads `key` and `labels` itself.
     catalog: () => trpc.metrics.catalog.query().then((entries) => entries.map((entry) => ({ ...entry, name: entry.key }))),
+    labels: (input) => trpc.metrics.labels.query(input),
     history: (input) => trpc.metrics.historyColumns.query(input),
     info: () => trpc.system.info.query(),
     alerts: () => trpc.alerts.list.query(),
     annotations: (range) => trpc.metrics.annotations.query(range),
     subscribeLive: (input, handlers) =>
       trpc.metrics.live.subscribe(input, {
+        onData: (event) => handlers.onData({ id: event.id, data: event.data }),
+        onError: (error) => handlers.onError(error),
+      }),
+    subscribeHosts: (handlers) =>
+      trpc.hosts.live.subscribe({}, {
         onData: (event) => handlers.onData({ id: event.id, data: event.data }),
         onError: (error) => handlers.onError(error),
       }),

@@ -14,6 +14,9 @@ export function readServerUrl(): string | null {
   }
 }
 
+/** process.env, or a plain object in tests. */
+export type EnvLike = Readonly<Record<string, string | undefined>>;
+
 /** The dashboard's sign-in settings, from the web app's env (never sent to the browser). */
 export interface AuthEnv {
   /** LIVEDASH_READ_TOKEN: set = sign-in on. Used only on this server, to mint tickets. */
@@ -60,7 +63,7 @@ const nonEmpty = (value: string | undefined): string | null => {
  * Where this (Next) server reaches the Livedash server, for tickets and Server Action writes:
  * LIVEDASH_INTERNAL_URL, else LIVEDASH_URL, else http://127.0.0.1:4000.
  */
-export function readInternalServerUrl(env: NodeJS.ProcessEnv = process.env): string {
+export function readInternalServerUrl(env: EnvLike = process.env): string {
   const internal = nonEmpty(env.LIVEDASH_INTERNAL_URL);
   if (internal === null) return readServerUrl() ?? "http://127.0.0.1:4000";
   const url = URL.canParse(internal) ? new URL(internal) : null;
@@ -71,7 +74,7 @@ export function readInternalServerUrl(env: NodeJS.ProcessEnv = process.env): str
 }
 
 /** Reads and checks the sign-in settings; throws an Error naming the variable. */
-export function readAuthEnv(env: NodeJS.ProcessEnv = process.env): AuthEnv {
+export function readAuthEnv(env: EnvLike = process.env): AuthEnv {
   const readToken = nonEmpty(env.LIVEDASH_READ_TOKEN);
   const adminPassword = env.LIVEDASH_ADMIN_PASSWORD ? env.LIVEDASH_ADMIN_PASSWORD : null;
   if (adminPassword !== null && (adminPassword.length < 12 || adminPassword.length > 1024)) {

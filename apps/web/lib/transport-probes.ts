@@ -2,7 +2,7 @@ import { retryDelayMs } from "@livedash/client";
 import type { RetryPolicy } from "@livedash/client";
 import type { LiveEvent } from "@livedash/events";
 import type { Clock } from "./server-clock";
-import { LIVE_PROCEDURE, LiveEventSchema, PLAIN_SSE_EVENTS, PLAIN_SSE_PATH, POLL_PROCEDURE, PollResultSchema, TRPC_PATH, WsTrackedEventMessageSchema, trpcWsUrl, wsSubscribeMessage } from "@livedash/events";
+import { LIVE_PROCEDURE, LiveEventSchema, PLAIN_SSE_EVENTS, PLAIN_SSE_PATH, POLL_PROCEDURE, PollResultSchema, TRPC_PATH, WsTrackedEventMessageSchema, trpcWsUrl, wsConnectionParamsMessage, wsSubscribeMessage } from "@livedash/events";
 
 export type ProbeKind = "ws" | "sse" | "long-poll" | "short-poll";
 
@@ -33,6 +33,11 @@ export interface ProbeOptions {
   shortPollIntervalMs?: number;
   /** Reconnecting a dropped probe: floor plus full jitter, growing per failure in a row. @default floor 1 s, base 1 s, max 30 s */
   retry?: RetryPolicy;
+  /**
+   * Sign-in on: a short-lived read ticket for each connection and request (WS connectionParams,
+   * the /sse URL, poll `Authorization`). Unset: no credentials (the open loopback default).
+   */
+  ticket?: () => Promise<string>;
 }
 
 /**
@@ -57,8 +62,8 @@ export class TransportProbe {
   }
 
   start(): void {
-    if (this.kind === "ws") this.startWs();
-    else if (this.kind === "sse") this.startSse();
+    if (this.kind === "ws") this.withTicket((ticket) => this.startWs(ticket));
+    else if (this.kind === "sse") this.withTicket((ticket) => this.startSse(ticket));
     else this.startPoll(this.kind === "long-poll");
   }
 
@@ -99,6 +104,21 @@ export class TransportProbe {
     this.stats_.lastError = error instanceof Error ? error.message : String(error);
   }
 
+  /** Runs `start` with a fresh ticket (null without sign-in); no ticket to be had counts as a failed attempt. */
+  private withTicket(start: (ticket: string | null) => void): void {
+    const get = this.options.ticket;
+    if (get === undefined) return start(null);
+    get().then(
+      (ticket) => {
+        if (!this.stopped) start(ticket);
+      },
+      (error: unknown) => {
+        this.fail(error);
+        this.retry(() => this.withTicket(start));
+      },
+    );
+  }
+
   private retryPolicy(): RetryPolicy {
     return this.options.retry ?? { retryFloorMs: 1000, backoffBaseMs: 1000, maxBackoffMs: 30_000 };
   }
@@ -116,11 +136,13 @@ export class TransportProbe {
     this.closeCurrent = close;
   }
 
-  private startWs(): void {
+  private startWs(ticket: string | null): void {
     this.requestTimes.push(Date.now());
-    const ws = new WebSocket(trpcWsUrl(this.options.baseUrl, false));
+    const ws = new WebSocket(trpcWsUrl(this.options.baseUrl, ticket !== null));
     let lastEventId: string | null = this.cursor;
     ws.onopen = () => {
+      // Checked once, when the socket authenticates: a reconnect gets a new ticket (withTicket).
+      if (ticket !== null) ws.send(JSON.stringify(wsConnectionParamsMessage({ ticket })));
       ws.send(JSON.stringify(wsSubscribeMessage(1, LIVE_PROCEDURE, { series: this.options.series, lastEventId })));
     };
     ws.onmessage = (message) => {
@@ -136,7 +158,7 @@ export class TransportProbe {
       ws.onclose = null;
       this.closeCurrent = null;
       this.fail(new Error("WebSocket closed"));
-      this.retry(() => this.startWs());
+      this.retry(() => this.withTicket((next) => this.startWs(next)));
     };
     this.own(() => {
       ws.onclose = null;
@@ -144,8 +166,12 @@ export class TransportProbe {
     });
   }
 
-  private startSse(): void {
+  private startSse(ticket: string | null): void {
     const query = new URLSearchParams({ series: this.options.series.join(",") });
+    if (ticket !== null) {
+      query.set("ticket", ticket);
+      if (this.cursor !== null) query.set("lastEventId", this.cursor);
+    }
     this.requestTimes.push(Date.now());
     const source = new EventSource(`${this.options.baseUrl}${PLAIN_SSE_PATH}?${query.toString().replaceAll("%2C", ",").replaceAll("%2A", "*")}`);
     const onEvent = (type: (typeof PLAIN_SSE_EVENTS)[number]) => (message: MessageEvent<string>) => {
@@ -153,6 +179,7 @@ export class TransportProbe {
       if (!parsed.success) return;
       // The frame as sent: `event:`, `id:` and `data:` lines and the blank line that ends it.
       const frame = `event: ${type}\nid: ${message.lastEventId}\ndata: ${message.data}\n\n`;
+      if (message.lastEventId) this.cursor = message.lastEventId;
       this.record(parsed.data, new TextEncoder().encode(frame).length);
     };
     for (const type of PLAIN_SSE_EVENTS) source.addEventListener(type, onEvent(type));
@@ -160,7 +187,14 @@ export class TransportProbe {
     source.onopen = () => {
       if (this.stats_.events > 0) this.requestTimes.push(Date.now());
     };
-    source.onerror = () => this.fail(new Error("EventSource error; the browser retries"));
+    source.onerror = () => {
+      if (ticket === null) return this.fail(new Error("EventSource error; the browser retries"));
+      // The browser would retry with this URL, whose ticket expires: reopen with a fresh one and the last id.
+      source.close();
+      this.closeCurrent = null;
+      this.fail(new Error("EventSource error; reconnecting with a new ticket"));
+      this.retry(() => this.withTicket((next) => this.startSse(next)));
+    };
     this.own(() => source.close());
   }
 
@@ -172,7 +206,8 @@ export class TransportProbe {
     const once = async () => {
       const input = { series: this.options.series, cursor: this.cursor, waitMs };
       this.requestTimes.push(Date.now());
-      const res = await fetch(`${this.options.baseUrl}${TRPC_PATH}/${POLL_PROCEDURE}?input=${encodeURIComponent(JSON.stringify(input))}`, { signal: abort.signal });
+      const headers: Record<string, string> = this.options.ticket ? { authorization: `Bearer ${await this.options.ticket()}` } : {};
+      const res = await fetch(`${this.options.baseUrl}${TRPC_PATH}/${POLL_PROCEDURE}?input=${encodeURIComponent(JSON.stringify(input))}`, { signal: abort.signal, headers });
       const text = await res.text();
       if (!res.ok) throw new Error(`metrics.poll answered ${res.status}`);
       const body = PollResultSchema.parse((JSON.parse(text) as { result?: { data?: unknown } }).result?.data);

@@ -2,7 +2,7 @@ export { createLivedashClient } from "./client";
 export type { LivedashClient, LivedashClientOptions, LivedashConnection } from "./client";
 export type { ConnectionListener, ConnectionState, ConnectionStatus, TransportKind, TransportPreference } from "./connection-state";
 export { LADDER_DEFAULTS } from "./options";
-export { TicketError } from "./auth/ticket-cache";
+export { TicketCache, TicketError } from "./auth/ticket-cache";
 export type { TicketCacheOptions, TicketGrant, TicketProvider } from "./auth/ticket-cache";
 export { retryDelayMs } from "./ladder/backoff";
 export type { RetryPolicy } from "./ladder/backoff";

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,8 +35,8 @@ async function tokenFile(token: string): Promise<string> {
   return path;
 }
 
-function agent(args: string[]): AgentProcess {
-  const proc = startAgent(args);
+function agent(args: string[], options: { standalone?: string } = {}): AgentProcess {
+  const proc = startAgent(args, options);
   cleanups.push(() => proc.signal("SIGKILL"));
   return proc;
 }
@@ -220,6 +220,17 @@ describe("livedash agent (real processes)", () => {
     const collected = a.collectedTs();
     expect(await historyTs(srv.url, intervalKey("agent-d"), collected)).toEqual(collected);
     expect(await historyTs(srv.url, 'host.mem.used_bytes{host="agent-d"}', collected)).toEqual(collected);
+  });
+
+  it("dist/livedash-agent.mjs runs alone, copied where there is no node_modules, and pushes like `livedash agent`", async () => {
+    const srv = await server();
+    const alone = join(await tempDir(), "livedash-agent.mjs");
+    await copyFile(fileURLToPath(new URL("../dist/livedash-agent.mjs", import.meta.url)), alone);
+    const a = agent(["--server", srv.url, "--token-file", await tokenFile(INGEST_TOKEN), "--host", "agent-e", "--interval", "200ms", "--verbose"], { standalone: alone });
+    await vi.waitFor(() => expect(a.collectedTs().length).toBeGreaterThanOrEqual(3), { timeout: 15_000, interval: 50 });
+    expect(await a.signal("SIGTERM")).toBe(0);
+    const collected = a.collectedTs();
+    expect(await historyTs(srv.url, intervalKey("agent-e"), collected)).toEqual(collected);
   });
 
   it("bad flags are usage errors (exit 2) naming the flag", async () => {

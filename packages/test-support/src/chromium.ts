@@ -33,15 +33,19 @@ export interface ChromiumContext {
 /**
  * A persistent context on a fresh profile directory (removed on close): CDP sessions and service
  * workers behave as in a real browser profile.
- * @param options viewport @default 1280x900; deviceScaleFactor @default 1
+ * @param options viewport @default 1280x900; deviceScaleFactor @default 1; ignoreHTTPSErrors (a
+ *   test's self-signed certificate, https and wss alike) @default false
  */
-export async function launchChromiumContext(options: { viewport?: { width: number; height: number }; deviceScaleFactor?: number } = {}): Promise<ChromiumContext> {
+export async function launchChromiumContext(
+  options: { viewport?: { width: number; height: number }; deviceScaleFactor?: number; ignoreHTTPSErrors?: boolean } = {},
+): Promise<ChromiumContext> {
   const profile = await mkdtemp(path.join(tmpdir(), "livedash-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_EXECUTABLE,
     args: [...CHROMIUM_ARGS],
     viewport: options.viewport ?? { width: 1280, height: 900 },
     deviceScaleFactor: options.deviceScaleFactor ?? 1,
+    ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
   });
   return {
     context,

@@ -143,7 +143,10 @@ export function createIngestService(deps: {
       // HTTP answers this with 507 Insufficient Storage (tRPC has no such code; see InsufficientStorage).
       throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: blocked, cause: new InsufficientStorage(blocked) });
     }
-    if (meta?.length) store.describe(meta);
+    // Under "drop", a described name past the cap is dropped like a point's series: never in the catalog.
+    const droppedSeries = dropped?.series;
+    const described = droppedSeries === undefined ? meta : meta?.filter((m) => !droppedSeries.has(m.series));
+    if (described?.length) store.describe(described);
     if (points.length === 0) return { accepted: 0, id: null, ...(dropped && { overCap: dropped }) };
     for (const name of newSeries) if (!store.has(name)) reserved.add(name);
     try {

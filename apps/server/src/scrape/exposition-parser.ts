@@ -23,7 +23,7 @@ export interface ExpositionSample {
 }
 
 export type ExpositionResult =
-  | { ok: true; samples: ExpositionSample[]; types: ReadonlyMap<string, MetricType> }
+  | ({ ok: true; samples: ExpositionSample[] } & ExpositionFamilies)
   | { ok: false; line: number; message: string };
 
 export interface ExpositionOptions {
@@ -145,12 +145,37 @@ class LineReader {
   }
 }
 
-function parseComment(reader: LineReader, types: Map<string, MetricType>): "eof" | null {
+/** The metadata lines of one exposition, by family name. */
+export interface ExpositionFamilies {
+  readonly types: Map<string, MetricType>;
+  /** `# HELP` texts, unescaped, at most HELP_MAX_LENGTH characters. */
+  readonly help: Map<string, string>;
+  /** OpenMetrics `# UNIT` (seconds, bytes...). */
+  readonly units: Map<string, string>;
+}
+
+/** Characters of a HELP text kept (the catalog shows at most 500 of a description). */
+const HELP_MAX_LENGTH = 1000;
+
+function parseComment(reader: LineReader, families: ExpositionFamilies): "eof" | null {
   reader.pos++; // '#'
   reader.skipSpaces();
   const keyword = reader.token();
   if (keyword === "EOF") return "eof";
-  if (keyword !== "TYPE") return null; // HELP, UNIT and free comments carry nothing a point needs.
+  if (keyword === "HELP" || keyword === "UNIT") {
+    // Metadata only: a malformed line is ignored, never a failed scrape (as before HELP was read).
+    reader.skipSpaces();
+    if (!isNameStart(reader.peek())) return null;
+    const name = reader.name(isNameStart, isNameChar, "a metric name");
+    if (reader.peek() !== 0x20 && reader.peek() !== 0x09) return null;
+    reader.pos++;
+    const text = reader.text.slice(reader.pos, Math.min(reader.end, reader.pos + HELP_MAX_LENGTH));
+    if (keyword === "HELP") families.help.set(name, unescapeHelp(text));
+    else families.units.set(name, text.trim());
+    return null;
+  }
+  if (keyword !== "TYPE") return null; // free comments carry nothing.
+  const types = families.types;
   reader.skipSpaces();
   const name = reader.name(isNameStart, isNameChar, "a metric name after # TYPE");
   reader.skipSpaces();
@@ -183,10 +208,25 @@ function parseSample(reader: LineReader, openMetrics: boolean): ExpositionSample
   return { name, labels, value, timestampMs };
 }
 
+/** `\\` and `\n` (and OpenMetrics' `\"`) in a HELP text. */
+function unescapeHelp(text: string): string {
+  if (!text.includes("\\")) return text;
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c !== "\\" || i + 1 === text.length) out += c;
+    else {
+      const next = text[++i]!;
+      out += next === "n" ? "\n" : next === "\\" || next === '"' ? next : `\\${next}`;
+    }
+  }
+  return out;
+}
+
 /** Parses a whole exposition body; the first problem fails it, naming the line (1-based). */
 export function parseExposition(text: string, options: ExpositionOptions): ExpositionResult {
   const samples: ExpositionSample[] = [];
-  const types = new Map<string, MetricType>();
+  const families: ExpositionFamilies = { types: new Map(), help: new Map(), units: new Map() };
   let lineStart = 0;
   let line = 0;
   while (lineStart < text.length) {
@@ -202,7 +242,7 @@ export function parseExposition(text: string, options: ExpositionOptions): Expos
     if (reader.done) continue;
     try {
       if (reader.peek() === 0x23) {
-        if (parseComment(reader, types) === "eof") break;
+        if (parseComment(reader, families) === "eof") break;
         continue;
       }
       samples.push(parseSample(reader, options.openMetrics));
@@ -212,5 +252,5 @@ export function parseExposition(text: string, options: ExpositionOptions): Expos
     }
     if (samples.length > options.maxSamples) return { ok: false, line, message: `more than ${options.maxSamples} samples (the scrape's sample limit)` };
   }
-  return { ok: true, samples, types };
+  return { ok: true, samples, ...families };
 }

@@ -1,7 +1,9 @@
-import type { Point } from "@livedash/events";
+import type { Point, SeriesMeta } from "@livedash/events";
 import { seriesKey } from "@livedash/events";
+import { MetaMemo } from "../ingest/meta-memo";
+import { prometheusMeta, type PrometheusFamily } from "../ingest/prometheus-meta";
 import type { IngestService } from "../pipeline/ingest-service";
-import { parseExposition } from "./exposition-parser";
+import { parseExposition, type ExpositionFamilies } from "./exposition-parser";
 import { fetchExposition, ScrapeError } from "./fetch-exposition";
 import type { ScrapeTarget } from "./targets";
 import { samplesToPoints } from "./to-points";
@@ -21,6 +23,17 @@ export interface ScraperOptions {
   log: { warn(fields: object, message: string): void; info(fields: object, message: string): void };
   /** @default Date.now */
   now?: () => number;
+  /** Series names whose applied HELP/TYPE/UNIT the scraper remembers (see MetaMemo). @default 10_000 */
+  maxDescribed?: number;
+}
+
+/** A family's HELP/TYPE/UNIT lines, or undefined when the exposition has none for `name`. */
+function familyOf(families: ExpositionFamilies, name: string): PrometheusFamily | undefined {
+  const type = families.types.get(name);
+  const help = families.help.get(name);
+  const unit = families.units.get(name);
+  if (type === undefined && help === undefined && unit === undefined) return undefined;
+  return { ...(type !== undefined && { type }), ...(help !== undefined && { help }), ...(unit !== undefined && { unit }) };
 }
 
 export interface Scraper {
@@ -48,10 +61,16 @@ export function startScraper(options: ScraperOptions): Scraper {
   /** The last failure per target, so a target that stays down is logged once, not every interval. */
   const lastFailure = new Map<string, string>();
 
-  async function publish(target: ScrapeTarget, points: Point[]): Promise<void> {
+  /** HELP/TYPE/UNIT already applied, so a target's unchanged metadata is not described every scrape. */
+  const described = new MetaMemo(options.maxDescribed);
+
+  async function publish(target: ScrapeTarget, points: Point[], meta: SeriesMeta[]): Promise<void> {
     const chunk = options.ingest.limits.maxPointsPerRequest;
+    const changed = described.changed(meta);
     for (let i = 0; i < points.length; i += chunk) {
-      await options.ingest.acceptValidated(points.slice(i, i + chunk), undefined, `scrape:${target.instance}`);
+      // The descriptions go with the first chunk, so they are refused (and sent again) with it.
+      await options.ingest.acceptValidated(points.slice(i, i + chunk), i === 0 ? changed : undefined, `scrape:${target.instance}`);
+      if (i === 0) described.remember(changed);
     }
   }
 
@@ -63,6 +82,7 @@ export function startScraper(options: ScraperOptions): Scraper {
     let scraped = 0;
     let failure: string | null = null;
     let points: Point[] = [];
+    let familyMeta: SeriesMeta[] = [];
     try {
       const body = await fetchExposition(target.url, { timeoutMs, maxBodyBytes, signal: stop.signal, userAgent: options.userAgent });
       const parsed = parseExposition(body.text, { openMetrics: body.openMetrics, maxSamples });
@@ -71,6 +91,7 @@ export function startScraper(options: ScraperOptions): Scraper {
       const mapped = samplesToPoints(parsed.samples, parsed.types, target, startedMs, options.ingest.limits.maxFutureMs);
       if (!mapped.ok) throw new ScrapeError(mapped.message);
       points = mapped.points;
+      familyMeta = prometheusMeta(mapped.names, (name) => familyOf(parsed, name));
       up = 1;
     } catch (error) {
       if (!(error instanceof ScrapeError)) throw error;
@@ -84,7 +105,7 @@ export function startScraper(options: ScraperOptions): Scraper {
       { series: seriesKey(SAMPLES, meta), ts: startedMs, value: scraped },
     );
     try {
-      await publish(target, points);
+      await publish(target, points, familyMeta);
     } catch (error) {
       // The target answered; Livedash refused (series cap, rate, full disk): up stays as measured,
       // but the reason is logged.

@@ -7,7 +7,7 @@ import type { ScrapeTarget } from "./targets";
 /** Families whose `<name>_created` sample is a creation time, not a value (OpenMetrics). */
 const CREATED_TYPES = new Set<MetricType>(["counter", "histogram", "gaugehistogram", "summary"]);
 
-export type ScrapePoints = { ok: true; points: Point[]; skipped: number } | { ok: false; message: string };
+export type ScrapePoints = { ok: true; points: Point[]; skipped: number; names: Set<string> } | { ok: false; message: string };
 
 /**
  * Samples of one scrape as points, the way Prometheus stores them: every sample its own series, keyed
@@ -25,6 +25,8 @@ export function samplesToPoints(
   maxFutureMs: number,
 ): ScrapePoints {
   const points: Point[] = [];
+  /** Sample names that gave points: the names to describe. */
+  const names = new Set<string>();
   let skipped = 0;
   for (const sample of samples) {
     if (sample.name.endsWith("_created") && CREATED_TYPES.has(types.get(sample.name.slice(0, -"_created".length)) ?? "untyped")) continue;
@@ -45,6 +47,7 @@ export function samplesToPoints(
     const future = checkFuture(ts, { nowMs: scrapeMs, maxFutureMs });
     if (!future.ok) return { ok: false, message: `${sample.name}: ${future.message}` };
     points.push({ series: key.key, ts, value: sample.value });
+    names.add(sample.name);
   }
-  return { ok: true, points, skipped };
+  return { ok: true, points, skipped, names };
 }

@@ -14,7 +14,7 @@ import { handleIngestJson, handleIngestLineProtocol } from "./ingest-http";
 import { createOtlpMetricsHandler } from "./otlp-http";
 import { handleAlertsList, handleAnnotations } from "./alerts-http";
 import { handlePlainSse } from "./plain-sse";
-import { handleRemoteWrite } from "./remote-write-http";
+import { handleRemoteWrite, RemoteWriteMetadata } from "./remote-write-http";
 import { createSeriesKeyCache } from "../ingest/remote-write/decode";
 import { renderPrometheus } from "./prometheus";
 import { readSingleParams, TRPC_QUERY_PARAMS } from "./query-params";
@@ -50,7 +50,7 @@ export function createHttpApp(
   };
 
   const requestIds = createRequestIds();
-  const remoteWrite = { skipped: services.traffic.remoteWriteSkipped, keyCache: createSeriesKeyCache() };
+  const remoteWrite = { skipped: services.traffic.remoteWriteSkipped, keyCache: createSeriesKeyCache(), metadata: new RemoteWriteMetadata(services.config.limits.maxSeries) };
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: `${TRPC_PATH}/`,
@@ -135,7 +135,13 @@ export function createHttpApp(
     [PLAIN_SSE_PATH]: { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
     [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
     // tRPC's own SSE (httpSubscriptionLink's dialect), a stream held open: counted like the other streams.
-    [`${TRPC_PATH}/${HOSTS_LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res) => trpcHandler(req, res)) },
+    [`${TRPC_PATH}/${HOSTS_LIVE_PROCEDURE}`]: {
+      method: "GET",
+      handle: limited((req, res) => {
+        streams.adopt(res);
+        return trpcHandler(req, res);
+      }),
+    },
     "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
     "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
     "/v1/metrics": { method: "POST", handle: limited(createOtlpMetricsHandler(services)) },

@@ -6,6 +6,8 @@ import { CumulativeState } from "../ingest/otlp/cumulative-state";
 import { decodeJsonRequest } from "../ingest/otlp/decode-json";
 import { OtlpDecodeError, decodeProtobufRequest } from "../ingest/otlp/decode-proto";
 import { LabelTailCache } from "../ingest/otlp/label-tail-cache";
+import { MetaMemo } from "../ingest/meta-memo";
+import { SeriesKeys } from "../ingest/otlp/series-keys";
 import type { PointRefused } from "../ingest/otlp/emitter";
 import { mapExportRequest, type MappedRequest } from "../ingest/otlp/map-request";
 import { formatOf, sendExportResponse, sendStatus, type OtlpFormat } from "../ingest/otlp/response";
@@ -31,6 +33,9 @@ const QUOTED_ERRORS = 5;
 export function createOtlpMetricsHandler(services: Services) {
   const state = new CumulativeState(services.config.limits.maxSeries);
   const tails = new LabelTailCache<string | PointRefused>();
+  const rawTails = new LabelTailCache<string | PointRefused>();
+  const keys = new SeriesKeys();
+  const described = new MetaMemo(services.config.limits.maxSeries);
 
   return async function handleOtlpMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const format = formatOf(req.headers["content-type"]);
@@ -51,10 +56,13 @@ export function createOtlpMetricsHandler(services: Services) {
       throw error;
     }
 
-    const mapped = mapExportRequest(request, state, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs }, tails);
+    const mapped = mapExportRequest(request, state, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs }, tails, rawTails, keys);
     let overCap: OverCapDrop | undefined;
     try {
-      ({ overCap } = await services.ingest.acceptValidated(mapped.points, undefined, ctx.clientKey, false, "drop"));
+      const meta = described.changed(mapped.meta);
+      ({ overCap } = await services.ingest.acceptValidated(mapped.points, meta, ctx.clientKey, false, "drop"));
+      const dropped = overCap?.series;
+      described.remember(dropped === undefined ? meta : meta.filter((m) => !dropped.has(m.series)));
     } catch (error) {
       if (!(error instanceof TRPCError)) throw error;
       return sendIngestError(res, format, error);

@@ -1,6 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { decodeWriteRequest } from "../ingest/remote-write/decode";
 import type { RemoteWriteSkipped, SeriesKeyCache } from "../ingest/remote-write/decode";
+import type { FamilyMetadata } from "../ingest/remote-write/metadata";
+import { MetaMemo } from "../ingest/meta-memo";
+import { prometheusMeta } from "../ingest/prometheus-meta";
+import type { Point, SeriesMeta } from "@livedash/events";
 import { decompressSnappyBlock } from "../ingest/remote-write/snappy-block";
 import { HttpError } from "../ingest/read-body";
 import { summarizeErrors } from "../ingest/result";
@@ -8,10 +12,47 @@ import type { Services } from "../services";
 import { sendJsonError } from "./http-errors";
 import { readRequestBytes, requireIngest, sendIngestRefusal } from "./ingest-http";
 
-/** What the route keeps between requests: the skip counters (/metrics) and the series-key cache. */
+/** What the route keeps between requests: the skip counters (/metrics), the series-key cache, the metadata. */
 export interface RemoteWriteReceiver {
   readonly skipped: RemoteWriteSkipped;
   readonly keyCache: SeriesKeyCache;
+  readonly metadata: RemoteWriteMetadata;
+}
+
+/**
+ * The metric metadata a sender sent (Prometheus sends every family's TYPE/HELP/UNIT every minute, in
+ * requests of their own), applied to the series names of later sample requests; bounded by
+ * `maxFamilies` (past it the map starts over and fills again with the next metadata send).
+ */
+export class RemoteWriteMetadata {
+  private families = new Map<string, FamilyMetadata>();
+  readonly described: MetaMemo;
+
+  constructor(private readonly maxFamilies = 10_000) {
+    this.described = new MetaMemo(maxFamilies);
+  }
+
+  learn(entries: readonly FamilyMetadata[]): void {
+    for (const entry of entries) {
+      if (this.families.size >= this.maxFamilies && !this.families.has(entry.family)) this.families = new Map();
+      this.families.set(entry.family, entry);
+    }
+  }
+
+  /** Descriptions of the metric names of `points` that changed since they were last applied. */
+  changedFor(points: readonly Point[]): SeriesMeta[] {
+    if (this.families.size === 0) return [];
+    const names = new Set<string>();
+    let previous: string | undefined;
+    for (const point of points) {
+      // A sender writes a series' samples together: one name per series, not per sample.
+      if (point.series === previous) continue;
+      previous = point.series;
+      const brace = point.series.indexOf("{");
+      names.add(brace === -1 ? point.series : point.series.slice(0, brace));
+    }
+    return this.described.changed(prometheusMeta(names, (name) => this.families.get(name)));
+  }
 }
 
 /** The one message remote_write 1.0 sends; a 2.0 sender names its own (`io.prometheus.write.v2.Request`). */
@@ -66,8 +107,11 @@ export async function handleRemoteWrite(req: IncomingMessage, res: ServerRespons
   if (!decoded.ok) {
     return sendJsonError(res, 400, summarizeErrors(decoded.errors, decoded.truncated, "series"), { errors: decoded.errors, truncated: decoded.truncated });
   }
+  receiver.metadata.learn(decoded.metadata);
+  const meta = receiver.metadata.changedFor(decoded.points);
   try {
-    await services.ingest.acceptValidated(decoded.points, undefined, clientKey, decoded.more);
+    await services.ingest.acceptValidated(decoded.points, meta, clientKey, decoded.more);
+    receiver.metadata.described.remember(meta);
   } catch (error) {
     if (!sendIngestRefusal(res, error)) throw error;
     return;

@@ -28,6 +28,9 @@ export async function startPrometheus(options: { remoteWriteUrl?: string; bearer
         "    queue_config:",
         "      batch_send_deadline: 200ms",
         "      min_backoff: 100ms",
+        // Metadata (TYPE/HELP/UNIT) every second instead of every minute.
+        "    metadata_config:",
+        "      send_interval: 1s",
       ]
     : [];
   const config = [

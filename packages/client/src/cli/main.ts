@@ -6,8 +6,7 @@ import type { LivedashClient } from "../client";
 import type { ConnectionState } from "../connection-state";
 import { USAGE, UsageError, parseCommand } from "./args";
 import type { Command } from "./args";
-import { AGENT_USAGE, parseAgentArgs } from "./agent/agent-args";
-import { runAgent } from "./agent/agent";
+import { agentCommand } from "./agent/command";
 import { errorCode } from "./error-code";
 import { formatCatalog, formatEvent } from "./format";
 
@@ -72,26 +71,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } finally {
     client.close();
   }
-}
-
-/** `livedash agent ...`: its own flags (a long-running service, not a one-shot command). */
-async function agentCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let config;
-  try {
-    config = parseAgentArgs(argv, io.env);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr(`livedash agent: ${error.message}`);
-      io.stderr(AGENT_USAGE);
-      return 2;
-    }
-    throw error;
-  }
-  if (config === "help") {
-    io.stdout(AGENT_USAGE);
-    return 0;
-  }
-  return runAgent(config, io);
 }
 
 function tail(client: LivedashClient, command: Extract<Command, { kind: "tail" }>, io: CliIo): Promise<number> {

@@ -87,9 +87,12 @@ export async function trpcHttpCall(
  * failed is blocked on the way, not the server down.
  */
 export async function isServerReachable(ctx: TransportContext): Promise<boolean> {
+  // With tickets (a signed-in browser), send one: a 401 still counts here, but Chromium logs every
+  // 4xx as a console error, and with sign-in on each WebSocket failure would print one.
+  const headers = await readHeaders(ctx).catch(() => authHeaders(ctx.token));
   try {
     const res = await ctx.fetch(`${ctx.baseUrl}${TRPC_PATH}/system.info`, {
-      headers: authHeaders(ctx.token),
+      headers,
       signal: AbortSignal.timeout(ctx.options.reachabilityTimeoutMs),
     });
     await res.body?.cancel();

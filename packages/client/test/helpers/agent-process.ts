@@ -16,9 +16,13 @@ export interface AgentProcess {
   signal(name: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `livedash agent <args>` (the real bin) as a child process. */
-export function startAgent(args: string[]): AgentProcess {
-  const child = spawn(process.execPath, [BIN, "agent", ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LIVEDASH_URL: "" } });
+/**
+ * Runs `livedash agent <args>` (the real bin) as a child process, or with `standalone`, that file
+ * (`dist/livedash-agent.mjs`, which takes the agent's flags directly) from wherever it was copied.
+ */
+export function startAgent(args: string[], options: { standalone?: string } = {}): AgentProcess {
+  const argv = options.standalone === undefined ? [BIN, "agent", ...args] : [options.standalone, ...args];
+  const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LIVEDASH_URL: "" } });
   let output = "";
   child.stdout.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr.on("data", (c: Buffer) => (output += c.toString()));

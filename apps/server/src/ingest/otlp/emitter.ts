@@ -18,6 +18,11 @@ export class Emitter {
   ts = 0;
   ordinal = 0;
   nonFinite = 0;
+  /** Suffixes of the current data point's points ("" for the metric's own series): which names it described. */
+  readonly suffixes: string[] = [];
+
+  /** The key of the data point's own series (suffix ""), interned by SeriesKeys. */
+  key = "";
 
   constructor(
     private readonly points: Point[],
@@ -29,8 +34,9 @@ export class Emitter {
       this.nonFinite++;
       return;
     }
-    this.points.push({ series: this.name + suffix + this.tail, ts: this.ts, value });
+    this.points.push({ series: suffix === "" ? this.key : this.name + suffix + this.tail, ts: this.ts, value });
     this.sources.push(this.ordinal);
+    this.suffixes.push(suffix);
   }
 }
 

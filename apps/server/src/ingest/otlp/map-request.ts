@@ -1,4 +1,4 @@
-import { LABEL_LIMITS, SERIES_NAME_MAX_LENGTH, labelsProblem, seriesKey, type Point } from "@livedash/events";
+import { LABEL_LIMITS, SERIES_NAME_MAX_LENGTH, labelsProblem, seriesKey, type Point, type SeriesMeta } from "@livedash/events";
 import { ErrorList, quoteForError } from "../result";
 import { checkFuture } from "../timestamp";
 import { addAttributeLabels, emptyLabels, labelNameFor, resourceLabels, seriesNameFor } from "./attributes";
@@ -6,6 +6,8 @@ import type { CumulativeState } from "./cumulative-state";
 import { Emitter, PointRefused, type QuantileSuffixes } from "./emitter";
 import { LabelTailCache } from "./label-tail-cache";
 import { mapExponentialHistogram, mapHistogram } from "./map-histogram";
+import { metricMeta } from "./metric-meta";
+import { SeriesKeys } from "./series-keys";
 import { quantileSuffix } from "./quantiles";
 import {
   FLAG_NO_RECORDED_VALUE,
@@ -42,6 +44,8 @@ export interface MappedRequest {
   readonly points: Point[];
   /** For each point, the ordinal (in request order) of the OTLP data point it came from. */
   readonly sources: number[];
+  /** Unit, kind and description of each series name given points (metricMeta). */
+  readonly meta: SeriesMeta[];
   /** OTLP data points in the request (flagged no-value ones included). */
   readonly dataPoints: number;
   /** OTLP data points refused (bad labels or name, too far in the future, non-finite values...). */
@@ -70,6 +74,10 @@ export function mapExportRequest(
   opts: OtlpMapOptions,
   /** Label tails of recent attribute sets, kept across requests by the receiver. @default one for this request */
   tails: LabelTailCache<string | PointRefused> = new LabelTailCache(),
+  /** The same by the attributes' protobuf bytes (rawAttributes), kept by the receiver. @default one for this request */
+  rawTails: LabelTailCache<string | PointRefused> = new LabelTailCache(),
+  /** Series keys interned across requests, kept by the receiver. @default one for this request */
+  keys: SeriesKeys = new SeriesKeys(),
 ): MappedRequest {
   const quantiles = opts.quantiles ?? DEFAULT_QUANTILES;
   const quantileSuffixes = quantiles.map((q) => [q, `.${quantileSuffix(q)}`] as const);
@@ -80,6 +88,7 @@ export function mapExportRequest(
   let ordinal = -1;
   let rejected = 0;
   const out = new Emitter(points, sources);
+  const meta = new Map<string, SeriesMeta>();
 
   for (let r = 0; r < request.resourceMetrics.length; r++) {
     const resource = request.resourceMetrics[r]!;
@@ -101,6 +110,7 @@ export function mapExportRequest(
         const metricProblem = name.length === 0 ? "metric name is empty" : name.length + maxSuffixLength(metric, quantiles) > SERIES_NAME_MAX_LENGTH
           ? `metric name is ${name.length} characters; with its suffixes a series name must stay within ${SERIES_NAME_MAX_LENGTH}`
           : baseProblem ? `resource attribute for label '${baseProblem[0]}': ${baseProblem[1]}` : null;
+        const suffixes = new Set<string>();
         for (let p = 0; p < dataPoints.length; p++) {
           ordinal++;
           const dp = dataPoints[p]!;
@@ -108,16 +118,23 @@ export function mapExportRequest(
           const before = points.length;
           try {
             if (metricProblem) throw new PointRefused(metricProblem);
-            const tail = dp.attributes.length === 0 ? baseTail : cachedLabelTail(dp.attributes, base, baseTail, tails);
+            const raw = dp.rawAttributes;
+            const tail =
+              raw !== undefined ? (raw === "" ? baseTail : rawLabelTail(dp, raw, base, baseTail, rawTails))
+              : dp.attributes.length === 0 ? baseTail : cachedLabelTail(dp.attributes, base, baseTail, tails);
             const ts = dp.timeUnixNano > 0 ? nanosToMs(dp.timeUnixNano) : opts.nowMs;
             const future = checkFuture(ts, opts);
             if (!future.ok) throw new PointRefused(`timeUnixNano: ${future.message}`);
             out.name = name;
             out.tail = tail;
+            const key = keys.key(name, tail);
+            out.key = key;
             out.ts = ts;
             out.ordinal = ordinal;
             const skipped = out.nonFinite;
-            mapDataPoint(metric, dp, name + tail, out, state, quantileSuffixes, maxBuckets);
+            out.suffixes.length = 0;
+            mapDataPoint(metric, dp, key, out, state, quantileSuffixes, maxBuckets);
+            for (const suffix of out.suffixes) suffixes.add(suffix);
             // Nothing but non-finite values: refused, named once in the summary below.
             if (points.length === before && out.nonFinite > skipped) rejected++;
           } catch (error) {
@@ -129,12 +146,14 @@ export function mapExportRequest(
             errors.push({ message: `${where} ${quoteForError(metric.name)} dataPoints[${p}]: ${error.message}` });
           }
         }
+        // Described only under the names that got points: a name with none would be an empty catalog entry.
+        for (const entry of metricMeta(metric, name, suffixes)) meta.set(entry.series, entry);
       }
     }
   }
   const { nonFinite } = out;
   if (nonFinite > 0) errors.push({ message: `${nonFinite} non-finite values (NaN, ±Infinity) were skipped; data points with no other value were rejected` });
-  return { points, sources, dataPoints: ordinal + 1, rejected, errors };
+  return { points, sources, meta: [...meta.values()], dataPoints: ordinal + 1, rejected, errors };
 }
 
 /**
@@ -164,16 +183,38 @@ function cachedLabelTail(attributes: readonly OtlpKeyValue[], base: Record<strin
   const key = tails.keyOf(baseTail, attributes);
   let tail = key === null ? undefined : tails.get(key);
   if (tail === undefined) {
-    try {
-      tail = labelTail(attributes, base);
-    } catch (error) {
-      if (!(error instanceof PointRefused)) throw error;
-      tail = error;
-    }
+    tail = refusalOr(() => labelTail(attributes, base));
     if (key !== null) tails.set(key, tail);
   }
   if (tail instanceof PointRefused) throw tail;
   return tail;
+}
+
+/**
+ * labelTail through the cache by the attributes' wire bytes: the same bytes under the same resource
+ * have the same tail (or refusal). The bytes decide every value, so non-string ones are cached too. A
+ * separate cache from cachedLabelTail's, whose keys are built another way.
+ */
+function rawLabelTail(dp: { readonly attributes: readonly OtlpKeyValue[] }, raw: string, base: Record<string, string>, baseTail: string, tails: LabelTailCache<string | PointRefused>): string {
+  // The scope is a label tail, which holds no control character: \u0001 ends it unambiguously.
+  const key = `${baseTail}\u0001${raw}`;
+  let tail = tails.get(key);
+  if (tail === undefined) {
+    tail = refusalOr(() => labelTail(dp.attributes, base));
+    tails.set(key, tail);
+  }
+  if (tail instanceof PointRefused) throw tail;
+  return tail;
+}
+
+/** What `make` answers, or the PointRefused it threw (cached like an answer). */
+function refusalOr(make: () => string): string | PointRefused {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof PointRefused)) throw error;
+    return error;
+  }
 }
 
 /** `{a="x",...}` of a point: its attributes, then the resource's labels (which win a clash). */
