@@ -4,6 +4,8 @@ import type { AlertRow } from "../lib/alert-state";
 import { formatDuration } from "../lib/alert-form";
 
 const time = (ms: number) => new Date(ms).toLocaleString();
+/** A value as read, not as stored: 128.736, not 128.73557328799552 (the row's title has it whole). */
+const value = (v: number | null) => (v === null ? "no data" : v.toLocaleString(undefined, { maximumFractionDigits: 3 }));
 
 /** A state as a coloured pill. */
 export function StatePill({ state }: { state: string }) {
@@ -37,7 +39,7 @@ export function ActiveAlertTable({ rows, caption, onSilence }: { rows: readonly 
             <td><code>{row.series}</code></td>
             <td>{row.severity}</td>
             <td>{time(row.since)}</td>
-            <td>{row.value ?? "no data"}</td>
+            <td title={row.value === null ? undefined : String(row.value)}>{value(row.value)}</td>
             <td className="actions">
               {onSilence ? <button type="button" onClick={() => onSilence(row.rule)} aria-label={`Silence ${row.rule}`}>Silence…</button> : null}
             </td>
@@ -134,7 +136,7 @@ export function TransitionTable({ transitions }: { transitions: readonly AlertTr
               <StatePill state={t.from} /> → <StatePill state={t.to} />
               {t.silenced ? <span className="silenced-tag">silenced</span> : null}
             </td>
-            <td>{t.value ?? "no data"}</td>
+            <td title={t.value === null ? undefined : String(t.value)}>{value(t.value)}</td>
           </tr>
         ))}
       </tbody>

@@ -1,7 +1,7 @@
 "use client";
 import type { AggregateOp, SeriesUnit } from "@livedash/events";
 import { AGGREGATE_OPS } from "@livedash/events";
-import { useEffect, useId, useState } from "react";
+import { useId } from "react";
 import type { ChartQuery } from "../lib/chart-query";
 import { formatChartQuery, parseChartQuery, withAggregate } from "../lib/chart-query";
 import { MAX_TILES_PER_PATTERN } from "../lib/panels";
@@ -9,6 +9,7 @@ import { labelValues, legendLabels } from "../lib/series-labels";
 import type { SeriesStore } from "../lib/series-store";
 import { ChartView } from "./chart-view";
 import { resolveSeries, thresholdsOf, tileLabelsOf } from "./panel-view";
+import { useAggregateFeed } from "./use-aggregate-feed";
 import type { Runtime } from "./runtime";
 import { StatTile } from "./stat-tile";
 
@@ -112,20 +113,6 @@ export function CustomChart({ runtime, query, names, seriesTick, windowMs, theme
 
 /** The aggregation feed's store while the chart is mounted (null for a plain chart). */
 function useAggregateStore(runtime: Runtime, query: ChartQuery | null): SeriesStore | null {
-  const key = query === null ? null : formatChartQuery(query);
-  const [store, setStore] = useState<SeriesStore | null>(null);
-  useEffect(() => {
-    if (key === null) {
-      setStore(null);
-      return;
-    }
-    const parsed = parseChartQuery(key);
-    if (parsed === null) return;
-    setStore(runtime.aggregates.acquire(parsed));
-    return () => {
-      runtime.aggregates.release(parsed);
-      setStore(null);
-    };
-  }, [runtime, key]);
-  return store;
+  const parsed = query?.aggregate === undefined ? null : { selectors: [query.selector], aggregate: query.aggregate };
+  return useAggregateFeed(runtime, parsed);
 }

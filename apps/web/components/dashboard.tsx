@@ -250,6 +250,15 @@ export function Dashboard({ serverUrl, initialView, user = null }: DashboardProp
     (chart: string, next: string) => setView((v) => (v.charts.includes(next) ? v : { ...v, charts: v.charts.map((s) => (s === chart ? next : s)) })),
     [],
   );
+  const groupChart = useCallback(
+    (chartId: string, label: string | null) =>
+      setView((v) => {
+        const { [chartId]: _previous, ...rest } = v.groupBy ?? {};
+        const groupBy = label === null ? rest : { ...rest, [chartId]: label };
+        return { ...v, groupBy: Object.keys(groupBy).length > 0 ? groupBy : undefined };
+      }),
+    [],
+  );
   const pickHost = useCallback((next: string) => setView((v) => ({ ...v, host: next === "" ? undefined : next })), []);
   const toggleTheme = useCallback(() => {
     const next = document.documentElement.dataset.theme === "light" ? "dark" : "light";
@@ -281,7 +290,7 @@ export function Dashboard({ serverUrl, initialView, user = null }: DashboardProp
       />
       <main data-zoomed={view.zoom !== undefined ? "true" : undefined}>
         {lastError !== null ? <p className="error" role="alert" data-testid="last-error">{lastError}</p> : null}
-        {explorerOpen ? <Explorer catalog={catalog} added={view.charts} onAdd={addChart} onClose={() => setExplorerOpen(false)} /> : null}
+        {explorerOpen ? <Explorer catalog={catalog} client={runtime?.client ?? null} added={view.charts} onAdd={addChart} onClose={() => setExplorerOpen(false)} /> : null}
         {runtime !== null && view.charts.length > 0 ? (
           <section
             className="panel"
@@ -324,7 +333,7 @@ export function Dashboard({ serverUrl, initialView, user = null }: DashboardProp
         {runtime !== null ? (
           <div className="panels">
             {OVERVIEW_PANELS.map((panel) => (
-              <PanelView key={panel.id} runtime={runtime} panel={panel} names={names} host={host} windowMs={windowMs} theme={theme} />
+              <PanelView key={panel.id} runtime={runtime} panel={panel} names={names} host={host} windowMs={windowMs} theme={theme} groupBy={view.groupBy} onGroupBy={groupChart} />
             ))}
           </div>
         ) : null}

@@ -1,15 +1,21 @@
 "use client";
 import type { SeriesInfo } from "@livedash/events";
 import { formatSelector } from "@livedash/events";
-import { useId, useMemo, useState } from "react";
+import { useEffect, useId, useMemo, useState } from "react";
+import type { DashboardClient } from "../lib/client-types";
+import { explorerLabelsSelector, labelChoices } from "../lib/explorer-labels";
 import { labelValues, splitKey } from "../lib/series-labels";
 import { MAX_CUSTOM_CHARTS } from "../lib/view-state";
 
 /** Rows rendered at once; the search narrows the rest. */
 const MAX_RESULTS = 200;
+/** Typing settles this long before the label filters are asked of the server again. */
+const LABELS_DEBOUNCE_MS = 200;
 
 export interface ExplorerProps {
   catalog: readonly SeriesInfo[];
+  /** Asked for the label names and values to filter on (`metrics.labels`); null until connected. */
+  client: DashboardClient | null;
   /** The charts on the page (chart query texts). */
   added: readonly string[];
   /** Adds a chart for a selector. */
@@ -28,7 +34,7 @@ interface NameRow {
  * Search the catalog (collectors and pushed series alike) by name, narrow it by label values, and add
  * a chart for a name with the chosen labels (`app.requests{region="eu"}`: one line per matching series).
  */
-export function Explorer({ catalog, added, onAdd, onClose }: ExplorerProps) {
+export function Explorer({ catalog, client, added, onAdd, onClose }: ExplorerProps) {
   const [query, setQuery] = useState("");
   /** Label -> chosen value; absent: any. */
   const [filters, setFilters] = useState<Record<string, string>>({});
@@ -38,8 +44,7 @@ export function Explorer({ catalog, added, onAdd, onClose }: ExplorerProps) {
     const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
     return catalog.filter((s) => terms.every((t) => s.name.toLowerCase().includes(t) || s.description.toLowerCase().includes(t)));
   }, [catalog, query]);
-  // The label values to filter on are those of the searched series, so every choice narrows to something.
-  const choices = useMemo(() => labelValues(searched.map((s) => s.name)), [searched]);
+  const { choices, error: labelsError } = useLabelChoices(client, query);
   const rows = useMemo(() => {
     const byName = new Map<string, NameRow>();
     for (const info of searched) {
@@ -74,7 +79,7 @@ export function Explorer({ catalog, added, onAdd, onClose }: ExplorerProps) {
       />
       {choices.size > 0 ? (
         <div className="label-filters" role="group" aria-label="Filter by label">
-          {[...choices].map(([label, values]) => (
+          {[...choices].map(([label, { values, count }]) => (
             <label key={label} className="label-filter">
               {label}{" "}
               <select
@@ -90,7 +95,7 @@ export function Explorer({ catalog, added, onAdd, onClose }: ExplorerProps) {
                 }}
                 data-label-filter={label}
               >
-                <option value="">any ({values.length})</option>
+                <option value="">any ({count})</option>
                 {values.map((value) => (
                   <option key={value} value={value}>
                     {value}
@@ -101,6 +106,7 @@ export function Explorer({ catalog, added, onAdd, onClose }: ExplorerProps) {
           ))}
         </div>
       ) : null}
+      {labelsError !== null ? <p className="meta" data-testid="explorer-labels-error">Label filters could not be refreshed: {labelsError}</p> : null}
       {full ? <p className="meta">At most {MAX_CUSTOM_CHARTS} custom charts; remove one to add another.</p> : null}
       <ul>
         {rows.slice(0, MAX_RESULTS).map(({ name, info, keys }) => {
@@ -128,4 +134,37 @@ export function Explorer({ catalog, added, onAdd, onClose }: ExplorerProps) {
       </ul>
     </section>
   );
+}
+
+/**
+ * The label names and values to filter on: those of the series whose names the search matches
+ * (`metrics.labels` on the server, which holds the whole catalog), so every choice narrows to
+ * something. Asked again once typing settles; an answer to an older search is dropped.
+ */
+function useLabelChoices(client: DashboardClient | null, search: string) {
+  const [choices, setChoices] = useState<ReturnType<typeof labelChoices>>(new Map());
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (client === null) return;
+    let current = true;
+    const timer = setTimeout(() => {
+      const selector = explorerLabelsSelector(search);
+      client.labels(selector === null ? {} : { selector }).then(
+        (result) => {
+          if (!current) return;
+          setChoices(labelChoices(result));
+          setError(null);
+        },
+        // The filters stay as they were, and the explorer says why they may be stale.
+        (failure: unknown) => {
+          if (current) setError(failure instanceof Error ? failure.message : String(failure));
+        },
+      );
+    }, LABELS_DEBOUNCE_MS);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [client, search]);
+  return { choices, error };
 }

@@ -4,10 +4,10 @@ import { compileSeriesMatcher } from "@livedash/events";
 import { withLabel } from "../lib/chart-query";
 import type { PanelSpec } from "../lib/panels";
 import { MAX_TILES_PER_PATTERN } from "../lib/panels";
-import { legendLabels, splitKey } from "../lib/series-labels";
+import { splitKey } from "../lib/series-labels";
 import type { SeriesStore } from "../lib/series-store";
 import { useSeriesAlert } from "../lib/use-alerts";
-import { ChartView } from "./chart-view";
+import { PanelChart } from "./panel-chart";
 import type { Runtime } from "./runtime";
 import { StatTile } from "./stat-tile";
 
@@ -48,9 +48,12 @@ export interface PanelViewProps {
   host: string | null;
   windowMs: number;
   theme: string;
+  /** Charts grouped by a label (view state `by`, chart id -> label). */
+  groupBy?: Readonly<Record<string, string>> | undefined;
+  onGroupBy(chartId: string, label: string | null): void;
 }
 
-export function PanelView({ runtime, panel, names, host, windowMs, theme }: PanelViewProps) {
+export function PanelView({ runtime, panel, names, host, windowMs, theme, groupBy, onGroupBy }: PanelViewProps) {
   const tiles: string[] = [];
   for (const selector of scopeSelectors(panel.tiles, host)) tiles.push(...resolveSeries([selector], names).slice(0, MAX_TILES_PER_PATTERN));
   const tileLabels = tileLabelsOf(tiles);
@@ -76,23 +79,19 @@ export function PanelView({ runtime, panel, names, host, windowMs, theme }: Pane
         </div>
       ) : null}
       <div className="charts">
-        {charts.map(({ spec, series }) => {
-          const unit: SeriesUnit = spec.unit ?? runtime.store.info(series[0] ?? "")?.unit ?? "none";
-          return (
-            <ChartView
-              key={spec.id}
-              runtime={runtime}
-              chartId={spec.id}
-              title={spec.title}
-              series={series}
-              labels={legendLabels(series, host === null ? [] : ["host"])}
-              unit={unit}
-              thresholds={thresholdsOf(runtime.store, series)}
-              windowMs={windowMs}
-              theme={theme}
-            />
-          );
-        })}
+        {panel.charts.map((spec) => (
+          <PanelChart
+            key={spec.id}
+            runtime={runtime}
+            spec={spec}
+            names={names}
+            host={host}
+            by={groupBy?.[spec.id]}
+            onGroupBy={(label) => onGroupBy(spec.id, label)}
+            windowMs={windowMs}
+            theme={theme}
+          />
+        ))}
       </div>
     </section>
   );

@@ -153,4 +153,45 @@ describe("labels on the dashboard", () => {
     await page.close();
     expect(errors).toEqual([]);
   });
+
+  it("an overview chart grouped by a label: one line per value, aggregated on the server, kept in the URL", async () => {
+    // An agent's host with two cores: grouping Per core by host averages them (20) beside this host's own.
+    const agent = [
+      { series: 'host.cpu.total{cpu="0",host="web7"}', value: 10 },
+      { series: 'host.cpu.total{cpu="1",host="web7"}', value: 30 },
+    ];
+    await ingest(server.url, agent);
+    const page = await browser.context.newPage();
+    const errors = collectErrors(page);
+    await page.goto(`${web.url}/?window=1m`);
+    const picker = page.locator('[data-chart-group="cpu-cores"]');
+    await picker.waitFor();
+    // The choices are the label names of the series the chart shows.
+    await until("cpu and host offered", async () => ((await picker.locator("option").allTextContents()).join(",") === "none,cpu,host" ? true : undefined));
+    await picker.selectOption("host");
+    await until("url has by", () => (decodeURIComponent(page.url()).includes("by=cpu-cores:host") ? true : undefined));
+    await ingest(server.url, agent.map((p) => ({ ...p, ts: Date.now() })));
+    const rows = await until("one line per host", async () => {
+      const r = await legend(page, "cpu-cores");
+      return r.length === 2 ? r : undefined;
+    });
+    expect(rows.map((r) => r.key)).toEqual([`host.cpu.total{host="${HOST}"}`, 'host.cpu.total{host="web7"}']);
+    expect(await page.locator('[data-chart="cpu-cores"] h3').first().textContent()).toContain("avg by host");
+    // The server's average of web7's cores, as the legend shows it off the cursor (the latest value).
+    const web7 = page.locator('[data-chart="cpu-cores"] .u-legend .u-series[title=\'host.cpu.total{host="web7"}\'] .u-value');
+    await until("web7 average", async () => (/^20(\.0+)?\s*%$/.test((await web7.textContent()) ?? "") ? true : undefined));
+    // The link alone brings the grouping back; "none" goes back to a line per core.
+    await page.reload();
+    await until("grouped after reload", async () => ((await legend(page, "cpu-cores")).length === 2 ? true : undefined));
+    expect(await page.locator('[data-chart-group="cpu-cores"]').inputValue()).toBe("host");
+    await page.locator('[data-chart-group="cpu-cores"]').selectOption("");
+    await until("url without by", () => (page.url().includes("by=") ? undefined : true));
+    const cores = await until("per-core lines again", async () => {
+      const r = await legend(page, "cpu-cores");
+      return r.length > 0 && r.every((row) => /^cpu="\d+"$/.test(row.label)) ? r : undefined;
+    });
+    expect(cores[0]?.key).toBe(`host.cpu.total{cpu="0",host="${HOST}"}`);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
 });

@@ -1,5 +1,7 @@
-import { readdir } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { hash } from "@node-rs/argon2";
 import { launchChromium } from "@livedash/test-support";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,9 +13,14 @@ const INGEST = "ingest-token-e2e-0123456789abcdef";
 const PASSWORD = "correct-horse-battery-staple";
 const SERIES = "test.e2e.signin";
 const COOKIE = "livedash_session";
+const CAROL_PASSWORD = "carol-password-0123";
 
 /** Sign-in on: the server needs tokens, the web app has the read token and an admin password. */
 async function startSignInStack(webEnv: Record<string, string> = {}) {
+  // A second user, in a users file, for the lockout test (admin stays usable for the others).
+  const dir = await mkdtemp(path.join(tmpdir(), "livedash-users-"));
+  const usersFile = path.join(dir, "users.json");
+  await writeFile(usersFile, JSON.stringify({ users: [{ name: "carol", role: "viewer", passwordHash: await hash(CAROL_PASSWORD) }] }));
   const webPort = await freePort();
   const server = await startLivedashServer({
     dashboardOrigin: `http://127.0.0.1:${webPort}`,
@@ -22,7 +29,7 @@ async function startSignInStack(webEnv: Record<string, string> = {}) {
   const web = await startDashboard({
     port: webPort,
     serverUrl: server.url,
-    env: { LIVEDASH_READ_TOKEN: READ, LIVEDASH_ADMIN_PASSWORD: PASSWORD, ...webEnv },
+    env: { LIVEDASH_READ_TOKEN: READ, LIVEDASH_ADMIN_PASSWORD: PASSWORD, LIVEDASH_USERS_FILE: usersFile, ...webEnv },
   });
   const pusher = startPusher(() => server.url, SERIES, 200, INGEST);
   return {
@@ -33,17 +40,18 @@ async function startSignInStack(webEnv: Record<string, string> = {}) {
       pusher.stop();
       await web.stop();
       await server.stop();
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
 /** Goes to `target`, lands on /login (nothing of the dashboard rendered), signs in, and is back at `target`. */
-async function signIn(page: Page, web: ChildService, target: string, password = PASSWORD): Promise<void> {
+async function signIn(page: Page, web: ChildService, target: string, password = PASSWORD, user = "admin"): Promise<void> {
   await page.goto(`${web.url}${target}`);
   expect(new URL(page.url()).pathname).toBe("/login");
   expect(new URL(page.url()).searchParams.get("next")).toBe(target);
   expect(await page.getByTestId("connection-badge").count()).toBe(0);
-  await page.locator('input[name="user"]').fill("admin");
+  await page.locator('input[name="user"]').fill(user);
   await page.locator('input[name="password"]').fill(password);
   await page.locator('button[type="submit"]').click();
 }
@@ -124,6 +132,30 @@ describe("dashboard sign-in", () => {
     expect(await sessionCookie(context)).toBeUndefined();
     const ticket = await fetch(`${stack.web.url}/api/auth/ticket`, { method: "POST", headers: { origin: stack.web.url } });
     expect(ticket.status).toBe(401);
+    await context.close();
+  });
+
+  it("locks a user out after 10 wrong passwords, then refuses even the right one", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, stack.web, "/", CAROL_PASSWORD, "carol");
+    // The right password first: the user exists and signs in (a viewer).
+    await page.waitForURL((url) => url.pathname === "/");
+    expect(await page.getByTestId("user-menu").getAttribute("data-role")).toBe("viewer");
+    await context.clearCookies();
+    const attempt = async (password: string) => {
+      await page.locator('input[name="user"]').fill("carol");
+      await page.locator('input[name="password"]').fill(password);
+      await Promise.all([page.waitForResponse((res) => res.request().method() === "POST"), page.locator('button[type="submit"]').click()]);
+      await until("the answer", async () => ((await page.locator('button[type="submit"]').isEnabled()) && (await page.getByTestId("login-error").count()) > 0 ? true : undefined));
+      return page.getByTestId("login-error").textContent();
+    };
+    await page.goto(`${stack.web.url}/login`);
+    for (let i = 0; i < 10; i++) expect(await attempt(`wrong-password-${i}`)).toBe("wrong user name or password");
+    await attempt(CAROL_PASSWORD);
+    // The answer may render a moment after the response: wait for the new text, not the old one.
+    await until("the lockout message", async () => (/^too many failed sign-ins; try again in \d+ s$/.test((await page.getByTestId("login-error").textContent()) ?? "") ? true : undefined));
+    expect(await sessionCookie(context)).toBeUndefined();
     await context.close();
   });
 

@@ -1,5 +1,5 @@
-import type { ChartQuery } from "./chart-query";
-import { formatChartQuery } from "./chart-query";
+import { aggregateKey } from "@livedash/events";
+import type { Aggregate } from "@livedash/events";
 import type { DashboardClient } from "./client-types";
 import { LiveFeed } from "./live-feed";
 import type { ServerClock } from "./server-clock";
@@ -15,6 +15,17 @@ export interface AggregateFeedsOptions {
   onSeriesChange?: () => void;
 }
 
+/** What one aggregated feed asks the server: these selectors, aggregated (a chart query, or an overview chart grouped by a label). */
+export interface AggregateQuery {
+  selectors: readonly string[];
+  aggregate: Aggregate;
+}
+
+/** One feed per distinct selection and aggregation (`by` order does not matter, as on the server). */
+function feedKey(query: AggregateQuery): string {
+  return `${query.selectors.join("\n")}|${aggregateKey(query.aggregate)}`;
+}
+
 interface Entry {
   feed: LiveFeed;
   store: SeriesStore;
@@ -22,7 +33,8 @@ interface Entry {
 }
 
 /**
- * The aggregated charts' feeds: one per distinct chart query (`sum by (region) (app.requests)`), each
+ * The aggregated charts' feeds: one per distinct aggregation (a chart query `sum by (region) (app.requests)`,
+ * an overview chart grouped by a label), each
  * with its own subscription (`metrics.live` with `aggregate`; over WebSocket it shares the page's one
  * connection) and its own store, since a group's output key (`app.requests{region="eu"}`) can equal a
  * raw key with different values. Charts acquire a feed while mounted; the last release closes it.
@@ -40,8 +52,8 @@ export class AggregateFeeds {
   }
 
   /** The store of `query`'s groups, filled live and from history; release it with release(query). */
-  acquire(query: ChartQuery): SeriesStore {
-    const key = formatChartQuery(query);
+  acquire(query: AggregateQuery): SeriesStore {
+    const key = feedKey(query);
     const existing = this.entries.get(key);
     if (existing !== undefined) {
       existing.refs++;
@@ -52,7 +64,7 @@ export class AggregateFeeds {
       client: this.options.client,
       store,
       clock: this.options.clock,
-      patterns: [query.selector],
+      patterns: query.selectors,
       aggregate: query.aggregate,
       windowMs: this.windowMs,
       onError: this.options.onError,
@@ -65,8 +77,8 @@ export class AggregateFeeds {
     return store;
   }
 
-  release(query: ChartQuery): void {
-    const key = formatChartQuery(query);
+  release(query: AggregateQuery): void {
+    const key = feedKey(query);
     const entry = this.entries.get(key);
     if (entry === undefined || --entry.refs > 0) return;
     entry.feed.close();

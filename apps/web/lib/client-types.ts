@@ -1,5 +1,5 @@
 import type { ConnectionState, TicketProvider, TransportPreference } from "@livedash/client";
-import type { AlertsList, Annotation, HistoryColumns, HistoryInput, HostsEvent, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
+import type { AlertsList, Annotation, HistoryColumns, HistoryInput, HostsEvent, LabelsInput, LabelsResult, LiveEvent, LiveInput, SeriesInfo, ServerInfo } from "@livedash/events";
 
 /** The connection state is the client's own type: one definition, in @livedash/client. */
 export type { ConnectionState, ConnectionStatus, TransportKind } from "@livedash/client";
@@ -21,6 +21,8 @@ export interface HostsHandlers {
  */
 export interface DashboardClient {
   catalog(): Promise<SeriesInfo[]>;
+  /** metrics.labels: the label names of the series a selector matches, each with its distinct values (the explorer's filters). */
+  labels(input: LabelsInput): Promise<LabelsResult>;
   /** metrics.historyColumns: buckets as parallel arrays (no object per bucket on the wire). */
   history(input: HistoryInput): Promise<HistoryColumns[]>;
   info(): Promise<ServerInfo>;

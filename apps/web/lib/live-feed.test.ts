@@ -40,6 +40,7 @@ function fakeServer() {
     info: async () => (infoCalls++, { instanceId: "i", engine: "memory", version: "t", startedAt: T0, now: Date.now(), tickMs: 1000, retentionMs: 3_600_000 }),
     alerts: () => Promise.reject(new Error("not used by the feed")),
     annotations: async () => [],
+    labels: async () => ({ series: 0, labels: [], truncated: false }),
     subscribeLive: (input, handlers) => {
       const sub = { input, handlers, closed: false };
       subscriptions.push(sub);

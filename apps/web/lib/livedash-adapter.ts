@@ -9,6 +9,7 @@ export function openLivedashAdapter(options: OpenClientOptions): DashboardClient
     // The page keys its series by `name`; the catalog now gives the key apart (name and labels parsed):
     // keep the key there until the page reads `key` and `labels` itself.
     catalog: () => trpc.metrics.catalog.query().then((entries) => entries.map((entry) => ({ ...entry, name: entry.key }))),
+    labels: (input) => trpc.metrics.labels.query(input),
     history: (input) => trpc.metrics.historyColumns.query(input),
     info: () => trpc.system.info.query(),
     alerts: () => trpc.alerts.list.query(),

@@ -44,6 +44,21 @@ describe("view state in the URL", () => {
   });
 });
 
+describe("overview group-by in the URL", () => {
+  it("round-trips per-chart labels, in overview order", () => {
+    const view = { ...parseViewState({}), groupBy: { "disk-devices": "device", "cpu-cores": "host" } };
+    const query = serializeViewState(view);
+    expect(query).toBe("?by=cpu-cores:host,disk-devices:device");
+    expect(parseViewState(Object.fromEntries(new URLSearchParams(query)))).toEqual({ ...view, groupBy: { "cpu-cores": "host", "disk-devices": "device" } });
+  });
+
+  it("drops unknown charts, labels that cannot be labels, and a second entry for a chart", () => {
+    expect(parseViewState({ by: "nope:host,cpu-cores:9x,cpu-cores:__name__,mem:a:b,cpu-usage:host,cpu-usage:cpu" }).groupBy).toEqual({ "cpu-usage": "host" });
+    expect(parseViewState({ by: "nope:host" }).groupBy).toBeUndefined();
+    expect(serializeViewState({ ...parseViewState({}), groupBy: {} })).toBe("");
+  });
+});
+
 describe("long windows and zoom in the URL", () => {
   it("accepts the long windows", () => {
     for (const key of ["6h", "24h", "7d", "30d"] as const) {

@@ -1,6 +1,10 @@
-import { labelValueProblem } from "@livedash/events";
+import { labelNameProblem, labelValueProblem } from "@livedash/events";
 import { formatChartQuery, parseChartQuery, splitChartList } from "./chart-query";
 import type { TransportChoice } from "./client-types";
+import { OVERVIEW_PANELS } from "./panels";
+
+/** The overview's chart ids, in page order: what `by` may group. */
+const OVERVIEW_CHART_IDS: ReadonlySet<string> = new Set(OVERVIEW_PANELS.flatMap((panel) => panel.charts.map((chart) => chart.id)));
 
 const HOUR_MS = 3_600_000;
 /**
@@ -50,6 +54,11 @@ export interface ViewState {
   zoom?: TimeRange;
   /** The host the overview shows (its `host` label); absent: the Livedash server's own host. */
   host?: string;
+  /**
+   * Overview charts grouped by a label (chart id -> label name): one line per value of it, the server
+   * aggregating (`?by=cpu-cores:host,disk-devices:device`). Absent or empty: every chart shows its series.
+   */
+  groupBy?: Readonly<Record<string, string>>;
 }
 
 type Params = Record<string, string | string[] | undefined>;
@@ -76,6 +85,7 @@ export function parseViewState(params: Params): ViewState {
     .filter((chart, i, all) => all.indexOf(chart) === i)
     .slice(0, MAX_CUSTOM_CHARTS);
   const host = first("host");
+  const groupBy = parseGroupBy(first("by"));
   return {
     window: windowParam !== undefined && Object.hasOwn(WINDOWS, windowParam) ? (windowParam as WindowKey) : "5m",
     paused: first("paused") === "1",
@@ -83,7 +93,28 @@ export function parseViewState(params: Params): ViewState {
     transport: TRANSPORTS.find((t) => t === transportParam) ?? "auto",
     zoom: parseZoom(first("from"), first("to")),
     host: host !== undefined && host !== "" && labelValueProblem(host) === null ? host : undefined,
+    ...(groupBy === undefined ? {} : { groupBy }),
   };
+}
+
+/**
+ * `by=<chart id>:<label>,...` for the overview's charts; entries naming an unknown chart or a label
+ * that cannot be one are dropped (a stale link still opens), the first entry per chart wins.
+ */
+export function parseGroupBy(param: string | undefined): Record<string, string> | undefined {
+  if (param === undefined || param === "") return undefined;
+  const out: Record<string, string> = {};
+  for (const entry of param.split(",")) {
+    const [chart, label, ...rest] = entry.split(":");
+    if (chart === undefined || label === undefined || rest.length > 0 || !OVERVIEW_CHART_IDS.has(chart) || Object.hasOwn(out, chart)) continue;
+    if (labelNameProblem(label) === null) out[chart] = label;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** The `by` param's text, charts in overview order (one link per view). */
+export function formatGroupBy(groupBy: Readonly<Record<string, string>>): string {
+  return [...OVERVIEW_CHART_IDS].flatMap((chart) => (groupBy[chart] === undefined ? [] : [`${chart}:${groupBy[chart]}`])).join(",");
 }
 
 /** Whole milliseconds only: at most 15 digits keeps every value an exact integer. */
@@ -126,8 +157,10 @@ export function serializeViewState(state: ViewState): string {
     params.set("to", String(state.zoom.to));
   }
   if (state.host !== undefined) params.set("host", state.host);
+  const groupBy = state.groupBy === undefined ? "" : formatGroupBy(state.groupBy);
+  if (groupBy !== "") params.set("by", groupBy);
   // Commas, braces and parentheses are legal in a query string: left readable, a link shows its selectors.
-  const query = params.toString().replace(/%2C|%7B|%7D|%28|%29/g, (escaped) => decodeURIComponent(escaped));
+  const query = params.toString().replace(/%2C|%7B|%7D|%28|%29|%3A/g, (escaped) => decodeURIComponent(escaped));
   return query === "" ? "" : `?${query}`;
 }
 

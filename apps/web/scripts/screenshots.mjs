@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Takes the README/docs screenshots: overview (dark and light), the transports page, and a phone view.
+// Takes the README/docs screenshots: overview (dark and light), the transports page, a phone view, and
+// the alerts ones (a firing rule's outlined chart with annotation markers, the alerts page).
 //
-//   node apps/web/scripts/screenshots.mjs [--warmup-seconds 45]
+//   node apps/web/scripts/screenshots.mjs [--warmup-seconds 45] [--only alerts]
 //
 // Starts the real server (collectors on) and `next start` (building first if needed), pushes a demo
 // series so the "Your charts" panel has something, lets data accumulate, then shoots with Debian's
@@ -18,6 +19,7 @@ const outDir = path.join(repoRoot, "docs/screenshots");
 const nextBin = path.join(repoRoot, "node_modules/.bin/next");
 const i = process.argv.indexOf("--warmup-seconds");
 const warmupMs = (i >= 0 ? Number(process.argv[i + 1]) : 45) * 1000;
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : null;
 
 const waitFor = async (url) => {
   for (let n = 0; n < 300; n++) {
@@ -67,8 +69,46 @@ const pusher = setInterval(() => {
 
 const browser = await launchChromiumContext({ viewport: { width: 1440, height: 1000 } });
 const { context } = browser;
+const trpc = (procedure, input) =>
+  fetch(`${serverUrl}/trpc/${procedure}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(input) }).then((r) => r.json());
+
+/** A rule firing on the demo series (another one silenced), a deploy marker and a load-test band, then the two alert shots. */
+async function alertShots(page) {
+  await trpc("alerts.saveRule", { name: "checkout-slow", series: "app.checkout.latency_ms", above: 100, clear: 50, for: "2s", severity: "critical", description: "checkout p95 over 100 ms" });
+  await trpc("alerts.saveRule", { name: "checkout-watch", series: "app.checkout.latency_ms", above: 90, clear: 40, severity: "info" });
+  await trpc("alerts.silence", { rule: "checkout-watch", reason: "known: CDN migration until Friday", duration: "3d" });
+  const now = Date.now();
+  await trpc("metrics.annotate", { text: "load test", ts: now - 45_000, endTs: now - 30_000, tags: ["test"] });
+  await trpc("metrics.annotate", { text: "deploy checkout v1.4", ts: now - 15_000, tags: ["deploy"] });
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.goto(`${webUrl}/?window=1m&charts=app.checkout.latency_ms&theme=dark`);
+  const chart = '[data-chart="custom:app.checkout.latency_ms"]';
+  await page.waitForSelector('[data-testid="alert-bell"][data-firing="1"]', { timeout: 30_000 });
+  await page.waitForSelector(`${chart}[data-alert="firing"][data-alert-silenced="false"]`, { timeout: 30_000 });
+  await page.waitForSelector(`${chart} [data-annotation^="user:"][data-kind="line"]`, { timeout: 30_000 });
+  // Focused rather than hovered: the text stays while the live axis slides the marker along.
+  await page.locator(`${chart} [data-annotation^="user:"][data-kind="line"]`).first().focus();
+  await new Promise((r) => setTimeout(r, 500));
+  await page.screenshot({ path: path.join(outDir, "alerts-chart.png"), clip: { x: 0, y: 0, width: 1440, height: 560 } });
+  await page.goto(`${webUrl}/alerts?theme=dark`);
+  await page.waitForSelector('[data-section="firing"] [data-alert-row="checkout-slow"]', { timeout: 30_000 });
+  await page.screenshot({ path: path.join(outDir, "alerts-page.png"), fullPage: true });
+}
+
 try {
   const page = await context.newPage();
+  if (only === "alerts") await new Promise((r) => setTimeout(r, warmupMs));
+  else await mainShots(page);
+  await alertShots(page);
+  console.log(`screenshots written to ${path.relative(process.cwd(), outDir)}`);
+} finally {
+  clearInterval(pusher);
+  await browser.close();
+  stopAll();
+}
+
+/** Overview (dark, light, top, phone) and the transports page. */
+async function mainShots(page) {
   await page.goto(`${webUrl}/transports?series=host.*,process.*,livedash.*`);
   await new Promise((r) => setTimeout(r, warmupMs));
   await page.screenshot({ path: path.join(outDir, "transports.png") });
@@ -85,9 +125,4 @@ try {
   await page.goto(`${webUrl}/?window=1m&theme=dark`);
   await new Promise((r) => setTimeout(r, 3000));
   await page.screenshot({ path: path.join(outDir, "overview-phone.png") });
-  console.log(`screenshots written to ${path.relative(process.cwd(), outDir)}`);
-} finally {
-  clearInterval(pusher);
-  await browser.close();
-  stopAll();
 }

@@ -1,4 +1,5 @@
 import type { HostsEvent } from "@livedash/events";
+import { freePort } from "@livedash/test-support";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLivedashClient } from "../src/node";
 import { ingest, startTestServer } from "@livedash/server/testing";
@@ -36,5 +37,30 @@ describe.each(["ws", "sse", "poll"] as const)("hosts.live pinned to %s", (transp
     expect(events.at(-1)!.data.hosts[1]).toMatchObject({ host: "two", state: "up", load1: 2 });
     expect(client.connection.get().transport).toBe(transport);
     expect(errors).toEqual([]);
+  });
+});
+
+/** A server shutdown ends hosts.live on the server, but must never end the client's subscription. */
+describe.each(["ws", "sse", "poll"] as const)("hosts.live across a server restart, pinned to %s", (transport) => {
+  it("keeps the subscription: the restarted server's fleet arrives", async () => {
+    const env = { PORT: String(await freePort()) };
+    const options = { hosts: { publishIntervalMs: 50, stateDelayMs: 0 } };
+    let server = await startTestServer(env, options);
+    cleanups.push(() => server.close());
+    expect((await ingest(server.url, [{ series: 'host.load.1m{host="before"}', value: 1 }])).status).toBe(200);
+    const client = createLivedashClient({ url: server.url, transport, ladder: { pollWaitMs: 1000 } });
+    cleanups.push(() => client.close());
+    const events: { id: string; data: HostsEvent }[] = [];
+    let completed = false;
+    const sub = client.trpc.hosts.live.subscribe({}, { onData: (e) => events.push(e), onComplete: () => (completed = true) });
+    cleanups.push(() => sub.unsubscribe());
+    const hostsNow = () => events.at(-1)?.data.hosts.map((h) => h.host);
+    await vi.waitFor(() => expect(hostsNow()).toEqual(["before"]), WAIT);
+    await server.close();
+    server = await startTestServer(env, options);
+    // In process: fetch's pool may still hold a socket to the old server on this port.
+    await server.services.ingest.accept({ points: [{ series: 'host.load.1m{host="after"}', value: 2 }] }, "test");
+    await vi.waitFor(() => expect(hostsNow()).toEqual(["after"]), { timeout: 20_000, interval: 50 });
+    expect(completed).toBe(false);
   });
 });

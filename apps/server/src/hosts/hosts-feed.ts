@@ -18,11 +18,14 @@ export interface IdentifiedHostsEvent {
 export interface HostsFeed {
   /** The newest published snapshot. */
   current(): IdentifiedHostsEvent;
-  /** The current snapshot at once, then every published one, until `signal` aborts or the feed closes. */
+  /**
+   * The current snapshot at once, then every published one, until `signal` aborts. Once the feed closed
+   * it sends nothing more but ends only with `signal` (without one: at once).
+   */
   events(signal: AbortSignal | undefined): AsyncGenerator<IdentifiedHostsEvent>;
   /** `waitMs` 0 or a cursor other than the current id: the snapshot at once; else waits for the next. */
   poll(input: { cursor?: string | null | undefined; waitMs: number }, signal: AbortSignal | undefined): Promise<HostsPollResult>;
-  /** Ends every stream and answers every waiting poll (empty) at once; later polls are answered at once. */
+  /** Stops every stream's events and answers every waiting poll (empty) at once; later polls are answered at once. */
   close(): void;
 }
 
@@ -93,7 +96,13 @@ export function createHostsFeed(registry: HostRegistry, options: HostsFeedOption
     current: () => published,
     async *events(signal) {
       let sent: string | null = null;
-      while (!closed && !signal?.aborted) {
+      while (!signal?.aborted) {
+        if (closed) {
+          // A closing server must not complete the subscription (a client would take it as the end and
+          // never resubscribe): the stream is held until its connection goes, then the client reconnects.
+          if (signal) await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+          return;
+        }
         const latest = published;
         if (latest.id !== sent) {
           sent = latest.id;

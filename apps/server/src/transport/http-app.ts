@@ -135,7 +135,13 @@ export function createHttpApp(
     [PLAIN_SSE_PATH]: { method: "GET", handle: limited((req, res, url) => handlePlainSse(req, res, url, services, streams)) },
     [`${TRPC_PATH}/${LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res, url) => handleTrpcSse(req, res, url, services, streams)) },
     // tRPC's own SSE (httpSubscriptionLink's dialect), a stream held open: counted like the other streams.
-    [`${TRPC_PATH}/${HOSTS_LIVE_PROCEDURE}`]: { method: "GET", handle: limited((req, res) => trpcHandler(req, res)) },
+    [`${TRPC_PATH}/${HOSTS_LIVE_PROCEDURE}`]: {
+      method: "GET",
+      handle: limited((req, res) => {
+        streams.adopt(res);
+        return trpcHandler(req, res);
+      }),
+    },
     "/api/ingest": { method: "POST", handle: limited((req, res) => handleIngestJson(req, res, services)) },
     "/api/write": { method: "POST", handle: limited((req, res, url) => handleIngestLineProtocol(req, res, url, services)) },
     "/v1/metrics": { method: "POST", handle: limited(createOtlpMetricsHandler(services)) },

@@ -29,6 +29,7 @@ const SSE_HEADERS = {
 export function createSseStreams(options: SseStreamsOptions = {}) {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const streams = new Set<OpenStream>();
+  const adopted = new Set<ServerResponse>();
   const timer = setInterval(() => {
     for (const stream of streams) {
       // A stream that is already backed up needs no keep-alive; it would only add to its buffer.
@@ -76,11 +77,22 @@ export function createSseStreams(options: SseStreamsOptions = {}) {
         },
       };
     },
+    /**
+     * A stream someone else writes (tRPC's own SSE, hosts.live): it has its own pings; it is only cut at
+     * shutdown, as a dropped connection the client reconnects from (tRPC would send `return`, which ends
+     * the subscription for good).
+     */
+    adopt(res: ServerResponse) {
+      adopted.add(res);
+      res.once("close", () => adopted.delete(res));
+    },
     /** Ends every stream (shutdown): clients reconnect elsewhere and resume by id. */
     closeAll() {
       clearInterval(timer);
       for (const stream of streams) stream.res.end();
       streams.clear();
+      for (const res of adopted) res.destroy();
+      adopted.clear();
     },
   };
 }

@@ -1,6 +1,8 @@
 import protobuf from "protobufjs/minimal.js";
 import { opentelemetry, google } from "./generated/otlp-metrics.js";
 import type { OtlpExportRequest } from "./model";
+import { decodeExportRequest } from "./decode-reader";
+import { MalformedProtobuf } from "../protobuf-wire";
 
 const { ExportMetricsServiceRequest, ExportMetricsServiceResponse } = opentelemetry.proto.collector.metrics.v1;
 
@@ -67,8 +69,22 @@ export class OtlpDecodeError extends Error {
   }
 }
 
-/** Decodes an `application/x-protobuf` ExportMetricsServiceRequest (unknown fields are skipped). */
+/**
+ * Decodes an `application/x-protobuf` ExportMetricsServiceRequest (unknown fields are skipped) with
+ * the Reader-based decoder: no generated message objects, attributes decoded only on a label-tail
+ * cache miss.
+ */
 export function decodeProtobufRequest(body: Buffer): OtlpExportRequest {
+  try {
+    return decodeExportRequest(body);
+  } catch (error) {
+    if (!(error instanceof MalformedProtobuf || error instanceof RangeError)) throw error;
+    throw new OtlpDecodeError(`body: not a valid protobuf ExportMetricsServiceRequest (${error.message})`);
+  }
+}
+
+/** The same with the protobufjs-generated decoder: the reference the Reader-based one is tested against. */
+export function decodeWithGeneratedCode(body: Buffer): OtlpExportRequest {
   try {
     // The generated message classes hold exactly the model's fields (with numbers for 64-bit ones, see
     // NumberReader), defaults on their prototypes: [] for repeated, null for unset oneofs and messages.

@@ -7,6 +7,7 @@ import { Emitter, PointRefused, type QuantileSuffixes } from "./emitter";
 import { LabelTailCache } from "./label-tail-cache";
 import { mapExponentialHistogram, mapHistogram } from "./map-histogram";
 import { metricMeta } from "./metric-meta";
+import { SeriesKeys } from "./series-keys";
 import { quantileSuffix } from "./quantiles";
 import {
   FLAG_NO_RECORDED_VALUE,
@@ -73,6 +74,10 @@ export function mapExportRequest(
   opts: OtlpMapOptions,
   /** Label tails of recent attribute sets, kept across requests by the receiver. @default one for this request */
   tails: LabelTailCache<string | PointRefused> = new LabelTailCache(),
+  /** The same by the attributes' protobuf bytes (rawAttributes), kept by the receiver. @default one for this request */
+  rawTails: LabelTailCache<string | PointRefused> = new LabelTailCache(),
+  /** Series keys interned across requests, kept by the receiver. @default one for this request */
+  keys: SeriesKeys = new SeriesKeys(),
 ): MappedRequest {
   const quantiles = opts.quantiles ?? DEFAULT_QUANTILES;
   const quantileSuffixes = quantiles.map((q) => [q, `.${quantileSuffix(q)}`] as const);
@@ -113,17 +118,22 @@ export function mapExportRequest(
           const before = points.length;
           try {
             if (metricProblem) throw new PointRefused(metricProblem);
-            const tail = dp.attributes.length === 0 ? baseTail : cachedLabelTail(dp.attributes, base, baseTail, tails);
+            const raw = dp.rawAttributes;
+            const tail =
+              raw !== undefined ? (raw === "" ? baseTail : rawLabelTail(dp, raw, base, baseTail, rawTails))
+              : dp.attributes.length === 0 ? baseTail : cachedLabelTail(dp.attributes, base, baseTail, tails);
             const ts = dp.timeUnixNano > 0 ? nanosToMs(dp.timeUnixNano) : opts.nowMs;
             const future = checkFuture(ts, opts);
             if (!future.ok) throw new PointRefused(`timeUnixNano: ${future.message}`);
             out.name = name;
             out.tail = tail;
+            const key = keys.key(name, tail);
+            out.key = key;
             out.ts = ts;
             out.ordinal = ordinal;
             const skipped = out.nonFinite;
             out.suffixes.length = 0;
-            mapDataPoint(metric, dp, name + tail, out, state, quantileSuffixes, maxBuckets);
+            mapDataPoint(metric, dp, key, out, state, quantileSuffixes, maxBuckets);
             for (const suffix of out.suffixes) suffixes.add(suffix);
             // Nothing but non-finite values: refused, named once in the summary below.
             if (points.length === before && out.nonFinite > skipped) rejected++;
@@ -173,16 +183,38 @@ function cachedLabelTail(attributes: readonly OtlpKeyValue[], base: Record<strin
   const key = tails.keyOf(baseTail, attributes);
   let tail = key === null ? undefined : tails.get(key);
   if (tail === undefined) {
-    try {
-      tail = labelTail(attributes, base);
-    } catch (error) {
-      if (!(error instanceof PointRefused)) throw error;
-      tail = error;
-    }
+    tail = refusalOr(() => labelTail(attributes, base));
     if (key !== null) tails.set(key, tail);
   }
   if (tail instanceof PointRefused) throw tail;
   return tail;
+}
+
+/**
+ * labelTail through the cache by the attributes' wire bytes: the same bytes under the same resource
+ * have the same tail (or refusal). The bytes decide every value, so non-string ones are cached too. A
+ * separate cache from cachedLabelTail's, whose keys are built another way.
+ */
+function rawLabelTail(dp: { readonly attributes: readonly OtlpKeyValue[] }, raw: string, base: Record<string, string>, baseTail: string, tails: LabelTailCache<string | PointRefused>): string {
+  // The scope is a label tail, which holds no control character: \u0001 ends it unambiguously.
+  const key = `${baseTail}\u0001${raw}`;
+  let tail = tails.get(key);
+  if (tail === undefined) {
+    tail = refusalOr(() => labelTail(dp.attributes, base));
+    tails.set(key, tail);
+  }
+  if (tail instanceof PointRefused) throw tail;
+  return tail;
+}
+
+/** What `make` answers, or the PointRefused it threw (cached like an answer). */
+function refusalOr(make: () => string): string | PointRefused {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof PointRefused)) throw error;
+    return error;
+  }
 }
 
 /** `{a="x",...}` of a point: its attributes, then the resource's labels (which win a clash). */

@@ -32,6 +32,12 @@ interface OtlpPointBase {
   timeUnixNano: number;
   /** Bit 0: FLAG_NO_RECORDED_VALUE (a staleness marker, no value). */
   flags: number;
+  /**
+   * The attributes' protobuf bytes as latin1 text, from the Reader-based decoder (decode-reader.ts):
+   * "" for none; absent when they were not one run of at most 1 KiB (or from JSON). The mapping looks
+   * the label tail up by them before decoding `attributes`.
+   */
+  rawAttributes?: string | undefined;
 }
 
 export interface OtlpNumberPoint extends OtlpPointBase {

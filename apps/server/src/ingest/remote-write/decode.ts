@@ -6,6 +6,7 @@ import type { PathError } from "../result";
 import { checkFuture } from "../timestamp";
 import { METRIC_NAME_LABEL, prometheusSeriesKey } from "../prometheus-series";
 import { decodeMetricMetadata, type FamilyMetadata } from "./metadata";
+import { MalformedProtobuf, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, readInt64, skip, subEnd } from "../protobuf-wire";
 
 /** Metadata entries kept from one request (Prometheus sends at most 500 per request by default). */
 const MAX_METADATA = 10_000;
@@ -18,9 +19,6 @@ const MAX_METADATA = 10_000;
  * the Long objects protobufjs builds for int64.
  */
 
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LEN = 2;
 
 /** A valid key's labels on the wire: its text plus a few bytes of tags and lengths per label. */
 const MAX_CACHED_LABEL_BYTES = LABEL_LIMITS.keyLength + 8 * LABEL_LIMITS.labelsPerSeries;
@@ -50,51 +48,6 @@ export interface RemoteWriteDecodeOptions {
   stopAfterPoints: number;
   /** Keys of series seen in earlier requests (the receiver keeps one). */
   keyCache?: SeriesKeyCache;
-}
-
-/** Thrown for bytes that are not a WriteRequest; answered 400. */
-class MalformedProtobuf extends Error {}
-
-/** int64 as a number, without the Long object protobufjs' int64() allocates. Exact for |v| < 2^53. */
-function readInt64(r: protobuf.Reader): number {
-  const { buf, len } = r;
-  const start = r.pos;
-  let pos = start;
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= len) throw new MalformedProtobuf("varint runs past the end of the message");
-    const byte = buf[pos++]!;
-    value += (byte & 0x7f) * scale;
-    scale *= 128;
-    if (byte < 0x80) {
-      r.pos = pos;
-      if (i < 9) return value;
-      // A negative int64 is a 10-byte two's complement varint: rare (and refused), so exact via BigInt.
-      let big = 0n;
-      for (let j = pos - 1; j >= start; j--) big = (big << 7n) | BigInt(buf[j]! & 0x7f);
-      return Number(BigInt.asIntN(64, big));
-    }
-  }
-  throw new MalformedProtobuf("varint longer than 10 bytes");
-}
-
-/** The end offset of a length-delimited field that starts at r.pos, checked against its parent. */
-function subEnd(r: protobuf.Reader, parentEnd: number): number {
-  const length = r.uint32();
-  const end = r.pos + length;
-  if (end > parentEnd) throw new MalformedProtobuf("a field runs past the end of its message");
-  return end;
-}
-
-const WIRE_FIXED32 = 5;
-
-/** Skips an unknown field (proto3 forward compatibility); groups and unknown wire types are malformed. */
-function skip(r: protobuf.Reader, tag: number, end: number): void {
-  const wire = tag & 7;
-  if (wire === WIRE_LEN) r.pos = subEnd(r, end);
-  else if (wire === WIRE_VARINT || wire === WIRE_FIXED64 || wire === WIRE_FIXED32) r.skipType(wire);
-  else throw new MalformedProtobuf(`wire type ${wire} at offset ${r.pos}`);
 }
 
 /** Little-endian bits of a stale marker; only this NaN payload means "series ended". */
