@@ -117,15 +117,18 @@ describe("dashboard writes need a live session with a writer role", () => {
     expect(now.silences.map((s) => s.reason)).not.toContain("viewer silence");
   });
 
-  it("a signed-out cookie can neither write nor open /alerts", async () => {
+  it("a signed-out cookie can neither write nor open a page", async () => {
     const cookie = await signIn("admin");
     const signout = await fetch(`${web.url}/api/auth/signout`, { method: "POST", headers: { origin: web.url, cookie: `${COOKIE}=${cookie}` }, redirect: "manual" });
     expect(signout.status).toBe(303);
     const answer = await callAction("deleteRuleAction", ["editor-rule"], cookie);
     expect(answer).toContain("sign in first");
     expect((await listed()).rules.map((r) => r.name)).toEqual(["editor-rule"]);
-    const page = await fetch(`${web.url}/alerts`, { headers: { cookie: `${COOKIE}=${cookie}` }, redirect: "manual" });
-    expect(page.status).toBe(307);
-    expect(page.headers.get("location")).toBe("/login?next=%2Falerts");
+    // Every page checks the session itself (proxy.ts checks only the signature); /hosts rendered its shell.
+    for (const path of ["/", "/alerts", "/hosts", "/transports"]) {
+      const page = await fetch(`${web.url}${path}`, { headers: { cookie: `${COOKIE}=${cookie}` }, redirect: "manual" });
+      expect(page.status, path).toBe(307);
+      expect(page.headers.get("location"), path).toBe(`/login?next=${encodeURIComponent(path)}`);
+    }
   });
 });
