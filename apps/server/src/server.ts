@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { DestinationStream } from "pino";
 import { buildAlerts, loadAlertRules } from "./alerts";
 import type { AlertsOptions } from "./alerts";
-import { startCollectors } from "@livedash/collectors";
+import { collectorHostname, startCollectors } from "@livedash/collectors";
 import type { LivedashConfig } from "./config";
 import { createBatcher } from "./engine/batcher";
 import { createEngine } from "./engine/create-engine";
@@ -117,6 +117,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
       engineKind: config.redisUrl ? "redis" : "memory",
       warn: (message) => log.warn(message),
       lastPoints,
+      lastSeen: disk ? (series) => disk.lastSeen(series) : undefined,
+      knownHost: config.collectors ? { host: collectorHostname(config.hostname), intervalMs: config.tickMs } : undefined,
     },
     options.hosts,
   );

@@ -33,7 +33,7 @@ function report(url: string, host: string, headers: Record<string, string> = {})
         { series: "host.cpu.total", labels, value: 10 + host.length },
         { series: "host.mem.used_percent", labels, value: 50 },
         { series: "host.load.1m", labels, value: 0.5 },
-        { series: "livedash.agent.interval_ms", labels, value: INTERVAL_MS },
+        { series: "livedash.agent.interval_seconds", labels, value: INTERVAL_MS / 1000 },
       ],
     },
     headers,

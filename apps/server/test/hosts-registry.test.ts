@@ -48,8 +48,9 @@ describe("host registry", () => {
 
   it("takes the interval an agent declares over the inferred one, and keeps it", () => {
     const f = fleet();
-    const declared = (ms: number): Point => ({ series: `livedash.agent.interval_ms{host="a1"}`, ts: f.now, value: ms });
-    f.report("a1", [declared(10_000)]);
+    // Seconds, as `livedash agent` sends its --interval.
+    const declared = (seconds: number): Point => ({ series: `livedash.agent.interval_seconds{host="a1"}`, ts: f.now, value: seconds });
+    f.report("a1", [declared(10)]);
     f.advance(1000);
     f.report("a1");
     expect(f.state("a1")).toMatchObject({ intervalMs: 10_000, intervalSource: "declared" });
@@ -57,6 +58,17 @@ describe("host registry", () => {
     expect(f.state("a1")!.state).toBe("up");
     f.advance(1001);
     expect(f.state("a1")!.state).toBe("down");
+  });
+
+  it("knows the server's own collectors' interval without a declaration", () => {
+    const f = fleet({ knownHost: { host: "self", intervalMs: 250 } });
+    f.report("self");
+    f.report("other");
+    expect(f.state("self")).toMatchObject({ intervalMs: 250, intervalSource: "declared" });
+    expect(f.state("other")).toMatchObject({ intervalMs: 5000, intervalSource: "inferred" });
+    f.advance(751);
+    expect(f.state("self")!.state).toBe("down");
+    expect(f.state("other")!.state).toBe("up");
   });
 
   it("infers the interval from point timestamps (a buffered burst keeps its spacing), with a floor", () => {
@@ -127,6 +139,13 @@ describe("host registry", () => {
     ]);
     expect(f.state("recent")).toMatchObject({ state: "up", lastSeenAt: f.now - 1000, load1: 1 });
     expect(f.state("gone")).toMatchObject({ state: "down", load1: 2 });
+  });
+
+  it("rebuilds last seen from when the store received a series, where it knows (a backfilled point is old)", () => {
+    const f = fleet();
+    const seen = new Map([['host.load.1m{host="late"}', f.now - 500]]);
+    f.registry.restore([{ series: 'host.load.1m{host="late"}', ts: f.now - 3_600_000, value: 1 }], (series) => seen.get(series) ?? null);
+    expect(f.state("late")).toMatchObject({ state: "up", lastSeenAt: f.now - 500, lastPointAt: f.now - 3_600_000 });
   });
 
   it("a late-read batch (Redis warm-up) does not make a long-silent host up", () => {

@@ -7,6 +7,7 @@ import { labelNameFor, seriesNameFor } from "../src/ingest/otlp/attributes";
 import { LabelTailCache } from "../src/ingest/otlp/label-tail-cache";
 import { CumulativeState } from "../src/ingest/otlp/cumulative-state";
 import { mapExportRequest } from "../src/ingest/otlp/map-request";
+import { SeriesKeys } from "../src/ingest/otlp/series-keys";
 import type { OtlpExportRequest, OtlpMetric } from "../src/ingest/otlp/model";
 import { bucketQuantile, quantileSuffix } from "../src/ingest/otlp/quantiles";
 
@@ -194,4 +195,15 @@ describe("the generated protobuf code", () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe("SeriesKeys", () => {
+  it("answers name + tail whatever it holds, past its per-tail and tail bounds too", () => {
+    const keys = new SeriesKeys(2, 2);
+    for (let round = 0; round < 3; round++) {
+      for (const tail of ['{a="1"}', '{a="2"}', '{a="3"}', ""]) {
+        for (const name of ["m1", "m2", "m3"]) expect(keys.key(name, tail)).toBe(name + tail);
+      }
+    }
+  });
 });

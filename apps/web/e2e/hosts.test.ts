@@ -1,46 +1,71 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { connect, createServer } from "node:net";
+import type { Server, Socket } from "node:net";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserHandle, ChildService } from "./harness";
-import { collectErrors, freePort, ingest, launchBrowser, startDashboard, startLivedashServer, until } from "./harness";
+import { REPO_ROOT, collectErrors, freePort, launchBrowser, startDashboard, startLivedashServer, until } from "./harness";
 
-/** How often each reporter collects, declared to the server as an agent does: down after 3 missed, 1.5 s. */
+/** The agents' --interval: a host is down once 3 of them (1.5 s) pass without a report. */
 const INTERVAL_MS = 500;
-const HOSTS = ["fleet-a", "fleet-b", "fleet-c"];
 
-/**
- * A reporter like `livedash agent`: collects CPU, memory and load every INTERVAL_MS stamped at
- * collection, and sends them (with its declared interval). While paused it keeps collecting into a
- * buffer and sends nothing; resumed, it sends the buffer first, in order. Bounded: 600 rounds at most.
- */
-function reporter(serverUrl: string, host: string) {
-  const labels = { host };
-  let paused = false;
-  let stopped = false;
-  const buffer: { series: string; value: number; ts: number; labels: Record<string, string> }[] = [];
-  const collectedWhilePaused: number[] = [];
-  let round = 0;
-  const done = (async () => {
-    for (; !stopped && round < 600; round++) {
-      const ts = Date.now();
-      buffer.push(
-        { series: "host.cpu.total", labels, ts, value: 20 + (round % 10) },
-        { series: "host.mem.used_percent", labels, ts, value: 40 },
-        { series: "host.load.1m", labels, ts, value: 0.25 },
-        { series: "livedash.agent.interval_ms", labels, ts, value: INTERVAL_MS },
-      );
-      if (paused) collectedWhilePaused.push(ts);
-      else await ingest(serverUrl, buffer.splice(0));
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, INTERVAL_MS - (Date.now() - ts))));
-    }
-  })();
+/** `livedash agent` as a real process (the CLI from source), logging every tick it collects (`--verbose`). */
+function startAgent(serverUrl: string, host: string) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", "packages/client/src/cli/bin.ts", "agent", "--server", serverUrl, "--host", host, "--interval", `${INTERVAL_MS}ms`, "--max-backoff", "500ms", "--verbose"],
+    { cwd: REPO_ROOT, env: { ...process.env, LIVEDASH_URL: "" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
-    collectedWhilePaused,
-    pause: () => void (paused = true),
-    resume: () => void (paused = false),
-    async stop() {
-      stopped = true;
-      await done;
+    output: () => output,
+    /** The ts of every tick it collected so far, in order. */
+    collectedTs: () => [...output.matchAll(/collected \d+ points at ts (\d+)/g)].map((m) => Number(m[1])),
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
     },
+  };
+}
+
+/** A TCP proxy in front of the server that can play an outage: while down it cuts every connection. */
+async function startOutageProxy(targetPort: number) {
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let down = false;
+  const cutAll = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  const server: Server = createServer((client) => {
+    if (down) return void client.destroy();
+    const target = connect(targetPort, "127.0.0.1");
+    for (const socket of [client, target]) {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+      // A cut connection errors on both sides: the agent's retry is what is being tested.
+      socket.on("error", () => undefined);
+    }
+    client.pipe(target).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    down() {
+      down = true;
+      cutAll();
+    },
+    up() {
+      down = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        cutAll();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -49,77 +74,102 @@ async function rows(page: Page): Promise<Record<string, string>> {
   return Object.fromEntries(found);
 }
 
-/** The server's raw history of a host's CPU in [from, to]. */
-async function cpuHistory(serverUrl: string, host: string, from: number, to: number): Promise<number[]> {
-  const input = encodeURIComponent(JSON.stringify({ series: [`host.cpu.total{host="${host}"}`], from, to, maxPoints: 10_000 }));
+const untilRows = (page: Page, want: Record<string, string>, what: string) =>
+  until(what, async () => {
+    const now = await rows(page);
+    return JSON.stringify(now) === JSON.stringify(want) ? now : undefined;
+  }, 30_000);
+
+/** The server's raw history of one series in [from, to]: its timestamps. */
+async function historyTs(serverUrl: string, series: string, from: number, to: number): Promise<number[]> {
+  const input = encodeURIComponent(JSON.stringify({ series: [series], from, to, maxPoints: 10_000 }));
   const res = await fetch(`${serverUrl}/trpc/metrics.historyColumns?input=${input}`);
   const body = (await res.json()) as { result: { data: { ts: number[] }[] } };
   return body.result.data[0]?.ts ?? [];
 }
 
-describe("fleet view (/hosts)", () => {
+async function hostList(serverUrl: string) {
+  const res = await fetch(`${serverUrl}/trpc/hosts.list`);
+  return ((await res.json()) as { result: { data: { hosts: { host: string; since: number; lastSeenAt: number; intervalMs: number; intervalSource: string }[] } } }).result.data.hosts;
+}
+
+describe("fleet view (/hosts) with three `livedash agent` processes", () => {
   let server: ChildService;
   let web: ChildService;
   let browser: BrowserHandle;
-  let reporters: ReturnType<typeof reporter>[] = [];
+  let proxy: Awaited<ReturnType<typeof startOutageProxy>>;
+  const agents = new Map<string, ReturnType<typeof startAgent>>();
 
   beforeAll(async () => {
     const webPort = await freePort();
-    // Collectors off: the three reporters are the whole fleet.
-    server = await startLivedashServer({ dashboardOrigin: `http://127.0.0.1:${webPort}`, env: { LIVEDASH_COLLECTORS: "off", LIVEDASH_HOST_MIN_INTERVAL_MS: "100" } });
+    // Collectors off: the three agents are the whole fleet.
+    server = await startLivedashServer({ dashboardOrigin: `http://127.0.0.1:${webPort}`, env: { LIVEDASH_COLLECTORS: "off" } });
     web = await startDashboard({ port: webPort, serverUrl: server.url });
     browser = await launchBrowser();
+    proxy = await startOutageProxy(server.port);
   });
 
   afterAll(async () => {
-    await Promise.all(reporters.map((r) => r.stop()));
+    await Promise.all([...agents.values()].map((a) => a.stop()));
+    await proxy?.close();
     await browser?.close();
     await web?.stop();
     await server?.stop();
   });
 
-  it("three reporters: three rows up, live; one stops -> down, comes back -> up with its buffered points in history", async () => {
+  it("three rows up live; one killed -> down, restarted -> up; one cut off -> down, back -> up with its buffered points in history", async () => {
     const page = await browser.context.newPage();
     const errors = collectErrors(page);
     await page.goto(`${web.url}/hosts`);
     await until("the empty fleet", () => page.locator('[data-testid="hosts-empty"]').isVisible());
-    // Live without reload: the hosts appear on the open page.
-    reporters = HOSTS.map((host) => reporter(server.url, host));
-    await until("three rows up", async () => {
-      const now = await rows(page);
-      return JSON.stringify(now) === JSON.stringify({ "fleet-a": "up", "fleet-b": "up", "fleet-c": "up" }) ? now : undefined;
-    });
-    // Values and sparklines arrive through the page's live subscription.
-    const cpu = page.locator('tr[data-host="fleet-a"] .tile[data-series="host.cpu.total{host=\\"fleet-a\\"}"] .value');
-    await until("fleet-a's CPU", async () => ((await cpu.textContent()) ?? "").includes("%"));
+    // Live without reload: the hosts appear on the open page. agent-b reaches the server through the proxy.
+    agents.set("agent-a", startAgent(server.url, "agent-a"));
+    agents.set("agent-b", startAgent(proxy.url, "agent-b"));
+    agents.set("agent-c", startAgent(server.url, "agent-c"));
+    await untilRows(page, { "agent-a": "up", "agent-b": "up", "agent-c": "up" }, "three rows up");
+    expect((await hostList(server.url)).map((h) => [h.host, h.intervalMs, h.intervalSource])).toEqual([
+      ["agent-a", INTERVAL_MS, "declared"],
+      ["agent-b", INTERVAL_MS, "declared"],
+      ["agent-c", INTERVAL_MS, "declared"],
+    ]);
+    // Values and sparklines arrive through the page's live subscription (CPU needs two ticks).
+    const cpu = page.locator('tr[data-host="agent-a"] .tile[data-series="host.cpu.total{host=\\"agent-a\\"}"] .value');
+    await until("agent-a's CPU", async () => ((await cpu.textContent()) ?? "").includes("%"));
     await expect(page.locator('[data-testid="hosts-counts"]').textContent()).resolves.toBe("3 up, 0 down");
 
-    const [, b] = reporters;
-    b!.pause();
-    await until("fleet-b down", async () => ((await rows(page))["fleet-b"] === "down" ? true : undefined));
-    expect(await rows(page)).toEqual({ "fleet-a": "up", "fleet-b": "down", "fleet-c": "up" });
+    // Killed: down (once 3 intervals passed without a report, says the server), then restarted: up.
+    await agents.get("agent-c")!.stop("SIGKILL");
+    await untilRows(page, { "agent-a": "up", "agent-b": "up", "agent-c": "down" }, "agent-c down");
     await expect(page.locator('[data-testid="hosts-counts"]').textContent()).resolves.toBe("2 up, 1 down");
-    // Down once 3 intervals passed without a report, not earlier.
-    const listed = (await (await fetch(`${server.url}/trpc/hosts.list`)).json()) as { result: { data: { hosts: { host: string; since: number; lastSeenAt: number }[] } } };
-    const fleetB = listed.result.data.hosts.find((h) => h.host === "fleet-b")!;
-    expect(fleetB.since - fleetB.lastSeenAt).toBeGreaterThan(3 * INTERVAL_MS);
+    const c = (await hostList(server.url)).find((h) => h.host === "agent-c")!;
+    expect(c.since - c.lastSeenAt).toBeGreaterThan(3 * INTERVAL_MS);
+    agents.set("agent-c", startAgent(server.url, "agent-c"));
+    await untilRows(page, { "agent-a": "up", "agent-b": "up", "agent-c": "up" }, "agent-c up again");
 
-    b!.resume();
-    await until("fleet-b up again", async () => ((await rows(page))["fleet-b"] === "up" ? true : undefined));
-    // Everything it collected while it could not send is in the server's history.
-    const buffered = [...b!.collectedWhilePaused];
+    // Cut off from the server: it keeps collecting into its buffer; down. Back: up, and the buffer lands.
+    const b = agents.get("agent-b")!;
+    proxy.down();
+    const cutAt = Date.now();
+    await untilRows(page, { "agent-a": "up", "agent-b": "down", "agent-c": "up" }, "agent-b down");
+    await until("agent-b buffering a few ticks", () => (b.collectedTs().filter((ts) => ts > cutAt).length >= 3 ? true : undefined));
+    proxy.up();
+    const backAt = Date.now();
+    await untilRows(page, { "agent-a": "up", "agent-b": "up", "agent-c": "up" }, "agent-b up again");
+    const buffered = b.collectedTs().filter((ts) => ts > cutAt && ts < backAt);
     expect(buffered.length).toBeGreaterThanOrEqual(3);
-    const history = await cpuHistory(server.url, "fleet-b", buffered[0]! - 1, buffered.at(-1)! + 1);
-    expect(history).toEqual(expect.arrayContaining(buffered));
+    // Every tick it collected while cut off is in the server's history (the interval gauge is sent every tick).
+    await until("agent-b's buffered ticks in history", async () => {
+      const held = new Set(await historyTs(server.url, 'livedash.agent.interval_seconds{host="agent-b"}', buffered[0]! - 1, buffered.at(-1)! + 1));
+      return buffered.every((ts) => held.has(ts)) ? true : undefined;
+    });
 
-    // A row links to that host's overview, with the host picker set.
-    await page.locator('tr[data-host="fleet-c"] th a').click();
-    await page.waitForURL((url) => url.pathname === "/" && url.searchParams.get("host") === "fleet-c");
-    await until("the host picker on fleet-c", async () => ((await page.locator('[data-testid="host-select"]').inputValue()) === "fleet-c" ? true : undefined));
-    // And back through the top bar's Hosts link.
+    // A row links to that host's overview, with the host picker set; the top bar's Hosts link leads back.
+    await page.locator('tr[data-host="agent-c"] th a').click();
+    await page.waitForURL((url) => url.pathname === "/" && url.searchParams.get("host") === "agent-c");
+    await until("the host picker on agent-c", async () => ((await page.locator('[data-testid="host-select"]').inputValue()) === "agent-c" ? true : undefined));
     await page.locator('[data-testid="hosts-link"]').click();
     await page.waitForURL((url) => url.pathname === "/hosts");
-    await until("rows again", async () => (Object.keys(await rows(page)).length === 3 ? true : undefined));
+    await untilRows(page, { "agent-a": "up", "agent-b": "up", "agent-c": "up" }, "rows again");
     expect(errors).toEqual([]);
   });
 });

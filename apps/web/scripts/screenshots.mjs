@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Takes the README/docs screenshots: overview (dark and light), the transports page, a phone view, and
-// the alerts ones (a firing rule's outlined chart with annotation markers, the alerts page).
+// Takes the README/docs screenshots: overview (dark and light), the transports page, a phone view, the
+// alerts ones (a firing rule's outlined chart with annotation markers, the alerts page) and the hosts page.
 //
-//   node apps/web/scripts/screenshots.mjs [--warmup-seconds 45] [--only alerts]
+//   node apps/web/scripts/screenshots.mjs [--warmup-seconds 45] [--only alerts|hosts]
 //
 // Starts the real server (collectors on) and `next start` (building first if needed), pushes a demo
 // series so the "Your charts" panel has something, lets data accumulate, then shoots with Debian's
@@ -97,9 +97,14 @@ async function alertShots(page) {
 
 try {
   const page = await context.newPage();
-  if (only === "alerts") await new Promise((r) => setTimeout(r, warmupMs));
-  else await mainShots(page);
-  await alertShots(page);
+  if (only === "hosts") {
+    await hostsShot(page);
+  } else {
+    if (only === "alerts") await new Promise((r) => setTimeout(r, warmupMs));
+    else await mainShots(page);
+    await alertShots(page);
+    await hostsShot(page);
+  }
   console.log(`screenshots written to ${path.relative(process.cwd(), outDir)}`);
 } finally {
   clearInterval(pusher);
@@ -125,4 +130,36 @@ async function mainShots(page) {
   await page.goto(`${webUrl}/?window=1m&theme=dark`);
   await new Promise((r) => setTimeout(r, 3000));
   await page.screenshot({ path: path.join(outDir, "overview-phone.png") });
+}
+
+/** The fleet: this server's own host plus three pushed ones reporting every second, one of which stops. */
+async function hostsShot(page) {
+  const hosts = ["db-1", "web-1", "web-2"];
+  let round = 0;
+  const report = () => {
+    round++;
+    const points = hosts
+      .filter((host) => host !== "web-2" || round < 20)
+      .flatMap((host, i) => {
+        const labels = { host };
+        const wave = Math.sin(round / 6 + i);
+        return [
+          { series: "host.cpu.total", labels, value: 25 + i * 20 + 15 * wave + Math.random() * 5 },
+          { series: "host.mem.used_percent", labels, value: 40 + i * 12 + 3 * wave },
+          { series: "host.load.1m", labels, value: 0.4 + i * 0.8 + 0.3 * wave },
+          { series: "livedash.agent.interval_seconds", labels, value: 1 },
+        ];
+      });
+    void fetch(`${serverUrl}/api/ingest`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ points }) }).catch(() => {});
+  };
+  const reporter = setInterval(report, 1000);
+  try {
+    await page.setViewportSize({ width: 1440, height: 520 });
+    await page.goto(`${webUrl}/hosts?theme=dark`);
+    await page.waitForSelector('tr[data-host="web-2"][data-state="down"]', { timeout: 60_000 });
+    await new Promise((r) => setTimeout(r, 3000));
+    await page.screenshot({ path: path.join(outDir, "hosts.png") });
+  } finally {
+    clearInterval(reporter);
+  }
 }

@@ -118,9 +118,14 @@ function createKeyCache(host: string): { keyOf(reading: Reading): string } {
  * that appear later (a disk file that was missing at start) are described before the tick that first
  * carries them. Nothing escapes the timer: a failing collector is reported and skipped.
  */
+/** The `host` label the collectors stamp: the given name, else the machine's (the fleet view needs it too). */
+export function collectorHostname(given?: string): string {
+  return given ?? (osHostname() || "localhost");
+}
+
 export function startCollectors(ctx: CollectorContext, options: CollectorOptions = {}): Collectors {
   const intervalMs = IntervalSchema.parse(ctx.intervalMs);
-  const keys = createKeyCache(HostnameSchema.parse(options.hostname ?? (osHostname() || "localhost")));
+  const keys = createKeyCache(HostnameSchema.parse(collectorHostname(options.hostname)));
   const now = ctx.now ?? Date.now;
   const onError = options.onError ?? defaultOnError(options.log ?? stderrLog);
   const described = new Set<string>();

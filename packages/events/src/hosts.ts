@@ -12,10 +12,11 @@ export const HOSTS_LIVE_PROCEDURE = "hosts.live";
 export const HOSTS_POLL_PROCEDURE = "hosts.poll";
 
 /**
- * The series an agent sends to declare how often it reports (its `--interval`, in ms), labelled with
- * its `host`. Without it the server infers the interval from the spacing of the host's points.
+ * The series `livedash agent` sends each tick to declare how often it reports (its `--interval`, in
+ * seconds), labelled with its `host`. Without it the server infers the interval from the spacing of
+ * the host's points (the server's own collectors: its LIVEDASH_TICK_MS).
  */
-export const AGENT_INTERVAL_SERIES = "livedash.agent.interval_ms";
+export const AGENT_INTERVAL_SERIES = "livedash.agent.interval_seconds";
 
 /** A host is down once this many expected intervals passed without a report. */
 export const HOST_DOWN_AFTER_INTERVALS = 3;

@@ -31,8 +31,17 @@ export function createSavedRules(db: AlertDb, shared: SharedRules | undefined, l
   }
   replace(db.savedRules());
 
+  /** Numbered per load; an answer older than one applied already is dropped (see refresh). */
+  let loads = 0;
+  let applied = 0;
+
   async function refresh(): Promise<void> {
     if (!shared) return;
+    // A tick's re-read may still be on its way when a save re-reads: its older answer must not undo
+    // the newer one (the evaluator would drop the rule's state, then start it over). One connection
+    // answers in order, so a load started later holds a newer set. (Not "only the last started":
+    // with Redis slower than a tick, every answer would be superseded and none applied.)
+    const mine = ++loads;
     let list: AlertRule[];
     try {
       list = await shared.load();
@@ -41,6 +50,8 @@ export function createSavedRules(db: AlertDb, shared: SharedRules | undefined, l
       log.warn({ err: error }, "saved alert rules not refreshed from redis");
       return;
     }
+    if (mine < applied) return;
+    applied = mine;
     if (JSON.stringify(list) === signature) return;
     replace(list);
     onChange();

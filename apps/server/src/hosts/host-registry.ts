@@ -16,6 +16,8 @@ export interface HostRegistryOptions {
   initialIntervalMs?: number;
   /** Series keys whose host is remembered; past it the cache starts over. @default 100_000 */
   maxCachedKeys?: number;
+  /** A host whose interval is known without a declaration: the server's own collectors (LIVEDASH_TICK_MS). */
+  knownHost?: { host: string; intervalMs: number };
   /** Server time. Tests pass a fake clock. @default Date.now */
   now?: () => number;
   /** Where "registry full" goes (at most once a minute). */
@@ -55,8 +57,11 @@ export type HostsChange = "state" | "values";
 export interface HostRegistry {
   /** One batch from the engine (every ingest path, every instance); `receivedAt` is server time. */
   observe(points: readonly Point[], receivedAt: number): void;
-  /** Rebuilds from the store's last points at startup: point time stands in for receive time. */
-  restore(points: Iterable<Point>): void;
+  /**
+   * Rebuilds from the store's last points at startup. `seenAt` is when the store last received the
+   * series (server time; the disk store keeps it); without it the point's time stands in.
+   */
+  restore(points: Iterable<Point>, seenAt?: (series: string) => number | null): void;
   /** Marks hosts down past 3 missed intervals and forgets old ones; the timer calls it. */
   sweep(): void;
   snapshot(): HostsSnapshot;
@@ -113,7 +118,7 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
       since: 0,
       lastSeenAt: Number.NEGATIVE_INFINITY,
       lastPointAt: Number.NEGATIVE_INFINITY,
-      declaredIntervalMs: null,
+      declaredIntervalMs: host === options.knownHost?.host ? options.knownHost.intervalMs : null,
       gaps: new Float64Array(GAP_SAMPLES).fill(Number.NaN),
       gapNext: 0,
       inferredIntervalMs: initialIntervalMs,
@@ -130,13 +135,16 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
     return entry;
   }
 
+  /** Reused by inferInterval: the median is found without allocating, once per host per batch. */
+  const scratch = new Float64Array(GAP_SAMPLES);
+
   /** Median of the measured gaps, within [minIntervalMs, maxIntervalMs]. */
   function inferInterval(entry: HostEntry) {
-    const measured: number[] = [];
-    for (const gap of entry.gaps) if (!Number.isNaN(gap)) measured.push(gap);
-    if (measured.length === 0) return;
-    measured.sort((a, b) => a - b);
-    const median = measured[measured.length >> 1]!;
+    let n = 0;
+    for (const gap of entry.gaps) if (!Number.isNaN(gap)) scratch[n++] = gap;
+    if (n === 0) return;
+    const measured = scratch.subarray(0, n).sort();
+    const median = measured[n >> 1]!;
     entry.inferredIntervalMs = Math.min(maxIntervalMs, Math.max(minIntervalMs, median));
   }
 
@@ -175,7 +183,8 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
         }
         break;
       case HostMetric.Interval:
-        if (value > 0) entry.declaredIntervalMs = Math.min(maxIntervalMs, Math.max(100, value));
+        // Seconds on the wire (the agent's --interval); a floor of 100 ms keeps a typo from a flapping host.
+        if (value > 0) entry.declaredIntervalMs = Math.min(maxIntervalMs, Math.max(100, value * 1000));
         break;
       default:
         break;
@@ -232,11 +241,11 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
       const change = settle(receivedAt, true);
       if (change) changed(change);
     },
-    restore(points) {
+    restore(points, seenAt) {
       let change: HostsChange | null = null;
       for (const point of points) {
         takePoint(point);
-        const settled = settle(point.ts, false);
+        const settled = settle(seenAt?.(point.series) ?? point.ts, false);
         if (settled === "state") change = "state";
         else if (settled !== null) change ??= settled;
       }

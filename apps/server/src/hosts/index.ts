@@ -37,13 +37,21 @@ export function batchReceivedAt(engineKind: "memory" | "redis", batchId: string,
 
 export function startHosts(
   settings: { maxHosts: number; forgetAfterMs: number; minIntervalMs: number },
-  deps: { engineKind: "memory" | "redis"; warn: (message: string) => void; lastPoints: () => Iterable<Point> },
+  deps: {
+    engineKind: "memory" | "redis";
+    warn: (message: string) => void;
+    lastPoints: () => Iterable<Point>;
+    /** When the store last received a series (server time), if it keeps that (the disk store does). */
+    lastSeen?: (series: string) => number | null;
+    /** The server's own collectors' host and tick: their interval is known. */
+    knownHost?: { host: string; intervalMs: number };
+  },
   options: HostsOptions = {},
 ): Hosts {
   const now = options.now ?? Date.now;
-  const registry = createHostRegistry({ ...options, ...settings, warn: deps.warn });
-  // Last seen survives a restart: the store keeps every series' last point (the disk store across runs).
-  registry.restore(deps.lastPoints());
+  const registry = createHostRegistry({ ...options, ...settings, knownHost: deps.knownHost, warn: deps.warn });
+  // Last seen survives a restart: the store keeps every series' last point and, on disk, when it came.
+  registry.restore(deps.lastPoints(), deps.lastSeen);
   const feed = createHostsFeed(registry, options);
   const sweep = setInterval(() => registry.sweep(), options.sweepIntervalMs ?? 250);
   sweep.unref();

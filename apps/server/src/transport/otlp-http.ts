@@ -7,6 +7,7 @@ import { decodeJsonRequest } from "../ingest/otlp/decode-json";
 import { OtlpDecodeError, decodeProtobufRequest } from "../ingest/otlp/decode-proto";
 import { LabelTailCache } from "../ingest/otlp/label-tail-cache";
 import { MetaMemo } from "../ingest/meta-memo";
+import { SeriesKeys } from "../ingest/otlp/series-keys";
 import type { PointRefused } from "../ingest/otlp/emitter";
 import { mapExportRequest, type MappedRequest } from "../ingest/otlp/map-request";
 import { formatOf, sendExportResponse, sendStatus, type OtlpFormat } from "../ingest/otlp/response";
@@ -33,6 +34,7 @@ export function createOtlpMetricsHandler(services: Services) {
   const state = new CumulativeState(services.config.limits.maxSeries);
   const tails = new LabelTailCache<string | PointRefused>();
   const rawTails = new LabelTailCache<string | PointRefused>();
+  const keys = new SeriesKeys();
   const described = new MetaMemo(services.config.limits.maxSeries);
 
   return async function handleOtlpMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -54,7 +56,7 @@ export function createOtlpMetricsHandler(services: Services) {
       throw error;
     }
 
-    const mapped = mapExportRequest(request, state, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs }, tails, rawTails);
+    const mapped = mapExportRequest(request, state, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs }, tails, rawTails, keys);
     let overCap: OverCapDrop | undefined;
     try {
       const meta = described.changed(mapped.meta);

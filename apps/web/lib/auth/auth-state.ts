@@ -15,6 +15,12 @@ export interface AuthState {
   readonly byAddress: LoginLimiter;
   /** Failed sign-ins per listed user: 10 in 5 minutes (Grafana locks a user out the same way). */
   readonly byUser: LoginLimiter;
+  /**
+   * The same for names that are not users, in a map of their own: unknown names lock out exactly like
+   * real ones (the lockout does not tell which names exist), and a flood of made-up names evicts only
+   * other made-up names, never a real user's count.
+   */
+  readonly byUnknownUser: LoginLimiter;
   /** Password checks running now (argon2 takes ~19 MiB and tens of ms each): capped. */
   verifying: number;
   users(): Promise<UserDirectory>;
@@ -39,6 +45,7 @@ export function authState(): AuthState {
     sessions: new SessionStore({ ttlMs: env.sessionTtlMs }),
     byAddress: new LoginLimiter({ maxFailures: 20 }),
     byUser: new LoginLimiter({ maxFailures: 10 }),
+    byUnknownUser: new LoginLimiter({ maxFailures: 10 }),
     verifying: 0,
     users: () => {
       users ??= loadUserDirectory(env).catch((error: unknown) => {

@@ -6,9 +6,12 @@ export function loginPath(nextPath: string): string {
 /** A same-site path to go to after sign-in: must start with one `/` (not `//` or `/\`), else `/`. */
 export function safeNextPath(raw: string | null | undefined): string {
   if (typeof raw !== "string" || raw.length > 2048 || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\")) return "/";
-  // Control characters and backslashes: browsers read `/\t/evil` or `/\\evil` as another host.
-  for (const ch of raw) if (ch < " " || ch === "\\") return "/";
-  return raw;
+  // Control characters (and DEL) and backslashes: browsers read `/\t/evil` or `/\\evil` as another host.
+  // A lone surrogate cannot be percent-encoded (encodeURIComponent throws).
+  if (/\p{Surrogate}/u.test(raw)) return "/";
+  for (const ch of raw) if (ch < " " || ch === "\x7f" || ch === "\\") return "/";
+  // Non-ASCII percent-encoded: a raw one in the redirect's Location header is a 500 (ERR_INVALID_CHAR).
+  return raw.replace(/[^\x20-\x7e]/gu, (ch) => encodeURIComponent(ch));
 }
 
 /** A page's own path with its query, from Next's searchParams: where /login sends the user back to. */

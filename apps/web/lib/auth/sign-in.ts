@@ -38,7 +38,8 @@ export async function attemptSignIn(rawName: unknown, rawPassword: unknown, head
   }
   const addressKey = `ip:${clientAddress(headers)}`;
   const userKey = `user:${name.toLowerCase()}`;
-  const wait = Math.max(state.byAddress.retryAfterMs(addressKey), state.byUser.retryAfterMs(userKey));
+  const byName = users.has(name) ? state.byUser : state.byUnknownUser;
+  const wait = Math.max(state.byAddress.retryAfterMs(addressKey), byName.retryAfterMs(userKey));
   if (wait > 0) return { ok: false, error: waitText(wait) };
   if (state.verifying >= MAX_CONCURRENT_VERIFICATIONS) return { ok: false, error: "too many sign-ins at this moment; try again in a second" };
   state.verifying++;
@@ -50,8 +51,7 @@ export async function attemptSignIn(rawName: unknown, rawPassword: unknown, head
   }
   if (user === null) {
     state.byAddress.fail(addressKey);
-    // Only listed users get an entry: made-up names cannot push real users out of the bounded map.
-    if (users.has(name)) state.byUser.fail(userKey);
+    byName.fail(userKey);
     return { ok: false, error: WRONG };
   }
   state.byUser.clear(userKey);

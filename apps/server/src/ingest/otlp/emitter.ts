@@ -21,6 +21,9 @@ export class Emitter {
   /** Suffixes of the current data point's points ("" for the metric's own series): which names it described. */
   readonly suffixes: string[] = [];
 
+  /** The key of the data point's own series (suffix ""), interned by SeriesKeys. */
+  key = "";
+
   constructor(
     private readonly points: Point[],
     private readonly sources: number[],
@@ -31,7 +34,7 @@ export class Emitter {
       this.nonFinite++;
       return;
     }
-    this.points.push({ series: this.name + suffix + this.tail, ts: this.ts, value });
+    this.points.push({ series: suffix === "" ? this.key : this.name + suffix + this.tail, ts: this.ts, value });
     this.sources.push(this.ordinal);
     this.suffixes.push(suffix);
   }

@@ -7,6 +7,7 @@ import { Emitter, PointRefused, type QuantileSuffixes } from "./emitter";
 import { LabelTailCache } from "./label-tail-cache";
 import { mapExponentialHistogram, mapHistogram } from "./map-histogram";
 import { metricMeta } from "./metric-meta";
+import { SeriesKeys } from "./series-keys";
 import { quantileSuffix } from "./quantiles";
 import {
   FLAG_NO_RECORDED_VALUE,
@@ -75,6 +76,8 @@ export function mapExportRequest(
   tails: LabelTailCache<string | PointRefused> = new LabelTailCache(),
   /** The same by the attributes' protobuf bytes (rawAttributes), kept by the receiver. @default one for this request */
   rawTails: LabelTailCache<string | PointRefused> = new LabelTailCache(),
+  /** Series keys interned across requests, kept by the receiver. @default one for this request */
+  keys: SeriesKeys = new SeriesKeys(),
 ): MappedRequest {
   const quantiles = opts.quantiles ?? DEFAULT_QUANTILES;
   const quantileSuffixes = quantiles.map((q) => [q, `.${quantileSuffix(q)}`] as const);
@@ -124,11 +127,13 @@ export function mapExportRequest(
             if (!future.ok) throw new PointRefused(`timeUnixNano: ${future.message}`);
             out.name = name;
             out.tail = tail;
+            const key = keys.key(name, tail);
+            out.key = key;
             out.ts = ts;
             out.ordinal = ordinal;
             const skipped = out.nonFinite;
             out.suffixes.length = 0;
-            mapDataPoint(metric, dp, name + tail, out, state, quantileSuffixes, maxBuckets);
+            mapDataPoint(metric, dp, key, out, state, quantileSuffixes, maxBuckets);
             for (const suffix of out.suffixes) suffixes.add(suffix);
             // Nothing but non-finite values: refused, named once in the summary below.
             if (points.length === before && out.nonFinite > skipped) rejected++;
