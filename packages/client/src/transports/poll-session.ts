@@ -146,7 +146,7 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 /** The server refused the request's credential (with tickets: the ticket expired or was revoked). */
-function isUnauthorized(error: TRPCClientError<never>): boolean {
+function isUnauthorized(error: { data?: unknown }): boolean {
   const data: unknown = error.data;
   return isObject(data) && data["code"] === "UNAUTHORIZED";
 }
