@@ -160,6 +160,12 @@ describe("the Reader-based OTLP decoder against the generated one", () => {
     );
   }, PROPERTY_BUDGET_MS);
 
+  it("answers a varint over 5 bytes (protobufjs throws a plain Error for it) with OtlpDecodeError, not a throw (seed 2116645413 found it)", () => {
+    // resourceMetrics (field 1, length-delimited) whose length varint runs 6 bytes.
+    const body = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    expect(() => decodeProtobufRequest(body)).toThrow(OtlpDecodeError);
+  });
+
   it("keys the label tail by the attributes' bytes, so a series seen before costs no attribute decoding", () => {
     const body = encode({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: "g", gauge: { dataPoints: [{ timeUnixNano: NOW_NS, asDouble: 1, attributes: [{ key: "host", value: { stringValue: "a" } }] }] } }] }] }] });
     const dp = decodeProtobufRequest(body).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.gauge!.dataPoints[0]!;
