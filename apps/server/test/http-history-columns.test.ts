@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { HistoryColumnsSchema, HistorySeriesSchema } from "@livedash/events";
+import { HistoryColumnsF64Schema, HistoryColumnsSchema, HistorySeriesSchema, decodeHistoryColumns } from "@livedash/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LivedashServer } from "../src/server";
 import { ingest, startTestServer } from "./helpers/server";
@@ -39,6 +39,29 @@ describe.each(["memory", "disk"] as const)("metrics.historyColumns (%s store)", 
         points.map((s) => ({ series: s.series, ts: s.points.map((p) => p.ts), value: s.points.map((p) => p.value), min: s.points.map((p) => p.min), max: s.points.map((p) => p.max) })),
       );
     }
+  });
+
+  it("encoding f64 answers the same numbers, bit for bit, as the default JSON columns", async () => {
+    for (const maxPoints of [10, 100]) {
+      const input = { series: ["cols.a", "cols.b", "cols.none"], from: t0, to: t0 + 39_000, maxPoints };
+      const json = HistoryColumnsSchema.array().parse((await get(server.url, "metrics.historyColumns", input)).body.result?.data);
+      expect(json.map((c) => c.series)).toEqual(["cols.a", "cols.b", "cols.none"]);
+      const f64 = HistoryColumnsF64Schema.array().parse((await get(server.url, "metrics.historyColumns", { ...input, encoding: "f64" })).body.result?.data);
+      expect(f64.map((c) => [c.series, c.count])).toEqual(json.map((c) => [c.series, c.ts.length]));
+      expect(decodeHistoryColumns(f64)).toEqual(json);
+      // Aggregated answers take the same encoding.
+      const aggregate = { by: [], op: "sum" };
+      const aggJson = HistoryColumnsSchema.array().parse((await get(server.url, "metrics.historyColumns", { ...input, aggregate })).body.result?.data);
+      const aggF64 = HistoryColumnsF64Schema.array().parse((await get(server.url, "metrics.historyColumns", { ...input, aggregate, encoding: "f64" })).body.result?.data);
+      expect(aggJson[0]?.ts.length).toBeGreaterThan(0);
+      expect(decodeHistoryColumns(aggF64)).toEqual(aggJson);
+    }
+  });
+
+  it("refuses an unknown encoding, naming the field", async () => {
+    const answer = await get(server.url, "metrics.historyColumns", { series: ["cols.a"], encoding: "f32" });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error?.message).toContain("encoding");
   });
 
   it("refuses a query over LIVEDASH_MAX_HISTORY_POINTS as metrics.history does", async () => {

@@ -142,6 +142,9 @@ describe("dashboard sign-in", () => {
     // The right password first: the user exists and signs in (a viewer).
     await page.waitForURL((url) => url.pathname === "/");
     expect(await page.getByTestId("user-menu").getAttribute("data-role")).toBe("viewer");
+    // Leave the dashboard first: with its session gone, its periodic reads (alerts, annotations) can
+    // send it to /login by itself, aborting the goto below mid-navigation (seen: net::ERR_ABORTED).
+    await page.goto("about:blank");
     await context.clearCookies();
     const attempt = async (password: string) => {
       await page.locator('input[name="user"]').fill("carol");

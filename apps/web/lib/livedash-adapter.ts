@@ -1,4 +1,5 @@
 import { createLivedashClient } from "@livedash/client";
+import { decodeHistoryColumns } from "@livedash/events";
 import type { DashboardClient, OpenClientOptions } from "./client-types";
 
 /** DashboardClient on top of @livedash/client: its transport ladder, resume and de-duplication. */
@@ -10,7 +11,8 @@ export function openLivedashAdapter(options: OpenClientOptions): DashboardClient
     // keep the key there until the page reads `key` and `labels` itself.
     catalog: () => trpc.metrics.catalog.query().then((entries) => entries.map((entry) => ({ ...entry, name: entry.key }))),
     labels: (input) => trpc.metrics.labels.query(input),
-    history: (input) => trpc.metrics.historyColumns.query(input),
+    // f64: the columns as base64 doubles, decoded here; same numbers as JSON without formatting and parsing them as text.
+    history: (input) => trpc.metrics.historyColumns.query({ ...input, encoding: "f64" }).then(decodeHistoryColumns),
     info: () => trpc.system.info.query(),
     alerts: () => trpc.alerts.list.query(),
     annotations: (range) => trpc.metrics.annotations.query(range),

@@ -4,6 +4,7 @@ export * from "./aggregate";
 export * from "./point";
 export * from "./live";
 export * from "./procedures";
+export * from "./history-f64";
 export * from "./glob";
 export * from "./alerts";
 export * from "./selector";

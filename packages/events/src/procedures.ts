@@ -6,6 +6,7 @@ import { SeriesKeySchema } from "./labels";
 import { AggregateSchema } from "./aggregate";
 import { SeriesMetaSchema } from "./series";
 import { SeriesSelectorSchema } from "./selector";
+import { HistoryEncodingSchema } from "./history-f64";
 
 const patterns = z
   .array(SeriesSelectorSchema)
@@ -40,33 +41,44 @@ export type PollInput = z.input<typeof PollInputSchema>;
 export const PollResultSchema = z.object({ events: z.array(IdentifiedEventSchema), cursor: EventIdSchema.nullable() });
 export type PollResult = z.infer<typeof PollResultSchema>;
 
-export const HistoryInputSchema = z
-  .object({
-    /**
-     * Series keys or selectors (`host.cpu.*{host="web1"}`); each is expanded to the catalog's keys it
-     * matches (at most seriesPerHistoryQuery in all). A selector that names one exact series (a name
-     * and `=` matchers) and matches nothing answers for that key with no points.
-     */
-    series: z
-      .array(SeriesSelectorSchema)
-      .min(1, "series must name at least one series")
-      .max(WIRE_LIMITS.seriesPerHistoryQuery, `series must have at most ${WIRE_LIMITS.seriesPerHistoryQuery} names`),
-    from: z.number().finite("from must be epoch milliseconds").nonnegative("from must not be negative").optional(),
-    to: z.number().finite("to must be epoch milliseconds").nonnegative("to must not be negative").optional(),
-    maxPoints: z
-      .number()
-      .int("maxPoints must be an integer")
-      .min(1, "maxPoints must be at least 1")
-      .max(WIRE_LIMITS.maxHistoryPoints, `maxPoints must be at most ${WIRE_LIMITS.maxHistoryPoints}`)
-      .default(600),
-    /** Aggregate the series by label per bucket (docs/aggregation.md); the answer lists the output series. */
-    aggregate: AggregateSchema.optional(),
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
-    message: "from must not be after to",
-    path: ["from"],
-  });
+const historyInputShape = {
+  /**
+   * Series keys or selectors (`host.cpu.*{host="web1"}`); each is expanded to the catalog's keys it
+   * matches (at most seriesPerHistoryQuery in all). A selector that names one exact series (a name
+   * and `=` matchers) and matches nothing answers for that key with no points.
+   */
+  series: z
+    .array(SeriesSelectorSchema)
+    .min(1, "series must name at least one series")
+    .max(WIRE_LIMITS.seriesPerHistoryQuery, `series must have at most ${WIRE_LIMITS.seriesPerHistoryQuery} names`),
+  from: z.number().finite("from must be epoch milliseconds").nonnegative("from must not be negative").optional(),
+  to: z.number().finite("to must be epoch milliseconds").nonnegative("to must not be negative").optional(),
+  maxPoints: z
+    .number()
+    .int("maxPoints must be an integer")
+    .min(1, "maxPoints must be at least 1")
+    .max(WIRE_LIMITS.maxHistoryPoints, `maxPoints must be at most ${WIRE_LIMITS.maxHistoryPoints}`)
+    .default(600),
+  /** Aggregate the series by label per bucket (docs/aggregation.md); the answer lists the output series. */
+  aggregate: AggregateSchema.optional(),
+};
+const fromNotAfterTo: [(q: { from?: number; to?: number }) => boolean, { message: string; path: string[] }] = [
+  (q) => q.from === undefined || q.to === undefined || q.from <= q.to,
+  { message: "from must not be after to", path: ["from"] },
+];
+
+export const HistoryInputSchema = z.object(historyInputShape).refine(...fromNotAfterTo);
 export type HistoryInput = z.input<typeof HistoryInputSchema>;
+
+/** `metrics.historyColumns`' input: metrics.history's, plus how to send the numbers (history-f64.ts). */
+export const HistoryColumnsInputSchema = z
+  .object({
+    ...historyInputShape,
+    /** `json` (plain arrays) or `f64` (base64 of little-endian doubles, same numbers, no text formatting). @default "json" */
+    encoding: HistoryEncodingSchema.default("json"),
+  })
+  .refine(...fromNotAfterTo);
+export type HistoryColumnsInput = z.input<typeof HistoryColumnsInputSchema>;
 
 /** One downsampled bucket: `value` is the mean, `min`/`max` keep the peaks. */
 export const HistoryPointSchema = z.object({ ts: z.number(), value: z.number(), min: z.number(), max: z.number() });

@@ -135,13 +135,16 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
     return entry;
   }
 
+  /** Reused by inferInterval: the median is found without allocating, once per host per batch. */
+  const scratch = new Float64Array(GAP_SAMPLES);
+
   /** Median of the measured gaps, within [minIntervalMs, maxIntervalMs]. */
   function inferInterval(entry: HostEntry) {
-    const measured: number[] = [];
-    for (const gap of entry.gaps) if (!Number.isNaN(gap)) measured.push(gap);
-    if (measured.length === 0) return;
-    measured.sort((a, b) => a - b);
-    const median = measured[measured.length >> 1]!;
+    let n = 0;
+    for (const gap of entry.gaps) if (!Number.isNaN(gap)) scratch[n++] = gap;
+    if (n === 0) return;
+    const measured = scratch.subarray(0, n).sort();
+    const median = measured[n >> 1]!;
     entry.inferredIntervalMs = Math.min(maxIntervalMs, Math.max(minIntervalMs, median));
   }
 

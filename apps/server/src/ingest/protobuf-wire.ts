@@ -13,6 +13,14 @@ export const WIRE_FIXED32 = 5;
 /** Thrown for bytes that are not the expected message; the receivers answer 400. */
 export class MalformedProtobuf extends Error {}
 
+/**
+ * Whether `error` says the bytes are not protobuf: ours, protobufjs' RangeError past its buffer, or its
+ * plain Errors for a varint over 5 bytes (`invalid varint encoding`) and a bad wire type in skipType.
+ */
+export function isWireError(error: unknown): error is Error {
+  return error instanceof MalformedProtobuf || error instanceof RangeError || (error instanceof Error && /^invalid (varint encoding|wire type)/.test(error.message));
+}
+
 /** int64 as a number, without the Long object protobufjs' int64() allocates. Exact for |v| < 2^53. */
 export function readInt64(r: protobuf.Reader): number {
   const { buf, len } = r;

@@ -2,6 +2,7 @@ import {
   AnnotationInputSchema,
   AnnotationQuerySchema,
   DescribeInputSchema,
+  HistoryColumnsInputSchema,
   HistoryInputSchema,
   IngestInputSchema,
   LabelsInputSchema,
@@ -9,8 +10,8 @@ import {
   WIRE_LIMITS,
   PollInputSchema,
 } from "@livedash/events";
-import { historyColumns } from "@livedash/events";
-import type { HistoryColumns } from "@livedash/events";
+import { encodeHistoryColumnsF64, historyColumns } from "@livedash/events";
+import type { HistoryBuckets, HistoryColumnsWire } from "@livedash/events";
 import type { z } from "zod";
 import type { ApiServices, HistoryQuery } from "../services";
 import type { TRPCRouterRecord } from "@trpc/server";
@@ -76,12 +77,14 @@ export const metricsRouter = {
    * metrics.history's answer as columns (HistoryColumns): same input, same limits, same numbers; no
    * object per bucket to build, serialize and parse. The dashboard reads this one.
    */
-  historyColumns: readProcedure.input(HistoryInputSchema).query(({ ctx, input }): HistoryColumns[] => {
+  historyColumns: readProcedure.input(HistoryColumnsInputSchema).query(({ ctx, input }): HistoryColumnsWire[] => {
+    // `encoding: "f64"` sends each column as base64 of doubles: same bits, no number formatting (history-f64.ts).
+    const wire = (series: string, buckets: HistoryBuckets): HistoryColumnsWire => (input.encoding === "f64" ? encodeHistoryColumnsF64(series, buckets) : { series, ...buckets });
     if (input.aggregate) {
-      return ctx.services.aggregates.history(input.series, input.aggregate, historyWindow(ctx.services, input)).map(({ series, points }) => ({ series, ...historyColumns(points) }));
+      return ctx.services.aggregates.history(input.series, input.aggregate, historyWindow(ctx.services, input)).map(({ series, points }) => wire(series, historyColumns(points)));
     }
     const { series, query } = historyQuery(ctx.services, input);
-    return series.map((key) => ({ series: key, ...ctx.services.store.historyColumns(key, query) }));
+    return series.map((key) => wire(key, ctx.services.store.historyColumns(key, query)));
   }),
 
   /**

@@ -2,7 +2,7 @@ import protobuf from "protobufjs/minimal.js";
 import { opentelemetry, google } from "./generated/otlp-metrics.js";
 import type { OtlpExportRequest } from "./model";
 import { decodeExportRequest } from "./decode-reader";
-import { MalformedProtobuf } from "../protobuf-wire";
+import { isWireError } from "../protobuf-wire";
 
 const { ExportMetricsServiceRequest, ExportMetricsServiceResponse } = opentelemetry.proto.collector.metrics.v1;
 
@@ -78,7 +78,7 @@ export function decodeProtobufRequest(body: Buffer): OtlpExportRequest {
   try {
     return decodeExportRequest(body);
   } catch (error) {
-    if (!(error instanceof MalformedProtobuf || error instanceof RangeError)) throw error;
+    if (!isWireError(error)) throw error;
     throw new OtlpDecodeError(`body: not a valid protobuf ExportMetricsServiceRequest (${error.message})`);
   }
 }

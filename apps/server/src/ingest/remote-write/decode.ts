@@ -6,7 +6,7 @@ import type { PathError } from "../result";
 import { checkFuture } from "../timestamp";
 import { METRIC_NAME_LABEL, prometheusSeriesKey } from "../prometheus-series";
 import { decodeMetricMetadata, type FamilyMetadata } from "./metadata";
-import { MalformedProtobuf, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, readInt64, skip, subEnd } from "../protobuf-wire";
+import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, isWireError, readInt64, skip, subEnd } from "../protobuf-wire";
 
 /** Metadata entries kept from one request (Prometheus sends at most 500 per request by default). */
 const MAX_METADATA = 10_000;
@@ -94,7 +94,7 @@ export function decodeWriteRequest(bytes: Buffer, options: RemoteWriteDecodeOpti
     }
   } catch (error) {
     // protobufjs' Reader throws RangeError past the end of its buffer.
-    if (!(error instanceof MalformedProtobuf || error instanceof RangeError)) throw error;
+    if (!isWireError(error)) throw error;
     errors.push({ path: "body", message: `body: not a valid protobuf prometheus.WriteRequest (${error.message})` });
   }
   if (!errors.empty) return { ok: false, errors: errors.items, truncated: errors.truncated };
