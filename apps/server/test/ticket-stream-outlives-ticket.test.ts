@@ -19,7 +19,13 @@ async function readToEnd(url: string, headers: Record<string, string> = {}) {
   const done = (async () => {
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body!) state.text += decoder.decode(chunk as Uint8Array, { stream: true });
+      const reader = res.body!.getReader();
+      // Bounded by the stream: it ends at the ticket's expiry, or when the test aborts it.
+      for (;;) {
+        const { done: ended, value } = await reader.read();
+        if (ended) break;
+        state.text += decoder.decode(value, { stream: true });
+      }
       state.endedAt = Date.now();
     } catch (error) {
       if (!controller.signal.aborted) throw error;
