@@ -18,7 +18,7 @@ const FAST = { wsOpenTimeoutMs: 2_000, sseFirstEventTimeoutMs: 2_000, pollWaitMs
 const TICKET_TTL_MS = 1_500;
 
 /** What the dashboard's /api/auth/ticket does: the holder of the read token mints a ticket for a client that has none. */
-function ticketMinter(serverUrl: string) {
+function ticketMinter(serverUrl: string, overstateMs = 0) {
   const issued: string[] = [];
   let failing = false;
   const provider = async (): Promise<TicketGrant> => {
@@ -30,7 +30,7 @@ function ticketMinter(serverUrl: string) {
     });
     const body = (await res.json()) as { result: { data: { ticket: string; expiresAt: number } } };
     issued.push(body.result.data.ticket);
-    return { ticket: body.result.data.ticket, expiresInMs: body.result.data.expiresAt - Date.now() };
+    return { ticket: body.result.data.ticket, expiresInMs: body.result.data.expiresAt - Date.now() + overstateMs };
   };
   return { provider, issued, setFailing: (value: boolean) => (failing = value) };
 }
@@ -111,6 +111,42 @@ describe.each(["ws", "sse", "poll"] as const)("short-lived tickets over %s", (tr
     await vi.waitFor(() => expect(rec.values(SERIES).at(-1)).toBe(counter.acked()), { timeout: 10_000 });
     expect(rec.check(SERIES).problems).toEqual([]);
     // A missing ticket is not a blocked transport: the client never stepped down the ladder.
+    expect(client.connection.get().transport).toBe(transport);
+  });
+
+  it("a ticket the server refuses before the client expected (minter and server clocks apart) is renewed, not a failed subscription", async () => {
+    const server = await startTestServer({ LIVEDASH_READ_TOKEN: READ }, { tickets: { ttlMs: TICKET_TTL_MS } });
+    cleanups.push(() => server.close());
+    const proxy = await startProxy(server.url, "pass");
+    cleanups.push(() => proxy.close());
+    // The grant claims a minute more than the server gives, so the client's cache holds a ticket the server already refuses.
+    const minter = ticketMinter(server.url, 60_000);
+    const client = createLivedashClient({ url: proxy.url, transport, ticket: minter.provider, ticketCache: { refreshMarginMs: 500, minRefreshMs: 100, maxRetryMs: 300 }, ladder: FAST });
+    cleanups.push(() => client.close());
+    const rec = new Recorder();
+    const errors: unknown[] = [];
+    const sub = client.trpc.metrics.live.subscribe({ series: [SERIES] }, { onData: rec.onData, onError: (e) => errors.push(e) });
+    cleanups.push(() => sub.unsubscribe());
+    await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
+    const counter = startCounter(() => server.url, SERIES, 10);
+    cleanups.push(() => counter.stop());
+    for (let round = 1; round <= 2; round++) {
+      // Past the ticket's life on the server; a reconnect (and every poll) now meets a refused ticket.
+      const first = minter.issued.at(-1)!;
+      await vi.waitFor(
+        async () => expect((await fetch(`${server.url}/trpc/metrics.catalog`, { headers: { authorization: `Bearer ${first}` } })).status).toBe(401),
+        { timeout: 10_000, interval: 100 },
+      );
+      proxy.dropConnections();
+      await vi.waitFor(() => expect(minter.issued.at(-1)).not.toBe(first), { timeout: 10_000 });
+      await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
+      const seen = rec.values(SERIES).length;
+      await vi.waitFor(() => expect(rec.values(SERIES).length).toBeGreaterThanOrEqual(seen + 5), { timeout: 10_000 });
+    }
+    await counter.stop();
+    await vi.waitFor(() => expect(rec.values(SERIES).at(-1)).toBe(counter.acked()), { timeout: 10_000 });
+    expect(rec.check(SERIES).problems).toEqual([]);
+    expect(errors).toEqual([]);
     expect(client.connection.get().transport).toBe(transport);
   });
 });

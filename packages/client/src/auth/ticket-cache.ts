@@ -49,6 +49,8 @@ export class TicketCache {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
   #closed = false;
+  /** Set when a connection failed: the server may have refused the cached ticket before its time. */
+  #suspect = false;
 
   constructor(provider: TicketProvider, options: TicketCacheOptions = {}) {
     this.#provider = provider;
@@ -62,7 +64,7 @@ export class TicketCache {
   async get(): Promise<string> {
     if (this.#closed) throw new TicketError("the client is closed");
     const current = this.#current;
-    if (current !== null && current.expiresAt - this.#now() > this.#marginMs) return current.ticket;
+    if (current !== null && !this.#suspect && current.expiresAt - this.#now() > this.#marginMs) return current.ticket;
     try {
       return await this.#refresh();
     } catch (error) {
@@ -71,6 +73,15 @@ export class TicketCache {
       if (still !== null && still.expiresAt > this.#now()) return still.ticket;
       throw error;
     }
+  }
+
+  /**
+   * The next get() renews first (still falling back to the cached ticket if renewal fails). Called
+   * when a connection fails: the server's idea of the ticket's end can be earlier than ours (the
+   * minter's clock, a slow answer), and a refused ticket must not be offered again and again.
+   */
+  markSuspect(): void {
+    this.#suspect = true;
   }
 
   /** Stops the renewal timer; later get() calls reject. */
@@ -101,6 +112,7 @@ export class TicketCache {
       throw cause instanceof TicketError ? cause : new TicketError(`no ticket: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     }
     this.#failures = 0;
+    this.#suspect = false;
     const expiresInMs = Math.max(0, grant.expiresInMs);
     this.#current = { ticket: grant.ticket, expiresAt: this.#now() + expiresInMs };
     // Renew `margin` before the end; a grant shorter than that (its session ends first) is renewed at its end.

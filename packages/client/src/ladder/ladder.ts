@@ -231,6 +231,8 @@ export class Ladder {
 
   #onDown(slot: Slot, failure: SessionFailure): void {
     clearTimeout(slot.stableTimer);
+    // Whatever failed, the next attempt asks for a fresh ticket: a refused one would fail forever.
+    this.ctx.tickets?.markSuspect();
     if (slot === this.#probe) {
       this.#probe = null;
       // Try the next rung up before waiting a whole interval again.

@@ -59,15 +59,16 @@ class PollSession implements TransportSession {
         data = await trpcHttpCall(this.ctx, "query", procedure, { ...base, cursor, waitMs }, request.signal);
       } catch (cause) {
         if (signal.aborted || this.#dead) return;
-        if (cause instanceof TRPCClientError) {
+        if (cause instanceof TRPCClientError && !(this.ctx.tickets !== null && isUnauthorized(cause))) {
           this.#loops.delete(sub.key);
           this.events.onSubscriptionError(sub, cause);
           return;
         }
         const retryable = !(cause instanceof TransportError) || cause.retryable;
         this.#fail({
-          // No ticket is not a blocked transport: retry here, like an unreachable server.
-          kind: this.#live || cause instanceof TicketError ? "unreachable" : retryable ? "unknown" : "blocked",
+          // No ticket, or one the server refused (renewed on the next attempt), is not a blocked
+          // transport: retry here, like an unreachable server.
+          kind: this.#live || cause instanceof TicketError || cause instanceof TRPCClientError ? "unreachable" : retryable ? "unknown" : "blocked",
           message: `long-poll failed: ${describe(cause)}`,
         });
         return;
@@ -142,4 +143,10 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
     }, ms);
     signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** The server refused the request's credential (with tickets: the ticket expired or was revoked). */
+function isUnauthorized(error: { data?: unknown }): boolean {
+  const data: unknown = error.data;
+  return isObject(data) && data["code"] === "UNAUTHORIZED";
 }
