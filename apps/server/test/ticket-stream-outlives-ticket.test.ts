@@ -81,6 +81,23 @@ describe("a stream opened with a ticket ends when the ticket expires", () => {
     expect(stream.state.text).toContain(": ticket expired; reconnect with a new ticket");
   });
 
+  it("tRPC's own SSE (hosts.live) opened with a ticket is cut at the ticket's expiry", async () => {
+    const { ticket, expiresAt } = await issue();
+    const params = encodeURIComponent(JSON.stringify({ ticket }));
+    const res = await fetch(`${server.url}/trpc/hosts.live?input=${encodeURIComponent("{}")}&connectionParams=${params}`, { headers: { accept: "text/event-stream" } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    let text = "";
+    // Bounded by the stream: the server drops it at the ticket's expiry (a read error or the end).
+    for (;;) {
+      const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
+    expect(text).toContain("connected");
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
+  });
+
   it("a WebSocket authenticated by a connectionParams ticket closes with 4401 at the ticket's expiry", async () => {
     const { ticket, expiresAt } = await issue();
     const { closed } = await openWs(server.url, { ticket });

@@ -3,7 +3,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { appRouter } from "@livedash/api";
 import { HOSTS_LIVE_PROCEDURE, HOSTS_POLL_PROCEDURE, LIVE_PROCEDURE, PLAIN_SSE_PATH, POLL_PROCEDURE, TRPC_PATH } from "@livedash/events";
 import type { Services } from "../services";
-import { ticketFromUrl, contextFromRequest, peerAddress } from "./auth";
+import { ticketFromUrl, contextFromRequest, peerAddress, streamContextFromRequest } from "./auth";
 import { handleCors } from "./cors";
 import { createHostCheck, hostRefusedMessage } from "../security/host";
 import type { ConnectionLimiter } from "../security/connection-limit";
@@ -137,8 +137,8 @@ export function createHttpApp(
     // tRPC's own SSE (httpSubscriptionLink's dialect), a stream held open: counted like the other streams.
     [`${TRPC_PATH}/${HOSTS_LIVE_PROCEDURE}`]: {
       method: "GET",
-      handle: limited((req, res) => {
-        streams.adopt(res);
+      handle: limited((req, res, url) => {
+        streams.adopt(res, streamContextFromRequest(services, req, ticketFromUrl(url)).ticketExpiresAt);
         return trpcHandler(req, res);
       }),
     },

@@ -91,12 +91,17 @@ export function createSseStreams(options: SseStreamsOptions = {}) {
     },
     /**
      * A stream someone else writes (tRPC's own SSE, hosts.live): it has its own pings; it is only cut at
-     * shutdown, as a dropped connection the client reconnects from (tRPC would send `return`, which ends
+     * shutdown or at its ticket's expiry, as a dropped connection the client reconnects from (tRPC would send `return`, which ends
      * the subscription for good).
      */
-    adopt(res: ServerResponse) {
+    adopt(res: ServerResponse, ticketExpiresAt: number | null = null) {
       adopted.add(res);
-      res.once("close", () => adopted.delete(res));
+      // Opened with a ticket alone: cut at its expiry like the other streams (tRPC writes this one, so it is dropped, not ended).
+      const stopExpiry = endAtTicketExpiry(ticketExpiresAt, () => res.destroy());
+      res.once("close", () => {
+        stopExpiry();
+        adopted.delete(res);
+      });
     },
     /** Ends every stream (shutdown): clients reconnect elsewhere and resume by id. */
     closeAll() {
