@@ -191,7 +191,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     lineHeads: new LineHeadCache(),
     traffic,
     log,
-    tickets: { issue: () => ticketIssuer.issue("read"), verify: (ticket) => ticketIssuer.verify(ticket) },
+    tickets: { issue: () => ticketIssuer.issue("read"), expiresAt: (ticket) => ticketIssuer.expiresAt(ticket) },
     engineMetrics: () => runtime.metrics(),
     info: () => ({ instanceId, engine: engine.kind, version: VERSION, startedAt: startedAtMs, now: Date.now(), tickMs: config.tickMs, retentionMs: config.retentionMs }),
   };

@@ -43,7 +43,8 @@ export interface Services extends ApiServices {
   readonly ingest: IngestService;
   /** Line-protocol heads already mapped to series keys, shared by every POST /api/write (bounded). */
   readonly lineHeads: LineHeadCache;
-  readonly tickets: { issue(): { ticket: string; expiresAt: number }; verify(ticket: string): boolean };
+  /** `expiresAt`: when a valid ticket expires (epoch ms), null when it is not valid. */
+  readonly tickets: { issue(): { ticket: string; expiresAt: number }; expiresAt(ticket: string): number | null };
   readonly traffic: TrafficCounters;
   /** The server's logger (LIVEDASH_LOG); transports log request errors here with their request id. */
   readonly log: Logger;

@@ -35,6 +35,32 @@ function ticketMinter(serverUrl: string, overstateMs = 0) {
   return { provider, issued, setFailing: (value: boolean) => (failing = value) };
 }
 
+/** A ticket-only client live on `SERIES` through `url`, with a counter writing to the server at 10/s. */
+async function liveWithTickets(url: string, serverUrl: string, transport: "ws" | "sse" | "poll") {
+  const minter = ticketMinter(serverUrl);
+  const client = createLivedashClient({ url, transport, ticket: minter.provider, ticketCache: { refreshMarginMs: 500, minRefreshMs: 100 }, ladder: FAST });
+  cleanups.push(() => client.close());
+  const rec = new Recorder();
+  const errors: unknown[] = [];
+  const sub = client.trpc.metrics.live.subscribe({ series: [SERIES] }, { onData: rec.onData, onError: (e) => errors.push(e) });
+  cleanups.push(() => sub.unsubscribe());
+  await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
+  const counter = startCounter(() => serverUrl, SERIES, 10);
+  cleanups.push(() => counter.stop());
+  return { minter, client, rec, errors, counter };
+}
+
+/** Stops the counter; every point it wrote arrived exactly once, in order, with no reset, error or ladder step. */
+async function expectEveryPointOnce({ client, rec, errors, counter }: Awaited<ReturnType<typeof liveWithTickets>>, transport: string) {
+  await counter.stop();
+  await vi.waitFor(() => expect(rec.values(SERIES).at(-1)).toBe(counter.acked()), { timeout: 10_000 });
+  expect(rec.check(SERIES).problems).toEqual([]);
+  expect(rec.resets()).toBe(0);
+  expect(rec.values(SERIES)[0]).toBe(1);
+  expect(errors).toEqual([]);
+  expect(client.connection.get().transport).toBe(transport);
+}
+
 describe.each(["ws", "sse", "poll"] as const)("short-lived tickets over %s", (transport) => {
   it("renews tickets before they expire and resumes across reconnects that need a new one: nothing missing, nothing twice", async () => {
     // Only a read token: reads need a ticket, the counter's ingest stays open on loopback.
@@ -42,22 +68,8 @@ describe.each(["ws", "sse", "poll"] as const)("short-lived tickets over %s", (tr
     cleanups.push(() => server.close());
     const proxy = await startProxy(server.url, "pass");
     cleanups.push(() => proxy.close());
-    const minter = ticketMinter(server.url);
-    const client = createLivedashClient({
-      url: proxy.url,
-      transport,
-      ticket: minter.provider,
-      ticketCache: { refreshMarginMs: 500, minRefreshMs: 100 },
-      ladder: FAST,
-    });
-    cleanups.push(() => client.close());
-    const rec = new Recorder();
-    const errors: unknown[] = [];
-    const sub = client.trpc.metrics.live.subscribe({ series: [SERIES] }, { onData: rec.onData, onError: (e) => errors.push(e) });
-    cleanups.push(() => sub.unsubscribe());
-    await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
-    const counter = startCounter(() => server.url, SERIES, 10);
-    cleanups.push(() => counter.stop());
+    const live = await liveWithTickets(proxy.url, server.url, transport);
+    const { minter, client, rec } = live;
     await vi.waitFor(() => expect(rec.values(SERIES).length).toBeGreaterThanOrEqual(20), { timeout: 10_000 });
 
     for (let round = 1; round <= 3; round++) {
@@ -72,13 +84,7 @@ describe.each(["ws", "sse", "poll"] as const)("short-lived tickets over %s", (tr
     }
     // Queries carry a ticket as Authorization: Bearer.
     expect((await client.trpc.metrics.catalog.query()).map((s) => s.name)).toContain(SERIES);
-    await counter.stop();
-    await vi.waitFor(() => expect(rec.values(SERIES).at(-1)).toBe(counter.acked()), { timeout: 10_000 });
-    expect(rec.check(SERIES).problems).toEqual([]);
-    expect(rec.resets()).toBe(0);
-    expect(rec.values(SERIES)[0]).toBe(1);
-    expect(errors).toEqual([]);
-    expect(client.connection.get().transport).toBe(transport);
+    await expectEveryPointOnce(live, transport);
   });
 
   it("a ticket provider that fails for a while keeps the transport and recovers, resuming where it was", async () => {
@@ -148,5 +154,20 @@ describe.each(["ws", "sse", "poll"] as const)("short-lived tickets over %s", (tr
     expect(rec.check(SERIES).problems).toEqual([]);
     expect(errors).toEqual([]);
     expect(client.connection.get().transport).toBe(transport);
+  });
+});
+
+describe.each(["ws", "sse"] as const)("streams that outlive their ticket over %s", (transport) => {
+  it("the server ends the stream at each ticket expiry; the client reconnects on the same transport with a new ticket: every point exactly once", async () => {
+    const server = await startTestServer({ LIVEDASH_READ_TOKEN: READ }, { tickets: { ttlMs: TICKET_TTL_MS } });
+    cleanups.push(() => server.close());
+    const live = await liveWithTickets(server.url, server.url, transport);
+    const { client, rec } = live;
+    // No connection is dropped by the test: each reconnect is the server ending a stream whose ticket expired.
+    await vi.waitFor(() => expect(client.connection.get().reconnects).toBeGreaterThanOrEqual(3), { timeout: 20_000 });
+    await vi.waitFor(() => expect(client.connection.get().status).toBe("live"), { timeout: 10_000 });
+    const seen = rec.values(SERIES).length;
+    await vi.waitFor(() => expect(rec.values(SERIES).length).toBeGreaterThanOrEqual(seen + 10), { timeout: 10_000 });
+    await expectEveryPointOnce(live, transport);
   });
 });

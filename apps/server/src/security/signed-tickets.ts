@@ -14,20 +14,22 @@ export function createSignedTicketIssuer(readToken: string, options: { ttlMs?: n
   // Derived, so the ticket key is never the token itself.
   const key = createHmac("sha256", "livedash-ticket").update(readToken).digest();
   const sign = (expiresAt: number) => createHmac("sha256", key).update(`read.${expiresAt}`).digest("base64url");
+  const expiresAtOf = (ticket: string): number | null => {
+    const match = typeof ticket === "string" ? SIGNED_TICKET_RE.exec(ticket) : null;
+    if (!match) return null;
+    const expiresAt = Number(match[1]);
+    if (!(expiresAt > now())) return null;
+    const expected = Buffer.from(sign(expiresAt));
+    const given = Buffer.from(match[2]!);
+    return expected.length === given.length && timingSafeEqual(expected, given) ? expiresAt : null;
+  };
   return {
     issue() {
       const expiresAt = now() + ttlMs;
       return { ticket: `read.${expiresAt}.${sign(expiresAt)}`, expiresAt };
     },
-    verify(ticket) {
-      const match = typeof ticket === "string" ? SIGNED_TICKET_RE.exec(ticket) : null;
-      if (!match) return false;
-      const expiresAt = Number(match[1]);
-      if (!(expiresAt > now())) return false;
-      const expected = Buffer.from(sign(expiresAt));
-      const given = Buffer.from(match[2]!);
-      return expected.length === given.length && timingSafeEqual(expected, given);
-    },
+    verify: (ticket) => expiresAtOf(ticket) !== null,
+    expiresAt: expiresAtOf,
     size: () => 0,
   };
 }

@@ -47,6 +47,8 @@ export interface TicketIssuer {
   issue(scope?: TicketScope): IssuedTicket;
   /** true while the ticket is known and not expired. A ticket may be used more than once until then (EventSource reconnects reuse the URL). */
   verify(ticket: string): boolean;
+  /** When a valid ticket expires (epoch ms), or null when it is not valid: a stream it opened ends then. */
+  expiresAt(ticket: string): number | null;
   /** Live tickets currently stored (for /metrics and tests). */
   size(): number;
 }
@@ -73,6 +75,14 @@ export function createTicketIssuer(options: TicketIssuerOptions = {}): TicketIss
     }
   };
 
+  const expiresAt = (ticket: string): number | null => {
+    if (typeof ticket !== "string" || !TICKET_RE.test(ticket)) return null;
+    const nowMs = now();
+    pruneExpired(nowMs);
+    const at = tickets.get(ticket);
+    return at !== undefined && at > nowMs ? at : null;
+  };
+
   return {
     issue() {
       const nowMs = now();
@@ -87,13 +97,8 @@ export function createTicketIssuer(options: TicketIssuerOptions = {}): TicketIss
       tickets.set(ticket, expiresAt);
       return { ticket, expiresAt };
     },
-    verify(ticket) {
-      if (typeof ticket !== "string" || !TICKET_RE.test(ticket)) return false;
-      const nowMs = now();
-      pruneExpired(nowMs);
-      const expiresAt = tickets.get(ticket);
-      return expiresAt !== undefined && expiresAt > nowMs;
-    },
+    verify: (ticket) => expiresAt(ticket) !== null,
+    expiresAt,
     size() {
       pruneExpired(now());
       return tickets.size;

@@ -12,15 +12,43 @@ export interface Credentials {
 
 /** Decides what a caller may do. With no tokens configured (loopback default) everything is open. */
 export function authorize(services: Services, credentials: Credentials): Context["auth"] {
+  return authorizeStream(services, credentials).auth;
+}
+
+/**
+ * authorize, plus when its ticket expires for a caller let in by a ticket alone (null otherwise): a
+ * stream (WS, SSE) ends then, so a ticket taken before sign-out does not keep it open forever.
+ */
+export function authorizeStream(services: Services, credentials: Credentials): { auth: Context["auth"]; ticketExpiresAt: number | null } {
   const { readToken, ingestToken } = services.config;
   const token = credentials.token ?? null;
   const readByToken = !readToken || (token !== null && tokensEqual(token, readToken));
   // A ticket also works as `Authorization: Bearer <ticket>` (and WS connectionParams `token`): the
   // dashboard's browser page holds only tickets, and a header keeps them out of URLs. Reads only.
   const ticket = credentials.ticket ?? (readByToken ? null : token);
-  const readByTicket = !readByToken && !!ticket && services.tickets.verify(ticket);
+  const ticketExpiresAt = !readByToken && ticket ? services.tickets.expiresAt(ticket) : null;
+  const readByTicket = ticketExpiresAt !== null;
   const ingest = !ingestToken || (token !== null && tokensEqual(token, ingestToken));
-  return { read: readByToken || readByTicket, ingest, ticketOnly: readByTicket };
+  return { auth: { read: readByToken || readByTicket, ingest, ticketOnly: readByTicket }, ticketExpiresAt };
+}
+
+/** The setTimeout limit (about 24.8 days); a later expiry waits in steps of it. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Runs `end` once when a ticket expires (nothing when `expiresAt` is null: a token-authenticated
+ * stream lives on). One timer per connection; the returned function clears it and must run on close.
+ */
+export function endAtTicketExpiry(expiresAt: number | null, end: () => void): () => void {
+  if (expiresAt === null) return () => {};
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const left = expiresAt - Date.now();
+    timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(end, Math.max(0, left));
+    timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
 }
 
 /** The peer address, used for per-IP connection limits and as the anonymous rate-limit key. */
@@ -30,11 +58,16 @@ export function peerAddress(req: IncomingMessage): string {
 
 /** Builds the tRPC context of an HTTP request. */
 export function contextFromRequest(services: Services, req: IncomingMessage, extra: Credentials = {}): Context {
+  return streamContextFromRequest(services, req, extra).ctx;
+}
+
+/** contextFromRequest, plus the ticket's expiry when only a ticket let the caller in (see authorizeStream). */
+export function streamContextFromRequest(services: Services, req: IncomingMessage, extra: Credentials = {}): { ctx: Context; ticketExpiresAt: number | null } {
   const token = extractBearer(req.headers.authorization) ?? extra.token ?? null;
-  const auth = authorize(services, { token, ticket: extra.ticket });
+  const { auth, ticketExpiresAt } = authorizeStream(services, { token, ticket: extra.ticket });
   // Writers are rate limited per token when one is used, per address otherwise.
   const clientKey = token && auth.ingest && services.config.ingestToken ? "token:ingest" : `ip:${peerAddress(req)}`;
-  return { auth, clientKey, services };
+  return { ctx: { auth, clientKey, services }, ticketExpiresAt };
 }
 
 /**

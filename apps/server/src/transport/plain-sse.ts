@@ -3,7 +3,7 @@ import { parseAggregateParams, splitSelectorList } from "@livedash/events";
 import { plainSseFrameEncoder } from "../live/frames";
 import type { Services } from "../services";
 import { TRPCError } from "@trpc/server";
-import { authorize, peerAddress } from "./auth";
+import { authorizeStream, peerAddress } from "./auth";
 import { extractBearer } from "../security/tokens";
 import { sendJsonError } from "./http-errors";
 import { parseLiveRequest } from "./live-request";
@@ -41,7 +41,7 @@ export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, 
     sendJsonError(res, 400, request.message, { field: request.message.split(":")[0] });
     return;
   }
-  const auth = authorize(services, { token: extractBearer(req.headers.authorization), ticket });
+  const { auth, ticketExpiresAt } = authorizeStream(services, { token: extractBearer(req.headers.authorization), ticket });
   if (!auth.read) {
     sendJsonError(res, 401, "a valid read token (Authorization: Bearer) or ticket (?ticket= from auth.ticket) is required");
     return;
@@ -60,6 +60,7 @@ export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, 
     transport: "sse",
     preamble: `retry: 2000\n: livedash ${services.info().instanceId}\n\n`,
     heartbeat: ": ping\n\n",
+    ticketExpiresAt,
     onClose: () => {
       services.traffic.sse--;
       unsubscribe?.();

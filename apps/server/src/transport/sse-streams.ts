@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Sink } from "../live/types";
+import { endAtTicketExpiry } from "./auth";
 
 export interface SseStreamsOptions {
   /**
@@ -22,6 +23,9 @@ const SSE_HEADERS = {
   "x-accel-buffering": "no",
 } as const;
 
+/** Written before a stream's ticket-expiry end: EventSource ignores comments; curl and logs show why. */
+const TICKET_EXPIRED_COMMENT = ": ticket expired; reconnect with a new ticket\n\n";
+
 /**
  * Owns every open SSE response: one shared heartbeat timer for all of them (not one per
  * connection), and a way to end them all on shutdown.
@@ -41,7 +45,11 @@ export function createSseStreams(options: SseStreamsOptions = {}) {
   return {
     heartbeatMs,
     /** Starts an event stream and returns the sink the live path writes to. `onClose` runs once when it ends. */
-    open(req: IncomingMessage, res: ServerResponse, spec: { transport: "sse" | "trpc-sse"; preamble: string; heartbeat: string; onClose: () => void }): Sink {
+    /**
+     * `ticketExpiresAt`: for a stream opened with a ticket alone, when the ticket expires; the stream
+     * ends then (a comment says why) and the client reconnects with a new ticket, resuming by id.
+     */
+    open(req: IncomingMessage, res: ServerResponse, spec: { transport: "sse" | "trpc-sse"; preamble: string; heartbeat: string; onClose: () => void; ticketExpiresAt?: number | null }): Sink {
       req.socket.setNoDelay(true);
       req.socket.setTimeout(0);
       // An event stream ends with its connection, so the body is delimited by close instead of
@@ -53,9 +61,13 @@ export function createSseStreams(options: SseStreamsOptions = {}) {
       const stream: OpenStream = { res, heartbeat: Buffer.from(spec.heartbeat) };
       streams.add(stream);
       let closed = false;
+      const stopExpiry = endAtTicketExpiry(spec.ticketExpiresAt ?? null, () => {
+        res.end(TICKET_EXPIRED_COMMENT);
+      });
       const close = () => {
         if (closed) return;
         closed = true;
+        stopExpiry();
         streams.delete(stream);
         spec.onClose();
       };

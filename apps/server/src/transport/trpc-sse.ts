@@ -4,7 +4,7 @@ import { LIVE_PROCEDURE, TRPC_SSE_EVENTS } from "@livedash/events";
 import { trpcSseFrameEncoder } from "../live/frames";
 import { appRouter } from "@livedash/api";
 import type { Services } from "../services";
-import { ticketFromUrl, contextFromRequest } from "./auth";
+import { ticketFromUrl, streamContextFromRequest } from "./auth";
 import { headerValue } from "./plain-sse";
 import { parseLiveRequest } from "./live-request";
 import { readSingleParams, TRPC_QUERY_PARAMS } from "./query-params";
@@ -21,7 +21,7 @@ export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, u
   const params = readSingleParams(url, TRPC_QUERY_PARAMS);
   if (!params.ok) return sendJsonError(res, 400, params.message, { field: params.field });
   const credentials = ticketFromUrl(url);
-  const ctx = contextFromRequest(services, req, credentials);
+  const { ctx, ticketExpiresAt } = streamContextFromRequest(services, req, credentials);
   let rawInput: unknown = undefined;
   let inputError: string | null = null;
   const inputParam = params.values.input;
@@ -42,6 +42,7 @@ export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, u
     transport: "trpc-sse",
     preamble: `event: ${TRPC_SSE_EVENTS.connected}\ndata: ${JSON.stringify({ reconnectAfterInactivityMs })}\n\n`,
     heartbeat: `event: ${TRPC_SSE_EVENTS.ping}\ndata: \n\n`,
+    ticketExpiresAt,
     onClose: () => {
       services.traffic.trpcSse--;
       unsubscribe?.();

@@ -11,7 +11,8 @@ import type { Sink } from "../live/types";
 import { appRouter } from "@livedash/api";
 import type { Context } from "@livedash/api";
 import type { Services } from "../services";
-import { authorize, peerAddress } from "./auth";
+import { authorizeStream, endAtTicketExpiry, peerAddress } from "./auth";
+import type { Credentials } from "./auth";
 import { extractBearer } from "../security/tokens";
 import { drainFanOut } from "./drain-fan-out";
 import { parseLiveRequest } from "./live-request";
@@ -72,7 +73,6 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   // Until connectionParams arrive, requests wait here (bounded by the message rate limit).
   let waiting: WsClientMessage[] | null = null;
   if (url.searchParams.get(CONNECTION_PARAMS_PARAM) === "1") waiting = [];
-  else ctx = { auth: authorize(services, { token: headerToken }), clientKey, services };
 
   const maxPerSec = services.config.limits.maxWsMessagesPerSec;
   // One frame may hold an array of thousands of requests: each live subscription and each query in
@@ -116,6 +116,18 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     ws.close(code, reason);
     closeTimer ??= setTimeout(() => ws.terminate(), POLICY_CLOSE_GRACE_MS);
   };
+
+  // A socket let in by a ticket alone closes when the ticket expires (a ticket taken before sign-out
+  // must not keep it open forever); the client reconnects with a new ticket and resumes by id.
+  let stopTicketExpiry = () => {};
+  const authenticate = (credentials: Credentials) => {
+    const { auth, ticketExpiresAt } = authorizeStream(services, credentials);
+    ctx = { auth, clientKey, services };
+    stopTicketExpiry();
+    stopTicketExpiry = endAtTicketExpiry(ticketExpiresAt, () => closePolicy("ticket expired; reconnect with a new ticket", WS_CLOSE.ticketExpired));
+    return ctx;
+  };
+  if (!waiting) authenticate({ token: headerToken });
 
   // With tokens set, a socket that has not authenticated by the deadline is closed: otherwise anyone who
   // reaches the port could hold sockets (and their buffers) forever without a token.
@@ -267,10 +279,10 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const params = data && typeof data === "object" ? (data as Record<string, unknown>) : {};
     const token = typeof params.token === "string" ? params.token : headerToken;
     const ticket = typeof params.ticket === "string" ? params.ticket : null;
-    ctx = { auth: authorize(services, { token, ticket }), clientKey, services };
+    const context = authenticate({ token, ticket });
     const queued = waiting ?? [];
     waiting = null;
-    for (const message of queued) dispatch(message, ctx);
+    for (const message of queued) dispatch(message, context);
   }
 
   ws.on("message", (data, isBinary) => {
@@ -333,6 +345,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     if (slowTimer) clearTimeout(slowTimer);
     if (closeTimer) clearTimeout(closeTimer);
     if (authTimer) clearTimeout(authTimer);
+    stopTicketExpiry();
     for (const stop of subscriptions.values()) stop();
     subscriptions.clear();
     onClose();

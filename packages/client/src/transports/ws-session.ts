@@ -169,7 +169,8 @@ class WsSession implements TransportSession {
   #onClose(event: SocketEventLike): void {
     if (this.#dead) return;
     const code = event.code ?? 0;
-    if (this.#live) {
+    // An expired ticket (4401) is not a blocked transport even before the first message: reconnect here with a new one.
+    if (this.#live || code === WS_CLOSE.ticketExpired) {
       this.#fail({ kind: "unreachable", message: `WebSocket closed (code ${describeWsClose(code)}${event.reason ? `, ${event.reason}` : ""})` });
       return;
     }

@@ -15,6 +15,8 @@ export const WS_CLOSE = {
   serviceRestart: 1012,
   /** Slow consumer: the client stayed above the hard cap of buffered bytes; reconnect and resume by id. */
   slowConsumer: 4008,
+  /** The ticket that authenticated the socket expired: reconnect with a new ticket and resume by id (not a blocked transport). */
+  ticketExpired: 4401,
 } as const;
 
 export type WsCloseCode = (typeof WS_CLOSE)[keyof typeof WS_CLOSE];
