@@ -12,6 +12,12 @@
  * was armed for; a tick delayed past whole slots (a blocked event loop) takes the slot it runs in and
  * skips the missed ones, as the old setInterval skipped ticks. The first tick is at least half an
  * interval after the start, so the first rates span a real window.
+ *
+ * A wall clock stepped back by more than an interval (NTP correcting a clock that ran ahead)
+ * re-anchors the grid on the new time instead of waiting for the old slot to come round again (an
+ * hour's step stalled collection, and the fleet view, for the hour). Stamps after such a step are
+ * earlier than the ones before it, as the wall clock now says; the store takes them as late points
+ * or refuses them, like Prometheus' out-of-order samples.
  */
 export function startTickClock(intervalMs: number, now: () => number, onTick: (ts: number) => void): { stop(): void } {
   let last = Math.ceil((now() + intervalMs / 2) / intervalMs) * intervalMs - intervalMs;
@@ -20,6 +26,7 @@ export function startTickClock(intervalMs: number, now: () => number, onTick: (t
   const arm = (): void => {
     if (stopped) return;
     const t = now();
+    if (t < last - intervalMs) last = Math.floor(t / intervalMs) * intervalMs - intervalMs;
     const next = Math.max(Math.floor(t / intervalMs) * intervalMs + intervalMs, last + intervalMs);
     timer = setTimeout(fire, next - t);
   };

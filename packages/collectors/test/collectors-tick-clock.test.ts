@@ -74,4 +74,25 @@ describe("collector ticks are stamped on the interval grid (#11: Date.now() jitt
     vi.advanceTimersByTime(5000);
     expect(stamps).toEqual([2_001_000, 2_005_000, 2_006_000]);
   });
+
+  it("a wall clock stepped back an hour (NTP) stalled collection for the hour: ticks go on at once on the new time", () => {
+    vi.setSystemTime(5_000_000);
+    const stamps: number[] = [];
+    let offset = 0;
+    const clock = startTickClock(1000, () => Date.now() + offset, (ts) => stamps.push(ts));
+    vi.advanceTimersByTime(3000);
+    expect(stamps).toEqual([5_001_000, 5_002_000, 5_003_000]);
+    // The clock the ticks read steps back one hour between two ticks.
+    offset = -3_600_000;
+    vi.advanceTimersByTime(5000);
+    clock.stop();
+    // The tick armed before the step keeps its order; after it the grid re-anchors on the new time
+    // (those stamps are earlier than the old ones: the store takes them as late points or refuses them).
+    expect(stamps.length).toBeGreaterThanOrEqual(7);
+    expect(stamps[3]).toBe(5_004_000);
+    const after = stamps.slice(4);
+    for (const ts of after) expect(ts % 1000).toBe(0);
+    for (let i = 1; i < after.length; i++) expect(after[i]! - after[i - 1]!).toBe(1000);
+    expect(after[0]).toBeLessThan(5_004_000 - 3_500_000);
+  });
 });

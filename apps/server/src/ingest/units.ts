@@ -1,3 +1,4 @@
+import { ownedText } from "./owned-text";
 import type { SeriesUnit } from "@livedash/events";
 
 /**
@@ -77,5 +78,6 @@ export const DESCRIPTION_MAX_LENGTH = 500;
 export function describe(text: string, detail: string | null, unit: UnitMapping): string {
   const parts = [text.trim(), detail === null ? "" : `(${detail})`, unit.raw === undefined ? "" : `[unit ${unit.raw}]`].filter(Boolean);
   const out = parts.join(" ");
-  return out.length > DESCRIPTION_MAX_LENGTH ? `${out.slice(0, DESCRIPTION_MAX_LENGTH - 1)}…` : out;
+  // Owned: the parts may be views of a whole request or scrape body, and descriptions are kept.
+  return ownedText(out.length > DESCRIPTION_MAX_LENGTH ? `${out.slice(0, DESCRIPTION_MAX_LENGTH - 1)}…` : out, DESCRIPTION_MAX_LENGTH);
 }

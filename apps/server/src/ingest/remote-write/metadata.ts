@@ -1,4 +1,5 @@
 import type protobuf from "protobufjs/minimal.js";
+import { ownedText } from "../owned-text";
 import type { PrometheusFamily, PrometheusType } from "../prometheus-meta";
 
 /** prompb MetricMetadata.MetricType, by enum number. */
@@ -31,8 +32,8 @@ export function decodeMetricMetadata(r: protobuf.Reader, end: number): FamilyMet
     const wire = tag & 7;
     if (field === 1 && wire === 0) type = TYPES[r.uint32()] ?? "unknown";
     else if (field === 2 && wire === 2) family = r.string();
-    else if (field === 4 && wire === 2) help = r.string().slice(0, HELP_MAX_LENGTH);
-    else if (field === 5 && wire === 2) unit = r.string().slice(0, 100);
+    else if (field === 4 && wire === 2) help = ownedText(r.string(), HELP_MAX_LENGTH);
+    else if (field === 5 && wire === 2) unit = ownedText(r.string(), 100);
     else r.skipType(wire);
   }
   if (r.pos !== end) throw new RangeError("a MetricMetadata field runs past its end");
