@@ -73,6 +73,24 @@ describe("subscriptions per WebSocket", () => {
     await closed;
   });
 
+  it("hosts.live: one frame of ten subscriptions opens at most 4 per WebSocket, the rest refused naming the limit; a stop frees a slot", async () => {
+    const { ws, messages } = await open(server.url);
+    const hostsLive = (id: number) => ({ id, method: "subscription", params: { path: "hosts.live", input: {} } });
+    const startedIds = () => messages.filter((m) => (m.result as { type?: string } | undefined)?.type === "started").map((m) => m.id);
+    try {
+      ws.send(JSON.stringify(Array.from({ length: 10 }, (_, i) => hostsLive(i + 1))));
+      await vi.waitFor(() => expect(startedIds().length + errorsOf(messages).length).toBe(10), WAIT);
+      expect(startedIds()).toHaveLength(4);
+      expect(new Set(errorsOf(messages))).toEqual(new Set(["at most 4 hosts.live subscriptions per WebSocket (one serves a page)"]));
+
+      ws.send(JSON.stringify({ id: startedIds()[0], method: "subscription.stop" }));
+      ws.send(JSON.stringify(hostsLive(100)));
+      await vi.waitFor(() => expect(startedIds()).toContain(100), WAIT);
+    } finally {
+      ws.close();
+    }
+  });
+
   it("long-polls in flight count too", async () => {
     const { ws, messages } = await open(server.url);
     try {

@@ -4,9 +4,15 @@ import type { HostRegistry } from "./host-registry";
 
 /** Coalescing of what `hosts.live` and `hosts.poll` send. */
 export interface HostsFeedOptions {
-  /** While only values move (CPU, memory, load), at most one event per this. @default 1000 */
+  /**
+   * At most one event per this, whatever changed: every event is the whole fleet (a 1000-host one is
+   * ~220 KB, serialized per subscriber), so a flapping host must not raise the rate past it. @default 1000
+   */
   publishIntervalMs?: number;
-  /** A state change (up, down, new, forgotten) goes out after this, merging a burst of them. @default 50 */
+  /**
+   * A state change (up, down, new, forgotten) goes out after this, merging a burst of them, but never
+   * sooner than `publishIntervalMs` after the last event. @default 50
+   */
   stateDelayMs?: number;
 }
 
@@ -68,7 +74,8 @@ export function createHostsFeed(registry: HostRegistry, options: HostsFeedOption
 
   const stopListening = registry.onChange((change) => {
     if (closed) return;
-    const due = change === "state" ? Date.now() + stateDelayMs : publishedAt + publishIntervalMs;
+    const floor = publishedAt + publishIntervalMs;
+    const due = change === "state" ? Math.max(Date.now() + stateDelayMs, floor) : floor;
     if (due >= timerDue) return;
     if (timer) clearTimeout(timer);
     timerDue = due;

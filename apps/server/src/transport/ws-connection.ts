@@ -59,8 +59,16 @@ function clientMessageProblem(value: unknown): string | null {
  * `connectionParams` first when the URL says `?connectionParams=1`). `metrics.live` runs on the live path's
  * shared-frame path; queries and mutations go through tRPC's own procedure caller.
  */
+/**
+ * hosts.live subscriptions per WebSocket. Each event is the whole fleet (~220 KB for 1000 hosts),
+ * serialized for each subscription; one serves a page, so a few (tabs sharing a socket) are plenty.
+ */
+export const MAX_HOSTS_LIVE_PER_WS = 4;
+
 export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMessage, url: URL, services: Services, options: WsConnectionOptions, onClose: () => void) {
   const subscriptions = new Map<WsRequestId, () => void>();
+  /** The stop functions of this socket's hosts.live subscriptions (at most MAX_HOSTS_LIVE_PER_WS). */
+  const hostsLive = new Set<() => void>();
   // Aborted on close: a query still running (a long-poll waits up to 60 s) stops with its socket.
   // Each in-flight query listens to it, so Node's 10-listener leak warning does not apply here.
   const closed = new AbortController();
@@ -220,6 +228,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     const stopped = new AbortController();
     const stop = () => stopped.abort();
     subscriptions.set(id, stop);
+    hostsLive.add(stop);
     const signal = AbortSignal.any([stopped.signal, closed.signal]);
     const input = message.params?.input;
     const lastEventId = message.params?.lastEventId;
@@ -238,6 +247,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     } catch (cause) {
       if (!signal.aborted) sendError(id, cause, path, "subscription");
     } finally {
+      hostsLive.delete(stop);
       if (subscriptions.get(id) === stop) subscriptions.delete(id);
     }
   }
@@ -251,12 +261,17 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       if (!stop) return;
       stop();
       subscriptions.delete(id);
+      hostsLive.delete(stop);
       send(wsStoppedMessage(id));
       return;
     }
     if (method === WS_METHOD.subscription) {
       if (message.params?.path === HOSTS_LIVE_PROCEDURE) {
         if (overRequestLimit()) return refuseOverLimit(id, HOSTS_LIVE_PROCEDURE, "subscription");
+        if (hostsLive.size >= MAX_HOSTS_LIVE_PER_WS) {
+          const message = `at most ${MAX_HOSTS_LIVE_PER_WS} ${HOSTS_LIVE_PROCEDURE} subscriptions per WebSocket (one serves a page)`;
+          return sendError(id, new TRPCError({ code: "TOO_MANY_REQUESTS", message }), HOSTS_LIVE_PROCEDURE, "subscription");
+        }
         void startProcedureSubscription(id, message, context, HOSTS_LIVE_PROCEDURE);
         return;
       }
