@@ -91,6 +91,28 @@ describe("host registry", () => {
     expect(h.state("m1")!.intervalMs).toBe(2000);
   });
 
+  it("junk host names that filled maxHosts kept a real host out for days: a full registry makes room by forgetting the longest-down host", () => {
+    const f = fleet({ maxHosts: 3 });
+    f.report("junk1");
+    f.report("junk2");
+    f.report("live");
+    // The junk stops reporting and goes down; "live" keeps reporting.
+    for (let i = 0; i < 8; i++) {
+      f.advance(5000);
+      f.report("live");
+    }
+    expect(f.state("junk1")!.state).toBe("down");
+    f.report("real");
+    expect(f.registry.snapshot().hosts.map((h) => h.host)).toEqual(["junk2", "live", "real"]);
+    expect(f.state("real")!.state).toBe("up");
+    // With every tracked host up, a new one is still refused (and counted).
+    f.report("real");
+    f.report("junk2");
+    f.report("another");
+    expect(f.registry.snapshot().hosts.map((h) => h.host)).toEqual(["junk2", "live", "real"]);
+    expect(f.registry.refused).toBe(1);
+  });
+
   it("tracks at most maxHosts and names the limit once", () => {
     const f = fleet({ maxHosts: 2 });
     f.report("h1");

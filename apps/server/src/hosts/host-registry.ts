@@ -4,7 +4,10 @@ import { HostMetric, SlotCache } from "./series-slots";
 
 /** Tunables of the host registry (config.ts maps the LIVEDASH_HOST* variables onto them). */
 export interface HostRegistryOptions {
-  /** Hosts tracked at once; a new host past it is not tracked and logged with the limit. @default 1000 */
+  /**
+   * Hosts tracked at once. A new host past it takes the place of the down host seen longest ago; with
+   * every host up it is not tracked, and that is logged with the limit. @default 1000
+   */
   maxHosts?: number;
   /** A host not seen for this long is forgotten (leaves the list). @default 7 days */
   forgetAfterMs?: number;
@@ -100,10 +103,26 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
     for (const listener of listeners) listener(change);
   }
 
+  /**
+   * Room for a new host in a full registry: forgets the down host seen longest ago (junk names that
+   * filled the registry must not keep a real host out for LIVEDASH_HOST_FORGET_MS). O(hosts), only
+   * when a new name arrives at a full registry. False when every tracked host is up.
+   */
+  function forgetLongestDown(): boolean {
+    let oldest: HostEntry | null = null;
+    for (const entry of hosts.values()) {
+      if (entry.state === "down" && (oldest === null || entry.lastSeenAt < oldest.lastSeenAt)) oldest = entry;
+    }
+    if (oldest === null) return false;
+    hosts.delete(oldest.host);
+    oldest.gone = true;
+    return true;
+  }
+
   function entryFor(host: string): HostEntry | null {
     const existing = hosts.get(host);
     if (existing) return existing;
-    if (hosts.size >= maxHosts) {
+    if (hosts.size >= maxHosts && !forgetLongestDown()) {
       refused++;
       const at = now();
       if (at - lastFullWarningAt >= FULL_WARNING_EVERY_MS) {
