@@ -233,4 +233,26 @@ describe("POST /v1/metrics refusals from the ingest service", () => {
       await server.close();
     }
   });
+
+  it("a cumulative sum refused with 429 and then retried lost its interval (the state moved on before the refusal)", async () => {
+    const server = await startTestServer({ LIVEDASH_INGEST_RATE: "1" });
+    try {
+      const startMs = Date.now() - 60_000;
+      const sum = (total: number, tsMs: number, pad: MetricProps[] = []): RequestProps =>
+        request([{ name: "unit.reqs", sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: [{ asDouble: total, startTimeUnixNano: startMs * NS_PER_MS, timeUnixNano: tsMs * NS_PER_MS }] } }, ...pad]);
+      const t1 = Date.now() - 20_000;
+      const t2 = t1 + 10_000;
+      // Three points empty the 2-point burst.
+      expect((await postProto(server.url, sum(100, t1, [gauge("unit.pad", [{ value: 1 }, { value: 2, attributes: { a: "b" } }])]))).status).toBe(200);
+      // The bucket is empty now: the exporter's next request is refused, and it retries after Retry-After.
+      const refused = await postProto(server.url, sum(200, t2));
+      expect(refused.status).toBe(429);
+      await vi.waitFor(async () => expect((await postProto(server.url, sum(200, t2))).status).toBe(200), { timeout: 10_000, interval: 300 });
+      const history = async () => (await httpClient(server.url).metrics.history.query({ series: ['unit.reqs{service="unit"}'], from: 0, to: Date.now() + 60_000 }))[0]?.points ?? [];
+      // t1: 100 over the 40 s since start; t2: 100 more over 10 s.
+      await vi.waitFor(async () => expect((await history()).map((p) => [p.ts, p.value])).toEqual([[t1, 2.5], [t2, 10]]), WAIT);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -56,7 +56,9 @@ export function createOtlpMetricsHandler(services: Services) {
       throw error;
     }
 
-    const mapped = mapExportRequest(request, state, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs }, tails, rawTails, keys);
+    // The state moves on only if the points are taken: a refused request is retried by the exporter.
+    const advances = state.transaction();
+    const mapped = mapExportRequest(request, advances, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs }, tails, rawTails, keys);
     let overCap: OverCapDrop | undefined;
     try {
       const meta = described.changed(mapped.meta);
@@ -64,6 +66,7 @@ export function createOtlpMetricsHandler(services: Services) {
       const dropped = overCap?.series;
       described.remember(dropped === undefined ? meta : meta.filter((m) => !dropped.has(m.series)));
     } catch (error) {
+      advances.rollback();
       if (!(error instanceof TRPCError)) throw error;
       return sendIngestError(res, format, error);
     }

@@ -65,6 +65,27 @@ export class CumulativeState {
     return { kind: "none" };
   }
 
+  /**
+   * Advances whose effect `rollback()` can take back: a request's state must not move on when the
+   * request is then refused (429, 503, 507), or the exporter's retry finds its samples "already seen"
+   * and that interval's increase is lost.
+   */
+  transaction(): CumulativeTransaction {
+    return new CumulativeTransaction(this);
+  }
+
+  /** The sample held for `key` (for transactions). */
+  held(key: string): CumulativeSample | undefined {
+    return this.samples.get(key);
+  }
+
+  /** Puts `before` back for `key`, unless a later advance replaced `after` meanwhile. */
+  restore(key: string, before: CumulativeSample | undefined, after: CumulativeSample): void {
+    if (this.samples.get(key) !== after) return;
+    if (before === undefined) this.samples.delete(key);
+    else this.samples.set(key, before);
+  }
+
   private remember(key: string, sample: CumulativeSample, held: boolean): void {
     // Delete then set moves the key to the end: the Map's order is least recently updated first.
     if (held) this.samples.delete(key);
@@ -73,5 +94,30 @@ export class CumulativeState {
       if (!oldest.done) this.samples.delete(oldest.value);
     }
     this.samples.set(key, sample);
+  }
+}
+
+/** What the mapping needs of the state: a CumulativeState, or a transaction on one. */
+export type CumulativeAdvance = Pick<CumulativeState, "advance">;
+
+/** One request's advances, undone in reverse order by rollback() (a sample evicted by the cap stays evicted). */
+export class CumulativeTransaction implements CumulativeAdvance {
+  readonly #undo: { key: string; before: CumulativeSample | undefined; after: CumulativeSample }[] = [];
+
+  constructor(private readonly state: CumulativeState) {}
+
+  advance(key: string, next: CumulativeSample, sameLayout?: (prev: CumulativeSample) => boolean): Increase {
+    const before = this.state.held(key);
+    const step = this.state.advance(key, next, sameLayout);
+    if (this.state.held(key) === next) this.#undo.push({ key, before, after: next });
+    return step;
+  }
+
+  rollback(): void {
+    for (let i = this.#undo.length - 1; i >= 0; i--) {
+      const u = this.#undo[i]!;
+      this.state.restore(u.key, u.before, u.after);
+    }
+    this.#undo.length = 0;
   }
 }

@@ -1,4 +1,4 @@
-import type { CumulativeSample, CumulativeState } from "./cumulative-state";
+import type { CumulativeAdvance, CumulativeSample } from "./cumulative-state";
 import { PointRefused, type Emitter, type QuantileSuffixes } from "./emitter";
 import { exponentialLayout, exponentialQuantile, layoutIncrease, type ExponentialLayout } from "./exponential-histogram";
 import { TEMPORALITY_CUMULATIVE, TEMPORALITY_DELTA, type OtlpExponentialHistogramPoint, type OtlpHistogramPoint } from "./model";
@@ -10,7 +10,7 @@ export interface HistogramContext {
   /** The series key the cumulative state is held under. */
   readonly stateKey: string;
   readonly emit: Emitter;
-  readonly state: CumulativeState;
+  readonly state: CumulativeAdvance;
   readonly quantiles: QuantileSuffixes;
   readonly maxBuckets: number;
 }

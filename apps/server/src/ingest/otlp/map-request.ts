@@ -2,7 +2,7 @@ import { LABEL_LIMITS, SERIES_NAME_MAX_LENGTH, labelsProblem, seriesKey, type Po
 import { ErrorList, quoteForError } from "../result";
 import { checkFuture } from "../timestamp";
 import { addAttributeLabels, emptyLabels, labelNameFor, resourceLabels, seriesNameFor } from "./attributes";
-import type { CumulativeState } from "./cumulative-state";
+import type { CumulativeAdvance } from "./cumulative-state";
 import { Emitter, PointRefused, type QuantileSuffixes } from "./emitter";
 import { LabelTailCache } from "./label-tail-cache";
 import { mapExponentialHistogram, mapHistogram } from "./map-histogram";
@@ -70,7 +70,7 @@ export interface MappedRequest {
  */
 export function mapExportRequest(
   request: OtlpExportRequest,
-  state: CumulativeState,
+  state: CumulativeAdvance,
   opts: OtlpMapOptions,
   /** Label tails of recent attribute sets, kept across requests by the receiver. @default one for this request */
   tails: LabelTailCache<string | PointRefused> = new LabelTailCache(),
@@ -236,7 +236,7 @@ function labelTail(attributes: readonly OtlpKeyValue[], base: Record<string, str
   return tail;
 }
 
-function mapDataPoint(metric: OtlpMetric, dp: DataPoint, stateKey: string, emit: Emitter, state: CumulativeState, quantiles: QuantileSuffixes, maxBuckets: number): void {
+function mapDataPoint(metric: OtlpMetric, dp: DataPoint, stateKey: string, emit: Emitter, state: CumulativeAdvance, quantiles: QuantileSuffixes, maxBuckets: number): void {
   if (metric.gauge) return emit.emit("", numberValue(dp));
   if (metric.sum) {
     const value = numberValue(dp);
@@ -275,7 +275,7 @@ function windowSeconds(dp: DataPoint, what: string): number {
 }
 
 /** `.count` and `.sum` per second of a summary (its quantiles come as values). */
-function mapCountSum(dp: OtlpSummaryPoint, temporality: number, stateKey: string, emit: Emitter, state: CumulativeState): void {
+function mapCountSum(dp: OtlpSummaryPoint, temporality: number, stateKey: string, emit: Emitter, state: CumulativeAdvance): void {
   const sum = dp.sum ?? undefined;
   if (temporality === TEMPORALITY_DELTA) {
     const seconds = windowSeconds(dp, "a delta summary");

@@ -28,7 +28,8 @@ options:
   --flush-timeout D    how long SIGTERM may spend sending the buffer (default: 5s)
   --verbose            also log every tick collected and every batch sent (with their timestamps)
 
-exit codes: 0 stopped by a signal; 2 bad flags; 78 configuration (token file unreadable, token refused).`;
+exit codes: 0 stopped by a signal; 2 bad flags; 78 configuration (token file unreadable, token refused,
+the server answered with a redirect).`;
 
 /** Exit code for a configuration the agent cannot fix by retrying (sysexits EX_CONFIG); the unit file keeps systemd from restarting on it. */
 export const EXIT_CONFIG = 78;
@@ -66,6 +67,14 @@ const AgentFlagsSchema = z.object({
     .string({ error: "--server is required (the Livedash server's base URL, e.g. http://10.0.0.5:4000)" })
     .url("--server must be a URL like http://10.0.0.5:4000")
     .refine((u) => /^https?:\/\//.test(u), "--server must start with http:// or https://")
+    // The ingest path is appended to the base: a query or fragment would swallow it, and
+    // credentials in a URL end up in logs (the token file is where the secret goes).
+    .refine((u) => !u.includes("?"), "--server must not have a query (?...): give the base URL only")
+    .refine((u) => !u.includes("#"), "--server must not have a fragment (#...): give the base URL only")
+    .refine((u) => {
+      const parsed = URL.canParse(u) ? new URL(u) : undefined;
+      return parsed === undefined || (parsed.username === "" && parsed.password === "");
+    }, "--server must not hold a user or password (user:pass@): put the ingest token in --token-file")
     .transform((u) => u.replace(/\/+$/, "")),
   tokenFile: z.string().min(1, "--token-file must not be empty").optional(),
   host: z

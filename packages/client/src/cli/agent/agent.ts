@@ -162,6 +162,12 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
         exitCode = EXIT_CONFIG;
         break;
       }
+      if (outcome.kind === "config") {
+        // A redirect (an SSO login, http -> https) will not go away by retrying; following it would send the points nowhere.
+        log(`${outcome.message}; exiting`);
+        exitCode = EXIT_CONFIG;
+        break;
+      }
       if (outcome.kind === "too-large" && batch.length > 1) {
         batchLimit = Math.max(1, Math.floor(batch.length / 2));
         log(`the server refused ${batch.length} points in one request (${outcome.message}); sending at most ${batchLimit} per request from now on`);

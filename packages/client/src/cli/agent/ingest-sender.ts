@@ -8,6 +8,8 @@ const gzip = promisify(gzipCallback);
 /** What one POST /api/ingest came to, as the send loop acts on it. */
 export type SendOutcome =
   | { kind: "ok"; accepted: number }
+  /** A redirect (an SSO page, http -> https): --server is not the server's own URL. Retrying cannot help; the agent exits. */
+  | { kind: "config"; message: string }
   /** 401/403: the token is wrong or missing. Retrying cannot help; the agent exits. */
   | { kind: "refused-token"; status: number; message: string }
   /** 413: this batch is too big for the server's limits; send it in smaller pieces. */
@@ -18,7 +20,7 @@ export type SendOutcome =
   | { kind: "retry"; message: string; retryAfterMs: number | undefined };
 
 export interface SendOptions {
-  /** Base URL of the server, no trailing slash. */
+  /** Base URL of the server (no query, fragment or credentials; agent-args refuses those). */
   readonly server: string;
   readonly token: string | undefined;
   /**
@@ -37,12 +39,23 @@ const TRANSIENT_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 /** Longest Retry-After the agent honours; a bigger one is capped (the backoff cap still applies after). */
 const MAX_RETRY_AFTER_MS = 300_000;
 
+/** Most of any answer read: a proxy's 200 MB error page must not take the agent's memory with it. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** Longest server-supplied text put in a log line. */
+const MAX_MESSAGE_CHARS = 200;
+
+/** `<base>/api/ingest`, keeping a base path (a proxy prefix) whether or not --server ends in "/". */
+export function ingestUrl(server: string): string {
+  return new URL("api/ingest", server.endsWith("/") ? server : `${server}/`).href;
+}
+
 /**
  * POSTs one gzip-compressed JSON batch to `/api/ingest` and classifies the answer. Never throws:
  * every failure becomes an outcome with a message that names the URL.
  */
 export async function sendBatch(points: readonly Point[], meta: readonly SeriesMeta[], options: SendOptions): Promise<SendOutcome> {
-  const url = `${options.server}/api/ingest`;
+  const url = ingestUrl(options.server);
   const body = await gzip(JSON.stringify(meta.length > 0 ? { points, meta } : { points }));
   const timeout = AbortSignal.timeout(options.requestTimeoutMs ?? 15_000);
   let res: Response;
@@ -55,16 +68,24 @@ export async function sendBatch(points: readonly Point[], meta: readonly SeriesM
         ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
       },
       body,
+      // A followed redirect to a login page answers 200 and would count as sent.
+      redirect: "manual",
       signal: options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]),
     });
   } catch (error) {
     return { kind: "retry", message: unreachable(error, options.server, timeout.aborted), retryAfterMs: undefined };
   }
-  const text = await res.text().catch(() => "");
-  const message = errorMessage(text) ?? `${res.status} ${res.statusText}`.trim();
+  const text = await readCapped(res, MAX_ANSWER_BYTES);
+  const message = errorMessage(text) ?? clean(`${res.status} ${res.statusText}`);
+  if (res.status >= 300 && res.status < 400) {
+    const location = clean(res.headers.get("location") ?? "(no Location)");
+    return { kind: "config", message: `${url} answered ${res.status} redirecting to ${location}: --server must be the Livedash server's own base URL (redirects are not followed)` };
+  }
   if (res.ok) {
+    // Only the server's own answer counts as sent: another service's 200 would lose the points silently.
     const accepted = (safeJson(text) as { accepted?: unknown } | undefined)?.accepted;
-    return { kind: "ok", accepted: typeof accepted === "number" ? accepted : points.length };
+    if (typeof accepted === "number") return { kind: "ok", accepted };
+    return { kind: "retry", message: `${url} answered ${res.status} without {"accepted": n}: is --server the base URL of a Livedash server?`, retryAfterMs: undefined };
   }
   if (res.status === 401 || res.status === 403) return { kind: "refused-token", status: res.status, message };
   if (res.status === 413) return { kind: "too-large", message };
@@ -87,6 +108,33 @@ function unreachable(error: unknown, server: string, timedOut: boolean): string 
   return `cannot reach the Livedash server at ${server} (${detail})`;
 }
 
+/** The answer's first `max` bytes as text; the rest is cancelled, never buffered. Never throws. */
+async function readCapped(res: Response, max: number): Promise<string> {
+  if (res.body === null) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value.subarray(0, max - size));
+      size += Math.min(value.length, max - size);
+    }
+  } catch {
+    // A reset mid-answer: classify on what arrived.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** One log-safe line: control characters (newlines included, so no forged log lines) become spaces, cut to 200 chars. */
+function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the point is to match control characters
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ").replace(/\s+/g, " ").trim().slice(0, MAX_MESSAGE_CHARS);
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -98,9 +146,9 @@ function safeJson(text: string): unknown {
 /** The server's JSON error message (`{ "error": { "message" } }`), or the start of a non-JSON body (a proxy's page). */
 function errorMessage(text: string): string | undefined {
   const parsed = safeJson(text) as { error?: { message?: unknown } } | undefined;
-  if (typeof parsed?.error?.message === "string") return parsed.error.message;
-  const plain = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
-  return plain.length > 0 ? plain.slice(0, 200) : undefined;
+  if (typeof parsed?.error?.message === "string") return clean(parsed.error.message) || undefined;
+  const plain = clean(text.replace(/<[^>]*>/g, " "));
+  return plain.length > 0 ? plain : undefined;
 }
 
 /** Retry-After in seconds (or an HTTP date), in ms; undefined when absent or unreadable. */

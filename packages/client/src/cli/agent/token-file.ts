@@ -26,6 +26,8 @@ export async function readTokenFile(path: string): Promise<TokenFileResult> {
   const token = text.trim();
   if (token.length === 0) return { ok: false, message: `token file ${path} is empty: put the server's LIVEDASH_INGEST_TOKEN in it` };
   if (/\s/.test(token)) return { ok: false, message: `token file ${path} holds more than one word: it must hold only the token` };
+  // fetch refuses a header that is not Latin-1, and that would look like "cannot reach" retried forever.
+  if (!/^[\x21-\x7e]+$/.test(token)) return { ok: false, message: `token file ${path} holds characters other than visible ASCII: the token must be the server's LIVEDASH_INGEST_TOKEN only` };
   const warning = (mode & 0o077) !== 0 ? `token file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); chmod 600 ${path}` : null;
   return { ok: true, token, warning };
 }
