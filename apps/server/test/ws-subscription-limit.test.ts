@@ -91,6 +91,29 @@ describe("subscriptions per WebSocket", () => {
     }
   });
 
+  it("hosts.live: a snapshot is serialized once per publish, not once per subscription (2 sockets x 4 subscriptions)", async () => {
+    const isHostsEvent = (value: unknown): boolean => {
+      const v = value as { type?: unknown; result?: { data?: { data?: { type?: unknown } } } } | null;
+      return typeof v === "object" && v !== null && (v.type === "hosts" || v.result?.data?.data?.type === "hosts");
+    };
+    const stringify = vi.spyOn(JSON, "stringify");
+    const sockets = [await open(server.url), await open(server.url)];
+    const hostsLive = (id: number) => ({ id, method: "subscription", params: { path: "hosts.live", input: {} } });
+    const snapshotsOf = (messages: Record<string, unknown>[]) => messages.filter((m) => (m.result as { type?: string } | undefined)?.type === "data");
+    try {
+      for (const { ws } of sockets) ws.send(JSON.stringify([1, 2, 3, 4].map(hostsLive)));
+      await vi.waitFor(() => expect(sockets.map(({ messages }) => snapshotsOf(messages).length >= 4)).toEqual([true, true]), WAIT);
+      const received = sockets.flatMap(({ messages }) => snapshotsOf(messages));
+      const distinct = new Set(received.map((m) => (m.result as { id: string }).id));
+      const serialized = stringify.mock.calls.filter(([value]) => isHostsEvent(value)).length;
+      expect(received.length).toBeGreaterThanOrEqual(8);
+      expect(serialized).toBeLessThanOrEqual(distinct.size);
+    } finally {
+      stringify.mockRestore();
+      for (const { ws } of sockets) ws.close();
+    }
+  });
+
   it("long-polls in flight count too", async () => {
     const { ws, messages } = await open(server.url);
     try {

@@ -4,9 +4,10 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { callTRPCProcedure, getTRPCErrorFromUnknown, getTRPCErrorShape, isTrackedEnvelope, TRPCError } from "@trpc/server";
 import type { WebSocket } from "ws";
-import { CONNECTION_PARAMS_PARAM, HOSTS_LIVE_PROCEDURE, HOSTS_POLL_PROCEDURE, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, POLL_PROCEDURE, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage, wsTrackedDataMessage } from "@livedash/events";
+import { CONNECTION_PARAMS_PARAM, HOSTS_LIVE_PROCEDURE, HOSTS_POLL_PROCEDURE, LIVE_PROCEDURE, MAX_WS_REQUEST_ID_CHARS, POLL_PROCEDURE, WS_CLOSE, WS_KEEPALIVE, WS_METHOD, wsDataMessage, wsStartedMessage, wsStoppedMessage, encodeWsTrackedEvent } from "@livedash/events";
 import type { WsClientMessage, WsRequestId } from "@livedash/events";
 import { wsFrameEncoder } from "../live/frames";
+import { sharedJson } from "./shared-json";
 import type { Sink } from "../live/types";
 import { appRouter } from "@livedash/api";
 import type { Context } from "@livedash/api";
@@ -98,13 +99,14 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
 
   // Answers respect backpressure like live frames: a client that asks and never reads is closed as a
   // slow consumer once its unread bytes pass the cap, instead of the server buffering for it.
-  const send = (message: unknown) => {
+  const send = (message: unknown) => sendText(JSON.stringify(message));
+  const sendText = (text: string) => {
     if (ws.readyState !== ws.OPEN) return;
     if (ws.bufferedAmount > options.maxUnreadReplyBytes) {
       services.log.warn({ connectionId, bufferedBytes: ws.bufferedAmount, limit: options.maxUnreadReplyBytes }, "ws replies not read past the cap; closing as slow consumer");
       return sink.closeSlow();
     }
-    ws.send(JSON.stringify(message));
+    ws.send(text);
   };
   const sendError = (id: WsRequestId | null, cause: unknown, path?: string, type: "query" | "mutation" | "subscription" | "unknown" = "unknown") => {
     if (ws.bufferedAmount > MAX_UNREAD_REFUSAL_BYTES) return ws.terminate();
@@ -220,8 +222,9 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
 
   /**
    * A subscription other than metrics.live (hosts.live): tRPC's own procedure call, its async generator
-   * read here. Its events are few and small (one snapshot a second at most), so the shared-frame path
-   * is not needed; `send` still closes a peer that stops reading.
+   * read here. Its events are few (one snapshot a second at most) but whole-fleet: the snapshot's JSON is
+   * made once per publish and shared (`sharedJson`), only the small envelope is per subscription; `send`
+   * still closes a peer that stops reading.
    */
   async function startProcedureSubscription(id: WsRequestId, message: WsClientMessage, context: Context, path: string) {
     if (subscriptions.has(id)) return sendError(id, new TRPCError({ code: "BAD_REQUEST", message: `Duplicate id ${id}` }), path, "subscription");
@@ -239,7 +242,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
       send(wsStartedMessage(id));
       for await (const value of result) {
         if (signal.aborted) break;
-        if (isTrackedEnvelope(value)) send(wsTrackedDataMessage(id, value[0], value[1]));
+        // The feed hands every subscription the same snapshot object: its text is made once per publish.
+        if (isTrackedEnvelope(value)) sendText(encodeWsTrackedEvent(id, value[0], sharedJson(value[1])));
         else send(wsDataMessage(id, value));
       }
       // The procedure ended on its own (the server is closing): tell the client, as tRPC does.
