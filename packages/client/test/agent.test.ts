@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
 import { chmod, copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -208,6 +209,25 @@ describe("livedash agent (real processes)", () => {
     const unknown = agent(["--server", "http://livedash-agent-test.invalid:4000", "--interval", "100ms", "--flush-timeout", "0s"]);
     await vi.waitFor(() => expect(unknown.output()).toMatch(/cannot reach the Livedash server at http:\/\/livedash-agent-test\.invalid:4000 \((ENOTFOUND|EAI_AGAIN)\)/), { timeout: 15_000, interval: 50 });
     expect(await unknown.signal("SIGINT")).toBe(0);
+  });
+
+  it("batches the server refused (400) were dropped, yet the agent stopped saying every collected point was sent", async () => {
+    const refusing = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "points[0].ts: timestamp is 9 minutes in the future (limit 5m)" } }));
+      });
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => refusing.close(resolve)));
+    const { port } = refusing.address() as { port: number };
+    const a = agent(["--server", `http://127.0.0.1:${port}`, "--token-file", await tokenFile(INGEST_TOKEN), "--host", "agent-r", "--interval", "100ms", "--flush-timeout", "500ms"]);
+    await vi.waitFor(() => expect(logged(a, /the server refused a batch of \d+ points and they are dropped/).length).toBeGreaterThanOrEqual(2), { timeout: 15_000, interval: 50 });
+    expect(await a.signal("SIGTERM")).toBe(0);
+    const last = a.lines().at(-1) ?? "";
+    expect(last).not.toContain("every collected point was sent");
+    expect(last).toMatch(/stopped: \d+ points the server refused were dropped/);
   });
 
   it("a batch over the server's points-per-request limit is split in smaller requests, not lost", async () => {

@@ -8,7 +8,7 @@ import { seriesKey } from "@livedash/events";
 export const AGENT_META: readonly SeriesMeta[] = [
   { series: "livedash.agent.interval_seconds", unit: "seconds", kind: "gauge", description: "the agent's collection interval (--interval)" },
   { series: "livedash.agent.buffered_points", unit: "count", kind: "gauge", description: "points waiting in the agent's buffer before this tick (the server was slow or unreachable)" },
-  { series: "livedash.agent.dropped_points", unit: "count", kind: "counter", description: "points the agent dropped since it started because its buffer was full (--buffer-points)" },
+  { series: "livedash.agent.dropped_points", unit: "count", kind: "counter", description: "points the agent dropped since it started: its buffer was full (--buffer-points), or the server refused their batch (400)" },
 ];
 
 export interface AgentSeries {

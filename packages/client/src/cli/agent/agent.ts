@@ -51,6 +51,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   // Meta goes with the first batch and again after every outage (a restarted server may have lost it).
   let metaSent = false;
   let droppedUnlogged = 0;
+  /** Points in batches the server refused for good (a 400): dropped, and said so at the end. */
+  let refusedPoints = 0;
   let lastDropLogAt = -Infinity;
   const noteDrops = (count: number, why: string): void => {
     if (count <= 0) return;
@@ -85,7 +87,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       intervalMs: config.intervalMs,
       publish(points) {
         const ts = (points[0] as Point).ts;
-        const tick = points.concat(agentSeries.points(ts, { buffered: buffer.size, dropped: buffer.dropped }));
+        const tick = points.concat(agentSeries.points(ts, { buffered: buffer.size, dropped: buffer.dropped + refusedPoints }));
         noteDrops(buffer.push(tick), bufferFull);
         if (config.verbose) log(`collected ${tick.length} points at ts ${ts} (buffered ${buffer.size})`);
         if (waitingForWork) wakeUp();
@@ -176,6 +178,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
       }
       if (outcome.kind === "too-large" || outcome.kind === "rejected") {
         // The server will never take these points; holding them would block every later tick.
+        refusedPoints += batch.length;
         log(`the server refused a batch of ${batch.length} points and they are dropped: ${outcome.message}`);
         continue;
       }
@@ -199,7 +202,9 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   }
   if (droppedUnlogged > 0) log(`${bufferFull}: dropped the oldest ${droppedUnlogged} points (${buffer.dropped} since start)`);
   if (exitCode === 0) {
-    log(buffer.size === 0 ? "stopped: every collected point was sent" : `stopped: ${buffer.size} points could not be sent within --flush-timeout ${config.flushTimeoutMs / 1000}s`);
+    const refused = refusedPoints > 0 ? `${refusedPoints} points the server refused were dropped (see above)` : null;
+    if (buffer.size === 0) log(refused === null ? "stopped: every collected point was sent" : `stopped: ${refused}; every other collected point was sent`);
+    else log(`stopped: ${refused === null ? "" : `${refused}; `}${buffer.size} points could not be sent within --flush-timeout ${config.flushTimeoutMs / 1000}s`);
   }
   return exitCode;
 }
