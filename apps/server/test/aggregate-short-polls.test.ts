@@ -87,7 +87,9 @@ describe("short polls with distinct by sets evicted another address's long-poll 
     expect((errors[0] as Error).message).toMatch(PER_ADDRESS);
     refused.unsubscribe();
     // l0 is one of the attacker's own idle aggregations: it rejoins it.
-    const held = attacker.ws.metrics.live.subscribe({ series: ["sp.cpu"], aggregate: by("l0") }, { onError: (e) => errors.push(e), onData: (e) => data.push(e) });
+    let started = false;
+    const held = attacker.ws.metrics.live.subscribe({ series: ["sp.cpu"], aggregate: by("l0") }, { onStarted: () => (started = true), onError: (e) => errors.push(e), onData: (e) => data.push(e) });
+    await vi.waitFor(() => expect(started).toBe(true), WAIT);
     expect((await ingest(server.url, cpuPoints(4))).status).toBe(200);
     await vi.waitFor(() => expect(data.length).toBeGreaterThan(0), WAIT);
     expect(errors).toHaveLength(1);
@@ -118,6 +120,31 @@ describe("an address could start new aggregations (each seeded from every member
       expect(refusedTotal(await (await fetch(`${server.url}/metrics`)).text(), "create_rate")).toBe(5);
     } finally {
       await Promise.all([owner.close(), churner.close()]);
+      await server.close();
+    }
+  });
+});
+
+describe("an address's aggregations count against it until idleMs after its last subscriber left", () => {
+  it("then they expire: the address may start others, and the old state is let go", async () => {
+    let clock = Date.now();
+    const server = await startTestServer({ LIVEDASH_AGGREGATE_CREATES_PER_MIN: "1000" }, { aggregation: { now: () => clock } });
+    const client = peer(server.url, "127.0.0.6");
+    try {
+      expect((await ingest(server.url, cpuPoints(1))).status).toBe(200);
+      const poll = (label: string) => client.http.metrics.poll.query({ series: ["sp.cpu"], aggregate: by(label), waitMs: 0 });
+      const first = await outcomes(Array.from({ length: 17 }, (_, i) => () => poll(`e${i}`)));
+      expect(first.accepted).toBe(16);
+      expect(first.refused[0]).toMatch(/\(LIVEDASH_MAX_AGGREGATE_GROUPS_PER_ADDRESS\); 16 are in use .* counts 60 s more/);
+      clock += 59_000;
+      await expect(poll("early")).rejects.toThrow(PER_ADDRESS);
+      // A minute after they were left, the holds expire: the next new aggregation is accepted.
+      clock += 1_001;
+      await expect(poll("late")).resolves.toMatchObject({ events: [] });
+      // Those 16 gave their state back: only the new one runs (pruned as it joined).
+      expect(server.services.hub.stats()).toMatchObject({ aggregateGroups: 1, aggregateIdleGroups: 1 });
+    } finally {
+      await client.close();
       await server.close();
     }
   });
