@@ -8,7 +8,7 @@ import type { HistoryQuery, SeriesStore } from "../types";
 import { ChunkCache } from "./chunk-cache";
 import { decodeChunk } from "./chunk-codec";
 import type { DecodedChunk } from "./chunk-codec";
-import { queryHistory, tierRows } from "./history-query";
+import { Rows, queryHistory, tierRows } from "./history-query";
 import type { ChunkReader, HeadDecoder, QueryCost, StoredChunk } from "./history-query";
 import { PointLogBuffer, replayPointLog } from "./point-log";
 import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
@@ -366,6 +366,8 @@ function createDiskStorage(
       return EMPTY_CHUNK;
     }
   };
+  /** Rows of the series being answered, reused by every query (history-query.ts). */
+  const queryRows = new Rows(0);
   const decodeHead: HeadDecoder = (head) => cache.head(head, head.version, () => (head.enc as NonNullable<typeof head.enc>).bytes());
   const readChunks: ChunkReader = (seriesId, tier, startFrom, startTo, endFrom) => {
     const out: StoredChunk[] = stmt.readChunks
@@ -653,7 +655,7 @@ function createDiskStorage(
         if (expired === undefined) return { ts: [], value: [], min: [], max: [] };
         state = stateFromRow(expired.id, series, expired.meta);
       }
-      return queryHistory(state, readChunks, decodeHead, from, to, maxPoints, now(), cost);
+      return queryHistory(state, readChunks, decodeHead, from, to, maxPoints, now(), cost, queryRows);
     },
 
     writeBlocked(): string | null {
