@@ -14,7 +14,7 @@ import { formatOf, sendExportResponse, sendStatus, type OtlpFormat } from "../in
 import type { OtlpExportRequest } from "../ingest/otlp/model";
 import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage, RetryAfter, type OverCapDrop } from "../pipeline/ingest-service";
 import type { Services } from "../services";
-import { contextFromRequest } from "./auth";
+import { contextFromRequest, ingestSourceKey } from "./auth";
 
 /**
  * What a producer is told to wait after a 503 (the engine is down): OTLP exporters retry 503 with
@@ -45,6 +45,8 @@ export function createOtlpMetricsHandler(services: Services) {
     }
     const ctx = contextFromRequest(services, req);
     if (!ctx.auth.ingest) return sendStatus(res, 401, format, "a valid ingest token is required (Authorization: Bearer <LIVEDASH_INGEST_TOKEN>)");
+    const source = ingestSourceKey(services, req);
+    if (!source.ok) return sendStatus(res, 400, format, source.message);
 
     let request: OtlpExportRequest;
     try {
@@ -62,7 +64,7 @@ export function createOtlpMetricsHandler(services: Services) {
     let overCap: OverCapDrop | undefined;
     try {
       const meta = described.changed(mapped.meta);
-      ({ overCap } = await services.ingest.acceptValidated(mapped.points, meta, ctx.clientKey, false, "drop"));
+      ({ overCap } = await services.ingest.acceptValidated(mapped.points, meta, source.key, false, "drop"));
       const dropped = overCap?.series;
       described.remember(dropped === undefined ? meta : meta.filter((m) => !dropped.has(m.series)));
     } catch (error) {
