@@ -14,6 +14,7 @@ import { createEngine } from "./engine/create-engine";
 import { createAggregateHistory } from "./aggregate/history-service";
 import { createInProcessLive } from "./live/in-process";
 import { createLivePath } from "./live/live-path";
+import type { LiveAggregateOptions } from "./live/live-path";
 import { createPatternIndex } from "./live/pattern-index";
 import type { BackpressureOptions } from "./live/types";
 import { startHosts } from "./hosts";
@@ -59,6 +60,8 @@ export interface ServerOptions {
   scrape?: Pick<ScraperOptions, "timeoutMs" | "maxBodyBytes" | "maxSamples">;
   /** Host registry tunables that are not settings: clock, sweep and publish intervals. */
   hosts?: HostsOptions;
+  /** Live aggregation clock (staleness, idleness, holds) and idleMs; not settings: 60 s idle is the documented contract. */
+  aggregation?: Pick<LiveAggregateOptions, "idleMs" | "now">;
   /** Ticket lifetime (tests shorten it to see clients renew); not a setting: 60 s is the documented contract. */
   tickets?: { ttlMs?: number };
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */
@@ -153,6 +156,8 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     staleMs: config.aggregateStaleMs,
     maxGroups: config.limits.maxAggregateGroups,
     maxGroupsPerAddress: config.limits.maxAggregateGroupsPerAddress,
+    createsPerMinute: config.limits.aggregateCreatesPerMin,
+    ...options.aggregation,
     maxMembersTotal: config.limits.maxAggregateMembers,
     // An aggregation cannot have more live members than the store holds series.
     maxMembers: Math.min(65_536, config.limits.maxSeries),

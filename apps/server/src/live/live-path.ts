@@ -10,8 +10,7 @@ import { createAggregateGroup } from "./aggregate-group";
 import type { AggregateOptions } from "./aggregate-group";
 import { createAggregateLimits } from "./aggregate-limits";
 import type { MemberBudget } from "../aggregate/live-aggregator";
-import { TRPCError } from "@trpc/server";
-import type { AggregateLimitOptions } from "./aggregate-limits";
+import type { AggregateLimitOptions, AggregateRefusal } from "./aggregate-limits";
 
 export type { LiveSubscription, SubscribeOptions } from "./subscriber";
 
@@ -38,9 +37,8 @@ export interface LivePathStats {
   aggregateReplayPoints: number;
   /** Member series the running aggregations could not count (their cap or the server's budget was full). */
   aggregateMembersRefused: number;
-  /** Subscriptions refused at LIVEDASH_MAX_AGGREGATE_GROUPS / ..._PER_ADDRESS. */
-  aggregateRefusedServer: number;
-  aggregateRefusedPerAddress: number;
+  /** Aggregated subscriptions refused, by the limit that refused them (livedash_aggregate_refused_total{limit}). */
+  aggregateRefused: Record<AggregateRefusal, number>;
 }
 
 export interface LiveAggregateOptions extends AggregateOptions, AggregateLimitOptions {
@@ -68,9 +66,11 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
   const replayBatchesPerTurn = options.replayBatchesPerTurn ?? 500;
   const now = aggregation.now ?? Date.now;
   const memberBudget: MemberBudget = { used: 0, max: aggregation.maxMembersTotal ?? 200_000 };
+  const idleMs = aggregation.idleMs ?? 60_000;
+  const limits = createAggregateLimits({ ...aggregation, idleMs, now });
   const groups = createGroups(patterns, {
-    limits: createAggregateLimits(aggregation),
-    idleMs: aggregation.idleMs ?? 60_000,
+    limits,
+    idleMs,
     maxIdle: aggregation.maxIdle ?? 64,
     now,
     create(aggregate, group) {
@@ -80,10 +80,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
       if (created.stats().refused > 0) {
         // Its seed did not fit in the members all aggregations may hold: it would sum a part only.
         created.release();
-        throw new TRPCError({
-          code: "TOO_MANY_REQUESTS",
-          message: `aggregate: the server's aggregations hold at most ${memberBudget.max} member series together (LIVEDASH_MAX_AGGREGATE_MEMBERS); ${memberBudget.used} are held and this selection matches more than the rest`,
-        });
+        limits.refuse("members", `the server's aggregations hold at most ${memberBudget.max} member series together (LIVEDASH_MAX_AGGREGATE_MEMBERS); ${memberBudget.used} are held and this selection matches more than the rest`);
       }
       return created;
     },
@@ -419,8 +416,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
         aggregateReplayPoints += held.replayPoints;
         aggregateMembersRefused += held.refused;
       }
-      const refused = groups.limits.stats();
-      return { ...stats, aggregateGroups: running.active + running.idle, aggregateIdleGroups: running.idle, aggregateMembers, aggregateReplayPoints, aggregateMembersRefused, aggregateRefusedServer: refused.refusedServer, aggregateRefusedPerAddress: refused.refusedPerAddress };
+      return { ...stats, aggregateGroups: running.active + running.idle, aggregateIdleGroups: running.idle, aggregateMembers, aggregateReplayPoints, aggregateMembersRefused, aggregateRefused: limits.stats().refused };
     },
     /** Removes every subscriber and ends its sink: in-process streams end, waiting long-polls are answered. */
     close() {

@@ -67,7 +67,8 @@ export function streamContextFromRequest(services: Services, req: IncomingMessag
   const { auth, ticketExpiresAt } = authorizeStream(services, { token, ticket: extra.ticket });
   // Writers are rate limited per token when one is used, per address otherwise.
   const clientKey = token && auth.ingest && services.config.ingestToken ? "token:ingest" : `ip:${peerAddress(req)}`;
-  return { ctx: { auth, clientKey, services }, ticketExpiresAt };
+  // Live caps are per socket address whatever the credentials (attack review of #12, L3).
+  return { ctx: { auth, clientKey, address: `ip:${peerAddress(req)}`, services }, ticketExpiresAt };
 }
 
 /**

@@ -32,10 +32,12 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
   metric("livedash_aggregate_members_refused", "gauge", "Member series the running live aggregations could not count (LIVEDASH_MAX_AGGREGATE_MEMBERS or the series cap was full).", [["", hub.aggregateMembersRefused]]);
   metric("livedash_aggregate_replay_points", "gauge", "Points the live aggregations keep for resumes, summed.", [["", hub.aggregateReplayPoints]]);
   metric("livedash_aggregate_computations_total", "counter", "Batches fed to a live aggregation (one per batch per aggregation).", [["", hub.aggregateComputations]]);
-  metric("livedash_aggregate_refused_total", "counter", "Aggregated subscriptions refused at a cap, by limit.", [
-    ['{limit="server"}', hub.aggregateRefusedServer],
-    ['{limit="per_address"}', hub.aggregateRefusedPerAddress],
-  ]);
+  metric(
+    "livedash_aggregate_refused_total",
+    "counter",
+    "Aggregated subscriptions refused, by limit (server, per_address, create_rate, members, members_per_address).",
+    Object.entries(hub.aggregateRefused).map(([limit, count]): [string, number] => [`{limit="${limit}"}`, count]),
+  );
   metric("livedash_points_in_total", "counter", "Points accepted (collectors and ingest).", [["", traffic.pointsIn]]);
   metric(
     "livedash_remote_write_skipped_total",
