@@ -89,7 +89,7 @@ describe("three addresses filled the shared aggregation member budget and everyo
 });
 
 describe("an aggregation's members counted against the address that started it after it left, while another address kept using it", () => {
-  it("they count against an address that still holds it; the one that left gets its share back", async () => {
+  it("they count against an address that still holds it and has room in its share; the one that left gets its share back", async () => {
     let clock = Date.now();
     const server = await startTestServer({ LIVEDASH_MAX_AGGREGATE_MEMBERS: "40" }, { aggregation: { now: () => clock } });
     try {
@@ -110,8 +110,15 @@ describe("an aggregation's members counted against the address that started it a
       // Past that, the aggregation's members count against the address still in it.
       const next = join("ip:10.1.0.1", 1);
       expect(() => join("ip:10.1.0.2", 2)).toThrow(/aggregate: one address's aggregations hold at most 5 member series \(LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS\); this address holds 5/);
+      // Not past a share: the user joins the second one too (joining costs no members) and the starter
+      // leaves it, but the user has no room for its members, so they stay the starter's. Otherwise two
+      // addresses could pile up members past their shares by starting, handing over and leaving.
+      const userNext = join("ip:10.1.0.2", 1);
       next.unsubscribe();
-      user.unsubscribe();
+      clock += 60_001;
+      expect(() => join("ip:10.1.0.1", 2)).toThrow(SHARE);
+      expect(server.services.hub.stats().aggregateMembers).toBe(10);
+      for (const sub of [user, userNext]) sub.unsubscribe();
     } finally {
       await server.close();
     }
