@@ -34,6 +34,11 @@ export interface OtlpMapOptions {
    * cumulative histogram series, so this bounds that memory. @default 256
    */
   readonly maxBuckets?: number;
+  /**
+   * Points the request may become (LIVEDASH_MAX_POINTS_PER_REQUEST): the mapping stops at the first
+   * data point that takes it past, and says `more`. @default Infinity
+   */
+  readonly maxPoints?: number;
 }
 
 export const DEFAULT_QUANTILES: readonly number[] = [0.5, 0.9, 0.99];
@@ -52,6 +57,8 @@ export interface MappedRequest {
   readonly rejected: number;
   /** The reasons, at most MAX_REPORTED_ERRORS; `truncated` when there were more. */
   readonly errors: ErrorList<{ message: string }>;
+  /** The request makes more than maxPoints points: the mapping stopped there (the rest is unread). */
+  readonly more: boolean;
 }
 
 /**
@@ -82,6 +89,7 @@ export function mapExportRequest(
   const quantiles = opts.quantiles ?? DEFAULT_QUANTILES;
   const quantileSuffixes = quantiles.map((q) => [q, `.${quantileSuffix(q)}`] as const);
   const maxBuckets = opts.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+  const maxPoints = opts.maxPoints ?? Infinity;
   const points: Point[] = [];
   const sources: number[] = [];
   const errors = new ErrorList<{ message: string }>();
@@ -89,8 +97,9 @@ export function mapExportRequest(
   let rejected = 0;
   const out = new Emitter(points, sources);
   const meta = new Map<string, SeriesMeta>();
+  let more = false;
 
-  for (let r = 0; r < request.resourceMetrics.length; r++) {
+  resources: for (let r = 0; r < request.resourceMetrics.length; r++) {
     const resource = request.resourceMetrics[r]!;
     const base = resourceLabels(resource.resource?.attributes);
     const baseProblem = labelsProblem(base);
@@ -145,6 +154,11 @@ export function mapExportRequest(
             rejected++;
             errors.push({ message: `${where} ${quoteForError(metric.name)} dataPoints[${p}]: ${error.message}` });
           }
+          if (points.length > maxPoints) {
+            // The request is refused whole: the rest is not worth mapping.
+            more = true;
+            break resources;
+          }
         }
         // Described only under the names that got points: a name with none would be an empty catalog entry.
         for (const entry of metricMeta(metric, name, suffixes)) meta.set(entry.series, entry);
@@ -153,7 +167,7 @@ export function mapExportRequest(
   }
   const { nonFinite } = out;
   if (nonFinite > 0) errors.push({ message: `${nonFinite} non-finite values (NaN, ±Infinity) were skipped; data points with no other value were rejected` });
-  return { points, sources, meta: [...meta.values()], dataPoints: ordinal + 1, rejected, errors };
+  return { points, sources, meta: [...meta.values()], dataPoints: ordinal + 1, rejected, errors, more };
 }
 
 /**

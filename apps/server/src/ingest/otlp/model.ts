@@ -5,7 +5,7 @@
  *
  * 64-bit integers arrive as JavaScript numbers: nanosecond timestamps lose sub-microsecond digits
  * (2^53 ns is 104 days, so a 2024 timestamp keeps ~256 ns), which a millisecond store never sees,
- * and counts above 2^53 are beyond any real counter.
+ * and counts above 2^53 become the nearest double (unsigned ones are read as unsigned: 2^63 stays 2^63).
  * Absent optional values and unset oneof members are `null` or `undefined`.
  */
 
