@@ -89,7 +89,10 @@ function groupKey(patterns: readonly string[], aggregate: Aggregate | undefined)
 }
 
 export interface GroupAggregates {
-  create(aggregate: Aggregate, group: Group): AggregateGroup;
+  /** The aggregation of a new group, started by `address` (its members are charged to it). */
+  create(aggregate: Aggregate, group: Group, address: string | undefined): AggregateGroup;
+  /** A group's aggregation was released (its members given back). */
+  released(key: string): void;
   limits: AggregateLimits;
   idleMs: number;
   maxIdle: number;
@@ -117,6 +120,7 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
     if (group.aggregate) {
       aggregations--;
       group.aggregate.release();
+      aggregates.released(group.key);
       holds.release(group.key);
     }
     idle.delete(group.key);
@@ -162,14 +166,14 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
   }
 
   /** The aggregation of a new group; idle ones nobody holds give their members back when the server's member budget is short. */
-  function createAggregate(aggregate: Aggregate, group: Group): AggregateGroup {
+  function createAggregate(aggregate: Aggregate, group: Group, address: string | undefined): AggregateGroup {
     try {
-      return aggregates.create(aggregate, group);
+      return aggregates.create(aggregate, group, address);
     } catch (error) {
       const free = [...evictable()];
       if (free.length === 0) throw error;
       for (const old of free) drop(old);
-      return aggregates.create(aggregate, group);
+      return aggregates.create(aggregate, group, address);
     }
   }
 
@@ -183,7 +187,7 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
   }
 
   /** The group of `key`, created when missing (an aggregation seeded, under the caps). Throws past the member budget. */
-  function ensure(key: string, distinct: readonly string[], aggregate: Aggregate | undefined): Group & { readonly set: PatternSet } {
+  function ensure(key: string, distinct: readonly string[], aggregate: Aggregate | undefined, address: string | undefined): Group & { readonly set: PatternSet } {
     const existing = groups.get(key);
     if (existing) return existing;
     // At the cap only idle aggregations nobody holds can be over it (check() refused otherwise): the longest idle goes.
@@ -208,7 +212,7 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
     // throws when the members it would hold pass the server's budget: nothing is kept then.
     if (aggregate) {
       try {
-        created.aggregate = createAggregate(aggregate, created);
+        created.aggregate = createAggregate(aggregate, created, address);
       } catch (error) {
         index.release(set);
         throw error;
@@ -235,7 +239,7 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
       const distinct = groups.get(key)?.patterns ?? [...new Set(patterns)].sort();
       check(key, distinct, address, aggregate);
       if (!aggregate) return;
-      const group = ensure(key, distinct, aggregate);
+      const group = ensure(key, distinct, aggregate, address);
       if (address !== undefined) holds.reserve(key, address);
       if (group.subs.size === 0) {
         rest(group);
@@ -247,7 +251,7 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
       const key = groupKey(patterns, aggregate);
       const distinct = groups.get(key)?.patterns ?? [...new Set(patterns)].sort();
       check(key, distinct, address, aggregate);
-      const group = ensure(key, distinct, aggregate);
+      const group = ensure(key, distinct, aggregate, address);
       index.admit(distinct, address);
       if (aggregate) limits.admit(key, address);
       if (group.aggregate) {

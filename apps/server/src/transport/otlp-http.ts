@@ -17,7 +17,7 @@ import type { OtlpExportRequest } from "../ingest/otlp/model";
 import { PointLimitPassed } from "../ingest/otlp/point-budget";
 import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage, RetryAfter, type OverCapDrop } from "../pipeline/ingest-service";
 import type { Services } from "../services";
-import { contextFromRequest } from "./auth";
+import { contextFromRequest, ingestSourceKey } from "./auth";
 
 /**
  * What a producer is told to wait after a 503 (the engine is down): OTLP exporters retry 503 with
@@ -50,6 +50,8 @@ export function createOtlpMetricsHandler(services: Services) {
     }
     const ctx = contextFromRequest(services, req);
     if (!ctx.auth.ingest) return sendStatus(res, 401, format, "a valid ingest token is required (Authorization: Bearer <LIVEDASH_INGEST_TOKEN>)");
+    const source = ingestSourceKey(services, req);
+    if (!source.ok) return sendStatus(res, 400, format, source.message);
 
     const { maxPointsPerRequest: maxPoints, maxFutureMs } = services.ingest.limits;
     // null: the body holds more data points than the limit (the decoder stopped there).
@@ -71,7 +73,7 @@ export function createOtlpMetricsHandler(services: Services) {
     try {
       const meta = described.changed(mapped.meta);
       // Past the limit (`more`), the ingest service refuses the request with the limit's message.
-      ({ overCap } = await services.ingest.acceptValidated(mapped.points, meta, ctx.clientKey, mapped.more, "drop"));
+      ({ overCap } = await services.ingest.acceptValidated(mapped.points, meta, source.key, mapped.more, "drop"));
       const dropped = overCap?.series;
       described.remember(dropped === undefined ? meta : meta.filter((m) => !dropped.has(m.series)));
     } catch (error) {
