@@ -13,6 +13,7 @@ const HELP = `npm run bench -- [options]
   --rates <a,b,c>           offered batches/s to sweep (default 10,20,35,50,70; quick 20,60)
   --transports <list>       subset of raw-ws,trpc-ws,sse,trpc-sse (default all)
   --skip <list>             scenarios to skip: fanout,trpc-client,window,10k,slow,patterns,aggregate,storage,ingest
+  --storage-parts <list>    parts of the storage scenario to run: ingest,query,bytes,start,rss (default all)
   --ten-k <N>               concurrent subscribers in the 10k scenario (default 10000; quick 1000)
   --slow-pause <S>          seconds the slow consumer stops reading (default 60; quick 4)
   --from-source             run the server with tsx from apps/server/src instead of building dist
@@ -41,6 +42,7 @@ const ArgsSchema = z.object({
     .optional(),
   transports: list("transports", TRANSPORTS),
   skip: list("skip", SCENARIOS),
+  storageParts: list("storage-parts", ["ingest", "query", "bytes", "start", "rss"]),
   tenK: intFlag("ten-k", 1, 20_000).optional(),
   slowPauseS: z.coerce.number().min(1, "--slow-pause must be at least 1 s").max(120, "--slow-pause must be at most 120 s").optional(),
   fromSource: z.boolean(),
@@ -55,14 +57,14 @@ export function readArgs(argv = process.argv.slice(2)) {
   const a = parseFlags(argv, {
     url: { type: "string" }, "server-pid": { type: "string" }, "read-token": { type: "string" }, "ingest-token": { type: "string" }, quick: { type: "boolean", default: false },
     subscribers: { type: "string" }, duration: { type: "string" }, "points-per-batch": { type: "string", default: "10" },
-    rates: { type: "string" }, transports: { type: "string", default: TRANSPORTS.join(",") }, skip: { type: "string", default: "" },
+    rates: { type: "string" }, transports: { type: "string", default: TRANSPORTS.join(",") }, skip: { type: "string", default: "" }, "storage-parts": { type: "string", default: "ingest,query,bytes,start,rss" },
     "ten-k": { type: "string" }, "slow-pause": { type: "string" }, "from-source": { type: "boolean", default: false },
     "server-env": { type: "string", multiple: true, default: [] }, out: { type: "string", default: "bench/results" },
     "cpu-prof": { type: "string" }, "ingest-formats": { type: "string", default: "line-protocol,remote-write,otlp-protobuf" },
   }, HELP, (values) => ({
     url: values.url, serverPid: values["server-pid"], readToken: values["read-token"], ingestToken: values["ingest-token"], quick: values.quick, subscribers: values.subscribers,
     durationS: values.duration, pointsPerBatch: values["points-per-batch"], rates: values.rates, transports: values.transports,
-    skip: values.skip, tenK: values["ten-k"], slowPauseS: values["slow-pause"], fromSource: values["from-source"],
+    skip: values.skip, storageParts: values["storage-parts"], tenK: values["ten-k"], slowPauseS: values["slow-pause"], fromSource: values["from-source"],
     serverEnv: values["server-env"], out: values.out, cpuProfDir: values["cpu-prof"], ingestFormats: values["ingest-formats"],
   }), ArgsSchema);
   const quick = a.quick;

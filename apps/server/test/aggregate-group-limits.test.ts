@@ -67,18 +67,23 @@ describe("distinct by sets each made an aggregation group no live limit counted"
     expect(await poll.text()).toMatch(PER_ADDRESS);
   });
 
-  it("server-wide: past LIVEDASH_MAX_AGGREGATE_GROUPS every address is refused; idle aggregations make room first", async () => {
+  it("server-wide: past LIVEDASH_MAX_AGGREGATE_GROUPS every address is refused; idle aggregations nobody holds make room first", async () => {
     const hub = server.services.hub;
-    const others = ["x", "y", "z"].map((label, k) => hub.subscribe({ sink: sink(), encoder, patterns: ["lim.cpu"], aggregate: by(label), address: `ip:10.0.0.${k}` }));
+    // x: an in-process subscriber without an address; y, z: two addresses.
+    const others = ["x", "y", "z"].map((label, k) => hub.subscribe({ sink: sink(), encoder, patterns: ["lim.cpu"], aggregate: by(label), address: k === 0 ? undefined : `ip:10.0.0.${k}` }));
     expect(hub.stats().aggregateGroups).toBe(6);
     expect(() => hub.checkPatterns(["lim.cpu"], "ip:10.0.0.9", by("w"))).toThrow(SERVER_WIDE);
     // Raw subscriptions are not aggregations: not refused by this cap.
     expect(() => hub.checkPatterns(["lim.cpu"], "ip:10.0.0.9")).not.toThrow();
-    // One leaves: its aggregation idles (kept for the next poll) but gives way to a new one.
+    // One nobody holds leaves: its aggregation idles (kept for the next poll) but gives way to a new one.
     others[0]!.unsubscribe();
     const next = hub.subscribe({ sink: sink(), encoder, patterns: ["lim.cpu"], aggregate: by("w"), address: "ip:10.0.0.9" });
     expect(hub.stats().aggregateGroups).toBe(6);
-    for (const sub of [...others.slice(1), next]) sub.unsubscribe();
+    // One an address leaves stays its (the next long-poll or a reconnect resumes it): it does not give way.
+    others[1]!.unsubscribe();
+    expect(() => hub.checkPatterns(["lim.cpu"], "ip:10.0.0.9", by("v"))).toThrow(SERVER_WIDE);
+    expect(hub.stats()).toMatchObject({ aggregateGroups: 6, aggregateIdleGroups: 1 });
+    for (const sub of [others[2]!, next]) sub.unsubscribe();
   });
 
   it("/metrics exports aggregations, their members and the points they keep for resumes", async () => {
@@ -99,13 +104,15 @@ describe("distinct by sets each made an aggregation group no live limit counted"
 
 describe("member series of all aggregations are bounded together (LIVEDASH_MAX_AGGREGATE_MEMBERS)", () => {
   it("a new aggregation whose members do not fit is refused naming the variable; idle ones give theirs back; live arrivals past it are not counted", async () => {
-    const server = await startTestServer({ LIVEDASH_MAX_AGGREGATE_MEMBERS: "6" });
+    // The share of one address (an eighth by default) is raised to the whole: this is about the total.
+    const server = await startTestServer({ LIVEDASH_MAX_AGGREGATE_MEMBERS: "6", LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS: "6" });
     try {
       const t = Date.now();
       const points = [0, 1, 2, 3].map((i) => ({ series: "mem.cpu", labels: { host: `h${i % 2}`, cpu: String(i) }, ts: t, value: i }));
       expect((await ingest(server.url, points)).status).toBe(200);
       const hub = server.services.hub;
-      const first = hub.subscribe({ sink: sink(), encoder, patterns: ["mem.cpu"], aggregate: by("host"), address: "ip:10.0.0.1" });
+      // Without an address (an in-process caller): nobody holds it once it is left.
+      const first = hub.subscribe({ sink: sink(), encoder, patterns: ["mem.cpu"], aggregate: by("host") });
       expect(hub.stats().aggregateMembers).toBe(4);
       // 4 more members would make 8 of 6: refused, and nothing of it kept.
       expect(() => hub.subscribe({ sink: sink(), encoder, patterns: ["mem.cpu"], aggregate: by("cpu"), address: "ip:10.0.0.2" })).toThrow(
@@ -115,7 +122,7 @@ describe("member series of all aggregations are bounded together (LIVEDASH_MAX_A
       const res = await fetch(`${server.url}/sse?series=mem.cpu&aggregate=max&by=cpu`);
       expect(res.status).toBe(429);
       expect(((await res.json()) as { error: { field: string } }).error.field).toBe("aggregate");
-      // The first one idles after its subscriber left: it gives way.
+      // The first one idles after its subscriber left, and no address holds it: it gives way.
       first.unsubscribe();
       const second = hub.subscribe({ sink: sink(), encoder, patterns: ["mem.cpu"], aggregate: by("cpu"), address: "ip:10.0.0.2" });
       expect(hub.stats()).toMatchObject({ aggregateGroups: 1, aggregateMembers: 4 });

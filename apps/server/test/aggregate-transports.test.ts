@@ -148,16 +148,28 @@ describe("live aggregation on every transport", () => {
     await vi.waitFor(() => [steady, ...resumed, ...late].forEach((c) => expect(c.events.at(-1)?.data).toEqual(next)), WAIT);
   });
 
-  it("an aggregation nobody subscribes to idles, then its state is let go (maxIdle)", async () => {
+  it("an aggregation nobody subscribes to idles, then its state is let go (maxIdle); one an address still holds is kept", async () => {
     const idle = await startTestServer();
     try {
-      for (let i = 0; i < 70; i++) {
-        const client = openPausable("ws", idle, { series: [`idle${i}.*`], aggregate: { op: "count" } });
+      // Closed WebSocket streams: their address holds the aggregations for a minute (a reconnect resumes them).
+      for (let i = 0; i < 16; i++) {
+        const client = openPausable("ws", idle, { series: [`held${i}.*`], aggregate: { op: "count" } });
         await vi.waitFor(() => expect(streams(idle)).toBe(1), WAIT);
         await client.close();
         await vi.waitFor(() => expect(streams(idle)).toBe(0), WAIT);
       }
-      expect(idle.services.hub.stats().aggregateGroups).toBe(64);
+      expect(idle.services.hub.stats()).toMatchObject({ aggregateGroups: 16, aggregateIdleGroups: 16 });
+      // In-process subscribers without an address hold nothing: their idle aggregations are let go past 64.
+      for (let i = 0; i < 70; i++) {
+        const sub = idle.services.hub.subscribe({ sink: { transport: "caller", bufferedBytes: () => 0, write: () => undefined, closeSlow: () => undefined, onDrain: () => () => undefined }, encoder: { key: "t", encode: () => null }, patterns: [`idle${i}.*`], aggregate: { op: "count" } });
+        sub.unsubscribe();
+      }
+      expect(idle.services.hub.stats()).toMatchObject({ aggregateGroups: 64, aggregateIdleGroups: 64 });
+      // The held ones were not the ones let go: rejoining one from the same address costs no new aggregation.
+      const again = openPausable("ws", idle, { series: ["held0.*"], aggregate: { op: "count" } });
+      await vi.waitFor(() => expect(streams(idle)).toBe(1), WAIT);
+      expect(idle.services.hub.stats()).toMatchObject({ aggregateGroups: 64, aggregateIdleGroups: 63 });
+      await again.close();
     } finally {
       await idle.close();
     }

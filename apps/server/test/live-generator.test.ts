@@ -24,7 +24,7 @@ describe("metrics.live reference generator", () => {
   afterAll(async () => {
     await server.close();
   });
-  const caller = () => appRouter.createCaller({ auth: { read: true, ingest: true }, clientKey: "test", services: server.services });
+  const caller = () => appRouter.createCaller({ auth: { read: true, ingest: true }, clientKey: "test", address: "test", services: server.services });
 
   it("replays after lastEventId, then goes live, filtered and in order", async () => {
     const { engine } = server.services;
@@ -44,7 +44,7 @@ describe("metrics.live reference generator", () => {
   });
 
   it("refuses a caller without the read token", async () => {
-    const anonymous = appRouter.createCaller({ auth: { read: false, ingest: false }, clientKey: "test", services: server.services });
+    const anonymous = appRouter.createCaller({ auth: { read: false, ingest: false }, clientKey: "test", address: "test", services: server.services });
     await expect(anonymous.metrics.live({ series: ["gen.*"] })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 });
@@ -52,7 +52,7 @@ describe("metrics.live reference generator", () => {
 describe("metrics.live reference generator on a closing server", () => {
   it("ends when the server closes", async () => {
     const server = await startTestServer();
-    const caller = appRouter.createCaller({ auth: { read: true, ingest: true }, clientKey: "test", services: server.services });
+    const caller = appRouter.createCaller({ auth: { read: true, ingest: true }, clientKey: "test", address: "test", services: server.services });
     const iterable = (await caller.metrics.live({ series: ["gen.*"] })) as AsyncIterable<unknown>;
     const iterator = iterable[Symbol.asyncIterator]();
     const next = iterator.next();

@@ -114,4 +114,39 @@ describe("a tier added to LIVEDASH_RETENTION is rebuilt from the data already st
       second.close();
     }
   });
+
+  it("a window the new tier would answer, asked while it is still rebuilding, returned only the rows since the cutoff", () => {
+    const DAY = 24 * HOUR;
+    const clock = { now: NOW - 30 * DAY };
+    const first = openDiskStore({ dataDir: data.dir, tiers: tiers("1s:1d,1m:30d,1h:365d"), now: () => clock.now, log: () => undefined, flushIntervalMs: 3_600_000 });
+    // Two series, one point a minute for 30 days, value = hours since the start.
+    for (let h = 0; h < 30 * 24; h++) {
+      clock.now = NOW - 30 * DAY + h * HOUR;
+      first.store.append(Array.from({ length: 120 }, (_, i) => ({ series: i % 2 === 0 ? "a" : "b", ts: clock.now + Math.floor(i / 2) * MIN, value: h })));
+    }
+    clock.now = NOW;
+    first.close();
+
+    const second = openDiskStore({ dataDir: data.dir, tiers: tiers("1s:1d,1m:30d,15m:90d,1h:365d"), now: () => clock.now, log: () => undefined, rebuildSeriesPerFlush: 1 });
+    try {
+      expect(second.stats().tiersRebuilding).toBe(1);
+      // 30 days at 2000 points is the 15-minute tier's window (2 880 rows); until a series is rebuilt
+      // the hourly tier answers it (the 1-minute tier's 43 200 rows are over the row budget).
+      const window = { from: NOW - 30 * DAY, to: NOW - 1, maxPoints: 2000 };
+      const hourly = Array.from({ length: 720 }, (_, h) => ({ ts: NOW - 30 * DAY + h * HOUR, value: h, min: h, max: h }));
+      expect(second.store.history("a", window)).toEqual(hourly);
+      expect(second.flush()).toBe(true);
+      expect(second.stats().tiersRebuilding).toBe(1);
+      // "a" is rebuilt (ids in order), "b" not yet: each answers the whole window.
+      expect(second.store.history("a", window)).toHaveLength(2000);
+      expect(second.store.history("b", window)).toEqual(hourly);
+      rebuildAll(second);
+      const rebuilt = second.store.history("b", window);
+      expect(rebuilt).toHaveLength(2000);
+      expect(rebuilt[0]).toMatchObject({ min: 0 });
+      expect(rebuilt.at(-1)).toMatchObject({ max: 30 * 24 - 1 });
+    } finally {
+      second.close();
+    }
+  });
 });

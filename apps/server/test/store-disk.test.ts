@@ -5,7 +5,8 @@ import type { Point } from "@livedash/events";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDiskStore } from "../src/store/disk/disk-store";
 import type { DiskStorage, DiskStoreOptions } from "../src/store/disk/disk-store";
-import { parseRetention } from "../src/store/disk/retention";
+import { DEFAULT_RETENTION, parseRetention } from "../src/store/disk/retention";
+import { ROLLUP_ROWS_FLOOR } from "../src/store/disk/history-query";
 import { StorageError } from "../src/store/disk/sqlite";
 import { createSeriesStore } from "../src/store/series-store";
 import { copyDataDir, tempDataDir, tiers } from "./helpers/data-dir";
@@ -147,26 +148,6 @@ describe("disk store: tiers", () => {
     expect(raw[0]).toEqual({ ts: boundary, value: 0, min: 0, max: 0 });
   });
 
-  it("picks the coarsest tier that still gives maxPoints / 2 rows", () => {
-    const disk = open();
-    const start = NOW - 10 * DAY;
-    for (let h = 0; h < 10 * 24; h++) {
-      clock = start + h * HOUR;
-      // One point a minute for 10 days.
-      disk.store.append(series("a", Array.from({ length: 60 }, (_, m) => [clock + m * MIN, h] as const)));
-    }
-    clock = NOW;
-    disk.flush();
-    // 10 days at 500 points: hourly rows (240) are >= 250? No: 240 < 250, so 1-minute rows, reduced to 500.
-    const tenDays = disk.store.history("a", { from: start, to: NOW, maxPoints: 500 });
-    expect(tenDays.length).toBeLessThanOrEqual(500);
-    expect(tenDays.length).toBeGreaterThan(240);
-    // At 400 points, 240 hourly rows are enough: the answer is exactly one row per hour, whose mean is h.
-    const hourly = disk.store.history("a", { from: start, to: NOW - 1, maxPoints: 400 });
-    expect(hourly).toHaveLength(240);
-    hourly.forEach((p, h) => expect(p).toEqual({ ts: start + h * HOUR, value: h, min: h, max: h }));
-  });
-
   it("a window older than every finer tier's retention returns no points after `to` (upper bound clamped)", () => {
     const disk = open();
     const start = NOW - 10 * DAY;
@@ -263,6 +244,74 @@ describe("disk store: rows a history query reads", () => {
     expect(rows).toBeLessThanOrEqual(10_000);
     expect(points).toHaveLength(30);
     for (const p of points) expect(p).toMatchObject({ value: 4.5, min: 0, max: 9 });
+  });
+});
+
+describe("disk store: which tier answers a long window (#11: 50 series x 1000 points over 30 days)", () => {
+  const scanned = (disk: DiskStorage, run: () => void) => {
+    const before = disk.stats().historyRowsScanned;
+    run();
+    return disk.stats().historyRowsScanned - before;
+  };
+  /** One point a minute for `days` days up to NOW, value = hours since the start. */
+  function fillMinutes(disk: DiskStorage, days: number): number {
+    const start = NOW - days * DAY;
+    for (let h = 0; h < days * 24; h++) {
+      clock = start + h * HOUR;
+      disk.store.append(series("a", Array.from({ length: 60 }, (_, m) => [clock + m * MIN, h] as const)));
+    }
+    clock = NOW;
+    disk.flush();
+    return start;
+  }
+
+  it("a 30-day query at maxPoints 1000 returned 720 points: the default tiers answer it with 1000, from 15-minute rows", () => {
+    const defaults = parseRetention(DEFAULT_RETENTION);
+    if (!defaults.ok) throw new Error(defaults.message);
+    const disk = open({ tiers: defaults.tiers });
+    const start = fillMinutes(disk, 30);
+    let points: ReturnType<typeof disk.store.history> = [];
+    const rows = scanned(disk, () => (points = disk.store.history("a", { from: start, to: NOW, maxPoints: 1000 })));
+    expect(points).toHaveLength(1000);
+    // 2 880 rows of 15 minutes (plus the open buckets), not 43 200 minutes.
+    expect(rows).toBeLessThanOrEqual(2 * 2880);
+    expect(rows).toBeGreaterThanOrEqual(2880);
+    // Each bucket is the mean of the minutes it holds: values are hours, so within [0, 720).
+    for (let i = 1; i < points.length; i++) expect(points[i]!.ts).toBeGreaterThan(points[i - 1]!.ts);
+    expect(points[0]!.min).toBe(0);
+    expect(points.at(-1)!.max).toBe(30 * 24 - 1);
+  });
+
+  it("picks the coarsest tier that gives at least maxPoints rows", () => {
+    const disk = open();
+    const start = fillMinutes(disk, 10);
+    // 10 days at 500 points: hourly rows (240) are fewer than 500, so 1-minute rows (the last day,
+    // the older days from the hourly tier), reduced to 500.
+    const tenDays = disk.store.history("a", { from: start, to: NOW, maxPoints: 500 });
+    expect(tenDays.length).toBeLessThanOrEqual(500);
+    expect(tenDays.length).toBeGreaterThan(240);
+    // At 240 points, 240 hourly rows are enough: the answer is exactly one row per hour, whose mean is h.
+    const hourly = disk.store.history("a", { from: start, to: NOW - 1, maxPoints: 240 });
+    expect(hourly).toHaveLength(240);
+    hourly.forEach((p, h) => expect(p).toEqual({ ts: start + h * HOUR, value: h, min: h, max: h }));
+  });
+
+  it("without an intermediate tier, a 30-day window at maxPoints 5000 reads hourly rows, not 43 200 minutes per series", () => {
+    const disk = open({ tiers: tiers("1s:1d,1m:30d,1h:365d") });
+    const start = fillMinutes(disk, 30);
+    for (const maxPoints of [1000, 5000]) {
+      let points: ReturnType<typeof disk.store.history> = [];
+      const rows = scanned(disk, () => (points = disk.store.history("a", { from: start, to: NOW - 1, maxPoints })));
+      expect(rows).toBeLessThanOrEqual(ROLLUP_ROWS_FLOOR);
+      expect(points).toHaveLength(720);
+      points.forEach((p, h) => expect(p).toEqual({ ts: start + h * HOUR, value: h, min: h, max: h }));
+    }
+  });
+
+  it.each(["1s:1d,1m:30d,1h:365d", DEFAULT_RETENTION])("a week at maxPoints 1000 still reads 1-minute rows with %s (the dashboard's 7 d window keeps 1000 points)", (text) => {
+    const disk = open({ tiers: tiers(text) });
+    const start = fillMinutes(disk, 7);
+    expect(disk.store.history("a", { from: start, to: NOW, maxPoints: 1000 })).toHaveLength(1000);
   });
 });
 

@@ -9,7 +9,7 @@ import type { Aggregate, HistoryBuckets, HistoryPoint, HistorySeries, Identified
  */
 export interface LiveFeed {
   /** Replay after lastEventId, then live, as id-carrying events (tracked() by the procedure). */
-  /** `caller` (the context's clientKey) is whose live pattern caps the subscription counts against. */
+  /** `caller` (the context's address) is whose live pattern caps the subscription counts against. */
   events(input: Pick<LiveInput, "series" | "lastEventId" | "aggregate">, signal: AbortSignal | undefined, caller?: string): AsyncIterable<IdentifiedEvent>;
   /** Events after the cursor as soon as any exist, or none at waitMs; with no cursor, from now. */
   poll(input: { series: readonly string[]; cursor?: string | null; waitMs: number; aggregate?: Aggregate | undefined }, signal: AbortSignal | undefined, caller?: string): Promise<PollResult>;

@@ -11,8 +11,14 @@ export interface Context {
     /** Read access comes from a short-lived ticket alone (not a token, not an open server): no new tickets. */
     readonly ticketOnly?: boolean;
   };
-  /** Rate-limit key of the caller: the ingest token's identity, or the peer address. */
+  /** Ingest rate-limit key of the caller (its bucket in LIVEDASH_INGEST_RATE). */
   readonly clientKey: string;
+  /**
+   * Whose per-address live caps (patterns, aggregations) a subscription or poll counts against:
+   * `ip:<socket address>`, never a token (every holder of one token would share one address's slots)
+   * and never X-Forwarded-For (the client writes it).
+   */
+  readonly address: string;
   readonly services: ApiServices;
 }
 

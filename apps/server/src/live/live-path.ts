@@ -9,9 +9,8 @@ import { WireEvent } from "./wire-event";
 import { createAggregateGroup } from "./aggregate-group";
 import type { AggregateOptions } from "./aggregate-group";
 import { createAggregateLimits } from "./aggregate-limits";
-import type { MemberBudget } from "../aggregate/live-aggregator";
-import { TRPCError } from "@trpc/server";
-import type { AggregateLimitOptions } from "./aggregate-limits";
+import { createMemberBudgets } from "./aggregate-budget";
+import type { AggregateLimitOptions, AggregateRefusal } from "./aggregate-limits";
 
 export type { LiveSubscription, SubscribeOptions } from "./subscriber";
 
@@ -38,12 +37,16 @@ export interface LivePathStats {
   aggregateReplayPoints: number;
   /** Member series the running aggregations could not count (their cap or the server's budget was full). */
   aggregateMembersRefused: number;
-  /** Subscriptions refused at LIVEDASH_MAX_AGGREGATE_GROUPS / ..._PER_ADDRESS. */
-  aggregateRefusedServer: number;
-  aggregateRefusedPerAddress: number;
+  /** Aggregated subscriptions refused, by the limit that refused them (livedash_aggregate_refused_total{limit}). */
+  aggregateRefused: Record<AggregateRefusal, number>;
 }
 
 export interface LiveAggregateOptions extends AggregateOptions, AggregateLimitOptions {
+  /**
+   * Member series the aggregations charged to one address may hold (LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS).
+   * @default maxMembersTotal / 8
+   */
+  maxMembersPerAddress?: number;
   /** The latest point of every series held (the store's), to seed a new aggregation. Absent: it starts empty. */
   latestPoints?: () => Iterable<Point>;
 }
@@ -67,26 +70,34 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
   const maxHeldBatches = options.maxHeldBatches ?? 10_000;
   const replayBatchesPerTurn = options.replayBatchesPerTurn ?? 500;
   const now = aggregation.now ?? Date.now;
-  const memberBudget: MemberBudget = { used: 0, max: aggregation.maxMembersTotal ?? 200_000 };
+  const budgets = createMemberBudgets({ maxTotal: aggregation.maxMembersTotal, maxPerAddress: aggregation.maxMembersPerAddress });
+  const idleMs = aggregation.idleMs ?? 60_000;
+  const limits = createAggregateLimits({ ...aggregation, idleMs, now });
+  // An address's hold ended while others keep the aggregation running: its members are theirs now.
+  limits.holds.onForget((key, address) => budgets.moveTo(key, address, limits.holds.holders(key)));
   const groups = createGroups(patterns, {
-    limits: createAggregateLimits(aggregation),
-    idleMs: aggregation.idleMs ?? 60_000,
+    limits,
+    idleMs,
     maxIdle: aggregation.maxIdle ?? 64,
     now,
-    create(aggregate, group) {
+    create(aggregate, group, address) {
       // It has seen nothing before the engine's newest batch: a resume from before that gets a reset.
-      const created = createAggregateGroup(aggregate, engine.latestId(), { ...aggregation, budget: memberBudget });
+      const budget = budgets.open(group.key, address);
+      const created = createAggregateGroup(aggregate, engine.latestId(), { ...aggregation, budget });
       if (aggregation.latestPoints) created.seed(filter(group, [...aggregation.latestPoints()]));
-      if (created.stats().refused > 0) {
-        // Its seed did not fit in the members all aggregations may hold: it would sum a part only.
+      const seeded = created.stats();
+      if (seeded.refused > 0) {
+        // Its seed did not fit in the members all aggregations (or this address's) may hold: it would sum a part only.
         created.release();
-        throw new TRPCError({
-          code: "TOO_MANY_REQUESTS",
-          message: `aggregate: the server's aggregations hold at most ${memberBudget.max} member series together (LIVEDASH_MAX_AGGREGATE_MEMBERS); ${memberBudget.used} are held and this selection matches more than the rest`,
-        });
+        budgets.close(group.key);
+        if (budget.refusedBy === "members_per_address") {
+          limits.refuse("members_per_address", `one address's aggregations hold at most ${budgets.maxPerAddress} member series (LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS); this address holds ${budgets.usedBy(address)} and this selection matches ${seeded.members + seeded.refused} more`);
+        }
+        limits.refuse("members", `the server's aggregations hold at most ${budgets.maxTotal} member series together (LIVEDASH_MAX_AGGREGATE_MEMBERS); ${budgets.used()} are held and this selection matches more than the rest`);
       }
       return created;
     },
+    released: (key) => budgets.close(key),
   });
   const awaitingReset = new Set<Subscriber>();
   /** Live batches at or below this id are not fanned out (see reset()); null almost always. */
@@ -419,8 +430,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
         aggregateReplayPoints += held.replayPoints;
         aggregateMembersRefused += held.refused;
       }
-      const refused = groups.limits.stats();
-      return { ...stats, aggregateGroups: running.active + running.idle, aggregateIdleGroups: running.idle, aggregateMembers, aggregateReplayPoints, aggregateMembersRefused, aggregateRefusedServer: refused.refusedServer, aggregateRefusedPerAddress: refused.refusedPerAddress };
+      return { ...stats, aggregateGroups: running.active + running.idle, aggregateIdleGroups: running.idle, aggregateMembers, aggregateReplayPoints, aggregateMembersRefused, aggregateRefused: limits.stats().refused };
     },
     /** Removes every subscriber and ends its sink: in-process streams end, waiting long-polls are answered. */
     close() {

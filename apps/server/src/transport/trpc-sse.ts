@@ -61,7 +61,7 @@ export async function handleTrpcSse(req: IncomingMessage, res: ServerResponse, u
 
   let subscription;
   try {
-    subscription = services.hub.subscribe({ sink, encoder: trpcSseFrameEncoder, patterns: request.input.series, aggregate: request.input.aggregate, address: ctx.clientKey, lastEventId: request.input.lastEventId });
+    subscription = services.hub.subscribe({ sink, encoder: trpcSseFrameEncoder, patterns: request.input.series, aggregate: request.input.aggregate, address: ctx.address, lastEventId: request.input.lastEventId });
   } catch (error) {
     // Past a live pattern cap (TOO_MANY_REQUESTS, naming it).
     if (error instanceof TRPCError) return fail(error);

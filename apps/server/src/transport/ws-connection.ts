@@ -132,7 +132,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   let stopTicketExpiry = () => {};
   const authenticate = (credentials: Credentials) => {
     const { auth, ticketExpiresAt } = authorizeStream(services, credentials);
-    ctx = { auth, clientKey, services };
+    ctx = { auth, clientKey, address: clientKey, services };
     stopTicketExpiry();
     stopTicketExpiry = endAtTicketExpiry(ticketExpiresAt, () => closePolicy("ticket expired; reconnect with a new ticket", WS_CLOSE.ticketExpired));
     return ctx;

@@ -126,7 +126,7 @@ export function openPausable(path: PathName, server: LivedashServer, input: Live
     })();
     return { events, ...control, close: async () => (controller.abort(), wake?.(), await loop) };
   }
-  const caller = appRouter.createCaller({ auth: { read: true, ingest: false }, clientKey: "test", services: server.services }, { signal: controller.signal });
+  const caller = appRouter.createCaller({ auth: { read: true, ingest: false }, clientKey: "test", address: "test", services: server.services }, { signal: controller.signal });
   const loop = (async () => {
     const iterable = (await caller.metrics.live(input)) as AsyncIterable<unknown>;
     for await (const value of iterable) {

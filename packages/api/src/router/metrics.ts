@@ -93,12 +93,12 @@ export const metricsRouter = {
    */
   live: readProcedure.input(LiveInputSchema).subscription(async function* ({ ctx, input, signal }) {
     checkPatternLimit(input.series, ctx.services.config.limits.maxPatterns);
-    yield* liveEvents(ctx.services, input, signal, ctx.clientKey);
+    yield* liveEvents(ctx.services, input, signal, ctx.address);
   }),
 
   poll: readProcedure.input(PollInputSchema).query(({ ctx, input, signal }) => {
     checkPatternLimit(input.series, ctx.services.config.limits.maxPatterns);
-    return pollEvents(ctx.services, input, signal, ctx.clientKey);
+    return pollEvents(ctx.services, input, signal, ctx.address);
   }),
 
   ingest: ingestProcedure.input(IngestInputSchema).mutation(({ ctx, input }) => ctx.services.ingest.accept(input, ctx.clientKey)),

@@ -21,7 +21,15 @@ export interface StoredChunk {
 export const RAW_ROWS_PER_POINT = 2;
 /** Raw rows per series always allowed (a few ms to decode), so short windows keep every point at any maxPoints. */
 export const RAW_ROWS_FLOOR = 10_000;
+/**
+ * Rollup rows per series always allowed: a week of 1-minute rows (10 080) and the sliver of a window
+ * that does not start on a minute, so the dashboard's 7-day window at 1000 points keeps 1-minute rows.
+ * Past it (and past 2 x maxPoints) the next coarser tier answers: a 30-day window at maxPoints 5000
+ * would otherwise decode 43 200 five-column rows per series (50 series: over a second of blocked loop).
+ */
+export const ROLLUP_ROWS_FLOOR = 11_000;
 const rawBudget = (maxPoints: number) => Math.max(RAW_ROWS_PER_POINT * maxPoints, RAW_ROWS_FLOOR);
+const rowBudget = (rollup: boolean, maxPoints: number) => (rollup ? Math.max(RAW_ROWS_PER_POINT * maxPoints, ROLLUP_ROWS_FLOOR) : rawBudget(maxPoints));
 
 /** Counts what queries cost (rows scanned out of decoded chunks), for stats and tests. */
 export interface QueryCost {
@@ -118,27 +126,49 @@ interface Segment {
 }
 
 /**
- * Picks the tiers that answer [from, to]. The preferred tier is the coarsest that still gives at
- * least maxPoints / 2 rows over the window (a 30-day window at 1000 points reads 720 hourly rows,
- * not 43 200 minutes); the part of the window older than that tier's retention comes from the next
- * coarser tiers, so the answer is one continuous series. Boundaries are aligned to the coarser
- * tier's step, so no bucket is counted twice.
+ * Picks the tiers that answer [from, to]. The preferred tier is the coarsest whose plan gives at
+ * least maxPoints rows over the window (a 30-day window at 1000 points reads 2 880 rows of 15
+ * minutes, not 720 hours, which gave 720 points, nor 43 200 minutes), unless that plan reads more
+ * than the row budget per series (rowBudget): then the next coarser tier answers, with fewer rows
+ * than maxPoints. The part of the window older than a tier's retention comes from the next coarser
+ * tiers, so the answer is one continuous series; boundaries are aligned to the coarser tier's step,
+ * so no bucket is counted twice. A tier still being rebuilt for this series (tier-rebuild.ts) lacks
+ * its rows before the rebuild's cutoff: it answers no window that starts before it.
  */
 export function planSegments(heads: readonly TierHead[], from: number, to: number, maxPoints: number, nowMs: number, minTier = 0): Segment[] {
+  const tiers = heads.filter((head, k) => k === 0 || head.rebuildBefore <= from);
+  const plans = tiers.map((_, k) => tierPlan(tiers, from, to, nowMs, k));
   let preferred = 0;
-  for (let k = heads.length - 1; k > 0; k--) {
-    if ((to - from) / (heads[k] as TierHead).spec.stepMs >= maxPoints / 2) {
+  for (let k = tiers.length - 1; k > 0; k--) {
+    if (nominalRows(plans[k] as Segment[]) >= maxPoints) {
       preferred = k;
       break;
     }
   }
-  // Raw rows at the nominal step past the raw budget: the first rollup answers.
-  if (preferred === 0 && heads.length > 1 && (to - from) / (heads[0] as TierHead).spec.stepMs > rawBudget(maxPoints)) preferred = 1;
-  preferred = Math.min(Math.max(preferred, minTier), heads.length - 1);
+  while (preferred < tiers.length - 1 && nominalRows(plans[preferred] as Segment[]) > rowBudget(preferred > 0, maxPoints)) preferred++;
+  return plans[Math.min(Math.max(preferred, minTier), tiers.length - 1)] as Segment[];
+}
+
+/**
+ * Rows a plan reads per series at each tier's nominal step: the step-aligned ts inside each segment
+ * (a rollup row's ts is its bucket start). An upper bound for rollups; raw data may be denser (see
+ * queryHistory).
+ */
+function nominalRows(segments: readonly Segment[]): number {
+  let rows = 0;
+  for (const { head, lower, upper, upperInclusive } of segments) {
+    const step = head.spec.stepMs;
+    rows += Math.ceil(upper / step) - Math.ceil(lower / step) + (upperInclusive && upper % step === 0 ? 1 : 0);
+  }
+  return rows;
+}
+
+/** The segments when tier `first` answers: it, then coarser tiers for what is past its retention. */
+function tierPlan(heads: readonly TierHead[], from: number, to: number, nowMs: number, first: number): Segment[] {
   const segments: Segment[] = [];
   let upper = to;
   let upperInclusive = true;
-  for (let k = preferred; k < heads.length; k++) {
+  for (let k = first; k < heads.length; k++) {
     const head = heads[k] as TierHead;
     const cutoff = nowMs - head.spec.retentionMs;
     const coarser = heads[k + 1];

@@ -9,7 +9,7 @@ export interface RetentionTier {
   readonly retentionMs: number;
 }
 
-export const DEFAULT_RETENTION = "1s:24h,1m:30d,1h:365d";
+export const DEFAULT_RETENTION = "1s:24h,1m:30d,15m:90d,1h:365d";
 const MAX_TIERS = 4;
 const MAX_RETENTION_MS = 10 * 366 * 86_400_000;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
