@@ -162,6 +162,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     createsPerMinute: config.limits.aggregateCreatesPerMin,
     ...options.aggregation,
     maxMembersTotal: config.limits.maxAggregateMembers,
+    maxMembersPerAddress: config.limits.maxAggregateMembersPerAddress,
     // An aggregation cannot have more live members than the store holds series.
     maxMembers: Math.min(65_536, config.limits.maxSeries),
     // A new aggregation starts from every member's latest point, not only those of its first batch.

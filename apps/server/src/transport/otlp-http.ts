@@ -9,6 +9,7 @@ import { OtlpDecodeError, decodeProtobufRequest } from "../ingest/otlp/decode-pr
 import { LabelTailCache } from "../ingest/otlp/label-tail-cache";
 import { MetaMemo } from "../ingest/meta-memo";
 import { SeriesKeys } from "../ingest/otlp/series-keys";
+import { RawTailCache } from "../ingest/otlp/raw-tail-cache";
 import type { PointRefused } from "../ingest/otlp/emitter";
 import { mapExportRequest, type MappedRequest } from "../ingest/otlp/map-request";
 import { formatOf, sendExportResponse, sendStatus, type OtlpFormat } from "../ingest/otlp/response";
@@ -37,7 +38,7 @@ const QUOTED_ERRORS = 5;
 export function createOtlpMetricsHandler(services: Services) {
   const state = new CumulativeState(services.config.limits.maxSeries);
   const tails = new LabelTailCache<string | PointRefused>();
-  const rawTails = new LabelTailCache<string | PointRefused>();
+  const rawTails = new RawTailCache();
   const keys = new SeriesKeys();
   const described = new MetaMemo(services.config.limits.maxSeries);
 

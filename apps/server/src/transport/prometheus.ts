@@ -29,7 +29,7 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
   metric("livedash_aggregate_groups", "gauge", "Live aggregations running (with subscribers or idle; LIVEDASH_MAX_AGGREGATE_GROUPS).", [["", hub.aggregateGroups]]);
   metric("livedash_aggregate_idle_groups", "gauge", "Live aggregations without subscribers, kept for the next poll or reconnect.", [["", hub.aggregateIdleGroups]]);
   metric("livedash_aggregate_members", "gauge", "Member series the live aggregations hold state for, summed.", [["", hub.aggregateMembers]]);
-  metric("livedash_aggregate_members_refused", "gauge", "Member series the running live aggregations could not count (LIVEDASH_MAX_AGGREGATE_MEMBERS or the series cap was full).", [["", hub.aggregateMembersRefused]]);
+  metric("livedash_aggregate_members_refused", "gauge", "Member series the running live aggregations could not count (LIVEDASH_MAX_AGGREGATE_MEMBERS, the address's _PER_ADDRESS share, or the series cap was full).", [["", hub.aggregateMembersRefused]]);
   metric("livedash_aggregate_replay_points", "gauge", "Points the live aggregations keep for resumes, summed.", [["", hub.aggregateReplayPoints]]);
   metric("livedash_aggregate_computations_total", "counter", "Batches fed to a live aggregation (one per batch per aggregation).", [["", hub.aggregateComputations]]);
   metric(

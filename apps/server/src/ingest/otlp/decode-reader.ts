@@ -11,7 +11,7 @@ import { PointBudget } from "./point-budget";
  * is (field numbers from the vendored opentelemetry-proto v1.11.0 in ./proto): plain objects of the
  * model's shape instead of the generated message classes, 64-bit fields read as numbers in place (no
  * Long), and a data point's attributes left in the body: the mapping looks their label tail up by
- * their bytes (`rawAttributes`) and decodes them only on a miss. Unknown fields are skipped; a field
+ * their bytes (`rawBuf`, read in place) and decodes them only on a miss. Unknown fields are skipped; a field
  * of a known number with another wire type is malformed. The generated decoder (decode-proto.ts) is
  * the reference: a property test decodes the same bodies with both.
  */

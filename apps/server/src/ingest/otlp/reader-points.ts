@@ -2,18 +2,19 @@ import { MalformedProtobuf, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, readUint64, ski
 import type { OtlpExponentialBuckets, OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpKeyValue, OtlpNumberPoint, OtlpSummaryPoint } from "./model";
 import { attributesIn, checkKeyValue } from "./reader-attributes";
 import type { PointBudget } from "./point-budget";
+import { MAX_RAW_ATTRIBUTES } from "./raw-tail-cache";
 import { double, fixed64, message, repeated, sfixed64, wireIs, type Reader } from "./reader-wire";
 
-/** Attribute runs longer than this keep no raw key (the label-tail cache holds keys up to ~1 KiB). */
-const MAX_RAW_ATTRIBUTES = 1024;
 
 /** Base of every data point: attributes decoded lazily, by the bytes they came in. */
 export abstract class ProtoPoint {
   startTimeUnixNano = 0;
   timeUnixNano = 0;
   flags = 0;
-  /** The attributes' bytes as latin1 (the label-tail cache's key), "" for none; undefined when not one short run. */
-  rawAttributes: string | undefined = "";
+  /** The attributes' bytes (the label-tail cache's key), rawBuf[rawStart, rawEnd); no rawBuf when not one short run. */
+  rawBuf: Uint8Array | undefined = undefined;
+  rawStart = 0;
+  rawEnd = 0;
   private decoded: OtlpKeyValue[] | undefined = undefined;
   private buf: Uint8Array | null = null;
   private bodyStart = 0;
@@ -27,13 +28,18 @@ export abstract class ProtoPoint {
   attach(buf: Uint8Array, bodyStart: number, bodyEnd: number, field: number, runStart: number, runEnd: number, oneRun: boolean): void {
     if (runStart === -1) {
       this.decoded = [];
+      this.rawBuf = buf;
       return;
     }
     this.buf = buf;
     this.bodyStart = bodyStart;
     this.bodyEnd = bodyEnd;
     this.field = field;
-    this.rawAttributes = oneRun && runEnd - runStart <= MAX_RAW_ATTRIBUTES ? latin1(buf, runStart, runEnd) : undefined;
+    if (oneRun && runEnd - runStart <= MAX_RAW_ATTRIBUTES) {
+      this.rawBuf = buf;
+      this.rawStart = runStart;
+      this.rawEnd = runEnd;
+    }
   }
 
   get attributes(): OtlpKeyValue[] {
@@ -43,10 +49,6 @@ export abstract class ProtoPoint {
     }
     return this.decoded;
   }
-}
-
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
 }
 
 class NumberPoint extends ProtoPoint implements OtlpNumberPoint {
