@@ -69,6 +69,8 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_AGGREGATE_GROUPS: intFromEnv("LIVEDASH_MAX_AGGREGATE_GROUPS", 1, 100_000, 64),
   LIVEDASH_MAX_AGGREGATE_GROUPS_PER_ADDRESS: intFromEnv("LIVEDASH_MAX_AGGREGATE_GROUPS_PER_ADDRESS", 1, 100_000, 16),
   LIVEDASH_MAX_AGGREGATE_MEMBERS: intFromEnv("LIVEDASH_MAX_AGGREGATE_MEMBERS", 1, 10_000_000, 200_000),
+  // Unset: an eighth of LIVEDASH_MAX_AGGREGATE_MEMBERS (0 stands for that here, the range starts at 1).
+  LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS: intFromEnv("LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS", 1, 10_000_000, 0),
   LIVEDASH_AGGREGATE_CREATES_PER_MIN: intFromEnv("LIVEDASH_AGGREGATE_CREATES_PER_MIN", 1, 100_000, 16),
   LIVEDASH_MAX_BODY_BYTES: intFromEnv("LIVEDASH_MAX_BODY_BYTES", 1_024, 64 * 1_048_576, 1_048_576),
   LIVEDASH_MAX_POINTS_PER_REQUEST: intFromEnv("LIVEDASH_MAX_POINTS_PER_REQUEST", 1, 100_000, 10_000),
@@ -212,6 +214,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
       aggregateCreatesPerMin: e.LIVEDASH_AGGREGATE_CREATES_PER_MIN,
       /** Member series all live aggregations hold state for together (each member is a few hundred bytes). */
       maxAggregateMembers: e.LIVEDASH_MAX_AGGREGATE_MEMBERS,
+      /** Of those, what the aggregations charged to one address may hold (its fair share: an eighth unless set). */
+      maxAggregateMembersPerAddress: e.LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS || Math.max(1, Math.floor(e.LIVEDASH_MAX_AGGREGATE_MEMBERS / 8)),
       /** Regex matchers (=~, !~) across the distinct live selectors of the server (about 20x a glob's cost per character). */
       maxLiveRegexMatchers: e.LIVEDASH_MAX_LIVE_REGEX_MATCHERS,
       /** Series × maxPoints one metrics.history query may ask for (its largest possible answer). */

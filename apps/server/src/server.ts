@@ -26,6 +26,7 @@ import { LineHeadCache } from "./ingest/line-heads";
 import { createConnectionLimiter } from "./security/connection-limit";
 import { createOriginCheck } from "./security/origin";
 import { createRateLimiter } from "./security/rate-limit";
+import { createIngestSources } from "./security/ingest-sources";
 import { createSignedTicketIssuer } from "./security/signed-tickets";
 import { createTicketIssuer } from "./security/tokens";
 import type { Services, TrafficCounters } from "./services";
@@ -60,6 +61,8 @@ export interface ServerOptions {
   scrape?: Pick<ScraperOptions, "timeoutMs" | "maxBodyBytes" | "maxSamples">;
   /** Host registry tunables that are not settings: clock, sweep and publish intervals. */
   hosts?: HostsOptions;
+  /** The ingest rate limiter's clock (tests freeze it, so no refill happens between two requests). @default performance.now */
+  ingestRate?: { now?: () => number };
   /** Live aggregation clock (staleness, idleness, holds) and idleMs; not settings: 60 s idle is the documented contract. */
   aggregation?: Pick<LiveAggregateOptions, "idleMs" | "now">;
   /** Ticket lifetime (tests shorten it to see clients renew); not a setting: 60 s is the documented contract. */
@@ -159,6 +162,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     createsPerMinute: config.limits.aggregateCreatesPerMin,
     ...options.aggregation,
     maxMembersTotal: config.limits.maxAggregateMembers,
+    maxMembersPerAddress: config.limits.maxAggregateMembersPerAddress,
     // An aggregation cannot have more live members than the store holds series.
     maxMembers: Math.min(65_536, config.limits.maxSeries),
     // A new aggregation starts from every member's latest point, not only those of its first batch.
@@ -167,7 +171,10 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   runtime.onGap((reason) => hub.resetAll(reason));
   await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
-  const rateLimiter = createRateLimiter({ ratePerSec: config.limits.ingestPointsPerSec, burst: config.limits.ingestPointsPerSec * 2, maxKeys: 10_000 });
+  const rateNow = options.ingestRate?.now;
+  const rateLimiter = createRateLimiter({ ratePerSec: config.limits.ingestPointsPerSec, burst: config.limits.ingestPointsPerSec * 2, maxKeys: 10_000, now: rateNow });
+  // A fleet behind one proxy address gets a bucket per host, up to as many hosts as the fleet view tracks.
+  const ingestSources = createIngestSources({ maxHostsPerAddress: config.hosts.maxHosts, maxHosts: 10_000, now: rateNow });
   const ingest = createIngestService({
     store,
     batcher,
@@ -193,6 +200,7 @@ export async function createServer(config: LivedashConfig, options: ServerOption
     hosts: { list: () => hosts.registry.snapshot(), events: (signal) => hosts.feed.events(signal), poll: (input, signal) => hosts.feed.poll(input, signal) },
     batcher,
     ingest,
+    ingestSources,
     lineHeads: new LineHeadCache(),
     traffic,
     log,

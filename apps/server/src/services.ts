@@ -8,6 +8,7 @@ import type { EngineMetric } from "./engine/redis-metrics";
 import type { LivePath } from "./live/live-path";
 import type { Logger } from "./logger";
 import type { IngestService } from "./pipeline/ingest-service";
+import type { IngestSources } from "./security/ingest-sources";
 import type { LineHeadCache } from "./ingest/line-heads";
 import type { Storage } from "./store/create-storage";
 import type { SeriesStore } from "./store/types";
@@ -41,6 +42,8 @@ export interface Services extends ApiServices {
   /** Alert rules, their evaluation, silences, notifications and annotations (alerts/). */
   readonly alerts: Alerts;
   readonly ingest: IngestService;
+  /** Ingest rate keys per source: socket address and declared host, bounded (security/ingest-sources.ts). */
+  readonly ingestSources: IngestSources;
   /** Line-protocol heads already mapped to series keys, shared by every POST /api/write (bounded). */
   readonly lineHeads: LineHeadCache;
   /** `expiresAt`: when a valid ticket expires (epoch ms), null when it is not valid. */

@@ -104,7 +104,8 @@ describe("distinct by sets each made an aggregation group no live limit counted"
 
 describe("member series of all aggregations are bounded together (LIVEDASH_MAX_AGGREGATE_MEMBERS)", () => {
   it("a new aggregation whose members do not fit is refused naming the variable; idle ones give theirs back; live arrivals past it are not counted", async () => {
-    const server = await startTestServer({ LIVEDASH_MAX_AGGREGATE_MEMBERS: "6" });
+    // The share of one address (an eighth by default) is raised to the whole: this is about the total.
+    const server = await startTestServer({ LIVEDASH_MAX_AGGREGATE_MEMBERS: "6", LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS: "6" });
     try {
       const t = Date.now();
       const points = [0, 1, 2, 3].map((i) => ({ series: "mem.cpu", labels: { host: `h${i % 2}`, cpu: String(i) }, ts: t, value: i }));

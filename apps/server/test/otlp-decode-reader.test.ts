@@ -3,8 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CumulativeState } from "../src/ingest/otlp/cumulative-state";
 import { OtlpDecodeError, decodeProtobufRequest, decodeWithGeneratedCode } from "../src/ingest/otlp/decode-proto";
 import { opentelemetry } from "../src/ingest/otlp/generated/otlp-metrics.js";
-import type { PointRefused } from "../src/ingest/otlp/emitter";
-import { LabelTailCache } from "../src/ingest/otlp/label-tail-cache";
+import { RawTailCache, scopeHash } from "../src/ingest/otlp/raw-tail-cache";
 import { mapExportRequest } from "../src/ingest/otlp/map-request";
 import type { OtlpAnyValue, OtlpExportRequest, OtlpKeyValue, OtlpMetric } from "../src/ingest/otlp/model";
 
@@ -171,15 +170,17 @@ describe("the Reader-based OTLP decoder against the generated one", () => {
     const dp = decodeProtobufRequest(body).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.gauge!.dataPoints[0]!;
     // The KeyValue field as it is on the wire: tag 0x3a (field 7, length-delimited), then its bytes.
     const kv = Buffer.from(opentelemetry.proto.common.v1.KeyValue.encode({ key: "host", value: { stringValue: "a" } }).finish());
-    expect(dp.rawAttributes).toBe(Buffer.concat([Buffer.from([0x3a, kv.length]), kv]).toString("latin1"));
+    const wire = Buffer.concat([Buffer.from([0x3a, kv.length]), kv]);
+    expect(Buffer.from(dp.rawBuf!.subarray(dp.rawStart, dp.rawEnd))).toEqual(wire);
     // A cache that already holds these bytes answers without the attributes being read: its tail is used.
-    const rawTails = new LabelTailCache<string | PointRefused>();
-    rawTails.set(`\u0001${dp.rawAttributes!}`, '{host="from-cache"}');
+    const seed = scopeHash("");
+    const rawTails = new RawTailCache();
+    rawTails.set(RawTailCache.hash(seed, wire, 0, wire.length), "", wire, 0, wire.length, '{host="from-cache"}');
     const mapped = mapExportRequest(decodeProtobufRequest(body), new CumulativeState(10), opts, undefined, rawTails);
     expect(mapped.points.map((p) => p.series)).toEqual(['g{host="from-cache"}']);
     // And without it, the attributes are decoded and the tail cached under their bytes.
-    const fresh = new LabelTailCache<string | PointRefused>();
+    const fresh = new RawTailCache();
     expect(mapExportRequest(decodeProtobufRequest(body), new CumulativeState(10), opts, undefined, fresh).points.map((p) => p.series)).toEqual(['g{host="a"}']);
-    expect(fresh.get(`\u0001${dp.rawAttributes!}`)).toBe('{host="a"}');
+    expect(fresh.get(RawTailCache.hash(seed, wire, 0, wire.length), "", wire, 0, wire.length)?.tail).toBe('{host="a"}');
   });
 });

@@ -3,60 +3,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { google, opentelemetry } from "../src/ingest/otlp/generated/otlp-metrics.js";
 import type { LivedashServer } from "../src/server";
 import { httpClient } from "./helpers/live-clients";
+import { NS_PER_MS, gauge, post, postJson, postProto, request, type MetricProps, type RequestProps } from "./helpers/otlp";
 import { startTestServer } from "./helpers/server";
 
-const { ExportMetricsServiceRequest, ExportMetricsServiceResponse } = opentelemetry.proto.collector.metrics.v1;
+const { ExportMetricsServiceRequest } = opentelemetry.proto.collector.metrics.v1;
 const WAIT = { timeout: 10_000, interval: 20 };
-const NS_PER_MS = 1_000_000;
-
-type RequestProps = opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Properties;
-type MetricProps = opentelemetry.proto.metrics.v1.Metric.$Properties;
-
-function request(metrics: MetricProps[], resource: Record<string, string> = { "service.name": "unit" }): RequestProps {
-  return {
-    resourceMetrics: [
-      {
-        resource: { attributes: Object.entries(resource).map(([key, value]) => ({ key, value: { stringValue: value } })) },
-        scopeMetrics: [{ metrics }],
-      },
-    ],
-  };
-}
-
-function gauge(name: string, points: { value: number; attributes?: Record<string, string>; tsMs?: number }[]): MetricProps {
-  return {
-    name,
-    gauge: {
-      dataPoints: points.map((p) => ({
-        asDouble: p.value,
-        timeUnixNano: (p.tsMs ?? Date.now()) * NS_PER_MS,
-        attributes: Object.entries(p.attributes ?? {}).map(([key, value]) => ({ key, value: { stringValue: value } })),
-      })),
-    },
-  };
-}
-
-async function post(url: string, body: Uint8Array | string, headers: Record<string, string>) {
-  const res = await fetch(`${url}/v1/metrics`, { method: "POST", headers, body: typeof body === "string" ? body : Buffer.from(body) });
-  return { status: res.status, headers: res.headers, bytes: new Uint8Array(await res.arrayBuffer()) };
-}
-
-/** POSTs `props` as protobuf and decodes the answer: the ExportMetricsServiceResponse on 200, the Status otherwise. */
-async function postProto(url: string, props: RequestProps | Uint8Array, headers: Record<string, string> = {}) {
-  const body = props instanceof Uint8Array ? props : ExportMetricsServiceRequest.encode(props).finish();
-  const res = await post(url, body, { "content-type": "application/x-protobuf", ...headers });
-  expect(res.headers.get("content-type")).toBe("application/x-protobuf");
-  if (res.status !== 200) return { ...res, error: google.rpc.Status.decode(res.bytes), partial: undefined };
-  const answer = ExportMetricsServiceResponse.decode(res.bytes);
-  const partial = answer.partialSuccess ? { rejectedDataPoints: Number(answer.partialSuccess.rejectedDataPoints), errorMessage: answer.partialSuccess.errorMessage } : null;
-  return { ...res, error: undefined, partial };
-}
-
-async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await post(url, typeof body === "string" ? body : JSON.stringify(body), { "content-type": "application/json", ...headers });
-  expect(res.headers.get("content-type")).toBe("application/json");
-  return { ...res, json: JSON.parse(Buffer.from(res.bytes).toString("utf8")) as Record<string, unknown> };
-}
 
 describe("POST /v1/metrics with hand-made payloads", () => {
   let server: LivedashServer;
@@ -202,13 +153,15 @@ describe("POST /v1/metrics with hand-made payloads", () => {
     expect(server.services.store.has("unit.cap")).toBe(false);
   });
 
-  it("answers 413 past LIVEDASH_MAX_POINTS_PER_REQUEST, counting the points a request expands to", async () => {
-    // 50 histogram points become 250 points (count, sum, p50, p90, p99 each) against a limit of 200.
+  it("answers 400 (OTLP's Bad Data: permanent, not retried) past LIVEDASH_MAX_POINTS_PER_REQUEST, counting the points a request expands to", async () => {
+    // 50 histogram points become 250 points (count, sum, p50, p90, p99 each) against a limit of 200:
+    // the mapping stops at the 201st.
     const now = Date.now() * NS_PER_MS;
     const dataPoints = Array.from({ length: 50 }, () => ({ startTimeUnixNano: now - 1e9, timeUnixNano: now, count: 2, sum: 3, bucketCounts: [1, 1], explicitBounds: [1] }));
     const res = await postProto(server.url, request([{ name: "unit.many", histogram: { aggregationTemporality: 1, dataPoints } }]));
-    expect(res.status).toBe(413);
-    expect(res.error?.message).toMatch(/at most 200 points per request \(got 250; LIVEDASH_MAX_POINTS_PER_REQUEST\)/);
+    expect(res.status).toBe(400);
+    expect(res.error?.code).toBe(3);
+    expect(res.error?.message).toMatch(/at most 200 points per request \(got more than 200; LIVEDASH_MAX_POINTS_PER_REQUEST\)/);
   });
 });
 

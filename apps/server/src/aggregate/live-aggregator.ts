@@ -17,18 +17,21 @@ export interface LiveAggregatorOptions {
    */
   maxMembers?: number;
   /**
-   * Member slots shared by every aggregation of the server (LIVEDASH_MAX_AGGREGATE_MEMBERS): a new
-   * member past `max` is not counted either. Absent: only maxMembers bounds this aggregation.
+   * Member slots shared with the server's other aggregations (LIVEDASH_MAX_AGGREGATE_MEMBERS and an
+   * address's share of it): a new member it refuses is not counted either. Absent: only maxMembers
+   * bounds this aggregation.
    */
   budget?: MemberBudget;
   /** The clock staleness is judged by. @default Date.now */
   now?: () => number;
 }
 
-/** Members held by all the aggregations sharing it, and how many they may hold. */
+/** Member slots an aggregation takes from what the server's aggregations may hold together. */
 export interface MemberBudget {
-  used: number;
-  readonly max: number;
+  /** One slot for a new member; false when none is left (the member is not counted). */
+  take(): boolean;
+  /** Gives `n` slots back (members that left, or the whole aggregation). */
+  give(n: number): void;
 }
 
 /**
@@ -71,25 +74,28 @@ export function createLiveAggregator(aggregate: Aggregate, options: LiveAggregat
   function groupOf(series: string): OutputGroup | null {
     const known = memberGroups.get(series);
     if (known) return known;
-    if (memberGroups.size >= maxMembers || (budget !== undefined && budget.used >= budget.max)) {
+    if (memberGroups.size >= maxMembers) {
       refused++;
       return null;
     }
     const key = outputKeyOf(series, by);
     if (key === null) return null;
+    if (budget !== undefined && !budget.take()) {
+      refused++;
+      return null;
+    }
     let group = groups.get(key);
     if (!group) {
       group = { key, members: new Map() };
       groups.set(key, group);
     }
     memberGroups.set(series, group);
-    if (budget) budget.used++;
     return group;
   }
 
   function drop(group: OutputGroup, series: string) {
     group.members.delete(series);
-    if (memberGroups.delete(series) && budget) budget.used--;
+    if (memberGroups.delete(series)) budget?.give(1);
     if (group.members.size === 0) groups.delete(group.key);
   }
 
@@ -146,7 +152,7 @@ export function createLiveAggregator(aggregate: Aggregate, options: LiveAggregat
     stats: () => ({ groups: groups.size, members: memberGroups.size, refused }),
     /** The aggregation is gone: its members give their budget back. */
     release() {
-      if (budget) budget.used -= memberGroups.size;
+      budget?.give(memberGroups.size);
       memberGroups.clear();
       groups.clear();
     },

@@ -21,28 +21,40 @@ export function isWireError(error: unknown): error is Error {
   return error instanceof MalformedProtobuf || error instanceof RangeError || (error instanceof Error && /^invalid (varint encoding|wire type)/.test(error.message));
 }
 
-/** int64 as a number, without the Long object protobufjs' int64() allocates. Exact for |v| < 2^53. */
-export function readInt64(r: protobuf.Reader): number {
+/**
+ * uint64 as a number, without protobufjs' Long: exact below 2^53, the nearest double above (a count of
+ * 2^63 stays 2^63, never the negative an int64 read of the same 10 bytes gives). As protobufjs does,
+ * the 10th byte gives bit 63 alone.
+ */
+export function readUint64(r: protobuf.Reader): number {
   const { buf, len } = r;
-  const start = r.pos;
-  let pos = start;
+  let pos = r.pos;
   let value = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
     if (pos >= len) throw new MalformedProtobuf("varint runs past the end of the message");
     const byte = buf[pos++]!;
-    value += (byte & 0x7f) * scale;
+    value += (i === 9 ? byte & 1 : byte & 0x7f) * scale;
     scale *= 128;
     if (byte < 0x80) {
       r.pos = pos;
-      if (i < 9) return value;
-      // A negative int64 is a 10-byte two's complement varint: rare (and refused), so exact via BigInt.
-      let big = 0n;
-      for (let j = pos - 1; j >= start; j--) big = (big << 7n) | BigInt(buf[j]! & 0x7f);
-      return Number(BigInt.asIntN(64, big));
+      return value;
     }
   }
   throw new MalformedProtobuf("varint longer than 10 bytes");
+}
+
+const TWO_POW_63 = 2 ** 63;
+
+/** int64 as a number, without the Long object protobufjs' int64() allocates. Exact for |v| < 2^53. */
+export function readInt64(r: protobuf.Reader): number {
+  const start = r.pos;
+  const unsigned = readUint64(r);
+  if (unsigned < TWO_POW_63) return unsigned;
+  // A negative int64 is a 10-byte two's complement varint: rare (and refused), so exact via BigInt.
+  let big = 0n;
+  for (let j = r.pos - 1; j >= start; j--) big = (big << 7n) | BigInt(r.buf[j]! & 0x7f);
+  return Number(BigInt.asIntN(64, big));
 }
 
 /** The end offset of a length-delimited field that starts at r.pos, checked against its parent. */

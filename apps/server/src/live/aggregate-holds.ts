@@ -50,6 +50,8 @@ export function createAggregateHolds(options: AggregateHoldOptions = {}) {
     if (inner?.size === 0) outer.delete(a);
   }
 
+  let onForget: ((key: string, address: string) => void) | null = null;
+
   function forget(hold: Hold) {
     idle.delete(hold);
     index(byAddress, hold.address, hold.key, null);
@@ -78,6 +80,7 @@ export function createAggregateHolds(options: AggregateHoldOptions = {}) {
     for (const hold of idle) {
       if (hold.leftAt > cutoff && idle.size <= maxIdleHolds) break;
       forget(hold);
+      onForget?.(hold.key, hold.address);
     }
   }
 
@@ -86,6 +89,12 @@ export function createAggregateHolds(options: AggregateHoldOptions = {}) {
     /** Aggregations `address` holds (with a subscriber now, or left less than idleMs ago). */
     count: (address: string) => byAddress.get(address)?.size ?? 0,
     holds: (key: string, address: string) => byAddress.get(address)?.has(key) ?? false,
+    /** The addresses holding `key`, longest first. */
+    holders: (key: string): Iterable<string> => byKey.get(key)?.keys() ?? [],
+    /** Called when a hold ends while its aggregation runs on (idleMs passed, or maxIdleHolds). */
+    onForget(listener: (key: string, address: string) => void) {
+      onForget = listener;
+    },
     /** Somebody holds the aggregation: it must not be evicted. */
     held: (key: string) => byKey.has(key),
     /** A subscriber of `address` joined `key`. */

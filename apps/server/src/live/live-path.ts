@@ -1,6 +1,7 @@
 import type { Aggregate, Point, ResetEvent } from "@livedash/events";
 import type { Batch, Engine } from "../engine/types";
-import { createGroups, filterPoints as filter, isClosed, pointsEvent } from "./subscriber";
+import { filterPoints as filter, isClosed, pointsEvent } from "./subscriber";
+import { createGroups } from "./groups";
 import { createPatternIndex } from "./pattern-index";
 import type { PatternIndex } from "./pattern-index";
 import type { LiveSubscription, SubscribeOptions, Subscriber } from "./subscriber";
@@ -9,7 +10,7 @@ import { WireEvent } from "./wire-event";
 import { createAggregateGroup } from "./aggregate-group";
 import type { AggregateOptions } from "./aggregate-group";
 import { createAggregateLimits } from "./aggregate-limits";
-import type { MemberBudget } from "../aggregate/live-aggregator";
+import { createMemberBudgets } from "./aggregate-budget";
 import type { AggregateLimitOptions, AggregateRefusal } from "./aggregate-limits";
 
 export type { LiveSubscription, SubscribeOptions } from "./subscriber";
@@ -42,6 +43,11 @@ export interface LivePathStats {
 }
 
 export interface LiveAggregateOptions extends AggregateOptions, AggregateLimitOptions {
+  /**
+   * Member series the aggregations charged to one address may hold (LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS).
+   * @default maxMembersTotal / 8
+   */
+  maxMembersPerAddress?: number;
   /** The latest point of every series held (the store's), to seed a new aggregation. Absent: it starts empty. */
   latestPoints?: () => Iterable<Point>;
 }
@@ -65,25 +71,34 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
   const maxHeldBatches = options.maxHeldBatches ?? 10_000;
   const replayBatchesPerTurn = options.replayBatchesPerTurn ?? 500;
   const now = aggregation.now ?? Date.now;
-  const memberBudget: MemberBudget = { used: 0, max: aggregation.maxMembersTotal ?? 200_000 };
+  const budgets = createMemberBudgets({ maxTotal: aggregation.maxMembersTotal, maxPerAddress: aggregation.maxMembersPerAddress });
   const idleMs = aggregation.idleMs ?? 60_000;
   const limits = createAggregateLimits({ ...aggregation, idleMs, now });
+  // An address's hold ended while others keep the aggregation running: its members are theirs now.
+  limits.holds.onForget((key, address) => budgets.moveTo(key, address, limits.holds.holders(key)));
   const groups = createGroups(patterns, {
     limits,
     idleMs,
     maxIdle: aggregation.maxIdle ?? 64,
     now,
-    create(aggregate, group) {
+    create(aggregate, group, address) {
       // It has seen nothing before the engine's newest batch: a resume from before that gets a reset.
-      const created = createAggregateGroup(aggregate, engine.latestId(), { ...aggregation, budget: memberBudget });
+      const budget = budgets.open(group.key, address);
+      const created = createAggregateGroup(aggregate, engine.latestId(), { ...aggregation, budget });
       if (aggregation.latestPoints) created.seed(filter(group, [...aggregation.latestPoints()]));
-      if (created.stats().refused > 0) {
-        // Its seed did not fit in the members all aggregations may hold: it would sum a part only.
+      const seeded = created.stats();
+      if (seeded.refused > 0) {
+        // Its seed did not fit in the members all aggregations (or this address's) may hold: it would sum a part only.
         created.release();
-        limits.refuse("members", `the server's aggregations hold at most ${memberBudget.max} member series together (LIVEDASH_MAX_AGGREGATE_MEMBERS); ${memberBudget.used} are held and this selection matches more than the rest`);
+        budgets.close(group.key);
+        if (budget.refusedBy === "members_per_address") {
+          limits.refuse("members_per_address", `one address's aggregations hold at most ${budgets.maxPerAddress} member series (LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS); this address holds ${budgets.usedBy(address)} and this selection matches ${seeded.members + seeded.refused} more`);
+        }
+        limits.refuse("members", `the server's aggregations hold at most ${budgets.maxTotal} member series together (LIVEDASH_MAX_AGGREGATE_MEMBERS); ${budgets.used()} are held and this selection matches more than the rest`);
       }
       return created;
     },
+    released: (key) => budgets.close(key),
   });
   const awaitingReset = new Set<Subscriber>();
   /** Live batches at or below this id are not fanned out (see reset()); null almost always. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { extractBearer, tokensEqual } from "../security/tokens";
+import { declaredHost, SOURCE_HOST_HEADER } from "../security/ingest-sources";
 import type { Context } from "@livedash/api";
 import type { Services } from "../services";
 
@@ -65,10 +66,20 @@ export function contextFromRequest(services: Services, req: IncomingMessage, ext
 export function streamContextFromRequest(services: Services, req: IncomingMessage, extra: Credentials = {}): { ctx: Context; ticketExpiresAt: number | null } {
   const token = extractBearer(req.headers.authorization) ?? extra.token ?? null;
   const { auth, ticketExpiresAt } = authorizeStream(services, { token, ticket: extra.ticket });
-  // Writers are rate limited per token when one is used, per address otherwise.
-  const clientKey = token && auth.ingest && services.config.ingestToken ? "token:ingest" : `ip:${peerAddress(req)}`;
-  // Live caps are per socket address whatever the credentials (attack review of #12, L3).
-  return { ctx: { auth, clientKey, address: `ip:${peerAddress(req)}`, services }, ticketExpiresAt };
+  // Live caps are per socket address whatever the credentials (attack review of #12, L3), and so is the
+  // ingest rate of tRPC writes; the HTTP ingest routes add the declared host (ingestSourceKey).
+  const address = `ip:${peerAddress(req)}`;
+  return { ctx: { auth, clientKey: address, address, services }, ticketExpiresAt };
+}
+
+/**
+ * The ingest rate-limit key of an HTTP write: the socket's address plus the host named in
+ * X-Livedash-Host (security/ingest-sources.ts), or why that header is refused.
+ */
+export function ingestSourceKey(services: Services, req: IncomingMessage): { ok: true; key: string } | { ok: false; message: string } {
+  const declared = declaredHost(req.headersDistinct[SOURCE_HOST_HEADER]);
+  if (!declared.ok) return declared;
+  return { ok: true, key: services.ingestSources.key(peerAddress(req), declared.host) };
 }
 
 /**

@@ -8,7 +8,8 @@ import { PrecisionSchema } from "../ingest/timestamp";
 import { INSUFFICIENT_STORAGE_CODE, INSUFFICIENT_STORAGE_STATUS, InsufficientStorage, RetryAfter } from "../pipeline/ingest-service";
 import type { Point, SeriesMeta } from "@livedash/events";
 import type { Services } from "../services";
-import { contextFromRequest } from "./auth";
+import { contextFromRequest, ingestSourceKey } from "./auth";
+import { SOURCE_HOST_HEADER } from "../security/ingest-sources";
 import { HttpError, readBodyBytes } from "../ingest/read-body";
 import { sendJson, sendJsonError } from "./http-errors";
 import { readSingleParams } from "./query-params";
@@ -52,11 +53,16 @@ async function accept(res: ServerResponse, services: Services, clientKey: string
   }
 }
 
-/** The caller's rate-limit key when it may write; null (401 sent) otherwise. */
+/** The caller's rate-limit key when it may write; null (401, or 400 for a bad X-Livedash-Host, sent) otherwise. */
 export function requireIngest(req: IncomingMessage, res: ServerResponse, services: Services): string | null {
   const ctx = contextFromRequest(services, req);
-  if (ctx.auth.ingest) return ctx.clientKey;
-  sendJsonError(res, 401, "a valid ingest token is required (Authorization: Bearer <LIVEDASH_INGEST_TOKEN>)");
+  if (!ctx.auth.ingest) {
+    sendJsonError(res, 401, "a valid ingest token is required (Authorization: Bearer <LIVEDASH_INGEST_TOKEN>)");
+    return null;
+  }
+  const source = ingestSourceKey(services, req);
+  if (source.ok) return source.key;
+  sendJsonError(res, 400, source.message, { field: SOURCE_HOST_HEADER });
   return null;
 }
 

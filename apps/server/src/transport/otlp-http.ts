@@ -2,25 +2,30 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { HttpError, readBodyBytes } from "../ingest/read-body";
+import { ErrorList } from "../ingest/result";
 import { CumulativeState } from "../ingest/otlp/cumulative-state";
 import { decodeJsonRequest } from "../ingest/otlp/decode-json";
 import { OtlpDecodeError, decodeProtobufRequest } from "../ingest/otlp/decode-proto";
 import { LabelTailCache } from "../ingest/otlp/label-tail-cache";
 import { MetaMemo } from "../ingest/meta-memo";
 import { SeriesKeys } from "../ingest/otlp/series-keys";
+import { RawTailCache } from "../ingest/otlp/raw-tail-cache";
 import type { PointRefused } from "../ingest/otlp/emitter";
 import { mapExportRequest, type MappedRequest } from "../ingest/otlp/map-request";
 import { formatOf, sendExportResponse, sendStatus, type OtlpFormat } from "../ingest/otlp/response";
 import type { OtlpExportRequest } from "../ingest/otlp/model";
+import { PointLimitPassed } from "../ingest/otlp/point-budget";
 import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage, RetryAfter, type OverCapDrop } from "../pipeline/ingest-service";
 import type { Services } from "../services";
-import { contextFromRequest } from "./auth";
+import { contextFromRequest, ingestSourceKey } from "./auth";
 
 /**
  * What a producer is told to wait after a 503 (the engine is down): OTLP exporters retry 503 with
  * backoff and honour Retry-After.
  */
 const UNAVAILABLE_RETRY_AFTER_MS = 5_000;
+/** What a request the decoder stopped reading at the points-per-request limit maps to: nothing, and `more`. */
+const PAST_LIMIT: MappedRequest = { points: [], sources: [], meta: [], dataPoints: 0, rejected: 0, errors: new ErrorList(), more: true };
 /** Error lines quoted in partial_success.error_message; the count says how many there were. */
 const QUOTED_ERRORS = 5;
 
@@ -33,7 +38,7 @@ const QUOTED_ERRORS = 5;
 export function createOtlpMetricsHandler(services: Services) {
   const state = new CumulativeState(services.config.limits.maxSeries);
   const tails = new LabelTailCache<string | PointRefused>();
-  const rawTails = new LabelTailCache<string | PointRefused>();
+  const rawTails = new RawTailCache();
   const keys = new SeriesKeys();
   const described = new MetaMemo(services.config.limits.maxSeries);
 
@@ -45,24 +50,30 @@ export function createOtlpMetricsHandler(services: Services) {
     }
     const ctx = contextFromRequest(services, req);
     if (!ctx.auth.ingest) return sendStatus(res, 401, format, "a valid ingest token is required (Authorization: Bearer <LIVEDASH_INGEST_TOKEN>)");
+    const source = ingestSourceKey(services, req);
+    if (!source.ok) return sendStatus(res, 400, format, source.message);
 
-    let request: OtlpExportRequest;
+    const { maxPointsPerRequest: maxPoints, maxFutureMs } = services.ingest.limits;
+    // null: the body holds more data points than the limit (the decoder stopped there).
+    let request: OtlpExportRequest | null;
     try {
       const body = await readBodyBytes(req, services.config.limits.maxBodyBytes);
-      request = format === "protobuf" ? decodeProtobufRequest(body) : decodeJsonRequest(body.toString("utf8"));
+      request = format === "protobuf" ? decodeProtobufRequest(body, maxPoints) : decodeJsonRequest(body.toString("utf8"), maxPoints);
     } catch (error) {
       if (error instanceof HttpError) return sendStatus(res, error.status, format, error.message);
       if (error instanceof OtlpDecodeError) return sendStatus(res, 400, format, error.message);
-      throw error;
+      if (!(error instanceof PointLimitPassed)) throw error;
+      request = null;
     }
 
     // The state moves on only if the points are taken: a refused request is retried by the exporter.
     const advances = state.transaction();
-    const mapped = mapExportRequest(request, advances, { nowMs: Date.now(), maxFutureMs: services.ingest.limits.maxFutureMs }, tails, rawTails, keys);
+    const mapped = request === null ? PAST_LIMIT : mapExportRequest(request, advances, { nowMs: Date.now(), maxFutureMs, maxPoints }, tails, rawTails, keys);
     let overCap: OverCapDrop | undefined;
     try {
       const meta = described.changed(mapped.meta);
-      ({ overCap } = await services.ingest.acceptValidated(mapped.points, meta, ctx.clientKey, false, "drop"));
+      // Past the limit (`more`), the ingest service refuses the request with the limit's message.
+      ({ overCap } = await services.ingest.acceptValidated(mapped.points, meta, source.key, mapped.more, "drop"));
       const dropped = overCap?.series;
       described.remember(dropped === undefined ? meta : meta.filter((m) => !dropped.has(m.series)));
     } catch (error) {
@@ -74,10 +85,14 @@ export function createOtlpMetricsHandler(services: Services) {
   };
 }
 
-/** The ingest service's refusals as OTLP wants them: 429 and 503 are the retryable ones, with Retry-After. */
+/**
+ * The ingest service's refusals as OTLP wants them: 429 and 503 are the retryable ones, with
+ * Retry-After. The points-per-request limit is a 400: the OTLP spec's "Bad Data", a request refused
+ * the same way whenever it is sent (its body, unlike a 413's, was read within the byte limit).
+ */
 function sendIngestError(res: ServerResponse, format: OtlpFormat, error: TRPCError): void {
   if (error.cause instanceof InsufficientStorage) return sendStatus(res, INSUFFICIENT_STORAGE_STATUS, format, error.message);
-  const status = getHTTPStatusCodeFromError(error);
+  const status = error.code === "PAYLOAD_TOO_LARGE" ? 400 : getHTTPStatusCodeFromError(error);
   const retryAfterMs = error.cause instanceof RetryAfter ? error.cause.retryAfterMs : status === 503 ? UNAVAILABLE_RETRY_AFTER_MS : undefined;
   sendStatus(res, status, format, error.message, retryAfterMs);
 }

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseAgentArgs } from "../../src/cli/agent/agent-args";
 import { sendBatch } from "../../src/cli/agent/ingest-sender";
 import { readTokenFile } from "../../src/cli/agent/token-file";
+import { startTestServer } from "../helpers/server";
 
 const points: Point[] = [{ series: "s", ts: 1, value: 1 }];
 const servers: Server[] = [];
@@ -135,6 +136,24 @@ describe("agent token file", () => {
       expect(read.ok).toBe(false);
       expect(read.ok ? "" : read.message).toContain(file);
       expect(read.ok ? "" : read.message).not.toContain(token);
+    }
+  });
+});
+
+describe("agents behind one address (a proxy) shared a flooding agent's ingest-rate bucket", () => {
+  it("each batch names its host in X-Livedash-Host (percent-encoded): a flooding host is refused, another behind the same address is not", async () => {
+    const token = "agent-sender-ingest-token-0123456789";
+    // The rate limiter's clock stands still: nothing refills between the requests, whatever the load.
+    const server = await startTestServer({ LIVEDASH_INGEST_TOKEN: token, LIVEDASH_INGEST_RATE: "10" }, { ingestRate: { now: () => 0 } });
+    try {
+      const batch = (n: number): Point[] => Array.from({ length: n }, (_, i) => ({ series: "agent.rate", ts: Date.now(), value: i }));
+      const send = (host: string, n: number) => sendBatch(batch(n), [], { server: server.url, token, host });
+      expect(await send("flood", 20)).toMatchObject({ kind: "ok", accepted: 20 });
+      expect(await send("flood", 20)).toMatchObject({ kind: "retry", message: expect.stringMatching(/429: .*LIVEDASH_INGEST_RATE/) });
+      expect(await send("quiet", 5)).toMatchObject({ kind: "ok", accepted: 5 });
+      expect(await send("wéb-1", 5)).toMatchObject({ kind: "ok", accepted: 5 });
+    } finally {
+      await server.close();
     }
   });
 });

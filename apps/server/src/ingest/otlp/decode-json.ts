@@ -1,4 +1,5 @@
 import { OtlpDecodeError } from "./decode-proto";
+import { PointBudget } from "./point-budget";
 import type {
   OtlpAnyValue,
   OtlpExponentialBuckets,
@@ -17,9 +18,11 @@ import type {
  * JSON mapping with lowerCamelCase keys (the original snake_case names are accepted too, as proto3
  * parsers must), 64-bit integers as decimal strings or numbers, enums as integers or their names,
  * doubles as numbers or "NaN"/"Infinity"/"-Infinity", bytes in base64; unknown keys are ignored (the
- * OTLP spec requires it). A value of the wrong type is a 400 naming its path.
+ * OTLP spec requires it). A value of the wrong type is a 400 naming its path. PointLimitPassed at the
+ * first array of data points that passes `maxDataPoints` in all, before any of its points is read
+ * (JSON.parse has read the whole body by then: it is native and linear, the model is not).
  */
-export function decodeJsonRequest(body: string): OtlpExportRequest {
+export function decodeJsonRequest(body: string, maxDataPoints = Infinity): OtlpExportRequest {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -27,7 +30,8 @@ export function decodeJsonRequest(body: string): OtlpExportRequest {
     throw new OtlpDecodeError(`body: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
   const root = object(parsed, "body") ?? {};
-  return { resourceMetrics: array(field(root, "resourceMetrics", "resource_metrics"), "resourceMetrics", resourceMetrics) };
+  const budget = new PointBudget(maxDataPoints);
+  return { resourceMetrics: array(field(root, "resourceMetrics", "resource_metrics"), "resourceMetrics", (v, p) => resourceMetrics(v, p, budget)) };
 }
 
 type Json = Record<string, unknown>;
@@ -194,20 +198,23 @@ function exponentialPoint(value: unknown, path: string): OtlpExponentialHistogra
   };
 }
 
-function summaryPoint(value: unknown, path: string): OtlpSummaryPoint {
+function summaryPoint(value: unknown, path: string, budget: PointBudget): OtlpSummaryPoint {
   const o = object(value, path) ?? {};
+  const quantileValues = field(o, "quantileValues", "quantile_values");
+  // Each quantile value becomes a point.
+  if (Array.isArray(quantileValues)) budget.take(quantileValues.length);
   return {
     ...pointBase(o, path),
     count: integer(o.count, `${path}.count`),
     sum: optionalDouble(o.sum, `${path}.sum`) ?? 0,
-    quantileValues: array(field(o, "quantileValues", "quantile_values"), `${path}.quantileValues`, (v, p) => {
+    quantileValues: array(quantileValues, `${path}.quantileValues`, (v, p) => {
       const q = object(v, p) ?? {};
       return { quantile: optionalDouble(q.quantile, `${p}.quantile`) ?? 0, value: optionalDouble(q.value, `${p}.value`) ?? 0 };
     }),
   };
 }
 
-function metric(value: unknown, path: string): OtlpMetric {
+function metric(value: unknown, path: string, budget: PointBudget): OtlpMetric {
   const o = object(value, path) ?? {};
   const out: OtlpMetric = { name: string(o.name, `${path}.name`), description: string(o.description, `${path}.description`), unit: string(o.unit, `${path}.unit`) };
   const data = (key: string, snake?: string) => {
@@ -216,7 +223,12 @@ function metric(value: unknown, path: string): OtlpMetric {
     if (d === null) return null;
     return { d, p, temporality: temporality(field(d, "aggregationTemporality", "aggregation_temporality"), `${p}.aggregationTemporality`) };
   };
-  const dataPoints = <T>(d: Json, p: string, item: (value: unknown, path: string) => T) => array(field(d, "dataPoints", "data_points"), `${p}.dataPoints`, item);
+  const dataPoints = <T>(d: Json, p: string, item: (value: unknown, path: string) => T) => {
+    const list = field(d, "dataPoints", "data_points");
+    // Counted before any is read: points past the limit cost nothing more.
+    if (Array.isArray(list)) budget.take(list.length);
+    return array(list, `${p}.dataPoints`, item);
+  };
   let x;
   if ((x = data("gauge"))) out.gauge = { dataPoints: dataPoints(x.d, x.p, numberPoint) };
   else if ((x = data("sum"))) {
@@ -228,18 +240,18 @@ function metric(value: unknown, path: string): OtlpMetric {
   } else if ((x = data("histogram"))) out.histogram = { dataPoints: dataPoints(x.d, x.p, histogramPoint), aggregationTemporality: x.temporality };
   else if ((x = data("exponentialHistogram", "exponential_histogram"))) {
     out.exponentialHistogram = { dataPoints: dataPoints(x.d, x.p, exponentialPoint), aggregationTemporality: x.temporality };
-  } else if ((x = data("summary"))) out.summary = { dataPoints: dataPoints(x.d, x.p, summaryPoint) };
+  } else if ((x = data("summary"))) out.summary = { dataPoints: dataPoints(x.d, x.p, (v, p) => summaryPoint(v, p, budget)) };
   return out;
 }
 
-function resourceMetrics(value: unknown, path: string): OtlpResourceMetrics {
+function resourceMetrics(value: unknown, path: string, budget: PointBudget): OtlpResourceMetrics {
   const o = object(value, path) ?? {};
   const resource = object(o.resource, `${path}.resource`);
   return {
     resource: resource === null ? null : { attributes: attributes(resource, `${path}.resource`) },
     scopeMetrics: array(field(o, "scopeMetrics", "scope_metrics"), `${path}.scopeMetrics`, (v, p) => {
       const scope = object(v, p) ?? {};
-      return { metrics: array(scope.metrics, `${p}.metrics`, metric) };
+      return { metrics: array(scope.metrics, `${p}.metrics`, (m, mp) => metric(m, mp, budget)) };
     }),
   };
 }

@@ -72,11 +72,11 @@ export class OtlpDecodeError extends Error {
 /**
  * Decodes an `application/x-protobuf` ExportMetricsServiceRequest (unknown fields are skipped) with
  * the Reader-based decoder: no generated message objects, attributes decoded only on a label-tail
- * cache miss.
+ * cache miss. PointLimitPassed, without reading further, past `maxDataPoints`.
  */
-export function decodeProtobufRequest(body: Buffer): OtlpExportRequest {
+export function decodeProtobufRequest(body: Buffer, maxDataPoints = Infinity): OtlpExportRequest {
   try {
-    return decodeExportRequest(body);
+    return decodeExportRequest(body, maxDataPoints);
   } catch (error) {
     if (!isWireError(error)) throw error;
     throw new OtlpDecodeError(`body: not a valid protobuf ExportMetricsServiceRequest (${error.message})`);

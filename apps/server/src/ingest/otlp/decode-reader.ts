@@ -4,25 +4,28 @@ import type { OtlpExportRequest, OtlpKeyValue, OtlpMetric, OtlpResourceMetrics }
 import { attributesIn } from "./reader-attributes";
 import { EXPONENTIAL, HISTOGRAM, NUMBER, SUMMARY, dataPoint, type PointLayout, type ProtoPoint } from "./reader-points";
 import { message, string, wireIs, type Reader } from "./reader-wire";
+import { PointBudget } from "./point-budget";
 
 /*
  * A decoder for ExportMetricsServiceRequest written against protobufjs' Reader, as the remote_write one
  * is (field numbers from the vendored opentelemetry-proto v1.11.0 in ./proto): plain objects of the
  * model's shape instead of the generated message classes, 64-bit fields read as numbers in place (no
  * Long), and a data point's attributes left in the body: the mapping looks their label tail up by
- * their bytes (`rawAttributes`) and decodes them only on a miss. Unknown fields are skipped; a field
+ * their bytes (`rawBuf`, read in place) and decodes them only on a miss. Unknown fields are skipped; a field
  * of a known number with another wire type is malformed. The generated decoder (decode-proto.ts) is
  * the reference: a property test decodes the same bodies with both.
  */
 
 /** Gauge, Sum, Histogram, ExponentialHistogram, Summary: data points (1), temporality (2), monotonic (3). */
-function metricData<P extends ProtoPoint>(r: Reader, end: number, layout: PointLayout<P>) {
+function metricData<P extends ProtoPoint>(r: Reader, end: number, layout: PointLayout<P>, budget: PointBudget) {
   const out = { dataPoints: [] as P[], aggregationTemporality: 0, isMonotonic: false };
   message(r, end, (tag, stop) => {
     switch (tag >>> 3) {
       case 1:
         wireIs(tag, WIRE_LEN);
-        out.dataPoints.push(dataPoint(r, subEnd(r, stop), layout));
+        // Counted before it is read: a point past the limit costs nothing.
+        budget.take();
+        out.dataPoints.push(dataPoint(r, subEnd(r, stop), layout, budget));
         return true;
       case 2:
         wireIs(tag, WIRE_VARINT);
@@ -38,7 +41,7 @@ function metricData<P extends ProtoPoint>(r: Reader, end: number, layout: PointL
   return out;
 }
 
-function metric(r: Reader, end: number): OtlpMetric {
+function metric(r: Reader, end: number, budget: PointBudget): OtlpMetric {
   const out: OtlpMetric = { name: "", description: "", unit: "" };
   // The data oneof: the last member on the wire wins, the others are unset.
   const data = (set: () => void) => {
@@ -59,19 +62,19 @@ function metric(r: Reader, end: number): OtlpMetric {
     wireIs(tag, WIRE_LEN);
     const dataEnd = subEnd(r, stop);
     if (field === 5) {
-      const { dataPoints } = metricData(r, dataEnd, NUMBER);
+      const { dataPoints } = metricData(r, dataEnd, NUMBER, budget);
       data(() => (out.gauge = { dataPoints }));
     } else if (field === 7) {
-      const sum = metricData(r, dataEnd, NUMBER);
+      const sum = metricData(r, dataEnd, NUMBER, budget);
       data(() => (out.sum = sum));
     } else if (field === 9) {
-      const { dataPoints, aggregationTemporality } = metricData(r, dataEnd, HISTOGRAM);
+      const { dataPoints, aggregationTemporality } = metricData(r, dataEnd, HISTOGRAM, budget);
       data(() => (out.histogram = { dataPoints, aggregationTemporality }));
     } else if (field === 10) {
-      const { dataPoints, aggregationTemporality } = metricData(r, dataEnd, EXPONENTIAL);
+      const { dataPoints, aggregationTemporality } = metricData(r, dataEnd, EXPONENTIAL, budget);
       data(() => (out.exponentialHistogram = { dataPoints, aggregationTemporality }));
     } else {
-      const { dataPoints } = metricData(r, dataEnd, SUMMARY);
+      const { dataPoints } = metricData(r, dataEnd, SUMMARY, budget);
       data(() => (out.summary = { dataPoints }));
     }
     return true;
@@ -79,7 +82,7 @@ function metric(r: Reader, end: number): OtlpMetric {
   return out;
 }
 
-function resourceMetrics(r: Reader, end: number): OtlpResourceMetrics {
+function resourceMetrics(r: Reader, end: number, budget: PointBudget): OtlpResourceMetrics {
   let resource: { attributes: OtlpKeyValue[] } | null = null;
   const scopeMetrics: { metrics: OtlpMetric[] }[] = [];
   message(r, end, (tag, stop) => {
@@ -96,7 +99,7 @@ function resourceMetrics(r: Reader, end: number): OtlpResourceMetrics {
       message(r, subEnd(r, stop), (inner, innerEnd) => {
         if (inner >>> 3 !== 2) return false;
         wireIs(inner, WIRE_LEN);
-        metrics.push(metric(r, subEnd(r, innerEnd)));
+        metrics.push(metric(r, subEnd(r, innerEnd), budget));
         return true;
       });
       scopeMetrics.push({ metrics });
@@ -107,15 +110,19 @@ function resourceMetrics(r: Reader, end: number): OtlpResourceMetrics {
   return { resource, scopeMetrics };
 }
 
-/** Decodes an ExportMetricsServiceRequest; throws MalformedProtobuf or RangeError on bytes that are not one. */
-export function decodeExportRequest(body: Uint8Array): OtlpExportRequest {
+/**
+ * Decodes an ExportMetricsServiceRequest; throws MalformedProtobuf or RangeError on bytes that are not
+ * one, PointLimitPassed (without reading further) at the first data point past `maxDataPoints`.
+ */
+export function decodeExportRequest(body: Uint8Array, maxDataPoints = Infinity): OtlpExportRequest {
+  const budget = new PointBudget(maxDataPoints);
   // A Buffer view, so text is read as the generated decoder's BufferReader reads it.
   const r = protobuf.Reader.create(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   const resources: OtlpResourceMetrics[] = [];
   message(r, r.len, (tag, end) => {
     if (tag >>> 3 !== 1) return false;
     wireIs(tag, WIRE_LEN);
-    resources.push(resourceMetrics(r, subEnd(r, end)));
+    resources.push(resourceMetrics(r, subEnd(r, end), budget));
     return true;
   });
   return { resourceMetrics: resources };

@@ -36,19 +36,27 @@ export function exponentialLayout(dp: OtlpExponentialHistogramPoint, maxBuckets:
   if (!Number.isInteger(scale) || scale < MIN_SCALE || scale > MAX_SCALE) return `scale ${scale} is outside ${MIN_SCALE}..${MAX_SCALE}`;
   const zeroThreshold = dp.zeroThreshold ?? 0;
   if (!(zeroThreshold >= 0) || !Number.isFinite(zeroThreshold)) return `zeroThreshold ${zeroThreshold} is not a finite number >= 0`;
-  const positive = side(dp.positive, "positive", maxBuckets);
+  const positive = side(dp.positive, "positive", scale, maxBuckets);
   if (typeof positive === "string") return positive;
-  const negative = side(dp.negative, "negative", maxBuckets);
+  const negative = side(dp.negative, "negative", scale, maxBuckets);
   if (typeof negative === "string") return negative;
   return { scale, zeroCount: dp.zeroCount, zeroThreshold, positive, negative };
 }
 
-function side(buckets: OtlpExponentialBuckets | null | undefined, name: string, maxBuckets: number): ExponentialSide | string {
+function side(buckets: OtlpExponentialBuckets | null | undefined, name: string, scale: number, maxBuckets: number): ExponentialSide | string {
   if (buckets == null || buckets.bucketCounts.length === 0) return EMPTY_SIDE;
   const { offset, bucketCounts } = buckets;
   if (bucketCounts.length > maxBuckets) return `${name}.bucketCounts has ${bucketCounts.length} buckets (limit ${maxBuckets} per side)`;
   // Bucket indexes are int32 in the proto: an offset past that would make bounds of Infinity or 0.
   if (!Number.isSafeInteger(offset) || Math.abs(offset) > 2 ** 31) return `${name}.offset ${offset} is outside the int32 range`;
+  // A bucket starting at 2^1024 or above holds no double (an SDK never fills one): its quantiles would
+  // be infinite. Only counted buckets matter; the highest is the one that can pass.
+  let top = bucketCounts.length - 1;
+  while (top >= 0 && !(bucketCounts[top]! > 0)) top--;
+  if (top >= 0 && !Number.isFinite(lowerBoundary(offset + top, scale))) {
+    const index = offset + top;
+    return `${name}.offset ${offset}: bucket ${index} starts at 2^${index / 2 ** scale}, past the largest double; at scale ${scale} bucket indexes must be below ${MAX_EXPONENT * 2 ** scale}`;
+  }
   return { offset, counts: bucketCounts };
 }
 
@@ -90,9 +98,21 @@ function sideIncrease(prev: ExponentialSide, next: ExponentialSide, shift: numbe
   return { offset: next.offset, counts };
 }
 
+/** 2^1024 is past the largest double (just below it): every double is below 2^MAX_EXPONENT. */
+const MAX_EXPONENT = 1024;
+
 /** The lower bound of bucket `index` at `scale`: base^index = 2^(index / 2^scale). */
 function lowerBoundary(index: number, scale: number): number {
   return 2 ** (index / 2 ** scale);
+}
+
+/**
+ * The upper bound of bucket `index`: the next one's lower bound, but at most the largest double. The
+ * bucket that holds it ends at 2^1024, which is Infinity as a double; no value in it is larger than
+ * Number.MAX_VALUE, so that is where the bucket closes.
+ */
+function upperBoundary(index: number, scale: number): number {
+  return Math.min(lowerBoundary(index + 1, scale), Number.MAX_VALUE);
 }
 
 /**
@@ -112,7 +132,7 @@ export function exponentialQuantile(q: number, layout: ExponentialLayout, min?: 
     const count = negative.counts[k]!;
     if (count > 0 && below + count >= rank) {
       const index = negative.offset + k;
-      return interpolate(-lowerBoundary(index + 1, scale), -lowerBoundary(index, scale), rank - below, count, min, max);
+      return interpolate(-upperBoundary(index, scale), -lowerBoundary(index, scale), rank - below, count, min, max);
     }
     below += count;
   }
@@ -128,12 +148,12 @@ export function exponentialQuantile(q: number, layout: ExponentialLayout, min?: 
     const count = positive.counts[k]!;
     if (!(count > 0)) continue;
     const index = positive.offset + k;
-    if (below + count >= rank) return interpolate(lowerBoundary(index, scale), lowerBoundary(index + 1, scale), rank - below, count, min, max);
+    if (below + count >= rank) return interpolate(lowerBoundary(index, scale), upperBoundary(index, scale), rank - below, count, min, max);
     below += count;
     last = index;
   }
   // Only rounding gets here (the rank is at most the total): the top of the highest bucket.
-  return clamp(last === -1 ? 0 : lowerBoundary(last + 1, scale), min, max);
+  return clamp(last === -1 ? 0 : upperBoundary(last, scale), min, max);
 }
 
 function interpolate(lower: number, upper: number, rankInBucket: number, count: number, min?: number, max?: number): number {

@@ -5,6 +5,7 @@ import { addAttributeLabels, emptyLabels, labelNameFor, resourceLabels, seriesNa
 import type { CumulativeAdvance } from "./cumulative-state";
 import { Emitter, PointRefused, type QuantileSuffixes } from "./emitter";
 import { LabelTailCache } from "./label-tail-cache";
+import { RawTailCache, scopeHash, type RawTail } from "./raw-tail-cache";
 import { mapExponentialHistogram, mapHistogram } from "./map-histogram";
 import { metricMeta } from "./metric-meta";
 import { SeriesKeys } from "./series-keys";
@@ -34,6 +35,11 @@ export interface OtlpMapOptions {
    * cumulative histogram series, so this bounds that memory. @default 256
    */
   readonly maxBuckets?: number;
+  /**
+   * Points the request may become (LIVEDASH_MAX_POINTS_PER_REQUEST): the mapping stops at the first
+   * data point that takes it past, and says `more`. @default Infinity
+   */
+  readonly maxPoints?: number;
 }
 
 export const DEFAULT_QUANTILES: readonly number[] = [0.5, 0.9, 0.99];
@@ -52,6 +58,8 @@ export interface MappedRequest {
   readonly rejected: number;
   /** The reasons, at most MAX_REPORTED_ERRORS; `truncated` when there were more. */
   readonly errors: ErrorList<{ message: string }>;
+  /** The request makes more than maxPoints points: the mapping stopped there (the rest is unread). */
+  readonly more: boolean;
 }
 
 /**
@@ -74,14 +82,15 @@ export function mapExportRequest(
   opts: OtlpMapOptions,
   /** Label tails of recent attribute sets, kept across requests by the receiver. @default one for this request */
   tails: LabelTailCache<string | PointRefused> = new LabelTailCache(),
-  /** The same by the attributes' protobuf bytes (rawAttributes), kept by the receiver. @default one for this request */
-  rawTails: LabelTailCache<string | PointRefused> = new LabelTailCache(),
+  /** The same by the attributes' protobuf bytes (rawBuf), kept by the receiver. @default one for this request */
+  rawTails: RawTailCache = new RawTailCache(),
   /** Series keys interned across requests, kept by the receiver. @default one for this request */
   keys: SeriesKeys = new SeriesKeys(),
 ): MappedRequest {
   const quantiles = opts.quantiles ?? DEFAULT_QUANTILES;
   const quantileSuffixes = quantiles.map((q) => [q, `.${quantileSuffix(q)}`] as const);
   const maxBuckets = opts.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+  const maxPoints = opts.maxPoints ?? Infinity;
   const points: Point[] = [];
   const sources: number[] = [];
   const errors = new ErrorList<{ message: string }>();
@@ -89,13 +98,15 @@ export function mapExportRequest(
   let rejected = 0;
   const out = new Emitter(points, sources);
   const meta = new Map<string, SeriesMeta>();
+  let more = false;
 
-  for (let r = 0; r < request.resourceMetrics.length; r++) {
+  resources: for (let r = 0; r < request.resourceMetrics.length; r++) {
     const resource = request.resourceMetrics[r]!;
     const base = resourceLabels(resource.resource?.attributes);
     const baseProblem = labelsProblem(base);
     // The key tail of points without attributes, computed once per resource.
     const baseTail = baseProblem ? "" : seriesKey("", base);
+    const seed = scopeHash(baseTail);
     for (let s = 0; s < resource.scopeMetrics.length; s++) {
       const metrics = resource.scopeMetrics[s]!.metrics;
       for (let m = 0; m < metrics.length; m++) {
@@ -118,16 +129,20 @@ export function mapExportRequest(
           const before = points.length;
           try {
             if (metricProblem) throw new PointRefused(metricProblem);
-            const raw = dp.rawAttributes;
-            const tail =
-              raw !== undefined ? (raw === "" ? baseTail : rawLabelTail(dp, raw, base, baseTail, rawTails))
-              : dp.attributes.length === 0 ? baseTail : cachedLabelTail(dp.attributes, base, baseTail, tails);
+            const raw = dp.rawBuf;
+            const cached = raw !== undefined && dp.rawEnd! > dp.rawStart! ? rawLabelTail(dp, raw, seed, base, baseTail, rawTails) : null;
+            const tail = cached !== null ? cached.tail : raw !== undefined || dp.attributes.length === 0 ? baseTail : cachedLabelTail(dp.attributes, base, baseTail, tails);
+            if (tail instanceof PointRefused) throw tail;
             const ts = dp.timeUnixNano > 0 ? nanosToMs(dp.timeUnixNano) : opts.nowMs;
-            const future = checkFuture(ts, opts);
-            if (!future.ok) throw new PointRefused(`timeUnixNano: ${future.message}`);
+            // checkFuture builds its answer object; most points are not ahead, and need none.
+            if (ts - opts.nowMs > opts.maxFutureMs) {
+              const future = checkFuture(ts, opts);
+              if (!future.ok) throw new PointRefused(`timeUnixNano: ${future.message}`);
+            }
             out.name = name;
             out.tail = tail;
-            const key = keys.key(name, tail);
+            // The run's entry remembers the last name's key: a metric's series come back every request.
+            const key = cached === null ? keys.key(name, tail) : cached.lastName === name ? cached.lastKey : remember(cached, name, keys.key(name, tail));
             out.key = key;
             out.ts = ts;
             out.ordinal = ordinal;
@@ -145,6 +160,11 @@ export function mapExportRequest(
             rejected++;
             errors.push({ message: `${where} ${quoteForError(metric.name)} dataPoints[${p}]: ${error.message}` });
           }
+          if (points.length > maxPoints) {
+            // The request is refused whole: the rest is not worth mapping.
+            more = true;
+            break resources;
+          }
         }
         // Described only under the names that got points: a name with none would be an empty catalog entry.
         for (const entry of metricMeta(metric, name, suffixes)) meta.set(entry.series, entry);
@@ -153,7 +173,7 @@ export function mapExportRequest(
   }
   const { nonFinite } = out;
   if (nonFinite > 0) errors.push({ message: `${nonFinite} non-finite values (NaN, ±Infinity) were skipped; data points with no other value were rejected` });
-  return { points, sources, meta: [...meta.values()], dataPoints: ordinal + 1, rejected, errors };
+  return { points, sources, meta: [...meta.values()], dataPoints: ordinal + 1, rejected, errors, more };
 }
 
 /**
@@ -191,20 +211,28 @@ function cachedLabelTail(attributes: readonly OtlpKeyValue[], base: Record<strin
 }
 
 /**
- * labelTail through the cache by the attributes' wire bytes: the same bytes under the same resource
- * have the same tail (or refusal). The bytes decide every value, so non-string ones are cached too. A
- * separate cache from cachedLabelTail's, whose keys are built another way.
+ * labelTail through the cache by the attributes' wire bytes, read in place: the same bytes under the
+ * same resource (`seed` is scopeHash(baseTail)) have the same tail (or refusal). The bytes decide every
+ * value, so non-string ones are cached too. A separate cache from cachedLabelTail's, keyed another way.
  */
-function rawLabelTail(dp: { readonly attributes: readonly OtlpKeyValue[] }, raw: string, base: Record<string, string>, baseTail: string, tails: LabelTailCache<string | PointRefused>): string {
-  // The scope is a label tail, which holds no control character: \u0001 ends it unambiguously.
-  const key = `${baseTail}\u0001${raw}`;
-  let tail = tails.get(key);
-  if (tail === undefined) {
-    tail = refusalOr(() => labelTail(dp.attributes, base));
-    tails.set(key, tail);
-  }
-  if (tail instanceof PointRefused) throw tail;
-  return tail;
+function rawLabelTail(
+  dp: { readonly attributes: readonly OtlpKeyValue[]; readonly rawStart?: number; readonly rawEnd?: number },
+  raw: Uint8Array,
+  seed: number,
+  base: Record<string, string>,
+  baseTail: string,
+  tails: RawTailCache,
+): RawTail {
+  const start = dp.rawStart!;
+  const end = dp.rawEnd!;
+  const hash = RawTailCache.hash(seed, raw, start, end);
+  return tails.get(hash, baseTail, raw, start, end) ?? tails.set(hash, baseTail, raw, start, end, refusalOr(() => labelTail(dp.attributes, base)));
+}
+
+function remember(entry: RawTail, name: string, key: string): string {
+  entry.lastName = name;
+  entry.lastKey = key;
+  return key;
 }
 
 /** What `make` answers, or the PointRefused it threw (cached like an answer). */

@@ -5,7 +5,7 @@
  *
  * 64-bit integers arrive as JavaScript numbers: nanosecond timestamps lose sub-microsecond digits
  * (2^53 ns is 104 days, so a 2024 timestamp keeps ~256 ns), which a millisecond store never sees,
- * and counts above 2^53 are beyond any real counter.
+ * and counts above 2^53 become the nearest double (unsigned ones are read as unsigned: 2^63 stays 2^63).
  * Absent optional values and unset oneof members are `null` or `undefined`.
  */
 
@@ -33,11 +33,13 @@ interface OtlpPointBase {
   /** Bit 0: FLAG_NO_RECORDED_VALUE (a staleness marker, no value). */
   flags: number;
   /**
-   * The attributes' protobuf bytes as latin1 text, from the Reader-based decoder (decode-reader.ts):
-   * "" for none; absent when they were not one run of at most 1 KiB (or from JSON). The mapping looks
-   * the label tail up by them before decoding `attributes`.
+   * Where the attributes' protobuf bytes are, from the Reader-based decoder (decode-reader.ts):
+   * rawBuf[rawStart, rawEnd), empty for none; rawBuf absent when they were not one run of at most 1 KiB
+   * (or from JSON). The mapping looks the label tail up by those bytes before decoding `attributes`.
    */
-  rawAttributes?: string | undefined;
+  rawBuf?: Uint8Array | undefined;
+  rawStart?: number;
+  rawEnd?: number;
 }
 
 export interface OtlpNumberPoint extends OtlpPointBase {

@@ -1,18 +1,20 @@
-import { MalformedProtobuf, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, readInt64, skip, subEnd } from "../protobuf-wire";
+import { MalformedProtobuf, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, readUint64, skip, subEnd } from "../protobuf-wire";
 import type { OtlpExponentialBuckets, OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpKeyValue, OtlpNumberPoint, OtlpSummaryPoint } from "./model";
 import { attributesIn, checkKeyValue } from "./reader-attributes";
+import type { PointBudget } from "./point-budget";
+import { MAX_RAW_ATTRIBUTES } from "./raw-tail-cache";
 import { double, fixed64, message, repeated, sfixed64, wireIs, type Reader } from "./reader-wire";
 
-/** Attribute runs longer than this keep no raw key (the label-tail cache holds keys up to ~1 KiB). */
-const MAX_RAW_ATTRIBUTES = 1024;
 
 /** Base of every data point: attributes decoded lazily, by the bytes they came in. */
 export abstract class ProtoPoint {
   startTimeUnixNano = 0;
   timeUnixNano = 0;
   flags = 0;
-  /** The attributes' bytes as latin1 (the label-tail cache's key), "" for none; undefined when not one short run. */
-  rawAttributes: string | undefined = "";
+  /** The attributes' bytes (the label-tail cache's key), rawBuf[rawStart, rawEnd); no rawBuf when not one short run. */
+  rawBuf: Uint8Array | undefined = undefined;
+  rawStart = 0;
+  rawEnd = 0;
   private decoded: OtlpKeyValue[] | undefined = undefined;
   private buf: Uint8Array | null = null;
   private bodyStart = 0;
@@ -26,13 +28,18 @@ export abstract class ProtoPoint {
   attach(buf: Uint8Array, bodyStart: number, bodyEnd: number, field: number, runStart: number, runEnd: number, oneRun: boolean): void {
     if (runStart === -1) {
       this.decoded = [];
+      this.rawBuf = buf;
       return;
     }
     this.buf = buf;
     this.bodyStart = bodyStart;
     this.bodyEnd = bodyEnd;
     this.field = field;
-    this.rawAttributes = oneRun && runEnd - runStart <= MAX_RAW_ATTRIBUTES ? latin1(buf, runStart, runEnd) : undefined;
+    if (oneRun && runEnd - runStart <= MAX_RAW_ATTRIBUTES) {
+      this.rawBuf = buf;
+      this.rawStart = runStart;
+      this.rawEnd = runEnd;
+    }
   }
 
   get attributes(): OtlpKeyValue[] {
@@ -42,10 +49,6 @@ export abstract class ProtoPoint {
     }
     return this.decoded;
   }
-}
-
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
 }
 
 class NumberPoint extends ProtoPoint implements OtlpNumberPoint {
@@ -87,14 +90,14 @@ export interface PointLayout<P extends ProtoPoint> {
   readonly flags: number;
   /** Plain 8-byte fields: field number -> [the property, fixed64 or double]. */
   readonly scalars?: Readonly<Record<number, readonly [keyof P & string, "fixed64" | "double"]>>;
-  /** The other fields; false: not one of them (skipped). */
-  readonly rest: (p: P, r: Reader, tag: number, end: number) => boolean;
+  /** The other fields; false: not one of them (skipped). `budget` counts what becomes points of its own. */
+  readonly rest: (p: P, r: Reader, tag: number, end: number, budget: PointBudget) => boolean;
 }
 
 /** count (4), sum (5): the same in every histogram-like point. */
 const COUNT_SUM = { 4: ["count", "fixed64"], 5: ["sum", "double"] } as const;
 
-export function dataPoint<P extends ProtoPoint>(r: Reader, end: number, layout: PointLayout<P>): P {
+export function dataPoint<P extends ProtoPoint>(r: Reader, end: number, layout: PointLayout<P>, budget: PointBudget): P {
   const point = layout.make();
   const bodyStart = r.pos;
   // Where the attributes are, and whether they came in one run (as every SDK writes them).
@@ -131,7 +134,7 @@ export function dataPoint<P extends ProtoPoint>(r: Reader, end: number, layout: 
       if (scalar !== undefined) {
         wireIs(tag, WIRE_FIXED64);
         (point as Record<string, unknown>)[scalar[0]] = scalar[1] === "fixed64" ? fixed64(r) : double(r);
-      } else if (!layout.rest(point, r, tag, end)) skip(r, tag, end);
+      } else if (!layout.rest(point, r, tag, end, budget)) skip(r, tag, end);
     }
   }
   if (r.pos !== end) throw new MalformedProtobuf("a data point runs past its end");
@@ -184,7 +187,8 @@ function buckets(r: Reader, end: number): OtlpExponentialBuckets {
       return true;
     }
     if (tag >>> 3 === 2) {
-      repeated(r, tag, stop, WIRE_VARINT, readInt64, out.bucketCounts);
+      // uint64 in the proto: read as signed, a count of 2^63 or more came out negative.
+      repeated(r, tag, stop, WIRE_VARINT, readUint64, out.bucketCounts);
       return true;
     }
     return false;
@@ -217,9 +221,11 @@ export const SUMMARY: PointLayout<SummaryPoint> = {
   attributes: 7,
   flags: 8,
   scalars: COUNT_SUM,
-  rest(p, r, tag, end) {
+  rest(p, r, tag, end, budget) {
     if (tag >>> 3 !== 6) return false;
     wireIs(tag, WIRE_LEN);
+    // Each quantile value becomes a point.
+    budget.take();
     const q = { quantile: 0, value: 0 };
     message(r, subEnd(r, end), (inner) => {
       if (inner >>> 3 !== 1 && inner >>> 3 !== 2) return false;

@@ -32,18 +32,28 @@ export class BitWriter {
   /** Writes the low `n` bits of `value` (0 <= n <= 32), most significant first. */
   write(value: number, n: number): void {
     if (n === 0) return;
-    this.ensure(this.bitLength + n);
-    let remaining = n;
-    while (remaining > 0) {
-      const byteIndex = this.bitLength >>> 3;
-      const free = 8 - (this.bitLength & 7);
-      const take = remaining < free ? remaining : free;
-      // The `take` bits just below the top `n - remaining` already written bits of value.
-      const bits = (value >>> (remaining - take)) & ((1 << take) - 1);
-      this.buf[byteIndex] = (this.buf[byteIndex] as number) | (bits << (free - take));
-      this.bitLength += take;
-      remaining -= take;
+    const start = this.bitLength;
+    const end = start + n;
+    if ((end + 7) >>> 3 > this.buf.length) this.ensure(end);
+    const buf = this.buf;
+    let at = start >>> 3;
+    const free = 8 - (start & 7);
+    // Bytes past bitLength are zero (new buffers, and from() clears the bits after its end): the
+    // first byte is OR-ed in, the following ones are set whole. One write per value, not per byte.
+    if (n <= free) {
+      buf[at] = (buf[at] as number) | ((value & ((1 << n) - 1)) << (free - n));
+      this.bitLength = end;
+      return;
     }
+    let remaining = n - free;
+    buf[at] = (buf[at] as number) | ((value >>> remaining) & ((1 << free) - 1));
+    at++;
+    while (remaining >= 8) {
+      remaining -= 8;
+      buf[at++] = (value >>> remaining) & 0xff;
+    }
+    if (remaining > 0) buf[at] = (value << (8 - remaining)) & 0xff;
+    this.bitLength = end;
   }
 
   writeBit(bit: boolean): void {

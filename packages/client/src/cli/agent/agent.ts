@@ -141,7 +141,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
         continue;
       }
       const batch = buffer.take(batchLimit);
-      const outcome = await sendBatch(batch, metaSent ? [] : meta, { server: config.server, token, signal: abortInFlight.signal });
+      const outcome = await sendBatch(batch, metaSent ? [] : meta, { server: config.server, token, host: config.host, signal: abortInFlight.signal });
       if (outcome.kind === "ok") {
         metaSent = true;
         attempt = 0;

@@ -24,6 +24,11 @@ export interface SendOptions {
   readonly server: string;
   readonly token: string | undefined;
   /**
+   * The host the points are about (--host), sent as `X-Livedash-Host`: the server rate-limits per
+   * address and host, so agents behind one proxy address do not share a flooding agent's bucket.
+   */
+  readonly host?: string;
+  /**
    * A request that takes longer is abandoned and retried (a half-open connection must not stall the
    * agent forever).
    * @default 15_000
@@ -66,6 +71,8 @@ export async function sendBatch(points: readonly Point[], meta: readonly SeriesM
         "content-type": "application/json",
         "content-encoding": "gzip",
         ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+        // Percent-encoded: a header carries bytes, a host label may be any Unicode.
+        ...(options.host === undefined ? {} : { "x-livedash-host": encodeURIComponent(options.host) }),
       },
       body,
       // A followed redirect to a login page answers 200 and would count as sent.

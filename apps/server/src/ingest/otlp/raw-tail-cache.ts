@@ -1,0 +1,73 @@
+import type { PointRefused } from "./emitter";
+
+/** Attribute runs longer than this are not cached (nor are they kept as one run by the decoder). */
+export const MAX_RAW_ATTRIBUTES = 1024;
+
+/** One cached attribute run: its bytes under a scope, the label tail (or refusal) they make. */
+export interface RawTail {
+  readonly hash: number;
+  readonly scope: string;
+  readonly bytes: Buffer;
+  readonly tail: string | PointRefused;
+  /** The chain of entries whose hash is the same. */
+  next: RawTail | undefined;
+  /** The last series name asked for with this tail, and its key: a metric's series repeat every request. */
+  lastName: string;
+  lastKey: string;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a of a string's UTF-16 units (a scope: the resource's label tail), the seed of its runs' hashes. */
+export function scopeHash(scope: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < scope.length; i++) h = Math.imul(h ^ scope.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+/**
+ * The label tail of each attribute run seen lately, keyed by the run's protobuf bytes under a scope
+ * (the resource's labels, which join every tail), read in place: a data point whose attributes were
+ * seen before costs one hash over its attribute bytes and one native compare, no string. (The previous
+ * key, the bytes as latin1 text joined to the scope, cost two strings per data point and a hash of both.)
+ * Bounded: at most `capacity` runs of at most MAX_RAW_ATTRIBUTES bytes; when full it starts over.
+ */
+export class RawTailCache {
+  private buckets = new Map<number, RawTail>();
+  private size = 0;
+
+  constructor(
+    /** Most attribute runs held. @default 8192 */
+    private readonly capacity = 8192,
+  ) {}
+
+  /** The hash of buf[start, end) under the scope whose scopeHash is `seed`. */
+  static hash(seed: number, buf: Uint8Array, start: number, end: number): number {
+    let h = seed;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
+    // A small integer: Map keys that need no heap number.
+    return h & 0x3fffffff;
+  }
+
+  get(hash: number, scope: string, buf: Uint8Array, start: number, end: number): RawTail | undefined {
+    const length = end - start;
+    for (let e = this.buckets.get(hash); e !== undefined; e = e.next) {
+      if (e.bytes.length === length && e.scope === scope && e.bytes.compare(buf, start, end) === 0) return e;
+    }
+    return undefined;
+  }
+
+  set(hash: number, scope: string, buf: Uint8Array, start: number, end: number, tail: string | PointRefused): RawTail {
+    if (this.size >= this.capacity) {
+      this.buckets = new Map();
+      this.size = 0;
+    }
+    // A copy: the request's body is not kept alive by the cache.
+    const bytes = Buffer.from(buf.subarray(start, end));
+    const entry: RawTail = { hash, scope, bytes, tail, next: this.buckets.get(hash), lastName: "", lastKey: "" };
+    this.buckets.set(hash, entry);
+    this.size++;
+    return entry;
+  }
+}

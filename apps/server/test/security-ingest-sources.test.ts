@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { createIngestSources, declaredHost } from "../src/security/ingest-sources";
+
+describe("createIngestSources: per-source ingest rate keys from client-declared hosts stay bounded", () => {
+  it("keys an address alone, or an address and a host", () => {
+    const sources = createIngestSources();
+    expect(sources.key("10.0.0.1", null)).toBe("ip:10.0.0.1");
+    expect(sources.key("10.0.0.1", "web1")).toBe("ip:10.0.0.1 host:web1");
+    expect(sources.key("10.0.0.2", "web1")).toBe("ip:10.0.0.2 host:web1");
+  });
+
+  it("past maxHostsPerAddress or maxHosts a new host shares its address's key; known hosts keep theirs", () => {
+    const clock = { nowMs: 0 };
+    const sources = createIngestSources({ maxHostsPerAddress: 2, maxHosts: 3, now: () => clock.nowMs });
+    expect(sources.key("a", "h1")).toBe("ip:a host:h1");
+    expect(sources.key("a", "h2")).toBe("ip:a host:h2");
+    expect(sources.key("a", "h3")).toBe("ip:a");
+    expect(sources.key("a", "h1")).toBe("ip:a host:h1");
+    expect(sources.key("b", "h1")).toBe("ip:b host:h1");
+    // Three host keys in all: a fourth address's host is refused one too.
+    expect(sources.key("c", "h1")).toBe("ip:c");
+    expect(sources.size).toBe(3);
+    // 10_000 rotated names from one address cost nothing more.
+    for (let i = 0; i < 10_000; i++) sources.key("a", `rot${i}`);
+    expect(sources.size).toBe(3);
+  });
+
+  it("a host silent past idleMs gives its place up; one that keeps reporting does not", () => {
+    const clock = { nowMs: 0 };
+    const sources = createIngestSources({ maxHostsPerAddress: 2, idleMs: 1000, now: () => clock.nowMs });
+    sources.key("a", "quiet");
+    sources.key("a", "busy");
+    clock.nowMs = 900;
+    sources.key("a", "busy");
+    clock.nowMs = 1500;
+    expect(sources.key("a", "new")).toBe("ip:a host:new");
+    expect(sources.key("a", "busy")).toBe("ip:a host:busy");
+    expect(sources.key("a", "quiet")).toBe("ip:a");
+    expect(sources.size).toBe(2);
+  });
+});
+
+describe("declaredHost (X-Livedash-Host)", () => {
+  it("absent or empty is no host; a value is percent-decoded and checked as a label value; refusals name the header", () => {
+    expect(declaredHost(undefined)).toEqual({ ok: true, host: null });
+    expect(declaredHost([""])).toEqual({ ok: true, host: null });
+    expect(declaredHost(["w%C3%A9b-1"])).toEqual({ ok: true, host: "wéb-1" });
+    expect(declaredHost(["a", "b"])).toEqual({ ok: false, message: "x-livedash-host: sent 2 times; send it once" });
+    expect(declaredHost(["%E2%80"])).toMatchObject({ ok: false, message: expect.stringMatching(/^x-livedash-host: not valid percent-encoded UTF-8/) });
+    expect(declaredHost(["a%01b"])).toEqual({ ok: false, message: "x-livedash-host: label value must not contain control characters" });
+  });
+});
