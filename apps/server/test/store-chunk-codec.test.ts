@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { BitReader, BitWriter } from "../src/store/disk/bit-stream";
 import { ChunkEncoder, decodeChunk } from "../src/store/disk/chunk-codec";
 
 /** Bit-exact comparison: Object.is tells -0 from 0 (toEqual on Float64Array would not). */
@@ -154,6 +156,40 @@ describe("chunk codec (delta-of-delta ts, XOR floats)", () => {
     );
   });
 
+  it("writes the same bytes as the encoder before its speed-up (#12): every control and bucket, both versions, both ts modes", () => {
+    // A fixed mix (an LCG, no Math.random) touching each way a ts and a value are written; the hash
+    // is of the bytes written by the encoder as it was before the ingest work. The chunk format did
+    // not change: chunks and heads already on disk continue byte for byte.
+    let seed = 12345;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const jumps = [0, 1000, 1000, 999, 1001, 5000, 70_000, 600_000, 10_000_000, 1000, 3, 0, 1000];
+    const hash = createHash("sha256");
+    const lengths: number[] = [];
+    for (const version of [1, 2] as const) {
+      for (const floatTs of [false, true]) {
+        for (const columns of [1, 5]) {
+          const enc = new ChunkEncoder(columns, floatTs, version);
+          let ts = Date.UTC(2026, 0, 1);
+          const row = new Float64Array(columns);
+          for (let i = 0; i < 400; i++) {
+            ts += floatTs ? 1000 + rnd() : jumps[i % jumps.length]! + (i % 7 === 0 ? Math.floor(rnd() * 40) : 0);
+            for (let c = 0; c < columns; c++) {
+              const kind = (i + c) % 9;
+              // Only kind 1 draws from the generator (the sequence is part of the expected bytes).
+              row[c] = kind === 1 ? Math.round(rnd() * 10000) / 100 : [42, 0, Math.sin(i), -i * 1e9, ((i % 7) / 7) * 100, 2 ** 52 + i, -0, 1e-300 * i, (i * 60) / 7][kind]!;
+            }
+            enc.append(ts, row);
+          }
+          const bytes = enc.bytes();
+          lengths.push(bytes.length);
+          hash.update(bytes);
+        }
+      }
+    }
+    expect(lengths).toEqual([4698, 17906, 5069, 18281, 4310, 15932, 4688, 16317]);
+    expect(hash.digest("hex")).toBe("02894eb9b865788c460e1a202a48c5faacc33fb59ace920f4621738d7e966bfa");
+  });
+
   it("round-trips delta-of-delta values at every bucket edge", () => {
     // Deltas whose differences land exactly on the 14/17/20-bit two's complement limits and past them.
     const dods = [0, 1, -1, 8191, -8192, 8192, -8193, 65535, -65536, 65536, -65537, 524287, -524288, 524288, -524289, 2 ** 40, -(2 ** 40)];
@@ -195,5 +231,31 @@ describe("chunk codec (delta-of-delta ts, XOR floats)", () => {
     const badVersion = bytes.slice();
     badVersion[0] = 9;
     expect(() => decodeChunk(badVersion)).toThrow(/version/);
+  });
+});
+
+describe("bit stream reader (the decode side of every chunk)", () => {
+  it("reads back any sequence of 0..32-bit fields at any bit offset, up to the last bit, and throws past it", () => {
+    const field = fc.integer({ min: 0, max: 32 }).chain((n) => fc.tuple(fc.constant(n), n === 0 ? fc.constant(0) : fc.integer({ min: 0, max: 2 ** n - 1 })));
+    fc.assert(
+      fc.property(fc.array(field, { maxLength: 80 }), fc.integer({ min: 0, max: 7 }), (fields, start) => {
+        const w = new BitWriter();
+        w.write(0, start);
+        for (const [n, value] of fields) {
+          if (n === 1) w.writeBit(value === 1);
+          else w.write(value, n);
+        }
+        const bytes = w.bytes();
+        const r = new BitReader(bytes, start);
+        for (const [n, value] of fields) expect(n === 1 ? (r.readBit() ? 1 : 0) : r.read(n)).toBe(value);
+        expect(r.position).toBe(w.length);
+        // The zero padding of the last byte reads as zeros; one bit more is a truncated chunk.
+        const padding = bytes.length * 8 - w.length;
+        if (padding > 0) expect(r.read(padding)).toBe(0);
+        expect(() => r.readBit()).toThrow(RangeError);
+        expect(() => new BitReader(bytes, r.position).read(1)).toThrow(RangeError);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -149,3 +149,36 @@ describe("disk store: restart from the point log", () => {
     expect(table("point_log", crashed.dir)).toBe(0);
   });
 });
+
+describe("disk store: replay log rows", () => {
+  // recordBatch copies the point log records append() just wrote for the same batch instead of
+  // encoding it again; a batch append() did not log whole (a point too old for every tier, a point
+  // already recorded in an earlier batch) must still be logged whole and in order.
+  it("logs every batch's points in order, whether append() logged them or not", () => {
+    const disk = open({ replayBatches: 10 });
+    const batches: Point[][] = [
+      tick(0),
+      // Older than every tier's retention: dropped by the store, still part of the batch.
+      [{ series: "w.0", ts: NOW - 400 * 86_400_000, value: 1 }, ...tick(1)],
+      tick(2),
+    ];
+    disk.store.append(batches[0]!);
+    disk.recordBatch(1, batches[0]!);
+    disk.store.append(batches[1]!);
+    disk.recordBatch(2, batches[1]!);
+    // Recorded without an append of its own (another array with the same points): encoded, not copied.
+    disk.store.append(batches[2]!);
+    disk.recordBatch(3, [...batches[2]!]);
+    expect(disk.flush()).toBe(true);
+    // A flush between append and recordBatch empties the point log: the batch is encoded.
+    const later = tick(3);
+    disk.store.append(later);
+    expect(disk.flush()).toBe(true);
+    disk.recordBatch(4, later);
+    expect(disk.flush()).toBe(true);
+    const crashed = copyDataDir(data.dir);
+    copies.push(crashed);
+    const restarted = open({ dataDir: crashed.dir, replayBatches: 10 });
+    expect(restarted.ids.batches).toEqual([...batches, later].map((points, i) => ({ seq: i + 1, points })));
+  });
+});

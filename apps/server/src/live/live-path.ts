@@ -1,6 +1,7 @@
 import type { Aggregate, Point, ResetEvent } from "@livedash/events";
 import type { Batch, Engine } from "../engine/types";
-import { createGroups, filterPoints as filter, isClosed, pointsEvent } from "./subscriber";
+import { filterPoints as filter, isClosed, pointsEvent } from "./subscriber";
+import { createGroups } from "./groups";
 import { createPatternIndex } from "./pattern-index";
 import type { PatternIndex } from "./pattern-index";
 import type { LiveSubscription, SubscribeOptions, Subscriber } from "./subscriber";

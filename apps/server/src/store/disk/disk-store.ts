@@ -8,9 +8,9 @@ import type { HistoryQuery, SeriesStore } from "../types";
 import { ChunkCache } from "./chunk-cache";
 import { decodeChunk } from "./chunk-codec";
 import type { DecodedChunk } from "./chunk-codec";
-import { queryHistory, tierRows } from "./history-query";
+import { Rows, queryHistory, tierRows } from "./history-query";
 import type { ChunkReader, HeadDecoder, QueryCost, StoredChunk } from "./history-query";
-import { PointLogBuffer, replayPointLog } from "./point-log";
+import { POINT_LOG_RECORD, PointLogBuffer, replayPointLog } from "./point-log";
 import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
 import type { LoggedBatch } from "./replay-log";
 import type { RetentionTier } from "./retention";
@@ -167,10 +167,16 @@ function createDiskStorage(
 ): DiskStorage {
   const byName = new Map<string, SeriesState>();
   const byId = new Map<number, SeriesState>();
-  /** Series changed since the last flush (metadata, seals, late points). */
+  /** Series changed since the last flush (metadata, seals, late points); a member has `inDirty` set. */
   const dirty = new Set<SeriesState>();
-  /** Series with heads changed since the last snapshot (their point log rows are still needed). */
+  const markDirty = (state: SeriesState): void => {
+    state.inDirty = true;
+    dirty.add(state);
+  };
+  /** Series with heads changed since the last snapshot (their point log rows are still needed); members have `inUnsnapshotted`. */
   const unsnapshotted = new Set<SeriesState>();
+  /** The last batch append() wrote whole to the point log, and where: recordBatch copies those records. */
+  let lastAppend: { points: readonly Point[]; generation: number; from: number; to: number } | null = null;
   const pointLog = new PointLogBuffer();
   let loggedPoints = 0;
   /** Anything appended by this process (a store opened only to read writes no snapshot at close). */
@@ -235,9 +241,10 @@ function createDiskStorage(
     upsertHead: db.prepare("INSERT INTO heads (series_id, tier, data, open, gen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, tier) DO UPDATE SET data = excluded.data, open = excluded.open, gen = excluded.gen"),
     insertPointLog: db.prepare("INSERT INTO point_log (gen, points) VALUES (?, ?)"),
     trimPointLog: db.prepare("DELETE FROM point_log WHERE gen <= ?"),
-    // In-order chunks by start, then late ones in the order they were written (rowid).
+    // In index order (start, then rowid): no temporary B-tree for an ORDER BY per query (a third of
+    // the statement's time); readChunks puts late chunks after the in-order ones, by rowid.
     readChunks: db.prepare<[number, number, number, number, number], { rowid: number; late: number; start_ts: number; end_ts: number }>(
-      "SELECT rowid, late, start_ts, end_ts FROM chunks WHERE series_id = ? AND tier = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY late, CASE late WHEN 0 THEN start_ts END, rowid",
+      "SELECT rowid, late, start_ts, end_ts FROM chunks WHERE series_id = ? AND tier = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts",
     ),
     insertLog: db.prepare("INSERT OR REPLACE INTO replay_log (seq, points) VALUES (?, ?)"),
     trimLog: db.prepare("DELETE FROM replay_log WHERE seq < ?"),
@@ -291,6 +298,7 @@ function createDiskStorage(
       const state = byId.get(id);
       if (state === undefined) throw new RangeError("corrupt point log row: unknown series id");
       state.add(ts, value, nowMs, replaySealed, only);
+      state.inUnsnapshotted = true;
       unsnapshotted.add(state);
       loggedPoints++;
     });
@@ -301,7 +309,7 @@ function createDiskStorage(
     pendingChunks.push(chunk);
     pendingBytes += chunk.data.length;
     const state = byId.get(chunk.seriesId);
-    if (state !== undefined) dirty.add(state);
+    if (state !== undefined) markDirty(state);
   }
   const restored: LoggedBatch[] = [];
   for (const row of db.prepare<[], { seq: number; points: Uint8Array }>("SELECT seq, points FROM replay_log ORDER BY seq").iterate()) {
@@ -324,7 +332,7 @@ function createDiskStorage(
       state.seenMs = now();
       byName.set(series, state);
       byId.set(state.id, state);
-      dirty.add(state);
+      markDirty(state);
     }
     return state;
   };
@@ -366,12 +374,17 @@ function createDiskStorage(
       return EMPTY_CHUNK;
     }
   };
+  /** Rows of the series being answered, reused by every query (history-query.ts). */
+  const queryRows = new Rows(0);
   const decodeHead: HeadDecoder = (head) => cache.head(head, head.version, () => (head.enc as NonNullable<typeof head.enc>).bytes());
   const readChunks: ChunkReader = (seriesId, tier, startFrom, startTo, endFrom) => {
-    const out: StoredChunk[] = stmt.readChunks
-      .all(seriesId, tier, startFrom, startTo, endFrom)
-      .filter((row) => !replacedRows.has(row.rowid))
-      .map((row) => ({ decode: () => decodeSealed(row.rowid), late: row.late === 1, startTs: row.start_ts, endTs: row.end_ts }));
+    const rows = stmt.readChunks.all(seriesId, tier, startFrom, startTo, endFrom);
+    // In-order chunks by start, then late ones in the order they were written (rowid).
+    const late = rows.filter((row) => row.late === 1).sort((a, b) => a.rowid - b.rowid);
+    const out: StoredChunk[] = [];
+    for (const row of late.length === 0 ? rows : [...rows.filter((row) => row.late !== 1), ...late]) {
+      if (!replacedRows.has(row.rowid)) out.push({ decode: () => decodeSealed(row.rowid), late: row.late === 1, startTs: row.start_ts, endTs: row.end_ts });
+    }
     for (const c of pendingChunks) {
       if (c.superseded !== true && c.seriesId === seriesId && c.tier === tier && c.startTs >= startFrom && c.startTs <= startTo && c.endTs >= endFrom) {
         out.push({ decode: () => decodeChunk(c.data), late: c.late, startTs: c.startTs, endTs: c.endTs });
@@ -489,7 +502,10 @@ function createDiskStorage(
     unwritten = 0;
     headRowsWritten += heads.length;
     pointLogBytesWritten += pointRow?.length ?? 0;
-    for (const state of dirty) state.metaDirty = false;
+    for (const state of dirty) {
+      state.metaDirty = false;
+      state.inDirty = false;
+    }
     for (const [, head] of heads) {
       head.dirty = false;
       head.sealedSince = false;
@@ -502,6 +518,7 @@ function createDiskStorage(
       byId.delete(state.id);
     }
     if (snapshot) {
+      for (const state of unsnapshotted) state.inUnsnapshotted = false;
       unsnapshotted.clear();
       loggedPoints = 0;
       logDropped = false;
@@ -593,22 +610,47 @@ function createDiskStorage(
   const store: SeriesStore = {
     append(points: readonly Point[]): void {
       const t = now();
+      const oldest = t - (specs[specs.length - 1] as TierSpec).retentionMs;
       const sealed: SealedChunk[] = [];
-      for (const point of points) {
-        if (!Number.isFinite(point.ts) || !Number.isFinite(point.value)) continue;
-        if (point.ts < t - (specs[specs.length - 1] as TierSpec).retentionMs) {
+      const logging = !logDropped;
+      /** Where this batch's records start in the point log (after the clock record), -1 before its first. */
+      let logStart = -1;
+      /** Every point of the batch went to the point log, in order: recordBatch can copy its records. */
+      let complete = logging;
+      let accepted = 0;
+      for (let i = 0; i < points.length; i++) {
+        const point = points[i] as Point;
+        const ts = point.ts;
+        const value = point.value;
+        if (!Number.isFinite(ts) || !Number.isFinite(value)) {
+          complete = false;
+          continue;
+        }
+        if (ts < oldest) {
           droppedTooOld++;
+          complete = false;
           continue;
         }
         const state = stateOf(point.series);
-        if (state.add(point.ts, point.value, t, sealed)) lateTotal++;
-        unwritten++;
-        if (!logDropped) pointLog.add(state.id, point.ts, point.value, t);
-        loggedPoints++;
-        appended = true;
-        dirty.add(state);
-        unsnapshotted.add(state);
+        if (state.add(ts, value, t, sealed)) lateTotal++;
+        accepted++;
+        if (logging) {
+          pointLog.add(state.id, ts, value, t);
+          if (logStart < 0) logStart = pointLog.bytes - POINT_LOG_RECORD;
+        }
+        // A flag test per point instead of two Set lookups.
+        if (!state.inDirty) markDirty(state);
+        if (!state.inUnsnapshotted) {
+          state.inUnsnapshotted = true;
+          unsnapshotted.add(state);
+        }
       }
+      if (accepted > 0) {
+        unwritten += accepted;
+        loggedPoints += accepted;
+        appended = true;
+      }
+      lastAppend = complete && logStart >= 0 ? { points, generation: pointLog.generation, from: logStart, to: pointLog.bytes } : null;
       for (const chunk of sealed) {
         pendingChunks.push(chunk);
         pendingBytes += chunk.data.length;
@@ -621,7 +663,7 @@ function createDiskStorage(
         const state = stateOf(m.series);
         mergeMeta(state.fields, m);
         state.metaDirty = true;
-        dirty.add(state);
+        markDirty(state);
       }
     },
 
@@ -653,7 +695,7 @@ function createDiskStorage(
         if (expired === undefined) return { ts: [], value: [], min: [], max: [] };
         state = stateFromRow(expired.id, series, expired.meta);
       }
-      return queryHistory(state, readChunks, decodeHead, from, to, maxPoints, now(), cost);
+      return queryHistory(state, readChunks, decodeHead, from, to, maxPoints, now(), cost, queryRows);
     },
 
     writeBlocked(): string | null {
@@ -680,7 +722,11 @@ function createDiskStorage(
       return reserved;
     },
     recordBatch(seq: number, points: readonly Point[]): void {
-      pendingLog.push({ seq, data: encodeBatch(points, (series) => stateOf(series).id) });
+      // The batch append() just logged (the engine records right after its listeners): its point log
+      // records are this row's bytes already, copied instead of encoded again with a lookup per point.
+      const logged = lastAppend !== null && lastAppend.points === points && lastAppend.generation === pointLog.generation ? lastAppend : null;
+      lastAppend = null;
+      pendingLog.push({ seq, data: logged !== null ? pointLog.copy(logged.from, logged.to) : encodeBatch(points, (series) => stateOf(series).id) });
       window.add(seq, points.length);
       lastRecordedSeq = seq;
       // Rows the window already dropped need not be written at all.

@@ -78,15 +78,19 @@ const K_BUCKETS: readonly (readonly [number, number, number])[] = [
   [0b111, 3, 52],
 ];
 
-function kBucket(z: number): readonly [number, number, number] {
-  for (const bucket of K_BUCKETS) if (z < 2 ** bucket[2]) return bucket;
-  return K_BUCKETS[K_BUCKETS.length - 1] as readonly [number, number, number];
+/**
+ * Index in K_BUCKETS of the smallest bucket that holds zigzag `z`. Compares with constants: this runs
+ * twice for every value a chunk tries as a fraction (cost, then write), and the loop with `2 ** bits`
+ * it replaces was a seventh of the disk store's ingest CPU.
+ */
+function kBucketIndex(z: number): number {
+  return z < 64 ? 0 : z < 8192 ? 1 : z < 16_777_216 ? 2 : 3;
 }
 
 /** Bits the fraction takes after its control bits. */
 export function rationalCost(s: RationalState, k: number, q: number): number {
   const qBits = q === s.q ? 1 : q < 256 ? 10 : 18;
-  const bucket = kBucket(zigzag(k - s.k));
+  const bucket = K_BUCKETS[kBucketIndex(zigzag(k - s.k))] as readonly [number, number, number];
   return qBits + bucket[1] + bucket[2];
 }
 
@@ -100,7 +104,7 @@ export function writeRational(w: BitWriter, s: RationalState, k: number, q: numb
     w.write(q, 16);
   }
   const z = zigzag(k - s.k);
-  const [prefix, prefixBits, bits] = kBucket(z);
+  const [prefix, prefixBits, bits] = K_BUCKETS[kBucketIndex(z)] as readonly [number, number, number];
   w.write(prefix, prefixBits);
   if (bits > 32) {
     w.write(Math.floor(z / 2 ** 32), bits - 32);

@@ -8,14 +8,19 @@ export interface LoggedBatch {
 
 const BYTES_PER_POINT = 20; // u32 series id, f64 ts, f64 value
 
-/** Packs a batch's points with series ids (20 bytes a point, no JSON on the once-a-second flush). */
+/**
+ * Packs a batch's points with series ids (20 bytes a point, no JSON on the once-a-second flush): the
+ * same records as the point log's (point-log.ts), so the disk store copies a batch's point log bytes
+ * when it has them and calls this only when it has not.
+ */
 export function encodeBatch(points: readonly Point[], idOf: (series: string) => number): Buffer {
   const buf = Buffer.allocUnsafe(points.length * BYTES_PER_POINT);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let at = 0;
   for (const point of points) {
-    buf.writeUInt32LE(idOf(point.series), at);
-    buf.writeDoubleLE(point.ts, at + 4);
-    buf.writeDoubleLE(point.value, at + 12);
+    view.setUint32(at, idOf(point.series), true);
+    view.setFloat64(at + 4, point.ts, true);
+    view.setFloat64(at + 12, point.value, true);
     at += BYTES_PER_POINT;
   }
   return buf;

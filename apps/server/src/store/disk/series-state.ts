@@ -104,6 +104,9 @@ const row = new Float64Array(ROLLUP_COLUMNS);
 export class SeriesState {
   /** Catalog fields changed since the last flush (or the row was never written). */
   metaDirty = true;
+  /** In the disk store's set of series to flush / to snapshot (tested per point instead of a Set lookup). */
+  inDirty = false;
+  inUnsnapshotted = false;
   last: { ts: number; value: number } | null = null;
   readonly heads: TierHead[];
   /**
@@ -161,8 +164,14 @@ export class SeriesState {
         }
         continue;
       }
-      const bucket = Math.floor(ts / spec.stepMs) * spec.stepMs;
       const open = head.open;
+      head.dirty = true;
+      // Most points fall in the open bucket: folded without working out their bucket.
+      if (open !== null && ts >= (open[0] as number) && ts < (open[0] as number) + spec.stepMs) {
+        foldIntoBucket(open, value);
+        continue;
+      }
+      const bucket = Math.floor(ts / spec.stepMs) * spec.stepMs;
       if (open === null || bucket > (open[0] as number)) {
         if (open !== null) closeBucket(head, this.id, sealed);
         head.open = newBucket(bucket, value);
@@ -172,7 +181,6 @@ export class SeriesState {
         head.late.push(ts, value);
         late = true;
       }
-      head.dirty = true;
     }
     return late;
   }

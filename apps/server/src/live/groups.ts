@@ -1,0 +1,205 @@
+import { aggregateKey, seriesPatternKey } from "@livedash/events";
+import type { Aggregate } from "@livedash/events";
+import type { AggregateGroup } from "./aggregate-group";
+import type { AggregateLimits } from "./aggregate-limits";
+import type { PatternIndex, PatternSet } from "./pattern-index";
+import type { Group, Subscriber } from "./subscriber";
+
+/** One aggregation per distinct selection (deduplicated, sorted) and aggregation (`by` order does not matter). */
+function groupKey(patterns: readonly string[], aggregate: Aggregate | undefined): string {
+  return seriesPatternKey(patterns) + (aggregate ? `|${aggregateKey(aggregate)}` : "");
+}
+
+export interface GroupAggregates {
+  /** The aggregation of a new group, started by `address` (its members are charged to it). */
+  create(aggregate: Aggregate, group: Group, address: string | undefined): AggregateGroup;
+  /** A group's aggregation was released (its members given back). */
+  released(key: string): void;
+  limits: AggregateLimits;
+  idleMs: number;
+  maxIdle: number;
+  now: () => number;
+}
+
+/**
+ * The groups of one live path. A raw group lives while it has subscribers; an aggregated one keeps
+ * running `idleMs` after its last subscriber left (so the next long-poll or a reconnect finds its state
+ * and its kept events). While an address holds it (aggregate-holds.ts) it is never evicted for anyone
+ * else; one nobody holds (its subscribers had no address) gives way when a new aggregation needs its
+ * room under the server-wide cap or the member budget, and at most `maxIdle` of those are kept.
+ */
+export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
+  const groups = new Map<string, Group & { readonly set: PatternSet }>();
+  /** Aggregated groups without subscribers, longest idle first. */
+  const idle = new Map<string, Group & { readonly set: PatternSet }>();
+  const { limits } = aggregates;
+  const { holds } = limits;
+  /** Aggregated groups, idle ones included. */
+  let aggregations = 0;
+
+  function drop(group: Group & { readonly set: PatternSet }) {
+    if (!groups.delete(group.key)) return;
+    if (group.aggregate) {
+      aggregations--;
+      group.aggregate.release();
+      aggregates.released(group.key);
+      holds.release(group.key);
+    }
+    idle.delete(group.key);
+    index.release(group.set);
+  }
+
+  function rest(group: Group & { readonly set: PatternSet }) {
+    group.aggregate!.idleSince = aggregates.now();
+    idle.delete(group.key);
+    idle.set(group.key, group);
+  }
+
+  /** Idle groups nobody holds, longest idle first: the only ones that may give way. */
+  function* evictable() {
+    for (const group of idle.values()) if (!holds.held(group.key)) yield group;
+  }
+
+  /** Drops idle groups past idleMs (their holds expired with them), then unheld ones past maxIdle. */
+  function pruneIdle() {
+    holds.expire();
+    const cutoff = aggregates.now() - aggregates.idleMs;
+    for (const group of idle.values()) {
+      // Idle in the order they went idle, and a hold never outlives its group's idleness.
+      if ((group.aggregate!.idleSince ?? 0) > cutoff) break;
+      if (!holds.held(group.key)) drop(group);
+    }
+  }
+
+  function trimIdle() {
+    if (idle.size <= aggregates.maxIdle) return;
+    let over = idle.size - aggregates.maxIdle;
+    for (const group of [...evictable()]) {
+      if (over-- <= 0) break;
+      drop(group);
+    }
+  }
+
+  /** Aggregations that cannot give way to a new one: with subscribers, or idle and held by an address. */
+  function inUse(): number {
+    let free = 0;
+    for (const _ of evictable()) free++;
+    return aggregations - free;
+  }
+
+  /** The aggregation of a new group; idle ones nobody holds give their members back when the server's member budget is short. */
+  function createAggregate(aggregate: Aggregate, group: Group, address: string | undefined): AggregateGroup {
+    try {
+      return aggregates.create(aggregate, group, address);
+    } catch (error) {
+      const free = [...evictable()];
+      if (free.length === 0) throw error;
+      for (const old of free) drop(old);
+      return aggregates.create(aggregate, group, address);
+    }
+  }
+
+  /** Throws TOO_MANY_REQUESTS naming the limit when this subscriber would pass a cap; changes nothing but a creation token. */
+  function check(key: string, patterns: readonly string[], address: string | undefined, aggregate: Aggregate | undefined) {
+    // Aggregation caps first: the pattern check is what admit() records.
+    if (aggregate) limits.check(key, address, groups.has(key), inUse);
+    index.check(patterns, address);
+    // Last: a request any cap refuses takes no creation token.
+    if (aggregate && !groups.has(key)) limits.chargeCreation(address);
+  }
+
+  /** The group of `key`, created when missing (an aggregation seeded, under the caps). Throws past the member budget. */
+  function ensure(key: string, distinct: readonly string[], aggregate: Aggregate | undefined, address: string | undefined): Group & { readonly set: PatternSet } {
+    const existing = groups.get(key);
+    if (existing) return existing;
+    // At the cap only idle aggregations nobody holds can be over it (check() refused otherwise): the longest idle goes.
+    if (aggregate) {
+      for (const old of [...evictable()]) {
+        if (aggregations < limits.maxGroups) break;
+        drop(old);
+      }
+    }
+    const set = index.acquire(distinct);
+    const created: Group & { readonly set: PatternSet; aggregate: AggregateGroup | null } = {
+      key,
+      patterns: distinct,
+      set,
+      matches: (series) => index.matches(set, series),
+      matchAll: distinct.includes("*"),
+      memo: new Map(),
+      subs: new Set(),
+      aggregate: null,
+    };
+    // Created with its group: seeding it filters the store's latest points through the group. It
+    // throws when the members it would hold pass the server's budget: nothing is kept then.
+    if (aggregate) {
+      try {
+        created.aggregate = createAggregate(aggregate, created, address);
+      } catch (error) {
+        index.release(set);
+        throw error;
+      }
+      aggregations++;
+    }
+    groups.set(key, created);
+    return created;
+  }
+
+  return {
+    values: () => groups.values(),
+    pruneIdle,
+    limits,
+    /** Aggregated groups running now: with subscribers, and idle. */
+    aggregations: () => ({ active: aggregations - idle.size, idle: idle.size }),
+    /**
+     * Throws what join() would throw, for transports that answer before they open a stream. A new
+     * aggregation is created here (idle until the subscriber joins it): only its seed tells whether
+     * its members fit the server's budget. The address holds it from now.
+     */
+    prepare(patterns: readonly string[], address: string | undefined, aggregate?: Aggregate) {
+      const key = groupKey(patterns, aggregate);
+      const distinct = groups.get(key)?.patterns ?? [...new Set(patterns)].sort();
+      check(key, distinct, address, aggregate);
+      if (!aggregate) return;
+      const group = ensure(key, distinct, aggregate, address);
+      if (address !== undefined) holds.reserve(key, address);
+      if (group.subs.size === 0) {
+        rest(group);
+        trimIdle();
+      }
+    },
+    /** Throws TOO_MANY_REQUESTS (naming the limit) when the patterns or the aggregation pass a cap; nothing joined then. */
+    join(patterns: readonly string[], address: string | undefined, sub: (group: Group) => Subscriber, aggregate?: Aggregate): Subscriber {
+      const key = groupKey(patterns, aggregate);
+      const distinct = groups.get(key)?.patterns ?? [...new Set(patterns)].sort();
+      check(key, distinct, address, aggregate);
+      const group = ensure(key, distinct, aggregate, address);
+      index.admit(distinct, address);
+      if (aggregate) limits.admit(key, address);
+      if (group.aggregate) {
+        group.aggregate.idleSince = null;
+        idle.delete(key);
+      }
+      const joined = sub(group);
+      group.subs.add(joined);
+      pruneIdle();
+      return joined;
+    },
+    leave(sub: Subscriber) {
+      const group = groups.get(sub.group.key);
+      index.dismiss(sub.group.patterns, sub.address);
+      if (sub.group.aggregate) limits.dismiss(sub.group.key, sub.address);
+      sub.group.subs.delete(sub);
+      if (sub.group.subs.size === 0 && group) {
+        if (!group.aggregate) return drop(group);
+        rest(group);
+        pruneIdle();
+        trimIdle();
+      }
+    },
+    /** Ends every group, idle ones included (the live path closing). */
+    clear() {
+      for (const group of [...groups.values()]) drop(group);
+    },
+  };
+}
