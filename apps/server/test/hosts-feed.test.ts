@@ -21,7 +21,7 @@ function fakeRegistry() {
       return () => listeners.delete(listener);
     },
     size: 0,
-    refused: 0,
+    refusedPoints: 0,
   };
   return { registry, fire: (change: HostsChange) => listeners.forEach((l) => l(change)), snapshots: () => snapshots };
 }

@@ -147,6 +147,30 @@ describe("fleet: three hosts reporting through JSON ingest", () => {
   });
 });
 
+describe("fleet: refusals of a full registry were logged but counted nowhere", () => {
+  it("/metrics counts the points of hosts LIVEDASH_MAX_HOSTS kept out, and the hosts tracked; hosts.list names the last one", async () => {
+    const server = await startTestServer({ ...ENV, LIVEDASH_MAX_HOSTS: "1" }, FAST);
+    try {
+      await report(server.url, "inside");
+      await report(server.url, "outside");
+      const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1]);
+      await vi.waitFor(async () => {
+        const text = await (await fetch(`${server.url}/metrics`)).text();
+        expect(text).toContain("# TYPE livedash_hosts_refused_points_total counter");
+        // The 4 points of "outside"'s one report.
+        expect(metric(text, "livedash_hosts_refused_points_total")).toBe(4);
+        expect(text).toMatch(/^livedash_hosts\{state="up"\} 1$/m);
+        expect(text).toMatch(/^livedash_hosts\{state="down"\} 0$/m);
+      }, WAIT);
+      const list = await httpClient(server.url).hosts.list.query();
+      expect(list.hosts.map((h) => h.host)).toEqual(["inside"]);
+      expect(list.refused).toEqual({ points: 4, maxHosts: 1, lastHost: "outside" });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("fleet: with tokens", () => {
   const READ = "read-token-0123456789";
   const INGEST = "ingest-token-0123456789";

@@ -110,7 +110,7 @@ describe("host registry", () => {
     f.report("junk2");
     f.report("another");
     expect(f.registry.snapshot().hosts.map((h) => h.host)).toEqual(["junk2", "live", "real"]);
-    expect(f.registry.refused).toBe(1);
+    expect(f.registry.refusedPoints).toBe(1);
   });
 
   it("tracks at most maxHosts and names the limit once", () => {
@@ -120,10 +120,33 @@ describe("host registry", () => {
     f.report("h3");
     f.report("h4");
     expect(f.registry.snapshot().hosts.map((h) => h.host)).toEqual(["h1", "h2"]);
-    expect(f.registry.refused).toBe(2);
+    expect(f.registry.refusedPoints).toBe(2);
     expect(f.warnings).toHaveLength(1);
     expect(f.warnings[0]).toContain("LIVEDASH_MAX_HOSTS");
     expect(f.warnings[0]).toContain("2 hosts");
+  });
+
+  it("refusals of a full registry (every host up) were only logged: the snapshot counts them, with the limit and the last host refused", () => {
+    const f = fleet({ maxHosts: 2 });
+    f.report("h1");
+    f.report("h2");
+    expect(f.registry.snapshot().refused).toBeUndefined();
+    const before = f.registry.version;
+    // One batch of 3 points for a host that does not fit, then one of another.
+    f.registry.observe([1, 2, 3].map((i) => ({ series: `host.load.1m{host="h3"}`, ts: f.now + i, value: i })), f.now);
+    f.report("h4");
+    expect(f.registry.refusedPoints).toBe(4);
+    expect(f.registry.version).toBeGreaterThan(before);
+    expect(f.registry.snapshot()).toMatchObject({ refused: { points: 4, maxHosts: 2, lastHost: "h4" } });
+    expect(f.registry.snapshot().hosts.map((h) => h.host)).toEqual(["h1", "h2"]);
+    // Room again (h1 goes down and gives way): the refused host is tracked; the count stays what it was.
+    for (let i = 0; i < 8; i++) {
+      f.advance(5000);
+      f.report("h2");
+    }
+    f.report("h3");
+    expect(f.registry.snapshot().hosts.map((h) => h.host)).toEqual(["h2", "h3"]);
+    expect(f.registry.snapshot().refused).toMatchObject({ points: 4 });
   });
 
   it("forgets a host not seen for forgetAfterMs, and makes room for a new one", () => {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { BitReader, BitWriter } from "../src/store/disk/bit-stream";
 import { ChunkEncoder, decodeChunk } from "../src/store/disk/chunk-codec";
 
 /** Bit-exact comparison: Object.is tells -0 from 0 (toEqual on Float64Array would not). */
@@ -230,5 +231,31 @@ describe("chunk codec (delta-of-delta ts, XOR floats)", () => {
     const badVersion = bytes.slice();
     badVersion[0] = 9;
     expect(() => decodeChunk(badVersion)).toThrow(/version/);
+  });
+});
+
+describe("bit stream reader (the decode side of every chunk)", () => {
+  it("reads back any sequence of 0..32-bit fields at any bit offset, up to the last bit, and throws past it", () => {
+    const field = fc.integer({ min: 0, max: 32 }).chain((n) => fc.tuple(fc.constant(n), n === 0 ? fc.constant(0) : fc.integer({ min: 0, max: 2 ** n - 1 })));
+    fc.assert(
+      fc.property(fc.array(field, { maxLength: 80 }), fc.integer({ min: 0, max: 7 }), (fields, start) => {
+        const w = new BitWriter();
+        w.write(0, start);
+        for (const [n, value] of fields) {
+          if (n === 1) w.writeBit(value === 1);
+          else w.write(value, n);
+        }
+        const bytes = w.bytes();
+        const r = new BitReader(bytes, start);
+        for (const [n, value] of fields) expect(n === 1 ? (r.readBit() ? 1 : 0) : r.read(n)).toBe(value);
+        expect(r.position).toBe(w.length);
+        // The zero padding of the last byte reads as zeros; one bit more is a truncated chunk.
+        const padding = bytes.length * 8 - w.length;
+        if (padding > 0) expect(r.read(padding)).toBe(0);
+        expect(() => r.readBit()).toThrow(RangeError);
+        expect(() => new BitReader(bytes, r.position).read(1)).toThrow(RangeError);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -8,12 +8,13 @@ const reduceRows = (...args: Parameters<typeof reduceColumns>) => historyPoints(
 const BIG = 1.797e308;
 
 function rowsOf(values: readonly number[]): AggregateRows {
-  return { tsAt: (i) => 1_000 + i, minAt: (i) => values[i]!, maxAt: (i) => values[i]!, sumAt: (i) => values[i]!, countAt: () => 1 };
+  const column = Float64Array.from(values);
+  return { ts: Float64Array.from(values, (_, i) => 1_000 + i), min: column, max: column, sum: column, count: null };
 }
 
 /** Rollup rows whose stored sum already overflowed (the disk store's 1-minute rows of huge values). */
 function overflowedRollup(sum: number, min: number, max: number): AggregateRows {
-  return { tsAt: () => 1_000, minAt: () => min, maxAt: () => max, sumAt: () => sum, countAt: () => 2 };
+  return { ts: Float64Array.of(1_000), min: Float64Array.of(min), max: Float64Array.of(max), sum: Float64Array.of(sum), count: Float64Array.of(2) };
 }
 
 describe("history means of values near the double limit (review R2 F11: two 1.797e308 in one minute answered value null)", () => {

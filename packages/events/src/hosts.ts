@@ -52,6 +52,11 @@ export const HostsSnapshotSchema = z.object({
   now: z.number(),
   /** Sorted by host name. */
   hosts: z.array(HostSummarySchema),
+  /**
+   * Hosts kept out because the registry was full with every host up (LIVEDASH_MAX_HOSTS): points
+   * refused since the server started, the limit, and the host refused last. Absent when none was.
+   */
+  refused: z.object({ points: z.number(), maxHosts: z.number(), lastHost: z.string() }).optional(),
 });
 export type HostsSnapshot = z.infer<typeof HostsSnapshotSchema>;
 

@@ -72,8 +72,11 @@ export interface HostRegistry {
   readonly version: number;
   onChange(listener: (change: HostsChange) => void): () => void;
   readonly size: number;
-  /** Hosts refused because the registry was full, since start. */
-  readonly refused: number;
+  /**
+   * Points whose host was not tracked because the registry was full with every host up, since start
+   * (/metrics: livedash_hosts_refused_points_total; the snapshot's `refused`).
+   */
+  readonly refusedPoints: number;
 }
 
 export function createHostRegistry(options: HostRegistryOptions = {}): HostRegistry {
@@ -91,7 +94,15 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
   /** Entries touched by the batch being observed: reused, so a batch allocates nothing once warm. */
   const touched: HostEntry[] = [];
   let version = 0;
-  let refused = 0;
+  let refusedPoints = 0;
+  /** The host refused last (the snapshot names it: which machine is missing from the fleet view). */
+  let lastRefusedHost: string | null = null;
+  /**
+   * Bumped whenever room may have appeared (a host went down or was forgotten). A slot refused at the
+   * current value is refused again without a look through the registry: a full registry must not cost
+   * O(hosts) per point of every host it keeps out.
+   */
+  let roomVersion = 0;
   let lastFullWarningAt = Number.NEGATIVE_INFINITY;
   let cachedSnapshot: { version: number; snapshot: HostsSnapshot } | null = null;
 
@@ -119,15 +130,21 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
     return true;
   }
 
+  /** Counts one point of an untracked host (observe() publishes the change once per batch). */
+  function refuse(host: string) {
+    refusedPoints++;
+    lastRefusedHost = host;
+  }
+
   function entryFor(host: string): HostEntry | null {
     const existing = hosts.get(host);
     if (existing) return existing;
     if (hosts.size >= maxHosts && !forgetLongestDown()) {
-      refused++;
+      refuse(host);
       const at = now();
       if (at - lastFullWarningAt >= FULL_WARNING_EVERY_MS) {
         lastFullWarningAt = at;
-        warn(`host registry full: ${maxHosts} hosts tracked (LIVEDASH_MAX_HOSTS); host "${host.slice(0, 100)}" is not tracked (${refused} refused so far)`);
+        warn(`host registry full: ${maxHosts} hosts tracked, every one up (LIVEDASH_MAX_HOSTS); host "${host.slice(0, 100)}" is not tracked (${refusedPoints} points refused so far)`);
       }
       return null;
     }
@@ -173,9 +190,13 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
     if (slot === null) return;
     let entry = slot.entry;
     if (entry === null || entry.gone) {
+      if (entry === null && slot.refusedAt === roomVersion) return refuse(slot.host);
       entry = entryFor(slot.host);
       slot.entry = entry;
-      if (entry === null) return;
+      if (entry === null) {
+        slot.refusedAt = roomVersion;
+        return;
+      }
     }
     const { ts, value } = point;
     if (Number.isNaN(entry.batchNewest)) {
@@ -230,6 +251,7 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
       // A batch read late (a Redis warm-up, a restore) may be too old to make its host up.
       const state: HostState = isOverdue(entry, at) ? "down" : "up";
       if (isNew || state !== entry.state) {
+        if (state === "down") roomVersion++;
         entry.state = state;
         entry.since = isNew ? entry.lastSeenAt : at;
         change = "state";
@@ -256,8 +278,9 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
 
   return {
     observe(points, receivedAt) {
+      const refusedBefore = refusedPoints;
       for (let i = 0; i < points.length; i++) takePoint(points[i]!);
-      const change = settle(receivedAt, true);
+      const change = settle(receivedAt, true) ?? (refusedPoints === refusedBefore ? null : "values");
       if (change) changed(change);
     },
     restore(points, seenAt) {
@@ -286,14 +309,18 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
           change = true;
         }
       }
-      if (change) changed("state");
+      if (change) {
+        roomVersion++;
+        changed("state");
+      }
     },
     snapshot() {
       if (cachedSnapshot?.version !== version) {
         const list = [...hosts.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)).map(summary);
-        cachedSnapshot = { version, snapshot: { now: now(), hosts: list } };
+        const refused = lastRefusedHost === null ? undefined : { points: refusedPoints, maxHosts, lastHost: lastRefusedHost };
+        cachedSnapshot = { version, snapshot: { now: now(), hosts: list, ...(refused && { refused }) } };
       }
-      return { now: now(), hosts: cachedSnapshot.snapshot.hosts };
+      return { ...cachedSnapshot.snapshot, now: now() };
     },
     get version() {
       return version;
@@ -305,8 +332,8 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
     get size() {
       return hosts.size;
     },
-    get refused() {
-      return refused;
+    get refusedPoints() {
+      return refusedPoints;
     },
   };
 }

@@ -20,6 +20,8 @@ export interface SeriesSlot<Entry> {
   readonly metric: HostMetric;
   /** The registry's entry for `host`; null when the registry was full or the host was forgotten. */
   entry: Entry | null;
+  /** The registry's room version when it last refused this host (-1: never): see host-registry.ts. */
+  refusedAt: number;
 }
 
 /** Classifies a series by name and labels: once per key, never per point. */
@@ -36,7 +38,7 @@ export function resolveSlot<Entry>(key: string): SeriesSlot<Entry> | null {
   else if (name === "host.mem.used_percent") metric = HostMetric.Mem;
   else if (name === "host.load.1m") metric = HostMetric.Load;
   else if (name === AGENT_INTERVAL_SERIES) metric = HostMetric.Interval;
-  return { host, metric, entry: null };
+  return { host, metric, entry: null, refusedAt: -1 };
 }
 
 /**

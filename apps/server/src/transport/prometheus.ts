@@ -61,6 +61,13 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
   metric("livedash_alert_outbox", "gauge", "Notifications waiting to be sent (kept in alerts.db).", [["", alerts.outbox]]);
   metric("livedash_alert_rules_file_error", "gauge", "1 while the last edit of the rules file was refused (the previous rules run).", [["", alerts.fileError ? 1 : 0]]);
   metric("livedash_alert_series_dropped_total", "counter", "Series not evaluated because a rule tracked its maximum.", [["", alerts.evaluator.dropped]]);
+  const fleet = services.hosts.list();
+  const hostsUp = fleet.hosts.reduce((n, h) => n + (h.state === "up" ? 1 : 0), 0);
+  metric("livedash_hosts", "gauge", "Hosts the fleet view tracks, by state (at most LIVEDASH_MAX_HOSTS).", [
+    ['{state="up"}', hostsUp],
+    ['{state="down"}', fleet.hosts.length - hostsUp],
+  ]);
+  metric("livedash_hosts_refused_points_total", "counter", "Points whose host the fleet view could not track: LIVEDASH_MAX_HOSTS full with every host up.", [["", fleet.refused?.points ?? 0]]);
   const disk = services.storage.disk?.stats();
   if (disk) {
     metric("livedash_storage_flushes_total", "counter", "Commits of buffered points to the data file (about one a second).", [["", disk.flushes]]);

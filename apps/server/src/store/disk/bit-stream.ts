@@ -76,6 +76,10 @@ export class BitWriter {
 
 export class BitReader {
   private pos = 0;
+  /** Bits in the buffer: a read past them is a truncated chunk. */
+  private readonly bitLength: number;
+  /** Reads starting below this byte have the 5 bytes the fast path loads (no out-of-bounds index). */
+  private readonly fastEnd: number;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -83,30 +87,49 @@ export class BitReader {
     startBit = 0,
   ) {
     this.pos = startBit;
+    this.bitLength = buf.length * 8;
+    this.fastEnd = buf.length - 4;
   }
 
   /** Reads `n` bits (0 <= n <= 32) as an unsigned number. Throws past the end: a truncated chunk. */
   read(n: number): number {
     if (n === 0) return 0;
-    if (this.pos + n > this.buf.length * 8) throw new RangeError("chunk data ends early (truncated or corrupt chunk)");
+    const pos = this.pos;
+    if (pos + n > this.bitLength) throw new RangeError("chunk data ends early (truncated or corrupt chunk)");
+    const byte = pos >>> 3;
+    this.pos = pos + n;
+    if (byte < this.fastEnd) {
+      // Decoding is most of a cold history query: load the 32 bits at the byte (and the 5th when
+      // the n bits straddle it) and shift, instead of a loop per byte (2-3x fewer operations per value).
+      const buf = this.buf;
+      const offset = pos & 7;
+      let word = ((buf[byte] as number) << 24) | ((buf[byte + 1] as number) << 16) | ((buf[byte + 2] as number) << 8) | (buf[byte + 3] as number);
+      word <<= offset;
+      if (offset + n > 32) word |= (buf[byte + 4] as number) >>> (8 - offset);
+      return word >>> (32 - n);
+    }
     let out = 0;
+    let at = pos;
     let remaining = n;
     while (remaining > 0) {
-      const byte = this.buf[this.pos >>> 3] as number;
-      const offset = this.pos & 7;
+      const value = this.buf[at >>> 3] as number;
+      const offset = at & 7;
       const avail = 8 - offset;
       const take = remaining < avail ? remaining : avail;
-      const bits = (byte >>> (avail - take)) & ((1 << take) - 1);
+      const bits = (value >>> (avail - take)) & ((1 << take) - 1);
       // Multiplication instead of << keeps 32-bit results unsigned.
       out = out * (1 << take) + bits;
-      this.pos += take;
+      at += take;
       remaining -= take;
     }
     return out;
   }
 
   readBit(): boolean {
-    return this.read(1) === 1;
+    const pos = this.pos;
+    if (pos >= this.bitLength) throw new RangeError("chunk data ends early (truncated or corrupt chunk)");
+    this.pos = pos + 1;
+    return (((this.buf[pos >>> 3] as number) >>> (7 - (pos & 7))) & 1) === 1;
   }
 
   /** Bit offset of the next read. */

@@ -59,19 +59,22 @@ function writeWindow(w: BitWriter, hi: number, lo: number, leading: number, trai
   }
 }
 
-function readWindow(r: BitReader, leading: number, trailing: number): [number, number] {
+/**
+ * Reads the bits [trailing, 64 - leading) of a 64-bit word and XORs them into `s` (hi, lo): no
+ * [hi, lo] pair allocated per value (a 30-day query decodes 720 000 values).
+ */
+function xorWindow(r: BitReader, s: XorState): void {
+  const leading = s.leading;
+  const trailing = s.trailing;
   const top = 64 - leading;
-  let hi = 0;
-  let lo = 0;
   if (top > 32) {
     const from = trailing > 32 ? trailing : 32;
-    hi = (r.read(top - from) << (from - 32)) >>> 0;
+    s.hi = (s.hi ^ (r.read(top - from) << (from - 32))) >>> 0;
   }
   if (trailing < 32) {
     const end = top < 32 ? top : 32;
-    lo = (r.read(end - trailing) << trailing) >>> 0;
+    s.lo = (s.lo ^ (r.read(end - trailing) << trailing)) >>> 0;
   }
-  return [hi, lo];
 }
 
 /**
@@ -148,9 +151,7 @@ function readXor(r: BitReader, s: XorState, first: boolean, rs: RationalState | 
     } else if (s.leading < 0) {
       throw new RangeError("corrupt chunk: XOR window reused before one was set");
     }
-    const [xh, xl] = readWindow(r, s.leading, s.trailing);
-    s.hi = (s.hi ^ xh) >>> 0;
-    s.lo = (s.lo ^ xl) >>> 0;
+    xorWindow(r, s);
   }
   u32[1] = s.hi;
   u32[0] = s.lo;

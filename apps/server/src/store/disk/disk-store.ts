@@ -8,7 +8,7 @@ import type { HistoryQuery, SeriesStore } from "../types";
 import { ChunkCache } from "./chunk-cache";
 import { decodeChunk } from "./chunk-codec";
 import type { DecodedChunk } from "./chunk-codec";
-import { queryHistory, tierRows } from "./history-query";
+import { Rows, queryHistory, tierRows } from "./history-query";
 import type { ChunkReader, HeadDecoder, QueryCost, StoredChunk } from "./history-query";
 import { POINT_LOG_RECORD, PointLogBuffer, replayPointLog } from "./point-log";
 import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
@@ -241,9 +241,10 @@ function createDiskStorage(
     upsertHead: db.prepare("INSERT INTO heads (series_id, tier, data, open, gen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, tier) DO UPDATE SET data = excluded.data, open = excluded.open, gen = excluded.gen"),
     insertPointLog: db.prepare("INSERT INTO point_log (gen, points) VALUES (?, ?)"),
     trimPointLog: db.prepare("DELETE FROM point_log WHERE gen <= ?"),
-    // In-order chunks by start, then late ones in the order they were written (rowid).
+    // In index order (start, then rowid): no temporary B-tree for an ORDER BY per query (a third of
+    // the statement's time); readChunks puts late chunks after the in-order ones, by rowid.
     readChunks: db.prepare<[number, number, number, number, number], { rowid: number; late: number; start_ts: number; end_ts: number }>(
-      "SELECT rowid, late, start_ts, end_ts FROM chunks WHERE series_id = ? AND tier = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY late, CASE late WHEN 0 THEN start_ts END, rowid",
+      "SELECT rowid, late, start_ts, end_ts FROM chunks WHERE series_id = ? AND tier = ? AND start_ts >= ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts",
     ),
     insertLog: db.prepare("INSERT OR REPLACE INTO replay_log (seq, points) VALUES (?, ?)"),
     trimLog: db.prepare("DELETE FROM replay_log WHERE seq < ?"),
@@ -373,12 +374,17 @@ function createDiskStorage(
       return EMPTY_CHUNK;
     }
   };
+  /** Rows of the series being answered, reused by every query (history-query.ts). */
+  const queryRows = new Rows(0);
   const decodeHead: HeadDecoder = (head) => cache.head(head, head.version, () => (head.enc as NonNullable<typeof head.enc>).bytes());
   const readChunks: ChunkReader = (seriesId, tier, startFrom, startTo, endFrom) => {
-    const out: StoredChunk[] = stmt.readChunks
-      .all(seriesId, tier, startFrom, startTo, endFrom)
-      .filter((row) => !replacedRows.has(row.rowid))
-      .map((row) => ({ decode: () => decodeSealed(row.rowid), late: row.late === 1, startTs: row.start_ts, endTs: row.end_ts }));
+    const rows = stmt.readChunks.all(seriesId, tier, startFrom, startTo, endFrom);
+    // In-order chunks by start, then late ones in the order they were written (rowid).
+    const late = rows.filter((row) => row.late === 1).sort((a, b) => a.rowid - b.rowid);
+    const out: StoredChunk[] = [];
+    for (const row of late.length === 0 ? rows : [...rows.filter((row) => row.late !== 1), ...late]) {
+      if (!replacedRows.has(row.rowid)) out.push({ decode: () => decodeSealed(row.rowid), late: row.late === 1, startTs: row.start_ts, endTs: row.end_ts });
+    }
     for (const c of pendingChunks) {
       if (c.superseded !== true && c.seriesId === seriesId && c.tier === tier && c.startTs >= startFrom && c.startTs <= startTo && c.endTs >= endFrom) {
         out.push({ decode: () => decodeChunk(c.data), late: c.late, startTs: c.startTs, endTs: c.endTs });
@@ -689,7 +695,7 @@ function createDiskStorage(
         if (expired === undefined) return { ts: [], value: [], min: [], max: [] };
         state = stateFromRow(expired.id, series, expired.meta);
       }
-      return queryHistory(state, readChunks, decodeHead, from, to, maxPoints, now(), cost);
+      return queryHistory(state, readChunks, decodeHead, from, to, maxPoints, now(), cost, queryRows);
     },
 
     writeBlocked(): string | null {
