@@ -100,24 +100,33 @@ export class CumulativeState {
 /** What the mapping needs of the state: a CumulativeState, or a transaction on one. */
 export type CumulativeAdvance = Pick<CumulativeState, "advance">;
 
-/** One request's advances, undone in reverse order by rollback() (a sample evicted by the cap stays evicted). */
+/**
+ * One request's advances, undone in reverse order by rollback() (a sample evicted by the cap stays
+ * evicted). Each touched key is noted in three parallel arrays (the key, what it held before, what it
+ * holds now): no undo record object per cumulative data point.
+ */
 export class CumulativeTransaction implements CumulativeAdvance {
-  readonly #undo: { key: string; before: CumulativeSample | undefined; after: CumulativeSample }[] = [];
+  readonly #keys: string[] = [];
+  readonly #before: (CumulativeSample | undefined)[] = [];
+  readonly #after: CumulativeSample[] = [];
 
   constructor(private readonly state: CumulativeState) {}
 
   advance(key: string, next: CumulativeSample, sameLayout?: (prev: CumulativeSample) => boolean): Increase {
     const before = this.state.held(key);
     const step = this.state.advance(key, next, sameLayout);
-    if (this.state.held(key) === next) this.#undo.push({ key, before, after: next });
+    if (this.state.held(key) === next) {
+      this.#keys.push(key);
+      this.#before.push(before);
+      this.#after.push(next);
+    }
     return step;
   }
 
   rollback(): void {
-    for (let i = this.#undo.length - 1; i >= 0; i--) {
-      const u = this.#undo[i]!;
-      this.state.restore(u.key, u.before, u.after);
-    }
-    this.#undo.length = 0;
+    for (let i = this.#keys.length - 1; i >= 0; i--) this.state.restore(this.#keys[i]!, this.#before[i], this.#after[i]!);
+    this.#keys.length = 0;
+    this.#before.length = 0;
+    this.#after.length = 0;
   }
 }
