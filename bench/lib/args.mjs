@@ -18,7 +18,8 @@ const HELP = `npm run bench -- [options]
   --slow-pause <S>          seconds the slow consumer stops reading (default 60; quick 4)
   --from-source             run the server with tsx from apps/server/src instead of building dist
   --server-env KEY=VALUE    extra env for the server we start (repeatable)
-  --ingest-formats <list>   ingest scenario formats: line-protocol,remote-write,otlp-protobuf (default all)
+  --ingest-formats <list>   ingest scenario formats: line-protocol,remote-write,otlp-protobuf (default),
+                            otlp-protobuf-counter (the OTLP points as a cumulative Counter)
   --cpu-prof <dir>          run each Livedash server we start with node --cpu-prof, profiles into <dir>
   --out <dir>               where the JSON goes (default bench/results)`;
 
@@ -48,7 +49,7 @@ const ArgsSchema = z.object({
   fromSource: z.boolean(),
   serverEnv: z.array(z.string().regex(/^[A-Z_][A-Z0-9_]*=/, "--server-env must look like KEY=VALUE")),
   out: z.string().min(1),
-  ingestFormats: list("ingest-formats", ["line-protocol", "remote-write", "otlp-protobuf"]),
+  ingestFormats: list("ingest-formats", ["line-protocol", "remote-write", "otlp-protobuf", "otlp-protobuf-counter"]),
   cpuProfDir: z.string().min(1, "--cpu-prof needs a directory").optional(),
 });
 

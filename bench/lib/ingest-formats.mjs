@@ -15,4 +15,6 @@ export const INGEST_FORMATS = [
   { name: "remote_write with labels", body: "remote-write", livedashPath: "/api/v1/write", vmPath: "/api/v1/write" },
   // VictoriaMetrics 1.79 (apt) has no OTLP endpoint: the row shows Livedash alone.
   { name: "OTLP protobuf", body: "otlp-protobuf", livedashPath: "/v1/metrics", vmPath: null },
+  // The same points as a cumulative Counter (rates from the last sample); only with --ingest-formats.
+  { name: "OTLP protobuf counter", body: "otlp-protobuf-counter", livedashPath: "/v1/metrics", vmPath: null },
 ];

@@ -13,8 +13,8 @@ const oracleLabel = (tag: string) => {
   return /^[0-9]/.test(mapped) ? `_${mapped}` : mapped;
 };
 const oracleValue = (value: string) => value.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
-// eslint-disable-next-line no-control-regex -- the control characters a label value may not hold
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- the control characters a label value may not hold, and the invisible and bidi formatting ones
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 /** The `{...}` label text of a line's tags, or null when the spec says the line is refused (for any field). */
 function oracleLabels(tags: readonly (readonly [string, string])[]): string | null {
   const labels = tags.map(([k, v]) => [oracleLabel(k), v] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

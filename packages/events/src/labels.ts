@@ -26,9 +26,13 @@ export const LABEL_LIMITS = {
 /** Prometheus' label name charset: OpenTelemetry's dotted attribute keys map to underscores. */
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const SERIES_NAME_RE = /^[a-zA-Z0-9_.:-]+$/;
-// C0 controls other than \n, and DEL: invisible in a legend, and never meant.
+// What a label value may not hold, in one class so a valid value costs one scan: C0 controls other than
+// \n, and DEL (invisible in a legend, never meant); and the zero-width and bidirectional formatting
+// characters, with which `web\u200b1` shows as `web1` and an override makes a value read as another
+// (#13 left alone: one host could pass for another in the fleet view; Trojan Source, CVE-2021-42574).
 // eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u0009\u000b-\u001f\u007f]/;
+const REFUSED_CHAR_RE = /[\u0000-\u0009\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const INVISIBLE_RULE = "label value must not contain invisible or bidirectional formatting characters (U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+FEFF)";
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -80,8 +84,11 @@ export function toLabelName(key: string): string {
 /** Why a label value is refused, or null. An empty value means "no such label" (Prometheus). */
 export function labelValueProblem(value: string): string | null {
   if (value.length > LABEL_LIMITS.valueLength) return `label value must be at most ${LABEL_LIMITS.valueLength} characters (got ${value.length})`;
-  if (CONTROL_RE.test(value)) return "label value must not contain control characters";
-  return null;
+  const refused = REFUSED_CHAR_RE.exec(value);
+  if (refused === null) return null;
+  const code = refused[0].charCodeAt(0);
+  if (code < 0x80) return "label value must not contain control characters";
+  return `${INVISIBLE_RULE}: U+${code.toString(16).toUpperCase().padStart(4, "0")} at index ${refused.index}`;
 }
 
 /** Why a series name is refused, or null (the same rules as SeriesNameSchema). */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IngestInputSchema, LABEL_LIMITS, addLabels, canonicalSeriesKey, formatZodIssues, parseSeriesKey, seriesKey, toLabelName } from "../src";
+import { IngestInputSchema, LABEL_LIMITS, addLabels, canonicalSeriesKey, formatZodIssues, labelValueProblem, parseSeriesKey, seriesKey, toLabelName } from "../src";
 
 const labelName = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/);
 // eslint-disable-next-line no-control-regex -- the generator must leave out what labels refuse
@@ -49,6 +49,27 @@ describe("series keys", () => {
     if (parsed.ok) return;
     expect(parsed.message).toMatch(message);
     expect(parsed.label).toBe(label);
+  });
+
+  // #13 left alone (L2): `web\u200b1` showed as `web1` in the fleet view, and bidi overrides can make a
+  // value read as another; such characters are refused wherever a label value is checked.
+  it.each(["200B", "200C", "200D", "200E", "200F", "202A", "202B", "202C", "202D", "202E", "2066", "2067", "2068", "2069", "FEFF"])(
+    "a host value with U+%s (invisible or bidi formatting: one host could pass for another) is refused naming the label and the rule",
+    (hex) => {
+      const code = Number.parseInt(hex, 16);
+      const rule = `label value must not contain invisible or bidirectional formatting characters (U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+FEFF): U+${hex} at index 3`;
+      const value = `web${String.fromCharCode(code)}1`;
+      expect(labelValueProblem(value)).toBe(rule);
+      const parsed = parseSeriesKey(seriesKey("host.load.1m", { host: value }));
+      expect(parsed).toMatchObject({ ok: false, label: "host", message: expect.stringContaining(rule) });
+      const result = IngestInputSchema.safeParse({ points: [{ series: "host.load.1m", value: 1, labels: { host: value } }] });
+      expect(result.success).toBe(false);
+      if (!result.success) expect(formatZodIssues(result.error)).toBe(`points[0].labels.host: ${rule}`);
+    },
+  );
+
+  it("other non-ASCII label values stay valid (names in any script, emoji, a lone combining mark)", () => {
+    for (const value of ["wéb-1", "сервер", "サーバー", "خادم", "🖥️", "e\u0301", "\u200a"]) expect(labelValueProblem(value)).toBeNull();
   });
 
   it("refuses more labels than the limit", () => {

@@ -29,6 +29,12 @@ export type Increase =
 
 export class CumulativeState {
   private readonly samples = new Map<string, CumulativeSample>();
+  /**
+   * What the last advance() found held for its key, and whether it kept its sample: read by a
+   * transaction right after, so noting an advance costs no second and third lookup of the key.
+   */
+  lastPrev: CumulativeSample | undefined = undefined;
+  lastKept = false;
 
   constructor(
     /** Most series remembered. @default LIVEDASH_MAX_SERIES (the server passes it) */
@@ -51,8 +57,11 @@ export class CumulativeState {
    */
   advance(key: string, next: CumulativeSample, sameLayout?: (prev: CumulativeSample) => boolean): Increase {
     const prev = this.samples.get(key);
+    this.lastPrev = prev;
+    this.lastKept = false;
     if (prev !== undefined && next.timeNs <= prev.timeNs) return { kind: "none" };
     this.remember(key, next, prev !== undefined);
+    this.lastKept = true;
     if (prev !== undefined && prev.startNs === next.startNs && next.total >= prev.total && (sameLayout?.(prev) ?? true)) {
       return { kind: "interval", seconds: (next.timeNs - prev.timeNs) / 1e9, prev };
     }
@@ -72,11 +81,6 @@ export class CumulativeState {
    */
   transaction(): CumulativeTransaction {
     return new CumulativeTransaction(this);
-  }
-
-  /** The sample held for `key` (for transactions). */
-  held(key: string): CumulativeSample | undefined {
-    return this.samples.get(key);
   }
 
   /** Puts `before` back for `key`, unless a later advance replaced `after` meanwhile. */
@@ -100,24 +104,33 @@ export class CumulativeState {
 /** What the mapping needs of the state: a CumulativeState, or a transaction on one. */
 export type CumulativeAdvance = Pick<CumulativeState, "advance">;
 
-/** One request's advances, undone in reverse order by rollback() (a sample evicted by the cap stays evicted). */
+/**
+ * One request's advances, undone in reverse order by rollback() (a sample evicted by the cap stays
+ * evicted). Each touched key is noted in three parallel arrays (the key, what it held before, what it
+ * holds now): no undo record object per cumulative data point.
+ */
 export class CumulativeTransaction implements CumulativeAdvance {
-  readonly #undo: { key: string; before: CumulativeSample | undefined; after: CumulativeSample }[] = [];
+  readonly #keys: string[] = [];
+  readonly #before: (CumulativeSample | undefined)[] = [];
+  readonly #after: CumulativeSample[] = [];
 
   constructor(private readonly state: CumulativeState) {}
 
   advance(key: string, next: CumulativeSample, sameLayout?: (prev: CumulativeSample) => boolean): Increase {
-    const before = this.state.held(key);
-    const step = this.state.advance(key, next, sameLayout);
-    if (this.state.held(key) === next) this.#undo.push({ key, before, after: next });
+    const { state } = this;
+    const step = state.advance(key, next, sameLayout);
+    if (state.lastKept) {
+      this.#keys.push(key);
+      this.#before.push(state.lastPrev);
+      this.#after.push(next);
+    }
     return step;
   }
 
   rollback(): void {
-    for (let i = this.#undo.length - 1; i >= 0; i--) {
-      const u = this.#undo[i]!;
-      this.state.restore(u.key, u.before, u.after);
-    }
-    this.#undo.length = 0;
+    for (let i = this.#keys.length - 1; i >= 0; i--) this.state.restore(this.#keys[i]!, this.#before[i], this.#after[i]!);
+    this.#keys.length = 0;
+    this.#before.length = 0;
+    this.#after.length = 0;
   }
 }

