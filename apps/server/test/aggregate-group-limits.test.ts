@@ -126,6 +126,8 @@ describe("member series of all aggregations are bounded together (LIVEDASH_MAX_A
       first.unsubscribe();
       const second = hub.subscribe({ sink: sink(), encoder, patterns: ["mem.cpu"], aggregate: by("cpu"), address: "ip:10.0.0.2" });
       expect(hub.stats()).toMatchObject({ aggregateGroups: 1, aggregateMembers: 4 });
+      // Refused twice (the subscription and /sse); the one that fit once the idle one gave way is not a refusal.
+      expect(hub.stats().aggregateRefused.members).toBe(2);
       // New series past the budget: two fit, the third is not counted (and says so in /metrics).
       const more = [4, 5, 6].map((i) => ({ series: "mem.cpu", labels: { host: "h9", cpu: String(i) }, ts: t + 1, value: i }));
       expect((await ingest(server.url, more)).status).toBe(200);

@@ -30,6 +30,16 @@ export interface AggregateLimitOptions extends AggregateHoldOptions {
 /** The `limit` label of livedash_aggregate_refused_total: every reason an aggregated subscription is refused. */
 export type AggregateRefusal = "server" | "per_address" | "create_rate" | "members" | "members_per_address";
 
+/** A refusal that says which limit refused, so it is counted once, where it is finally answered. */
+export class AggregateRefusalError extends TRPCError {
+  constructor(
+    readonly limit: AggregateRefusal,
+    message: string,
+  ) {
+    super({ code: "TOO_MANY_REQUESTS", message: `aggregate: ${message}` });
+  }
+}
+
 /**
  * Counts live aggregations per address and refuses past the caps, naming the variable. Selectors have
  * their own caps (pattern-index.ts); these exist because one selector with many `by` sets or ops is
@@ -47,13 +57,16 @@ export function createAggregateLimits(options: AggregateLimitOptions = {}) {
 
   function refuse(limit: AggregateRefusal, message: string): never {
     refused[limit]++;
-    throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `aggregate: ${message}` });
+    throw new AggregateRefusalError(limit, message);
   }
 
   return {
     maxGroups,
     holds,
-    refuse,
+    /** Counts a refusal made elsewhere (a new aggregation's seed did not fit) once it is final. */
+    count(error: AggregateRefusalError) {
+      refused[error.limit]++;
+    },
     /**
      * Throws TOO_MANY_REQUESTS when a subscriber of `address` joining the aggregation `key` passes a cap.
      * `exists`: the aggregation runs already (with subscribers or idle), so the server adds nothing;

@@ -1,6 +1,7 @@
 import { aggregateKey, seriesPatternKey } from "@livedash/events";
 import type { Aggregate } from "@livedash/events";
 import type { AggregateGroup } from "./aggregate-group";
+import { AggregateRefusalError } from "./aggregate-limits";
 import type { AggregateLimits } from "./aggregate-limits";
 import type { PatternIndex, PatternSet } from "./pattern-index";
 import type { Group, Subscriber } from "./subscriber";
@@ -87,15 +88,23 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
     return aggregations - free;
   }
 
-  /** The aggregation of a new group; idle ones nobody holds give their members back when the server's member budget is short. */
+  /**
+   * The aggregation of a new group; idle ones nobody holds give their members back when the member
+   * budget is short. A refusal is counted once, when it is final.
+   */
   function createAggregate(aggregate: Aggregate, group: Group, address: string | undefined): AggregateGroup {
     try {
-      return aggregates.create(aggregate, group, address);
+      try {
+        return aggregates.create(aggregate, group, address);
+      } catch (error) {
+        const free = [...evictable()];
+        if (free.length === 0) throw error;
+        for (const old of free) drop(old);
+        return aggregates.create(aggregate, group, address);
+      }
     } catch (error) {
-      const free = [...evictable()];
-      if (free.length === 0) throw error;
-      for (const old of free) drop(old);
-      return aggregates.create(aggregate, group, address);
+      if (error instanceof AggregateRefusalError) limits.count(error);
+      throw error;
     }
   }
 
