@@ -23,6 +23,12 @@ const VERSIONS = new Set([1, 2]);
 const HEADER_BYTES = 7;
 const FLAG_FLOAT_TS = 1;
 export const MAX_COLUMNS = 8;
+/**
+ * A column whose last value was not a fraction tries only its previous denominator, and searches
+ * for another (continued fraction) only every FRACTION_RETRY-th row after the chunk's first rows:
+ * what it writes is readable either way, a value not found goes as XOR.
+ */
+const FRACTION_RETRY = 16;
 
 // Shared scratch to see a float64's bits as two uint32 words (x86 and ARM are little-endian:
 // word 0 is the low half).
@@ -80,8 +86,9 @@ function xorWindow(r: BitReader, s: XorState): void {
 /**
  * Writes one value: XOR with the previous one (Gorilla), or, with `rs` (version 2), the exact
  * fraction k / q when that takes fewer bits. The XOR state follows every value either way.
+ * `search` false tries only the previous denominator, not the continued fraction (see FRACTION_RETRY).
  */
-function writeXor(w: BitWriter, s: XorState, value: number, first: boolean, rs: RationalState | null = null): void {
+function writeXor(w: BitWriter, s: XorState, value: number, first: boolean, rs: RationalState | null = null, search = true): void {
   f64[0] = value;
   const hi = u32[1] as number;
   const lo = u32[0] as number;
@@ -101,7 +108,7 @@ function writeXor(w: BitWriter, s: XorState, value: number, first: boolean, rs: 
       const reuse = s.leading >= 0 && leading >= s.leading && trailing >= s.trailing;
       if (rs !== null) {
         const xorBits = reuse ? 2 + 64 - s.leading - s.trailing : 3 + 11 + 64 - leading - trailing;
-        const fraction = findRational(value, rs.q);
+        const fraction = findRational(value, rs.q, search);
         if (fraction !== null && 3 + rationalCost(rs, fraction[0], fraction[1]) < xorBits) {
           w.write(0b111, 3);
           writeRational(w, rs, fraction[0], fraction[1]);
@@ -116,11 +123,11 @@ function writeXor(w: BitWriter, s: XorState, value: number, first: boolean, rs: 
         writeWindow(w, xh, xl, s.leading, s.trailing);
       } else {
         const significant = 64 - leading - trailing;
-        if (rs !== null) w.write(0b110, 3);
-        else w.write(0b11, 2);
-        w.write(leading, 5);
-        // 64 significant bits do not fit 6 bits; 0 never occurs otherwise, so it stands for 64.
-        w.write(significant === 64 ? 0 : significant, 6);
+        // Control ('110', version 1 '11'), 5 bits of leading count and 6 of significant bits in one
+        // write; 64 significant bits do not fit 6 bits, and 0 never occurs otherwise, so it stands for 64.
+        const sizes = leading * 64 + (significant === 64 ? 0 : significant);
+        if (rs !== null) w.write(0b110 * 2048 + sizes, 14);
+        else w.write(0b11 * 2048 + sizes, 13);
         writeWindow(w, xh, xl, leading, trailing);
         s.leading = leading;
         s.trailing = trailing;
@@ -280,7 +287,27 @@ export class ChunkEncoder {
       writeDod(this.w, delta - this.prevDelta);
       this.prevDelta = delta;
     }
-    for (let c = 0; c < this.columns; c++) writeXor(this.w, this.states[c] as XorState, values[c] as number, this.n === 0, this.fractions === null ? null : (this.fractions[c]));
+    const fractions = this.fractions;
+    const n = this.n;
+    for (let c = 0; c < this.columns; c++) {
+      const state = this.states[c] as XorState;
+      if (fractions === null) {
+        writeXor(this.w, state, values[c] as number, n === 0);
+        continue;
+      }
+      const rs = fractions[c] as RationalState;
+      // A new denominator is searched for in the first FRACTION_RETRY rows, every FRACTION_RETRY-th
+      // row, and after a value that was its column's last fraction (k / q is the previous value): a
+      // column of noise (a sine, a jittery float) skips the search (a continued fraction of up to 24
+      // steps, more than the rest of the row) 15 rows in 16. Decided from the stream's state and the
+      // value only, so an encoder resumed from a head's bytes decides the same as the one that wrote them.
+      let search = n < FRACTION_RETRY || n % FRACTION_RETRY === 0;
+      if (!search) {
+        f64[0] = rs.k / rs.q;
+        search = u32[1] === state.hi && u32[0] === state.lo;
+      }
+      writeXor(this.w, state, values[c] as number, n === 0, rs, search);
+    }
     if (this.n === 0) this.first = ts;
     this.last = ts;
     this.n++;

@@ -30,10 +30,11 @@ const found: [number, number] = [0, 1];
 
 /**
  * [k, q] with q <= MAX_DENOMINATOR and k / q === value bit for bit, or null. Tries the previous
- * denominator first, then the convergents of the value's continued fraction (a fraction with a
- * small denominator that close to the double is one of them).
+ * denominator first, then (unless `search` is false: the encoder's column has been noise, see
+ * FRACTION_RETRY in chunk-codec.ts) the convergents of the value's continued fraction (a fraction
+ * with a small denominator that close to the double is one of them).
  */
-export function findRational(value: number, previousQ: number): [number, number] | null {
+export function findRational(value: number, previousQ: number, search = true): [number, number] | null {
   if (!Number.isFinite(value) || Object.is(value, -0)) return null;
   const k = Math.round(value * previousQ);
   if (Math.abs(k) <= MAX_NUMERATOR && Object.is(k / previousQ, value)) {
@@ -41,6 +42,7 @@ export function findRational(value: number, previousQ: number): [number, number]
     found[1] = previousQ;
     return found;
   }
+  if (!search) return null;
   let x = value;
   let h0 = 0;
   let h1 = 1;

@@ -67,6 +67,9 @@ function checkFile(file: string): void {
   }
 }
 
+/** Pages (4 KiB) the WAL may hold before SQLite checkpoints it within a commit (64 MiB). */
+const WAL_AUTOCHECKPOINT_PAGES = 16_384;
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   -- expired = 1: no point for longer than the raw tier's retention; out of the catalog and the series
@@ -112,6 +115,13 @@ export function openDatabase(dataDir: string): { db: Database.Database; file: st
     // loss may lose what was committed since the last checkpoint, which we run every few seconds).
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
+    // The store checkpoints every checkpointIntervalMs (10 s) itself. SQLite's own automatic checkpoint
+    // (default: after any commit that leaves more than 1000 pages, 4 MiB, in the WAL) ran inside nearly
+    // every flush under heavy ingest (tens of MiB a second): the WAL copied into the file and both
+    // fsynced, once a second, on the event loop. Past WAL_AUTOCHECKPOINT_PAGES it still checkpoints by
+    // itself, so the WAL stays bounded; journal_size_limit truncates a WAL that grew past it.
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    db.pragma(`journal_size_limit = ${WAL_AUTOCHECKPOINT_PAGES * 4096}`);
     db.exec(SCHEMA);
     // Files written before the point log: their head rows hold everything (generation 0).
     const headColumns = db.prepare<[], { name: string }>("PRAGMA table_info(heads)").all();
