@@ -77,15 +77,22 @@ describe("short polls with distinct by sets evicted another address's long-poll 
     for (const message of attack.refused) expect(message).toMatch(PER_ADDRESS);
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(refusedTotal(text, "per_address")).toBe(54);
+    expect(refusedTotal(text, "server")).toBe(0);
   });
 
-  it("WebSocket: once the address holds 16, a subscription to an aggregation it does not hold is refused too; one it holds (idle) costs nothing", async () => {
+  it("WebSocket and tRPC SSE: once the address holds 16, a subscription to an aggregation it does not hold is refused too; one it holds (idle) costs nothing", async () => {
     const errors: unknown[] = [];
     const data: unknown[] = [];
     const refused = attacker.ws.metrics.live.subscribe({ series: ["sp.cpu"], aggregate: by("l99") }, { onError: (e) => errors.push(e), onData: () => undefined });
     await vi.waitFor(() => expect(errors).toHaveLength(1), WAIT);
     expect((errors[0] as Error).message).toMatch(PER_ADDRESS);
     refused.unsubscribe();
+    // tRPC SSE (httpSubscriptionLink) too.
+    const sseErrors: Error[] = [];
+    const overSse = attacker.sse.metrics.live.subscribe({ series: ["sp.cpu"], aggregate: by("l98") }, { onError: (e) => sseErrors.push(e), onData: () => undefined });
+    await vi.waitFor(() => expect(sseErrors).toHaveLength(1), WAIT);
+    expect(sseErrors[0]!.message).toMatch(PER_ADDRESS);
+    overSse.unsubscribe();
     // l0 is one of the attacker's own idle aggregations: it rejoins it.
     let started = false;
     const held = attacker.ws.metrics.live.subscribe({ series: ["sp.cpu"], aggregate: by("l0") }, { onStarted: () => (started = true), onError: (e) => errors.push(e), onData: (e) => data.push(e) });

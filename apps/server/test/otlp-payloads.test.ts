@@ -121,6 +121,30 @@ describe("POST /v1/metrics with hand-made payloads", () => {
     expect(server.services.traffic.pointsIn).toBe(before);
   });
 
+  it("answers a malformed gauge or sum data point (read by the mapping) with 400, keeping nothing of the request and no counter's sample", async () => {
+    const startMs = Date.now() - 60_000;
+    const t1 = Date.now() - 20_000;
+    const valid = { asDouble: 100, startTimeUnixNano: startMs * NS_PER_MS, timeUnixNano: t1 * NS_PER_MS };
+    const sumBytes = (extra: Uint8Array) =>
+      Buffer.concat([opentelemetry.proto.metrics.v1.Sum.encode({ aggregationTemporality: 2, isMonotonic: true, dataPoints: [valid] }).finish(), extra]);
+    const body = (extra: Uint8Array) => {
+      const name = Buffer.from("unit.lazyreqs");
+      const metric = Buffer.concat([Buffer.from([0x0a, name.length]), name, Buffer.from([0x3a, sumBytes(extra).length]), sumBytes(extra)]);
+      const scope = Buffer.concat([Buffer.from([0x12, metric.length]), metric]);
+      const resource = Buffer.concat([Buffer.from([0x12, scope.length]), scope]);
+      return Buffer.concat([Buffer.from([0x0a, resource.length]), resource]);
+    };
+    const before = server.services.traffic.pointsIn;
+    // A second data point whose as_double (field 4) comes as a varint: no decoder can read it.
+    const bad = await postProto(server.url, body(Uint8Array.of(0x0a, 0x02, 0x20, 0x01)));
+    expect(bad.status).toBe(400);
+    expect(bad.error?.message).toMatch(/not a valid protobuf ExportMetricsServiceRequest \(field 4 has wire type 0, expected 1\)/);
+    expect(server.services.traffic.pointsIn).toBe(before);
+    // The valid point alone: 100 over the 40 s since its start, so the refused request left no sample behind.
+    expect((await postProto(server.url, body(new Uint8Array()))).status).toBe(200);
+    await vi.waitFor(async () => expect((await history("unit.lazyreqs")).map((p) => [p.ts, p.value])).toEqual([[t1, 2.5]]), WAIT);
+  });
+
   it("answers 415 for a body that is neither protobuf nor JSON", async () => {
     const res = await post(server.url, "cpu value=1", { "content-type": "text/plain" });
     expect(res.status).toBe(415);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openDiskStore } from "../src/store/disk/disk-store";
 import type { DiskStorage, DiskStoreOptions } from "../src/store/disk/disk-store";
 import { DEFAULT_RETENTION, parseRetention } from "../src/store/disk/retention";
-import { ROLLUP_ROWS_FLOOR } from "../src/store/disk/history-query";
+import { FULL_FLOOR_SERIES, RAW_ROWS_FLOOR, ROLLUP_ROWS_FLOOR } from "../src/store/disk/history-query";
 import { StorageError } from "../src/store/disk/sqlite";
 import { createSeriesStore } from "../src/store/series-store";
 import { copyDataDir, tempDataDir, tiers } from "./helpers/data-dir";
@@ -39,12 +39,16 @@ afterEach(() => {
 const series = (name: string, samples: readonly (readonly [number, number])[]): Point[] => samples.map(([ts, value]) => ({ series: name, ts, value }));
 
 describe("disk store: raw tier", () => {
-  it("answers raw windows exactly like the memory store, late points included", () => {
+  it.each([
+    ["late points included", false],
+    // In ts order (equal ts too) a query reduces the decoded chunks directly, without the row copy.
+    ["points in order", true],
+  ])("answers raw windows exactly like the memory store, %s", (_, inOrder) => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.integer({ min: 0, max: 600 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })), { minLength: 1, maxLength: 400 }),
-        // Over a 10-minute window, more than 20 points keeps the query on the raw tier (10 one-minute
-        // rows would be fewer than maxPoints / 2); the rollup tiers have their own tests below.
+        // Over a 10-minute window, more than 20 points keeps the query on the raw tier (11 one-minute
+        // rows are fewer than maxPoints); the rollup tiers have their own tests below.
         fc.integer({ min: 21, max: 500 }),
         (samples, maxPoints) => {
           // A fresh directory per run, also when a run fails (shrinking reruns the property).
@@ -54,7 +58,8 @@ describe("disk store: raw tier", () => {
           const disk = open();
           const memory = createSeriesStore({ retentionMs: HOUR });
           // Offsets are seconds before NOW, in random order: late points take the late path.
-          const points = series("a", samples.map(([s, v]) => [NOW - 600_000 + s * 1000, v] as const));
+          const ordered = inOrder ? [...samples].sort((a, b) => a[0] - b[0]) : samples;
+          const points = series("a", ordered.map(([s, v]) => [NOW - 600_000 + s * 1000, v] as const));
           disk.store.append(points);
           memory.append(points);
           const query = { from: NOW - 600_000, to: NOW, maxPoints };
@@ -306,6 +311,33 @@ describe("disk store: which tier answers a long window (#11: 50 series x 1000 po
       expect(points).toHaveLength(720);
       points.forEach((p, h) => expect(p).toEqual({ ts: start + h * HOUR, value: h, min: h, max: h }));
     }
+  });
+
+  it("a request for 1000 series shrinks the per-series row floors (1000 x 7 200 raw rows at maxPoints 200 was 7.2 M rows)", () => {
+    const disk = open({ tiers: tiers("1s:1d,1m:30d,1h:365d") });
+    // "a": 2 hours at 1 s; "b": a week at one point a minute.
+    for (let m = 0; m < 7 * 24 * 60; m++) {
+      clock = NOW - 7 * DAY + m * MIN;
+      const points = series("b", [[clock, m % 60]]);
+      if (clock >= NOW - 2 * HOUR) points.push(...series("a", Array.from({ length: 60 }, (_, s) => [clock + s * 1000, s] as const)));
+      disk.store.append(points);
+    }
+    clock = NOW;
+    disk.flush();
+    const ask = (name: string, from: number, seriesInRequest: number) => {
+      let points: ReturnType<typeof disk.store.history> = [];
+      const rows = scanned(disk, () => (points = disk.store.history(name, { from, to: NOW - 1, maxPoints: 200, seriesInRequest })));
+      return { rows, points: points.length };
+    };
+    // Alone (or among up to 200), the floors hold: 7 200 raw rows, 10 080 one-minute rows.
+    expect(ask("a", NOW - 2 * HOUR, 1)).toEqual({ rows: 7200, points: 200 });
+    expect(ask("b", NOW - 7 * DAY, 200)).toMatchObject({ points: 200 });
+    // Among 1000 the floors are a fifth: the 1-minute and hourly tiers answer.
+    expect(ask("a", NOW - 2 * HOUR, 1000)).toEqual({ rows: expect.any(Number), points: 120 });
+    expect(ask("a", NOW - 2 * HOUR, 1000).rows).toBeLessThanOrEqual((RAW_ROWS_FLOOR * FULL_FLOOR_SERIES) / 1000);
+    const week = ask("b", NOW - 7 * DAY, 1000);
+    expect(week.points).toBe(168);
+    expect(week.rows).toBeLessThanOrEqual((ROLLUP_ROWS_FLOOR * FULL_FLOOR_SERIES) / 1000);
   });
 
   it.each(["1s:1d,1m:30d,1h:365d", DEFAULT_RETENTION])("a week at maxPoints 1000 still reads 1-minute rows with %s (the dashboard's 7 d window keeps 1000 points)", (text) => {

@@ -19,6 +19,8 @@ export interface HistoryQuery {
   readonly from: number;
   readonly to: number;
   readonly maxPoints: number;
+  /** How many series the request reads with this query (the store bounds the request's rows with it). @default 1 */
+  readonly seriesInRequest?: number;
 }
 
 /** What the procedures read from the series store (catalog, history) and write to it (descriptions). */

@@ -1,10 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
+import type { ServerResponse } from "node:http";
 import { chmod, copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import type { CatalogEntry, LiveEvent } from "@livedash/events";
 import { freePort } from "@livedash/test-support";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -187,6 +188,8 @@ describe("livedash agent (real processes)", () => {
     expect(await wrong.exited).toBe(78);
     expect(wrong.output()).toContain(`the server at ${srv.url} refused the ingest token from ${file} (401: `);
     expect(wrong.output()).not.toContain("not-the-ingest-token");
+    // The refused batch is not lost without a word.
+    expect(wrong.lines().at(-1)).toMatch(/^livedash agent: exiting: [1-9]\d* collected points were not sent$/);
 
     const none = agent(["--server", srv.url, "--interval", "100ms"]);
     expect(await none.exited).toBe(78);
@@ -228,6 +231,83 @@ describe("livedash agent (real processes)", () => {
     const last = a.lines().at(-1) ?? "";
     expect(last).not.toContain("every collected point was sent");
     expect(last).toMatch(/stopped: \d+ points the server refused were dropped/);
+  });
+
+  /**
+   * An ingest endpoint whose first POST is held until the test answers it (`answerHeld`); every later
+   * one gets `later`. `held` resolves with the held batch's point count once it has arrived whole.
+   */
+  async function holdingServer(later: (res: ServerResponse, points: number) => void) {
+    let heldRes: ServerResponse | null = null;
+    let resolveHeld!: (points: number) => void;
+    const held = new Promise<number>((resolve) => (resolveHeld = resolve));
+    let received = 0;
+    const srv = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const points = (JSON.parse(gunzipSync(Buffer.concat(chunks)).toString()) as { points: unknown[] }).points.length;
+        if (heldRes === null) {
+          heldRes = res;
+          resolveHeld(points);
+          return;
+        }
+        received += points;
+        later(res, points);
+      });
+    });
+    await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => (srv.closeAllConnections(), srv.close(resolve))));
+    const accept = (res: ServerResponse, points: number) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ accepted: points }));
+    return {
+      url: `http://127.0.0.1:${(srv.address() as { port: number }).port}`,
+      held,
+      accept,
+      answerHeld: (answer: (res: ServerResponse) => void) => answer(heldRes!),
+      received: () => received,
+    };
+  }
+
+  /** Sends SIGTERM while the held batch is in flight and returns the two counts the stopping line gives. */
+  async function stopWhileInFlight(a: AgentProcess, held: Promise<number>) {
+    const inFlight = await held;
+    // Some ticks are buffered behind the held batch.
+    await vi.waitFor(() => expect(a.collectedTs().length).toBeGreaterThanOrEqual(3), { timeout: 15_000, interval: 20 });
+    const exit = a.signal("SIGTERM");
+    const stopping = /^livedash agent: stopping: sending (\d+) buffered points and a batch of (\d+) points in flight \(at most [\d.]+s\)$/;
+    await vi.waitFor(() => expect(logged(a, /stopping:/)).toEqual([expect.stringMatching(stopping)]), { timeout: 15_000, interval: 20 });
+    const [, buffered, inFlightLogged] = stopping.exec(logged(a, /stopping:/)[0]!)!;
+    expect(Number(inFlightLogged)).toBe(inFlight);
+    return { buffered: Number(buffered), inFlight, exit };
+  }
+
+  it("SIGTERM while a batch was being POSTed: the stopping line left the batch in flight out; it is counted, and the stop line says it was sent", async () => {
+    const srv = await holdingServer((res, points) => srv.accept(res, points));
+    const a = agent(["--server", srv.url, "--host", "agent-s", "--interval", "100ms", "--verbose"]);
+    const { buffered, inFlight, exit } = await stopWhileInFlight(a, srv.held);
+    srv.answerHeld((res) => srv.accept(res, inFlight));
+    expect(await exit).toBe(0);
+    expect(a.lines().at(-1)).toBe("livedash agent: stopped: every collected point was sent");
+    expect(srv.received()).toBe(buffered);
+  });
+
+  it("SIGTERM while a batch was being POSTed and never answered: the batch in flight is counted among the points that could not be sent", async () => {
+    const srv = await holdingServer((res, points) => srv.accept(res, points));
+    const a = agent(["--server", srv.url, "--host", "agent-u", "--interval", "100ms", "--verbose", "--flush-timeout", "500ms"]);
+    const { buffered, inFlight, exit } = await stopWhileInFlight(a, srv.held);
+    expect(await exit).toBe(0);
+    expect(a.lines().at(-1)).toBe(`livedash agent: stopped: ${buffered + inFlight} points could not be sent within --flush-timeout 0.5s`);
+    expect(srv.received()).toBe(0);
+  });
+
+  it("SIGTERM while a batch was being POSTed that the server then refused (400): the stop line counts it as dropped", async () => {
+    const srv = await holdingServer((res, points) => srv.accept(res, points));
+    const a = agent(["--server", srv.url, "--host", "agent-v", "--interval", "100ms", "--verbose"]);
+    const { buffered, inFlight, exit } = await stopWhileInFlight(a, srv.held);
+    srv.answerHeld((res) => res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "points[0].ts: too far ahead" } })));
+    expect(await exit).toBe(0);
+    expect(a.lines().at(-1)).toBe(`livedash agent: stopped: ${inFlight} points the server refused were dropped (see above); every other collected point was sent`);
+    expect(srv.received()).toBe(buffered);
   });
 
   it("a batch over the server's points-per-request limit is split in smaller requests, not lost", async () => {

@@ -30,8 +30,10 @@ export function createAggregateHistory(store: SeriesStore, maxHistoryPoints: num
           message: `aggregate: ${outputs.size} output series × maxPoints ${query.maxPoints} = ${asked} points is over the limit of ${maxHistoryPoints} per history query (LIVEDASH_MAX_HISTORY_POINTS); group by fewer labels or ask a smaller maxPoints`,
         });
       }
+      // Every member is read: the store bounds the rows per member by their count.
+      const memberQuery = { ...query, seriesInRequest: Math.max(1, members.length) };
       function* read() {
-        for (const key of members) yield { series: key, points: store.history(key, query) };
+        for (const key of members) yield { series: key, points: store.history(key, memberQuery) };
       }
       return aggregateHistory(read(), aggregate, query);
     },

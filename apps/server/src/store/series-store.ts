@@ -75,6 +75,7 @@ export const HistoryQuerySchema = z
     from: z.number().finite("from must be a finite epoch-ms number"),
     to: z.number().finite("to must be a finite epoch-ms number"),
     maxPoints: z.number().int("maxPoints must be an integer").min(1, "maxPoints must be at least 1"),
+    seriesInRequest: z.number().int("seriesInRequest must be an integer").min(1, "seriesInRequest must be at least 1").optional(),
   })
   .refine((q) => q.from <= q.to, { message: "from must not be after to", path: ["from"] });
 

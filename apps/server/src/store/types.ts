@@ -4,6 +4,12 @@ export interface HistoryQuery {
   readonly from: number;
   readonly to: number;
   readonly maxPoints: number;
+  /**
+   * How many series the request reads with this query (metrics.history asks for up to 1000, an
+   * aggregation reads every member): the disk store's per-series row floors shrink past
+   * FULL_FLOOR_SERIES so one request stays bounded. @default 1
+   */
+  readonly seriesInRequest?: number;
 }
 
 /**

@@ -5,7 +5,7 @@ import { HttpError, readBodyBytes } from "../ingest/read-body";
 import { ErrorList } from "../ingest/result";
 import { CumulativeState } from "../ingest/otlp/cumulative-state";
 import { decodeJsonRequest } from "../ingest/otlp/decode-json";
-import { OtlpDecodeError, decodeProtobufRequest } from "../ingest/otlp/decode-proto";
+import { OtlpDecodeError, decodeProtobufRequest, decodingLazily } from "../ingest/otlp/decode-proto";
 import { LabelTailCache } from "../ingest/otlp/label-tail-cache";
 import { MetaMemo } from "../ingest/meta-memo";
 import { SeriesKeys } from "../ingest/otlp/series-keys";
@@ -68,7 +68,15 @@ export function createOtlpMetricsHandler(services: Services) {
 
     // The state moves on only if the points are taken: a refused request is retried by the exporter.
     const advances = state.transaction();
-    const mapped = request === null ? PAST_LIMIT : mapExportRequest(request, advances, { nowMs: Date.now(), maxFutureMs, maxPoints }, tails, rawTails, keys);
+    let mapped: MappedRequest;
+    try {
+      mapped = request === null ? PAST_LIMIT : decodingLazily(() => mapExportRequest(request, advances, { nowMs: Date.now(), maxFutureMs, maxPoints }, tails, rawTails, keys));
+    } catch (error) {
+      if (!(error instanceof OtlpDecodeError)) throw error;
+      // A gauge or sum data point is read by the mapping: one that is malformed refuses the request whole.
+      advances.rollback();
+      return sendStatus(res, 400, format, error.message);
+    }
     let overCap: OverCapDrop | undefined;
     try {
       const meta = described.changed(mapped.meta);

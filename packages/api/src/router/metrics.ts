@@ -56,7 +56,7 @@ function historyQuery(services: ApiServices, input: z.output<typeof HistoryInput
   const keys = services.store.catalog().map((info) => info.name);
   const series = expandSelectors(input.series, keys, WIRE_LIMITS.seriesPerHistoryQuery);
   checkHistoryBudget(series.length, input.maxPoints, services.config.limits.maxHistoryPoints);
-  return { series, query: historyWindow(services, input) };
+  return { series, query: { ...historyWindow(services, input), seriesInRequest: Math.max(1, series.length) } };
 }
 
 export const metricsRouter = {

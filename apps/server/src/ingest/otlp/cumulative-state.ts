@@ -29,6 +29,12 @@ export type Increase =
 
 export class CumulativeState {
   private readonly samples = new Map<string, CumulativeSample>();
+  /**
+   * What the last advance() found held for its key, and whether it kept its sample: read by a
+   * transaction right after, so noting an advance costs no second and third lookup of the key.
+   */
+  lastPrev: CumulativeSample | undefined = undefined;
+  lastKept = false;
 
   constructor(
     /** Most series remembered. @default LIVEDASH_MAX_SERIES (the server passes it) */
@@ -51,8 +57,11 @@ export class CumulativeState {
    */
   advance(key: string, next: CumulativeSample, sameLayout?: (prev: CumulativeSample) => boolean): Increase {
     const prev = this.samples.get(key);
+    this.lastPrev = prev;
+    this.lastKept = false;
     if (prev !== undefined && next.timeNs <= prev.timeNs) return { kind: "none" };
     this.remember(key, next, prev !== undefined);
+    this.lastKept = true;
     if (prev !== undefined && prev.startNs === next.startNs && next.total >= prev.total && (sameLayout?.(prev) ?? true)) {
       return { kind: "interval", seconds: (next.timeNs - prev.timeNs) / 1e9, prev };
     }
@@ -72,11 +81,6 @@ export class CumulativeState {
    */
   transaction(): CumulativeTransaction {
     return new CumulativeTransaction(this);
-  }
-
-  /** The sample held for `key` (for transactions). */
-  held(key: string): CumulativeSample | undefined {
-    return this.samples.get(key);
   }
 
   /** Puts `before` back for `key`, unless a later advance replaced `after` meanwhile. */
@@ -113,11 +117,11 @@ export class CumulativeTransaction implements CumulativeAdvance {
   constructor(private readonly state: CumulativeState) {}
 
   advance(key: string, next: CumulativeSample, sameLayout?: (prev: CumulativeSample) => boolean): Increase {
-    const before = this.state.held(key);
-    const step = this.state.advance(key, next, sameLayout);
-    if (this.state.held(key) === next) {
+    const { state } = this;
+    const step = state.advance(key, next, sameLayout);
+    if (state.lastKept) {
       this.#keys.push(key);
-      this.#before.push(before);
+      this.#before.push(state.lastPrev);
       this.#after.push(next);
     }
     return step;

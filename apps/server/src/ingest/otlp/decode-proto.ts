@@ -75,8 +75,16 @@ export class OtlpDecodeError extends Error {
  * cache miss. PointLimitPassed, without reading further, past `maxDataPoints`.
  */
 export function decodeProtobufRequest(body: Buffer, maxDataPoints = Infinity): OtlpExportRequest {
+  return decodingLazily(() => decodeExportRequest(body, maxDataPoints));
+}
+
+/**
+ * Runs `read` with the bytes it finds malformed thrown as OtlpDecodeError (answered 400): the decoding,
+ * and the mapping of what it decoded, which reads the gauge and sum data points the decoder only noted.
+ */
+export function decodingLazily<T>(read: () => T): T {
   try {
-    return decodeExportRequest(body, maxDataPoints);
+    return read();
   } catch (error) {
     if (!isWireError(error)) throw error;
     throw new OtlpDecodeError(`body: not a valid protobuf ExportMetricsServiceRequest (${error.message})`);

@@ -2,7 +2,7 @@ import protobuf from "protobufjs/minimal.js";
 import { WIRE_LEN, WIRE_VARINT, subEnd } from "../protobuf-wire";
 import type { OtlpExportRequest, OtlpKeyValue, OtlpMetric, OtlpResourceMetrics } from "./model";
 import { attributesIn } from "./reader-attributes";
-import { EXPONENTIAL, HISTOGRAM, NUMBER, SUMMARY, dataPoint, type PointLayout, type ProtoPoint } from "./reader-points";
+import { EXPONENTIAL, HISTOGRAM, NumberPointList, SUMMARY, dataPoint, type PointLayout, type ProtoPoint } from "./reader-points";
 import { message, string, wireIs, type Reader } from "./reader-wire";
 import { PointBudget } from "./point-budget";
 
@@ -16,16 +16,19 @@ import { PointBudget } from "./point-budget";
  * the reference: a property test decodes the same bodies with both.
  */
 
-/** Gauge, Sum, Histogram, ExponentialHistogram, Summary: data points (1), temporality (2), monotonic (3). */
-function metricData<P extends ProtoPoint>(r: Reader, end: number, layout: PointLayout<P>, budget: PointBudget) {
-  const out = { dataPoints: [] as P[], aggregationTemporality: 0, isMonotonic: false };
+/**
+ * Gauge, Sum, Histogram, ExponentialHistogram, Summary: data points (1), temporality (2), monotonic (3).
+ * `read` takes each data point's body (r.pos to its end) into `dataPoints`.
+ */
+function metricData<L>(r: Reader, end: number, budget: PointBudget, dataPoints: L, read: (dataPoints: L, end: number) => void) {
+  const out = { dataPoints, aggregationTemporality: 0, isMonotonic: false };
   message(r, end, (tag, stop) => {
     switch (tag >>> 3) {
       case 1:
         wireIs(tag, WIRE_LEN);
         // Counted before it is read: a point past the limit costs nothing.
         budget.take();
-        out.dataPoints.push(dataPoint(r, subEnd(r, stop), layout, budget));
+        read(dataPoints, subEnd(r, stop));
         return true;
       case 2:
         wireIs(tag, WIRE_VARINT);
@@ -43,6 +46,14 @@ function metricData<P extends ProtoPoint>(r: Reader, end: number, layout: PointL
 
 function metric(r: Reader, end: number, budget: PointBudget): OtlpMetric {
   const out: OtlpMetric = { name: "", description: "", unit: "" };
+  // Number points are noted and read later, by the mapping (NumberPointList); the others now.
+  const numbers = (dataEnd: number) =>
+    metricData(r, dataEnd, budget, new NumberPointList(r), (list, pointEnd) => {
+      list.add(r.pos, pointEnd);
+      r.pos = pointEnd;
+    });
+  const points = <P extends ProtoPoint>(dataEnd: number, layout: PointLayout<P>) =>
+    metricData(r, dataEnd, budget, [] as P[], (list, pointEnd) => list.push(dataPoint(r, pointEnd, layout, budget)));
   // The data oneof: the last member on the wire wins, the others are unset.
   const data = (set: () => void) => {
     out.gauge = out.sum = out.histogram = out.exponentialHistogram = out.summary = null;
@@ -62,19 +73,19 @@ function metric(r: Reader, end: number, budget: PointBudget): OtlpMetric {
     wireIs(tag, WIRE_LEN);
     const dataEnd = subEnd(r, stop);
     if (field === 5) {
-      const { dataPoints } = metricData(r, dataEnd, NUMBER, budget);
+      const { dataPoints } = numbers(dataEnd);
       data(() => (out.gauge = { dataPoints }));
     } else if (field === 7) {
-      const sum = metricData(r, dataEnd, NUMBER, budget);
+      const sum = numbers(dataEnd);
       data(() => (out.sum = sum));
     } else if (field === 9) {
-      const { dataPoints, aggregationTemporality } = metricData(r, dataEnd, HISTOGRAM, budget);
+      const { dataPoints, aggregationTemporality } = points(dataEnd, HISTOGRAM);
       data(() => (out.histogram = { dataPoints, aggregationTemporality }));
     } else if (field === 10) {
-      const { dataPoints, aggregationTemporality } = metricData(r, dataEnd, EXPONENTIAL, budget);
+      const { dataPoints, aggregationTemporality } = points(dataEnd, EXPONENTIAL);
       data(() => (out.exponentialHistogram = { dataPoints, aggregationTemporality }));
     } else {
-      const { dataPoints } = metricData(r, dataEnd, SUMMARY, budget);
+      const { dataPoints } = points(dataEnd, SUMMARY);
       data(() => (out.summary = { dataPoints }));
     }
     return true;

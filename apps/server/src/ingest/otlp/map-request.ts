@@ -21,6 +21,7 @@ import {
   type OtlpMetric,
   type OtlpNumberPoint,
   type OtlpSummaryPoint,
+  type PointSeq,
 } from "./model";
 
 export interface OtlpMapOptions {
@@ -124,7 +125,7 @@ export function mapExportRequest(
         const suffixes = new Set<string>();
         for (let p = 0; p < dataPoints.length; p++) {
           ordinal++;
-          const dp = dataPoints[p]!;
+          const dp = dataPoints.at(p)!;
           if ((dp.flags & FLAG_NO_RECORDED_VALUE) !== 0) continue;
           const before = points.length;
           try {
@@ -186,7 +187,7 @@ function nanosToMs(ns: number): number {
 
 type DataPoint = OtlpNumberPoint | OtlpHistogramPoint | OtlpExponentialHistogramPoint | OtlpSummaryPoint;
 
-function dataPointsOf(metric: OtlpMetric): readonly DataPoint[] | null {
+function dataPointsOf(metric: OtlpMetric): PointSeq<DataPoint> | null {
   return metric.gauge?.dataPoints ?? metric.sum?.dataPoints ?? metric.histogram?.dataPoints ?? metric.exponentialHistogram?.dataPoints ?? metric.summary?.dataPoints ?? null;
 }
 

@@ -86,12 +86,21 @@ export const TEMPORALITY_CUMULATIVE = 2;
 /** DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK */
 export const FLAG_NO_RECORDED_VALUE = 1;
 
+/**
+ * Data points as the mapping reads them, by index: an array, or the Reader-based decoder's list that
+ * reads each when asked (NumberPointList: at() answers the same object every call, valid until the next).
+ */
+export interface PointSeq<T> {
+  readonly length: number;
+  at(index: number): T | undefined;
+}
+
 export interface OtlpMetric {
   name: string;
   description: string;
   unit: string;
-  gauge?: { dataPoints: readonly OtlpNumberPoint[] } | null;
-  sum?: { dataPoints: readonly OtlpNumberPoint[]; aggregationTemporality: number; isMonotonic: boolean } | null;
+  gauge?: { dataPoints: PointSeq<OtlpNumberPoint> } | null;
+  sum?: { dataPoints: PointSeq<OtlpNumberPoint>; aggregationTemporality: number; isMonotonic: boolean } | null;
   histogram?: { dataPoints: readonly OtlpHistogramPoint[]; aggregationTemporality: number } | null;
   exponentialHistogram?: { dataPoints: readonly OtlpExponentialHistogramPoint[]; aggregationTemporality: number } | null;
   summary?: { dataPoints: readonly OtlpSummaryPoint[] } | null;

@@ -1,10 +1,9 @@
 import { MalformedProtobuf, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, readUint64, skip, subEnd } from "../protobuf-wire";
 import type { OtlpExponentialBuckets, OtlpExponentialHistogramPoint, OtlpHistogramPoint, OtlpKeyValue, OtlpNumberPoint, OtlpSummaryPoint } from "./model";
 import { attributesIn, checkKeyValue } from "./reader-attributes";
-import type { PointBudget } from "./point-budget";
+import { PointBudget } from "./point-budget";
 import { MAX_RAW_ATTRIBUTES } from "./raw-tail-cache";
 import { double, fixed64, message, repeated, sfixed64, wireIs, type Reader } from "./reader-wire";
-
 
 /** Base of every data point: attributes decoded lazily, by the bytes they came in. */
 export abstract class ProtoPoint {
@@ -49,11 +48,30 @@ export abstract class ProtoPoint {
     }
     return this.decoded;
   }
+
+  /** Back to a point with no field read, to read the next one into (NumberPointList's cursor). */
+  reset(): this {
+    this.startTimeUnixNano = 0;
+    this.timeUnixNano = 0;
+    this.flags = 0;
+    this.rawBuf = undefined;
+    this.rawStart = 0;
+    this.rawEnd = 0;
+    this.decoded = undefined;
+    this.buf = null;
+    return this;
+  }
 }
 
 class NumberPoint extends ProtoPoint implements OtlpNumberPoint {
   asDouble: number | null = null;
   asInt: number | null = null;
+
+  override reset(): this {
+    this.asDouble = null;
+    this.asInt = null;
+    return super.reset();
+  }
 }
 
 class HistogramPoint extends ProtoPoint implements OtlpHistogramPoint {
@@ -97,8 +115,8 @@ export interface PointLayout<P extends ProtoPoint> {
 /** count (4), sum (5): the same in every histogram-like point. */
 const COUNT_SUM = { 4: ["count", "fixed64"], 5: ["sum", "double"] } as const;
 
-export function dataPoint<P extends ProtoPoint>(r: Reader, end: number, layout: PointLayout<P>, budget: PointBudget): P {
-  const point = layout.make();
+/** Reads the data point that ends at `end` into `point` (a new one by default). */
+export function dataPoint<P extends ProtoPoint>(r: Reader, end: number, layout: PointLayout<P>, budget: PointBudget, point: P = layout.make()): P {
   const bodyStart = r.pos;
   // Where the attributes are, and whether they came in one run (as every SDK writes them).
   let runStart = -1;
@@ -164,6 +182,40 @@ export const NUMBER: PointLayout<NumberPoint> = {
     return false;
   },
 };
+
+/** Nothing a number point reads counts against the budget (its data point was counted when noted). */
+const NO_BUDGET = new PointBudget(Infinity);
+
+/**
+ * The NumberDataPoints of a gauge or sum (the bulk of every request), read when the mapping asks for
+ * one: the decoder only notes where each is, after counting it against the limit, and at(i) reads point
+ * i into one cursor, the same object every call (valid until the next). So no object is made per data
+ * point and each is read once. A malformed point is found when it is read, during the mapping (the
+ * receiver answers it 400 like any undecodable body: see decodingLazily).
+ */
+export class NumberPointList {
+  /** start, end of each point's body in the reader's buffer. */
+  private readonly bounds: number[] = [];
+  private readonly cursor = new NumberPoint();
+
+  constructor(private readonly r: Reader) {}
+
+  /** Notes the point whose body is [start, end). */
+  add(start: number, end: number): void {
+    this.bounds.push(start, end);
+  }
+
+  get length(): number {
+    return this.bounds.length >> 1;
+  }
+
+  at(index: number): OtlpNumberPoint | undefined {
+    if (!(index >= 0 && index < this.length)) return undefined;
+    const { r } = this;
+    r.pos = this.bounds[2 * index]!;
+    return dataPoint(r, this.bounds[2 * index + 1]!, NUMBER, NO_BUDGET, this.cursor.reset());
+  }
+}
 
 export const HISTOGRAM: PointLayout<HistogramPoint> = {
   make: () => new HistogramPoint(),

@@ -697,7 +697,7 @@ function createDiskStorage(
     },
 
     historyColumns(series: string, query: HistoryQuery): HistoryBuckets {
-      const { from, to, maxPoints } = HistoryQuerySchema.parse(query);
+      const { from, to, maxPoints, seriesInRequest = 1 } = HistoryQuerySchema.parse(query);
       let state = byName.get(series);
       if (state === undefined) {
         // An expired series answers from its chunks (it has no heads any more).
@@ -705,7 +705,7 @@ function createDiskStorage(
         if (expired === undefined) return { ts: [], value: [], min: [], max: [] };
         state = stateFromRow(expired.id, series, expired.meta);
       }
-      return queryHistory(state, readChunks, decodeHead, from, to, maxPoints, now(), cost, queryRows);
+      return queryHistory(state, readChunks, decodeHead, { from, to, maxPoints, seriesInRequest }, now(), cost, queryRows);
     },
 
     writeBlocked(): string | null {

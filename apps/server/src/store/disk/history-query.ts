@@ -1,4 +1,5 @@
 import type { HistoryBuckets } from "@livedash/events";
+import type { HistoryQuery } from "../types";
 import { reduceRows } from "../downsample";
 import type { AggregateRows } from "../downsample";
 import type { DecodedChunk } from "./chunk-codec";
@@ -28,8 +29,17 @@ export const RAW_ROWS_FLOOR = 10_000;
  * would otherwise decode 43 200 five-column rows per series (50 series: over a second of blocked loop).
  */
 export const ROLLUP_ROWS_FLOOR = 11_000;
-const rawBudget = (maxPoints: number) => Math.max(RAW_ROWS_PER_POINT * maxPoints, RAW_ROWS_FLOOR);
-const rowBudget = (rollup: boolean, maxPoints: number) => (rollup ? Math.max(RAW_ROWS_PER_POINT * maxPoints, ROLLUP_ROWS_FLOOR) : rawBudget(maxPoints));
+/**
+ * Series a request may read with the floors in full: the dashboard asks 200 series at a time. Past
+ * it each floor shrinks in proportion, so a request's rows stay under 200 x the floor (2.2 M rollup
+ * rows), not 1000 x: 1000 series at maxPoints 200 over 2 hours read 7 200 raw rows each (7.2 M) when
+ * the floor counted per series alone.
+ */
+export const FULL_FLOOR_SERIES = 200;
+const floorFor = (floor: number, seriesInRequest: number) => (seriesInRequest <= FULL_FLOOR_SERIES ? floor : Math.floor((floor * FULL_FLOOR_SERIES) / seriesInRequest));
+const rawBudget = (maxPoints: number, seriesInRequest: number) => Math.max(RAW_ROWS_PER_POINT * maxPoints, floorFor(RAW_ROWS_FLOOR, seriesInRequest));
+const rowBudget = (rollup: boolean, maxPoints: number, seriesInRequest: number) =>
+  rollup ? Math.max(RAW_ROWS_PER_POINT * maxPoints, floorFor(ROLLUP_ROWS_FLOOR, seriesInRequest)) : rawBudget(maxPoints, seriesInRequest);
 
 /** Rows a reused Rows (the store's query scratch) keeps room for between queries: 64 Ki rows, 3 MiB. */
 const MAX_SCRATCH_ROWS = 65_536;
@@ -178,7 +188,7 @@ interface Segment {
  * so no bucket is counted twice. A tier still being rebuilt for this series (tier-rebuild.ts) lacks
  * its rows before the rebuild's cutoff: it answers no window that starts before it.
  */
-export function planSegments(heads: readonly TierHead[], from: number, to: number, maxPoints: number, nowMs: number, minTier = 0): Segment[] {
+export function planSegments(heads: readonly TierHead[], from: number, to: number, maxPoints: number, nowMs: number, minTier = 0, seriesInRequest = 1): Segment[] {
   const tiers = heads.filter((head, k) => k === 0 || head.rebuildBefore <= from);
   const plans = tiers.map((_, k) => tierPlan(tiers, from, to, nowMs, k));
   let preferred = 0;
@@ -188,7 +198,7 @@ export function planSegments(heads: readonly TierHead[], from: number, to: numbe
       break;
     }
   }
-  while (preferred < tiers.length - 1 && nominalRows(plans[preferred] as Segment[]) > rowBudget(preferred > 0, maxPoints)) preferred++;
+  while (preferred < tiers.length - 1 && nominalRows(plans[preferred] as Segment[]) > rowBudget(preferred > 0, maxPoints, seriesInRequest)) preferred++;
   return plans[Math.min(Math.max(preferred, minTier), tiers.length - 1)] as Segment[];
 }
 
@@ -252,7 +262,12 @@ function collect(segment: Segment, chunks: readonly StoredChunk[], decodeHead: H
   const addChunk = (chunk: DecodedChunk) => {
     const { ts } = chunk;
     cost.rowsScanned += ts.length;
-    // A chunk's ts never decrease (the encoder refuses it), so the rows in range are one run.
+    // A chunk's ts never decrease (the encoder refuses it), so the rows in range are one run: the
+    // whole chunk when its first and last rows are in range (most chunks of a long window).
+    if (ts.length > 0 && inRange(ts[0] as number) && inRange(ts[ts.length - 1] as number)) {
+      rows.appendChunk(chunk, spec.rollup, 0, ts.length);
+      return;
+    }
     let first = 0;
     while (first < ts.length && !inRange(ts[first] as number)) first++;
     let end = first;
@@ -310,13 +325,14 @@ function normalize(rows: Rows, mergeEqual: boolean): Rows {
  * first segment: allocating six columns per series per query, and collecting them again, was a
  * quarter of a warm 30-day query's time. The answer is built from it before the call returns.
  */
-export function queryHistory(state: SeriesState, read: ChunkReader, decodeHead: HeadDecoder, from: number, to: number, maxPoints: number, nowMs: number, cost: QueryCost, scratch?: Rows): HistoryBuckets {
-  let segments = planSegments(state.heads, from, to, maxPoints, nowMs);
+export function queryHistory(state: SeriesState, read: ChunkReader, decodeHead: HeadDecoder, query: Required<HistoryQuery>, nowMs: number, cost: QueryCost, scratch?: Rows): HistoryBuckets {
+  const { from, to, maxPoints, seriesInRequest } = query;
+  let segments = planSegments(state.heads, from, to, maxPoints, nowMs, 0, seriesInRequest);
   let chunks = segments.map((segment) => listChunks(state, segment, read));
   // Raw data denser than its nominal step (10 points a second): the rows, not the window, decide.
   const first = segments[0];
-  if (first !== undefined && !first.head.spec.rollup && state.heads.length > 1 && estimateRows(first, chunks[0] as StoredChunk[]) > rawBudget(maxPoints)) {
-    segments = planSegments(state.heads, from, to, maxPoints, nowMs, 1);
+  if (first !== undefined && !first.head.spec.rollup && state.heads.length > 1 && estimateRows(first, chunks[0] as StoredChunk[]) > rawBudget(maxPoints, seriesInRequest)) {
+    segments = planSegments(state.heads, from, to, maxPoints, nowMs, 1, seriesInRequest);
     chunks = segments.map((segment) => listChunks(state, segment, read));
   }
   // Oldest segment first, so rows come out in ts order without a sort in the common case.

@@ -107,13 +107,18 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   // Shutdown: stop collecting, then keep sending until the buffer is empty or the flush deadline.
   let stopping = false;
   let gaveUp = false;
+  /** Points of the batch being POSTed (0 between requests): taken out of the buffer, not yet settled. */
+  let inFlight = 0;
   const abortInFlight = new AbortController();
   let deadline: ReturnType<typeof setTimeout> | undefined;
   const onStop = (): void => {
     if (stopping) return;
     stopping = true;
     collectors.stop();
-    log(`stopping: sending ${buffer.size} buffered points (at most ${config.flushTimeoutMs / 1000}s)`);
+    // A batch being POSTed is out of the buffer but not sent yet: it is named, or the count would
+    // leave it out (#13's review, L3). The stop line accounts for it: sent, refused, or unsent (put back).
+    const pending = inFlight > 0 ? ` and a batch of ${inFlight} points in flight` : "";
+    log(`stopping: sending ${buffer.size} buffered points${pending} (at most ${config.flushTimeoutMs / 1000}s)`);
     deadline = setTimeout(() => {
       gaveUp = true;
       abortInFlight.abort();
@@ -130,6 +135,8 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
   // In an object: TS cannot follow assignments to a plain `let` across this loop's awaits.
   const down: { outage: Outage | null } = { outage: null };
   let exitCode = 0;
+  /** On a configuration exit: the batch the server answered and everything behind it, never sent. */
+  let unsentAtExit = 0;
   try {
     for (;;) {
       if (gaveUp) break;
@@ -141,7 +148,9 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
         continue;
       }
       const batch = buffer.take(batchLimit);
+      inFlight = batch.length;
       const outcome = await sendBatch(batch, metaSent ? [] : meta, { server: config.server, token, host: config.host, signal: abortInFlight.signal });
+      inFlight = 0;
       if (outcome.kind === "ok") {
         metaSent = true;
         attempt = 0;
@@ -162,12 +171,14 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
             : `the server at ${config.server} refused the ingest token from ${config.tokenFile} (${outcome.status}: ${outcome.message}): put the server's LIVEDASH_INGEST_TOKEN in that file; exiting, since retrying cannot fix a wrong token`,
         );
         exitCode = EXIT_CONFIG;
+        unsentAtExit = batch.length + buffer.size;
         break;
       }
       if (outcome.kind === "config") {
         // A redirect (an SSO login, http -> https) will not go away by retrying; following it would send the points nowhere.
         log(`${outcome.message}; exiting`);
         exitCode = EXIT_CONFIG;
+        unsentAtExit = batch.length + buffer.size;
         break;
       }
       if (outcome.kind === "too-large" && batch.length > 1) {
@@ -201,6 +212,7 @@ export async function runAgent(config: AgentConfig, io: AgentIo): Promise<number
     collectors.stop();
   }
   if (droppedUnlogged > 0) log(`${bufferFull}: dropped the oldest ${droppedUnlogged} points (${buffer.dropped} since start)`);
+  if (exitCode !== 0 && unsentAtExit > 0) log(`exiting: ${unsentAtExit} collected points were not sent`);
   if (exitCode === 0) {
     const refused = refusedPoints > 0 ? `${refusedPoints} points the server refused were dropped (see above)` : null;
     if (buffer.size === 0) log(refused === null ? "stopped: every collected point was sent" : `stopped: ${refused}; every other collected point was sent`);
