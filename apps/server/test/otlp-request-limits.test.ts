@@ -156,6 +156,17 @@ describe("POST /v1/metrics exponential histograms at the ends of the number rang
     }, WAIT);
   });
 
+  it("a negative JSON count of a uint64 field (\"-5\") was taken as a count below zero; it is a 400 naming the path", async () => {
+    const now = Date.now() * NS_PER_MS;
+    const point = { startTimeUnixNano: String(now - 1e10), timeUnixNano: String(now), count: "5", scale: 0, positive: { offset: 0, bucketCounts: ["10", "-5"] } };
+    const res = await postJson(server.url, { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: "unit.expneg", exponentialHistogram: { aggregationTemporality: 1, dataPoints: [point] } }] }] }] });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({
+      code: 3,
+      message: expect.stringMatching(/exponentialHistogram\.dataPoints\[0\]\.positive\.bucketCounts\[1\]: must be an integer >= 0 \(uint64\) or a decimal string \(got "-5"\)/),
+    });
+  });
+
   it.each(["positive", "negative"])(
     "a %s bucket no double falls in (scale 20, offset 2^30: bounds of 2^1024 and more) was dropped with a message that named neither scale nor offset",
     async (side) => {

@@ -76,13 +76,24 @@ function boolean(value: unknown, path: string): boolean {
 }
 
 const INTEGER_TEXT = /^-?\d{1,20}$/;
+const UNSIGNED_TEXT = /^\d{1,20}$/;
 
-/** int64/uint64/fixed64 and the 32-bit integers: a JSON number or a decimal string. */
-function integer(value: unknown, path: string): number {
+/** A JSON number or a decimal string matching `text`, at least `min`; else a 400 saying `expected`. */
+function integerOf(value: unknown, path: string, text: RegExp, min: number, expected: string): number {
   if (value === undefined || value === null) return 0;
-  if (typeof value === "number" && Number.isInteger(value)) return value;
-  if (typeof value === "string" && INTEGER_TEXT.test(value)) return Number(value);
-  return fail(path, `must be an integer or a decimal string (got ${typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : describe(value)})`);
+  if (typeof value === "number" && Number.isInteger(value) && value >= min) return value;
+  if (typeof value === "string" && text.test(value)) return Number(value);
+  return fail(path, `must be ${expected} (got ${typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : describe(value)})`);
+}
+
+/** int64 and the signed 32-bit integers (offsets, scale, enums): a JSON number or a decimal string. */
+function integer(value: unknown, path: string): number {
+  return integerOf(value, path, INTEGER_TEXT, -Infinity, "an integer or a decimal string");
+}
+
+/** uint64/fixed64 (timestamps, counts, bucket counts) and flags: never negative. */
+function unsigned(value: unknown, path: string): number {
+  return integerOf(value, path, UNSIGNED_TEXT, 0, "an integer >= 0 (uint64) or a decimal string");
 }
 
 const SPECIAL_DOUBLES: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity };
@@ -148,9 +159,9 @@ function attributes(o: Json, path: string): OtlpKeyValue[] {
 function pointBase(o: Json, path: string) {
   return {
     attributes: attributes(o, path),
-    startTimeUnixNano: integer(field(o, "startTimeUnixNano", "start_time_unix_nano"), `${path}.startTimeUnixNano`),
-    timeUnixNano: integer(field(o, "timeUnixNano", "time_unix_nano"), `${path}.timeUnixNano`),
-    flags: integer(o.flags, `${path}.flags`),
+    startTimeUnixNano: unsigned(field(o, "startTimeUnixNano", "start_time_unix_nano"), `${path}.startTimeUnixNano`),
+    timeUnixNano: unsigned(field(o, "timeUnixNano", "time_unix_nano"), `${path}.timeUnixNano`),
+    flags: unsigned(o.flags, `${path}.flags`),
   };
 }
 
@@ -167,9 +178,9 @@ function histogramPoint(value: unknown, path: string): OtlpHistogramPoint {
   const o = object(value, path) ?? {};
   return {
     ...pointBase(o, path),
-    count: integer(o.count, `${path}.count`),
+    count: unsigned(o.count, `${path}.count`),
     sum: optionalDouble(o.sum, `${path}.sum`),
-    bucketCounts: array(field(o, "bucketCounts", "bucket_counts"), `${path}.bucketCounts`, integer),
+    bucketCounts: array(field(o, "bucketCounts", "bucket_counts"), `${path}.bucketCounts`, unsigned),
     explicitBounds: array(field(o, "explicitBounds", "explicit_bounds"), `${path}.explicitBounds`, double),
     min: optionalDouble(o.min, `${path}.min`),
     max: optionalDouble(o.max, `${path}.max`),
@@ -179,17 +190,17 @@ function histogramPoint(value: unknown, path: string): OtlpHistogramPoint {
 function buckets(value: unknown, path: string): OtlpExponentialBuckets | null {
   const o = object(value, path);
   if (o === null) return null;
-  return { offset: integer(o.offset, `${path}.offset`), bucketCounts: array(field(o, "bucketCounts", "bucket_counts"), `${path}.bucketCounts`, integer) };
+  return { offset: integer(o.offset, `${path}.offset`), bucketCounts: array(field(o, "bucketCounts", "bucket_counts"), `${path}.bucketCounts`, unsigned) };
 }
 
 function exponentialPoint(value: unknown, path: string): OtlpExponentialHistogramPoint {
   const o = object(value, path) ?? {};
   return {
     ...pointBase(o, path),
-    count: integer(o.count, `${path}.count`),
+    count: unsigned(o.count, `${path}.count`),
     sum: optionalDouble(o.sum, `${path}.sum`),
     scale: integer(o.scale, `${path}.scale`),
-    zeroCount: integer(field(o, "zeroCount", "zero_count"), `${path}.zeroCount`),
+    zeroCount: unsigned(field(o, "zeroCount", "zero_count"), `${path}.zeroCount`),
     zeroThreshold: optionalDouble(field(o, "zeroThreshold", "zero_threshold"), `${path}.zeroThreshold`),
     positive: buckets(o.positive, `${path}.positive`),
     negative: buckets(o.negative, `${path}.negative`),
@@ -205,7 +216,7 @@ function summaryPoint(value: unknown, path: string, budget: PointBudget): OtlpSu
   if (Array.isArray(quantileValues)) budget.take(quantileValues.length);
   return {
     ...pointBase(o, path),
-    count: integer(o.count, `${path}.count`),
+    count: unsigned(o.count, `${path}.count`),
     sum: optionalDouble(o.sum, `${path}.sum`) ?? 0,
     quantileValues: array(quantileValues, `${path}.quantileValues`, (v, p) => {
       const q = object(v, p) ?? {};

@@ -262,7 +262,12 @@ function collect(segment: Segment, chunks: readonly StoredChunk[], decodeHead: H
   const addChunk = (chunk: DecodedChunk) => {
     const { ts } = chunk;
     cost.rowsScanned += ts.length;
-    // A chunk's ts never decrease (the encoder refuses it), so the rows in range are one run.
+    // A chunk's ts never decrease (the encoder refuses it), so the rows in range are one run: the
+    // whole chunk when its first and last rows are in range (most chunks of a long window).
+    if (ts.length > 0 && inRange(ts[0] as number) && inRange(ts[ts.length - 1] as number)) {
+      rows.appendChunk(chunk, spec.rollup, 0, ts.length);
+      return;
+    }
     let first = 0;
     while (first < ts.length && !inRange(ts[first] as number)) first++;
     let end = first;
