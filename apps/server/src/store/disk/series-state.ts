@@ -107,6 +107,10 @@ export class SeriesState {
   /** In the disk store's set of series to flush / to snapshot (tested per point instead of a Set lookup). */
   inDirty = false;
   inUnsnapshotted = false;
+  /** The series whose point followed one of this series in the last batch (append's guess for the next point). */
+  followedBy: SeriesState | null = null;
+  /** Expired and dropped from the store: a `followedBy` link to it is stale. */
+  retired = false;
   last: { ts: number; value: number } | null = null;
   readonly heads: TierHead[];
   /**
