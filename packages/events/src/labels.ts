@@ -81,9 +81,20 @@ export function toLabelName(key: string): string {
   return first >= 48 && first <= 57 ? "_" + name : name;
 }
 
+// With the u flag a surrogate pair is one code point, so this matches only a lone (unpaired) surrogate.
+const LONE_SURROGATE_RE = /[\ud800-\udfff]/u;
+
+const hex = (code: number) => `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+
 /** Why a label value is refused, or null. An empty value means "no such label" (Prometheus). */
 export function labelValueProblem(value: string): string | null {
   if (value.length > LABEL_LIMITS.valueLength) return `label value must be at most ${LABEL_LIMITS.valueLength} characters (got ${value.length})`;
+  // A lone surrogate has no UTF-8 form: SQLite, Redis and every wire turn it into U+FFFD, so `x\ud800` and
+  // `x\udc00` would be two series in memory and one after a restart (attack review F5).
+  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) {
+    const lone = LONE_SURROGATE_RE.exec(value)!;
+    return `label value must be well-formed Unicode: lone surrogate ${hex(lone[0].charCodeAt(0))} at index ${lone.index} has no UTF-8 form`;
+  }
   const refused = REFUSED_CHAR_RE.exec(value);
   if (refused === null) return null;
   const code = refused[0].charCodeAt(0);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IngestInputSchema, LABEL_LIMITS, addLabels, canonicalSeriesKey, formatZodIssues, labelValueProblem, parseSeriesKey, seriesKey, toLabelName } from "../src";
+import { IngestInputSchema, LABEL_LIMITS, addLabels, canonicalSeriesKey, formatZodIssues, labelNameProblem, labelValueProblem, parseSeriesKey, seriesKey, seriesNameProblem, toLabelName } from "../src";
 
 const labelName = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/);
 // eslint-disable-next-line no-control-regex -- the generator must leave out what labels refuse
@@ -67,6 +67,25 @@ describe("series keys", () => {
       if (!result.success) expect(formatZodIssues(result.error)).toBe(`points[0].labels.host: ${rule}`);
     },
   );
+
+  // Attack review (F5): `x\ud800` and `x\udc00` were two series until a disk restart turned both into
+  // `x\ufffd`. A lone surrogate has no UTF-8 form; label and series names are ASCII-only already.
+  it.each([
+    ["x\ud800", "D800", 1],
+    ["x\udc00", "DC00", 1],
+    ["ab\udc00\ud800", "DC00", 2],
+    ["\ud83d", "D83D", 0],
+  ])("a label value with a lone surrogate (%j) is refused naming the index", (value, hex, index) => {
+    const rule = `label value must be well-formed Unicode: lone surrogate U+${hex} at index ${index} has no UTF-8 form`;
+    expect(labelValueProblem(value)).toBe(rule);
+    expect(parseSeriesKey(seriesKey("m", { host: value }))).toMatchObject({ ok: false, label: "host", message: rule });
+    expect(labelNameProblem(`a${value}`)).not.toBeNull();
+    expect(seriesNameProblem(`m${value}`)).not.toBeNull();
+  });
+
+  it("a surrogate pair (one astral code point) stays valid", () => {
+    expect(labelValueProblem("db-\u{1f5c4}")).toBeNull();
+  });
 
   it("other non-ASCII label values stay valid (names in any script, emoji, a lone combining mark)", () => {
     for (const value of ["wéb-1", "сервер", "サーバー", "خادم", "🖥️", "e\u0301", "\u200a"]) expect(labelValueProblem(value)).toBeNull();
