@@ -89,17 +89,33 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
   }
 
   /**
-   * The aggregation of a new group; idle ones nobody holds give their members back when the member
-   * budget is short. A refusal is counted once, when it is final.
+   * Drops the longest idle aggregations nobody holds until they gave back `short` member slots; drops
+   * none (false) when all of them together could not.
+   */
+  function makeRoom(short: number): boolean {
+    const free: (Group & { readonly set: PatternSet })[] = [];
+    let freed = 0;
+    for (const group of evictable()) {
+      if (freed >= short) break;
+      free.push(group);
+      freed += group.aggregate!.stats().members;
+    }
+    if (free.length === 0 || freed < short) return false;
+    for (const old of free) drop(old);
+    return true;
+  }
+
+  /**
+   * The aggregation of a new group. Past the server's member budget, idle ones nobody holds give their
+   * members back when that is enough, and it is tried once more; any other refusal is final at once.
+   * A refusal is counted once, when it is final.
    */
   function createAggregate(aggregate: Aggregate, group: Group, address: string | undefined): AggregateGroup {
     try {
       try {
         return aggregates.create(aggregate, group, address);
       } catch (error) {
-        const free = [...evictable()];
-        if (free.length === 0) throw error;
-        for (const old of free) drop(old);
+        if (!(error instanceof AggregateRefusalError) || error.limit !== "members" || !makeRoom(error.short)) throw error;
         return aggregates.create(aggregate, group, address);
       }
     } catch (error) {
@@ -108,13 +124,17 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
     }
   }
 
-  /** Throws TOO_MANY_REQUESTS naming the limit when this subscriber would pass a cap; changes nothing but a creation token. */
+  /** Throws TOO_MANY_REQUESTS when this subscriber would pass a cap; changes nothing but dropping expired idle aggregations. */
   function check(key: string, patterns: readonly string[], address: string | undefined, aggregate: Aggregate | undefined) {
-    // Aggregation caps first: the pattern check is what admit() records.
-    if (aggregate) limits.check(key, address, groups.has(key), inUse);
+    if (aggregate) {
+      // Idle ones past idleMs first: they must not count against anyone (nor take members a new one needs).
+      pruneIdle();
+      // Aggregation caps first: the pattern check is what admit() records.
+      limits.check(key, address, groups.has(key), inUse);
+    }
     index.check(patterns, address);
-    // Last: a request any cap refuses takes no creation token.
-    if (aggregate && !groups.has(key)) limits.chargeCreation(address);
+    // Last, and only looked at: the token is taken once the aggregation was created (ensure).
+    if (aggregate && !groups.has(key)) limits.checkCreation(address);
   }
 
   /** The group of `key`, created when missing (an aggregation seeded, under the caps). Throws past the member budget. */
@@ -148,6 +168,7 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
         index.release(set);
         throw error;
       }
+      limits.chargeCreation(address);
       aggregations++;
     }
     groups.set(key, created);
