@@ -64,7 +64,7 @@ export interface ServerOptions {
   /** The ingest rate limiter's clock (tests freeze it, so no refill happens between two requests). @default performance.now */
   ingestRate?: { now?: () => number };
   /** Live aggregation clock (staleness, idleness, holds) and idleMs; not settings: 60 s idle is the documented contract. */
-  aggregation?: Pick<LiveAggregateOptions, "idleMs" | "now">;
+  aggregation?: Pick<LiveAggregateOptions, "idleMs" | "now" | "maxIdleHolds">;
   /** Ticket lifetime (tests shorten it to see clients renew); not a setting: 60 s is the documented contract. */
   tickets?: { ttlMs?: number };
   /** Where log lines go (main.ts passes a pretty printer on a terminal; tests capture lines). @default stdout, JSON lines */

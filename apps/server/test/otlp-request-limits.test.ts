@@ -67,6 +67,44 @@ describe("POST /v1/metrics past LIVEDASH_MAX_POINTS_PER_REQUEST", () => {
     expect(res.json).toEqual({ code: 3, message: expect.stringMatching(/points: at most 200 points per request \(got more than 200; LIVEDASH_MAX_POINTS_PER_REQUEST\)/) });
   });
 
+  // A review sent 1 MiB of metrics, scopes or resources with no data point (524k empty metrics in 1 KB
+  // of gzip): the points limit never applied, and decoding and mapping them blocked the server 0.2-0.9 s.
+  // Entries count against max(LIVEDASH_MAX_POINTS_PER_REQUEST, 1000): 1000 here.
+  const ENTRY_LIMIT = /more than 1000 resources, scopes, metrics and resource attributes in one request \(at most max\(LIVEDASH_MAX_POINTS_PER_REQUEST, 1000\)\)/;
+  it("a protobuf body of metrics with no data points was decoded in full: the bytes after the 1001st entry are never read", async () => {
+    const emptyMetric = (i: number) => lengthDelimited(2, lengthDelimited(1, Buffer.from(`unit.empty${i}`)));
+    const scopeOf = (count: number) => Buffer.concat(Array.from({ length: count }, (_, i) => emptyMetric(i)));
+    const body = (count: number) => lengthDelimited(1, Buffer.concat([lengthDelimited(2, Buffer.concat([scopeOf(count), UNREADABLE]))]));
+    const over = await postProto(server.url, body(1001));
+    expect(over.status).toBe(400);
+    expect(over.error?.message).toMatch(ENTRY_LIMIT);
+    // Within the limit the whole body is read (and its unreadable tail found).
+    const within = await postProto(server.url, body(900));
+    expect(within.status).toBe(400);
+    expect(within.error?.message).toMatch(/not a valid protobuf ExportMetricsServiceRequest/);
+  });
+
+  it("a protobuf resource of 1001 attributes was decoded in full before any limit", async () => {
+    const kv = (i: number) => lengthDelimited(1, Buffer.concat([lengthDelimited(1, Buffer.from(`k${i}`)), lengthDelimited(2, lengthDelimited(1, Buffer.from("v")))]));
+    const resource = Buffer.concat([...Array.from({ length: 1001 }, (_, i) => kv(i)), UNREADABLE]);
+    const res = await postProto(server.url, lengthDelimited(1, lengthDelimited(1, resource)));
+    expect(res.status).toBe(400);
+    expect(res.error?.message).toMatch(ENTRY_LIMIT);
+  });
+
+  it("a JSON body of empty scopes and metrics was decoded in full: the entry after the 1000th is never looked at", async () => {
+    const metrics: unknown[] = Array.from({ length: 600 }, (_, i) => ({ name: `unit.jsonempty${i}` }));
+    const scopeMetrics: unknown[] = [{ metrics }, { metrics: [...metrics, { name: {} }] }];
+    const res = await postJson(server.url, { resourceMetrics: [{ scopeMetrics }] });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ code: 3, message: expect.stringMatching(ENTRY_LIMIT) });
+    // The same shape within the limit reaches the bad name (the decoder read it all).
+    const few: unknown[] = [{ metrics: metrics.slice(0, 10) }, { metrics: [{ name: {} }] }];
+    const within = await postJson(server.url, { resourceMetrics: [{ scopeMetrics: few }] });
+    expect(within.status).toBe(400);
+    expect(within.json).toEqual({ code: 3, message: expect.stringMatching(/metrics\[0\]\.name: must be a string/) });
+  });
+
   it("counts data points across metrics and resources, not per metric", async () => {
     const half = Array.from({ length: LIMIT / 2 + 1 }, (_, i) => ({ value: i, attributes: { n: String(i) } }));
     const twoMetrics = request([gauge("unit.halfa", half), gauge("unit.halfb", half)]);

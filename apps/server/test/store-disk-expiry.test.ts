@@ -53,6 +53,26 @@ describe("series expire from the catalog and the series cap (#11: a series that 
     expect(disk.store.history("gone", { from: T0, to: T0 + 120_000, maxPoints: 10 })).toEqual(before);
   });
 
+  it("a series that expired and reports again in the same batch order as before is back in the catalog with its new points (#12: append guesses the next series from the last batch)", () => {
+    const data = tempDataDir();
+    dirs.push(data);
+    const clock = { now: T0 };
+    const disk = start(data.dir, clock);
+    // "lead" then "follow", batch after batch: append learns that "follow" comes after "lead".
+    for (let i = 0; i < 3; i++) disk.store.append([{ series: "lead", ts: T0 + i * 1000, value: i }, { series: "follow", ts: T0 + i * 1000, value: 10 + i }]);
+    clock.now = T0 + 1.5 * HOUR;
+    disk.store.append([{ series: "lead", ts: clock.now, value: 7 }]);
+    expect(disk.flush(true)).toBe(true);
+    expect(disk.store.has("follow")).toBe(false);
+    // The same order again: "follow" must go to a live series, not to the one that expired.
+    disk.store.append([{ series: "lead", ts: clock.now + 1000, value: 8 }, { series: "follow", ts: clock.now + 1000, value: 42 }]);
+    expect(disk.store.has("follow")).toBe(true);
+    expect(disk.store.catalog().find((s) => s.name === "follow")?.last).toEqual({ ts: clock.now + 1000, value: 42 });
+    expect(values(disk, "follow", clock.now, clock.now + 2000)).toEqual([42]);
+    expect(disk.flush(true)).toBe(true);
+    expect(values(disk, "follow", clock.now, clock.now + 2000)).toEqual([42]);
+  });
+
   it("an expired series that reports again comes back with its id, metadata and history, also after a crash", () => {
     const data = tempDataDir();
     dirs.push(data);

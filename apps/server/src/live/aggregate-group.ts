@@ -28,19 +28,20 @@ export interface AggregateOptions {
   maxMembers?: number;
   /**
    * How long an aggregation nobody subscribes to keeps running (so long-polls, which leave between
-   * answers, and reconnects find it with its state and its kept events).
+   * answers, and reconnects find it with its state and its kept events); its addresses hold it as long.
    * @default 60_000
    */
   idleMs?: number;
   /**
-   * Aggregations kept running with no subscriber; past it the longest idle one goes.
+   * Idle aggregations nobody holds (left by in-process callers without an address) kept running;
+   * past it the longest idle of those goes. Held ones are bounded by the group caps instead.
    * @default 64
    */
   maxIdle?: number;
   /**
    * Member series all the aggregations of the server hold together (LIVEDASH_MAX_AGGREGATE_MEMBERS):
    * a new aggregation whose seed passes it is refused; a member arriving later past it is not counted
-   * (livedash_aggregate_members_refused_total).
+   * (livedash_aggregate_members_refused).
    * @default 200_000
    */
   maxMembersTotal?: number;

@@ -7,7 +7,10 @@ export interface AggregateHoldOptions {
   idleMs?: number;
   /**
    * Holds with no subscriber (kept idleMs) tracked at once, all addresses together: past it the oldest
-   * is forgotten early, so this map stays bounded however many addresses come and go.
+   * of an aggregation somebody else holds too is forgotten early, so this map stays bounded however
+   * many addresses come and go. The last hold of a running aggregation is never forgotten early (one
+   * per aggregation: at most LIVEDASH_MAX_AGGREGATE_GROUPS more): forgetting it would let the
+   * aggregation be evicted and its poller reset, for no memory saved.
    * @default 10_000
    */
   maxIdleHolds?: number;
@@ -51,6 +54,8 @@ export function createAggregateHolds(options: AggregateHoldOptions = {}) {
   }
 
   let onForget: ((key: string, address: string) => void) | null = null;
+  /** Idle holds forgotten before idleMs passed (livedash_aggregate_holds_forgotten_total). */
+  let forgottenEarly = 0;
 
   function forget(hold: Hold) {
     idle.delete(hold);
@@ -74,18 +79,34 @@ export function createAggregateHolds(options: AggregateHoldOptions = {}) {
     expire();
   }
 
-  /** Forgets idle holds past idleMs, and the oldest past maxIdleHolds. */
+  function end(hold: Hold) {
+    forget(hold);
+    onForget?.(hold.key, hold.address);
+  }
+
+  /**
+   * Forgets idle holds past idleMs, then, past maxIdleHolds, the oldest ones whose aggregation another
+   * address holds too. The scan skips at most one hold per running aggregation (its last).
+   */
   function expire() {
     const cutoff = now() - idleMs;
     for (const hold of idle) {
-      if (hold.leftAt > cutoff && idle.size <= maxIdleHolds) break;
-      forget(hold);
-      onForget?.(hold.key, hold.address);
+      if (hold.leftAt > cutoff) break;
+      end(hold);
+    }
+    if (idle.size <= maxIdleHolds) return;
+    for (const hold of idle) {
+      if (idle.size <= maxIdleHolds) break;
+      if (byKey.get(hold.key)!.size < 2) continue;
+      forgottenEarly++;
+      end(hold);
     }
   }
 
   return {
     expire,
+    /** Addresses holding an aggregation now (the ones a fair share is counted among). */
+    addresses: () => byAddress.size,
     /** Aggregations `address` holds (with a subscriber now, or left less than idleMs ago). */
     count: (address: string) => byAddress.get(address)?.size ?? 0,
     holds: (key: string, address: string) => byAddress.get(address)?.has(key) ?? false,
@@ -117,7 +138,7 @@ export function createAggregateHolds(options: AggregateHoldOptions = {}) {
     release(key: string) {
       for (const hold of [...(byKey.get(key)?.values() ?? [])]) forget(hold);
     },
-    stats: () => ({ addresses: byAddress.size, idleHolds: idle.size }),
+    stats: () => ({ addresses: byAddress.size, idleHolds: idle.size, forgottenEarly }),
   };
 }
 

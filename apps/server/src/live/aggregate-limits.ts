@@ -35,6 +35,8 @@ export class AggregateRefusalError extends TRPCError {
   constructor(
     readonly limit: AggregateRefusal,
     message: string,
+    /** For `members`: member slots missing server-wide (what idle aggregations would have to give back). */
+    readonly short = 0,
   ) {
     super({ code: "TOO_MANY_REQUESTS", message: `aggregate: ${message}` });
   }
@@ -84,13 +86,17 @@ export function createAggregateLimits(options: AggregateLimitOptions = {}) {
         refuse("per_address", `one address may hold at most ${maxPerAddress} aggregations (LIVEDASH_MAX_AGGREGATE_GROUPS_PER_ADDRESS); ${held} are in use (each distinct selection, op and by set counts once, and one its subscribers left counts ${idleMs / 1000} s more)`);
       }
     },
-    /** Takes a token from the bucket of `address` for a new aggregation; throws TOO_MANY_REQUESTS when it is empty. */
-    chargeCreation(address: string | undefined) {
+    /** Throws TOO_MANY_REQUESTS when the bucket of `address` has no token for a new aggregation; takes none. */
+    checkCreation(address: string | undefined) {
       if (address === undefined) return;
-      const verdict = creations.take(address);
+      const verdict = creations.peek(address);
       if (!verdict.ok) {
         refuse("create_rate", `one address may start at most ${createsPerMinute} new aggregations per minute (LIVEDASH_AGGREGATE_CREATES_PER_MIN); retry in ${verdict.retryAfterMs} ms`);
       }
+    },
+    /** Takes the token checkCreation() saw, once the new aggregation was created: a refused one costs nothing. */
+    chargeCreation(address: string | undefined) {
+      if (address !== undefined) creations.take(address);
     },
     /** Counts a subscriber of `address` in the aggregation `key` until dismiss(), and the address's hold idleMs after. */
     admit(key: string, address: string | undefined) {
@@ -99,7 +105,7 @@ export function createAggregateLimits(options: AggregateLimitOptions = {}) {
     dismiss(key: string, address: string | undefined) {
       if (address !== undefined) holds.leave(key, address);
     },
-    stats: () => ({ refused: { ...refused }, addresses: holds.stats().addresses }),
+    stats: () => ({ refused: { ...refused }, addresses: holds.stats().addresses, holdsForgotten: holds.stats().forgottenEarly }),
   };
 }
 

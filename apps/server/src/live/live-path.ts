@@ -38,6 +38,8 @@ export interface LivePathStats {
   aggregateReplayPoints: number;
   /** Member series the running aggregations could not count (their cap or the server's budget was full). */
   aggregateMembersRefused: number;
+  /** Idle holds forgotten before idleMs passed, past maxIdleHolds (livedash_aggregate_holds_forgotten_total). */
+  aggregateHoldsForgotten: number;
   /** Aggregated subscriptions refused, by the limit that refused them (livedash_aggregate_refused_total{limit}). */
   aggregateRefused: Record<AggregateRefusal, number>;
 }
@@ -91,15 +93,17 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
         // Its seed did not fit in the members all aggregations (or this address's) may hold: it would sum a part only.
         created.release();
         budgets.close(group.key);
-        // Not counted here: groups.ts tries once more after idle aggregations nobody holds gave way.
+        // Not counted here: on `members` groups.ts tries once more if idle aggregations nobody holds can give enough back.
         if (budget.refusedBy === "members_per_address") {
           throw new AggregateRefusalError("members_per_address", `one address's aggregations hold at most ${budgets.maxPerAddress} member series (LIVEDASH_MAX_AGGREGATE_MEMBERS_PER_ADDRESS); this address holds ${budgets.usedBy(address)} and this selection matches ${seeded.members + seeded.refused} more`);
         }
-        throw new AggregateRefusalError("members", `the server's aggregations hold at most ${budgets.maxTotal} member series together (LIVEDASH_MAX_AGGREGATE_MEMBERS); ${budgets.used()} are held and this selection matches more than the rest`);
+        const matched = seeded.members + seeded.refused;
+        throw new AggregateRefusalError("members", `the server's aggregations hold at most ${budgets.maxTotal} member series together (LIVEDASH_MAX_AGGREGATE_MEMBERS); ${budgets.used()} are held and this selection matches more than the rest`, matched - (budgets.maxTotal - budgets.used()));
       }
       return created;
     },
     released: (key) => budgets.close(key),
+    members: budgets,
   });
   const awaitingReset = new Set<Subscriber>();
   /** Live batches at or below this id are not fanned out (see reset()); null almost always. */
@@ -432,7 +436,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
         aggregateReplayPoints += held.replayPoints;
         aggregateMembersRefused += held.refused;
       }
-      return { ...stats, aggregateGroups: running.active + running.idle, aggregateIdleGroups: running.idle, aggregateMembers, aggregateReplayPoints, aggregateMembersRefused, aggregateRefused: limits.stats().refused };
+      return { ...stats, aggregateGroups: running.active + running.idle, aggregateIdleGroups: running.idle, aggregateMembers, aggregateReplayPoints, aggregateMembersRefused, aggregateRefused: limits.stats().refused, aggregateHoldsForgotten: limits.stats().holdsForgotten };
     },
     /** Removes every subscriber and ends its sink: in-process streams end, waiting long-polls are answered. */
     close() {

@@ -18,6 +18,8 @@ export interface RateLimiter {
    * rate still holds.
    */
   take(key: string, n?: number): TakeResult;
+  /** What take(key, n) would answer now, taking nothing (a caller that must pass other checks before it pays). */
+  peek(key: string, n?: number): TakeResult;
   /** Keys currently tracked (bounded by maxKeys). */
   size(): number;
 }
@@ -85,6 +87,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         return { ok: true };
       }
       return { ok: false, retryAfterMs: Math.max(1, Math.ceil((needed - bucket.tokens) / perMs)) };
+    },
+    peek(key, n = 1) {
+      const bucket = buckets.get(key);
+      const tokens = bucket ? Math.min(burst, bucket.tokens + Math.max(0, now() - bucket.updatedMs) * perMs) : burst;
+      const needed = Math.min(n, burst);
+      return tokens >= needed ? { ok: true } : { ok: false, retryAfterMs: Math.max(1, Math.ceil((needed - tokens) / perMs)) };
     },
     size: () => buckets.size,
   };

@@ -14,7 +14,7 @@ import type { PointRefused } from "../ingest/otlp/emitter";
 import { mapExportRequest, type MappedRequest } from "../ingest/otlp/map-request";
 import { formatOf, sendExportResponse, sendStatus, type OtlpFormat } from "../ingest/otlp/response";
 import type { OtlpExportRequest } from "../ingest/otlp/model";
-import { PointLimitPassed } from "../ingest/otlp/point-budget";
+import { EntryLimitPassed, PointLimitPassed } from "../ingest/otlp/point-budget";
 import { INSUFFICIENT_STORAGE_STATUS, InsufficientStorage, RetryAfter, type OverCapDrop } from "../pipeline/ingest-service";
 import type { Services } from "../services";
 import { contextFromRequest, ingestSourceKey } from "./auth";
@@ -61,7 +61,7 @@ export function createOtlpMetricsHandler(services: Services) {
       request = format === "protobuf" ? decodeProtobufRequest(body, maxPoints) : decodeJsonRequest(body.toString("utf8"), maxPoints);
     } catch (error) {
       if (error instanceof HttpError) return sendStatus(res, error.status, format, error.message);
-      if (error instanceof OtlpDecodeError) return sendStatus(res, 400, format, error.message);
+      if (error instanceof OtlpDecodeError || error instanceof EntryLimitPassed) return sendStatus(res, 400, format, error.message);
       if (!(error instanceof PointLimitPassed)) throw error;
       request = null;
     }

@@ -38,6 +38,7 @@ export function renderPrometheus(services: Services, startedAtMs: number): strin
     "Aggregated subscriptions refused, by limit (server, per_address, create_rate, members, members_per_address).",
     Object.entries(hub.aggregateRefused).map(([limit, count]): [string, number] => [`{limit="${limit}"}`, count]),
   );
+  metric("livedash_aggregate_holds_forgotten_total", "counter", "Idle aggregation holds forgotten before their idle minute passed, past the bound on idle holds (never the last hold of an aggregation).", [["", hub.aggregateHoldsForgotten]]);
   metric("livedash_points_in_total", "counter", "Points accepted (collectors and ingest).", [["", traffic.pointsIn]]);
   metric(
     "livedash_remote_write_skipped_total",

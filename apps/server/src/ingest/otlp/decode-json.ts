@@ -31,7 +31,9 @@ export function decodeJsonRequest(body: string, maxDataPoints = Infinity): OtlpE
   }
   const root = object(parsed, "body") ?? {};
   const budget = new PointBudget(maxDataPoints);
-  return { resourceMetrics: array(field(root, "resourceMetrics", "resource_metrics"), "resourceMetrics", (v, p) => resourceMetrics(v, p, budget)) };
+  const list = field(root, "resourceMetrics", "resource_metrics");
+  if (Array.isArray(list)) budget.takeEntries(list.length);
+  return { resourceMetrics: array(list, "resourceMetrics", (v, p) => resourceMetrics(v, p, budget)) };
 }
 
 type Json = Record<string, unknown>;
@@ -258,10 +260,15 @@ function metric(value: unknown, path: string, budget: PointBudget): OtlpMetric {
 function resourceMetrics(value: unknown, path: string, budget: PointBudget): OtlpResourceMetrics {
   const o = object(value, path) ?? {};
   const resource = object(o.resource, `${path}.resource`);
+  // Entries are counted before an array is walked: its items cost a path string each even when empty.
+  if (resource !== null && Array.isArray(resource.attributes)) budget.takeEntries(resource.attributes.length);
+  const scopes = field(o, "scopeMetrics", "scope_metrics");
+  if (Array.isArray(scopes)) budget.takeEntries(scopes.length);
   return {
     resource: resource === null ? null : { attributes: attributes(resource, `${path}.resource`) },
-    scopeMetrics: array(field(o, "scopeMetrics", "scope_metrics"), `${path}.scopeMetrics`, (v, p) => {
+    scopeMetrics: array(scopes, `${path}.scopeMetrics`, (v, p) => {
       const scope = object(v, p) ?? {};
+      if (Array.isArray(scope.metrics)) budget.takeEntries(scope.metrics.length);
       return { metrics: array(scope.metrics, `${p}.metrics`, (m, mp) => metric(m, mp, budget)) };
     }),
   };

@@ -100,16 +100,18 @@ function resourceMetrics(r: Reader, end: number, budget: PointBudget): OtlpResou
     if (tag >>> 3 === 1) {
       wireIs(tag, WIRE_LEN);
       const resourceEnd = subEnd(r, stop);
-      resource = { attributes: attributesIn(r.buf, r.pos, resourceEnd, 1) };
+      resource = { attributes: attributesIn(r.buf, r.pos, resourceEnd, 1, () => budget.takeEntries()) };
       r.pos = resourceEnd;
       return true;
     }
     if (tag >>> 3 === 2) {
       wireIs(tag, WIRE_LEN);
+      budget.takeEntries();
       const metrics: OtlpMetric[] = [];
       message(r, subEnd(r, stop), (inner, innerEnd) => {
         if (inner >>> 3 !== 2) return false;
         wireIs(inner, WIRE_LEN);
+        budget.takeEntries();
         metrics.push(metric(r, subEnd(r, innerEnd), budget));
         return true;
       });
@@ -123,7 +125,8 @@ function resourceMetrics(r: Reader, end: number, budget: PointBudget): OtlpResou
 
 /**
  * Decodes an ExportMetricsServiceRequest; throws MalformedProtobuf or RangeError on bytes that are not
- * one, PointLimitPassed (without reading further) at the first data point past `maxDataPoints`.
+ * one, PointLimitPassed (without reading further) at the first data point past `maxDataPoints`, and
+ * EntryLimitPassed at the first resource, scope, metric or resource attribute past its entry limit.
  */
 export function decodeExportRequest(body: Uint8Array, maxDataPoints = Infinity): OtlpExportRequest {
   const budget = new PointBudget(maxDataPoints);
@@ -133,6 +136,7 @@ export function decodeExportRequest(body: Uint8Array, maxDataPoints = Infinity):
   message(r, r.len, (tag, end) => {
     if (tag >>> 3 !== 1) return false;
     wireIs(tag, WIRE_LEN);
+    budget.takeEntries();
     resources.push(resourceMetrics(r, subEnd(r, end), budget));
     return true;
   });

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import type { PointRefused } from "./emitter";
 
 /** Attribute runs longer than this are not cached (nor are they kept as one run by the decoder). */
@@ -16,12 +17,25 @@ export interface RawTail {
   lastKey: string;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
+/**
+ * Most runs kept under one hash. FNV-1a is not a keyed hash: its steps can be undone, so a client can
+ * solve label values whose runs share a hash. An unbounded chain let 8191 such runs make every lookup
+ * compare all of them (~5 s of blocked event loop per small request); a bounded one costs at most this
+ * many compares, and a flood only evicts the flooder's own runs.
+ */
+export const RAW_TAIL_CHAIN_LIMIT = 4;
+
 const FNV_PRIME = 0x01000193;
+/**
+ * A per-process starting value instead of FNV's published offset basis, so runs cannot be solved
+ * offline against a known start. Not a defence on its own (the chain limit is), but it makes a flood
+ * take probing first.
+ */
+const HASH_START = randomInt(0, 2 ** 32 - 1) >>> 0;
 
 /** FNV-1a of a string's UTF-16 units (a scope: the resource's label tail), the seed of its runs' hashes. */
 export function scopeHash(scope: string): number {
-  let h = FNV_OFFSET;
+  let h = HASH_START;
   for (let i = 0; i < scope.length; i++) h = Math.imul(h ^ scope.charCodeAt(i), FNV_PRIME);
   return h;
 }
@@ -31,7 +45,8 @@ export function scopeHash(scope: string): number {
  * (the resource's labels, which join every tail), read in place: a data point whose attributes were
  * seen before costs one hash over its attribute bytes and one compare, no string. (The previous
  * key, the bytes as latin1 text joined to the scope, cost two strings per data point and a hash of both.)
- * Bounded: at most `capacity` runs of at most MAX_RAW_ATTRIBUTES bytes; when full it starts over.
+ * Bounded: at most `capacity` runs of at most MAX_RAW_ATTRIBUTES bytes, when full it starts over;
+ * at most RAW_TAIL_CHAIN_LIMIT runs per hash, the oldest let go first.
  */
 export class RawTailCache {
   private buckets = new Map<number, RawTail>();
@@ -73,7 +88,21 @@ export class RawTailCache {
     const entry: RawTail = { hash, scope, bytes, tail, next: this.buckets.get(hash), lastName: "", lastKey: "" };
     this.buckets.set(hash, entry);
     this.size++;
+    // Cut the chain after its RAW_TAIL_CHAIN_LIMIT newest runs (set adds one at a time: at most one goes).
+    let kept = entry;
+    for (let n = 1; n < RAW_TAIL_CHAIN_LIMIT && kept.next !== undefined; n++) kept = kept.next;
+    if (kept.next !== undefined) {
+      kept.next = undefined;
+      this.size--;
+    }
     return entry;
+  }
+
+  /** How many runs are kept under one hash (at most RAW_TAIL_CHAIN_LIMIT). */
+  chainLength(hash: number): number {
+    let n = 0;
+    for (let e = this.buckets.get(hash); e !== undefined; e = e.next) n++;
+    return n;
   }
 }
 

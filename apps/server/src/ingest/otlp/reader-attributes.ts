@@ -90,14 +90,18 @@ export function keyValue(r: Reader, end: number, depth: number): OtlpKeyValue {
   return { key, value };
 }
 
-/** Decodes the KeyValue fields (number `field`) of a message body between start and end. */
-export function attributesIn(buf: Uint8Array, start: number, end: number, field: number): OtlpKeyValue[] {
+/**
+ * Decodes the KeyValue fields (number `field`) of a message body between start and end; `each` is
+ * called before each one is read (a budget that may stop the decoding).
+ */
+export function attributesIn(buf: Uint8Array, start: number, end: number, field: number, each?: () => void): OtlpKeyValue[] {
   const r = protobuf.Reader.create(buf);
   r.pos = start;
   const out: OtlpKeyValue[] = [];
   message(r, end, (tag, stop) => {
     if (tag >>> 3 !== field) return false;
     wireIs(tag, WIRE_LEN);
+    each?.();
     out.push(keyValue(r, subEnd(r, stop), 0));
     return true;
   });

@@ -15,7 +15,7 @@ import { ReplayWindow, decodeBatch, encodeBatch } from "./replay-log";
 import type { LoggedBatch } from "./replay-log";
 import type { RetentionTier } from "./retention";
 import { SeriesState, sealLate, tierSpecs } from "./series-state";
-import { markRebuilding, planRebuilds, rebuildChunks, saveProgress } from "./tier-rebuild";
+import { completeSinceAfter, forgetCompleteRecords, loadCompleteSince, markRebuilding, planRebuilds, rebuildChunks, saveProgress } from "./tier-rebuild";
 import type { LateSlot, SealedChunk, TierHead, TierSpec } from "./series-state";
 import { StorageError, asStorageError, corruptAdvice, isDiskFull, openDatabase, releasePidFile } from "./sqlite";
 
@@ -221,6 +221,8 @@ function createDiskStorage(
     log(`livedash: storage: LIVEDASH_RETENTION no longer has the ${tier === 0 ? "raw" : formatStep(tier)} tier: deleted its ${chunks} chunk rows from ${file}`);
   }
   const rebuilds = planRebuilds(db, specs, now());
+  /** Since when each rebuilt tier is complete (tier-rebuild.ts): the planner asks a coarser tier before it. */
+  const completeSince = loadCompleteSince(db, specs);
   for (const job of rebuilds) {
     if (job.created) log(`livedash: storage: the ${formatStep((specs[job.tier] as TierSpec).stepMs)} tier is new in LIVEDASH_RETENTION: rebuilding its rows before ${new Date(job.cutoff).toISOString()} from the ${tierName(specs[job.source] as TierSpec)} tier, in the background`);
   }
@@ -516,6 +518,7 @@ function createDiskStorage(
     for (const state of expiring) {
       byName.delete(state.name);
       byId.delete(state.id);
+      state.retired = true;
     }
     if (snapshot) {
       for (const state of unsnapshotted) state.inUnsnapshotted = false;
@@ -536,6 +539,7 @@ function createDiskStorage(
         let deleted = 0;
         for (const spec of specs) deleted += stmt.expire.run(spec.key, t - spec.retentionMs).changes;
         if (deleted > 0) cache.clear();
+        forgetCompleteRecords(db, specs, completeSince, t);
       } catch (error) {
         log(`storage expiry failed (${file}): ${(error as Error).message}`);
       }
@@ -560,9 +564,9 @@ function createDiskStorage(
   }
 
   const seriesAfter = db.prepare<[number, number], { id: number; name: string; meta: string }>("SELECT id, name, meta FROM series WHERE id > ? ORDER BY id LIMIT ?");
-  const writeRebuilt = db.transaction((chunks: SealedChunk[], spec: TierSpec, job: (typeof rebuilds)[number], done: boolean) => {
+  const writeRebuilt = db.transaction((chunks: SealedChunk[], spec: TierSpec, job: (typeof rebuilds)[number], done: boolean, since: number | undefined) => {
     for (const c of chunks) stmt.insertChunk.run(c.seriesId, c.tier, c.startTs, c.endTs, 0, c.data);
-    saveProgress(db, spec, job, done);
+    saveProgress(db, spec, job, done, since);
   });
 
   /**
@@ -579,16 +583,19 @@ function createDiskStorage(
       const spec = specs[job.tier] as TierSpec;
       const row = seriesAfter.get(job.after, 1);
       if (row === undefined) {
-        writeRebuilt([], spec, job, true);
+        writeRebuilt([], spec, job, true, undefined);
         rebuilds.shift();
         log(`livedash: storage: the ${formatStep(spec.stepMs)} tier is rebuilt: ${job.rows} rows for ${job.series} series from the ${tierName(specs[job.source] as TierSpec)} tier`);
         continue;
       }
       const state = byId.get(row.id) ?? stateFromRow(row.id, row.name, row.meta);
-      const rows = tierRows(state, job.source, now() - spec.retentionMs, job.cutoff, readChunks, decodeHead, cost);
+      const t = now();
+      const rows = tierRows(state, job.source, t - spec.retentionMs, job.cutoff, readChunks, decodeHead, cost);
       const chunks = rebuildChunks(spec, row.id, rows);
+      const since = completeSinceAfter(completeSince, spec, specs[job.source] as TierSpec, job, t);
       job.after = row.id;
-      writeRebuilt(chunks, spec, job, false);
+      writeRebuilt(chunks, spec, job, false, since);
+      completeSince.set(spec.key, since);
       (state.heads[job.tier] as TierHead).rebuildBefore = Number.NEGATIVE_INFINITY;
       for (const c of chunks) job.rows += new DataView(c.data.buffer, c.data.byteOffset).getUint32(3, true);
       if (chunks.length > 0) job.series++;
@@ -618,6 +625,7 @@ function createDiskStorage(
       /** Every point of the batch went to the point log, in order: recordBatch can copy its records. */
       let complete = logging;
       let accepted = 0;
+      let previous: SeriesState | null = null;
       for (let i = 0; i < points.length; i++) {
         const point = points[i] as Point;
         const ts = point.ts;
@@ -631,7 +639,15 @@ function createDiskStorage(
           complete = false;
           continue;
         }
-        const state = stateOf(point.series);
+        // The series that followed the previous point's series last time, checked by name (the same
+        // string object when a parser's cache made it: a pointer compare): no Map lookup per point
+        // when batches repeat their series in the same order, as agents and their flushes do.
+        let state: SeriesState | null = previous === null ? null : previous.followedBy;
+        if (state === null || state.name !== point.series || state.retired) {
+          state = stateOf(point.series);
+          if (previous !== null) previous.followedBy = state;
+        }
+        previous = state;
         if (state.add(ts, value, t, sealed)) lateTotal++;
         accepted++;
         if (logging) {
@@ -695,7 +711,7 @@ function createDiskStorage(
         if (expired === undefined) return { ts: [], value: [], min: [], max: [] };
         state = stateFromRow(expired.id, series, expired.meta);
       }
-      return queryHistory(state, readChunks, decodeHead, { from, to, maxPoints, seriesInRequest }, now(), cost, queryRows);
+      return queryHistory(state, readChunks, decodeHead, { from, to, maxPoints, seriesInRequest }, now(), cost, queryRows, completeSince);
     },
 
     writeBlocked(): string | null {

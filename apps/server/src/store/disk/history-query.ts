@@ -186,11 +186,13 @@ interface Segment {
  * than maxPoints. The part of the window older than a tier's retention comes from the next coarser
  * tiers, so the answer is one continuous series; boundaries are aligned to the coarser tier's step,
  * so no bucket is counted twice. A tier still being rebuilt for this series (tier-rebuild.ts) lacks
- * its rows before the rebuild's cutoff: it answers no window that starts before it.
+ * its rows before the rebuild's cutoff: it answers no window that starts before it. A rebuilt tier
+ * holds only what its source tier kept (`completeSince`, by tier key): like its retention, the part of
+ * the window before that comes from the next coarser tier.
  */
-export function planSegments(heads: readonly TierHead[], from: number, to: number, maxPoints: number, nowMs: number, minTier = 0, seriesInRequest = 1): Segment[] {
+export function planSegments(heads: readonly TierHead[], from: number, to: number, maxPoints: number, nowMs: number, minTier = 0, seriesInRequest = 1, completeSince: ReadonlyMap<number, number> = NONE_REBUILT): Segment[] {
   const tiers = heads.filter((head, k) => k === 0 || head.rebuildBefore <= from);
-  const plans = tiers.map((_, k) => tierPlan(tiers, from, to, nowMs, k));
+  const plans = tiers.map((_, k) => tierPlan(tiers, from, to, nowMs, k, completeSince));
   let preferred = 0;
   for (let k = tiers.length - 1; k > 0; k--) {
     if (nominalRows(plans[k] as Segment[]) >= maxPoints) {
@@ -216,15 +218,21 @@ function nominalRows(segments: readonly Segment[]): number {
   return rows;
 }
 
-/** The segments when tier `first` answers: it, then coarser tiers for what is past its retention. */
-function tierPlan(heads: readonly TierHead[], from: number, to: number, nowMs: number, first: number): Segment[] {
+const NONE_REBUILT: ReadonlyMap<number, number> = new Map();
+
+/**
+ * The segments when tier `first` answers: it, then coarser tiers for what is past its retention (or,
+ * for a rebuilt tier, before it is complete: the coarsest tier answers what it holds, as nothing else does).
+ */
+function tierPlan(heads: readonly TierHead[], from: number, to: number, nowMs: number, first: number, completeSince: ReadonlyMap<number, number>): Segment[] {
   const segments: Segment[] = [];
   let upper = to;
   let upperInclusive = true;
   for (let k = first; k < heads.length; k++) {
     const head = heads[k] as TierHead;
-    const cutoff = nowMs - head.spec.retentionMs;
     const coarser = heads[k + 1];
+    const since = coarser === undefined ? Number.NEGATIVE_INFINITY : (completeSince.get(head.spec.key) ?? Number.NEGATIVE_INFINITY);
+    const cutoff = Math.max(nowMs - head.spec.retentionMs, since);
     const boundary = coarser ? Math.ceil(cutoff / coarser.spec.stepMs) * coarser.spec.stepMs : cutoff;
     const lower = Math.max(from, boundary);
     if (lower < upper || (upperInclusive && lower === upper)) segments.push({ head, lower, upper, upperInclusive });
@@ -262,7 +270,12 @@ function collect(segment: Segment, chunks: readonly StoredChunk[], decodeHead: H
   const addChunk = (chunk: DecodedChunk) => {
     const { ts } = chunk;
     cost.rowsScanned += ts.length;
-    // A chunk's ts never decrease (the encoder refuses it), so the rows in range are one run.
+    // A chunk's ts never decrease (the encoder refuses it), so the rows in range are one run: the
+    // whole chunk when its first and last rows are in range (most chunks of a long window).
+    if (ts.length > 0 && inRange(ts[0] as number) && inRange(ts[ts.length - 1] as number)) {
+      rows.appendChunk(chunk, spec.rollup, 0, ts.length);
+      return;
+    }
     let first = 0;
     while (first < ts.length && !inRange(ts[first] as number)) first++;
     let end = first;
@@ -320,14 +333,23 @@ function normalize(rows: Rows, mergeEqual: boolean): Rows {
  * first segment: allocating six columns per series per query, and collecting them again, was a
  * quarter of a warm 30-day query's time. The answer is built from it before the call returns.
  */
-export function queryHistory(state: SeriesState, read: ChunkReader, decodeHead: HeadDecoder, query: Required<HistoryQuery>, nowMs: number, cost: QueryCost, scratch?: Rows): HistoryBuckets {
+export function queryHistory(
+  state: SeriesState,
+  read: ChunkReader,
+  decodeHead: HeadDecoder,
+  query: Required<HistoryQuery>,
+  nowMs: number,
+  cost: QueryCost,
+  scratch?: Rows,
+  completeSince: ReadonlyMap<number, number> = NONE_REBUILT,
+): HistoryBuckets {
   const { from, to, maxPoints, seriesInRequest } = query;
-  let segments = planSegments(state.heads, from, to, maxPoints, nowMs, 0, seriesInRequest);
+  let segments = planSegments(state.heads, from, to, maxPoints, nowMs, 0, seriesInRequest, completeSince);
   let chunks = segments.map((segment) => listChunks(state, segment, read));
   // Raw data denser than its nominal step (10 points a second): the rows, not the window, decide.
   const first = segments[0];
   if (first !== undefined && !first.head.spec.rollup && state.heads.length > 1 && estimateRows(first, chunks[0] as StoredChunk[]) > rawBudget(maxPoints, seriesInRequest)) {
-    segments = planSegments(state.heads, from, to, maxPoints, nowMs, 1, seriesInRequest);
+    segments = planSegments(state.heads, from, to, maxPoints, nowMs, 1, seriesInRequest, completeSince);
     chunks = segments.map((segment) => listChunks(state, segment, read));
   }
   // Oldest segment first, so rows come out in ts order without a sort in the common case.

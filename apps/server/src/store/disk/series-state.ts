@@ -90,6 +90,12 @@ export class TierHead {
    * they would be counted twice. -Infinity once the series is rebuilt (or when nothing rebuilds).
    */
   rebuildBefore = Number.NEGATIVE_INFINITY;
+  /**
+   * While rebuildBefore is set: the retention of the tier the rebuild reads. A point older than that
+   * (backfill) is refused by that tier, so the rebuild can never bring it: this head takes it instead
+   * (late), or it was lost to the new tier while the point counted as accepted.
+   */
+  rebuildSourceRetentionMs = 0;
 
   constructor(
     readonly spec: TierSpec,
@@ -107,6 +113,10 @@ export class SeriesState {
   /** In the disk store's set of series to flush / to snapshot (tested per point instead of a Set lookup). */
   inDirty = false;
   inUnsnapshotted = false;
+  /** The series whose point followed one of this series in the last batch (append's guess for the next point). */
+  followedBy: SeriesState | null = null;
+  /** Expired and dropped from the store: a `followedBy` link to it is stale. */
+  retired = false;
   last: { ts: number; value: number } | null = null;
   readonly heads: TierHead[];
   /**
@@ -148,7 +158,9 @@ export class SeriesState {
     for (const head of this.heads) {
       const { spec } = head;
       if (only !== undefined && !only(head)) continue;
-      if (ts < nowMs - spec.retentionMs || ts < head.rebuildBefore) continue;
+      if (ts < nowMs - spec.retentionMs) continue;
+      // Left to the rebuild only when the tier it reads takes the point (see rebuildSourceRetentionMs).
+      if (ts < head.rebuildBefore && ts >= nowMs - head.rebuildSourceRetentionMs) continue;
       if (jump) {
         head.late.push(ts, value);
         late = true;

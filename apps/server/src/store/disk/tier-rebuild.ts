@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Rows } from "./history-query";
 import { foldRows, sealRows } from "./series-state";
-import type { SealedChunk, SeriesState, TierSpec } from "./series-state";
+import type { SealedChunk, SeriesState, TierHead, TierSpec } from "./series-state";
 
 /**
  * A rollup tier added to LIVEDASH_RETENTION (say `1h:365d` next to `1s:24h,1m:30d`) starts with no
@@ -12,7 +12,14 @@ import type { SealedChunk, SeriesState, TierSpec } from "./series-state";
  * `cutoff` is the start of the new tier's bucket at the first start with it: rows before it come from
  * the rebuild, points from it on go to the tier's head as usual. While a series is not rebuilt yet, its
  * head leaves points older than the cutoff alone (TierHead.rebuildBefore): the rebuild reads them from
- * the finer tier, so nothing is counted twice.
+ * the finer tier, so nothing is counted twice (a point the finer tier refuses, older than its
+ * retention, goes to the new tier's head: the rebuild cannot bring it).
+ *
+ * The finer tier holds only its own retention, so the rebuilt rows start there: a 15m:90d tier rebuilt
+ * from 1m:30d has nothing for days 30 to 90 until it has been there 90 days. `meta` keeps since when
+ * each rebuilt tier is complete (`rebuilt:<tier key>` = {since}); before that time the query planner
+ * lets the next coarser tier answer (history-query.ts), and the record goes once the whole retention
+ * of the tier is newer than it.
  */
 export interface RebuildJob {
   /** Index of the new tier in the specs. */
@@ -34,6 +41,47 @@ interface Progress {
 }
 
 const metaKey = (spec: TierSpec) => `rebuild:${spec.key}`;
+const completeKey = (key: number) => `rebuilt:${key}`;
+
+/** Since when each rebuilt tier is complete, by tier key: the answer of a query before it comes from a coarser tier. */
+export type CompleteSince = Map<number, number>;
+
+/**
+ * The `rebuilt:<key>` records of the rollup tiers in `specs`; a record of a tier no longer in the list
+ * is deleted (its rows went at start: if the tier comes back, it is rebuilt and recorded afresh).
+ */
+export function loadCompleteSince(db: Database.Database, specs: readonly TierSpec[]): CompleteSince {
+  const out: CompleteSince = new Map();
+  const keys = new Set(specs.filter((spec) => spec.rollup).map((spec) => completeKey(spec.key)));
+  const remove = db.prepare("DELETE FROM meta WHERE key = ?");
+  for (const row of db.prepare<[], { key: string; value: string }>("SELECT key, value FROM meta WHERE key LIKE 'rebuilt:%'").all()) {
+    const since = (JSON.parse(row.value) as { since?: unknown }).since;
+    if (keys.has(row.key) && typeof since === "number" && Number.isFinite(since)) out.set(Number(row.key.slice("rebuilt:".length)), since);
+    else remove.run(row.key);
+  }
+  return out;
+}
+
+/**
+ * Since when tier `spec` is complete after rebuilding one more series now from `source`: the source
+ * keeps rows from `nowMs - its retention` (expiry deletes only chunks wholly older), or from its own
+ * record if it was rebuilt too; rows from the job's cutoff on came to the tier's head live. Only grows
+ * while the rebuild goes on (a series rebuilt later finds less in the source).
+ */
+export function completeSinceAfter(completeSince: CompleteSince, spec: TierSpec, source: TierSpec, job: RebuildJob, nowMs: number): number {
+  const since = Math.min(job.cutoff, Math.max(nowMs - source.retentionMs, completeSince.get(source.key) ?? Number.NEGATIVE_INFINITY));
+  return Math.max(completeSince.get(spec.key) ?? Number.NEGATIVE_INFINITY, since);
+}
+
+/** Deletes the records whose tier's whole retention is newer than them (nothing before them is kept any more). */
+export function forgetCompleteRecords(db: Database.Database, specs: readonly TierSpec[], completeSince: CompleteSince, nowMs: number): void {
+  for (const [key, since] of completeSince) {
+    const spec = specs.find((s) => s.key === key);
+    if (spec !== undefined && since >= nowMs - spec.retentionMs) continue;
+    db.prepare("DELETE FROM meta WHERE key = ?").run(completeKey(key));
+    completeSince.delete(key);
+  }
+}
 
 /**
  * The rebuilds to run: those a previous run left unfinished, and every rollup tier with no rows while
@@ -63,6 +111,8 @@ export function planRebuilds(db: Database.Database, specs: readonly TierSpec[], 
       const spec = specs[index] as TierSpec;
       const progress: Progress = { cutoff: Math.floor(nowMs / spec.stepMs) * spec.stepMs, after: 0 };
       setMeta.run(metaKey(spec), JSON.stringify(progress));
+      // A record left by an earlier life of this tier (dropped, then added again) says nothing now.
+      db.prepare("DELETE FROM meta WHERE key = ?").run(completeKey(spec.key));
       jobs.push({ tier: index, source: -1, cutoff: progress.cutoff, after: 0, rows: 0, series: 0, created: true });
     }
   }
@@ -83,7 +133,12 @@ export function planRebuilds(db: Database.Database, specs: readonly TierSpec[], 
 
 /** Marks the heads of a series not rebuilt yet (see TierHead.rebuildBefore). */
 export function markRebuilding(state: SeriesState, jobs: readonly RebuildJob[]): void {
-  for (const job of jobs) if (state.id > job.after) (state.heads[job.tier] as { rebuildBefore: number }).rebuildBefore = job.cutoff;
+  for (const job of jobs) {
+    if (state.id <= job.after) continue;
+    const head = state.heads[job.tier] as TierHead;
+    head.rebuildBefore = job.cutoff;
+    head.rebuildSourceRetentionMs = (state.heads[job.source] as TierHead).spec.retentionMs;
+  }
 }
 
 /** The new tier's rows for one series out of the source tier's rows (raw points or finer rollups), as sealed chunks. */
@@ -104,8 +159,14 @@ export function rebuildChunks(spec: TierSpec, seriesId: number, rows: Rows): Sea
   return sealed;
 }
 
-/** Persists a job's progress (in the transaction that wrote its rows), or forgets it when done. */
-export function saveProgress(db: Database.Database, spec: TierSpec, job: RebuildJob, done: boolean): void {
+/**
+ * Persists a job's progress (in the transaction that wrote its rows), or forgets it when done, and
+ * since when the tier is complete (`since`, kept after the job is done; see forgetCompleteRecords).
+ */
+export function saveProgress(db: Database.Database, spec: TierSpec, job: RebuildJob, done: boolean, since: number | undefined): void {
+  if (since !== undefined) {
+    db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(completeKey(spec.key), JSON.stringify({ since }));
+  }
   if (done) db.prepare("DELETE FROM meta WHERE key = ?").run(metaKey(spec));
   else db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(metaKey(spec), JSON.stringify({ cutoff: job.cutoff, after: job.after } satisfies Progress));
 }
