@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { formatZodIssues, labelValueProblem, LIMIT_DEFAULTS } from "@livedash/events";
+import { formatZodIssues, hostValueProblem, LIMIT_DEFAULTS } from "@livedash/events";
 import { z } from "zod";
 import { DEFAULT_RETENTION, parseRetention } from "./store/disk/retention";
 import { LOG_LEVELS } from "./logger";
@@ -59,7 +59,7 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .superRefine((raw, ctx) => {
-      const problem = raw ? labelValueProblem(raw) : null;
+      const problem = raw ? hostValueProblem(raw) : null;
       if (problem) ctx.addIssue({ code: "custom", message: `LIVEDASH_HOSTNAME: ${problem}` });
     }),
   LIVEDASH_RETENTION_MS: intFromEnv("LIVEDASH_RETENTION_MS", 60_000, 7 * 24 * 3_600_000, 3_600_000),

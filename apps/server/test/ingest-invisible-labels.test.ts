@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LivedashServer } from "../src/server";
 import { startTestServer } from "./helpers/server";
 
-const RULE = "label value must not contain invisible or bidirectional formatting characters (U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+FEFF)";
+const RULE =
+  "label value must not contain invisible or bidirectional formatting characters (Unicode Default_Ignorable_Code_Point, Bidi_Control, U+2028, U+2029; " +
+  "ZWJ/ZWNJ only between two letters of a script that joins, U+FE0E/U+FE0F only after an emoji, LRM/RLM/ALM only in a value with right-to-left letters)";
 
 /**
  * #13 left alone (L2): a `host` value with a zero-width or bidi formatting character was stored, and

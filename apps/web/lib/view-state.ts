@@ -1,4 +1,4 @@
-import { labelNameProblem, labelValueProblem } from "@livedash/events";
+import { hostValueProblem, labelNameProblem } from "@livedash/events";
 import { formatChartQuery, parseChartQuery, splitChartList } from "./chart-query";
 import type { TransportChoice } from "./client-types";
 import { OVERVIEW_PANELS } from "./panels";
@@ -92,7 +92,7 @@ export function parseViewState(params: Params): ViewState {
     charts,
     transport: TRANSPORTS.find((t) => t === transportParam) ?? "auto",
     zoom: parseZoom(first("from"), first("to")),
-    host: host !== undefined && host !== "" && labelValueProblem(host) === null ? host : undefined,
+    host: host !== undefined && host !== "" && hostValueProblem(host) === null ? host : undefined,
     ...(groupBy === undefined ? {} : { groupBy }),
   };
 }

@@ -1,6 +1,6 @@
 import { hostname as osHostname } from "node:os";
 import type { Labels, Point, SeriesMeta } from "@livedash/events";
-import { labelValueProblem, seriesKey } from "@livedash/events";
+import { hostValueProblem, seriesKey } from "@livedash/events";
 import { z } from "zod";
 import type { Collector, CollectorEnv, Reading } from "./collector";
 import { createHostCpuCollector } from "./host-cpu";
@@ -60,7 +60,7 @@ const HostnameSchema = z
   .string()
   .min(1, "hostname must not be empty")
   .superRefine((value, ctx) => {
-    const problem = labelValueProblem(value);
+    const problem = hostValueProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: `hostname: ${problem}` });
   });
 

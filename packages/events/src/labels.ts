@@ -26,13 +26,27 @@ export const LABEL_LIMITS = {
 /** Prometheus' label name charset: OpenTelemetry's dotted attribute keys map to underscores. */
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const SERIES_NAME_RE = /^[a-zA-Z0-9_.:-]+$/;
-// What a label value may not hold, in one class so a valid value costs one scan: C0 controls other than
-// \n, and DEL (invisible in a legend, never meant); and the zero-width and bidirectional formatting
-// characters, with which `web\u200b1` shows as `web1` and an override makes a value read as another
-// (#13 left alone: one host could pass for another in the fleet view; Trojan Source, CVE-2021-42574).
-// eslint-disable-next-line no-control-regex
-const REFUSED_CHAR_RE = /[\u0000-\u0009\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
-const INVISIBLE_RULE = "label value must not contain invisible or bidirectional formatting characters (U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+FEFF)";
+// What a label value may not hold, found in one linear scan (no backtracking: single-character classes):
+// C0 controls other than \n, DEL and the C1 controls; lone surrogates (no UTF-8 form, attack review F5);
+// the line and paragraph separators; and every Unicode Default_Ignorable_Code_Point and Bidi_Control
+// character. Those render as nothing: `web\u00ad1`, `web\u20601`, `web\u{e0020}1` showed in the fleet
+// view as a second `web1`, and an override makes a value read as another (Trojan Source, CVE-2021-42574).
+// Deriving the set from Unicode properties rather than a hand-written list (attack review F4: U+00AD,
+// U+034F, U+115F, U+180E, U+2060-2064, U+3164, U+FE0F, U+FFA0, tag characters... all passed the list).
+// eslint-disable-next-line no-control-regex -- control characters are what this refuses
+const REFUSED_CHAR_RE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/gu;
+const ZWNJ = 0x200c;
+const ZWJ = 0x200d;
+/** LRM, RLM, ALM: the implicit direction marks (not overrides, embeddings or isolates). */
+const DIRECTION_MARKS = new Set([0x200e, 0x200f, 0x061c]);
+/** Letters and marks of the scripts whose spelling uses ZWJ/ZWNJ: Arabic-script languages (Persian, Urdu, Kurdish), Syriac, N'Ko, Mongolian, the Brahmic scripts (after a virama). */
+const JOINING_SCRIPT_RE =
+  /^(?=[\p{L}\p{M}])[\p{scx=Arabic}\p{scx=Syriac}\p{scx=Nko}\p{scx=Mandaic}\p{scx=Mongolian}\p{scx=Devanagari}\p{scx=Bengali}\p{scx=Gurmukhi}\p{scx=Gujarati}\p{scx=Oriya}\p{scx=Tamil}\p{scx=Telugu}\p{scx=Kannada}\p{scx=Malayalam}\p{scx=Sinhala}\p{scx=Myanmar}\p{scx=Khmer}]$/u;
+/** A letter of a right-to-left script: where LRM/RLM/ALM have a job. */
+const RTL_LETTER_RE = /[\p{sc=Hebrew}\p{sc=Arabic}\p{sc=Syriac}\p{sc=Thaana}\p{sc=Nko}\p{sc=Samaritan}\p{sc=Mandaic}](?<=\p{L})/u;
+const INVISIBLE_RULE =
+  "label value must not contain invisible or bidirectional formatting characters (Unicode Default_Ignorable_Code_Point, Bidi_Control, U+2028, U+2029; " +
+  "ZWJ/ZWNJ only between two letters of a script that joins, U+FE0E/U+FE0F only after an emoji, LRM/RLM/ALM only in a value with right-to-left letters)";
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -86,6 +100,33 @@ const LONE_SURROGATE_RE = /[\ud800-\udfff]/u;
 
 const hex = (code: number) => `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
 
+/** The code point that ends at `index - 1` (one or two UTF-16 units), or -1 at the start. */
+function codePointBefore(value: string, index: number): number {
+  if (index === 0) return -1;
+  const low = value.charCodeAt(index - 1);
+  if (low >= 0xdc00 && low <= 0xdfff && index >= 2) return value.codePointAt(index - 2)!;
+  return low;
+}
+
+const EMOJI_RE = /^\p{Extended_Pictographic}$/u;
+
+/**
+ * Whether the formatting character at `index` has a job there (docs/ingest.md, label limits): ZWJ and
+ * ZWNJ between two letters or marks of a script whose spelling uses them (Persian `می‌شود`, Hindi `क्‍ष`;
+ * an approximation of IDNA's CONTEXTJ rule, RFC 5892 A.1/A.2, without its joining-type tables); an emoji
+ * variation selector after an emoji (`🖥️`); LRM/RLM/ALM in a value that holds right-to-left letters.
+ */
+function formattingAllowed(value: string, code: number, index: number, rtl: () => boolean): boolean {
+  if (code === ZWJ || code === ZWNJ) {
+    return JOINING_SCRIPT_RE.test(value.charAt(index - 1)) && JOINING_SCRIPT_RE.test(value.charAt(index + 1));
+  }
+  if (code === 0xfe0e || code === 0xfe0f) {
+    const before = codePointBefore(value, index);
+    return before >= 0 && EMOJI_RE.test(String.fromCodePoint(before));
+  }
+  return DIRECTION_MARKS.has(code) && rtl();
+}
+
 /** Why a label value is refused, or null. An empty value means "no such label" (Prometheus). */
 export function labelValueProblem(value: string): string | null {
   if (value.length > LABEL_LIMITS.valueLength) return `label value must be at most ${LABEL_LIMITS.valueLength} characters (got ${value.length})`;
@@ -95,11 +136,34 @@ export function labelValueProblem(value: string): string | null {
     const lone = LONE_SURROGATE_RE.exec(value)!;
     return `label value must be well-formed Unicode: lone surrogate ${hex(lone[0].charCodeAt(0))} at index ${lone.index} has no UTF-8 form`;
   }
-  const refused = REFUSED_CHAR_RE.exec(value);
-  if (refused === null) return null;
-  const code = refused[0].charCodeAt(0);
-  if (code < 0x80) return "label value must not contain control characters";
-  return `${INVISIBLE_RULE}: U+${code.toString(16).toUpperCase().padStart(4, "0")} at index ${refused.index}`;
+  let hasRtl: boolean | undefined;
+  const rtl = () => (hasRtl ??= RTL_LETTER_RE.test(value));
+  REFUSED_CHAR_RE.lastIndex = 0;
+  for (let refused = REFUSED_CHAR_RE.exec(value); refused !== null; refused = REFUSED_CHAR_RE.exec(value)) {
+    const code = refused[0].codePointAt(0)!;
+    if (code <= 0x9f) return "label value must not contain control characters";
+    if (!formattingAllowed(value, code, refused.index, rtl)) return `${INVISIBLE_RULE}: ${hex(code)} at index ${refused.index}`;
+  }
+  return null;
+}
+
+const EDGE_SPACE_RE = /^\s|\s$/u;
+
+/**
+ * Why a `host` label value is refused, or null: labelValueProblem, and no whitespace at either end
+ * (`web1 `, `web1\n`, `web1\u00a0` showed in the fleet view as a second `web1`; attack review F4).
+ */
+export function hostValueProblem(value: string): string | null {
+  const problem = labelValueProblem(value);
+  if (problem !== null) return problem;
+  const edge = EDGE_SPACE_RE.exec(value);
+  if (edge === null) return null;
+  return `host label value must not begin or end with whitespace: ${hex(edge[0].charCodeAt(0))} at index ${edge.index}`;
+}
+
+/** Why `value` is refused for label `name`, or null: the value rule, and the host rule for `host`. */
+export function labelValueProblemFor(name: string, value: string): string | null {
+  return name === "host" ? hostValueProblem(value) : labelValueProblem(value);
 }
 
 /** Why a series name is refused, or null (the same rules as SeriesNameSchema). */
@@ -120,7 +184,7 @@ export function labelsProblem(labels: Labels): [label: string, message: string] 
   for (const name of names) {
     const value = labels[name];
     if (typeof value !== "string") return [name, "label value must be a string"];
-    const problem = labelNameProblem(name) ?? labelValueProblem(value);
+    const problem = labelNameProblem(name) ?? labelValueProblemFor(name, value);
     if (problem) return [name, problem];
   }
   return null;
@@ -208,7 +272,7 @@ export function parseSeriesKey(key: string): { ok: true; value: ParsedSeriesKey 
         j++;
       }
     }
-    const valueProblem = labelValueProblem(value);
+    const valueProblem = labelValueProblemFor(label, value);
     if (valueProblem) return fail(valueProblem, label);
     if (seen.has(label)) return fail("label appears twice", label);
     seen.add(label);

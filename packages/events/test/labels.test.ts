@@ -1,10 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IngestInputSchema, LABEL_LIMITS, addLabels, canonicalSeriesKey, formatZodIssues, labelNameProblem, labelValueProblem, parseSeriesKey, seriesKey, seriesNameProblem, toLabelName } from "../src";
+import { IngestInputSchema, LABEL_LIMITS, addLabels, canonicalSeriesKey, formatZodIssues, hostValueProblem, labelNameProblem, labelValueProblem, parseSeriesKey, seriesKey, seriesNameProblem, toLabelName } from "../src";
 
 const labelName = fc.stringMatching(/^[a-zA-Z][a-zA-Z0-9_]{0,15}$/);
 // eslint-disable-next-line no-control-regex -- the generator must leave out what labels refuse
-const labelValue = fc.string({ maxLength: 40 }).filter((v) => !/[\u0000-\u0009\u000b-\u001f\u007f]/.test(v));
+const labelValue = fc.string({ maxLength: 40 }).filter((v) => !/[\u0000-\u0009\u000b-\u001f\u007f]/.test(v) && !/^\s|\s$/.test(v));
+const INVISIBLE =
+  "label value must not contain invisible or bidirectional formatting characters (Unicode Default_Ignorable_Code_Point, Bidi_Control, U+2028, U+2029; " +
+  "ZWJ/ZWNJ only between two letters of a script that joins, U+FE0E/U+FE0F only after an emoji, LRM/RLM/ALM only in a value with right-to-left letters)";
 const seriesName = fc.stringMatching(/^[a-zA-Z0-9_.:-]{1,40}$/);
 
 describe("series keys", () => {
@@ -57,7 +60,7 @@ describe("series keys", () => {
     "a host value with U+%s (invisible or bidi formatting: one host could pass for another) is refused naming the label and the rule",
     (hex) => {
       const code = Number.parseInt(hex, 16);
-      const rule = `label value must not contain invisible or bidirectional formatting characters (U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+FEFF): U+${hex} at index 3`;
+      const rule = `${INVISIBLE}: U+${hex} at index 3`;
       const value = `web${String.fromCharCode(code)}1`;
       expect(labelValueProblem(value)).toBe(rule);
       const parsed = parseSeriesKey(seriesKey("host.load.1m", { host: value }));
@@ -85,6 +88,73 @@ describe("series keys", () => {
 
   it("a surrogate pair (one astral code point) stays valid", () => {
     expect(labelValueProblem("db-\u{1f5c4}")).toBeNull();
+  });
+
+  // Attack review (F4): the hand-written list let these through, and in Chromium each rendered as `web1`.
+  // The rule is now Unicode's Default_Ignorable_Code_Point and Bidi_Control properties, with ZWJ/ZWNJ,
+  // emoji variation selectors and direction marks allowed only where they have a job.
+  it.each([
+    ["U+00AD soft hyphen", "web\u00ad1", "00AD", 3],
+    ["U+034F combining grapheme joiner", "web\u034f1", "034F", 3],
+    ["U+061C arabic letter mark", "web\u061c1", "061C", 3],
+    ["U+115F hangul choseong filler", "web1\u115f", "115F", 4],
+    ["U+180E mongolian vowel separator", "web\u180e1", "180E", 3],
+    ["U+2060 word joiner", "web\u20601", "2060", 3],
+    ["U+2061 function application", "web\u20611", "2061", 3],
+    ["U+2064 invisible plus", "web\u20641", "2064", 3],
+    ["U+206F nominal digit shapes", "web\u206f1", "206F", 3],
+    ["U+2028 line separator", "web1\u2028", "2028", 4],
+    ["U+2029 paragraph separator", "web1\u2029", "2029", 4],
+    ["U+3164 hangul filler", "web1\u3164", "3164", 4],
+    ["U+FE0F variation selector 16 after a letter", "web\ufe0f1", "FE0F", 3],
+    ["U+FFA0 halfwidth hangul filler", "web1\uffa0", "FFA0", 4],
+    ["U+E0020 tag space", "web\u{e0020}1", "E0020", 3],
+    ["U+E0001 language tag", "web\u{e0001}1", "E0001", 3],
+    ["U+E0100 variation selector 17", "web\u{e0100}1", "E0100", 3],
+    ["U+1D173 musical symbol begin beam", "web\u{1d173}1", "1D173", 3],
+    ["a leading byte order mark", "\ufeffweb1", "FEFF", 0],
+    ["ZWJ between Latin letters", "web\u200d1", "200D", 3],
+    ["ZWNJ at the end of Persian", "\u0645\u06cc\u200c", "200C", 2],
+    ["two ZWNJ in a row", "\u0645\u06cc\u200c\u200c\u0634", "200C", 2],
+    ["an emoji ZWJ sequence", "\u{1f468}\u200d\u{1f4bb}", "200D", 2],
+    ["a tag-sequence flag", "\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}", "E0067", 2],
+    ["RLM without right-to-left letters", "web1\u200f", "200F", 4],
+  ])("%s in a label value is refused naming the character and its index", (_, value, hex, index) => {
+    expect(labelValueProblem(value)).toBe(`${INVISIBLE}: U+${hex} at index ${index}`);
+    expect(parseSeriesKey(seriesKey("m", { dev: value }))).toMatchObject({ ok: false, label: "dev" });
+  });
+
+  it("C1 controls are refused like C0 ones", () => {
+    expect(labelValueProblem("web\u00851")).toBe("label value must not contain control characters");
+    expect(labelValueProblem("web\u009b1")).toBe("label value must not contain control characters");
+  });
+
+  it.each([
+    ["Persian with ZWNJ between letters", "\u0645\u06cc\u200c\u0634\u0648\u062f"],
+    ["Hindi with ZWJ after a virama", "\u0915\u094d\u200d\u0937"],
+    ["Malayalam with ZWJ after a virama (chillu)", "\u0d28\u0d4d\u200d\u0d28"],
+    ["Hebrew with RLM after punctuation", "\u05e9\u05e8\u05ea \u05d0.\u200f"],
+    ["an emoji with U+FE0F", "\u{1f5a5}\ufe0f"],
+  ])("%s stays valid (the old list refused the joiners and marks these need)", (_, value) => {
+    expect(labelValueProblem(value)).toBeNull();
+    expect(parseSeriesKey(seriesKey("m", { host: value }))).toMatchObject({ ok: true });
+  });
+
+  // Attack review (F4): `web1 `, `web1\n`, `web1\u00a0` showed in the fleet view as a second `web1`.
+  it.each([
+    ["web1 ", "0020", 4],
+    [" web1", "0020", 0],
+    ["web1\n", "000A", 4],
+    ["web1\u00a0", "00A0", 4],
+    ["web1\u3000", "3000", 4],
+    ["\tweb1", "0009", 0],
+  ])("a host value with whitespace at one end (%j) is refused; other labels keep theirs", (value, hex, index) => {
+    const problem = hostValueProblem(value);
+    if (value.startsWith("\t")) expect(problem).toBe("label value must not contain control characters");
+    else expect(problem).toBe(`host label value must not begin or end with whitespace: U+${hex} at index ${index}`);
+    expect(parseSeriesKey(seriesKey("m", { host: value }))).toMatchObject({ ok: false, label: "host", message: problem });
+    expect(IngestInputSchema.safeParse({ points: [{ series: "m", value: 1, labels: { host: value } }] }).success).toBe(false);
+    if (!value.startsWith("\t")) expect(parseSeriesKey(seriesKey("m", { path: value }))).toMatchObject({ ok: true });
   });
 
   it("other non-ASCII label values stay valid (names in any script, emoji, a lone combining mark)", () => {

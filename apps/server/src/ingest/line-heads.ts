@@ -1,4 +1,4 @@
-import { LABEL_LIMITS, labelNameProblem, labelValueProblem, seriesKey, toLabelName } from "@livedash/events";
+import { LABEL_LIMITS, labelNameProblem, labelValueProblemFor, seriesKey, toLabelName } from "@livedash/events";
 import { quoteForError } from "./result";
 import { checkSeriesNameLength, sanitizeSeriesPart } from "./series-name";
 
@@ -140,7 +140,7 @@ export class LineHeadCache {
 
 /**
  * Maps a line's measurement and tags (unescaped, in line order) to a LineHead: tag keys become label
- * names (`toLabelName`: `host-name` -> `host_name`), values are checked by labelValueProblem. The
+ * names (`toLabelName`: `host-name` -> `host_name`), values are checked by labelValueProblemFor (`host` also by the host rule). The
  * problem names the tag and the limit; two tags that become the same label are refused, not merged.
  */
 export function buildLineHead(
@@ -158,7 +158,7 @@ export function buildLineHead(
   for (const [tag, value] of tags) {
     const label = toLabelName(tag);
     const named = label === tag ? `tag ${quoteForError(tag)}` : `tag ${quoteForError(tag)} (label ${label.length > 40 ? quoteForError(label) : label})`;
-    const problem = labelNameProblem(label) ?? labelValueProblem(value);
+    const problem = labelNameProblem(label) ?? labelValueProblemFor(label, value);
     if (problem) return new SeriesKeyProblem(`${named}: ${problem}`);
     const earlier = tagOf[label];
     if (earlier !== undefined) {

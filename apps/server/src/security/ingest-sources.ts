@@ -1,4 +1,4 @@
-import { labelValueProblem } from "@livedash/events";
+import { hostValueProblem } from "@livedash/events";
 
 /**
  * Per-source ingest rate keys. A write is rate limited by where it comes from: the socket's peer
@@ -101,6 +101,6 @@ export function declaredHost(values: readonly string[] | undefined): DeclaredHos
     return { ok: false, message: `${SOURCE_HOST_HEADER}: not valid percent-encoded UTF-8 (send encodeURIComponent(host))` };
   }
   if (host === "") return { ok: true, host: null };
-  const problem = labelValueProblem(host);
+  const problem = hostValueProblem(host);
   return problem === null ? { ok: true, host } : { ok: false, message: `${SOURCE_HOST_HEADER}: ${problem}` };
 }

@@ -1,7 +1,7 @@
 import { hostname as osHostname } from "node:os";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { DurationSchema, formatZodIssues, labelValueProblem } from "@livedash/events";
+import { DurationSchema, formatZodIssues, hostValueProblem } from "@livedash/events";
 import { UsageError } from "../args";
 
 export const AGENT_USAGE = `usage:
@@ -81,7 +81,7 @@ const AgentFlagsSchema = z.object({
     .string()
     .min(1, "--host must not be empty")
     .superRefine((value, ctx) => {
-      const problem = labelValueProblem(value);
+      const problem = hostValueProblem(value);
       if (problem) ctx.addIssue({ code: "custom", message: `--host: ${problem}` });
     }),
   intervalMs: durationFlag("--interval", 100, 3_600_000),
