@@ -98,6 +98,11 @@ export function createMemberBudgets(options: MemberBudgetOptions = {}) {
         return;
       }
     },
+    /** The address the members of aggregation `key` are charged to, and how many (none: not running). */
+    charged(key: string): { owner: string | undefined; members: number } | undefined {
+      const state = open.get(key);
+      return state && { owner: state.owner, members: state.members };
+    },
     /** The aggregation is gone (its aggregator gave its slots back first). */
     close(key: string) {
       open.delete(key);

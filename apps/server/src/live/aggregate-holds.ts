@@ -105,6 +105,8 @@ export function createAggregateHolds(options: AggregateHoldOptions = {}) {
 
   return {
     expire,
+    /** Addresses holding an aggregation now (the ones a fair share is counted among). */
+    addresses: () => byAddress.size,
     /** Aggregations `address` holds (with a subscriber now, or left less than idleMs ago). */
     count: (address: string) => byAddress.get(address)?.size ?? 0,
     holds: (key: string, address: string) => byAddress.get(address)?.has(key) ?? false,

@@ -16,6 +16,8 @@ export interface GroupAggregates {
   create(aggregate: Aggregate, group: Group, address: string | undefined): AggregateGroup;
   /** A group's aggregation was released (its members given back). */
   released(key: string): void;
+  /** The server's member budget: its total, what an address is charged, and who is charged for an aggregation. */
+  members: { maxTotal: number; usedBy(address: string): number; charged(key: string): { owner: string | undefined; members: number } | undefined };
   limits: AggregateLimits;
   idleMs: number;
   maxIdle: number;
@@ -56,9 +58,53 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
     idle.set(group.key, group);
   }
 
-  /** Idle groups nobody holds, longest idle first: the only ones that may give way. */
+  /** Idle groups nobody holds, longest idle first: they give way to anyone. */
   function* evictable() {
     for (const group of idle.values()) if (!holds.held(group.key)) yield group;
+  }
+
+  /** What a fair share is counted in: aggregations held (each costs 1), or member series charged. */
+  interface Usage {
+    cap: number;
+    of(address: string): number;
+    /** What `address` would no longer use if the aggregation `key` went. */
+    cost(key: string, address: string): number;
+  }
+  const heldGroups: Usage = { cap: limits.maxGroups, of: (address) => holds.count(address), cost: () => 1 };
+  const chargedMembers: Usage = {
+    cap: aggregates.members.maxTotal,
+    of: (address) => aggregates.members.usedBy(address),
+    cost(key, address) {
+      const charged = aggregates.members.charged(key);
+      return charged?.owner === address ? charged.members : 0;
+    },
+  };
+
+  /**
+   * Idle groups that may give way to a new one of `address`, longest idle first: those nobody holds;
+   * then, while `address` uses less than its fair share (the cap over the addresses holding
+   * aggregations, itself included; at least 1), those every holder of which uses more than its share
+   * and keeps at least its share without it. Max-min fairness: an address within its share is never
+   * pushed under it, so evicted addresses cannot evict back in turn; groups with subscribers are
+   * never idle, so never here. `taken`: what earlier picks already take from each address.
+   */
+  function* evictableFor(address: string | undefined, usage: Usage, taken = new Map<string, number>()) {
+    yield* evictable();
+    if (address === undefined) return;
+    const share = Math.max(1, Math.floor(usage.cap / (holds.addresses() + (holds.count(address) === 0 ? 1 : 0))));
+    if (usage.of(address) >= share) return;
+    for (const group of idle.values()) {
+      let held = false;
+      let over = true;
+      for (const holder of holds.holders(group.key)) {
+        held = true;
+        if (holder === address || usage.of(holder) - (taken.get(holder) ?? 0) - usage.cost(group.key, holder) < share) {
+          over = false;
+          break;
+        }
+      }
+      if (held && over) yield group;
+    }
   }
 
   /** Drops idle groups past idleMs (their holds expired with them), then unheld ones past maxIdle. */
@@ -81,26 +127,31 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
     }
   }
 
-  /** Aggregations that cannot give way to a new one: with subscribers, or idle and held by an address. */
-  function inUse(): number {
+  /** Aggregations that cannot give way to a new one of `address`. */
+  function inUse(address: string | undefined): number {
     let free = 0;
-    for (const _ of evictable()) free++;
+    for (const _ of evictableFor(address, heldGroups)) free++;
     return aggregations - free;
   }
 
   /**
-   * Drops the longest idle aggregations nobody holds until they gave back `short` member slots; drops
-   * none (false) when all of them together could not.
+   * Drops idle aggregations that may give way to `address` (nobody's first, then those of addresses
+   * over their fair share of members) until they gave back `short` member slots; drops none (false)
+   * when all of them together could not.
    */
-  function makeRoom(short: number): boolean {
-    const free: (Group & { readonly set: PatternSet })[] = [];
+  function makeRoom(short: number, address: string | undefined): boolean {
+    const free = new Set<Group & { readonly set: PatternSet }>();
+    const taken = new Map<string, number>();
     let freed = 0;
-    for (const group of evictable()) {
+    for (const group of evictableFor(address, chargedMembers, taken)) {
       if (freed >= short) break;
-      free.push(group);
+      if (free.has(group)) continue;
+      free.add(group);
+      const charged = aggregates.members.charged(group.key);
+      if (charged?.owner !== undefined) taken.set(charged.owner, (taken.get(charged.owner) ?? 0) + charged.members);
       freed += group.aggregate!.stats().members;
     }
-    if (free.length === 0 || freed < short) return false;
+    if (free.size === 0 || freed < short) return false;
     for (const old of free) drop(old);
     return true;
   }
@@ -115,7 +166,7 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
       try {
         return aggregates.create(aggregate, group, address);
       } catch (error) {
-        if (!(error instanceof AggregateRefusalError) || error.limit !== "members" || !makeRoom(error.short)) throw error;
+        if (!(error instanceof AggregateRefusalError) || error.limit !== "members" || !makeRoom(error.short, address)) throw error;
         return aggregates.create(aggregate, group, address);
       }
     } catch (error) {
@@ -130,7 +181,7 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
       // Idle ones past idleMs first: they must not count against anyone (nor take members a new one needs).
       pruneIdle();
       // Aggregation caps first: the pattern check is what admit() records.
-      limits.check(key, address, groups.has(key), inUse);
+      limits.check(key, address, groups.has(key), () => inUse(address));
     }
     index.check(patterns, address);
     // Last, and only looked at: the token is taken once the aggregation was created (ensure).
@@ -141,9 +192,9 @@ export function createGroups(index: PatternIndex, aggregates: GroupAggregates) {
   function ensure(key: string, distinct: readonly string[], aggregate: Aggregate | undefined, address: string | undefined): Group & { readonly set: PatternSet } {
     const existing = groups.get(key);
     if (existing) return existing;
-    // At the cap only idle aggregations nobody holds can be over it (check() refused otherwise): the longest idle goes.
+    // At the cap one that may give way to this address (check() refused otherwise) goes: the longest idle.
     if (aggregate) {
-      for (const old of [...evictable()]) {
+      for (const old of [...evictableFor(address, heldGroups)]) {
         if (aggregations < limits.maxGroups) break;
         drop(old);
       }

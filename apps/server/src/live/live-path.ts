@@ -103,6 +103,7 @@ export function createLivePath(engine: Engine, options: BackpressureOptions = {}
       return created;
     },
     released: (key) => budgets.close(key),
+    members: budgets,
   });
   const awaitingReset = new Set<Subscriber>();
   /** Live batches at or below this id are not fanned out (see reset()); null almost always. */
