@@ -17,12 +17,31 @@ describe("createIngestSources: per-source ingest rate keys from client-declared 
     expect(sources.key("a", "h3")).toBe("ip:a");
     expect(sources.key("a", "h1")).toBe("ip:a host:h1");
     expect(sources.key("b", "h1")).toBe("ip:b host:h1");
-    // Three host keys in all: a fourth address's host is refused one too.
-    expect(sources.key("c", "h1")).toBe("ip:c");
+    // Three host keys in all, held a:2 b:1. A third address is owed a fair share (3 slots / 3 addresses):
+    // it takes the least recently seen slot of the address over its share (a's h2), not nothing.
+    expect(sources.key("c", "h1")).toBe("ip:c host:h1");
+    expect(sources.key("a", "h2")).toBe("ip:a");
+    expect(sources.key("c", "h2")).toBe("ip:c");
     expect(sources.size).toBe(3);
     // 10_000 rotated names from one address cost nothing more.
     for (let i = 0; i < 10_000; i++) sources.key("a", `rot${i}`);
     expect(sources.size).toBe(3);
+  });
+
+  // Attack review (P4b): ten addresses naming 1000 hosts each took all 10,000 host slots first come, and
+  // every host of another proxy shared one bucket again.
+  it("ten addresses filling every host slot do not leave another proxy's hosts sharing one bucket", () => {
+    const sources = createIngestSources({ maxHostsPerAddress: 1000, maxHosts: 10_000, now: () => 0 });
+    for (let a = 0; a < 10; a++) for (let h = 0; h < 1000; h++) sources.key(`10.0.0.${a}`, `x${h}`);
+    expect(sources.size).toBe(10_000);
+    expect(sources.key("192.0.2.1", "web1")).toBe("ip:192.0.2.1 host:web1");
+    expect(sources.key("192.0.2.1", "web2")).toBe("ip:192.0.2.1 host:web2");
+    expect(sources.key("192.0.2.1", "web1")).toBe("ip:192.0.2.1 host:web1");
+    expect(sources.size).toBe(10_000);
+    // The flooders, at or under their share now (10,000 / 11 addresses = 909), get no slot back by asking.
+    let regained = 0;
+    for (let h = 0; h < 1000; h++) if (sources.key("10.0.0.0", `y${h}`) !== "ip:10.0.0.0") regained++;
+    expect(regained).toBe(0);
   });
 
   it("a host silent past idleMs gives its place up; one that keeps reporting does not", () => {

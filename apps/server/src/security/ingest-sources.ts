@@ -47,11 +47,33 @@ export function createIngestSources(options: IngestSourcesOptions = {}): IngestS
   const sweep = (nowMs: number) => {
     for (const [key, slot] of slots) {
       if (nowMs - slot.seenMs <= idleMs) break;
-      slots.delete(key);
-      const held = (perAddress.get(slot.address) ?? 1) - 1;
-      if (held > 0) perAddress.set(slot.address, held);
-      else perAddress.delete(slot.address);
+      release(key, slot);
     }
+  };
+
+  const release = (key: string, slot: HostSlot) => {
+    slots.delete(key);
+    const held = (perAddress.get(slot.address) ?? 1) - 1;
+    if (held > 0) perAddress.set(slot.address, held);
+    else perAddress.delete(slot.address);
+  };
+
+  /**
+   * With every slot taken, an address under its fair share (slots / addresses holding any, itself
+   * included) takes the least recently seen slot of an address over that share. First come used to
+   * let ten addresses hold all 10_000 and leave every other proxy's hosts in one bucket (attack review
+   * P4b). The scan stops at the first such slot; at most one pass over the slots, and only when full.
+   */
+  const evictForFairShare = (address: string, held: number): boolean => {
+    const share = Math.floor(maxHosts / (perAddress.size + (held === 0 ? 1 : 0)));
+    if (held >= share) return false;
+    for (const [key, slot] of slots) {
+      if ((perAddress.get(slot.address) ?? 0) > share) {
+        release(key, slot);
+        return true;
+      }
+    }
+    return false;
   };
 
   return {
@@ -70,7 +92,8 @@ export function createIngestSources(options: IngestSourcesOptions = {}): IngestS
         return key;
       }
       const held = perAddress.get(address) ?? 0;
-      if (held >= maxPerAddress || slots.size >= maxHosts) return base;
+      if (held >= maxPerAddress) return base;
+      if (slots.size >= maxHosts && !evictForFairShare(address, held)) return base;
       slots.set(key, { address, seenMs: nowMs });
       perAddress.set(address, held + 1);
       return key;
