@@ -29,6 +29,8 @@ export type Increase =
 
 export class CumulativeState {
   private readonly samples = new Map<string, CumulativeSample>();
+  /** Samples of refused requests that a later advance had replaced, and what they replaced (see restore). */
+  private readonly refused = new WeakMap<CumulativeSample, CumulativeSample | undefined>();
   /**
    * What the last advance() found held for its key, and whether it kept its sample: read by a
    * transaction right after, so noting an advance costs no second and third lookup of the key.
@@ -83,11 +85,22 @@ export class CumulativeState {
     return new CumulativeTransaction(this);
   }
 
-  /** Puts `before` back for `key`, unless a later advance replaced `after` meanwhile. */
+  /**
+   * Puts `before` back for `key`, unless a later advance replaced `after` meanwhile. Then `after` is
+   * noted as refused (with what it replaced), so that the later request's own rollback, which would
+   * put `after` back, goes on to the sample before it: of two interleaved requests both refused, the
+   * first rolled back used to find the second's sample and do nothing, and the second then restored the
+   * first's refused sample, so the first's retry was "already seen" and its interval was lost.
+   */
   restore(key: string, before: CumulativeSample | undefined, after: CumulativeSample): void {
-    if (this.samples.get(key) !== after) return;
-    if (before === undefined) this.samples.delete(key);
-    else this.samples.set(key, before);
+    if (this.samples.get(key) !== after) {
+      this.refused.set(after, before);
+      return;
+    }
+    let back = before;
+    while (back !== undefined && this.refused.has(back)) back = this.refused.get(back);
+    if (back === undefined) this.samples.delete(key);
+    else this.samples.set(key, back);
   }
 
   private remember(key: string, sample: CumulativeSample, held: boolean): void {
