@@ -76,6 +76,8 @@ const EnvSchema = z.object({
   LIVEDASH_MAX_POINTS_PER_REQUEST: intFromEnv("LIVEDASH_MAX_POINTS_PER_REQUEST", 1, 100_000, 10_000),
   LIVEDASH_MAX_SERIES: intFromEnv("LIVEDASH_MAX_SERIES", 1, 1_000_000, 10_000),
   LIVEDASH_INGEST_RATE: intFromEnv("LIVEDASH_INGEST_RATE", 1, 100_000_000, 100_000),
+  // Unset: 10x LIVEDASH_INGEST_RATE (0 stands for that here, the range starts at 1).
+  LIVEDASH_INGEST_ADDRESS_RATE: intFromEnv("LIVEDASH_INGEST_ADDRESS_RATE", 1, 1_000_000_000, 0),
   LIVEDASH_MAX_CONNECTIONS_PER_IP: intFromEnv("LIVEDASH_MAX_CONNECTIONS_PER_IP", 1, 1_000_000, LIMIT_DEFAULTS.maxConnectionsPerIp),
   LIVEDASH_HEADERS_TIMEOUT_MS: intFromEnv("LIVEDASH_HEADERS_TIMEOUT_MS", 1_000, 120_000, 10_000),
   LIVEDASH_REQUEST_TIMEOUT_MS: intFromEnv("LIVEDASH_REQUEST_TIMEOUT_MS", 1_000, 600_000, 30_000),
@@ -193,6 +195,11 @@ export function parseConfig(env: Record<string, string | undefined>) {
       maxPointsPerRequest: e.LIVEDASH_MAX_POINTS_PER_REQUEST,
       maxSeries: e.LIVEDASH_MAX_SERIES,
       ingestPointsPerSec: e.LIVEDASH_INGEST_RATE,
+      /**
+       * Points per second one socket address may write in all, whatever hosts it names in X-Livedash-Host
+       * (attack review F3: naming a new host per request multiplied the rate up to 1000x).
+       */
+      ingestPointsPerSecPerAddress: e.LIVEDASH_INGEST_ADDRESS_RATE || e.LIVEDASH_INGEST_RATE * 10,
       maxConnectionsPerIp: e.LIVEDASH_MAX_CONNECTIONS_PER_IP,
       maxPatterns: e.LIVEDASH_MAX_PATTERNS,
       /**

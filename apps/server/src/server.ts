@@ -26,7 +26,7 @@ import { LineHeadCache } from "./ingest/line-heads";
 import { createConnectionLimiter } from "./security/connection-limit";
 import { createOriginCheck } from "./security/origin";
 import { createRateLimiter } from "./security/rate-limit";
-import { createIngestSources } from "./security/ingest-sources";
+import { createIngestSources, createSourceRateLimiter } from "./security/ingest-sources";
 import { createSignedTicketIssuer } from "./security/signed-tickets";
 import { createTicketIssuer } from "./security/tokens";
 import type { Services, TrafficCounters } from "./services";
@@ -172,7 +172,10 @@ export async function createServer(config: LivedashConfig, options: ServerOption
   await runtime.start();
   const batcher = createBatcher(engine, { windowMs: config.batchWindowMs });
   const rateNow = options.ingestRate?.now;
-  const rateLimiter = createRateLimiter({ ratePerSec: config.limits.ingestPointsPerSec, burst: config.limits.ingestPointsPerSec * 2, maxKeys: 10_000, now: rateNow });
+  const rateLimiter = createSourceRateLimiter(
+    createRateLimiter({ ratePerSec: config.limits.ingestPointsPerSec, burst: config.limits.ingestPointsPerSec * 2, maxKeys: 10_000, now: rateNow }),
+    createRateLimiter({ ratePerSec: config.limits.ingestPointsPerSecPerAddress, burst: config.limits.ingestPointsPerSecPerAddress * 2, maxKeys: 10_000, now: rateNow }),
+  );
   // A fleet behind one proxy address gets a bucket per host, up to as many hosts as the fleet view tracks.
   const ingestSources = createIngestSources({ maxHostsPerAddress: config.hosts.maxHosts, maxHosts: 10_000, now: rateNow });
   const ingest = createIngestService({

@@ -20,7 +20,8 @@ export interface IngestLimits {
 }
 
 export interface PointRateLimiter {
-  take(key: string, n: number): { ok: true } | { ok: false; retryAfterMs: number };
+  /** `setting`: the variable whose limit refused it. @default "LIVEDASH_INGEST_RATE" */
+  take(key: string, n: number): { ok: true } | { ok: false; retryAfterMs: number; setting?: string };
 }
 
 /**
@@ -133,7 +134,7 @@ export function createIngestService(deps: {
       if (!verdict.ok) {
         throw new TRPCError({
           code: "TOO_MANY_REQUESTS",
-          message: `ingest rate limit exceeded; retry after ${Math.ceil(verdict.retryAfterMs / 1000)} s (LIVEDASH_INGEST_RATE)`,
+          message: `ingest rate limit exceeded; retry after ${Math.ceil(verdict.retryAfterMs / 1000)} s (${verdict.setting ?? "LIVEDASH_INGEST_RATE"})`,
           cause: new RetryAfter(verdict.retryAfterMs),
         });
       }

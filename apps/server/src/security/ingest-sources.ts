@@ -81,6 +81,34 @@ export function createIngestSources(options: IngestSourcesOptions = {}): IngestS
   };
 }
 
+/** What takes points: a key's bucket (`take`), and what `peek` says it would answer. */
+interface Buckets {
+  take(key: string, n: number): { ok: true } | { ok: false; retryAfterMs: number };
+  peek(key: string, n: number): { ok: true } | { ok: false; retryAfterMs: number };
+}
+
+/**
+ * The ingest rate of a source key from IngestSources: its own bucket (`perSource`, LIVEDASH_INGEST_RATE)
+ * and its address's bucket (`perAddress`, LIVEDASH_INGEST_ADDRESS_RATE), both or neither. Without the
+ * second, one address naming a new host in each request had a fresh bucket each time (attack review F3).
+ * Within the address's total, hosts are served first come; none takes more than its own rate.
+ */
+export function createSourceRateLimiter(perSource: Buckets, perAddress: Buckets) {
+  return {
+    take(key: string, n: number): { ok: true } | { ok: false; retryAfterMs: number; setting: string } {
+      const space = key.indexOf(" ");
+      const address = space === -1 ? key : key.slice(0, space);
+      const total = perAddress.peek(address, n);
+      if (!total.ok) return { ...total, setting: "LIVEDASH_INGEST_ADDRESS_RATE" };
+      const own = perSource.take(key, n);
+      if (!own.ok) return { ...own, setting: "LIVEDASH_INGEST_RATE" };
+      // Peeked just now on the same clock: this take succeeds.
+      perAddress.take(address, n);
+      return { ok: true };
+    },
+  };
+}
+
 /** The request header a writer names its host in (the agent sends its --host). */
 export const SOURCE_HOST_HEADER = "x-livedash-host";
 
