@@ -3,6 +3,7 @@ import { extractBearer, tokensEqual } from "../security/tokens";
 import { declaredHost, SOURCE_HOST_HEADER } from "../security/ingest-sources";
 import type { Context } from "@livedash/api";
 import type { Services } from "../services";
+import { addressKey } from "../security/address-key";
 
 export interface Credentials {
   /** A long-lived token from `Authorization: Bearer` or WS connectionParams. */
@@ -66,10 +67,11 @@ export function contextFromRequest(services: Services, req: IncomingMessage, ext
 export function streamContextFromRequest(services: Services, req: IncomingMessage, extra: Credentials = {}): { ctx: Context; ticketExpiresAt: number | null } {
   const token = extractBearer(req.headers.authorization) ?? extra.token ?? null;
   const { auth, ticketExpiresAt } = authorizeStream(services, { token, ticket: extra.ticket });
-  // Live caps are per socket address whatever the credentials (attack review of #12, L3), and so is the
-  // ingest rate of tRPC writes; the HTTP ingest routes add the declared host (ingestSourceKey).
-  const address = `ip:${peerAddress(req)}`;
-  return { ctx: { auth, clientKey: address, address, services }, ticketExpiresAt };
+  // Live caps are per socket address whatever the credentials (attack review of #12, L3), an IPv6 one by
+  // its /64 (address-key.ts); the ingest rate of tRPC writes is per socket address (the HTTP ingest
+  // routes add the declared host, ingestSourceKey).
+  const clientKey = `ip:${peerAddress(req)}`;
+  return { ctx: { auth, clientKey, address: addressKey(peerAddress(req)), services }, ticketExpiresAt };
 }
 
 /**

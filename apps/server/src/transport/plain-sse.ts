@@ -9,6 +9,7 @@ import { sendJsonError } from "./http-errors";
 import { parseLiveRequest } from "./live-request";
 import { readSingleParams } from "./query-params";
 import type { SseStreams } from "./sse-streams";
+import { addressKey } from "../security/address-key";
 
 const PARAMS = ["series", "ticket", "lastEventId", "aggregate", "by"] as const;
 
@@ -46,7 +47,7 @@ export async function handlePlainSse(req: IncomingMessage, res: ServerResponse, 
     sendJsonError(res, 401, "a valid read token (Authorization: Bearer) or ticket (?ticket= from auth.ticket) is required");
     return;
   }
-  const address = `ip:${peerAddress(req)}`;
+  const address = addressKey(peerAddress(req));
   try {
     services.hub.checkPatterns(request.input.series, address, request.input.aggregate);
   } catch (error) {

@@ -19,6 +19,7 @@ import { drainFanOut } from "./drain-fan-out";
 import { parseLiveRequest } from "./live-request";
 import { pollLimitMessage } from "../security/connection-limit";
 import type { ConnectionLimiter } from "../security/connection-limit";
+import { addressKey } from "../security/address-key";
 
 /**
  * Unread bytes past which a connection that is still being refused is cut: each refusal is an answer,
@@ -76,6 +77,8 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   setMaxListeners(0, closed.signal);
   const peerIp = peerAddress(req);
   const clientKey = `ip:${peerIp}`;
+  /** What live caps count this socket under (an IPv6 peer by its /64). */
+  const address = addressKey(peerIp);
   const connectionId = randomBytes(4).toString("hex");
   const headerToken = extractBearer(req.headers.authorization);
   let ctx: Context | null = null;
@@ -132,7 +135,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
   let stopTicketExpiry = () => {};
   const authenticate = (credentials: Credentials) => {
     const { auth, ticketExpiresAt } = authorizeStream(services, credentials);
-    ctx = { auth, clientKey, address: clientKey, services };
+    ctx = { auth, clientKey, address, services };
     stopTicketExpiry();
     stopTicketExpiry = endAtTicketExpiry(ticketExpiresAt, () => closePolicy("ticket expired; reconnect with a new ticket", WS_CLOSE.ticketExpired));
     return ctx;
@@ -180,7 +183,7 @@ export function serveWsConnection(ws: WebSocket, socket: Socket, req: IncomingMe
     let subscription;
     try {
       // Attached at once; the replay is written in the background (never before "started" goes out).
-      subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, aggregate: request.input.aggregate, address: clientKey, lastEventId: request.input.lastEventId });
+      subscription = services.hub.subscribe({ sink, encoder: wsFrameEncoder(id), patterns: request.input.series, aggregate: request.input.aggregate, address, lastEventId: request.input.lastEventId });
     } catch (error) {
       // Past a live pattern cap: TOO_MANY_REQUESTS naming it.
       return sendError(id, error, LIVE_PROCEDURE, "subscription");
