@@ -93,6 +93,8 @@ describe("fleet: three hosts reporting through JSON ingest", () => {
     cleanups.push(fleet.close);
     const trpc = httpClient(server.url);
     await vi.waitFor(async () => expect(states((await trpc.hosts.list.query()).hosts)).toEqual({ alpha: "up", bravo: "up", charlie: "up" }), WAIT);
+    // A declared interval is trusted from a host's second report on (attack review F8): wait for it.
+    await vi.waitFor(async () => expect((await trpc.hosts.list.query()).hosts.every((h) => h.intervalSource === "declared")).toBe(true), WAIT);
     const alpha = (await trpc.hosts.list.query()).hosts[0]!;
     expect(alpha).toMatchObject({ host: "alpha", cpuPercent: 15, memPercent: 50, load1: 0.5, intervalMs: INTERVAL_MS, intervalSource: "declared" });
 
@@ -114,6 +116,8 @@ describe("fleet: three hosts reporting through JSON ingest", () => {
     const live = openHostsLive(transport, server.url);
     cleanups.push(live.close);
     await vi.waitFor(() => expect(states(live.latest()?.hosts ?? [])).toEqual({ alpha: "up", bravo: "up", charlie: "up" }), WAIT);
+    // Down after 3 of its declared intervals, trusted from its second report on (attack review F8).
+    await vi.waitFor(() => expect(live.latest()!.hosts.every((h) => h.intervalSource === "declared")).toBe(true), WAIT);
     fleet.stop("charlie");
     await vi.waitFor(() => expect(states(live.latest()!.hosts)).toMatchObject({ charlie: "down" }), WAIT);
     fleet.start("charlie");
@@ -237,6 +241,8 @@ describe("fleet: across a restart and across instances", () => {
     try {
       await vi.waitFor(() => expect(states(live.latest()?.hosts ?? [])).toEqual({ r1: "up", r2: "up" }), WAIT);
       await vi.waitFor(async () => expect(states((await httpClient(b.url).hosts.list.query()).hosts)).toEqual({ r1: "up", r2: "up" }), WAIT);
+      // Down after 3 of its declared intervals, trusted from its second report on (attack review F8).
+      await vi.waitFor(() => expect([a, b].every((s) => s.services.hosts.list().hosts.every((h) => h.intervalSource === "declared"))).toBe(true), WAIT);
       fleet.stop("r2");
       await vi.waitFor(() => expect(states(live.latest()!.hosts)).toEqual({ r1: "up", r2: "down" }), WAIT);
       await vi.waitFor(() => expect(states(a.services.hosts.list().hosts)).toEqual({ r1: "up", r2: "down" }), WAIT);

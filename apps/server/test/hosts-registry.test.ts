@@ -60,6 +60,26 @@ describe("host registry", () => {
     expect(f.state("a1")!.state).toBe("down");
   });
 
+  // Attack review (F8): one write of 50 made-up hosts each declaring livedash.agent.interval_seconds=1e9
+  // (taken as 1 h) filled maxHosts for 3 h. A declaration is trusted from a host's second report on.
+  it("one write of made-up hosts declaring a 1 h interval filled maxHosts for 3 hours", () => {
+    const f = fleet({ maxHosts: 3 });
+    const fakes = ["fake0", "fake1", "fake2"];
+    f.registry.observe(
+      fakes.flatMap((host) => [
+        { series: `host.cpu.total{host="${host}"}`, ts: f.now, value: 1 },
+        { series: `livedash.agent.interval_seconds{host="${host}"}`, ts: f.now, value: 1e9 },
+      ]),
+      f.now,
+    );
+    expect(f.state("fake0")).toMatchObject({ intervalMs: 5000, intervalSource: "inferred" });
+    // Past 3 missed (inferred) intervals they are down, and a real host gets in.
+    f.advance(3 * 5000 + 1);
+    f.report("web1");
+    expect(f.state("web1")).toMatchObject({ state: "up" });
+    expect(f.registry.refusedPoints).toBe(0);
+  });
+
   it("knows the server's own collectors' interval without a declaration", () => {
     const f = fleet({ knownHost: { host: "self", intervalMs: 250 } });
     f.report("self");

@@ -127,6 +127,8 @@ describe("fleet view (/hosts) with three `livedash agent` processes", () => {
     agents.set("agent-b", startAgent(proxy.url, "agent-b"));
     agents.set("agent-c", startAgent(server.url, "agent-c"));
     await untilRows(page, { "agent-a": "up", "agent-b": "up", "agent-c": "up" }, "three rows up");
+    // A declared interval is trusted from a host's second report on (attack review F8).
+    await until("the agents' intervals declared", async () => (await hostList(server.url)).every((h) => h.intervalSource === "declared"));
     expect((await hostList(server.url)).map((h) => [h.host, h.intervalMs, h.intervalSource])).toEqual([
       ["agent-a", INTERVAL_MS, "declared"],
       ["agent-b", INTERVAL_MS, "declared"],

@@ -38,6 +38,11 @@ interface HostEntry {
   lastSeenAt: number;
   lastPointAt: number;
   declaredIntervalMs: number | null;
+  /**
+   * A declaration from the host's first report, trusted from its second on: one write of made-up hosts
+   * each declaring 1 h used to fill maxHosts for 3 h (attack review F8).
+   */
+  pendingDeclaredMs: number | null;
   /** Gaps between successive newest point timestamps, a ring of GAP_SAMPLES (NaN: not measured yet). */
   readonly gaps: Float64Array;
   gapNext: number;
@@ -155,6 +160,7 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
       lastSeenAt: Number.NEGATIVE_INFINITY,
       lastPointAt: Number.NEGATIVE_INFINITY,
       declaredIntervalMs: host === options.knownHost?.host ? options.knownHost.intervalMs : null,
+      pendingDeclaredMs: null,
       gaps: new Float64Array(GAP_SAMPLES).fill(Number.NaN),
       gapNext: 0,
       inferredIntervalMs: initialIntervalMs,
@@ -224,7 +230,11 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
         break;
       case HostMetric.Interval:
         // Seconds on the wire (the agent's --interval); a floor of 100 ms keeps a typo from a flapping host.
-        if (value > 0) entry.declaredIntervalMs = Math.min(maxIntervalMs, Math.max(100, value * 1000));
+        if (value > 0) {
+          const ms = Math.min(maxIntervalMs, Math.max(100, value * 1000));
+          if (entry.lastSeenAt === Number.NEGATIVE_INFINITY) entry.pendingDeclaredMs = ms;
+          else entry.declaredIntervalMs = ms;
+        }
         break;
       default:
         break;
@@ -239,6 +249,10 @@ export function createHostRegistry(options: HostRegistryOptions = {}): HostRegis
       const newest = entry.batchNewest;
       entry.batchNewest = Number.NaN;
       const isNew = entry.lastSeenAt === Number.NEGATIVE_INFINITY;
+      if (!isNew && entry.pendingDeclaredMs !== null) {
+        entry.declaredIntervalMs ??= entry.pendingDeclaredMs;
+        entry.pendingDeclaredMs = null;
+      }
       // Spacing of the host's own timestamps, not of arrivals: a buffer flushed after an outage
       // arrives at once but keeps its spacing. The gap across an outage (a down host) is not one.
       if (infer && !isNew && entry.state === "up" && newest > entry.lastPointAt) {
