@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createIngestSources, declaredHost } from "../src/security/ingest-sources";
+import { createRateLimiter } from "../src/security/rate-limit";
+import { createIngestSources, createSourceRateLimiter, declaredHost } from "../src/security/ingest-sources";
 
 describe("createIngestSources: per-source ingest rate keys from client-declared hosts stay bounded", () => {
   it("keys an address alone, or an address and a host", () => {
@@ -56,6 +57,30 @@ describe("createIngestSources: per-source ingest rate keys from client-declared 
     expect(sources.key("a", "busy")).toBe("ip:a host:busy");
     expect(sources.key("a", "quiet")).toBe("ip:a");
     expect(sources.size).toBe(2);
+  });
+});
+
+describe("createSourceRateLimiter: a write takes from its own bucket and its address's total", () => {
+  const limiter = () => {
+    const now = () => 0;
+    return createSourceRateLimiter(createRateLimiter({ ratePerSec: 10, burst: 20, maxKeys: 100, now }), createRateLimiter({ ratePerSec: 50, burst: 100, maxKeys: 100, now }));
+  };
+
+  it("rotating host keys of one address stop at the address's burst, naming LIVEDASH_INGEST_ADDRESS_RATE; a refused take costs nothing", () => {
+    const rate = limiter();
+    for (let i = 0; i < 5; i++) expect(rate.take(`ip:10.0.0.1 host:h${i}`, 20)).toEqual({ ok: true });
+    expect(rate.take("ip:10.0.0.1 host:h5", 20)).toMatchObject({ ok: false, setting: "LIVEDASH_INGEST_ADDRESS_RATE" });
+    expect(rate.take("ip:10.0.0.2 host:h0", 20)).toEqual({ ok: true });
+    // Refused by its own bucket (20 taken already): the address's total is not charged for it.
+    expect(rate.take("ip:10.0.0.2 host:h0", 20)).toMatchObject({ ok: false, setting: "LIVEDASH_INGEST_RATE" });
+    for (let i = 1; i < 5; i++) expect(rate.take(`ip:10.0.0.2 host:h${i}`, 20)).toEqual({ ok: true });
+  });
+
+  it("IPv6 peers of one /64 share one total (a host picks any source address in its /64)", () => {
+    const rate = limiter();
+    for (let i = 0; i < 5; i++) expect(rate.take(`ip:2001:db8:1:2::${i + 1} host:h${i}`, 20)).toEqual({ ok: true });
+    expect(rate.take("ip:2001:db8:1:2:ffff::9", 20)).toMatchObject({ ok: false, setting: "LIVEDASH_INGEST_ADDRESS_RATE" });
+    expect(rate.take("ip:2001:db8:1:3::1", 20)).toEqual({ ok: true });
   });
 });
 

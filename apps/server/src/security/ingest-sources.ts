@@ -1,4 +1,5 @@
 import { hostValueProblem } from "@livedash/events";
+import { addressKey } from "./address-key";
 
 /**
  * Per-source ingest rate keys. A write is rate limited by where it comes from: the socket's peer
@@ -120,7 +121,9 @@ export function createSourceRateLimiter(perSource: Buckets, perAddress: Buckets)
   return {
     take(key: string, n: number): { ok: true } | { ok: false; retryAfterMs: number; setting: string } {
       const space = key.indexOf(" ");
-      const address = space === -1 ? key : key.slice(0, space);
+      // `ip:<address>`; an IPv6 peer by its /64, as the live caps count it: one host picking a new
+      // source address per request within its /64 must not get a fresh total each time.
+      const address = addressKey((space === -1 ? key : key.slice(0, space)).slice(3));
       const total = perAddress.peek(address, n);
       if (!total.ok) return { ...total, setting: "LIVEDASH_INGEST_ADDRESS_RATE" };
       const own = perSource.take(key, n);
