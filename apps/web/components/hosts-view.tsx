@@ -3,7 +3,7 @@ import type { HostSummary } from "@livedash/events";
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import type { DashboardClient, TransportChoice } from "../lib/client-types";
-import { FLEET_COLUMNS, FLEET_PATTERNS, fleetCounts, fleetKey, formatAgo, overviewHref } from "../lib/hosts";
+import { FLEET_COLUMNS, FLEET_PATTERNS, fleetCounts, fleetKey, formatAgo, nonAsciiCharacters, overviewHref } from "../lib/hosts";
 import { LiveFeed } from "../lib/live-feed";
 import type { LiveFeedState } from "../lib/live-feed";
 import { openClient } from "../lib/open-client";
@@ -122,6 +122,12 @@ export function HostsView({ serverUrl, transport }: HostsViewProps) {
                         <Link href={overviewHref(host.host)} title={`Overview of ${host.host}`}>
                           {host.host}
                         </Link>
+                        {nonAsciiCharacters(host.host) !== null && (
+                          <span className="host-non-ascii" data-testid="host-non-ascii" title={`non-ASCII: ${nonAsciiCharacters(host.host)}`}>
+                            {" "}
+                            (non-ASCII)
+                          </span>
+                        )}
                       </th>
                       <td>
                         <span className="host-state" data-state={host.state} title={`${host.state} since ${new Date(host.since).toLocaleString()}`}>

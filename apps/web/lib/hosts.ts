@@ -40,3 +40,19 @@ export function fleetCounts(hosts: readonly HostSummary[]): { up: number; down: 
   for (const host of hosts) if (host.state === "up") up++;
   return { up, down: hosts.length - up };
 }
+
+/**
+ * The characters of a host name outside printable ASCII, as `U+0435 е at 1` items, or null when there
+ * are none. Ingest refuses invisible characters, but not look-alike letters (Cyrillic `е` in `wеb1`,
+ * docs/ingest.md): the fleet view marks such names so two rows that read `web1` can be told apart.
+ */
+export function nonAsciiCharacters(host: string, max = 8): string | null {
+  const found: string[] = [];
+  let index = 0;
+  for (const char of host) {
+    const code = char.codePointAt(0)!;
+    if ((code < 0x20 || code > 0x7e) && found.length < max) found.push(`U+${code.toString(16).toUpperCase().padStart(4, "0")} ${char} at ${index}`);
+    index += char.length;
+  }
+  return found.length === 0 ? null : found.join(", ");
+}
