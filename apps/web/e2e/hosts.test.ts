@@ -174,4 +174,20 @@ describe("fleet view (/hosts) with three `livedash agent` processes", () => {
     await untilRows(page, { "agent-a": "up", "agent-b": "up", "agent-c": "up" }, "rows again");
     expect(errors).toEqual([]);
   });
+
+  // Attack review (F4): `w\u0435b1` (Cyrillic е) rendered exactly as `web1`; ingest cannot refuse it.
+  it("a host name with a look-alike letter is marked (non-ASCII) with its code points; an ASCII one is not", async () => {
+    const res = await fetch(`${server.url}/api/ingest`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ points: [{ series: "host.load.1m", labels: { host: "w\u0435b1" }, value: 1 }] }),
+    });
+    expect(res.status).toBe(200);
+    const page = await browser.context.newPage();
+    await page.goto(`${web.url}/hosts`);
+    const marker = page.locator('tr[data-host="w\u0435b1"] [data-testid="host-non-ascii"]');
+    await until("the marked look-alike row", async () => ((await marker.count()) === 1 ? true : undefined));
+    expect(await marker.getAttribute("title")).toBe("non-ASCII: U+0435 \u0435 at 1");
+    expect(await page.locator('tr[data-host="agent-a"] [data-testid="host-non-ascii"]').count()).toBe(0);
+  });
 });
